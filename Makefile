@@ -1,0 +1,200 @@
+# vigil — the one entry point.
+#
+#   make [BOARD=name]   static, stripped vigild for a board (default: host)
+#   make all-boards     vigild for every board
+#   make run            build and run vigild on this machine (foreground)
+#   make check          everything the CI runs; ends with "N passed, N failed"
+#   make fuzz           long fuzzing runs (FUZZ_SECONDS each, default 600)
+#   make bench          benchmarks against reference implementations
+#   make toolchain      packages + musl sysroots + mbedTLS (cached)
+#   make clean          remove build/ (the toolchain cache stays)
+#
+# Every target installs the Debian packages it needs and builds the
+# toolchain first (toolchain/README.md).  V=1 shows the commands.
+
+.DEFAULT_GOAL := all
+BOARD ?= host
+BOARDS := host qemu-x86_64 qemu-aarch64 rpi4 bbb
+TEST_ARCHES := x86_64 aarch64 armv7
+VERSION := 0.1.0
+FUZZ_SECONDS ?= 600
+Q := $(if $(V),,@)
+
+# ---- toolchain (cached outside the tree, keyed by its recipe) ----
+VIGIL_CACHE ?= $(HOME)/.cache/vigil
+TC_RECIPE := toolchain/build.sh toolchain/fetch-sources.sh \
+	toolchain/sources.sha256 toolchain/vigil_mbedtls_config.h
+TC_HASH := $(shell cat $(TC_RECIPE) 2>/dev/null | sha256sum | cut -c1-12)
+TC_DIR := $(VIGIL_CACHE)/toolchain-$(TC_HASH)
+TC_STAMP := $(TC_DIR)/.done
+musl_cc = $(TC_DIR)/musl/$(1)/bin/musl-gcc
+
+# ---- flags ----
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla -Wlogical-op \
+	-Wconversion
+CSTD := -std=c11 -D_POSIX_C_SOURCE=200809L
+INCLUDES = -Ihal/include -Ifirmware -Iprotocol -Iboard/$(1) -Ibuild/gen
+TARGET_CFLAGS := -Os -ffunction-sections -fdata-sections
+TARGET_LDFLAGS := -static -Wl,--gc-sections -s
+TEST_CFLAGS := -O1 -g -Itests/unit
+ASAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+	-fno-omit-frame-pointer
+
+# ---- sources ----
+HAL_LINUX := $(wildcard hal/linux/*.c)
+HAL_SIM := $(wildcard hal/sim/*.c)
+# cksum_crc has one implementation per arch (protocol/cksum_<arch>.c, else
+# cksum_generic.c); exactly one is linked, like musl's arch directories.
+PROTO_COMMON := $(filter-out protocol/cksum_generic.c protocol/cksum_x86_64.c \
+	protocol/cksum_aarch64.c,$(wildcard protocol/*.c))
+proto = $(PROTO_COMMON) $(or $(wildcard protocol/cksum_$(1).c),$(wildcard protocol/cksum_generic.c))
+HOST_ARCH := $(shell uname -m)
+FW_LIB := $(filter-out firmware/main.c,$(wildcard firmware/*.c))
+UNIT_ALL := $(wildcard tests/unit/*_test.c)
+UNIT_LINUX_ONLY := $(wildcard tests/unit/linux_*_test.c)
+UNIT_CONTRACT := $(wildcard tests/unit/hal_*_test.c)
+# Module tests and sim_* tests run on the sim; hal_* contract tests on both.
+unit_sim_srcs = tests/unit/runner.c tests/unit/test_env_sim.c \
+	$(filter-out $(UNIT_LINUX_ONLY),$(UNIT_ALL)) $(FW_LIB) $(call proto,$(1)) $(HAL_SIM)
+UNIT_LINUX_SRCS := tests/unit/runner.c tests/unit/test_env_linux.c \
+	$(UNIT_CONTRACT) $(UNIT_LINUX_ONLY) $(HAL_LINUX)
+vigild_srcs = firmware/main.c $(FW_LIB) $(call proto,$(1)) $(HAL_LINUX)
+TOOL_NAMES := $(basename $(notdir $(wildcard tests/tools/*.c)))
+FUZZ_NAMES := $(basename $(notdir $(wildcard tests/fuzz/*_fuzz.c)))
+
+objs = $(patsubst %.c,$(1)/obj/%.o,$(2))
+
+# ---- per-board settings: board/<name>/board.mk ----
+define load_board
+include board/$(1)/board.mk
+$(1)_ARCH := $$(BOARD_ARCH)
+$(1)_CFLAGS := $$(BOARD_CFLAGS)
+endef
+$(foreach b,$(BOARDS),$(eval $(call load_board,$(b))))
+
+ifeq ($(filter $(BOARD),$(BOARDS)),)
+$(error unknown BOARD '$(BOARD)'; boards: $(BOARDS))
+endif
+
+# ---- rule templates ----
+# compile_rules DIR CC CFLAGS: objects under DIR/obj built with CC.
+define compile_rules
+$(1)/obj/%.o: %.c build/gen/version.h | $(TC_STAMP)
+	@mkdir -p $$(@D)
+	$$(Q)$(2) $(3) -MMD -MP -c $$< -o $$@
+endef
+
+# link_rule OUT SRCS DIR CC LDFLAGS
+define link_rule
+$(1): $(call objs,$(3),$(2))
+	@mkdir -p $$(@D)
+	@echo "  LD      $$@"
+	$$(Q)$(4) $$^ $(5) -o $$@
+endef
+
+# Boards: the product binaries, static and stripped.
+define board_rules
+$(call compile_rules,build/$(1),$(call musl_cc,$($(1)_ARCH)),\
+	$(CSTD) $(WARN) $(TARGET_CFLAGS) $($(1)_CFLAGS) $(call INCLUDES,$(1)))
+$(call link_rule,build/$(1)/bin/vigild,$(call vigild_srcs,$($(1)_ARCH)),build/$(1),\
+	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS))
+$(foreach t,$(TOOL_NAMES),$(call link_rule,build/$(1)/bin/$(t),\
+	tests/tools/$(t).c $(FW_LIB) $(call proto,$($(1)_ARCH)) $(HAL_LINUX),build/$(1),\
+	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS)))
+endef
+$(foreach b,$(BOARDS),$(eval $(call board_rules,$(b))))
+
+# Unit tests on the host with sanitizers (glibc gcc) ...
+$(eval $(call compile_rules,build/test-asan,gcc,\
+	$(CSTD) $(WARN) $(TEST_CFLAGS) $(ASAN) $(call INCLUDES,host)))
+$(eval $(call link_rule,build/test-asan/unit-sim,$(call unit_sim_srcs,$(HOST_ARCH)),\
+	build/test-asan,gcc,$(ASAN)))
+$(eval $(call link_rule,build/test-asan/unit-linux,$(UNIT_LINUX_SRCS),\
+	build/test-asan,gcc,$(ASAN)))
+
+# ... and the same tests, unchanged, as static musl binaries per arch.
+define test_arch_rules
+$(call compile_rules,build/test-$(1),$(call musl_cc,$(1)),\
+	$(CSTD) $(WARN) $(TEST_CFLAGS) $(call INCLUDES,host))
+$(call link_rule,build/test-$(1)/unit-sim,$(call unit_sim_srcs,$(1)),\
+	build/test-$(1),$(call musl_cc,$(1)),-static)
+$(call link_rule,build/test-$(1)/unit-linux,$(UNIT_LINUX_SRCS),\
+	build/test-$(1),$(call musl_cc,$(1)),-static)
+endef
+$(foreach a,$(TEST_ARCHES),$(eval $(call test_arch_rules,$(a))))
+
+# Fuzz targets: libFuzzer, each links its module and the sim HAL.
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined
+$(eval $(call compile_rules,build/fuzz,clang,\
+	$(CSTD) $(FUZZ_FLAGS) $(call INCLUDES,host)))
+$(foreach f,$(FUZZ_NAMES),$(eval $(call link_rule,build/fuzz/$(f),\
+	tests/fuzz/$(f).c $(FW_LIB) $(call proto,$(HOST_ARCH)) $(HAL_SIM),build/fuzz,clang,\
+	$(FUZZ_FLAGS))))
+
+# Workstation programs (tools/<prog>.c + tools/<prog>_*.c): glibc gcc, -O2.
+HOST_CFLAGS := -O2 -g
+TOOL_PROGS := $(basename $(notdir $(wildcard tools/*.c)))
+TOOL_PROGS := $(filter-out $(foreach t,$(TOOL_PROGS),$(t)_%),$(TOOL_PROGS))
+$(eval $(call compile_rules,build/hosttools,gcc,\
+	$(CSTD) $(WARN) $(HOST_CFLAGS) $(call INCLUDES,host)))
+$(foreach t,$(TOOL_PROGS),$(eval $(call link_rule,build/host/bin/$(t),\
+	tools/$(t).c $(wildcard tools/$(t)_*.c) $(call proto,$(HOST_ARCH)),\
+	build/hosttools,gcc,)))
+
+# Benchmarks (tests/bench/<name>_bench.c) and interop helpers
+# (tests/interop/<name>.c): -O2 like a release build, libcbor as reference.
+BENCH_NAMES := $(basename $(notdir $(wildcard tests/bench/*_bench.c)))
+INTEROP_NAMES := $(basename $(notdir $(wildcard tests/interop/*.c)))
+$(foreach n,$(BENCH_NAMES),$(eval $(call link_rule,build/bench/$(n),\
+	tests/bench/$(n).c $(call proto,$(HOST_ARCH)),build/hosttools,gcc,-lcbor)))
+$(foreach n,$(INTEROP_NAMES),$(eval $(call link_rule,build/interop/$(n),\
+	tests/interop/$(n).c $(call proto,$(HOST_ARCH)),build/hosttools,gcc,-lcbor)))
+
+# ---- generated version header (rewritten only when it changes) ----
+GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+GIT_DIRTY := $(if $(filter unknown,$(GIT_REV)),,$(shell git diff --quiet HEAD -- 2>/dev/null || echo -dirty))
+BUILD_DATE := $(shell date -u -d @$${SOURCE_DATE_EPOCH:-$$(date +%s)} +%Y-%m-%d)
+build/gen/version.h: FORCE
+	@mkdir -p $(@D)
+	@printf '#define VIGIL_VERSION "%s"\n#define VIGIL_GIT_REV "%s"\n#define VIGIL_BUILD_DATE "%s"\n' \
+		'$(VERSION)' '$(GIT_REV)$(GIT_DIRTY)' '$(BUILD_DATE)' > $@.new
+	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
+
+# ---- toolchain ----
+.PHONY: packages toolchain
+packages:
+	$(Q)toolchain/install-packages.sh
+$(TC_STAMP): | packages
+	$(Q)toolchain/build.sh $(TC_DIR)
+toolchain: $(TC_STAMP)
+
+# ---- top-level targets ----
+.PHONY: all all-boards run check fuzz bench clean FORCE
+all: build/$(BOARD)/bin/vigild $(if $(filter host,$(BOARD)),\
+	$(addprefix build/host/bin/,$(TOOL_NAMES) $(TOOL_PROGS)))
+
+all-boards: $(foreach b,$(BOARDS),build/$(b)/bin/vigild)
+
+UNIT_BINS := build/test-asan/unit-sim build/test-asan/unit-linux \
+	$(foreach a,$(TEST_ARCHES),build/test-$(a)/unit-sim build/test-$(a)/unit-linux)
+
+check: all-boards $(addprefix build/host/bin/,$(TOOL_NAMES) $(TOOL_PROGS)) \
+		$(UNIT_BINS) $(addprefix build/fuzz/,$(FUZZ_NAMES)) \
+		$(addprefix build/interop/,$(INTEROP_NAMES))
+	$(Q)TC_DIR=$(TC_DIR) BOARDS="$(BOARDS)" TEST_ARCHES="$(TEST_ARCHES)" \
+		FUZZ_NAMES="$(FUZZ_NAMES)" tests/check.sh
+
+fuzz: $(addprefix build/fuzz/,$(FUZZ_NAMES))
+	$(Q)for f in $(FUZZ_NAMES); do \
+		tests/fuzz/run.sh $$f $(FUZZ_SECONDS) || exit 1; done
+
+bench: $(addprefix build/bench/,$(BENCH_NAMES))
+	$(Q)for b in $(BENCH_NAMES); do echo "=== $$b"; build/bench/$$b || exit 1; done
+
+run: build/host/bin/vigild
+	$(Q)tests/run-dev.sh
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

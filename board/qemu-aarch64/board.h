@@ -1,0 +1,21 @@
+/*
+ * board/qemu-aarch64 — runtime defaults, compiled into vigild as the embedded
+ * configuration (every key can be overridden in /etc/vigil.conf).
+ * qemu-system-aarch64 -M virt -cpu cortex-a57 appliance: i6300esb watchdog
+ * on PCI, PL011 console.
+ */
+#ifndef BOARD_H
+#define BOARD_H
+
+#define BOARD_NAME "qemu-aarch64"
+#define BOARD_ARCH "aarch64"
+#define BOARD_WDT_DEVICE "/dev/watchdog0"
+#define BOARD_WDT_TIMEOUT_S 30
+#define BOARD_CONSOLE_DEVICE "/dev/ttyAMA0"
+#define BOARD_CONSOLE_BAUD 115200
+#define BOARD_DATA_DIR "/var/lib/vigil"
+#define BOARD_LED_STATUS "none"
+#define BOARD_THERMAL_ZONE "none"
+#define BOARD_LOG_SYSLOG 1
+
+#endif

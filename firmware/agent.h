@@ -1,0 +1,55 @@
+/*
+ * agent.h — vigild's running state and its lifecycle: init (config, log,
+ * signals, data directory), the event loop, reload, graceful stop.
+ *
+ * Everything the agent owns lives in one static struct agent; nothing is
+ * allocated after agent_init() returns.  Subsystems (health, backup, CoAP,
+ * console) hang their contexts here as they arrive.
+ */
+#ifndef VIGIL_AGENT_H
+#define VIGIL_AGENT_H
+
+#include "config.h"
+#include "ev.h"
+
+struct agent {
+	struct config cfg;
+	char config_path[256];
+	int config_required;   /* the path was given: missing file = error */
+	struct ev_loop loop;
+	int sig_fd;
+	unsigned reloads;      /* successful reloads since start */
+	unsigned reloads_refused;
+};
+
+/* The one agent of this process. */
+extern struct agent agent;
+
+/*
+ * Loads the configuration (config_path NULL: the default path, where a
+ * missing file means "built-in defaults"), applies logging, creates the
+ * data directory, installs signal handling and prepares the loop.
+ * Problems are logged to stderr in full.
+ * @retval 0 ready to run
+ * @retval -EINVAL the configuration is invalid
+ * @retval <0 another startup failure (errno of the failing step)
+ */
+int agent_init(const char *config_path);
+
+/* Runs the loop until SIGTERM/SIGINT.  @retval 0 clean stop, <0 loop
+ * failure */
+int agent_run(void);
+
+/*
+ * Re-reads the configuration file; an invalid one is refused and the
+ * running configuration stays.  Called on SIGHUP.
+ * @retval 0 applied (logged key by key)
+ * @retval -EINVAL refused (errors logged)
+ * @retval <0 the file could not be read (logged; old config kept)
+ */
+int agent_reload(void);
+
+/* Releases what init took (signal handlers, syslog). */
+void agent_shutdown(void);
+
+#endif

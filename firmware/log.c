@@ -1,0 +1,162 @@
+/*
+ * log.c — see log.h.  One static ring; the write position is the sequence
+ * number modulo the ring size, so seq alone locates a record and tells
+ * whether it is still there (seq > last - LOG_RING_RECORDS).
+ */
+#include "log.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "hal/clock.h"
+#include "hal/syslog.h"
+
+static struct {
+	struct log_record ring[LOG_RING_RECORDS];
+	uint32_t last_seq;
+	int level;
+	int to_stderr;
+	int to_syslog;
+} log_state = { .level = LOG_INFO, .to_stderr = 1 };
+
+static const char *const level_names[] = { "err", "warn", "info", "debug" };
+static const char *const level_tags[] = { "ERROR", "WARN", "INFO", "DEBUG" };
+static const int level_syslog[] = { HAL_SYSLOG_ERR, HAL_SYSLOG_WARNING,
+				    HAL_SYSLOG_INFO, HAL_SYSLOG_DEBUG };
+
+/* see log.h */
+int log_configure(int level, int to_stderr, int to_syslog)
+{
+	int ret = 0;
+
+	if (level < LOG_ERR || level > LOG_DEBUG)
+		return -EINVAL;
+	log_state.level = level;
+	log_state.to_stderr = to_stderr;
+	if (to_syslog && !log_state.to_syslog) {
+		ret = hal_syslog_open("vigild");
+		if (ret < 0)
+			to_syslog = 0;
+	} else if (!to_syslog && log_state.to_syslog) {
+		hal_syslog_close();
+	}
+	log_state.to_syslog = to_syslog;
+	return ret < 0 ? -ENOENT : 0;
+}
+
+/* see log.h */
+const char *log_level_name(int level)
+{
+	if (level < LOG_ERR || level > LOG_DEBUG)
+		return "?";
+	return level_names[level];
+}
+
+static void text_cut(char *text, size_t cap, int wanted)
+{
+	/* vsnprintf says how long the text wanted to be: mark a cut. */
+	if (wanted >= (int)cap && cap > 4)
+		memcpy(text + cap - 4, "...", 4);
+}
+
+static void emit(const struct log_record *r)
+{
+	char line[LOG_LINE_MAX];
+	int n;
+
+	if (log_state.to_stderr) {
+		n = log_format(r, line, sizeof line);
+		/* Nothing sensible to do when stderr itself fails. */
+		if (n > 0 && write(2, line, (size_t)n) < 0)
+			n = 0;
+	}
+	if (log_state.to_syslog) {
+		n = snprintf(line, sizeof line, "%s: %s", r->module, r->text);
+		if (n > 0)
+			(void)hal_syslog_send(level_syslog[r->level], line,
+					      strlen(line)); /* drops counted */
+	}
+}
+
+/* see log.h */
+void log_msg(enum log_level level, const char *module, const char *fmt, ...)
+{
+	struct log_record *r;
+	va_list ap;
+	int n;
+
+	if ((int)level > log_state.level || level < LOG_ERR)
+		return;
+	log_state.last_seq++;
+	if (log_state.last_seq == 0)
+		log_state.last_seq = 1; /* 0 means "nothing yet" */
+	r = &log_state.ring[log_state.last_seq % LOG_RING_RECORDS];
+	r->seq = log_state.last_seq;
+	r->level = (uint8_t)level;
+	r->mono_ms = hal_clock_mono_ms();
+	r->wall_ms = hal_clock_wall_ms();
+	snprintf(r->module, sizeof r->module, "%s", module ? module : "-");
+	va_start(ap, fmt);
+	n = vsnprintf(r->text, sizeof r->text, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		snprintf(r->text, sizeof r->text, "(bad log format)");
+	text_cut(r->text, sizeof r->text, n);
+	emit(r);
+}
+
+/* see log.h */
+uint32_t log_last_seq(void)
+{
+	return log_state.last_seq;
+}
+
+/* see log.h */
+int log_read(uint32_t seq, struct log_record *out)
+{
+	const struct log_record *r;
+
+	if (seq == 0 || seq > log_state.last_seq)
+		return -ENOENT;
+	r = &log_state.ring[seq % LOG_RING_RECORDS];
+	if (r->seq != seq)
+		return -ENOENT;
+	*out = *r;
+	return 0;
+}
+
+/* see log.h */
+int log_format(const struct log_record *r, char *buf, size_t cap)
+{
+	int64_t wall = r->wall_ms < 0 ? 0 : r->wall_ms; /* clock unset */
+	time_t secs = (time_t)(wall / 1000);
+	struct tm tm;
+	int n;
+
+	if (!gmtime_r(&secs, &tm))
+		memset(&tm, 0, sizeof tm);
+	n = snprintf(buf, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ %s %s: %s\n",
+		     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+		     tm.tm_min, tm.tm_sec, (int)(wall % 1000),
+		     level_tags[r->level & 3], r->module, r->text);
+	if (n < 0 || (size_t)n >= cap) {
+		if (cap > 0)
+			buf[0] = '\0';
+		return -ENOSPC;
+	}
+	return n;
+}
+
+/* see log.h */
+void log_reset(void)
+{
+	if (log_state.to_syslog)
+		hal_syslog_close();
+	memset(&log_state, 0, sizeof log_state);
+	log_state.level = LOG_INFO;
+	log_state.to_stderr = 1;
+}

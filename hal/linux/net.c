@@ -1,0 +1,480 @@
+/*
+ * hal/linux/net.c — hal/net.h on BSD sockets, restricted to what lwIP's
+ * socket API offers (tests/lwip/check.sh compiles this file against lwIP's
+ * headers; net_sock.h picks the headers).  Hence:
+ *   - non-blocking through fcntl(F_GETFL/F_SETFL, O_NONBLOCK) right after
+ *     socket()/accept(), never SOCK_NONBLOCK or accept4 (lwIP has neither);
+ *     FD_CLOEXEC only where the platform defines it (lwIP does not);
+ *   - fcntl() always with three arguments (lwIP's macro takes three);
+ *   - datagram truncation seen through recvmsg's MSG_TRUNC flag;
+ *   - getaddrinfo only in hal_net_resolve (it allocates in musl).
+ * Errors are -errno; EWOULDBLOCK is folded into EAGAIN.
+ */
+#include "hal/net.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "net_sock.h"
+
+/* inet_ntop of an IPv6 address: at most 45 chars + NUL. */
+#define NET_NTOP_MAX 46
+
+static int net_errno(void)
+{
+	int e = errno;
+
+#if EWOULDBLOCK != EAGAIN
+	if (e == EWOULDBLOCK)
+		e = EAGAIN;
+#endif
+	return e ? -e : -EIO;
+}
+
+/* Parses a decimal IPv6 scope id ("2" of "fe80::1%2"); names are not
+ * numeric addresses and give -EINVAL. */
+static int net_parse_scope(const char *s, uint32_t *out)
+{
+	uint64_t v = 0;
+
+	if (*s == '\0')
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		v = v * 10 + (uint64_t)(*s - '0');
+		if (v > UINT32_MAX)
+			return -EINVAL;
+	}
+	*out = (uint32_t)v;
+	return 0;
+}
+
+/* see hal/net.h */
+int hal_net_addr_parse(const char *text, uint16_t port, struct hal_addr *out)
+{
+	char v6[NET_NTOP_MAX];
+	const char *pct;
+	size_t len;
+
+	if (!text || !out)
+		return -EINVAL;
+	memset(out, 0, sizeof *out);
+	out->port = port;
+	if (inet_pton(AF_INET, text, out->ip) == 1) {
+		out->family = HAL_AF_INET;
+		return 0;
+	}
+	pct = strchr(text, '%');
+	len = pct ? (size_t)(pct - text) : strlen(text);
+	if (len >= sizeof v6)
+		return -EINVAL;
+	memcpy(v6, text, len);
+	v6[len] = '\0';
+	if (inet_pton(AF_INET6, v6, out->ip) != 1)
+		return -EINVAL;
+	if (pct && net_parse_scope(pct + 1, &out->scope) < 0)
+		return -EINVAL;
+	out->family = HAL_AF_INET6;
+	return 0;
+}
+
+/* see hal/net.h */
+int hal_net_addr_format(const struct hal_addr *a, char *buf, size_t cap)
+{
+	char ip[NET_NTOP_MAX], scope[16] = "";
+	const char *fmt = "%s%s:%u";
+	int n;
+
+	if (!a || (cap > 0 && !buf))
+		return -EINVAL;
+	if (cap > 0)
+		buf[0] = '\0';
+	if (a->family == HAL_AF_INET) {
+		if (!inet_ntop(AF_INET, a->ip, ip, sizeof ip))
+			return -EINVAL;
+	} else if (a->family == HAL_AF_INET6) {
+		if (!inet_ntop(AF_INET6, a->ip, ip, sizeof ip))
+			return -EINVAL;
+		if (a->scope)
+			snprintf(scope, sizeof scope, "%%%lu",
+				 (unsigned long)a->scope);
+		fmt = "[%s%s]:%u";
+	} else {
+		return -EINVAL;
+	}
+	/* snprintf reports the full length even when it does not fit. */
+	n = snprintf(NULL, 0, fmt, ip, scope, (unsigned)a->port);
+	if (n < 0 || (size_t)n >= cap)
+		return -ENOSPC;
+	return snprintf(buf, cap, fmt, ip, scope, (unsigned)a->port);
+}
+
+/* Port fields are big-endian on the wire and in sockaddr; moving the
+ * bytes avoids htons, which the lwIP port may or may not provide. */
+static void net_put_port(void *dst, uint16_t port)
+{
+	uint8_t b[2] = { (uint8_t)(port >> 8), (uint8_t)(port & 0xff) };
+
+	memcpy(dst, b, 2);
+}
+
+static uint16_t net_get_port(const void *src)
+{
+	uint8_t b[2];
+
+	memcpy(b, src, 2);
+	return (uint16_t)((b[0] << 8) | b[1]);
+}
+
+/* Fills ss from a; returns the sockaddr length or -EINVAL. */
+static int net_to_sockaddr(const struct hal_addr *a,
+			   struct sockaddr_storage *ss)
+{
+	memset(ss, 0, sizeof *ss);
+	if (a->family == HAL_AF_INET) {
+		struct sockaddr_in *in = (struct sockaddr_in *)ss;
+
+		in->sin_family = AF_INET;
+		net_put_port(&in->sin_port, a->port);
+		memcpy(&in->sin_addr, a->ip, 4);
+		return (int)sizeof *in;
+	}
+	if (a->family == HAL_AF_INET6) {
+		struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+
+		in6->sin6_family = AF_INET6;
+		net_put_port(&in6->sin6_port, a->port);
+		memcpy(&in6->sin6_addr, a->ip, 16);
+		in6->sin6_scope_id = a->scope;
+		return (int)sizeof *in6;
+	}
+	return -EINVAL;
+}
+
+static int net_from_sockaddr(const struct sockaddr *sa, struct hal_addr *a)
+{
+	memset(a, 0, sizeof *a);
+	if (sa->sa_family == AF_INET) {
+		const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+
+		a->family = HAL_AF_INET;
+		a->port = net_get_port(&in->sin_port);
+		memcpy(a->ip, &in->sin_addr, 4);
+		return 0;
+	}
+	if (sa->sa_family == AF_INET6) {
+		const struct sockaddr_in6 *in6 =
+			(const struct sockaddr_in6 *)sa;
+
+		a->family = HAL_AF_INET6;
+		a->port = net_get_port(&in6->sin6_port);
+		memcpy(a->ip, &in6->sin6_addr, 16);
+		a->scope = in6->sin6_scope_id;
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int net_resolve_err(int gai)
+{
+	switch (gai) {
+	case EAI_NONAME:
+		return -ENOENT;
+	case EAI_FAMILY:
+	case EAI_SERVICE:
+		return -EINVAL;
+	default:
+		/* EAI_AGAIN, EAI_FAIL, EAI_MEMORY, EAI_SYSTEM: try later */
+		return -EAGAIN;
+	}
+}
+
+/* see hal/net.h */
+int hal_net_resolve(const char *host, uint16_t port, struct hal_addr *out,
+		    unsigned max)
+{
+	struct addrinfo hints, *res = NULL, *ai;
+	char serv[8];
+	int ret = -EIO, gai;
+	unsigned n = 0;
+
+	if (!host || !*host || !out || max == 0)
+		return -EINVAL;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	/* one entry per address instead of one per socket type */
+	hints.ai_socktype = SOCK_STREAM;
+	snprintf(serv, sizeof serv, "%u", (unsigned)port);
+	gai = getaddrinfo(host, serv, &hints, &res);
+	if (gai != 0)
+		return net_resolve_err(gai);
+	for (ai = res; ai && n < max; ai = ai->ai_next) {
+		if (ai->ai_addr && net_from_sockaddr(ai->ai_addr, &out[n]) == 0)
+			n++;
+	}
+	freeaddrinfo(res);
+	ret = n > 0 ? (int)n : -ENOENT;
+	return ret;
+}
+
+/* Non-blocking and close-on-exec, as right after creation. */
+static int net_setup_fd(int fd)
+{
+	int fl = fcntl(fd, F_GETFL, 0);
+
+	if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0)
+		return net_errno();
+#ifdef FD_CLOEXEC
+	if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+		return net_errno();
+#endif
+	return 0;
+}
+
+/* see hal/net.h */
+int hal_net_socket(int family, int type)
+{
+	int ret = -EIO, fd, af, st;
+
+	if (family == HAL_AF_INET)
+		af = AF_INET;
+	else if (family == HAL_AF_INET6)
+		af = AF_INET6;
+	else
+		return -EAFNOSUPPORT;
+	if (type == HAL_SOCK_STREAM)
+		st = SOCK_STREAM;
+	else if (type == HAL_SOCK_DGRAM)
+		st = SOCK_DGRAM;
+	else
+		return -EINVAL;
+	fd = socket(af, st, 0);
+	if (fd < 0)
+		return net_errno();
+	ret = net_setup_fd(fd);
+	if (ret < 0) {
+		close(fd);
+		return ret;
+	}
+	return fd;
+}
+
+static int net_setopt(int fd, int level, int name, int val)
+{
+	if (setsockopt(fd, level, name, &val, (socklen_t)sizeof val) < 0)
+		return net_errno();
+	return 0;
+}
+
+/* see hal/net.h */
+int hal_net_bind(int fd, const struct hal_addr *a, unsigned flags)
+{
+	struct sockaddr_storage ss;
+	int ret = -EIO, len;
+
+	if (!a || (len = net_to_sockaddr(a, &ss)) < 0)
+		return -EINVAL;
+	if (flags & HAL_NET_REUSEADDR) {
+		ret = net_setopt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+		if (ret < 0)
+			return ret == -EBADF || ret == -ENOTSOCK ? -EINVAL : ret;
+	}
+	if (a->family == HAL_AF_INET6) {
+		/* explicit both ways: the system default may be either */
+		ret = net_setopt(fd, IPPROTO_IPV6, IPV6_V6ONLY,
+				 (flags & HAL_NET_V6ONLY) ? 1 : 0);
+		if (ret < 0)
+			return -EINVAL;
+	}
+	if (bind(fd, (struct sockaddr *)&ss, (socklen_t)len) < 0) {
+		ret = net_errno();
+		/* a bad fd or a family mismatch is a bad argument */
+		if (ret == -EBADF || ret == -ENOTSOCK || ret == -EAFNOSUPPORT)
+			ret = -EINVAL;
+		return ret;
+	}
+	return 0;
+}
+
+/* see hal/net.h */
+int hal_net_listen(int fd, int backlog)
+{
+	if (listen(fd, backlog) < 0) {
+		int ret = net_errno();
+
+		return ret == -EOPNOTSUPP ? ret : -EINVAL;
+	}
+	return 0;
+}
+
+/* see hal/net.h */
+int hal_net_accept(int fd, struct hal_addr *peer)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = (socklen_t)sizeof ss;
+	int ret = -EIO, nfd;
+
+	nfd = accept(fd, (struct sockaddr *)&ss, &len);
+	if (nfd < 0)
+		return net_errno();
+	/* the new socket does not inherit O_NONBLOCK on Linux */
+	ret = net_setup_fd(nfd);
+	if (ret < 0) {
+		close(nfd);
+		return ret;
+	}
+	if (peer && net_from_sockaddr((struct sockaddr *)&ss, peer) < 0)
+		memset(peer, 0, sizeof *peer);
+	return nfd;
+}
+
+/* see hal/net.h */
+int hal_net_connect(int fd, const struct hal_addr *a)
+{
+	struct sockaddr_storage ss;
+	int len;
+
+	if (!a || (len = net_to_sockaddr(a, &ss)) < 0)
+		return -EINVAL;
+	if (connect(fd, (struct sockaddr *)&ss, (socklen_t)len) < 0)
+		return net_errno();
+	return 0;
+}
+
+/* see hal/net.h */
+int hal_net_connect_result(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = (socklen_t)sizeof(int);
+	int err = 0;
+
+	if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
+		return net_errno();
+	if (err != 0)
+		return -err;
+	/* SO_ERROR is 0 also while the handshake is still running */
+	len = (socklen_t)sizeof ss;
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) < 0)
+		return errno == ENOTCONN ? -EINPROGRESS : net_errno();
+	return 0;
+}
+
+/* see hal/net.h */
+int hal_net_send(int fd, const void *buf, size_t len)
+{
+	ssize_t r;
+
+	if (len > 0 && !buf)
+		return -EINVAL;
+	if (len > INT32_MAX)
+		len = INT32_MAX; /* the count must fit the int result */
+	r = send(fd, buf, len, MSG_NOSIGNAL);
+	return r < 0 ? net_errno() : (int)r;
+}
+
+/* see hal/net.h */
+int hal_net_recv(int fd, void *buf, size_t cap)
+{
+	ssize_t r;
+
+	if (cap > 0 && !buf)
+		return -EINVAL;
+	if (cap > INT32_MAX)
+		cap = INT32_MAX;
+	r = recv(fd, buf, cap, 0);
+	return r < 0 ? net_errno() : (int)r;
+}
+
+/* see hal/net.h */
+int hal_net_sendto(int fd, const void *buf, size_t len,
+		   const struct hal_addr *a)
+{
+	struct sockaddr_storage ss;
+	int slen;
+	ssize_t r;
+
+	if (!a || (len > 0 && !buf) || (slen = net_to_sockaddr(a, &ss)) < 0)
+		return -EINVAL;
+	if (len > INT32_MAX)
+		return -EMSGSIZE;
+	r = sendto(fd, buf, len, MSG_NOSIGNAL, (struct sockaddr *)&ss,
+		   (socklen_t)slen);
+	return r < 0 ? net_errno() : (int)r;
+}
+
+/* see hal/net.h */
+int hal_net_recvfrom(int fd, void *buf, size_t cap, struct hal_addr *from)
+{
+	struct sockaddr_storage ss;
+	struct iovec iov;
+	struct msghdr mh;
+	ssize_t r;
+
+	if (cap > 0 && !buf)
+		return -EINVAL;
+	if (cap > INT32_MAX)
+		cap = INT32_MAX;
+	iov.iov_base = buf;
+	iov.iov_len = cap;
+	memset(&mh, 0, sizeof mh);
+	mh.msg_name = &ss;
+	mh.msg_namelen = (socklen_t)sizeof ss;
+	mh.msg_iov = &iov;
+	mh.msg_iovlen = 1;
+	r = recvmsg(fd, &mh, 0);
+	if (r < 0)
+		return net_errno();
+	/* the kernel sets MSG_TRUNC when the datagram did not fit */
+	if (mh.msg_flags & MSG_TRUNC)
+		return -EMSGSIZE;
+	if (from && net_from_sockaddr((struct sockaddr *)&ss, from) < 0)
+		memset(from, 0, sizeof *from);
+	return (int)r;
+}
+
+/* see hal/net.h */
+int hal_net_set_keepalive(int fd, int idle_s, int interval_s, int count)
+{
+	if (idle_s <= 0 || interval_s <= 0 || count <= 0)
+		return -EINVAL;
+	/* TCP-level options first: they fail on anything but TCP */
+#if defined(TCP_KEEPIDLE) && defined(TCP_KEEPINTVL) && defined(TCP_KEEPCNT)
+	if (net_setopt(fd, IPPROTO_TCP, TCP_KEEPIDLE, idle_s) < 0 ||
+	    net_setopt(fd, IPPROTO_TCP, TCP_KEEPINTVL, interval_s) < 0 ||
+	    net_setopt(fd, IPPROTO_TCP, TCP_KEEPCNT, count) < 0)
+		return -EINVAL;
+#endif
+	if (net_setopt(fd, SOL_SOCKET, SO_KEEPALIVE, 1) < 0)
+		return -EINVAL;
+	return 0;
+}
+
+/* see hal/net.h */
+int hal_net_set_nodelay(int fd)
+{
+	return net_setopt(fd, IPPROTO_TCP, TCP_NODELAY, 1) < 0 ? -EINVAL : 0;
+}
+
+/* see hal/net.h */
+int hal_net_local_addr(int fd, struct hal_addr *out)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = (socklen_t)sizeof ss;
+
+	if (!out)
+		return -EINVAL;
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) < 0)
+		return -EINVAL;
+	return net_from_sockaddr((struct sockaddr *)&ss, out);
+}
+
+/* see hal/net.h */
+int hal_net_close(int fd)
+{
+	if (close(fd) < 0 && errno == EBADF)
+		return -EBADF;
+	/* any other error (EINTR, EIO) still released the descriptor */
+	return 0;
+}

@@ -1,0 +1,123 @@
+"""Shared fixtures: where the built binaries are, and a running vigild."""
+import os
+import pathlib
+import select
+import signal
+import subprocess
+import time
+
+import pytest
+
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+BIN_DIR = pathlib.Path(os.environ.get("VIGIL_BIN_DIR", ROOT / "build/host/bin"))
+BUILD_DIR = BIN_DIR.parents[1]
+
+
+def binary(name):
+    path = BIN_DIR / name
+    if not path.exists():
+        # A missing binary is a build defect, never a reason to skip.
+        pytest.fail(f"{path} not built (run make check)")
+    return path
+
+
+class Agent:
+    """A vigild process whose stderr (the log) is read line by line.
+
+    stderr is read from the raw descriptor with our own line splitting:
+    a buffered reader would swallow several lines into its buffer, where
+    select() no longer sees them."""
+
+    def __init__(self, args):
+        self.proc = subprocess.Popen(
+            [str(binary("vigild"))] + args,
+            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE)
+        self.lines = []
+        self._partial = b""
+
+    def _read_some(self, timeout):
+        """Reads what stderr has within timeout; False at end of file."""
+        fd = self.proc.stderr.fileno()
+        ready, _, _ = select.select([fd], [], [], timeout)
+        if not ready:
+            return True
+        chunk = os.read(fd, 65536)
+        if not chunk:
+            return False
+        *done, self._partial = (self._partial + chunk).split(b"\n")
+        self.lines += [d.decode(errors="replace") + "\n" for d in done]
+        return True
+
+    def wait_for(self, text, timeout=5.0):
+        """Returns the first log line containing text, or fails."""
+        deadline = time.monotonic() + timeout
+        seen = 0
+        while True:
+            for line in self.lines[seen:]:
+                if text in line:
+                    return line
+            seen = len(self.lines)
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._read_some(min(left, 0.1)):
+                break
+        for line in self.lines[seen:]:
+            if text in line:
+                return line
+        raise AssertionError(f"no log line with {text!r}; got:\n" + "".join(self.lines))
+
+    def signal(self, sig):
+        self.proc.send_signal(sig)
+
+    def _drain(self):
+        while self._read_some(0):
+            pass
+
+    def wait_exit(self, timeout=5.0):
+        """The exit status of a process expected to stop on its own."""
+        deadline = time.monotonic() + timeout
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            self._read_some(0.05)
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("vigild did not exit on its own")
+        self._drain()
+        return self.proc.returncode
+
+    def stop(self, timeout=5.0):
+        """SIGTERM, then the exit status."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.wait_exit(timeout)
+
+
+@pytest.fixture
+def agent_factory():
+    agents = []
+
+    def start(args):
+        a = Agent(args)
+        agents.append(a)
+        return a
+
+    yield start
+    for a in agents:
+        if a.proc.poll() is None:
+            a.proc.kill()
+            a.proc.wait()
+
+
+@pytest.fixture
+def dev_config(tmp_path):
+    """A minimal valid configuration for a host run in tmp_path."""
+    def write(extra="", name="vigil.conf"):
+        path = tmp_path / name
+        path.write_text(
+            "# test configuration\n"
+            f"data.dir = {tmp_path}/data\n"
+            "watchdog.device = none\n"
+            "console.device = none\n"
+            "log.syslog = false\n" + extra)
+        return path
+    return write
