@@ -33,7 +33,11 @@ musl_cc = $(TC_DIR)/musl/$(1)/bin/musl-gcc
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla -Wlogical-op \
 	-Wconversion
 CSTD := -std=c11 -D_POSIX_C_SOURCE=200809L
-INCLUDES = -Ihal/include -Ifirmware -Iprotocol -Iboard/$(1) -Ibuild/gen
+# INCLUDES BOARD MBEDTLS-TARGET; mbed_libs MBEDTLS-TARGET (toolchain/README.md)
+INCLUDES = -Ihal/include -Ifirmware -Iprotocol -Iboard/$(1) -Ibuild/gen \
+	-Itoolchain -DMBEDTLS_CONFIG_FILE='"vigil_mbedtls_config.h"' \
+	-I$(TC_DIR)/mbedtls/$(2)/include
+mbed_libs = -L$(TC_DIR)/mbedtls/$(1)/lib -lmbedtls -lmbedx509 -lmbedcrypto
 TARGET_CFLAGS := -Os -ffunction-sections -fdata-sections
 TARGET_LDFLAGS := -static -Wl,--gc-sections -s
 TEST_CFLAGS := -O1 -g -Itests/unit
@@ -95,51 +99,51 @@ endef
 # Boards: the product binaries, static and stripped.
 define board_rules
 $(call compile_rules,build/$(1),$(call musl_cc,$($(1)_ARCH)),\
-	$(CSTD) $(WARN) $(TARGET_CFLAGS) $($(1)_CFLAGS) $(call INCLUDES,$(1)))
+	$(CSTD) $(WARN) $(TARGET_CFLAGS) $($(1)_CFLAGS) $(call INCLUDES,$(1),$($(1)_ARCH)))
 $(call link_rule,build/$(1)/bin/vigild,$(call vigild_srcs,$($(1)_ARCH)),build/$(1),\
-	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS))
+	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS) $(call mbed_libs,$($(1)_ARCH)))
 $(foreach t,$(TOOL_NAMES),$(call link_rule,build/$(1)/bin/$(t),\
 	tests/tools/$(t).c $(FW_LIB) $(call proto,$($(1)_ARCH)) $(HAL_LINUX),build/$(1),\
-	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS)))
+	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS) $(call mbed_libs,$($(1)_ARCH))))
 endef
 $(foreach b,$(BOARDS),$(eval $(call board_rules,$(b))))
 
 # Unit tests on the host with sanitizers (glibc gcc) ...
 $(eval $(call compile_rules,build/test-asan,gcc,\
-	$(CSTD) $(WARN) $(TEST_CFLAGS) $(ASAN) $(call INCLUDES,host)))
+	$(CSTD) $(WARN) $(TEST_CFLAGS) $(ASAN) $(call INCLUDES,host,host)))
 $(eval $(call link_rule,build/test-asan/unit-sim,$(call unit_sim_srcs,$(HOST_ARCH)),\
-	build/test-asan,gcc,$(ASAN)))
+	build/test-asan,gcc,$(ASAN) $(call mbed_libs,host)))
 $(eval $(call link_rule,build/test-asan/unit-linux,$(UNIT_LINUX_SRCS),\
-	build/test-asan,gcc,$(ASAN)))
+	build/test-asan,gcc,$(ASAN) $(call mbed_libs,host)))
 
 # ... and the same tests, unchanged, as static musl binaries per arch.
 define test_arch_rules
 $(call compile_rules,build/test-$(1),$(call musl_cc,$(1)),\
-	$(CSTD) $(WARN) $(TEST_CFLAGS) $(call INCLUDES,host))
+	$(CSTD) $(WARN) $(TEST_CFLAGS) $(call INCLUDES,host,$(1)))
 $(call link_rule,build/test-$(1)/unit-sim,$(call unit_sim_srcs,$(1)),\
-	build/test-$(1),$(call musl_cc,$(1)),-static)
+	build/test-$(1),$(call musl_cc,$(1)),-static $(call mbed_libs,$(1)))
 $(call link_rule,build/test-$(1)/unit-linux,$(UNIT_LINUX_SRCS),\
-	build/test-$(1),$(call musl_cc,$(1)),-static)
+	build/test-$(1),$(call musl_cc,$(1)),-static $(call mbed_libs,$(1)))
 endef
 $(foreach a,$(TEST_ARCHES),$(eval $(call test_arch_rules,$(a))))
 
 # Fuzz targets: libFuzzer, each links its module and the sim HAL.
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined
 $(eval $(call compile_rules,build/fuzz,clang,\
-	$(CSTD) $(FUZZ_FLAGS) $(call INCLUDES,host)))
+	$(CSTD) $(FUZZ_FLAGS) $(call INCLUDES,host,host)))
 $(foreach f,$(FUZZ_NAMES),$(eval $(call link_rule,build/fuzz/$(f),\
 	tests/fuzz/$(f).c $(FW_LIB) $(call proto,$(HOST_ARCH)) $(HAL_SIM),build/fuzz,clang,\
-	$(FUZZ_FLAGS))))
+	$(FUZZ_FLAGS) $(call mbed_libs,host))))
 
 # Workstation programs (tools/<prog>.c + tools/<prog>_*.c): glibc gcc, -O2.
 HOST_CFLAGS := -O2 -g
 TOOL_PROGS := $(basename $(notdir $(wildcard tools/*.c)))
 TOOL_PROGS := $(filter-out $(foreach t,$(TOOL_PROGS),$(t)_%),$(TOOL_PROGS))
 $(eval $(call compile_rules,build/hosttools,gcc,\
-	$(CSTD) $(WARN) $(HOST_CFLAGS) $(call INCLUDES,host)))
+	$(CSTD) $(WARN) $(HOST_CFLAGS) $(call INCLUDES,host,host)))
 $(foreach t,$(TOOL_PROGS),$(eval $(call link_rule,build/host/bin/$(t),\
 	tools/$(t).c $(wildcard tools/$(t)_*.c) $(call proto,$(HOST_ARCH)),\
-	build/hosttools,gcc,)))
+	build/hosttools,gcc,$(call mbed_libs,host))))
 
 # Benchmarks (tests/bench/<name>_bench.c) and interop helpers
 # (tests/interop/<name>.c): -O2 like a release build, libcbor as reference.
