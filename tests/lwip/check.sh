@@ -1,5 +1,6 @@
 #!/bin/sh
-# tests/lwip/check.sh — proves hal/linux/net.c uses only lwIP's socket API.
+# tests/lwip/check.sh — proves hal/linux/net.c and net_addr.c use only
+# lwIP's socket API.
 #
 # Compiles net.c with -fsyntax-only against the lwIP headers of Debian's
 # liblwip-dev, with HAL_NET_LWIP_CHECK set so hal/linux/net_sock.h includes
@@ -35,7 +36,7 @@ if "$cc" -std=c11 -D_POSIX_C_SOURCE=200809L -DHAL_NET_LWIP_CHECK \
 	-Wall -Wextra -Werror=implicit-function-declaration \
 	-Werror=implicit-int -fsyntax-only \
 	-I"$tmp" -I"$lwip" -I"$root/hal/include" \
-	"$root/hal/linux/net.c" >"$tmp/out" 2>&1; then
+	"$root/hal/linux/net.c" "$root/hal/linux/net_addr.c" >"$tmp/out" 2>&1; then
 	cat "$tmp/out"
 	echo "ok - lwip socket subset"
 	echo "1 passed, 0 failed"
