@@ -1,11 +1,13 @@
 /*
  * hal/storage.h — files, written atomically.
  *
- * An atomic write goes to "<path>.tmp" (created 0600 or the given mode,
- * truncated), is fsync'd, renamed over path, and the directory is fsync'd:
- * after a power cut or kill -9 at any point, path holds the old content
- * or the new, never a mix.  One writer per path at a time (the fixed temp
- * name means a stale temp from a crash is simply reused, never piles up).
+ * An atomic write goes to "<path>.tmp" (a fresh file: a stale temp from
+ * a crash is unlinked first and the new one created O_EXCL with exactly
+ * the given mode), is fsync'd, renamed over path, and the directory is
+ * fsync'd: after a power cut or kill -9 at any point, path holds the old
+ * content or the new, never a mix.  One writer per path at a time (the
+ * fixed temp name means temps never pile up; a real file named
+ * "<path>.tmp" would be lost, so callers storing outside names map them).
  *
  * No call allocates memory; paths are at most HAL_PATH_MAX - 5 bytes so
  * the temp name fits.
