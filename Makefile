@@ -82,6 +82,12 @@ $(error unknown BOARD '$(BOARD)'; boards: $(BOARDS))
 endif
 
 # ---- rule templates ----
+# A newline, to separate rules that one $(foreach) generates.
+define nl
+
+
+endef
+
 # compile_rules DIR CC CFLAGS: objects under DIR/obj built with CC.
 define compile_rules
 $(1)/obj/%.o: %.c build/gen/version.h | $(TC_STAMP)
@@ -105,7 +111,7 @@ $(call link_rule,build/$(1)/bin/vigild,$(call vigild_srcs,$($(1)_ARCH)),build/$(
 	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS) $(call mbed_libs,$($(1)_ARCH)))
 $(foreach t,$(TOOL_NAMES),$(call link_rule,build/$(1)/bin/$(t),\
 	tests/tools/$(t).c $(FW_LIB) $(call proto,$($(1)_ARCH)) $(HAL_LINUX),build/$(1),\
-	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS) $(call mbed_libs,$($(1)_ARCH))))
+	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS) $(call mbed_libs,$($(1)_ARCH)))$(nl))
 endef
 $(foreach b,$(BOARDS),$(eval $(call board_rules,$(b))))
 

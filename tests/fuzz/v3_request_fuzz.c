@@ -1,0 +1,349 @@
+/*
+ * v3_request_fuzz.c — libFuzzer target for the CyberBackup v3 request
+ * side: parser and packer (protocol/v3_req.c), the 1028 transfer helpers
+ * (protocol/v3_file.c) and the path -> name mapping (protocol/v3.c).
+ *
+ * The input is read as a server reads a connection: requests one after
+ * another (at most MAX_MSGS), each accepted 1028 fed to the transfer check.
+ * Properties checked (__builtin_trap on violation):
+ *   - decode never reads past the input (ASan); its result and reason
+ *     agree with an independent model of the header rules (version, code,
+ *     cap, layout, in that order), with errno <-> reason pairs fixed
+ *     (-EMSGSIZE only for the cap, -EAGAIN only for "incomplete"), and a
+ *     payload reason is one that code's layout can raise;
+ *   - the streaming path (header parse, then payload parse) agrees with
+ *     decode;
+ *   - an accepted request packs back to the same bytes, except name
+ *     padding after the NUL, which the parser ignores (and the packer
+ *     writes as zeros); the re-packed bytes decode to the same fields;
+ *     a 1028's pack_head is the packed message's first 290 bytes;
+ *   - targeted damage to an accepted request gives its specific error:
+ *     version 4 -> V3_E_VERSION, code 1032 -> V3_E_CODE, cap one below
+ *     -> V3_E_SIZE_CAP, one byte missing -> -EAGAIN, fixed payload one
+ *     byte longer -> V3_E_SIZE_LAYOUT, the name without its NUL ->
+ *     V3_E_NAME_UNTERMINATED, a file name starting with '/' ->
+ *     V3_E_NAME_ABSOLUTE;
+ *   - the transfer check completes a file only when the slices it took
+ *     add up to the content size, and drops the transfer on any error;
+ *   - the client's packet plan covers the content exactly;
+ *   - the input as a path (as is, and with a '/' in front): a mapped name
+ *     always passes the file-name rules and unmaps to exactly that path.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "v3.h"
+
+#define MAX_MSG (V3_REQ_FILE_HEAD_MAX + 65536)
+#define MAX_MSGS 16
+
+static uint8_t out[MAX_MSG], canon[MAX_MSG + 1];
+
+static void require(int cond)
+{
+	if (!cond)
+		__builtin_trap();
+}
+
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	       (uint32_t)p[3] << 24;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* The header rules, written again from the protocol document. */
+static enum v3_reason hdr_model(const uint8_t *h, uint32_t cap)
+{
+	uint32_t code = (uint32_t)h[17] | (uint32_t)h[18] << 8;
+	uint32_t size = le32(h + 19);
+
+	if (h[16] != 3)
+		return V3_E_VERSION;
+	if (code < 1025 || code > 1031)
+		return V3_E_CODE;
+	if (size > cap)
+		return V3_E_SIZE_CAP;
+	if (code == 1026)
+		return size == 415 || size == 417 ? V3_OK : V3_E_SIZE_LAYOUT;
+	if (code == 1028)
+		return size >= 268 ? V3_OK : V3_E_SIZE_LAYOUT;
+	return size == 255 ? V3_OK : V3_E_SIZE_LAYOUT;
+}
+
+static int is_name_reason(enum v3_reason w, int file)
+{
+	switch (w) {
+	case V3_E_NAME_UNTERMINATED: case V3_E_NAME_EMPTY:
+	case V3_E_NAME_CONTROL: case V3_E_NAME_NON_ASCII:
+		return 1;
+	case V3_E_NAME_TOO_LONG: case V3_E_NAME_ABSOLUTE:
+	case V3_E_NAME_DOTDOT: case V3_E_NAME_SEPARATOR:
+	case V3_E_NAME_DEVICE:
+		return file;
+	default:
+		return 0;
+	}
+}
+
+/* A payload reason that code can raise. */
+static int payload_reason_ok(uint16_t code, enum v3_reason w)
+{
+	if (code == V3_REQ_PUBKEY && w == V3_E_KEY_FORMAT)
+		return 1;
+	if (code == V3_REQ_FILE &&
+	    (w == V3_E_PACKET_TOTAL || w == V3_E_PACKET_NUMBER ||
+	     w == V3_E_CONTENT_SIZE || w == V3_E_SLICE_SIZE))
+		return 1;
+	return is_name_reason(w, code >= V3_REQ_FILE);
+}
+
+/* decode's answer and reason agree with the model. */
+static void decode_model(const uint8_t *data, size_t size, int n,
+			 enum v3_reason why, uint16_t code)
+{
+	enum v3_reason m;
+
+	if (size < V3_REQ_HDR_SIZE) {
+		require(n == -EAGAIN && why == V3_E_LENGTH);
+		return;
+	}
+	m = hdr_model(data, V3_PAYLOAD_CAP_DEFAULT);
+	if (m != V3_OK) {
+		require(why == m);
+		require(n == (m == V3_E_SIZE_CAP ? -EMSGSIZE : -EBADMSG));
+		return;
+	}
+	if (le32(data + 19) > size - V3_REQ_HDR_SIZE) {
+		require(n == -EAGAIN && why == V3_E_LENGTH);
+		return;
+	}
+	require(n > 0 ? why == V3_OK
+		      : n == -EBADMSG && payload_reason_ok(code, why));
+}
+
+static void same_fields(const struct v3_req *a, const struct v3_req *b)
+{
+	require(memcmp(a->client_id, b->client_id, V3_ID_SIZE) == 0);
+	require(a->code == b->code && a->payload_size == b->payload_size);
+	require(strcmp(a->name, b->name) == 0);
+	require(a->key_len == b->key_len && a->data_len == b->data_len);
+	require(a->content_size == b->content_size &&
+		a->orig_size == b->orig_size);
+	require(a->packet == b->packet && a->total == b->total);
+	require(a->key_len == 0 || memcmp(a->key, b->key, a->key_len) == 0);
+	require(a->data_len == 0 || memcmp(a->data, b->data, a->data_len) == 0);
+}
+
+/* The streaming calls must decide as decode did. */
+static void streaming_agrees(const uint8_t *data, size_t size, int n,
+			     const struct v3_req *whole)
+{
+	struct v3_req r;
+	int ret;
+
+	if (size < V3_REQ_HDR_SIZE)
+		return;
+	ret = v3_req_hdr_parse(&r, data, V3_REQ_HDR_SIZE,
+			       V3_PAYLOAD_CAP_DEFAULT, NULL);
+	if (ret < 0) {
+		require(n == ret);
+		return;
+	}
+	if (r.payload_size > size - V3_REQ_HDR_SIZE) {
+		require(n == -EAGAIN);
+		return;
+	}
+	ret = v3_req_payload_parse(&r, data + V3_REQ_HDR_SIZE, r.payload_size,
+				   NULL);
+	require(ret == (n > 0 ? 0 : n));
+	if (n > 0)
+		same_fields(&r, whole);
+}
+
+/* decode of canon[0..len) with cap fails with exactly (err, reason). */
+static void must_fail(size_t len, uint32_t cap, int err, enum v3_reason w)
+{
+	struct v3_req r;
+	enum v3_reason why = V3_OK;
+
+	require(v3_req_decode(&r, canon, len, cap, &why) == err && why == w);
+}
+
+/* Damage one thing at a time in canon (the accepted request, n bytes,
+ * padding zeroed); each must be refused for its own reason. */
+static void damage(const struct v3_req *r, size_t n, size_t name_off)
+{
+	size_t len = strlen(r->name);
+
+	canon[16] = 4;
+	must_fail(n, V3_PAYLOAD_CAP_DEFAULT, -EBADMSG, V3_E_VERSION);
+	canon[16] = 3;
+	canon[17] = 0x08; /* 1032 = 0x0408 */
+	must_fail(n, V3_PAYLOAD_CAP_DEFAULT, -EBADMSG, V3_E_CODE);
+	canon[17] = (uint8_t)(r->code & 0xff);
+	must_fail(n, r->payload_size - 1, -EMSGSIZE, V3_E_SIZE_CAP);
+	must_fail(n - 1, V3_PAYLOAD_CAP_DEFAULT, -EAGAIN, V3_E_LENGTH);
+	if (r->code != V3_REQ_FILE) {
+		put32(canon + 19, r->payload_size + 1);
+		canon[n] = 0;
+		must_fail(n + 1, V3_PAYLOAD_CAP_DEFAULT, -EBADMSG,
+			  V3_E_SIZE_LAYOUT);
+		put32(canon + 19, r->payload_size);
+	}
+	memset(canon + name_off + len, 'x', V3_NAME_FIELD - len);
+	/* a 1028 checks its numbers first: they passed already */
+	must_fail(n, V3_PAYLOAD_CAP_DEFAULT, -EBADMSG, V3_E_NAME_UNTERMINATED);
+	memset(canon + name_off + len, 0, V3_NAME_FIELD - len);
+	if (r->code >= V3_REQ_FILE) {
+		canon[name_off] = '/';
+		must_fail(n, V3_PAYLOAD_CAP_DEFAULT, -EBADMSG,
+			  V3_E_NAME_ABSOLUTE);
+	}
+}
+
+static void round_trip(const uint8_t *data, int n, const struct v3_req *r)
+{
+	struct v3_req again;
+	size_t name_off = V3_REQ_HDR_SIZE + (r->code == V3_REQ_FILE ? 12 : 0);
+	size_t len;
+
+	if ((size_t)n > sizeof out)
+		return;
+	require(v3_req_pack(out, sizeof out, r, NULL) == n);
+	require(v3_req_pack(out, (size_t)n - 1, r, NULL) == -ENOSPC);
+	memcpy(canon, data, (size_t)n);
+	len = strlen(r->name);
+	memset(canon + name_off + len, 0, V3_NAME_FIELD - len);
+	require(memcmp(out, canon, (size_t)n) == 0);
+	require(v3_req_decode(&again, out, (size_t)n, V3_PAYLOAD_CAP_DEFAULT,
+			      NULL) == n);
+	same_fields(r, &again);
+	if (r->code == V3_REQ_FILE) {
+		require(v3_req_pack_head(out, sizeof out, r, NULL) ==
+			V3_REQ_FILE_HEAD_MAX);
+		require(memcmp(out, canon, V3_REQ_FILE_HEAD_MAX) == 0);
+	}
+	damage(r, (size_t)n, name_off);
+}
+
+/* A server's view of a transfer: what the check must conclude. */
+struct model_rx {
+	uint64_t got;
+	uint32_t content;
+	int open;
+};
+
+static void transfer(struct v3_file_rx *rx, struct model_rx *m,
+		     const struct v3_req *r)
+{
+	enum v3_reason why = V3_OK;
+	int ret = v3_file_rx_packet(rx, r, &why);
+
+	if (r->packet == 1 && !m->open) {
+		m->open = 1;
+		m->got = 0;
+		m->content = r->content_size;
+	}
+	if (ret < 0) {
+		require(ret == -EBADMSG && rx->next == 0);
+		require(why == V3_E_PACKET_ORDER ||
+			why == V3_E_PACKET_MISMATCH || why == V3_E_SLICE_SIZE);
+		m->open = 0;
+		return;
+	}
+	require(m->open && r->content_size == m->content);
+	m->got += r->data_len;
+	require(m->got <= m->content);
+	require(ret == (m->got == m->content));
+	require(ret == (r->packet == r->total));
+	if (ret == 1) {
+		require(rx->next == 0);
+		m->open = 0;
+	}
+}
+
+/* The client's plan for a file size and slice taken from the input. */
+static void plan(const uint8_t *data, size_t size)
+{
+	struct v3_req first, last;
+	uint32_t orig, slice;
+
+	if (size < 8)
+		return;
+	orig = le32(data);
+	slice = le32(data + 4) | 1; /* nonzero */
+	if (v3_file_packet(&first, orig, slice, 1) < 0)
+		return;
+	require(v3_file_packet(&last, orig, slice, first.total) == 0);
+	require((uint64_t)(first.total - 1) * slice + last.data_len ==
+		first.content_size);
+	require(last.data_len >= 1 && last.data_len <= slice);
+	require(first.total == 1 || first.data_len == slice);
+}
+
+static void mapping(const char *path, size_t len)
+{
+	char name[V3_NAME_MAX + 1], back[V3_NAME_MAX + 2];
+	enum v3_reason why = V3_OK;
+	int n = v3_name_from_path(name, sizeof name, path, len, &why);
+
+	if (n < 0) {
+		require(why != V3_OK);
+		return;
+	}
+	require((size_t)n == strlen(name) && n <= V3_NAME_MAX);
+	require(v3_file_name_check(name, (size_t)n, NULL) == 0);
+	require(v3_path_from_name(back, sizeof back, name, (size_t)n, NULL) ==
+		(int)len);
+	require(memcmp(back, path, len) == 0);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char path[1024];
+	struct v3_file_rx rx;
+	struct model_rx m = { 0, 0, 0 };
+	const uint8_t *p = data;
+	size_t left = size;
+
+	v3_file_rx_reset(&rx);
+	for (int i = 0; i < MAX_MSGS; i++) {
+		struct v3_req r;
+		enum v3_reason why = V3_OK;
+		int n;
+
+		memset(&r, 0, sizeof r); /* decode leaves it alone below 23 */
+		n = v3_req_decode(&r, p, left, V3_PAYLOAD_CAP_DEFAULT, &why);
+
+		require(n != 0);
+		decode_model(p, left, n, why, r.code);
+		streaming_agrees(p, left, n, &r);
+		if (n < 0)
+			break;
+		round_trip(p, n, &r);
+		if (r.code == V3_REQ_FILE)
+			transfer(&rx, &m, &r);
+		p += n;
+		left -= (size_t)n;
+	}
+	plan(data, size);
+	/* the file-name rules alone */
+	if (v3_file_name_check((const char *)data, size, NULL) == 0)
+		require(size >= 1 && size <= V3_NAME_MAX);
+	if (size < sizeof path) {
+		mapping((const char *)data, size);
+		path[0] = '/';
+		memcpy(path + 1, data, size);
+		mapping(path, size + 1);
+	}
+	return 0;
+}
