@@ -13,9 +13,13 @@
 #include <string.h>
 
 #include "board.h"
+#include "hal/clock.h"
 #include "hal/signal.h"
 #include "hal/storage.h"
 #include "log.h"
+#include "boot.h"
+#include "version.h"
+#include "watchdog.h"
 
 #define DEFAULT_CONFIG_PATH "/etc/vigil.conf"
 
@@ -25,6 +29,8 @@ EV_MEM_DEFINE(agent_ev_mem, EV_AGENT_FDS, EV_AGENT_TIMERS);
 /* Scratch space for parsing: static, the agent allocates nothing. */
 static struct config cfg_next;
 static struct config_errors cfg_errs;
+
+static void health_configure(void); /* health.* keys, below */
 
 static void log_config_errors(const char *path,
 			      const struct config_errors *errs)
@@ -75,6 +81,18 @@ static void log_change(const char *key, const char *old_val,
 	log_info("config", "%s: %s -> %s", key, old_val, new_val);
 }
 
+/* Login settings of a reloaded configuration; a malformed hash keeps the
+ * old one (a typo must not open the console). */
+static void apply_console(void)
+{
+	if (agent.console.st == CON_CLOSED)
+		return;
+	if (con_set_login(&agent.console, agent.cfg.console_password_hash,
+			  (uint64_t)agent.cfg.console_idle_ms) < 0)
+		log_err("console", "console.password_hash is not "
+			"sha256$<salt>$<digest>: old login kept");
+}
+
 /* see agent.h */
 int agent_reload(void)
 {
@@ -88,8 +106,10 @@ int agent_reload(void)
 	}
 	changed = config_diff(&agent.cfg, &cfg_next, log_change, NULL);
 	agent.cfg = cfg_next;
+	health_configure();
 	agent.reloads++;
 	apply_logging(&agent.cfg);
+	apply_console();
 	log_info("config", "reloaded %s: %d key%s changed", agent.config_path,
 		 changed, changed == 1 ? "" : "s");
 	return 0;
@@ -136,25 +156,174 @@ static int prepare_loop(void)
 	return ev_add(&agent.loop, agent.sig_fd, EV_READ, on_signal, NULL);
 }
 
+/* The console on console.device, or on stdin/stdout with --console.  A
+ * device that cannot be opened is logged and the agent runs without it;
+ * a --console that cannot attach is an error (it was asked for). */
+static int start_console(void)
+{
+	struct con_opts o = {
+		.device = agent.console_stdio ? NULL : agent.cfg.console_device,
+		.baud = (unsigned)agent.cfg.console_baud,
+		.crlf = agent.console_crlf,
+		.start_ms = agent.start_ms,
+		.password_hash = agent.cfg.console_password_hash,
+		.idle_ms = (uint64_t)agent.cfg.console_idle_ms,
+	};
+	int ret;
+
+	if (!agent.console_stdio && agent.cfg.console_device[0] == '\0')
+		return 0;
+	ret = con_open(&agent.console, &agent.loop, &o);
+	if (ret == -EINVAL)
+		log_err("console", "console.password_hash is not "
+			"sha256$<salt>$<digest>: console not started");
+	else if (ret < 0 && agent.console_stdio)
+		log_err("console", "stdin: %s", strerror(-ret));
+	if (ret < 0 && agent.console_stdio)
+		return ret;
+	if (ret < 0 && ret != -EINVAL)
+		log_warn("console", "%s: %s; running without a console",
+			 o.device, strerror(-ret));
+	return 0;
+}
+
+/* ---- health checks, watchdog, boot record (docs/health.md) ---- */
+
+/* The loop's own heartbeat, taken after each health tick, may be this
+ * late (a callback that blocked) before liveness fails: ten ticks. */
+#define AGENT_LOOP_SILENCE_MS 10000u
+/* Shortest wait between health ticks, so a check due "now" cannot spin. */
+#define AGENT_HEALTH_TICK_MIN_MS 10u
+
+/* Applies the health.* keys to the limits and every check (start and
+ * reload; the watchdog device and timeout apply at the next start). */
+static void health_configure(void)
+{
+	const struct config *c = &agent.cfg;
+	struct health_limits *lim = &agent.health_env.lim;
+	uint32_t interval = (uint32_t)c->health_interval_ms;
+	uint32_t timeout = (uint32_t)c->health_timeout_ms;
+
+	if (timeout > interval) {
+		log_warn("health", "health.timeout is above health.interval; "
+			 "using %u ms", (unsigned)interval);
+		timeout = interval;
+	}
+	health_limits_default(lim);
+	snprintf(lim->data_dir, sizeof lim->data_dir, "%s", c->data_dir);
+	snprintf(lim->thermal_zone, sizeof lim->thermal_zone, "%s",
+		 c->thermal_zone);
+	lim->min_free = (uint64_t)c->health_min_free;
+	lim->min_mem = (uint64_t)c->health_min_memory;
+	lim->max_load = (uint32_t)c->health_max_load;
+	lim->max_temp = (int32_t)(c->health_max_temp * 1000);
+	for (unsigned i = 0; i < agent.health.nchecks; i++) {
+		struct health_check_def *d = &agent.health.checks[i].def;
+
+		d->interval_ms = interval;
+		d->timeout_ms = timeout;
+		/* health_add reads 0 as "default": 1 ms is no start period */
+		d->start_period_ms = c->health_start_period_ms
+				     ? (uint32_t)c->health_start_period_ms : 1;
+		d->grace_ms = (uint32_t)c->health_grace_ms;
+		d->retries = (uint32_t)c->health_retries;
+		d->debounce = (uint32_t)c->health_debounce;
+	}
+}
+
+/* Runs due checks, then the kick decision; the loop beats last, so the
+ * liveness check sees the gap between two ticks. */
+static int64_t on_health_tick(struct ev_loop *loop, void *arg)
+{
+	uint64_t now = hal_clock_mono_ms();
+	uint64_t next;
+
+	(void)loop; (void)arg; /* the state is all in agent.health */
+	health_run_due(&agent.health, now);
+	watchdog_tick(&agent.health, now);
+	health_beat(&agent.health, agent.loop_beat, now);
+	next = health_next_due(&agent.health, now);
+	if (next > watchdog_tick_ms(&agent.health))
+		next = watchdog_tick_ms(&agent.health);
+	return next < AGENT_HEALTH_TICK_MIN_MS ? AGENT_HEALTH_TICK_MIN_MS
+						: (int64_t)next;
+}
+
+/* The watchdog first (its boot status feeds the reset reason), then the
+ * boot record, then the checks and their tick.  A watchdog that cannot
+ * be opened or a boot record that cannot be written is logged and shown
+ * in the health state; the agent runs on. */
+static int start_health(void)
+{
+	const struct config *c = &agent.cfg;
+	const struct health_check_def tmpl = { .name = NULL };
+	uint64_t now = hal_clock_mono_ms();
+	int ret;
+
+	health_init(&agent.health, now);
+	agent.health_timer = -1;
+	/* failures are logged inside and leave health.wdt.open = 0 */
+	(void)watchdog_open(&agent.health, c->watchdog_device,
+			    (int)(c->watchdog_timeout_ms / 1000), now);
+	/* failures are logged inside and kept in boot.persist_error */
+	(void)boot_init(&agent.health, c->data_dir,
+			(unsigned)c->watchdog_safe_after);
+	agent.health_env.link = &agent.backup_link;
+	if (health_parse_date(VIGIL_BUILD_DATE,
+			      &agent.health_env.build_wall_ms) < 0)
+		agent.health_env.build_wall_ms = 0;
+	ret = health_checks_add(&agent.health, &agent.health_env, &tmpl, now);
+	if (ret < 0)
+		return ret;
+	health_configure();
+	agent.loop_beat = health_beat_add(&agent.health, "loop",
+					  AGENT_LOOP_SILENCE_MS, now);
+	ret = ev_timer_add(&agent.loop, 0, on_health_tick, NULL);
+	if (ret < 0)
+		return ret;
+	agent.health_timer = ret;
+	return 0;
+}
+
+/* Graceful stop: the marker first, then the magic close.  After a
+ * deliberate watchdog stop its marker is kept: it says why. */
+static void stop_health(void)
+{
+	if (agent.health_timer > 0)
+		ev_timer_cancel(&agent.loop, agent.health_timer);
+	agent.health_timer = -1;
+	if (agent.health.boot.path[0] && !agent.health.wdt.stopped)
+		(void)boot_mark(&agent.health, BOOT_MARK_STOPPED,
+				"vigild stopped"); /* failure logged inside */
+	(void)watchdog_close(&agent.health, 1); /* failure logged inside */
+}
+
 /* see agent.h */
 int agent_init(const char *config_path)
 {
 	int ret;
 
 	agent.sig_fd = -1;
+	agent.start_ms = hal_clock_mono_ms();
 	agent.config_required = config_path != NULL;
 	snprintf(agent.config_path, sizeof agent.config_path, "%s",
 		 config_path ? config_path : DEFAULT_CONFIG_PATH);
 	ret = load_config(&agent.cfg);
 	if (ret < 0)
-		return ret == -ENOENT || ret == -EINVAL ? -EINVAL : ret;
+		return ret == -ENOENT || ret == -EBADMSG ? -EINVAL : ret;
 	ret = apply_logging(&agent.cfg);
 	if (ret < 0)
 		return ret;
 	ret = prepare_data_dir(agent.cfg.data_dir);
 	if (ret < 0)
 		return ret;
-	return prepare_loop();
+	ret = prepare_loop();
+	if (ret < 0)
+		return ret;
+	ret = start_health();
+	if (ret < 0)
+		return ret;
+	return start_console();
 }
 
 /* see agent.h */
@@ -175,6 +344,8 @@ int agent_run(void)
 /* see agent.h */
 void agent_shutdown(void)
 {
+	stop_health();
+	con_close(&agent.console);
 	if (agent.sig_fd >= 0) {
 		ev_del(&agent.loop, agent.sig_fd);
 		hal_signal_close();

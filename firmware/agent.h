@@ -9,8 +9,12 @@
 #ifndef VIGIL_AGENT_H
 #define VIGIL_AGENT_H
 
+#include "backup_link.h"
 #include "config.h"
+#include "console.h"
 #include "ev.h"
+#include "health.h"
+#include "health_checks.h"
 
 struct agent {
 	struct config cfg;
@@ -20,6 +24,19 @@ struct agent {
 	int sig_fd;
 	unsigned reloads;      /* successful reloads since start */
 	unsigned reloads_refused;
+	/* console: set console_stdio (and console_crlf: stdin is a tty)
+	 * before agent_init for `vigild --console` */
+	int console_stdio;
+	int console_crlf;
+	uint64_t start_ms;     /* hal_clock_mono_ms() at agent_init */
+	struct con console;
+	/* health, watchdog and boot state (health.h): what status and the
+	 * console show; health_env is the built-in checks' context */
+	struct health health;
+	struct health_builtin health_env;
+	struct backup_link backup_link; /* written by the backup client */
+	int health_timer;      /* ev timer id of the health tick, or -1 */
+	int loop_beat;         /* heartbeat id of the event loop */
 };
 
 /* The one agent of this process. */
@@ -44,7 +61,7 @@ int agent_run(void);
  * Re-reads the configuration file; an invalid one is refused and the
  * running configuration stays.  Called on SIGHUP.
  * @retval 0 applied (logged key by key)
- * @retval -EINVAL refused (errors logged)
+ * @retval -EBADMSG refused (errors logged)
  * @retval <0 the file could not be read (logged; old config kept)
  */
 int agent_reload(void);

@@ -83,6 +83,19 @@
 struct config {
 	int64_t watchdog_timeout_ms;   /* watchdog.timeout, 1 s..1 h, whole s */
 	int64_t console_baud;          /* console.baud, a standard rate */
+	int64_t console_idle_ms;       /* console.idle_logout, 0 = never */
+	/* health.* and watchdog.safe_after (docs/health.md) */
+	int64_t health_interval_ms;    /* health.interval */
+	int64_t health_timeout_ms;     /* health.timeout (<= interval) */
+	int64_t health_start_period_ms; /* health.start_period */
+	int64_t health_grace_ms;       /* health.grace */
+	int64_t health_retries;        /* health.retries, 1..100 */
+	int64_t health_debounce;       /* health.debounce, 1..100 */
+	int64_t health_min_free;       /* health.min_free, bytes */
+	int64_t health_min_memory;     /* health.min_memory, bytes */
+	int64_t health_max_load;       /* health.max_load_milli, 0 = off */
+	int64_t health_max_temp;       /* health.max_temp_c, degrees C */
+	int64_t watchdog_safe_after;   /* watchdog.safe_after, 0 = never */
 	int log_level;                 /* log.level: enum log_level (0 err,
 					* 1 warn, 2 info, 3 debug) */
 	int log_stderr;                /* log.stderr: 0/1 */
@@ -93,6 +106,9 @@ struct config {
 	char console_device[CONFIG_PATH_MAX];  /* "" = none */
 	char led_status[CONFIG_PATH_MAX];      /* "" = none */
 	char thermal_zone[CONFIG_PATH_MAX];    /* "" = none */
+	/* console.password_hash: "sha256$<salt>$<digest>" (console.h),
+	 * "" = no login */
+	char console_password_hash[CONFIG_PATH_MAX];
 };
 
 /* One problem found in a file.  line is 1-based; 0 when the error is
@@ -209,6 +225,8 @@ typedef void config_diff_cb(const char *key, const char *old_val,
  * Compares two configurations key by key, in table order, calling cb (if
  * not NULL) for each key whose value differs.  Typical use: after a
  * valid reload, config_diff(&running, &fresh, log_it, NULL), then copy.
+ * Secret keys (console.password_hash) are reported with "<hidden>" as
+ * both values, since the callback's text usually ends up in the log.
  * @retval >=0 number of keys that differ
  * @retval -EINVAL a or b NULL
  */

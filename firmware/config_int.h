@@ -15,6 +15,8 @@ enum cfg_type { CFG_BOOL, CFG_INT, CFG_DURATION, CFG_ENUM, CFG_STRING,
 		CFG_PATH };
 
 #define CFG_F_NONE 0x1 /* path: the word "none" is allowed, stored as "" */
+#define CFG_F_SECRET 0x2 /* config_diff shows CFG_HIDDEN, not the value */
+#define CFG_HIDDEN "<hidden>"
 
 /* One key of the schema.  Which fields matter depends on type:
  *   bool:     field is an int 0/1

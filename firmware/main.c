@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "agent.h"
 #include "board.h"
@@ -27,6 +28,11 @@ static const char usage_text[] =
 	"      --check-config FILE  validate FILE: print every error with its "
 	"line,\n"
 	"                           exit 0 when valid, 1 when not\n"
+	"      --console            run the console on this terminal "
+	"(stdin/stdout)\n"
+	"                           instead of console.device; `exit` or "
+	"end of\n"
+	"                           input stops vigild (docs/console.md)\n"
 	"  -V, --version            print version, git revision, board and "
 	"build date\n"
 	"  -h, --help               print this help\n"
@@ -104,6 +110,9 @@ int main(int argc, char **argv)
 			if (!next)
 				return usage_error("%s needs a FILE", a);
 			return check_config(next);
+		} else if (!strcmp(a, "--console")) {
+			agent.console_stdio = 1;
+			agent.console_crlf = isatty(0);
 		} else if (!strcmp(a, "-c") || !strcmp(a, "--config")) {
 			if (!next)
 				return usage_error("%s needs a FILE", a);

@@ -1,0 +1,338 @@
+"""vigild --console driven through a pty: keys, history, completion, every
+command, login with its growing delay, noise, a stalled and a vanishing
+terminal.  The pty is never given a size (a resize-less terminal)."""
+import json
+import os
+import random
+import select
+import signal
+import subprocess
+import time
+
+import pytest
+
+from conftest import binary
+
+PROMPT = b"vigil> "
+# sha256$00112233$SHA-256(bytes 00 11 22 33 || "s3cret")
+HASH = ("sha256$00112233$"
+        "8794b0eac6ee067f43fd796e50bd4d66d5bfb13bd73a1dc5246a1c677e9cb740")
+
+
+class Console:
+    """vigild --console on a pty; the log (stderr) goes to a file."""
+
+    def __init__(self, config, log_path):
+        self.master, slave = os.openpty()
+        self.log_path = log_path
+        self.proc = subprocess.Popen(
+            [str(binary("vigild")), "--console", "--config", str(config)],
+            stdin=slave, stdout=slave, stderr=open(log_path, "wb"),
+            start_new_session=True)
+        os.close(slave)
+        self.buf = b""
+
+    def _read(self, timeout):
+        ready, _, _ = select.select([self.master], [], [], timeout)
+        if not ready:
+            return True
+        try:
+            chunk = os.read(self.master, 65536)
+        except OSError:  # EIO: the slave side is closed
+            return False
+        self.buf += chunk
+        return bool(chunk)
+
+    def expect(self, text, timeout=5.0):
+        """Everything up to and including text; fails after timeout."""
+        text = text.encode() if isinstance(text, str) else text
+        deadline = time.monotonic() + timeout
+        while text not in self.buf:
+            left = deadline - time.monotonic()
+            if left <= 0 or not self._read(min(left, 0.1)):
+                if text in self.buf:
+                    break
+                raise AssertionError(f"no {text!r} in {self.buf[-2000:]!r}")
+        i = self.buf.index(text) + len(text)
+        got, self.buf = self.buf[:i], self.buf[i:]
+        return got
+
+    def drain(self, quiet=0.3, limit=10.0):
+        """Reads until nothing arrives for `quiet` s; forgets it all."""
+        deadline = time.monotonic() + limit
+        while time.monotonic() < deadline:
+            n = len(self.buf)
+            if not self._read(quiet) or len(self.buf) == n:
+                break
+        self.buf = b""
+
+    def send(self, data):
+        data = data.encode() if isinstance(data, str) else data
+        for i in range(0, len(data), 512):
+            os.write(self.master, data[i:i + 512])
+
+    def cmd(self, line, timeout=5.0):
+        """Runs line and returns the output up to the next prompt."""
+        self.send(line + "\r")
+        return self.expect(PROMPT, timeout).decode(errors="replace")
+
+    def log(self):
+        return open(self.log_path, errors="replace").read()
+
+    def wait_exit(self, timeout=5.0):
+        try:
+            return self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+            raise AssertionError("vigild did not exit")
+
+    def close(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        try:
+            os.close(self.master)
+        except OSError:
+            pass
+
+
+@pytest.fixture
+def console(dev_config, tmp_path):
+    consoles = []
+
+    def start(extra="", prompt=True):
+        c = Console(dev_config(extra), tmp_path / f"log{len(consoles)}")
+        consoles.append(c)
+        if prompt:
+            c.expect(PROMPT)
+        return c
+
+    yield start
+    for c in consoles:
+        c.close()
+
+
+def test_banner_prompt_and_crlf(console):
+    c = console()
+    out = c.cmd("help")
+    assert "\r\n" in out
+    assert "\n" not in out.replace("\r\n", "")
+    for name in ("help", "version", "uptime", "status", "health", "backup",
+                 "conns", "probe", "config", "log", "wdt", "reboot", "exit"):
+        assert f"  {name}" in out
+
+
+@pytest.mark.parametrize("keys", [
+    "Xversion\x01\x1b[3~",          # ^A, Delete (CSI 3~)
+    "Xversion\x1b[H\x04",           # Home (CSI H), ^D deletes under cursor
+    "ersion\x01v\x05",              # ^A, insert, ^E
+    "ersion\x1bOHv\x1bOF",          # SS3 Home/End
+    "ersion\x1b[1~v\x1b[4~",        # VT220 Home/End
+    "versionx\x1b[D\x1b[3~",        # Left, Delete
+    "versionx\x1bOD\x06\x7f",       # SS3 Left, ^F, DEL
+    "vresion\x02\x02\x02\x02\x02\x08\x06r",  # ^B x5, BS, ^F, insert
+    "zzz\x15version",               # ^U
+    "version junk\x17",             # ^W
+    "versionjunk\x02\x02\x02\x02\x0b",  # ^K
+])
+def test_editing_keys(console, keys):
+    c = console()
+    assert "vigild 0.1" in c.cmd(keys)
+
+
+def test_ctrl_c_drops_line_and_ctrl_l_redraws(console):
+    c = console()
+    c.send("reboot now\x03")
+    out = c.expect(PROMPT).decode()
+    assert "^C" in out and "not available" not in out
+    c.send("vers\x0c")
+    c.expect(b"\x1b[H\x1b[2J")
+    c.expect(b"vigil> vers")
+    assert "vigild 0.1" in c.cmd("ion")
+
+
+def test_history_up_down(console):
+    c = console()
+    c.cmd("version")
+    c.cmd("uptime")
+    assert "vigild 0.1" in c.cmd("\x1b[A\x1b[A")
+    # history, newest first: version uptime version
+    assert "agent up" in c.cmd("\x1b[A\x1b[A\x1b[A\x1b[B")
+    assert "vigild 0.1" in c.cmd("\x10\x10\x10\x0e")   # ^P x3, ^N
+
+
+def test_tab_completion(console):
+    c = console()
+    assert "vigild 0.1" in c.cmd("ver\t")
+    assert "log.level = info" in c.cmd("config get log.le\t")
+    assert "config: usage" not in c.cmd("config sa\t")
+    c.send("co\t\t\t")
+    listing = c.expect(b"vigil> con").decode()
+    assert "config" in listing and "conns" in listing
+    c.cmd("\x15")
+    c.send("backup \t\t")
+    listing = c.expect(b"vigil> backup ").decode()
+    for sub in ("now", "jobs", "cancel"):
+        assert sub in listing
+    assert "backup: not available" in c.cmd("\x15backup cancel a\t")
+
+
+EXPECTED = [
+    ("help status", "usage: status [--json]"),
+    ("version", "vigild 0.1"),
+    ("uptime", "agent up 0d 00:00:"),
+    ("status", "config:  "),
+    ("health", "health: not available in this build"),
+    ("backup now", "backup: not available in this build"),
+    ("backup jobs", "backup: not available in this build"),
+    ("backup cancel 7 wrong file", "backup: not available in this build"),
+    ("backup cancel all maintenance", "backup: not available in this build"),
+    ("backup", "backup: usage: backup now|jobs|cancel <id>|all [reason]"),
+    ("conns", "conns: not available in this build"),
+    ("probe", "probe: not available in this build"),
+    ("config get watchdog.timeout", "watchdog.timeout = 30s"),
+    ("config get console.password_hash", "console.password_hash = \r\n"),
+    ("config get nope", "config: unknown key `nope`"),
+    ("config set watchdog.timeout 0", "config: watchdog.timeout"),
+    ("config set console.password_hash bad", "not sha256$"),
+    ("log 3", "INFO main: running"),
+    ("log x", "log: usage: log [n]"),
+    ("wdt", "wdt: no watchdog (watchdog.device = none)"),
+    ("reboot testing", "reboot: not available in this build"),
+    ("frobnicate", "unknown command `frobnicate` (`help` lists commands)"),
+    ("cofnig", "unknown command `cofnig`; did you mean `config`?"),
+]
+
+
+def test_every_command(console):
+    c = console()
+    for line, want in EXPECTED:
+        out = c.cmd(line)
+        assert want in out, (line, out)
+    out = c.cmd("status --json")
+    doc = json.loads(out[out.index("{"):out.rindex("}") + 1])
+    assert doc["board"] == "host"
+    assert doc["health"] is None and doc["backup"] is None
+    assert doc["console"]["login"] is False
+
+
+def test_config_set_save_reload(console, tmp_path):
+    c = console()
+    assert "log.level = debug" in c.cmd("config set log.level debug")
+    out = c.cmd("config save")
+    assert "written to" in out
+    assert "log.level = debug" in (tmp_path / "vigil.conf").read_text()
+    with open(tmp_path / "vigil.conf", "a") as f:
+        f.write("watchdog.timeout = 45s\n")
+    out = c.cmd("config reload")
+    assert "watchdog.timeout: 30s -> 45s" in out
+    assert "config reload: applied" in out
+    with open(tmp_path / "vigil.conf", "a") as f:
+        f.write("log.level = shouting\n")
+    out = c.cmd("config reload")
+    assert "refused; running configuration kept" in out
+    assert "watchdog.timeout = 45s" in c.cmd("config get watchdog.timeout")
+
+
+def test_long_line_and_wide_line(console):
+    c = console()
+    c.send("x" * 300)
+    c.expect("line too long")
+    assert "line longer than 255 characters ignored" in c.cmd("")
+    # wider than any terminal, within the limit: still one command
+    assert "INFO" in c.cmd("log" + " " * 200 + "1")
+
+
+def test_garbage_and_paste_never_wedge(console):
+    c = console()
+    rnd = random.Random(8)
+    junk = bytes(b if b not in (3, 4, 10, 13) else 0
+                 for b in rnd.randbytes(10 * 1024))
+    c.send(junk)
+    c.send(b"\x00" * 100 + b"\x1b[" + b"9" * 50 + b"\r")
+    c.drain()
+    out = c.cmd("version", timeout=10)
+    assert "vigild 0.1" in out
+    assert c.proc.poll() is None
+
+
+def test_stalled_terminal_drops_output_and_loop_runs(console):
+    c = console()
+    c.send("help\r" * 120)  # ~190 KiB of output nobody reads
+    time.sleep(1.0)
+    c.proc.send_signal(signal.SIGHUP)  # the loop still runs
+    deadline = time.monotonic() + 5
+    while "reloaded" not in c.log() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert "reloaded" in c.log()
+    c.expect("bytes of output dropped]", timeout=10)
+    c.drain()
+    assert "vigild 0.1" in c.cmd("\x15version")
+
+
+def test_exit_and_eof_stop_vigild(console):
+    c = console()
+    c.send("exit\r")
+    assert c.wait_exit() == 0
+    assert "exit: stopping vigild" in c.log()
+    c = console()
+    c.send("\x04")  # ^D on an empty line
+    assert c.wait_exit() == 0
+
+
+def test_vanished_terminal_stops_cleanly(console):
+    c = console()
+    os.close(c.master)
+    assert c.wait_exit() == 0
+    assert "stopped cleanly" in c.log()
+
+
+def test_login_lockout_delay_grows(console):
+    c = console(f"console.password_hash = {HASH}\n", prompt=False)
+    c.expect("Password: ")
+    c.send("wrong\r")
+    t0 = time.monotonic()
+    out = c.expect("Password: ").decode()
+    assert "wrong" not in out and "wait 1 s" in out
+    assert time.monotonic() - t0 >= 0.9
+    c.send("s3cret\r")
+    c.expect("Welcome")
+    c.expect(PROMPT)
+    c.send("exit\r")  # --console: exit stops vigild, login or not
+    assert c.wait_exit() == 0
+
+
+def test_login_second_failure_waits_longer(console):
+    c = console(f"console.password_hash = {HASH}\n", prompt=False)
+    c.expect("Password: ")
+    c.send("one\r")
+    c.expect("Password: ")
+    c.send("two\r")
+    t0 = time.monotonic()
+    c.expect("wait 2 s")
+    c.send("s3cret\r")  # typed while locked: dropped
+    out = c.expect("Password: ").decode()
+    assert time.monotonic() - t0 >= 1.9
+    assert "Welcome" not in out
+    c.drain(quiet=0.2)
+    c.send("s3cret\r")
+    out = c.expect("Welcome").decode()
+    assert "s3cret" not in out
+    c.expect(PROMPT)
+    assert '"login":true' in c.cmd("status --json")
+    assert "console.password_hash = (set)" in c.cmd(
+        "config get console.password_hash")
+    assert "login failed (2 in a row)" in c.log()
+
+
+def test_idle_logout(console):
+    c = console(f"console.password_hash = {HASH}\n"
+                "console.idle_logout = 1\n", prompt=False)
+    c.expect("Password: ")
+    c.send("s3cret\r")
+    c.expect(PROMPT)
+    t0 = time.monotonic()
+    c.expect("idle: logged out", timeout=5)
+    assert time.monotonic() - t0 >= 0.9
+    c.expect("Password: ")
