@@ -141,6 +141,12 @@ int con_hash_check(const char *hash, const char *password);
 
 /* ---- console_cmds.c (used by console.c) ---- */
 
+/* Health views (console_health.c), read from agent.health: the table of
+ * `health`, the lines of `wdt`, the one-line summary in `status`. */
+void con_show_health(struct con *c);
+void con_show_wdt(struct con *c);
+void con_show_health_summary(struct con *c);
+
 /* Runs one command line (modified in place while it is split). */
 void con_cmd_run(struct con *c, char *line);
 

@@ -7,10 +7,9 @@
  * argv[0] = the command.  Every error is one line starting with the
  * command's name.
  *
- * Subsystems that are not part of this build yet (backup, health,
- * conns, probe, reboot's boot record) answer "<cmd>: not available in
- * this build"; when one lands, its entry's handler changes and nothing
- * else does.
+ * Subsystems that are not part of this build yet (backup, conns, probe,
+ * reboot) answer "<cmd>: not available in this build"; when one lands,
+ * its entry's handler changes and nothing else does.
  */
 #include "console.h"
 
@@ -20,9 +19,11 @@
 
 #include "agent.h"
 #include "board.h"
+#include "boot.h"
 #include "config.h"
 #include "hal/clock.h"
 #include "hal/sysinfo.h"
+#include "health.h"
 #include "log.h"
 #include "version.h"
 
@@ -198,7 +199,12 @@ static void status_json(struct con *c)
 		   json_str(name, sizeof name, agent.cfg.device_name));
 	con_printf(c, "\"uptime_s\":%llu,\"system_uptime_s\":%lld,",
 		   (unsigned long long)agent_uptime_s(c), (long long)sys);
-	con_printf(c, "\"health\":null,\"backup\":null,");
+	con_printf(c, "\"health\":{\"overall\":\"%s\",\"safe_mode\":%s,"
+		   "\"boot_count\":%u,\"last_reset\":\"%s\"},\"backup\":null,",
+		   health_state_name(health_overall(&agent.health)),
+		   agent.health.boot.safe_mode ? "true" : "false",
+		   (unsigned)agent.health.boot.count,
+		   boot_reset_name(agent.health.boot.last_reset));
 	con_printf(c, "\"config\":{\"path\":%s,\"reloads\":%u,\"refused\":%u},",
 		   json_str(path, sizeof path, agent.config_path),
 		   agent.reloads, agent.reloads_refused);
@@ -227,7 +233,7 @@ static void cmd_status(struct con *c, int argc, char **argv)
 	con_printf(c, "version: %s (board %s, %s)\n", VIGIL_VERSION,
 		   BOARD_NAME, BOARD_ARCH);
 	con_printf(c, "uptime:  %s\n", up);
-	con_puts(c, "health:  not available in this build\n");
+	con_show_health_summary(c);
 	con_puts(c, "backup:  not available in this build\n");
 	con_printf(c, "config:  %s (%u reloads, %u refused)\n",
 		   agent.config_path, agent.reloads, agent.reloads_refused);
@@ -236,7 +242,7 @@ static void cmd_status(struct con *c, int argc, char **argv)
 		   (unsigned long long)c->out_dropped);
 }
 
-/* health, conns, probe: the subsystems are not built yet. */
+/* conns, probe: the subsystems are not built yet. */
 static void cmd_unavailable(struct con *c, int argc, char **argv)
 {
 	(void)argc; /* the command name says it all */
@@ -279,13 +285,13 @@ static void cmd_log(struct con *c, int argc, char **argv)
 static void cmd_wdt(struct con *c, int argc, char **argv)
 {
 	(void)argc; (void)argv; /* no arguments */
-	if (agent.cfg.watchdog_device[0] == '\0') {
-		con_puts(c, "wdt: no watchdog (watchdog.device = none)\n");
-		return;
-	}
-	con_printf(c, "wdt: device %s, timeout %llds; kicks and gating: not "
-		   "available in this build\n", agent.cfg.watchdog_device,
-		   (long long)(agent.cfg.watchdog_timeout_ms / 1000));
+	con_show_wdt(c);
+}
+
+static void cmd_health(struct con *c, int argc, char **argv)
+{
+	(void)argc; (void)argv; /* no arguments */
+	con_show_health(c);
 }
 
 static void cmd_reboot(struct con *c, int argc, char **argv)
@@ -439,7 +445,7 @@ static const struct con_cmd cmds[] = {
 	{ "status", "status [--json]", "summary of the agent's state",
 	  cmd_status, status_subs, NULL },
 	{ "health", "health", "each health check and its state",
-	  cmd_unavailable, NULL, NULL },
+	  cmd_health, NULL, NULL },
 	{ "backup", "backup now|jobs|cancel <id>|all [reason]",
 	  "start a backup, list jobs, cancel one or all", cmd_backup,
 	  backup_subs, complete_cancel },

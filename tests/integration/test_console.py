@@ -183,7 +183,10 @@ EXPECTED = [
     ("version", "vigild 0.1"),
     ("uptime", "agent up 0d 00:00:"),
     ("status", "config:  "),
-    ("health", "health: not available in this build"),
+    ("status", "health:  starting; boot 1, last reset power_on"),
+    ("health", "check        kind     state"),
+    ("health", "storage      required"),
+    ("health", "liveness     required"),
     ("backup now", "backup: not available in this build"),
     ("backup jobs", "backup: not available in this build"),
     ("backup cancel 7 wrong file", "backup: not available in this build"),
@@ -213,7 +216,10 @@ def test_every_command(console):
     out = c.cmd("status --json")
     doc = json.loads(out[out.index("{"):out.rindex("}") + 1])
     assert doc["board"] == "host"
-    assert doc["health"] is None and doc["backup"] is None
+    assert doc["health"]["overall"] == "starting"
+    assert doc["health"]["boot_count"] == 1
+    assert doc["health"]["last_reset"] == "power_on"
+    assert doc["backup"] is None
     assert doc["console"]["login"] is False
 
 
