@@ -14,6 +14,7 @@
 #include "hal/clock.h"
 #include "hal/sim.h"
 #include "hal/storage.h"
+#include "health.h"
 #include "log.h"
 #include "test.h"
 
@@ -125,7 +126,7 @@ TEST(con_version_uptime_status)
 	CHECK(has("agent up 0d 01:02:03"));
 	type("status\r");
 	CHECK(has("version: "));
-	CHECK(has("health:  not available in this build"));
+	CHECK(has("health:  healthy; boot 0, last reset unknown"));
 	CHECK(has("config:  /vigil.conf (0 reloads, 0 refused)"));
 	type("status --json\r");
 	CHECK(has("{\"version\":\""));
@@ -139,8 +140,6 @@ TEST(con_version_uptime_status)
 TEST(con_unbuilt_subsystems_say_so)
 {
 	REQUIRE(open_con(DEV, NULL, 0) == 0);
-	type("health\r");
-	CHECK(has("health: not available in this build"));
 	type("conns\r");
 	CHECK(has("conns: not available in this build"));
 	type("probe\r");
@@ -156,6 +155,40 @@ TEST(con_unbuilt_subsystems_say_so)
 	type("wdt\r");
 	CHECK(has("wdt: no watchdog"));
 	con_close(&con);
+}
+
+static enum health_result always_pass(void *arg, uint64_t now, char *err)
+{
+	(void)arg; (void)now; (void)err; /* a fixed verdict */
+	return HEALTH_PASS;
+}
+
+TEST(con_health_and_wdt_read_the_health_state)
+{
+	const struct health_check_def def = {
+		.name = "disk", .kind = HEALTH_REQUIRED, .fn = always_pass,
+		.interval_ms = 1000, .timeout_ms = 500, .retries = 3,
+		.debounce = 1, .start_period_ms = 1,
+	};
+	struct health *h = &agent.health;
+
+	health_init(h, hal_clock_mono_ms());
+	REQUIRE(health_add(h, &def, hal_clock_mono_ms()) == 0);
+	REQUIRE(health_record(h, 0, HEALTH_FAIL, "disk on fire",
+			      hal_clock_mono_ms()) >= 0);
+	REQUIRE(open_con(DEV, NULL, 0) == 0);
+	type("health\r");
+	CHECK(has("disk         required"));
+	CHECK(has("disk on fire"));
+	snprintf(h->wdt.device, sizeof h->wdt.device, "/dev/watchdog");
+	h->wdt.timeout_s = 15;
+	h->wdt.kicks = 7;
+	snprintf(h->wdt.gated, sizeof h->wdt.gated, "disk unhealthy");
+	type("wdt\r");
+	CHECK(has("wdt: device /dev/watchdog (not open), timeout 15s, 7 kicks"));
+	CHECK(has("wdt: kicks withheld: disk unhealthy"));
+	con_close(&con);
+	memset(h, 0, sizeof *h);
 }
 
 TEST(con_unknown_command_one_line_with_hint)
@@ -460,7 +493,9 @@ TEST(con_hash_check_formats)
 
 TEST_SUITE(console, con_open_prints_banner_and_prompt,
 	   con_help_lists_every_command_with_crlf, con_version_uptime_status,
-	   con_unbuilt_subsystems_say_so, con_unknown_command_one_line_with_hint,
+	   con_unbuilt_subsystems_say_so,
+	   con_health_and_wdt_read_the_health_state,
+	   con_unknown_command_one_line_with_hint,
 	   con_config_get_set_save_reload, con_log_shows_last_records,
 	   con_tab_completion_on_the_line, con_history_on_the_line,
 	   con_login_delay_grows_and_input_is_dropped,
