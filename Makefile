@@ -152,6 +152,15 @@ $(foreach t,$(TOOL_PROGS),$(eval $(call link_rule,build/host/bin/$(t),\
 	tools/$(t).c $(wildcard tools/$(t)_*.c) $(call proto,$(HOST_ARCH)),\
 	build/hosttools,gcc,$(call mbed_libs,host))))
 
+# vigil-backupd (server/*.c): a workstation/server program, glibc gcc, with
+# the agent's event loop and log, the Linux HAL, SQLite for metadata.
+SERVER_SRCS := $(wildcard server/*.c)
+SERVER_BIN := $(if $(SERVER_SRCS),build/host/bin/vigil-backupd)
+$(if $(SERVER_SRCS),$(eval $(call link_rule,build/host/bin/vigil-backupd,\
+	$(SERVER_SRCS) firmware/ev.c firmware/log.c $(HAL_LINUX) \
+	$(call proto,$(HOST_ARCH)),build/hosttools,gcc,\
+	$(call mbed_libs,host) -lsqlite3)))
+
 # Benchmarks (tests/bench/<name>_bench.c) and interop helpers
 # (tests/interop/<name>.c): -O2 like a release build, libcbor as reference.
 BENCH_NAMES := $(basename $(notdir $(wildcard tests/bench/*_bench.c)))
@@ -182,14 +191,14 @@ toolchain: $(TC_STAMP)
 # ---- top-level targets ----
 .PHONY: all all-boards run check fuzz bench clean FORCE
 all: build/$(BOARD)/bin/vigild $(if $(filter host,$(BOARD)),\
-	$(addprefix build/host/bin/,$(TOOL_NAMES) $(TOOL_PROGS)))
+	$(addprefix build/host/bin/,$(TOOL_NAMES) $(TOOL_PROGS)) $(SERVER_BIN))
 
 all-boards: $(foreach b,$(BOARDS),build/$(b)/bin/vigild)
 
 UNIT_BINS := build/test-asan/unit-sim build/test-asan/unit-linux \
 	$(foreach a,$(TEST_ARCHES),build/test-$(a)/unit-sim build/test-$(a)/unit-linux)
 
-check: all-boards $(addprefix build/host/bin/,$(TOOL_NAMES) $(TOOL_PROGS)) \
+check: all-boards $(addprefix build/host/bin/,$(TOOL_NAMES) $(TOOL_PROGS)) $(SERVER_BIN) \
 		$(UNIT_BINS) $(addprefix build/fuzz/,$(FUZZ_NAMES)) \
 		$(addprefix build/interop/,$(INTEROP_NAMES))
 	$(Q)TC_DIR=$(TC_DIR) BOARDS="$(BOARDS)" TEST_ARCHES="$(TEST_ARCHES)" \
