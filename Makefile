@@ -208,7 +208,7 @@ fuzz: $(addprefix build/fuzz/,$(FUZZ_NAMES))
 	$(Q)for f in $(FUZZ_NAMES); do \
 		tests/fuzz/run.sh $$f $(FUZZ_SECONDS) || exit 1; done
 
-bench: $(addprefix build/bench/,$(BENCH_NAMES))
+bench: $(addprefix build/bench/,$(BENCH_NAMES)) build/host/bin/vigild
 	$(Q)for b in $(BENCH_NAMES); do echo "=== $$b"; build/bench/$$b || exit 1; done
 
 run: build/host/bin/vigild

@@ -31,6 +31,7 @@ static struct config cfg_next;
 static struct config_errors cfg_errs;
 
 static void health_configure(void); /* health.* keys, below */
+static void coap_reconfigure(void);  /* coap.* keys, below */
 
 static void log_config_errors(const char *path,
 			      const struct config_errors *errs)
@@ -110,6 +111,7 @@ int agent_reload(void)
 	agent.reloads++;
 	apply_logging(&agent.cfg);
 	apply_console();
+	coap_reconfigure();
 	log_info("config", "reloaded %s: %d key%s changed", agent.config_path,
 		 changed, changed == 1 ? "" : "s");
 	return 0;
@@ -298,6 +300,45 @@ static void stop_health(void)
 	(void)watchdog_close(&agent.health, 1); /* failure logged inside */
 }
 
+/* ---- CoAP status server (docs/coap.md) ---- */
+
+static int coap_reload_hook(void *arg)
+{
+	(void)arg; /* the agent is global */
+	return agent_reload();
+}
+
+/* coap.open_control applies at once; coap.listen at the next start. */
+static void coap_reconfigure(void)
+{
+	coap_srv_configure(&agent.coap, agent.cfg.coap_open_control != 0);
+}
+
+/* A coap.listen that does not parse is a configuration error; an
+ * address that cannot be bound is logged and skipped (coap_server.h). */
+static int start_coap(void)
+{
+	const struct coap_srv_hooks hooks = { coap_reload_hook, NULL };
+	int ret;
+
+	agent.status_src = (struct status_src){
+		.cfg = &agent.cfg, .health = &agent.health,
+		.link = &agent.backup_link, .reloads = &agent.reloads,
+		.coap = &agent.coap.pub, .start_ms = agent.start_ms };
+	ret = coap_srv_start(&agent.coap, &agent.loop, agent.cfg.coap_listen,
+			     &agent.status_src, &hooks);
+	if (ret == -EINVAL)
+		log_err("coap", "coap.listen `%s`: expected a.b.c.d:port or "
+			"[v6]:port, comma-separated, or none",
+			agent.cfg.coap_listen);
+	else if (ret < 0)
+		log_err("coap", "cannot start: %s", strerror(-ret));
+	if (ret < 0)
+		return ret;
+	coap_reconfigure();
+	return 0;
+}
+
 /* see agent.h */
 int agent_init(const char *config_path)
 {
@@ -323,7 +364,10 @@ int agent_init(const char *config_path)
 	ret = start_health();
 	if (ret < 0)
 		return ret;
-	return start_console();
+	ret = start_console();
+	if (ret < 0)
+		return ret;
+	return start_coap();
 }
 
 /* see agent.h */
@@ -345,6 +389,7 @@ int agent_run(void)
 void agent_shutdown(void)
 {
 	stop_health();
+	coap_srv_stop(&agent.coap);
 	con_close(&agent.console);
 	if (agent.sig_fd >= 0) {
 		ev_del(&agent.loop, agent.sig_fd);

@@ -10,6 +10,7 @@
 #define VIGIL_AGENT_H
 
 #include "backup_link.h"
+#include "coap_server.h"
 #include "config.h"
 #include "console.h"
 #include "ev.h"
@@ -37,6 +38,9 @@ struct agent {
 	struct backup_link backup_link; /* written by the backup client */
 	int health_timer;      /* ev timer id of the health tick, or -1 */
 	int loop_beat;         /* heartbeat id of the event loop */
+	/* the CoAP status server (coap_server.h) and what it serves */
+	struct status_src status_src;
+	struct coap_srv coap;
 };
 
 /* The one agent of this process. */

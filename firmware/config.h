@@ -109,6 +109,9 @@ struct config {
 	/* console.password_hash: "sha256$<salt>$<digest>" (console.h),
 	 * "" = no login */
 	char console_password_hash[CONFIG_PATH_MAX];
+	/* coap.* (docs/coap.md) */
+	char coap_listen[CONFIG_PATH_MAX];     /* "a:p,[v6]:p"; "none" */
+	int coap_open_control;                 /* coap.open_control: 0/1 */
 };
 
 /* One problem found in a file.  line is 1-based; 0 when the error is

@@ -85,6 +85,8 @@ const struct cfg_key cfg_keys[] = {
 	K_INT("health.max_load_milli", health_max_load, 0, 1000000, "8000", "1-minute load average x 1000 above which load warns; 0 = no limit."),
 	K_INT("health.max_temp_c", health_max_temp, -40, 200, "85", "Temperature (degrees C) at which the temperature check fails; warns 10 C below."),
 	K_INT("watchdog.safe_after", watchdog_safe_after, 0, 100, "3", "Consecutive watchdog resets after which vigild starts in safe mode; 0 = never."),
+	K_STR("coap.listen", coap_listen, 1, ".:[],% ", "0.0.0.0:5683,[::]:5683", "CoAP status server UDP addresses: a.b.c.d:port and [v6]:port, comma-separated, or none."),
+	K_BOOL("coap.open_control", coap_open_control, "false", "Accept CoAP POST (reload, backup, probe) from unauthenticated peers."),
 };
 
 #define KEY_COUNT (sizeof cfg_keys / sizeof cfg_keys[0])

@@ -1,0 +1,309 @@
+/*
+ * coap_server.h — vigild's CoAP server (RFC 7252) on UDP, in the event
+ * loop: requests (CON and NON), piggybacked responses, message-id
+ * deduplication, Observe (RFC 7641) and Block2 (RFC 7959).  The
+ * resources are in coap_resources.c; the user's reference is
+ * docs/coap.md.
+ *
+ * One datagram at a time, in the socket's readable callback:
+ *
+ *   recvfrom -> coap_recv (parse + classify, protocol/coap.h)
+ *     IGNORE          dropped (counted)
+ *     RESET           RST echoing the message id
+ *     BAD_OPTION/4.00 piggybacked error response
+ *     OK, Empty ACK   the acknowledgement of a CON notification
+ *     OK, RST         an observer cancels (or a notification failed)
+ *     OK, request     dedup table: a duplicate (peer, mid) gets the
+ *                     cached response again, byte for byte;
+ *                     else coap_res_handle() -> response (ACK for a
+ *                     CON, NON for a NON), cached in the dedup table
+ *
+ * Amplification (RFC 7252 §11.3, RFC 9175 §2.4): over plain UDP the
+ * peer's address is not proven, so a response to a request without a
+ * Block2 option is at most COAP_SRV_AMP_FACTOR (3) times the request's
+ * size: a larger representation goes out in Block2 blocks of the
+ * largest size that keeps the datagram within that budget (16 bytes at
+ * least, the smallest block: the one case where the factor can exceed 3
+ * is a request shorter than ~15 bytes, answered with <= ~60 bytes), and
+ * a diagnostic payload is cut to fit.  A request that carries Block2 has
+ * negotiated its block size and gets blocks of that size (at most 1024).
+ * Over DTLS (a proven peer) the limit is the message size.
+ *
+ * Deduplication: the last COAP_SRV_DEDUP_MAX responses are kept with
+ * (peer, message id); a CON or NON repeated within EXCHANGE_LIFETIME
+ * (247 s) is answered from there without running the handler again.  A
+ * full table evicts the oldest entry, so a duplicate arriving after
+ * COAP_SRV_DEDUP_MAX newer exchanges is handled twice (GETs are safe;
+ * the POSTs are idempotent in effect: reload, cancel).
+ *
+ * Observe: /status and /health.  A GET with Observe 0 registers (peer,
+ * token) — the response carries the Observe option only when a slot was
+ * free — Observe 1 deregisters.  Every COAP_SRV_TICK_MS the server
+ * compares the change key of each observed part (status_doc.h: health
+ * transitions, watchdog gate, backup link, reloads; health.h has no
+ * change callback to hook instead) with the one last sent, and notifies
+ * on a difference; it also refreshes every observer shortly before its
+ * Max-Age runs out.  Notifications are NON, except that one is CON when
+ * the observer has not confirmed anything for COAP_SRV_CON_EVERY_MS (24
+ * h) or when the previous notification was a NON that drew no answer —
+ * so at most every second notification is NON and a silent observer is
+ * found out within two notifications.  A CON is retransmitted
+ * (ACK_TIMEOUT 2-3 s, doubling, MAX_RETRANSMIT 4); an observer is
+ * dropped on RST, on a CON that is never acknowledged, and on a
+ * notification that cannot be built.  Sequence numbers are one 24-bit
+ * counter for the whole server, incremented for every message that
+ * carries Observe, so they rise for every observer.  A representation
+ * larger than one block is notified as its first block (Block2 num 0,
+ * with ETag); the client GETs the rest.
+ *
+ * Block2: blocks of a resource are cut from one snapshot per resource,
+ * re-rendered for block 0 only when the state's change key moved or the
+ * snapshot is older than COAP_SRV_SNAPSHOT_MS, and kept for later
+ * blocks, so the blocks of one transfer agree and the ETag (a 4-byte
+ * FNV-1a of the representation) names it.
+ *
+ * Authorisation: state-changing requests (POST) need a secure peer
+ * (DTLS with a known PSK identity: not built yet, so no peer is secure)
+ * or open_control; otherwise 4.01.
+ *
+ * Storage: struct coap_srv holds everything (~68 KiB: dedup responses,
+ * observers' CON copies, snapshots); nothing is allocated.
+ */
+#ifndef VIGIL_COAP_SERVER_H
+#define VIGIL_COAP_SERVER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coap.h"
+#include "ev.h"
+#include "hal/net.h"
+#include "status_doc.h"
+
+/* Listening sockets: one IPv4 and one IPv6 address is the usual set;
+ * two more for a board with a management and a service interface. */
+#define COAP_SRV_SOCKS_MAX 4
+/* coap.listen: "[v6]:port" is at most 47 + 8 characters, four of them
+ * with commas ~224; the config's path-sized value (127) holds two
+ * addresses of any form or four IPv4 ones. */
+#define COAP_SRV_LISTEN_MAX 128
+/* Responses kept for deduplication.  A poller sends a request a second
+ * at most; 16 is the last 16 exchanges (~18 KiB), enough for a handful
+ * of clients retrying within one ACK timeout each. */
+#define COAP_SRV_DEDUP_MAX 16
+/* Observers: a fleet poller, a workstation or two, each on /status and
+ * /health.  Each keeps a copy of its CON notification (COAP_MAX_MSG). */
+#define COAP_SRV_OBS_MAX 8
+/* Datagrams read per readable callback, so one flood cannot starve the
+ * rest of the loop (the socket buffer keeps the others). */
+#define COAP_SRV_RX_BURST 16
+/* Response size limit over plain UDP without Block2 (see the top). */
+#define COAP_SRV_AMP_FACTOR 3
+/* Max-Age of the representations (seconds): the health interval's
+ * default (30 s) twice; observers get a refresh before it ends. */
+#define COAP_SRV_MAX_AGE_S 60u
+/* The refresh goes out this long before Max-Age ends (a NON in flight
+ * and the client's clock granularity). */
+#define COAP_SRV_REFRESH_EARLY_MS 5000u
+/* Change check, retransmission and refresh tick (ms). */
+#define COAP_SRV_TICK_MS 1000u
+/* At least one CON notification per observer this often (RFC 7641
+ * §4.5: "at least every 24 hours"). */
+#define COAP_SRV_CON_EVERY_MS (24u * 3600u * 1000u)
+/* A snapshot serves block 0 of a new transfer while younger than this;
+ * later blocks are served from it for up to the exchange lifetime. */
+#define COAP_SRV_SNAPSHOT_MS 1000u
+/* Largest representation: the status document. */
+#define COAP_SRV_BODY_MAX STATUS_DOC_MAX
+
+/* The resources (coap_resources.c). */
+enum coap_res_id {
+	COAP_RES_NONE = 0,
+	COAP_RES_CORE,          /* /.well-known/core */
+	COAP_RES_STATUS,        /* /status */
+	COAP_RES_HEALTH,        /* /health */
+	COAP_RES_BACKUP,        /* /backup */
+	COAP_RES_BACKUP_CANCEL, /* /backup/cancel */
+	COAP_RES_CONNS,         /* /conns */
+	COAP_RES_PROBE,         /* /probe */
+	COAP_RES_RELOAD,        /* /reload */
+	COAP_RES_COUNT
+};
+
+/* What a handler answers; the server adds Block2, Observe, ETag, and
+ * applies the size limit. */
+struct coap_rep {
+	uint8_t code;
+	bool has_cf;
+	uint16_t cf;
+	bool observable;        /* a GET of an observable resource */
+	uint8_t res;            /* enum coap_res_id */
+	bool has_etag;
+	uint8_t etag[4];
+	uint32_t max_age;       /* written when has_etag (a representation) */
+	const uint8_t *body;    /* borrowed: a snapshot, a static diagnostic
+				 * or the server's scratch buffer */
+	size_t len;
+};
+
+/* The hooks the resources call into the agent. */
+struct coap_srv_hooks {
+	/* POST /reload: agent_reload().  0 applied, <0 refused. */
+	int (*reload)(void *arg);
+	void *arg;
+};
+
+struct coap_srv_sock {
+	int fd;                 /* -1: closed */
+	struct hal_addr addr;   /* bound address (port filled in) */
+	bool secure;            /* DTLS (not built yet: always false) */
+	char text[HAL_ADDR_TEXT_MAX];
+};
+
+struct coap_dedup {
+	uint64_t at_ms;
+	struct hal_addr peer;
+	uint16_t mid;
+	uint16_t len;           /* 0: cached nothing (an answered RST) */
+	uint8_t sock;
+	uint8_t used;
+	uint8_t msg[COAP_MAX_MSG];
+};
+
+struct coap_obs {
+	uint8_t used;
+	uint8_t res;            /* COAP_RES_STATUS or COAP_RES_HEALTH */
+	uint8_t sock;
+	uint8_t tkl;
+	uint8_t token[COAP_TOKEN_MAX];
+	uint8_t szx;            /* block size of notifications */
+	bool has_block;         /* notify block-wise (else: whole if it
+				 * fits the budget) */
+	uint16_t budget;        /* largest notification datagram */
+	bool secure;
+	struct hal_addr peer;
+	uint32_t key_sent;      /* change key of the last notification */
+	uint64_t last_sent_ms;
+	uint64_t last_ack_ms;   /* registration or last ACKed CON */
+	uint16_t last_mid;      /* of the last notification (RST matching) */
+	bool last_non;          /* the last notification was a NON */
+	bool dirty;             /* changed while a CON was in flight */
+	/* the CON in flight: */
+	bool con_pending;
+	uint8_t retries;
+	uint32_t con_timeout_ms;
+	uint64_t con_deadline_ms;
+	uint16_t con_len;
+	uint8_t con_msg[COAP_MAX_MSG];
+};
+
+struct coap_snap {
+	bool valid;
+	uint64_t at_ms;         /* when rendered */
+	uint32_t key;           /* change key it was rendered at */
+	uint8_t etag[4];
+	size_t len;
+	uint8_t body[COAP_SRV_BODY_MAX];
+};
+
+struct coap_srv_stats {
+	uint32_t received;      /* datagrams */
+	uint32_t requests;      /* requests answered (not duplicates) */
+	uint32_t duplicates;    /* answered from the dedup table */
+	uint32_t resets;        /* RSTs sent */
+	uint32_t ignored;       /* datagrams dropped silently */
+	uint32_t notifications; /* notifications sent (retransmissions too) */
+	uint32_t obs_dropped;   /* observers removed by RST/timeout/error */
+};
+
+struct coap_srv {
+	struct ev_loop *loop;            /* borrowed until coap_srv_stop */
+	const struct status_src *src;    /* borrowed until coap_srv_stop */
+	struct coap_srv_hooks hooks;
+	bool open_control;
+	struct coap_srv_sock socks[COAP_SRV_SOCKS_MAX];
+	unsigned nsocks;
+	int timer;                       /* ev timer id, or -1 */
+	uint16_t next_mid;
+	uint32_t obs_seq;
+	struct coap_srv_stats stats;
+	struct status_coap pub;          /* what status shows (network) */
+	struct coap_dedup dedup[COAP_SRV_DEDUP_MAX];
+	struct coap_obs obs[COAP_SRV_OBS_MAX];
+	struct coap_snap snap[COAP_RES_COUNT];
+	uint8_t rx[COAP_MAX_MSG + 1];    /* +1: a longer datagram is seen */
+	uint8_t tx[COAP_MAX_MSG];
+	uint8_t scratch[256];            /* small POST answers */
+};
+
+/*
+ * Parses a coap.listen value: comma-separated "a.b.c.d:port" and
+ * "[v6addr]:port" (port 0: the system picks one), or "none" / "" for no
+ * listener.  Spaces around the commas are allowed.
+ * @retval >=0     addresses written to out (at most max)
+ * @retval -EINVAL a malformed entry, a port above 65535, a name instead
+ *                 of a numeric address, or more than max entries
+ */
+int coap_srv_parse_listen(const char *text, struct hal_addr *out,
+			  unsigned max);
+
+/*
+ * Opens a UDP socket on every address of listen (coap_srv_parse_listen)
+ * and registers it and the tick timer with loop.  An address that cannot
+ * be bound is logged and skipped; the rest run.  s is cleared first.
+ * loop, src and s are retained until coap_srv_stop().
+ * @retval >=0     sockets listening
+ * @retval -EINVAL listen does not parse
+ * @retval -ENOSPC loop has no room for the sockets or the timer
+ */
+int coap_srv_start(struct coap_srv *s, struct ev_loop *loop,
+		   const char *listen, const struct status_src *src,
+		   const struct coap_srv_hooks *hooks);
+
+/* Applies reloadable settings (coap.open_control). */
+void coap_srv_configure(struct coap_srv *s, bool open_control);
+
+/* Closes the sockets, forgets the observers, cancels the timer.  Safe
+ * on a stopped or zeroed s. */
+void coap_srv_stop(struct coap_srv *s);
+
+/*
+ * Handles one datagram received on socket index sock from peer (the
+ * readable callback's body; tests call it directly too).  Responses go
+ * out with hal_net_sendto.  Never fails: what cannot be answered is
+ * dropped and counted.
+ */
+void coap_srv_datagram(struct coap_srv *s, unsigned sock,
+		       const struct hal_addr *peer, const uint8_t *buf,
+		       size_t len, uint64_t now_ms);
+
+/* The tick (retransmissions, change check, refreshes); returns the ms
+ * until it wants to run again. */
+uint32_t coap_srv_tick(struct coap_srv *s, uint64_t now_ms);
+
+/* Observers registered now. */
+unsigned coap_srv_observers(const struct coap_srv *s);
+
+/* ---- coap_resources.c ---- */
+
+/*
+ * Answers request m (already classified OK) into rep.  authorised: the
+ * peer may change state (secure identity or open_control).  Bodies are
+ * rendered into s->snap (GET) or s->scratch (POST).
+ */
+void coap_res_handle(struct coap_srv *s, const struct coap_msg *m,
+		     bool authorised, uint64_t now_ms, struct coap_rep *rep);
+
+/*
+ * The current representation of observable resource res for a
+ * notification (a 2.05, or 5.00 when it cannot be rendered).
+ */
+void coap_res_render(struct coap_srv *s, uint8_t res, uint64_t now_ms,
+		     struct coap_rep *rep);
+
+/* The change key of observable resource res (status_doc_change_key of
+ * its part). */
+uint32_t coap_res_change_key(const struct coap_srv *s, uint8_t res);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+ * coap_server_int.h — what coap_server.c, coap_observe.c and
+ * coap_resources.c share; nothing outside the CoAP server includes it.
+ */
+#ifndef VIGIL_COAP_SERVER_INT_H
+#define VIGIL_COAP_SERVER_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "coap_server.h"
+
+/* One outgoing message around a struct coap_rep. */
+struct coap_out {
+	uint8_t type;           /* COAP_ACK, COAP_NON or COAP_CON */
+	uint16_t mid;
+	const uint8_t *token;   /* borrowed */
+	size_t tkl;
+	bool has_obs;
+	uint32_t obs;           /* Observe value (24 bits) */
+	size_t budget;          /* largest datagram allowed (see the
+				 * amplification rule in coap_server.h) */
+	bool has_block;         /* the client asked for blk */
+	struct coap_block blk;
+};
+
+/*
+ * Writes rep as the message o describes into buf (COAP_MAX_MSG): a
+ * representation goes whole when it fits the budget and no block was
+ * asked for, else as the asked (or largest fitting) Block2 block, with
+ * Size2 in block 0.  *szx gets the block size used (7: not block-wise).
+ * @retval >0       the message length
+ * @retval -EBADMSG the asked block starts past the end (answer 4.02)
+ * @retval -ENOSPC/-EINVAL from the writer (cannot happen with
+ *                  COAP_MAX_MSG and our options; answered 5.00)
+ */
+int coap_srv_encode(const struct coap_rep *rep, const struct coap_out *o,
+		    uint8_t *buf, size_t cap, uint8_t *szx);
+
+/* Sends one datagram on socket index sock; a failure is counted and
+ * logged at debug level (UDP: the peer retries).
+ * @retval 0 sent  @retval <0 hal_net_sendto's error */
+int coap_srv_send(struct coap_srv *s, unsigned sock,
+		  const struct hal_addr *peer, const uint8_t *buf,
+		  size_t len);
+
+/* A fresh message id for a message we originate. */
+uint16_t coap_srv_new_mid(struct coap_srv *s);
+
+/* Same family, address, port and scope. */
+bool coap_addr_eq(const struct hal_addr *a, const struct hal_addr *b);
+
+/* ---- coap_observe.c ---- */
+
+/*
+ * The Observe option of GET m for observable resource res, from peer on
+ * sock: 0 registers (or refreshes) the (peer, token) observer, 1 removes
+ * it.  budget/has_block/szx: the size rules the registration's answer
+ * used, kept for the notifications (set them with coap_obs_limits once
+ * the answer is encoded).
+ * @retval >=0 the observer's slot: answer with Observe = *seq
+ * @retval -1  not observing (no option, deregistered, or no free slot)
+ */
+int coap_obs_request(struct coap_srv *s, unsigned sock,
+		     const struct hal_addr *peer, const struct coap_msg *m,
+		     uint8_t res, uint64_t now_ms, uint32_t *seq);
+
+/* The size rules for notifications of slot i. */
+void coap_obs_limits(struct coap_srv *s, int i, size_t budget,
+		     bool has_block, uint8_t szx);
+
+/* Removes slot i (why: for the log). */
+void coap_obs_drop(struct coap_srv *s, int i, const char *why);
+
+/* An Empty ACK or an RST from peer: the answer to a notification. */
+void coap_obs_answer(struct coap_srv *s, const struct hal_addr *peer,
+		     const struct coap_msg *m, uint64_t now_ms);
+
+/* Retransmissions, change check and refreshes; @retval ms to the next
+ * deadline (<= COAP_SRV_TICK_MS). */
+uint32_t coap_obs_tick(struct coap_srv *s, uint64_t now_ms);
+
+#endif

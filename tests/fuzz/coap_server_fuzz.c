@@ -1,0 +1,132 @@
+/*
+ * coap_server_fuzz.c — libFuzzer target for vigild's CoAP server
+ * (firmware/coap_server.c, coap_observe.c, coap_resources.c) on the sim
+ * network: the input is a sequence of datagrams, each a 2-byte big-endian
+ * length and that many bytes; a length with the top bit set instead
+ * advances the clock by its low 15 bits x 100 ms and runs the tick.
+ *
+ * Properties checked (__builtin_trap on violation):
+ *   - every datagram the server sends is at most COAP_MAX_MSG bytes and
+ *     parses as a well-formed CoAP message (coap_parse == 0);
+ *   - answers echo the request: an ACK carries the request's message id
+ *     and token, an RST the message id (RSTs are 4 bytes); a replay from
+ *     the dedup table (same peer and message id, RFC 7252 §4.5) echoes
+ *     the id and keeps the first request's token;
+ *   - the amplification rule: the answer to a request without Block2 is
+ *     at most 3 x the request, or carries a 16-byte block (the smallest);
+ *   - observers never exceed COAP_SRV_OBS_MAX.
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "coap_server.h"
+#include "config.h"
+#include "ev.h"
+#include "hal/clock.h"
+#include "hal/sim.h"
+#include "health.h"
+
+EV_MEM_DEFINE(fz_mem, 8, 8);
+static struct ev_loop loop;
+static struct coap_srv srv;
+static struct health health;
+static struct config cfg;
+static struct backup_link blink;
+static unsigned reloads;
+static struct status_src src;
+static uint8_t out[COAP_SRV_BODY_MAX * 2];
+
+static void require(int cond)
+{
+	if (!cond)
+		__builtin_trap();
+}
+
+static int fake_reload(void *arg)
+{
+	(void)arg;
+	reloads++;
+	return 0;
+}
+
+static void setup(void)
+{
+	static const struct coap_srv_hooks hooks = { fake_reload, NULL };
+
+	hal_sim_reset();
+	config_defaults(&cfg);
+	cfg.data_dir[0] = '/';
+	cfg.data_dir[1] = '\0';
+	health_init(&health, 0);
+	memset(&blink, 0, sizeof blink);
+	reloads = 0;
+	require(ev_init(&loop, &fz_mem) == 0);
+	src = (struct status_src){ .cfg = &cfg, .health = &health,
+		.link = &blink, .reloads = &reloads, .coap = &srv.pub };
+	require(coap_srv_start(&srv, &loop, "127.0.0.1:5683", &src,
+			       &hooks) == 1);
+}
+
+/* Checks every datagram the server sent in answer to req (NULL: a tick). */
+static void drain(const uint8_t *req, size_t rlen, bool replay)
+{
+	static struct coap_msg a, q;
+	struct coap_block b;
+	int n;
+	bool is_req = req && coap_parse(&q, req, rlen) == 0 &&
+		      COAP_CODE_CLASS(q.code) == 0 && q.code != 0;
+	bool blk = is_req && coap_get_block(&q, COAP_OPT_BLOCK2, &b) == 1;
+
+	while ((n = hal_sim_net_sent_datagram(srv.socks[0].fd, out,
+					      sizeof out, NULL)) >= 0) {
+		require(n >= 4 && n <= COAP_MAX_MSG);
+		require(coap_parse(&a, out, (size_t)n) == 0);
+		if (a.type == COAP_RST)
+			require(n == 4 && req && a.mid == (req[2] << 8 | req[3]));
+		if (!is_req || a.type == COAP_RST)
+			continue;
+		if (a.type == COAP_ACK)
+			require(a.mid == q.mid);
+		if (replay)
+			continue;
+		require(a.tkl == q.tkl &&
+			memcmp(a.token, q.token, q.tkl) == 0);
+		if (!blk)
+			require((size_t)n <= 3 * rlen ||
+				(coap_get_block(&a, COAP_OPT_BLOCK2, &b) == 1 &&
+				 b.szx == 0));
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct hal_addr peer;
+	size_t i = 0;
+
+	setup();
+	hal_net_addr_parse("127.0.0.2", 40000, &peer);
+	while (size - i >= 2) {
+		size_t len = (size_t)data[i] << 8 | data[i + 1];
+
+		i += 2;
+		if (len & 0x8000) {
+			hal_sim_clock_advance((len & 0x7fff) * 100u);
+			coap_srv_tick(&srv, hal_clock_mono_ms());
+			drain(NULL, 0, false);
+			continue;
+		}
+		if (len > size - i)
+			len = size - i;
+		uint32_t dups = srv.stats.duplicates;
+
+		peer.port = (uint16_t)(40000 + (len & 3));
+		coap_srv_datagram(&srv, 0, &peer, data + i, len,
+				  hal_clock_mono_ms());
+		drain(data + i, len, srv.stats.duplicates != dups);
+		require(coap_srv_observers(&srv) <= COAP_SRV_OBS_MAX);
+		i += len;
+	}
+	coap_srv_stop(&srv);
+	return 0;
+}
