@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "agent.h"
+#include "backup_cli.h"
 #include "board.h"
 #include "config.h"
 #include "log.h"
@@ -33,6 +34,8 @@ static const char usage_text[] =
 	"                           instead of console.device; `exit` or "
 	"end of\n"
 	"                           input stops vigild (docs/console.md)\n"
+	"      backup [OPT] PATH... back up files once and exit (vigild backup\n"
+	"                           --help, docs/backup.md)\n"
 	"  -V, --version            print version, git revision, board and "
 	"build date\n"
 	"  -h, --help               print this help\n"
@@ -96,6 +99,9 @@ int main(int argc, char **argv)
 {
 	const char *config_path = NULL;
 
+	/* `vigild backup ...`: one foreground backup job (docs/backup.md) */
+	if (argc > 1 && !strcmp(argv[1], "backup"))
+		return backup_cli_main(argc - 1, argv + 1);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *next = i + 1 < argc ? argv[i + 1] : NULL;

@@ -1,0 +1,122 @@
+/*
+ * backup_client.h — the CyberBackup v3 client, one-shot (blocking) form
+ * used by `vigild backup`: connect, register (1025 -> 1600, key pair,
+ * 1026 -> 1602) or reconnect (1027 -> 1605), then per file a stream of
+ * 1028 packets, the 1603 cksum comparison and 1029 / 1030 + resend / 1031.
+ *
+ * Blocking means: non-blocking hal_net sockets waited on with hal_poll
+ * and a per-operation timeout (cfg.io_timeout_ms), one connection at a
+ * time.  The event-loop client for the agent (backup.interval jobs) is
+ * not written yet; it will reuse backup_crypto/identity/retry and this
+ * file's packet logic.
+ *
+ * Memory: struct backup_client holds everything, including the one I/O
+ * buffer of BACKUP_IOBUF_SIZE bytes (a 1028 head and one ciphertext
+ * slice); nothing depends on the file size.  mbedTLS uses the static
+ * arena of backup_crypto.
+ *
+ * Retries: the session and each file get BACKUP_RETRY_ATTEMPTS attempts;
+ * connection failures, timeouts, malformed replies and 1601/1606/1607 are
+ * retried after backup_retry_delay_ms(); a file whose cksum differs three
+ * times (1031 sent) and a file that cannot be read are not.
+ */
+#ifndef VIGIL_BACKUP_CLIENT_H
+#define VIGIL_BACKUP_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backup_crypto.h"
+#include "backup_identity.h"
+#include "backup_link.h"
+#include "hal/net.h"
+#include "hal/storage.h"
+#include "v3.h"
+
+/* Ciphertext bytes per 1028 packet: 64 KiB (servers refuse more than
+ * 16 MiB + 1024 per request; the doc suggests 64 KiB..1 MiB).  Files
+ * whose ciphertext needs more than 65535 such packets (>= 4 GiB - 64 KiB)
+ * use 128 KiB slices, so the buffer holds BACKUP_SLICE_BIG. */
+#define BACKUP_SLICE 65536u
+#define BACKUP_SLICE_BIG (2u * BACKUP_SLICE)
+#define BACKUP_IOBUF_SIZE (V3_REQ_FILE_HEAD_MAX + BACKUP_SLICE_BIG)
+#define BACKUP_IO_TIMEOUT_DEFAULT_MS 30000u
+#define BACKUP_HOST_MAX 256
+#define BACKUP_ERR_MAX 200
+
+enum backup_pubkey_mode {
+	BACKUP_PUBKEY_AUTO = 0, /* 160 first, 162 after a 1607 to 1026 */
+	BACKUP_PUBKEY_160,
+	BACKUP_PUBKEY_162,
+};
+
+/* Per-connection statistics (the status endpoint and health loop read
+ * these; they never open sockets of their own). */
+struct backup_conn_stats {
+	char peer[HAL_ADDR_TEXT_MAX];
+	const char *transport;          /* "tcp" */
+	uint64_t bytes_in, bytes_out;   /* this connection */
+	uint64_t last_read_ms, last_write_ms; /* hal_clock_mono_ms */
+	uint64_t connected_ms;          /* 0 when not connected */
+	uint32_t read_errors, write_errors;
+	int last_error;                 /* negative errno, 0 */
+	uint8_t client_id[V3_ID_SIZE];
+};
+
+struct backup_client_cfg {
+	struct hal_addr server;
+	char state_dir[HAL_PATH_MAX];   /* where me.info lives */
+	char name[V3_NAME_FIELD];       /* client name for 1025/1027 */
+	uint32_t retry_cap_ms;          /* 0: BACKUP_RETRY_CAP_DEFAULT_MS */
+	uint32_t io_timeout_ms;         /* 0: BACKUP_IO_TIMEOUT_DEFAULT_MS */
+	enum backup_pubkey_mode pubkey;
+	/* Called after each 1028 packet (may be NULL). */
+	void (*progress)(void *arg, const char *path, uint64_t done,
+			 uint64_t total);
+	void *progress_arg;
+};
+
+struct backup_client {
+	struct backup_client_cfg cfg;
+	int fd;                         /* -1 when not connected */
+	int session;                    /* 1: AES key valid on fd */
+	int have_id;                    /* identity loaded or registered */
+	int key_acked;                  /* the server has our public key */
+	int fatal;                      /* last failure is not retryable */
+	int oaep_sha1;                  /* the server wrapped with SHA-1 */
+	struct backup_identity id;
+	struct backup_key key;
+	uint8_t aes[BACKUP_AES_KEY_SIZE];
+	struct backup_conn_stats stats;
+	struct backup_link link;
+	uint32_t attempts;              /* all attempts made (tests, logs) */
+	char err[BACKUP_ERR_MAX];       /* last failure, one line */
+	uint8_t buf[BACKUP_IOBUF_SIZE];
+};
+
+/* Splits "tcp://host:port" / "tls://host:port" ("[v6]:port" allowed).
+ * *tls is set to 1 for tls://.
+ * @retval 0 ok  @retval -EINVAL malformed  @retval -ENAMETOOLONG host */
+int backup_url_parse(const char *url, int *tls, char *host, size_t cap,
+		     uint16_t *port);
+
+/* Prepares *c (zeroed by the caller or not) and loads the identity from
+ * cfg->state_dir, if any.  Needs backup_crypto_init() first.
+ * @retval 0 ok (c->have_id says whether an identity exists)
+ * @retval -EBADMSG me.info exists but is unusable (c->err says why) */
+int backup_client_init(struct backup_client *c,
+		       const struct backup_client_cfg *cfg);
+
+/* Establishes a session (connect + register/reconnect + key), with
+ * retries.  @retval 0 ready  @retval <0 failed (c->err) */
+int backup_client_connect(struct backup_client *c);
+
+/* Backs up one regular file, verified by cksum, with retries.
+ * @retval 0 verified by the server's cksum
+ * @retval <0 failed (c->err) */
+int backup_client_send_file(struct backup_client *c, const char *path);
+
+/* Closes the connection and wipes key material. */
+void backup_client_close(struct backup_client *c);
+
+#endif

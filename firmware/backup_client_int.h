@@ -1,0 +1,33 @@
+/*
+ * backup_client_int.h — helpers shared by backup_client.c and
+ * backup_io.c; nothing outside the backup client includes it.
+ */
+#ifndef VIGIL_BACKUP_CLIENT_INT_H
+#define VIGIL_BACKUP_CLIENT_INT_H
+
+#include "backup_client.h"
+
+/* Records a failure: c->err = text, retryable unless fatal.  Returns err. */
+int bk_fail(struct backup_client *c, int err, int fatal, const char *fmt,
+	    ...) __attribute__((format(printf, 4, 5)));
+
+/* Connects to cfg.server within the I/O timeout.  @retval 0 / <0 (err) */
+int bk_io_connect(struct backup_client *c);
+/* Sends all of buf / receives exactly len bytes within the timeout.
+ * @retval 0 / -ETIMEDOUT / -EIO (closed) / the hal_net error */
+int bk_io_send(struct backup_client *c, const void *buf, size_t len);
+int bk_io_recv(struct backup_client *c, void *buf, size_t len);
+/* Reads and parses one response into *r (r->key points into c->buf's
+ * tail, valid until the next I/O).  @retval 0 / <0 (c->err set) */
+int bk_io_resp(struct backup_client *c, struct v3_resp *r);
+/* Packs and sends a small request (not 1028).  @retval 0 / <0 */
+int bk_io_req(struct backup_client *c, uint16_t code, const char *name,
+	      const uint8_t *key, size_t key_len);
+void bk_io_close(struct backup_client *c);
+/* One attempt at a session on a fresh connection (no retries; the
+ * caller closes on failure).  @retval 0 / <0 (c->err) */
+int bk_session_once(struct backup_client *c);
+/* Waits ms milliseconds (hal_poll with no descriptors). */
+void bk_sleep_ms(uint32_t ms);
+
+#endif

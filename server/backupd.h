@@ -1,0 +1,255 @@
+/*
+ * backupd.h — vigil-backupd, the CyberBackup v3 server: shared types of
+ * the listener/connection loop (backupd.c), the per-connection v3 state
+ * machine (backupd_session.c), the metadata and file store
+ * (backupd_store.c) and the crypto (backupd_crypto.c).
+ *
+ * One thread, one event loop (firmware/ev.h); every connection lives in a
+ * fixed table of BD_CONNS_MAX slots with fixed buffers, so memory does not
+ * grow with clients or file sizes.  docs/backupd.md is the user's view.
+ */
+#ifndef VIGIL_BACKUPD_H
+#define VIGIL_BACKUPD_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mbedtls/aes.h"
+#include "mbedtls/ssl.h"
+
+#include "cksum.h"
+#include "ev.h"
+#include "hal/net.h"
+#include "v3.h"
+
+/* Connection table: 1024 slots of ~3.5 KiB each (state, one AES context,
+ * buffers, the temp path) is ~3.5 MiB of static memory. */
+#define BD_CONNS_MAX 1024u
+/* Descriptors: connections + 2 listeners + the signal pipe + headroom. */
+#define BD_FDS_MAX (BD_CONNS_MAX + 8u)
+/* Timers: the sweep timer and a few spare. */
+#define BD_TIMERS_MAX 8u
+/* One recv per readable event at most this big; decrypted output needs the
+ * same plus one held-back block. */
+#define BD_RX_CHUNK 65536u
+/* Responses queued while the client does not read: a v3 client waits for
+ * each answer, so more than a few pending means it is not reading. */
+#define BD_OUT_MAX (4u * V3_RESP_MAX)
+/* Paths: <data>/<32 hex>/<name 250>/v<10 digits> and a margin. */
+#define BD_PATH_MAX 1024u
+#define BD_UUID_HEX 33u /* 32 hex digits + NUL */
+
+#define BD_TIMEOUT_MS_DEFAULT 60000u
+
+/* Options (main.c fills them from the command line). */
+struct bd_options {
+	const char *data_dir;
+	const char *plain;      /* "[HOST:]PORT", NULL: plain v3 off */
+	const char *tls;        /* "[HOST:]PORT", NULL: TLS off */
+	const char *tls_cert;   /* PEM server certificate (chain) */
+	const char *tls_key;    /* PEM server private key */
+	const char *tls_ca;     /* PEM CA(s) that sign client certificates */
+	uint32_t timeout_ms;    /* idle and mid-request timeout */
+	uint32_t max_payload;   /* per-request payload cap */
+	unsigned max_conns;     /* <= BD_CONNS_MAX */
+	int log_level;
+};
+
+enum bd_rx_state {
+	BD_RX_HDR = 0,     /* accumulating the 23-byte header */
+	BD_RX_PAYLOAD,     /* accumulating a small payload */
+	BD_RX_FILE_HEAD,   /* 1028: accumulating the 267-byte fixed part */
+	BD_RX_FILE_DATA,   /* 1028: streaming the ciphertext slice */
+	BD_RX_CLOSING      /* answer queued, close when sent; read nothing */
+};
+
+/* Streaming AES-256-CBC decryption with PKCS#7: the last decrypted block
+ * is held back until the stream ends, because it carries the padding. */
+struct bd_cbc {
+	mbedtls_aes_context aes;
+	uint8_t iv[16];
+	uint8_t part[16];  /* ciphertext bytes of an incomplete block */
+	uint8_t held[16];  /* plaintext of the last complete block */
+	uint8_t part_len;
+	uint8_t held_ok;
+	uint8_t ready;     /* aes set up (needs mbedtls_aes_free) */
+};
+
+/* A received, decrypted file waiting for 1029/1030/1031. */
+struct bd_file {
+	int fd;                       /* temp file, -1: none */
+	char tmp[BD_PATH_MAX];
+	char name[V3_NAME_FIELD];
+	uint64_t size;
+	uint32_t crc;
+	uint8_t complete;             /* 1603 sent, awaiting the verdict */
+};
+
+struct bd_conn {
+	int fd;                       /* -1: free slot */
+	unsigned idx;
+	struct hal_addr peer;
+	char peer_text[HAL_ADDR_TEXT_MAX];
+	uint64_t started_ms, last_rx_ms;
+	uint64_t bytes_in, bytes_out;   /* on the wire (TLS records included) */
+	mbedtls_ssl_context *tls;     /* NULL: plain v3 */
+	uint8_t tls_done;             /* handshake finished */
+	char tls_info[96];            /* "TLSv1.3 <suite>" */
+	enum bd_rx_state st;
+	uint64_t req_started_ms;      /* first byte of the current request */
+	uint64_t drain_until_ms;      /* BD_RX_CLOSING after shutdown */
+	uint8_t draining;             /* answer sent, write side shut */
+	uint8_t last_packet;          /* this 1028 completes the file */
+	uint8_t hdr[V3_REQ_HDR_SIZE];
+	size_t hdr_len;
+	uint8_t pay[V3_REQ_SMALL_MAX];
+	size_t pay_len;
+	struct v3_req req;
+	uint32_t data_left;           /* 1028 slice bytes still to come */
+	uint8_t out[BD_OUT_MAX];
+	size_t out_len, out_off;
+	/* session */
+	int64_t session_row;          /* sessions table row, 0: none */
+	uint8_t client_id[V3_ID_SIZE];
+	char uuid_hex[BD_UUID_HEX];
+	uint8_t have_client;          /* client_id is a known client */
+	uint8_t registered;           /* this connection registered reg_id */
+	uint8_t reg_id[V3_ID_SIZE];
+	uint8_t have_key;             /* aes_key sent this session */
+	uint8_t aes_key[32];
+	/* transfer */
+	struct v3_file_rx rx;
+	struct bd_cbc cbc;
+	struct cksum_ctx ck;
+	struct bd_file file;
+	unsigned files_ok;
+	unsigned partial_cleared;     /* partial files dropped */
+};
+
+/* ---- backupd.c ---- */
+
+/* Runs the server until SIGTERM/SIGINT.
+ * @retval 0 clean shutdown  @retval 1 startup failure (already logged) */
+int bd_run(const struct bd_options *opt);
+
+/* Options in force (main.c's, borrowed for the run). */
+extern const struct bd_options *bd_opt;
+
+/* Queues a response on c (sent as soon as the socket takes it).
+ * @retval 0 queued  @retval -ENOSPC client is not reading (caller closes) */
+int bd_conn_send(struct bd_conn *c, const struct v3_resp *r);
+
+/* ---- backupd_session.c ---- */
+
+/* Consumes n received bytes.  @retval 0 keep the connection
+ * @retval <0 close it now (the reason is logged) */
+int bd_session_feed(struct bd_conn *c, const uint8_t *buf, size_t n);
+
+/* Drops whatever the connection left unfinished (temp file, open
+ * transfer) and counts it in c->partial_cleared. */
+void bd_session_drop_partial(struct bd_conn *c);
+
+/* ---- backupd_store.c ---- */
+
+/* Opens (creating) <data>/backupd.sqlite and the data layout.
+ * @retval 0 ok  @retval -EIO failure (logged) */
+int bd_store_open(const char *data_dir);
+void bd_store_close(void);
+const char *bd_store_data_dir(void);
+
+/* The id as 32 lowercase hex digits (the client's directory name). */
+void bd_store_uuid_hex(const uint8_t id[V3_ID_SIZE], char out[BD_UUID_HEX]);
+
+/* Registers name with a fresh random id (written to id).
+ * @retval 0 registered  @retval -EEXIST name taken  @retval -EIO */
+int bd_store_register(const char *name, uint8_t id[V3_ID_SIZE]);
+
+/* Stores the public key of the client (id, name).
+ * @retval 0  @retval -ENOENT no such client  @retval -EIO */
+int bd_store_set_key(const uint8_t id[V3_ID_SIZE], const char *name,
+		     const uint8_t *spki, size_t len);
+
+/* 1 when client (id, name) has a public key, 0 when not, -EIO. */
+int bd_store_has_key(const uint8_t id[V3_ID_SIZE], const char *name);
+
+/* The public key of client (id, name) into spki[0..cap), length to *len.
+ * @retval 0  @retval -ENOENT unknown client or no key  @retval -EIO */
+int bd_store_get_key(const uint8_t id[V3_ID_SIZE], const char *name,
+		     uint8_t *spki, size_t cap, size_t *len);
+
+/* Opens a temp file for a transfer under <data>/.tmp (path to f->tmp).
+ * @retval 0  @retval -EIO / -ENOSPC */
+int bd_store_tmp_open(struct bd_file *f, unsigned conn_idx);
+
+/* Writes n bytes to the temp file.  @retval 0  @retval -ENOSPC / -EIO */
+int bd_store_tmp_write(struct bd_file *f, const uint8_t *p, size_t n);
+
+/* Removes the temp file (if any).  @retval 1 one was removed, else 0 */
+int bd_store_tmp_drop(struct bd_file *f);
+
+/* Commits the temp file as the next version of f->name for client id;
+ * the version number goes to *version.  Nothing is replaced.
+ * @retval 0  @retval -ENOSPC / -EIO (temp file removed) */
+int bd_store_commit(const uint8_t id[V3_ID_SIZE], const char *uuid_hex,
+		    struct bd_file *f, int64_t session_row,
+		    unsigned *version);
+
+/* Session rows: start and end (counts and reason). */
+int64_t bd_store_session_start(const uint8_t id[V3_ID_SIZE],
+			       const char *peer);
+void bd_store_session_end(int64_t row, unsigned files_ok,
+			  unsigned partial_cleared, const char *reason);
+
+/* ---- backupd_tls.c ---- */
+
+/* Loads the server certificate, key and client CA, and prepares the
+ * TLS 1.3 server configuration.  @retval 0  @retval -1 (logged) */
+int bd_tls_init(const struct bd_options *o);
+void bd_tls_free(void);
+
+/* Gives c a TLS context over its socket.  @retval 0 / -ENOMEM */
+int bd_tls_conn_start(struct bd_conn *c);
+/* Frees it (sending close_notify when the handshake had finished). */
+void bd_tls_conn_free(struct bd_conn *c);
+
+/* Advances the handshake.  @retval 0 done (logged)  @retval -EAGAIN wait
+ * for *want (EV_READ/EV_WRITE)  @retval -EIO failed (logged) */
+int bd_tls_handshake(struct bd_conn *c, unsigned *want);
+
+/* Connection I/O, plain or TLS, with hal_net_recv/send's results (0 from
+ * recv: the peer closed).  Counts wire bytes. */
+int bd_io_recv(struct bd_conn *c, uint8_t *buf, size_t cap);
+int bd_io_send(struct bd_conn *c, const uint8_t *buf, size_t len);
+/* Decrypted bytes TLS holds that no poll() will announce. */
+size_t bd_io_pending(const struct bd_conn *c);
+
+/* ---- backupd_crypto.c ---- */
+
+/* Starts PSA/RNG use.  @retval 0 / -EIO */
+int bd_crypto_init(void);
+
+/* Fresh random AES-256 key into key, wrapped for the public key spki with
+ * RSA-OAEP-SHA256 into out[0..V3_RSA_BLOB_SIZE).
+ * @retval 0  @retval -EBADMSG key not usable  @retval -EIO */
+int bd_crypto_wrap_new_key(const uint8_t *spki, size_t spki_len,
+			   uint8_t key[32], uint8_t out[V3_RSA_BLOB_SIZE]);
+
+/* Checks that spki parses as an RSA-1024 public key.
+ * @retval 0  @retval -EBADMSG */
+int bd_crypto_check_spki(const uint8_t *spki, size_t len);
+
+/* Streaming CBC decryption (see struct bd_cbc). */
+int bd_cbc_start(struct bd_cbc *d, const uint8_t key[32]);
+/* Decrypts n bytes into out (cap >= n + 16); plaintext length to *olen.
+ * @retval 0 */
+int bd_cbc_feed(struct bd_cbc *d, const uint8_t *in, size_t n, uint8_t *out,
+		size_t *olen);
+/* Ends the stream: the last block without padding into out (cap >= 16).
+ * @retval 0  @retval -EBADMSG incomplete block or bad padding */
+int bd_cbc_finish(struct bd_cbc *d, uint8_t *out, size_t *olen);
+void bd_cbc_free(struct bd_cbc *d);
+
+/* Random bytes.  @retval 0 / -EIO */
+int bd_random(uint8_t *p, size_t n);
+
+#endif

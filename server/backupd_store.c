@@ -1,0 +1,504 @@
+/*
+ * backupd_store.c — metadata in SQLite (<data>/backupd.sqlite) and file
+ * versions under <data>/<client uuid>/<file name>/v<N>.
+ *
+ * A file is received into <data>/.tmp (same file system, never inside a
+ * client's directory), and only a verified one (1029) is linked to its
+ * final name: link(2) never replaces an existing version, and readers of
+ * a client's directory never see a partial file.  The version row and the
+ * link are made inside one SQLite transaction; a failure undoes both.
+ * Leftover temp files from a crash are removed at startup.
+ */
+#include "backupd.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "hal/clock.h"
+#include "log.h"
+
+#define MOD "store"
+
+static sqlite3 *bd_db;
+static char bd_data[BD_PATH_MAX / 2];
+static unsigned bd_tmp_seq;
+
+static const char bd_schema[] =
+	"PRAGMA journal_mode=WAL;"
+	"PRAGMA foreign_keys=ON;"
+	"CREATE TABLE IF NOT EXISTS clients("
+	" id BLOB PRIMARY KEY, name TEXT UNIQUE NOT NULL,"
+	" created_ms INTEGER NOT NULL, last_seen_ms INTEGER);"
+	"CREATE TABLE IF NOT EXISTS keys("
+	" client_id BLOB PRIMARY KEY REFERENCES clients(id),"
+	" spki BLOB NOT NULL, updated_ms INTEGER NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS sessions("
+	" id INTEGER PRIMARY KEY, client_id BLOB, peer TEXT,"
+	" started_ms INTEGER NOT NULL, ended_ms INTEGER,"
+	" files_ok INTEGER, partial_cleared INTEGER, end_reason TEXT);"
+	"CREATE TABLE IF NOT EXISTS files("
+	" id INTEGER PRIMARY KEY, client_id BLOB NOT NULL REFERENCES clients(id),"
+	" name TEXT NOT NULL, UNIQUE(client_id, name));"
+	"CREATE TABLE IF NOT EXISTS versions("
+	" file_id INTEGER NOT NULL REFERENCES files(id), version INTEGER NOT NULL,"
+	" size INTEGER NOT NULL, cksum INTEGER NOT NULL, path TEXT NOT NULL,"
+	" stored_ms INTEGER NOT NULL, session_id INTEGER,"
+	" PRIMARY KEY(file_id, version));";
+
+/* snprintf that reports truncation: a path that does not fit is refused,
+ * never shortened.  @retval 0 / -EIO */
+static int bd_pathf(char *out, size_t cap, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int bd_pathf(char *out, size_t cap, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out, cap, fmt, ap);
+	va_end(ap);
+	return (n < 0 || (size_t)n >= cap) ? -EIO : 0;
+}
+
+static int bd_errno_to_ret(int e)
+{
+	return (e == ENOSPC || e == EDQUOT) ? -ENOSPC : -EIO;
+}
+
+/* Removes temp files a previous run left behind. */
+static void bd_clean_tmp(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	unsigned n = 0;
+	char p[BD_PATH_MAX];
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (bd_pathf(p, sizeof p, "%s/%s", dir, e->d_name) == 0 &&
+		    unlink(p) == 0)
+			n++;
+	}
+	closedir(d);
+	if (n > 0)
+		log_warn(MOD, "startup: removed %u partial file(s) of a previous run", n);
+}
+
+/* see backupd.h */
+int bd_store_open(const char *data_dir)
+{
+	char p[BD_PATH_MAX];
+	char *err = NULL;
+
+	if (strlen(data_dir) >= sizeof bd_data - 64) {
+		log_err(MOD, "data directory path too long");
+		return -EIO;
+	}
+	strcpy(bd_data, data_dir);
+	if (mkdir(bd_data, 0700) != 0 && errno != EEXIST) {
+		log_err(MOD, "cannot create %s: %s", bd_data, strerror(errno));
+		return -EIO;
+	}
+	snprintf(p, sizeof p, "%s/.tmp", bd_data);
+	if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+		log_err(MOD, "cannot create %s: %s", p, strerror(errno));
+		return -EIO;
+	}
+	bd_clean_tmp(p);
+	snprintf(p, sizeof p, "%s/backupd.sqlite", bd_data);
+	if (sqlite3_open(p, &bd_db) != SQLITE_OK) {
+		log_err(MOD, "cannot open %s: %s", p, sqlite3_errmsg(bd_db));
+		return -EIO;
+	}
+	sqlite3_busy_timeout(bd_db, 1000);
+	if (sqlite3_exec(bd_db, bd_schema, NULL, NULL, &err) != SQLITE_OK) {
+		log_err(MOD, "database %s: %s", p, err ? err : "?");
+		sqlite3_free(err);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* see backupd.h */
+void bd_store_close(void)
+{
+	if (bd_db != NULL)
+		sqlite3_close(bd_db);
+	bd_db = NULL;
+}
+
+/* see backupd.h */
+const char *bd_store_data_dir(void)
+{
+	return bd_data;
+}
+
+/* Prepares sql; NULL (logged) on failure. */
+static sqlite3_stmt *bd_prep(const char *sql)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(bd_db, sql, -1, &s, NULL) != SQLITE_OK) {
+		log_err(MOD, "sql: %s", sqlite3_errmsg(bd_db));
+		return NULL;
+	}
+	return s;
+}
+
+/* Runs a statement to completion; SQLite result code. */
+static int bd_step_done(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* see backupd.h */
+int bd_store_register(const char *name, uint8_t id[V3_ID_SIZE])
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (bd_random(id, V3_ID_SIZE) != 0)
+		return -EIO;
+	s = bd_prep("INSERT INTO clients(id, name, created_ms) VALUES(?,?,?)");
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 3, hal_clock_wall_ms());
+	rc = bd_step_done(s);
+	if (rc == SQLITE_CONSTRAINT)
+		return -EEXIST;
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* 1 when (id, name) is a registered client, 0 when not, -EIO. */
+static int bd_client_known(const uint8_t id[V3_ID_SIZE], const char *name)
+{
+	sqlite3_stmt *s = bd_prep("SELECT 1 FROM clients WHERE id=? AND name=?");
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return 1;
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* see backupd.h */
+int bd_store_set_key(const uint8_t id[V3_ID_SIZE], const char *name,
+		     const uint8_t *spki, size_t len)
+{
+	sqlite3_stmt *s;
+	int known = bd_client_known(id, name);
+
+	if (known <= 0)
+		return known == 0 ? -ENOENT : -EIO;
+	s = bd_prep("INSERT OR REPLACE INTO keys(client_id, spki, updated_ms)"
+		    " VALUES(?,?,?)");
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(s, 2, spki, (int)len, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 3, hal_clock_wall_ms());
+	return bd_step_done(s) == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* see backupd.h */
+int bd_store_has_key(const uint8_t id[V3_ID_SIZE], const char *name)
+{
+	uint8_t spki[V3_PUBKEY_SIZE_E65537];
+	size_t len;
+	int ret = bd_store_get_key(id, name, spki, sizeof spki, &len);
+
+	if (ret == 0)
+		return 1;
+	return ret == -ENOENT ? 0 : -EIO;
+}
+
+/* see backupd.h */
+int bd_store_get_key(const uint8_t id[V3_ID_SIZE], const char *name,
+		     uint8_t *spki, size_t cap, size_t *len)
+{
+	sqlite3_stmt *s = bd_prep(
+		"SELECT k.spki FROM keys k JOIN clients c ON c.id = k.client_id"
+		" WHERE c.id=? AND c.name=?");
+	int rc, ret = -ENOENT;
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		size_t n = (size_t)sqlite3_column_bytes(s, 0);
+
+		ret = -EIO;
+		if (n <= cap) {
+			memcpy(spki, sqlite3_column_blob(s, 0), n);
+			*len = n;
+			ret = 0;
+		}
+	} else if (rc != SQLITE_DONE) {
+		ret = -EIO;
+	}
+	sqlite3_finalize(s);
+	return ret;
+}
+
+/* see backupd.h */
+int bd_store_tmp_open(struct bd_file *f, unsigned conn_idx)
+{
+	uint8_t r[4];
+
+	if (bd_random(r, sizeof r) != 0)
+		return -EIO;
+	if (bd_pathf(f->tmp, sizeof f->tmp,
+		     "%s/.tmp/c%u-%u-%02x%02x%02x%02x.part", bd_data, conn_idx,
+		     ++bd_tmp_seq, r[0], r[1], r[2], r[3]) != 0)
+		return -EIO;
+	f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (f->fd < 0)
+		return bd_errno_to_ret(errno);
+	f->size = 0;
+	return 0;
+}
+
+/* see backupd.h */
+int bd_store_tmp_write(struct bd_file *f, const uint8_t *p, size_t n)
+{
+	while (n > 0) {
+		ssize_t w = write(f->fd, p, n);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return bd_errno_to_ret(errno);
+		if (w == 0)
+			return -EIO;
+		p += w;
+		n -= (size_t)w;
+		f->size += (uint64_t)w;
+	}
+	return 0;
+}
+
+/* see backupd.h */
+int bd_store_tmp_drop(struct bd_file *f)
+{
+	int had = f->fd >= 0;
+
+	if (f->fd >= 0) {
+		close(f->fd);
+		unlink(f->tmp);
+	}
+	f->fd = -1;
+	f->tmp[0] = '\0';
+	f->complete = 0;
+	return had;
+}
+
+/* The next version number of (id, name), creating the files row; the file
+ * id to *file_id.  @retval >0 version  @retval -EIO */
+static int64_t bd_next_version(const uint8_t id[V3_ID_SIZE], const char *name,
+			       int64_t *file_id)
+{
+	sqlite3_stmt *s = bd_prep(
+		"INSERT OR IGNORE INTO files(client_id, name) VALUES(?,?)");
+	int64_t v = -EIO;
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
+	if (bd_step_done(s) != SQLITE_DONE)
+		return -EIO;
+	s = bd_prep("SELECT f.id, COALESCE(MAX(v.version), 0) + 1 FROM files f"
+		    " LEFT JOIN versions v ON v.file_id = f.id"
+		    " WHERE f.client_id=? AND f.name=? GROUP BY f.id");
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*file_id = sqlite3_column_int64(s, 0);
+		v = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	return v;
+}
+
+static int bd_mkdir(const char *p)
+{
+	if (mkdir(p, 0700) == 0 || errno == EEXIST)
+		return 0;
+	return bd_errno_to_ret(errno);
+}
+
+static int bd_fsync_dir(const char *p)
+{
+	int fd = open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int ret = 0;
+
+	if (fd < 0)
+		return -EIO;
+	if (fsync(fd) != 0)
+		ret = bd_errno_to_ret(errno);
+	close(fd);
+	return ret;
+}
+
+/* Links the temp file to dir/v<version> (skipping numbers a crashed run
+ * left on disk); final path to out.  @retval 0 / -ENOSPC / -EIO */
+static int bd_link_version(struct bd_file *f, const char *dir,
+			   int64_t *version, char *out, size_t cap)
+{
+	int tries;
+
+	for (tries = 0; tries < 100; tries++, (*version)++) {
+		if (bd_pathf(out, cap, "%s/v%lld", dir, (long long)*version))
+			return -EIO;
+		if (link(f->tmp, out) == 0)
+			return 0;
+		if (errno != EEXIST)
+			return bd_errno_to_ret(errno);
+	}
+	return -EIO;
+}
+
+static int bd_insert_version(int64_t file_id, int64_t version,
+			     const struct bd_file *f, const char *path,
+			     int64_t session_row)
+{
+	sqlite3_stmt *s = bd_prep(
+		"INSERT INTO versions(file_id, version, size, cksum, path,"
+		" stored_ms, session_id) VALUES(?,?,?,?,?,?,?)");
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_int64(s, 1, file_id);
+	sqlite3_bind_int64(s, 2, version);
+	sqlite3_bind_int64(s, 3, (int64_t)f->size);
+	sqlite3_bind_int64(s, 4, f->crc);
+	sqlite3_bind_text(s, 5, path + strlen(bd_data) + 1, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 6, hal_clock_wall_ms());
+	sqlite3_bind_int64(s, 7, session_row);
+	return bd_step_done(s) == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* see backupd.h */
+int bd_store_commit(const uint8_t id[V3_ID_SIZE], const char *uuid_hex,
+		    struct bd_file *f, int64_t session_row, unsigned *version)
+{
+	char dir[BD_PATH_MAX], path[BD_PATH_MAX];
+	int64_t file_id = 0, v;
+	int ret;
+
+	if (fsync(f->fd) != 0) {
+		ret = bd_errno_to_ret(errno);
+		bd_store_tmp_drop(f);
+		return ret;
+	}
+	ret = bd_pathf(dir, sizeof dir, "%s/%s", bd_data, uuid_hex);
+	if (ret != 0 || (ret = bd_mkdir(dir)) != 0)
+		goto fail;
+	ret = bd_pathf(dir, sizeof dir, "%s/%s/%s", bd_data, uuid_hex, f->name);
+	if (ret != 0 || (ret = bd_mkdir(dir)) != 0)
+		goto fail;
+	ret = -EIO;
+	if (sqlite3_exec(bd_db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+		goto fail;
+	v = bd_next_version(id, f->name, &file_id);
+	if (v <= 0)
+		goto rollback;
+	if ((ret = bd_link_version(f, dir, &v, path, sizeof path)) != 0)
+		goto rollback;
+	if ((ret = bd_insert_version(file_id, v, f, path, session_row)) != 0 ||
+	    sqlite3_exec(bd_db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+		unlink(path);
+		ret = -EIO;
+		goto rollback;
+	}
+	bd_fsync_dir(dir);
+	bd_store_tmp_drop(f);
+	*version = (unsigned)v;
+	return 0;
+rollback:
+	sqlite3_exec(bd_db, "ROLLBACK", NULL, NULL, NULL);
+fail:
+	bd_store_tmp_drop(f);
+	return ret;
+}
+
+/* see backupd.h */
+int64_t bd_store_session_start(const uint8_t id[V3_ID_SIZE], const char *peer)
+{
+	sqlite3_stmt *s = bd_prep(
+		"INSERT INTO sessions(client_id, peer, started_ms) VALUES(?,?,?)");
+	int64_t row = 0;
+
+	if (s == NULL)
+		return 0;
+	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
+	sqlite3_bind_text(s, 2, peer, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 3, hal_clock_wall_ms());
+	if (bd_step_done(s) == SQLITE_DONE)
+		row = sqlite3_last_insert_rowid(bd_db);
+	s = bd_prep("UPDATE clients SET last_seen_ms=? WHERE id=?");
+	if (s != NULL) {
+		sqlite3_bind_int64(s, 1, hal_clock_wall_ms());
+		sqlite3_bind_blob(s, 2, id, V3_ID_SIZE, SQLITE_TRANSIENT);
+		bd_step_done(s);
+	}
+	return row;
+}
+
+/* see backupd.h */
+void bd_store_session_end(int64_t row, unsigned files_ok,
+			  unsigned partial_cleared, const char *reason)
+{
+	sqlite3_stmt *s;
+
+	if (row <= 0)
+		return;
+	s = bd_prep("UPDATE sessions SET ended_ms=?, files_ok=?,"
+		    " partial_cleared=?, end_reason=? WHERE id=?");
+	if (s == NULL)
+		return;
+	sqlite3_bind_int64(s, 1, hal_clock_wall_ms());
+	sqlite3_bind_int64(s, 2, files_ok);
+	sqlite3_bind_int64(s, 3, partial_cleared);
+	sqlite3_bind_text(s, 4, reason, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 5, row);
+	bd_step_done(s);
+}
+
+/* see backupd.h */
+void bd_store_uuid_hex(const uint8_t id[V3_ID_SIZE], char out[BD_UUID_HEX])
+{
+	static const char digits[] = "0123456789abcdef";
+	unsigned i;
+
+	for (i = 0; i < V3_ID_SIZE; i++) {
+		out[2 * i] = digits[id[i] >> 4];
+		out[2 * i + 1] = digits[id[i] & 15];
+	}
+	out[32] = '\0';
+}

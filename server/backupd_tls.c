@@ -1,0 +1,324 @@
+/*
+ * backupd_tls.c — the TLS 1.3 transport (mbedTLS, non-blocking, mutual
+ * X.509 authentication) and the transport-neutral I/O of a connection.
+ *
+ * Only TLS 1.3 is offered.  Client certificates are required and checked
+ * against --tls-ca; the server issues session tickets so agents resume
+ * without a full handshake.  Each TLS connection owns one heap-allocated
+ * mbedtls_ssl_context (record buffers of MBEDTLS_SSL_IN/OUT_CONTENT_LEN,
+ * about 21 KiB), freed when it closes: bounded by --max-conns.
+ */
+#include "backupd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mbedtls/net_sockets.h"
+#include "mbedtls/pk.h"
+#include "mbedtls/ssl.h"
+#include "mbedtls/ssl_ticket.h"
+#include "mbedtls/x509_crt.h"
+
+#include "log.h"
+
+#define MOD "tls"
+/* Our PEM files are < 1 KiB each; a CA bundle of a few dozen fits. */
+#define BD_PEM_MAX 65536u
+
+static mbedtls_ssl_config bd_conf;
+static mbedtls_x509_crt bd_ca, bd_crt;
+static mbedtls_pk_context bd_key;
+static mbedtls_ssl_ticket_context bd_ticket;
+static int bd_tls_ready;
+static const char *bd_alpn[] = { "vigil/1", NULL };
+
+static int bd_tls_rng(void *ctx, unsigned char *out, size_t len)
+{
+	(void)ctx;
+	return bd_random(out, len) == 0 ? 0 : -1;
+}
+
+/* A short text for the mbedTLS errors a server sees most (ERROR_C is off
+ * in the project's configuration). */
+static const char *bd_tls_err(int ret)
+{
+	switch (ret) {
+	case MBEDTLS_ERR_X509_CERT_VERIFY_FAILED:
+		return "client certificate verification failed";
+	case MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE:
+		return "no client certificate";
+	case MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION:
+		return "protocol version not TLS 1.3";
+	case MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE:
+		return "handshake failure";
+	case MBEDTLS_ERR_SSL_INVALID_RECORD:
+		return "not a TLS record";
+	case MBEDTLS_ERR_SSL_DECODE_ERROR:
+		return "malformed handshake message";
+	case MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE:
+		return "peer sent a fatal alert";
+	case MBEDTLS_ERR_SSL_CONN_EOF:
+		return "peer closed";
+	case MBEDTLS_ERR_SSL_ALLOC_FAILED:
+		return "out of memory";
+	default:
+		return "TLS error";
+	}
+}
+
+/* Reads path into buf (NUL-terminated, as mbedTLS's PEM parser wants).
+ * @retval >0 length including the NUL  @retval <0 -errno */
+static int bd_read_pem(const char *path, unsigned char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t n = 0;
+
+	if (fd < 0)
+		return -errno;
+	while (n < cap - 1) {
+		ssize_t r = read(fd, buf + n, cap - 1 - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+
+			close(fd);
+			return -e;
+		}
+		if (r == 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	if (n == 0 || n == cap - 1)
+		return -EMSGSIZE;
+	buf[n] = '\0';
+	return (int)(n + 1);
+}
+
+/* Loads a certificate chain (is_key 0) or a private key (1).
+ * @retval 0  @retval -1 (logged) */
+static int bd_load(const char *what, const char *path, int is_key)
+{
+	static unsigned char pem[BD_PEM_MAX];
+	int n = bd_read_pem(path, pem, sizeof pem), ret;
+
+	if (n < 0) {
+		log_err(MOD, "cannot read %s %s: %s", what, path,
+			n == -EMSGSIZE ? "empty or too large" : strerror(-n));
+		return -1;
+	}
+	if (is_key)
+		ret = mbedtls_pk_parse_key(&bd_key, pem, (size_t)n, NULL, 0,
+					   bd_tls_rng, NULL);
+	else
+		ret = mbedtls_x509_crt_parse(what[0] == 'C' ? &bd_ca : &bd_crt,
+					     pem, (size_t)n);
+	memset(pem, 0, sizeof pem);
+	if (ret != 0) {
+		log_err(MOD, "cannot parse %s %s (mbedTLS -0x%04x)", what, path,
+			(unsigned)-ret);
+		return -1;
+	}
+	return 0;
+}
+
+/* see backupd.h */
+int bd_tls_init(const struct bd_options *o)
+{
+	mbedtls_ssl_config *c = &bd_conf;
+
+	mbedtls_ssl_config_init(c);
+	mbedtls_x509_crt_init(&bd_ca);
+	mbedtls_x509_crt_init(&bd_crt);
+	mbedtls_pk_init(&bd_key);
+	mbedtls_ssl_ticket_init(&bd_ticket);
+	bd_tls_ready = 1;
+	if (o->tls_cert == NULL || o->tls_key == NULL || o->tls_ca == NULL) {
+		log_err(MOD, "--tls needs --tls-cert, --tls-key and --tls-ca");
+		return -1;
+	}
+	if (bd_load("CA", o->tls_ca, 0) || bd_load("cert", o->tls_cert, 0) ||
+	    bd_load("key", o->tls_key, 1))
+		return -1;
+	if (mbedtls_pk_check_pair(&bd_crt.pk, &bd_key, bd_tls_rng, NULL) != 0) {
+		log_err(MOD, "key %s does not match the certificate %s",
+			o->tls_key, o->tls_cert);
+		return -1;
+	}
+	if (mbedtls_ssl_config_defaults(c, MBEDTLS_SSL_IS_SERVER,
+					MBEDTLS_SSL_TRANSPORT_STREAM,
+					MBEDTLS_SSL_PRESET_DEFAULT) != 0 ||
+	    mbedtls_ssl_conf_own_cert(c, &bd_crt, &bd_key) != 0 ||
+	    mbedtls_ssl_conf_alpn_protocols(c, bd_alpn) != 0 ||
+	    mbedtls_ssl_ticket_setup(&bd_ticket, bd_tls_rng, NULL,
+				     MBEDTLS_CIPHER_AES_256_GCM, 3600) != 0) {
+		log_err(MOD, "TLS configuration failed");
+		return -1;
+	}
+	mbedtls_ssl_conf_rng(c, bd_tls_rng, NULL);
+	mbedtls_ssl_conf_min_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_3);
+	mbedtls_ssl_conf_max_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_3);
+	mbedtls_ssl_conf_authmode(c, MBEDTLS_SSL_VERIFY_REQUIRED);
+	mbedtls_ssl_conf_ca_chain(c, &bd_ca, NULL);
+	mbedtls_ssl_conf_session_tickets_cb(c, mbedtls_ssl_ticket_write,
+					    mbedtls_ssl_ticket_parse,
+					    &bd_ticket);
+	return 0;
+}
+
+/* see backupd.h */
+void bd_tls_free(void)
+{
+	if (!bd_tls_ready)
+		return;
+	mbedtls_ssl_ticket_free(&bd_ticket);
+	mbedtls_ssl_config_free(&bd_conf);
+	mbedtls_x509_crt_free(&bd_ca);
+	mbedtls_x509_crt_free(&bd_crt);
+	mbedtls_pk_free(&bd_key);
+	bd_tls_ready = 0;
+}
+
+static int bd_bio_send(void *ctx, const unsigned char *buf, size_t len)
+{
+	struct bd_conn *c = ctx;
+	int n = hal_net_send(c->fd, buf, len);
+
+	if (n > 0)
+		c->bytes_out += (uint64_t)n;
+	if (n == -EAGAIN)
+		return MBEDTLS_ERR_SSL_WANT_WRITE;
+	return n < 0 ? MBEDTLS_ERR_NET_SEND_FAILED : n;
+}
+
+static int bd_bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+	struct bd_conn *c = ctx;
+	int n = hal_net_recv(c->fd, buf, len);
+
+	if (n == -EAGAIN)
+		return MBEDTLS_ERR_SSL_WANT_READ;
+	if (n > 0)
+		c->bytes_in += (uint64_t)n;
+	return n < 0 ? MBEDTLS_ERR_NET_RECV_FAILED : n;
+}
+
+/* see backupd.h */
+int bd_tls_conn_start(struct bd_conn *c)
+{
+	mbedtls_ssl_context *ssl = calloc(1, sizeof *ssl);
+
+	if (ssl == NULL)
+		return -ENOMEM;
+	mbedtls_ssl_init(ssl);
+	if (mbedtls_ssl_setup(ssl, &bd_conf) != 0) {
+		mbedtls_ssl_free(ssl);
+		free(ssl);
+		return -ENOMEM;
+	}
+	mbedtls_ssl_set_bio(ssl, c, bd_bio_send, bd_bio_recv, NULL);
+	c->tls = ssl;
+	c->tls_done = 0;
+	return 0;
+}
+
+/* see backupd.h */
+void bd_tls_conn_free(struct bd_conn *c)
+{
+	if (c->tls == NULL)
+		return;
+	if (c->tls_done && !c->draining)
+		mbedtls_ssl_close_notify(c->tls); /* best effort */
+	mbedtls_ssl_free(c->tls);
+	free(c->tls);
+	c->tls = NULL;
+}
+
+/* Logs the outcome of a finished handshake: version, suite, client. */
+static void bd_tls_log_done(struct bd_conn *c)
+{
+	const mbedtls_x509_crt *peer = mbedtls_ssl_get_peer_cert(c->tls);
+	char dn[128] = "?";
+
+	if (peer != NULL && mbedtls_x509_dn_gets(dn, sizeof dn, &peer->subject) < 0)
+		strcpy(dn, "?");
+	snprintf(c->tls_info, sizeof c->tls_info, "%s %s",
+		 mbedtls_ssl_get_version(c->tls),
+		 mbedtls_ssl_get_ciphersuite(c->tls));
+	log_info(MOD, "#%u %s: %s, client %s", c->idx, c->peer_text,
+		 c->tls_info, dn);
+}
+
+/* see backupd.h */
+int bd_tls_handshake(struct bd_conn *c, unsigned *want)
+{
+	int ret = mbedtls_ssl_handshake(c->tls);
+
+	if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
+		*want = ret == MBEDTLS_ERR_SSL_WANT_READ ? EV_READ : EV_WRITE;
+		return -EAGAIN;
+	}
+	if (ret != 0) {
+		log_warn(MOD, "#%u %s: TLS handshake failed: %s (-0x%04x)",
+			 c->idx, c->peer_text, bd_tls_err(ret), (unsigned)-ret);
+		return -EIO;
+	}
+	c->tls_done = 1;
+	bd_tls_log_done(c);
+	return 0;
+}
+
+/* see backupd.h */
+int bd_io_recv(struct bd_conn *c, uint8_t *buf, size_t cap)
+{
+	int n;
+
+	if (c->tls == NULL || c->draining) {
+		n = hal_net_recv(c->fd, buf, cap);
+		if (n > 0)
+			c->bytes_in += (uint64_t)n;
+		return n;
+	}
+	n = mbedtls_ssl_read(c->tls, buf, cap);
+	if (n >= 0)
+		return n;
+	if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE)
+		return -EAGAIN;
+	if (n == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || n == MBEDTLS_ERR_SSL_CONN_EOF)
+		return 0;
+	log_warn(MOD, "#%u %s: TLS read: %s (-0x%04x)", c->idx, c->peer_text,
+		 bd_tls_err(n), (unsigned)-n);
+	return -EIO;
+}
+
+/* see backupd.h */
+int bd_io_send(struct bd_conn *c, const uint8_t *buf, size_t len)
+{
+	int n;
+
+	if (c->tls == NULL) {
+		n = hal_net_send(c->fd, buf, len);
+		if (n > 0)
+			c->bytes_out += (uint64_t)n;
+		return n;
+	}
+	n = mbedtls_ssl_write(c->tls, buf, len);
+	if (n >= 0)
+		return n;
+	if (n == MBEDTLS_ERR_SSL_WANT_READ || n == MBEDTLS_ERR_SSL_WANT_WRITE)
+		return -EAGAIN;
+	return -EPIPE;
+}
+
+/* see backupd.h */
+size_t bd_io_pending(const struct bd_conn *c)
+{
+	return c->tls != NULL && c->tls_done && !c->draining
+		       ? mbedtls_ssl_get_bytes_avail(c->tls) : 0;
+}

@@ -1,0 +1,141 @@
+/*
+ * main.c — vigil-backupd's command line (docs/backupd.md).
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backupd.h"
+#include "log.h"
+
+static void bd_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: vigil-backupd --data DIR [--plain [HOST:]PORT] [--tls [HOST:]PORT ...] [options]\n"
+		"  --data DIR          metadata (backupd.sqlite) and files\n"
+		"  --plain [HOST:]PORT plain CyberBackup v3 listener (1256 by convention)\n"
+		"  --tls [HOST:]PORT   TLS 1.3 listener, mutual auth (1257 by convention)\n"
+		"  --tls-cert FILE     server certificate (PEM)\n"
+		"  --tls-key FILE      server private key (PEM)\n"
+		"  --tls-ca FILE       CA certificate(s) for client certificates (PEM)\n"
+		"  --timeout-ms N      idle / mid-request timeout (default 60000)\n"
+		"  --max-payload N     per-request payload cap (default 16778240)\n"
+		"  --max-conns N       concurrent connections (default and max %u)\n"
+		"  --log-level L       err|warn|info|debug (default info)\n",
+		BD_CONNS_MAX);
+}
+
+/* Parses a decimal number in [lo, hi]; -1 on error. */
+static long long bd_num(const char *s, long long lo, long long hi)
+{
+	char *end;
+	long long v;
+
+	errno = 0;
+	v = strtoll(s, &end, 10);
+	if (errno != 0 || *s == '\0' || *end != '\0' || v < lo || v > hi)
+		return -1;
+	return v;
+}
+
+static int bd_level(const char *s)
+{
+	int i;
+
+	for (i = LOG_ERR; i <= LOG_DEBUG; i++)
+		if (strcmp(s, log_level_name(i)) == 0)
+			return i;
+	return -1;
+}
+
+/* Applies one option; 0 ok, -1 bad value. */
+static int bd_opt_set(struct bd_options *o, int ch, const char *arg)
+{
+	long long v;
+
+	switch (ch) {
+	case 'd':
+		o->data_dir = arg;
+		return 0;
+	case 'p':
+		o->plain = arg;
+		return 0;
+	case 's':
+		o->tls = arg;
+		return 0;
+	case 'C':
+		o->tls_cert = arg;
+		return 0;
+	case 'K':
+		o->tls_key = arg;
+		return 0;
+	case 'A':
+		o->tls_ca = arg;
+		return 0;
+	case 't':
+		v = bd_num(arg, 100, 86400000);
+		o->timeout_ms = (uint32_t)v;
+		return v < 0 ? -1 : 0;
+	case 'm':
+		v = bd_num(arg, V3_REQ_SMALL_MAX, V3_PAYLOAD_CAP_DEFAULT);
+		o->max_payload = (uint32_t)v;
+		return v < 0 ? -1 : 0;
+	case 'c':
+		v = bd_num(arg, 1, BD_CONNS_MAX);
+		o->max_conns = (unsigned)v;
+		return v < 0 ? -1 : 0;
+	case 'l':
+		o->log_level = bd_level(arg);
+		return o->log_level < 0 ? -1 : 0;
+	default:
+		return -1;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "plain", required_argument, NULL, 'p' },
+		{ "tls", required_argument, NULL, 's' },
+		{ "tls-cert", required_argument, NULL, 'C' },
+		{ "tls-key", required_argument, NULL, 'K' },
+		{ "tls-ca", required_argument, NULL, 'A' },
+		{ "timeout-ms", required_argument, NULL, 't' },
+		{ "max-payload", required_argument, NULL, 'm' },
+		{ "max-conns", required_argument, NULL, 'c' },
+		{ "log-level", required_argument, NULL, 'l' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct bd_options o = {
+		.timeout_ms = BD_TIMEOUT_MS_DEFAULT,
+		.max_payload = V3_PAYLOAD_CAP_DEFAULT,
+		.max_conns = BD_CONNS_MAX,
+		.log_level = LOG_INFO,
+	};
+	int ch;
+
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (ch == 'h') {
+			bd_usage(stdout);
+			return 0;
+		}
+		if (ch == '?' || bd_opt_set(&o, ch, optarg) != 0) {
+			if (ch != '?')
+				fprintf(stderr, "vigil-backupd: bad value for option: %s\n",
+					optarg);
+			bd_usage(stderr);
+			return 2;
+		}
+	}
+	if (optind != argc || o.data_dir == NULL) {
+		fprintf(stderr, "vigil-backupd: --data DIR is required\n");
+		bd_usage(stderr);
+		return 2;
+	}
+	log_configure(o.log_level, 1, 0);
+	return bd_run(&o);
+}

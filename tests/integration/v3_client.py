@@ -1,0 +1,239 @@
+"""A small CyberBackup v3 client for tests, written from
+/work/shared/protocol-cyberbackup-v3.md (framing, codes, crypto), with
+python3-cryptography for RSA-OAEP and AES-CBC.
+
+Besides the well-behaved flow (register, key, send_file, verdict) it
+exposes the raw pieces (header packing, raw sends) so tests can misbehave
+on purpose."""
+import socket
+import struct
+import subprocess
+import time
+import uuid as uuidlib
+
+from cryptography.hazmat.primitives import hashes, padding as sympad, serialization
+from cryptography.hazmat.primitives.asymmetric import padding, rsa
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+VERSION = 3
+REQ_HDR = struct.Struct("<16sBHI")
+RESP_HDR = struct.Struct("<BHI")
+NAME = 255
+
+REGISTER, PUBKEY, RECONNECT, FILE, CRC_OK, CRC_RETRY, CRC_ABORT = range(1025, 1032)
+R_REG_OK, R_REG_FAIL, R_AES, R_CRC, R_ACK, R_RECON_OK, R_RECON_DENIED, R_ERROR = range(1600, 1608)
+
+
+def name_field(name):
+    b = name.encode() if isinstance(name, str) else name
+    assert len(b) < NAME
+    return b + b"\0" * (NAME - len(b))
+
+
+def req(client_id, code, payload, version=VERSION, size=None):
+    return REQ_HDR.pack(client_id, version, code,
+                        len(payload) if size is None else size) + payload
+
+
+def posix_cksum(data):
+    """`cksum` of data (CRC-32/CKSUM with the length appended)."""
+    crc = 0
+    def feed(b):
+        nonlocal crc
+        for byte in b:
+            crc ^= byte << 24
+            for _ in range(8):
+                crc = ((crc << 1) ^ 0x04C11DB7) if crc & 0x80000000 else (crc << 1)
+                crc &= 0xFFFFFFFF
+    feed(data)
+    n = len(data)
+    tail = bytearray()
+    while n:
+        tail.append(n & 0xFF)
+        n >>= 8
+    feed(tail)
+    return crc ^ 0xFFFFFFFF
+
+
+def cksum_fast(data):
+    """The same through the cksum(1) tool (fast for big test files)."""
+    out = subprocess.run(["cksum"], input=data, capture_output=True, check=True)
+    return int(out.stdout.split()[0])
+
+
+def _probable_prime(bits, e):
+    """A random prime p of bits bits with gcd(p - 1, e) == 1 (Miller-Rabin,
+    40 rounds): python3-cryptography only generates keys with e = 3 or
+    65537, and v3's 160-byte key needs e = 17."""
+    import math
+    import secrets
+    small = [q for q in range(3, 2000, 2) if all(q % r for r in range(3, int(q ** 0.5) + 1, 2))]
+    while True:
+        p = secrets.randbits(bits) | (3 << (bits - 2)) | 1
+        if any(p % q == 0 for q in small) or math.gcd(p - 1, e) != 1:
+            continue
+        d, r = p - 1, 0
+        while d % 2 == 0:
+            d //= 2
+            r += 1
+        for _ in range(40):
+            a = secrets.randbelow(p - 3) + 2
+            x = pow(a, d, p)
+            if x in (1, p - 1):
+                continue
+            for _ in range(r - 1):
+                x = pow(x, 2, p)
+                if x == p - 1:
+                    break
+            else:
+                break
+        else:
+            return p
+
+
+def rsa_key(exponent=17, bits=1024):
+    if exponent in (3, 65537):
+        return rsa.generate_private_key(public_exponent=exponent, key_size=bits)
+    while True:
+        p = _probable_prime(bits // 2, exponent)
+        q = _probable_prime(bits // 2, exponent)
+        if p != q and (p * q).bit_length() == bits:
+            break
+    n = p * q
+    d = pow(exponent, -1, (p - 1) * (q - 1))
+    nums = rsa.RSAPrivateNumbers(p, q, d, d % (p - 1), d % (q - 1), pow(q, -1, p),
+                                 rsa.RSAPublicNumbers(exponent, n))
+    return nums.private_key()
+
+
+class ServerError(Exception):
+    pass
+
+
+class Client:
+    def __init__(self, addr, name, exponent=17, timeout=10.0):
+        # the key first: generating it can take longer than the server's
+        # idle timeout in tests
+        self.key = rsa_key(exponent)
+        self.sock = socket.create_connection(addr, timeout=timeout)
+        self.name = name
+        self.id = b"\0" * 16
+        self.aes = None
+
+    def close(self):
+        self.sock.close()
+
+    # ---- raw I/O ----
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def recv_exact(self, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = self.sock.recv(n - len(buf))
+            if not chunk:
+                raise ConnectionError(f"closed after {len(buf)} of {n} bytes")
+            buf += chunk
+        return buf
+
+    def recv_resp(self):
+        version, code, size = RESP_HDR.unpack(self.recv_exact(RESP_HDR.size))
+        assert version == VERSION, version
+        return code, self.recv_exact(size)
+
+    def closed_by_server(self, timeout=3.0):
+        """True when the server closed (EOF or reset) within timeout."""
+        self.sock.settimeout(timeout)
+        try:
+            while True:
+                if not self.sock.recv(65536):
+                    return True
+        except (ConnectionResetError, BrokenPipeError):
+            return True
+        except socket.timeout:
+            return False
+
+    # ---- the protocol ----
+    def spki(self):
+        return self.key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+    def register(self):
+        self.send(req(self.id, REGISTER, name_field(self.name)))
+        code, payload = self.recv_resp()
+        if code != R_REG_OK:
+            raise ServerError(code)
+        self.id = payload
+        return self.id
+
+    def _unwrap(self, blob):
+        self.aes = self.key.decrypt(blob, padding.OAEP(
+            mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None))
+        assert len(self.aes) == 32
+
+    def send_key(self):
+        self.send(req(self.id, PUBKEY, name_field(self.name) + self.spki()))
+        code, payload = self.recv_resp()
+        if code != R_AES:
+            raise ServerError(code)
+        assert payload[:16] == self.id
+        self._unwrap(payload[16:])
+
+    def reconnect(self):
+        self.send(req(self.id, RECONNECT, name_field(self.name)))
+        code, payload = self.recv_resp()
+        if code == R_RECON_OK:
+            assert payload[:16] == self.id
+            self._unwrap(payload[16:])
+        return code
+
+    def encrypt(self, data):
+        p = sympad.PKCS7(128).padder()
+        padded = p.update(data) + p.finalize()
+        e = Cipher(algorithms.AES(self.aes), modes.CBC(b"\0" * 16)).encryptor()
+        return e.update(padded) + e.finalize()
+
+    def file_packets(self, fname, data, slice_size=65536, ct=None):
+        """The 1028 requests of data, as a list of bytes objects."""
+        ct = self.encrypt(data) if ct is None else ct
+        slices = [ct[i:i + slice_size] for i in range(0, len(ct), slice_size)] or [b""]
+        out = []
+        for k, s in enumerate(slices, 1):
+            head = struct.pack("<IIHH", len(ct), len(data), k, len(slices)) + name_field(fname)
+            out.append(req(self.id, FILE, head + s))
+        return out
+
+    def send_file(self, fname, data, slice_size=65536):
+        """Sends the file; returns the server's cksum from 1603."""
+        for p in self.file_packets(fname, data, slice_size):
+            self.send(p)
+        code, payload = self.recv_resp()
+        if code != R_CRC:
+            raise ServerError(code)
+        cid, size, name, crc = struct.unpack("<16sI255sI", payload)
+        assert cid == self.id and name.rstrip(b"\0").decode() == fname
+        return crc
+
+    def verdict(self, code, fname):
+        self.send(req(self.id, code, name_field(fname)))
+        if code == CRC_RETRY:
+            return None
+        rcode, payload = self.recv_resp()
+        if rcode != R_ACK:
+            raise ServerError(rcode)
+        return rcode
+
+    def backup(self, fname, data, slice_size=65536):
+        crc = self.send_file(fname, data, slice_size)
+        want = cksum_fast(data) if len(data) > 65536 else posix_cksum(data)
+        assert crc == want, (crc, want)
+        return self.verdict(CRC_OK, fname)
+
+
+def connect_retry(addr, name, tries=50, **kw):
+    for _ in range(tries):
+        try:
+            return Client(addr, name, **kw)
+        except ConnectionRefusedError:
+            time.sleep(0.05)
+    raise ConnectionError("server not reachable")

@@ -1,0 +1,310 @@
+"""A CyberBackup v3 reference server modelling the servers in the field
+(/work/shared/protocol-cyberbackup-v3.md, "Variants found in the field"),
+written from the protocol document, independent of protocol/v3*.c.
+
+Variants:
+  "3.0": takes the 160-byte public key (e = 17), wraps the AES key with
+         RSA-OAEP-SHA256;
+  "old": takes only the 162-byte key (e = 65537), answers 1607 to a
+         160-byte one, wraps with RSA-OAEP-SHA1.
+Behaviour shared with real servers: 1028 packets reassembled by packet
+number (any order), the ciphertext concatenated and decrypted once, no
+reply to intermediate packets, 1603 after the last; payloads over
+16 MiB + 1024 -> 1607; a wrong version byte -> 1607 and close; file
+names with separators, "..", non-ASCII or > 250 characters -> 1607 and
+close; 1030 gets no reply; 1029/1031 get 1604.
+
+Fault injection (attributes, change them between runs):
+  wrong_crc = n     the next n 1603 replies carry a wrong cksum
+  err_1607 = {code: n}  answer 1607 to the next n requests of that code
+  drop_mid_file = n close the connection after packet 2 of a file, n times
+  stall = n         on the next n files, receive everything but never
+                    answer the 1603 (the client must time out)
+Files are stored under data_dir/<uuid hex>/<name> only after 1029; the
+ciphertext spools to disk, so 200 MiB files do not sit in memory.
+"""
+import os
+import socket
+import struct
+import subprocess
+import threading
+import uuid as uuidlib
+
+from cryptography.hazmat.primitives import hashes, padding, serialization
+from cryptography.hazmat.primitives.asymmetric import padding as apad
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+CAP = 16 * 1024 * 1024 + 1024
+NAME = 255
+DEVICES = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | \
+    {f"COM{i}" for i in range(10)} | {f"LPT{i}" for i in range(10)}
+
+
+def posix_cksum(path):
+    out = subprocess.run(["cksum", str(path)], capture_output=True,
+                         check=True, text=True).stdout
+    return int(out.split()[0])
+
+
+def name_ok(n):
+    if not n or len(n) > 250 or n in (".", ".."):
+        return False
+    if any(c in "/\\" or ord(c) < 0x20 or ord(c) >= 0x7f for c in n):
+        return False
+    return n.split(".")[0].split(":")[0].rstrip(" ").upper() not in DEVICES
+
+
+def field(s):
+    return s.encode().ljust(NAME, b"\0")
+
+
+def unfield(b):
+    return b.split(b"\0", 1)[0].decode("latin-1")
+
+
+class Closed(Exception):
+    pass
+
+
+class RefServer:
+    def __init__(self, data_dir, variant="3.0"):
+        assert variant in ("3.0", "old")
+        self.variant = variant
+        self.data_dir = str(data_dir)
+        self.clients = {}        # uuid bytes -> dict(name, pub, aes)
+        self.lock = threading.Lock()
+        self.wrong_crc = 0
+        self.err_1607 = {}
+        self.drop_mid_file = 0
+        self.stall = 0
+        self.log = []            # (code, detail) of every request
+        self.connections = 0
+        self.verified = {}       # name -> path of stored plaintext
+        self.key_sizes = []      # sizes of 1026 keys received
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.running = False
+
+    # ---- lifecycle ----
+    def start(self):
+        self.sock.listen(64)
+        self.running = True
+        threading.Thread(target=self._accept, daemon=True).start()
+        return self
+
+    def stop(self):
+        self.running = False
+        try:
+            self.sock.close()
+        except OSError:
+            pass
+
+    @property
+    def url(self):
+        return f"tcp://127.0.0.1:{self.port}"
+
+    def _accept(self):
+        while self.running:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,),
+                             daemon=True).start()
+
+    # ---- I/O ----
+    @staticmethod
+    def _recv(conn, n):
+        buf = bytearray()
+        while len(buf) < n:
+            chunk = conn.recv(min(n - len(buf), 1 << 20))
+            if not chunk:
+                raise Closed()
+            buf += chunk
+        return bytes(buf)
+
+    @staticmethod
+    def _send(conn, code, payload=b""):
+        conn.sendall(struct.pack("<BHI", 3, code, len(payload)) + payload)
+
+    def _take_fault(self, code):
+        with self.lock:
+            n = self.err_1607.get(code, 0)
+            if n:
+                self.err_1607[code] = n - 1
+                return True
+        return False
+
+    def _serve(self, conn):
+        st = {"file": None}
+        try:
+            while True:
+                hdr = self._recv(conn, 23)
+                cid, ver, code, size = struct.unpack("<16sBHI", hdr)
+                if ver != 3 or size > CAP:
+                    self._send(conn, 1607)
+                    break
+                if code == 1028:
+                    if not self._file_packet(conn, cid, size, st):
+                        break
+                    continue
+                payload = self._recv(conn, size)
+                self.log.append((code, unfield(payload[:NAME])))
+                if self._take_fault(code):
+                    self._send(conn, 1607)
+                    continue
+                if not self._request(conn, cid, code, payload, st):
+                    break
+        except (Closed, OSError):
+            pass
+        finally:
+            self._discard(st)
+            conn.close()
+
+    # ---- requests ----
+    def _wrap(self, pub):
+        aes = os.urandom(32)
+        h = hashes.SHA256() if self.variant == "3.0" else hashes.SHA1()
+        blob = pub.encrypt(aes, apad.OAEP(mgf=apad.MGF1(algorithm=h),
+                                          algorithm=h, label=None))
+        return aes, blob
+
+    def _request(self, conn, cid, code, payload, st):
+        name = unfield(payload[:NAME])
+        with self.lock:
+            c = self.clients.get(cid)
+        if code == 1025:
+            with self.lock:
+                if any(v["name"] == name for v in self.clients.values()):
+                    self._send(conn, 1601)
+                    return True
+                new = uuidlib.uuid4().bytes
+                self.clients[new] = {"name": name, "pub": None, "aes": None}
+            self._send(conn, 1600, new)
+        elif code == 1026:
+            key = payload[NAME:]
+            self.key_sizes.append(len(key))
+            want = 160 if self.variant == "3.0" else 162
+            if c is None or c["name"] != name or len(key) != want:
+                self._send(conn, 1607)
+                return True
+            c["pub"] = serialization.load_der_public_key(key)
+            c["aes"], blob = self._wrap(c["pub"])
+            st["cid"] = cid
+            self._send(conn, 1602, cid + blob)
+        elif code == 1027:
+            if c is None or c["name"] != name or c["pub"] is None:
+                self._send(conn, 1606, cid)
+                return True
+            c["aes"], blob = self._wrap(c["pub"])
+            st["cid"] = cid
+            self._send(conn, 1605, cid + blob)
+        elif code in (1029, 1030, 1031):
+            return self._crc_answer(conn, cid, code, name, st)
+        else:
+            self._send(conn, 1607)
+            return False
+        return True
+
+    def _crc_answer(self, conn, cid, code, name, st):
+        done = st.get("done")
+        if done is None or done["name"] != name:
+            self._send(conn, 1607)
+            return True
+        if code == 1029:
+            final = os.path.join(self.data_dir, cid.hex(), name)
+            os.makedirs(os.path.dirname(final), exist_ok=True)
+            os.replace(done["plain"], final)
+            self.verified[name] = final
+        else:
+            os.unlink(done["plain"])
+        st["done"] = None
+        if code != 1030:
+            self._send(conn, 1604, cid)
+        return True
+
+    # ---- 1028 ----
+    def _file_packet(self, conn, cid, size, st):
+        head = self._recv(conn, 267)
+        content, orig, pkt, total = struct.unpack("<IIHH", head[:12])
+        name = unfield(head[12:])
+        self.log.append((1028, f"{name} {pkt}/{total}"))
+        if not name_ok(name) or size <= 267 or total == 0 or \
+                not 1 <= pkt <= total or st.get("cid") != cid:
+            self._send(conn, 1607)
+            return False
+        f = st["file"]
+        if f is None or pkt == 1:
+            self._discard(st)
+            os.makedirs(self.data_dir, exist_ok=True)
+            spool = os.path.join(self.data_dir, f".spool-{id(st)}")
+            f = st["file"] = {"name": name, "total": total, "orig": orig,
+                              "content": content, "spool": spool,
+                              "fh": open(spool, "wb"), "next": 1,
+                              "early": {}}
+        data = self._recv(conn, size - 267)
+        if self.drop_mid_file and pkt == 2:
+            self.drop_mid_file -= 1
+            return False
+        f["early"][pkt] = data
+        while f["next"] in f["early"]:
+            f["fh"].write(f["early"].pop(f["next"]))
+            f["next"] += 1
+        if f["next"] <= total:
+            return True        # intermediate packets get no reply
+        f["fh"].close()
+        return self._complete(conn, cid, st)
+
+    def _complete(self, conn, cid, st):
+        f = st["file"]
+        st["file"] = None
+        c = self.clients[cid]
+        plain = f["spool"] + ".plain"
+        dec = Cipher(algorithms.AES(c["aes"]), modes.CBC(b"\0" * 16)).decryptor()
+        unpad = padding.PKCS7(128).unpadder()
+        try:
+            with open(f["spool"], "rb") as src, open(plain, "wb") as dst:
+                while True:
+                    chunk = src.read(1 << 20)
+                    if not chunk:
+                        break
+                    dst.write(unpad.update(dec.update(chunk)))
+                dst.write(unpad.update(dec.finalize()) + unpad.finalize())
+        except ValueError:
+            os.unlink(f["spool"])
+            self._send(conn, 1607)
+            return False
+        os.unlink(f["spool"])
+        crc = posix_cksum(plain)
+        st["done"] = {"name": f["name"], "plain": plain}
+        if self.stall:
+            self.stall -= 1
+            conn.recv(1)   # silent until the client gives up and closes
+            return False
+        if self.wrong_crc:
+            self.wrong_crc -= 1
+            crc ^= 0x5a5a5a5a
+        self._send(conn, 1603, cid + struct.pack("<I", f["content"]) +
+                   field(f["name"]) + struct.pack("<I", crc))
+        return True
+
+    def _discard(self, st):
+        f = st.get("file")
+        if f:
+            f["fh"].close()
+            if os.path.exists(f["spool"]):
+                os.unlink(f["spool"])
+            st["file"] = None
+        d = st.get("done")
+        if d and os.path.exists(d["plain"]):
+            os.unlink(d["plain"])
+            st["done"] = None
+
+
+def keypair_for_tests():
+    """An RSA key like the client's, for tests of the server itself."""
+    return rsa.generate_private_key(public_exponent=17, key_size=1024)
