@@ -32,6 +32,7 @@ static struct config_errors cfg_errs;
 
 static void health_configure(void); /* health.* keys, below */
 static void coap_reconfigure(void);  /* coap.* keys, below */
+static void backup_configure(void);  /* backup.* keys, below */
 
 static void log_config_errors(const char *path,
 			      const struct config_errors *errs)
@@ -112,6 +113,7 @@ int agent_reload(void)
 	apply_logging(&agent.cfg);
 	apply_console();
 	coap_reconfigure();
+	backup_configure();
 	log_info("config", "reloaded %s: %d key%s changed", agent.config_path,
 		 changed, changed == 1 ? "" : "s");
 	return 0;
@@ -215,6 +217,10 @@ static void health_configure(void)
 	snprintf(lim->data_dir, sizeof lim->data_dir, "%s", c->data_dir);
 	snprintf(lim->thermal_zone, sizeof lim->thermal_zone, "%s",
 		 c->thermal_zone);
+	snprintf(lim->interface, sizeof lim->interface, "%s",
+		 c->health_interface);
+	health_cmd_configure(&agent.health_cmd, c->health_command,
+			     (uint32_t)c->health_command_timeout_ms);
 	lim->min_free = (uint64_t)c->health_min_free;
 	lim->min_mem = (uint64_t)c->health_min_memory;
 	lim->max_load = (uint32_t)c->health_max_load;
@@ -241,6 +247,7 @@ static int64_t on_health_tick(struct ev_loop *loop, void *arg)
 	uint64_t next;
 
 	(void)loop; (void)arg; /* the state is all in agent.health */
+	health_cmd_tick(&agent.health_cmd, now); /* results of the command */
 	health_run_due(&agent.health, now);
 	watchdog_tick(&agent.health, now);
 	health_beat(&agent.health, agent.loop_beat, now);
@@ -267,6 +274,8 @@ static int start_health(void)
 	/* failures are logged inside and leave health.wdt.open = 0 */
 	(void)watchdog_open(&agent.health, c->watchdog_device,
 			    (int)(c->watchdog_timeout_ms / 1000), now);
+	/* systemd's NOTIFY_SOCKET; failures are logged inside */
+	(void)watchdog_notify_open(&agent.health, now);
 	/* failures are logged inside and kept in boot.persist_error */
 	(void)boot_init(&agent.health, c->data_dir,
 			(unsigned)c->watchdog_safe_after);
@@ -275,6 +284,9 @@ static int start_health(void)
 			      &agent.health_env.build_wall_ms) < 0)
 		agent.health_env.build_wall_ms = 0;
 	ret = health_checks_add(&agent.health, &agent.health_env, &tmpl, now);
+	if (ret < 0)
+		return ret;
+	ret = health_cmd_add(&agent.health, &agent.health_cmd, &tmpl, now);
 	if (ret < 0)
 		return ret;
 	health_configure();
@@ -294,10 +306,57 @@ static void stop_health(void)
 	if (agent.health_timer > 0)
 		ev_timer_cancel(&agent.loop, agent.health_timer);
 	agent.health_timer = -1;
+	health_cmd_stop(&agent.health_cmd);
 	if (agent.health.boot.path[0] && !agent.health.wdt.stopped)
 		(void)boot_mark(&agent.health, BOOT_MARK_STOPPED,
 				"vigild stopped"); /* failure logged inside */
 	(void)watchdog_close(&agent.health, 1); /* failure logged inside */
+}
+
+/* ---- backup client (docs/backup.md, "In the agent") ---- */
+
+/* Applies the backup.* keys (start and reload); state lives in data.dir.
+ * A host name in backup.server is resolved here, not in a callback. */
+static void backup_configure(void)
+{
+	const struct config *c = &agent.cfg;
+	struct backup_agent_cfg bc;
+
+	memset(&bc, 0, sizeof bc);
+	snprintf(bc.server, sizeof bc.server, "%s", c->backup_server);
+	snprintf(bc.paths, sizeof bc.paths, "%s", c->backup_paths);
+	snprintf(bc.name, sizeof bc.name, "%s", c->backup_name[0] ?
+		 c->backup_name : c->device_name);
+	snprintf(bc.state_dir, sizeof bc.state_dir, "%s", c->data_dir);
+	bc.interval_ms = (uint64_t)c->backup_interval_ms;
+	bc.retry_cap_ms = (uint32_t)c->backup_retry_cap_ms;
+	bc.io_timeout_ms = (uint32_t)c->backup_timeout_ms;
+	(void)backup_agent_configure(&agent.backup, &bc); /* logs itself */
+}
+
+static void start_backup(void)
+{
+	(void)backup_agent_init(&agent.backup, &agent.loop,
+				&agent.backup_link,
+				&agent.health.boot.safe_mode); /* never fails */
+	backup_configure();
+	if (agent.health.boot.safe_mode && agent.cfg.backup_server[0])
+		log_warn("backup", "safe mode: backups refused until a "
+			 "clean start");
+}
+
+static int coap_backup_now(void *arg, const char **why)
+{
+	(void)arg; /* the agent is global */
+	return backup_agent_now(&agent.backup, why);
+}
+
+static int coap_backup_cancel(void *arg, uint64_t job, const char *reason)
+{
+	(void)arg; /* the agent is global */
+	if (job > UINT32_MAX)
+		return -ENOENT;
+	return backup_agent_cancel(&agent.backup, (uint32_t)job, reason);
 }
 
 /* ---- CoAP status server (docs/coap.md) ---- */
@@ -308,10 +367,39 @@ static int coap_reload_hook(void *arg)
 	return agent_reload();
 }
 
-/* coap.open_control applies at once; coap.listen at the next start. */
+/* coap.open_control and coap.psk apply at once; coap.listen and
+ * coap.dtls_listen at the next start. */
 static void coap_reconfigure(void)
 {
 	coap_srv_configure(&agent.coap, agent.cfg.coap_open_control != 0);
+	if (agent.coap.dtls.ready &&
+	    coap_dtls_set_keys(&agent.coap, agent.cfg.coap_psk) < 0)
+		log_err("coap", "coap.psk: expected identity:hexkey pairs, "
+			"comma-separated (at most %d): keys unchanged",
+			COAP_DTLS_PSK_MAX);
+}
+
+/* DTLS runs when coap.psk has keys at start: without one no handshake
+ * can succeed, so the sessions' arena share (crypto.h) stays unused. */
+static int start_coap_dtls(void)
+{
+	const char *psk = agent.cfg.coap_psk;
+	int ret;
+
+	if (!psk[0] || !strcmp(psk, "none")) {
+		log_info("coap", "coap.psk is empty: no DTLS listener");
+		return 0;
+	}
+	ret = coap_srv_start_dtls(&agent.coap, agent.cfg.coap_dtls_listen,
+				  psk);
+	if (ret == -EINVAL)
+		log_err("coap", "coap.dtls_listen `%s` or coap.psk does not "
+			"parse (addresses as coap.listen; identity:hexkey "
+			"pairs, at most %d)", agent.cfg.coap_dtls_listen,
+			COAP_DTLS_PSK_MAX);
+	else if (ret < 0)
+		log_err("coap", "dtls: cannot start: %s", strerror(-ret));
+	return ret < 0 ? ret : 0;
 }
 
 /* A coap.listen that does not parse is a configuration error; an
@@ -323,7 +411,8 @@ static int start_coap(void)
 
 	agent.status_src = (struct status_src){
 		.cfg = &agent.cfg, .health = &agent.health,
-		.link = &agent.backup_link, .reloads = &agent.reloads,
+		.link = &agent.backup_link, .backup = &agent.backup,
+		.reloads = &agent.reloads,
 		.coap = &agent.coap.pub, .start_ms = agent.start_ms };
 	ret = coap_srv_start(&agent.coap, &agent.loop, agent.cfg.coap_listen,
 			     &agent.status_src, &hooks);
@@ -333,6 +422,11 @@ static int start_coap(void)
 			agent.cfg.coap_listen);
 	else if (ret < 0)
 		log_err("coap", "cannot start: %s", strerror(-ret));
+	if (ret < 0)
+		return ret;
+	agent.coap.backup = (struct coap_srv_backup_hooks){
+		coap_backup_now, coap_backup_cancel, NULL };
+	ret = start_coap_dtls();
 	if (ret < 0)
 		return ret;
 	coap_reconfigure();
@@ -364,6 +458,7 @@ int agent_init(const char *config_path)
 	ret = start_health();
 	if (ret < 0)
 		return ret;
+	start_backup();
 	ret = start_console();
 	if (ret < 0)
 		return ret;
@@ -377,6 +472,8 @@ int agent_run(void)
 
 	log_info("main", "running (board %s, config %s, data %s)",
 		 BOARD_NAME, agent.config_path, agent.cfg.data_dir);
+	/* up: the service manager may start what depends on us */
+	(void)watchdog_notify(&agent.health, "READY=1"); /* counted inside */
 	ret = ev_run(&agent.loop);
 	if (ret < 0)
 		log_err("main", "event loop failed: %s", strerror(-ret));
@@ -388,6 +485,7 @@ int agent_run(void)
 /* see agent.h */
 void agent_shutdown(void)
 {
+	backup_agent_stop(&agent.backup);
 	stop_health();
 	coap_srv_stop(&agent.coap);
 	con_close(&agent.console);

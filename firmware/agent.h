@@ -10,12 +10,14 @@
 #define VIGIL_AGENT_H
 
 #include "backup_link.h"
+#include "backup_agent.h"
 #include "coap_server.h"
 #include "config.h"
 #include "console.h"
 #include "ev.h"
 #include "health.h"
 #include "health_checks.h"
+#include "health_cmd.h"
 
 struct agent {
 	struct config cfg;
@@ -35,7 +37,9 @@ struct agent {
 	 * console show; health_env is the built-in checks' context */
 	struct health health;
 	struct health_builtin health_env;
+	struct health_cmd health_cmd;   /* the check `command` (health_cmd.h) */
 	struct backup_link backup_link; /* written by the backup client */
+	struct backup_agent backup;     /* the backup client and its jobs */
 	int health_timer;      /* ev timer id of the health tick, or -1 */
 	int loop_beat;         /* heartbeat id of the event loop */
 	/* the CoAP status server (coap_server.h) and what it serves */

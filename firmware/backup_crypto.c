@@ -4,6 +4,7 @@
  * else in the backup client.
  */
 #include "backup_crypto.h"
+#include "crypto.h"
 
 #include <errno.h>
 #include <string.h>
@@ -15,12 +16,12 @@
 #include "mbedtls/rsa.h"
 #include "psa/crypto.h"
 
-static unsigned char backup_arena[BACKUP_CRYPTO_ARENA_SIZE];
-
-/* see backup_crypto.h */
+/* see backup_crypto.h; the arena is the process's one (crypto.h), sized
+ * for this client and the DTLS server together.  A PSA failure shows up
+ * where PSA is used (DTLS), not here: RSA/AES take the legacy paths. */
 int backup_crypto_init(void)
 {
-	mbedtls_memory_buffer_alloc_init(backup_arena, sizeof backup_arena);
+	(void)crypto_init();
 	return 0;
 }
 
@@ -31,20 +32,7 @@ int backup_crypto_rng(void *ctx, unsigned char *out, size_t len)
 	return hal_rng_fill(out, len) == 0 ? 0 : MBEDTLS_ERR_RSA_RNG_FAILED;
 }
 
-/* PSA's random source (MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG in the project
- * config): libmbedcrypto references it as soon as RSA or PK are linked.
- * It must exist exactly once per program; the agent's is here until a
- * firmware TLS module exists, which should then own it. */
-psa_status_t mbedtls_psa_external_get_random(
-	mbedtls_psa_external_random_context_t *ctx, uint8_t *out, size_t size,
-	size_t *out_len)
-{
-	(void)ctx;
-	if (hal_rng_fill(out, size) != 0)
-		return PSA_ERROR_INSUFFICIENT_ENTROPY;
-	*out_len = size;
-	return PSA_SUCCESS;
-}
+/* mbedtls_psa_external_get_random is crypto.c's (once per program). */
 
 /* see backup_crypto.h */
 void backup_key_init(struct backup_key *k)

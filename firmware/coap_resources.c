@@ -6,7 +6,10 @@
  *   /.well-known/core  link format (ct 40)      -
  *   /status            whole document, obs      -
  *   /health            health part, obs         -
- *   /backup            backup part (jobs)       start: 5.01 (no client)
+ *   /backup            backup part (jobs)       start a job: 2.04
+ *                                               {"job": id}; 4.03 safe
+ *                                               mode, 5.01 no server,
+ *                                               5.03 job table full
  *   /backup/cancel     -                        {"job": id/"all",
  *                                               ? "reason": text}
  *   /conns             conns part               -
@@ -19,6 +22,7 @@
  */
 #include "coap_server_int.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "cbor.h"
@@ -212,7 +216,7 @@ static void changed(struct coap_srv *s, struct coap_rep *rep,
 
 /* One key of a cancel body.  @retval 0 ok / 1 a diagnostic in *diag */
 static int cancel_key(struct cbor_dec *d, const char *k, size_t kn,
-		      int *all, uint64_t *job, int *have_job,
+		      int *all, uint64_t *job, int *have_job, char *reason,
 		      const char **diag)
 {
 	const char *t;
@@ -232,8 +236,11 @@ static int cancel_key(struct cbor_dec *d, const char *k, size_t kn,
 	}
 	if (kn == 6 && memcmp(k, "reason", 6) == 0) {
 		if (cbor_dec_text_ref(d, &t, &tn, CBOR_TEXT_UTF8) == 0 &&
-		    tn <= RES_REASON_MAX)
+		    tn <= RES_REASON_MAX) {
+			memcpy(reason, t, tn);
+			reason[tn] = '\0';
 			return 0;
+		}
 		*diag = "\"reason\" must be text of at most 128 bytes";
 		return 1;
 	}
@@ -244,7 +251,7 @@ static int cancel_key(struct cbor_dec *d, const char *k, size_t kn,
 /* Validates {"job": uint / "all", ? "reason": tstr}.  @retval NULL ok,
  * else the diagnostic. */
 static const char *parse_cancel(const struct coap_msg *m, int *all,
-				uint64_t *job)
+				uint64_t *job, char *reason)
 {
 	struct cbor_dec d;
 	struct cbor_item it;
@@ -260,7 +267,8 @@ static const char *parse_cancel(const struct coap_msg *m, int *all,
 	for (uint64_t i = 0; i < it.val; i++) {
 		if (cbor_dec_text_ref(&d, &k, &kn, 0) < 0)
 			return "map keys must be text";
-		if (cancel_key(&d, k, kn, all, job, &have_job, &diag))
+		if (cancel_key(&d, k, kn, all, job, &have_job, reason,
+			       &diag))
 			return diag;
 	}
 	if (cbor_dec_next(&d, &it) != 1 || it.type != CBOR_END ||
@@ -280,15 +288,21 @@ static void post(struct coap_srv *s, const struct route *r,
 		 const struct coap_msg *m, struct coap_rep *rep)
 {
 	const char *diag;
+	char reason[RES_REASON_MAX + 1] = "";
 	uint64_t job = 0;
-	int all = 0;
+	int all = 0, n;
 
 	if (r->id == COAP_RES_BACKUP_CANCEL) {
-		diag = parse_cancel(m, &all, &job);
+		diag = parse_cancel(m, &all, &job, reason);
+		n = !s->backup.cancel ? (all ? 0 : -ENOENT)
+		    : !all && job == 0 ? -ENOENT  /* ids start at 1 */
+		    : s->backup.cancel(s->backup.arg, all ? 0 : job, reason);
 		if (diag)
 			set_error(rep, COAP_CODE_BAD_REQUEST, diag);
-		else if (all)
-			changed(s, rep, "cancelled", 0); /* no jobs exist */
+		else if (n >= 0)
+			changed(s, rep, "cancelled", (uint64_t)n);
+		else if (n == -EINVAL)
+			set_error(rep, COAP_CODE(4, 9), "the job has ended");
 		else
 			set_error(rep, COAP_CODE_NOT_FOUND, "no such job");
 		return;
@@ -304,6 +318,18 @@ static void post(struct coap_srv *s, const struct route *r,
 		else
 			set_error(rep, COAP_CODE_INTERNAL_SERVER_ERROR,
 				  "reload refused: see the agent's log");
+		return;
+	}
+	if (r->id == COAP_RES_BACKUP && s->backup.now) {
+		diag = "backup refused";
+		n = s->backup.now(s->backup.arg, &diag);
+		if (n > 0)
+			changed(s, rep, "job", (uint64_t)n);
+		else
+			set_error(rep, n == -ENOSPC
+				  ? COAP_CODE_SERVICE_UNAVAILABLE
+				  : n == -EINVAL ? COAP_CODE_NOT_IMPLEMENTED
+				  : COAP_CODE_FORBIDDEN, diag);
 		return;
 	}
 	set_error(rep, COAP_CODE_NOT_IMPLEMENTED,

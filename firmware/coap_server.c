@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "hal/clock.h"
+#include "crypto.h"
 #include "hal/rng.h"
 #include "log.h"
 
@@ -114,6 +115,8 @@ int coap_srv_send(struct coap_srv *s, unsigned sock,
 
 	if (sock >= s->nsocks || s->socks[sock].fd < 0)
 		return -EINVAL;
+	if (s->socks[sock].secure)
+		return coap_dtls_send(s, sock, peer, buf, len);
 	ret = hal_net_sendto(s->socks[sock].fd, buf, len, peer);
 	if (ret < 0)
 		log_debug("coap", "send %zu bytes: error %d", len, ret);
@@ -339,6 +342,12 @@ static void serve(struct coap_srv *s, unsigned sock,
 			return;
 	}
 	s->stats.requests++;
+	if (m->code == COAP_POST) /* refusals at debug: anyone can send */
+		log_msg(auth ? LOG_INFO : LOG_DEBUG, "coap",
+			"control request from %s: %u.%02u",
+			s->dtls.peer_id ? s->dtls.peer_id
+			: auth ? "(open_control)" : "(unauthenticated)",
+			COAP_CODE_CLASS(rep.code), COAP_CODE_DETAIL(rep.code));
 	answer(s, sock, peer, m, s->tx, (size_t)n, now_ms);
 }
 
@@ -428,16 +437,23 @@ static void on_readable(struct ev_loop *loop, int fd, unsigned events,
 	while (sock < s->nsocks && s->socks[sock].fd != fd)
 		sock++;
 	for (unsigned i = 0; i < COAP_SRV_RX_BURST && sock < s->nsocks; i++) {
-		int n = hal_net_recvfrom(fd, s->rx, sizeof s->rx, &from);
+		bool sec = s->socks[sock].secure;
+		uint8_t *buf = sec ? s->dtls.rx : s->rx;
+		size_t max = sec ? COAP_DTLS_DGRAM_MAX : COAP_MAX_MSG;
+		int n = hal_net_recvfrom(fd, buf, max + 1, &from);
 
 		if (n == -EAGAIN)
 			break;
-		if (n < 0 || (size_t)n > COAP_MAX_MSG) {
+		if (n < 0 || (size_t)n > max) {
 			s->stats.ignored++;  /* oversized or a socket error */
 			continue;
 		}
-		coap_srv_datagram(s, sock, &from, s->rx, (size_t)n,
-				  hal_clock_mono_ms());
+		if (sec)
+			coap_dtls_datagram(s, sock, &from, buf, (size_t)n,
+					   hal_clock_mono_ms());
+		else
+			coap_srv_datagram(s, sock, &from, buf, (size_t)n,
+					  hal_clock_mono_ms());
 	}
 	s->pub.requests = s->stats.requests;
 	s->pub.rejected = s->stats.resets + s->stats.ignored;
@@ -453,7 +469,7 @@ static int64_t on_tick(struct ev_loop *loop, void *arg)
 /* see coap_server.h */
 uint32_t coap_srv_tick(struct coap_srv *s, uint64_t now_ms)
 {
-	uint32_t next = coap_obs_tick(s, now_ms);
+	uint32_t next = coap_dtls_tick(s, now_ms, coap_obs_tick(s, now_ms));
 
 	s->pub.observers = coap_srv_observers(s);
 	return next;
@@ -475,7 +491,8 @@ void coap_srv_configure(struct coap_srv *s, bool open_control)
 	s->open_control = open_control;
 }
 
-static int open_sock(struct coap_srv *s, const struct hal_addr *a)
+static int open_sock(struct coap_srv *s, const struct hal_addr *a,
+		     bool secure)
 {
 	struct coap_srv_sock *k = &s->socks[s->nsocks];
 	char text[HAL_ADDR_TEXT_MAX];
@@ -500,9 +517,11 @@ static int open_sock(struct coap_srv *s, const struct hal_addr *a)
 		return ret == -ENOSPC ? ret : 0;
 	}
 	k->fd = fd;
+	k->secure = secure;
 	(void)hal_net_addr_format(&k->addr, k->text, sizeof k->text);
 	s->pub.listen[s->nsocks] = k->text;
-	log_info("coap", "listening on udp %s", k->text);
+	log_info("coap", "listening on %s %s", secure ? "dtls" : "udp",
+		 k->text);
 	s->nsocks++;
 	return 0;
 }
@@ -529,7 +548,7 @@ int coap_srv_start(struct coap_srv *s, struct ev_loop *loop,
 	if (hal_rng_fill(&s->next_mid, sizeof s->next_mid) < 0)
 		s->next_mid = (uint16_t)hal_clock_mono_ms();
 	for (int i = 0; i < n; i++) {
-		ret = open_sock(s, &addrs[i]);
+		ret = open_sock(s, &addrs[i], false);
 		if (ret < 0)
 			return ret;
 	}
@@ -538,6 +557,33 @@ int coap_srv_start(struct coap_srv *s, struct ev_loop *loop,
 		return ret;
 	s->timer = ret;
 	return (int)s->nsocks;
+}
+
+/* see coap_server.h */
+int coap_srv_start_dtls(struct coap_srv *s, const char *listen,
+			const char *psk)
+{
+	struct hal_addr addrs[COAP_SRV_SOCKS_MAX];
+	int n = coap_srv_parse_listen(listen, addrs, COAP_SRV_SOCKS_MAX);
+	unsigned before = s->nsocks;
+	int ret;
+
+	if (n <= 0)
+		return n;
+	if ((unsigned)n > COAP_SRV_SOCKS_MAX - s->nsocks)
+		return -ENOSPC;
+	ret = crypto_init();
+	if (ret == 0)
+		ret = coap_dtls_init(s, psk);
+	if (ret < 0)
+		return ret;
+	for (int i = 0; i < n; i++) {
+		ret = open_sock(s, &addrs[i], true);
+		if (ret < 0)
+			return ret;
+	}
+	s->pub.dtls = s->nsocks > before;
+	return (int)(s->nsocks - before);
 }
 
 /* see coap_server.h */
@@ -555,4 +601,6 @@ void coap_srv_stop(struct coap_srv *s)
 	s->timer = -1;
 	memset(s->obs, 0, sizeof s->obs);
 	s->nsocks = 0;
+	coap_dtls_free(s);
+	s->pub.dtls = 0;
 }

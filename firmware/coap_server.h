@@ -62,12 +62,19 @@
  * blocks, so the blocks of one transfer agree and the ETag (a 4-byte
  * FNV-1a of the representation) names it.
  *
- * Authorisation: state-changing requests (POST) need a secure peer
- * (DTLS with a known PSK identity: not built yet, so no peer is secure)
- * or open_control; otherwise 4.01.
+ * DTLS (coap_dtls.h): sockets of coap.dtls_listen are secure; their
+ * datagrams go through a DTLS 1.2 PSK session, whose plaintext records
+ * enter coap_srv_datagram like plain datagrams, and coap_srv_send sends
+ * on that session.
  *
- * Storage: struct coap_srv holds everything (~68 KiB: dedup responses,
- * observers' CON copies, snapshots); nothing is allocated.
+ * Authorisation: state-changing requests (POST) need a secure peer
+ * (DTLS: only a known PSK identity completes the handshake) or
+ * open_control; otherwise 4.01.  Control requests are logged with the
+ * identity.
+ *
+ * Storage: struct coap_srv holds everything (~73 KiB: dedup responses,
+ * observers' CON copies, snapshots, DTLS contexts ~5 KiB whose record
+ * buffers are in the crypto arena); nothing is allocated.
  */
 #ifndef VIGIL_COAP_SERVER_H
 #define VIGIL_COAP_SERVER_H
@@ -77,6 +84,7 @@
 #include <stdint.h>
 
 #include "coap.h"
+#include "coap_dtls.h"
 #include "ev.h"
 #include "hal/net.h"
 #include "status_doc.h"
@@ -154,10 +162,22 @@ struct coap_srv_hooks {
 	void *arg;
 };
 
+/* The backup client's controls (the agent sets coap_srv.backup after
+ * coap_srv_start; zeroed: no backup client, POST /backup answers 5.01). */
+struct coap_srv_backup_hooks {
+	/* POST /backup: queue a job.  >0 job id; <0 refused, *why says why
+	 * (-EPERM safe mode, -EINVAL no server, -ENOSPC table full). */
+	int (*now)(void *arg, const char **why);
+	/* POST /backup/cancel: job 0 = all.  >=0 jobs cancelled, -ENOENT
+	 * no such job, -EINVAL it already ended. */
+	int (*cancel)(void *arg, uint64_t job, const char *reason);
+	void *arg;
+};
+
 struct coap_srv_sock {
 	int fd;                 /* -1: closed */
 	struct hal_addr addr;   /* bound address (port filled in) */
-	bool secure;            /* DTLS (not built yet: always false) */
+	bool secure;            /* DTLS (coap.dtls_listen) */
 	char text[HAL_ADDR_TEXT_MAX];
 };
 
@@ -221,6 +241,7 @@ struct coap_srv {
 	struct ev_loop *loop;            /* borrowed until coap_srv_stop */
 	const struct status_src *src;    /* borrowed until coap_srv_stop */
 	struct coap_srv_hooks hooks;
+	struct coap_srv_backup_hooks backup;
 	bool open_control;
 	struct coap_srv_sock socks[COAP_SRV_SOCKS_MAX];
 	unsigned nsocks;
@@ -235,6 +256,7 @@ struct coap_srv {
 	uint8_t rx[COAP_MAX_MSG + 1];    /* +1: a longer datagram is seen */
 	uint8_t tx[COAP_MAX_MSG];
 	uint8_t scratch[256];            /* small POST answers */
+	struct coap_dtls dtls;           /* sessions of the secure sockets */
 };
 
 /*
@@ -260,6 +282,19 @@ int coap_srv_parse_listen(const char *text, struct hal_addr *out,
 int coap_srv_start(struct coap_srv *s, struct ev_loop *loop,
 		   const char *listen, const struct status_src *src,
 		   const struct coap_srv_hooks *hooks);
+
+/*
+ * Adds DTLS: sets up the PSK sessions (coap_dtls_init: crypto_init()
+ * first) and opens a secure socket on every address of listen (the
+ * coap.listen syntax), after coap_srv_start.  Skipped addresses as
+ * there; at most COAP_SRV_SOCKS_MAX sockets in all.  psk: coap.psk.
+ * @retval >=0     secure sockets listening (0: listen is "none")
+ * @retval -EINVAL listen or psk does not parse
+ * @retval -ENOSPC no room in the loop or the socket table
+ * @retval -EIO    mbedTLS could not be set up
+ */
+int coap_srv_start_dtls(struct coap_srv *s, const char *listen,
+			const char *psk);
 
 /* Applies reloadable settings (coap.open_control). */
 void coap_srv_configure(struct coap_srv *s, bool open_control);

@@ -96,6 +96,10 @@ struct config {
 	int64_t health_max_load;       /* health.max_load_milli, 0 = off */
 	int64_t health_max_temp;       /* health.max_temp_c, degrees C */
 	int64_t watchdog_safe_after;   /* watchdog.safe_after, 0 = never */
+	char health_interface[16];     /* health.interface (IFNAMSIZ); "" =
+					* no network check */
+	char health_command[CONFIG_PATH_MAX]; /* health.command; "" = none */
+	int64_t health_command_timeout_ms;    /* health.command_timeout */
 	int log_level;                 /* log.level: enum log_level (0 err,
 					* 1 warn, 2 info, 3 debug) */
 	int log_stderr;                /* log.stderr: 0/1 */
@@ -112,6 +116,15 @@ struct config {
 	/* coap.* (docs/coap.md) */
 	char coap_listen[CONFIG_PATH_MAX];     /* "a:p,[v6]:p"; "none" */
 	int coap_open_control;                 /* coap.open_control: 0/1 */
+	char coap_dtls_listen[CONFIG_PATH_MAX]; /* DTLS addresses; "none" */
+	char coap_psk[CONFIG_PATH_MAX];        /* "id:hexkey,..." (secret) */
+	/* backup.* (docs/backup.md, "In the agent") */
+	char backup_server[CONFIG_PATH_MAX];   /* tcp://h:p, tls://; "" off */
+	char backup_paths[CONFIG_PATH_MAX];    /* comma-separated paths */
+	int64_t backup_interval_ms;            /* 0 = on demand only */
+	char backup_name[CONFIG_NAME_MAX];     /* "" = device.name/vigil */
+	int64_t backup_retry_cap_ms;           /* backoff cap */
+	int64_t backup_timeout_ms;             /* I/O silence limit */
 };
 
 /* One problem found in a file.  line is 1-based; 0 when the error is

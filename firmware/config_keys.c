@@ -85,8 +85,19 @@ const struct cfg_key cfg_keys[] = {
 	K_INT("health.max_load_milli", health_max_load, 0, 1000000, "8000", "1-minute load average x 1000 above which load warns; 0 = no limit."),
 	K_INT("health.max_temp_c", health_max_temp, -40, 200, "85", "Temperature (degrees C) at which the temperature check fails; warns 10 C below."),
 	K_INT("watchdog.safe_after", watchdog_safe_after, 0, 100, "3", "Consecutive watchdog resets after which vigild starts in safe mode; 0 = never."),
+	K_STR("health.interface", health_interface, 0, "._-", BOARD_NETIF, "Network interface the network check wants up (e.g. eth0); empty: no network check."),
+	K_STR("health.command", health_command, 0, " !\"$%&'()*+,-./:;<=>?@[]^_{|}~", "", "External check run with /bin/sh -c every health.interval: exit 0 pass, 1 warn, else fail; empty: none."),
+	K_DUR("health.command_timeout", health_command_timeout_ms, 100, 3600 * 1000, 1, 1000, "10", "The external check command is killed and fails after this long."),
 	K_STR("coap.listen", coap_listen, 1, ".:[],% ", "0.0.0.0:5683,[::]:5683", "CoAP status server UDP addresses: a.b.c.d:port and [v6]:port, comma-separated, or none."),
 	K_BOOL("coap.open_control", coap_open_control, "false", "Accept CoAP POST (reload, backup, probe) from unauthenticated peers."),
+	K_STR("coap.dtls_listen", coap_dtls_listen, 1, ".:[],% ", "0.0.0.0:5684,[::]:5684", "CoAP over DTLS 1.2 (PSK) addresses, as coap.listen, or none."),
+	K_SECRET("coap.psk", coap_psk, 0, ":,-_.@ ", "", "CoAP DTLS pre-shared keys: identity:hexkey pairs, comma-separated (at most 4)."),
+	K_STR("backup.server", backup_server, 0, ":/.[]-_", "", "Backup server URL: tcp://host:port (plain CyberBackup v3) or tls://host:port (not implemented yet); empty: no backups."),
+	K_STR("backup.paths", backup_paths, 0, "/._-, +@%~=", "", "Files and directories to back up (recursive, symlinks not followed), comma-separated."),
+	K_DUR("backup.interval", backup_interval_ms, 0, INT64_C(30) * 86400 * 1000, 1000, 1000, "0", "Time between scheduled backups; 0 = on demand only (backup now)."),
+	K_STR("backup.name", backup_name, 0, "._-", "", "Client name registered with the backup server; empty: device.name, else vigil."),
+	K_DUR("backup.retry_cap", backup_retry_cap_ms, 500, 3600 * 1000, 1, 1000, "30", "Longest wait between two retries of a backup request (exponential backoff from 500 ms)."),
+	K_DUR("backup.timeout", backup_timeout_ms, 100, 3600 * 1000, 1, 1000, "30", "A backup connection silent this long (no byte sent or received) fails and is retried."),
 };
 
 #define KEY_COUNT (sizeof cfg_keys / sizeof cfg_keys[0])

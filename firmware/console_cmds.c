@@ -7,8 +7,7 @@
  * argv[0] = the command.  Every error is one line starting with the
  * command's name.
  *
- * Subsystems that are not part of this build yet (backup, conns, probe,
- * reboot) answer "<cmd>: not available in this build"; when one lands,
+ * Subsystems that are not part of this build yet (probe, reboot) answer "<cmd>: not available in this build"; when one lands,
  * its entry's handler changes and nothing else does.
  */
 #include "console.h"
@@ -234,7 +233,9 @@ static void cmd_status(struct con *c, int argc, char **argv)
 		   BOARD_NAME, BOARD_ARCH);
 	con_printf(c, "uptime:  %s\n", up);
 	con_show_health_summary(c);
-	con_puts(c, "backup:  not available in this build\n");
+	con_printf(c, "backup:  %s%s%s\n", backup_agent_state(&agent.backup),
+		   agent.backup.cfg.server[0] ? ", " : "",
+		   agent.backup.cfg.server);
 	con_printf(c, "config:  %s (%u reloads, %u refused)\n",
 		   agent.config_path, agent.reloads, agent.reloads_refused);
 	con_printf(c, "console: %s, login %s, %llu bytes of output dropped\n",
@@ -242,7 +243,7 @@ static void cmd_status(struct con *c, int argc, char **argv)
 		   (unsigned long long)c->out_dropped);
 }
 
-/* conns, probe: the subsystems are not built yet. */
+/* probe: the subsystem is not built yet. */
 static void cmd_unavailable(struct con *c, int argc, char **argv)
 {
 	(void)argc; /* the command name says it all */
@@ -259,7 +260,13 @@ static void cmd_backup(struct con *c, int argc, char **argv)
 		usage(c, find("backup"));
 		return;
 	}
-	unavailable(c, "backup");
+	backup_agent_con_backup(c, &agent.backup, argc, argv);
+}
+
+static void cmd_conns(struct con *c, int argc, char **argv)
+{
+	(void)argc; (void)argv; /* no arguments */
+	backup_agent_con_conns(c, &agent.backup);
 }
 
 static void cmd_log(struct con *c, int argc, char **argv)
@@ -450,7 +457,7 @@ static const struct con_cmd cmds[] = {
 	  "start a backup, list jobs, cancel one or all", cmd_backup,
 	  backup_subs, complete_cancel },
 	{ "conns", "conns", "connections with their byte counts and idle "
-	  "time", cmd_unavailable, NULL, NULL },
+	  "time", cmd_conns, NULL, NULL },
 	{ "probe", "probe", "test the backup server link now (0.5 s)",
 	  cmd_unavailable, NULL, NULL },
 	{ "config", "config get [key]|set <key> <value>|save|reload",

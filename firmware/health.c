@@ -38,6 +38,7 @@ void health_init(struct health *h, uint64_t now_ms)
 	memset(h, 0, sizeof *h);
 	h->started_ms = now_ms;
 	h->wdt.dev.fd = -1;
+	h->wdt.notify.fd = -1;
 	h->wdt.boot_status = -ENOTSUP;
 }
 
@@ -164,13 +165,17 @@ static void run_one(struct health *h, unsigned i, uint64_t now_ms)
 	enum health_result r = c->def.fn(c->def.arg, now_ms, err);
 
 	err[sizeof err - 1] = '\0'; /* whatever the check wrote, a string */
+	if (r == HEALTH_NONE) { /* started; health_record comes later */
+		c->next_due_ms = now_ms + c->def.interval_ms;
+		return;
+	}
 	took = hal_clock_mono_ms() - t0;
 	if (took > c->def.timeout_ms) {
 		r = HEALTH_FAIL;
 		snprintf(err, sizeof err, "took %" PRIu64 " ms (timeout %"
 			 PRIu32 " ms)", took, c->def.timeout_ms);
 	}
-	if (r == HEALTH_NONE || r > HEALTH_SKIP) {
+	if (r > HEALTH_SKIP) {
 		r = HEALTH_FAIL;
 		snprintf(err, sizeof err, "invalid result");
 	}

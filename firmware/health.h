@@ -41,6 +41,7 @@
 
 #include <stdint.h>
 
+#include "hal/notify.h"
 #include "hal/wdt.h"
 
 /* Built-in checks are 7 (health_checks.h); the rest is for later
@@ -98,7 +99,9 @@ enum health_result {
  * A check.  err (HEALTH_ERR_MAX bytes, "" on entry) takes the reason of a
  * non-PASS result (or the note of a SKIP).  Must be quick and must not
  * block: it runs inside the event loop.  arg is the one given at
- * registration.
+ * registration.  An asynchronous check (the external command) returns
+ * HEALTH_NONE: nothing is recorded now, it is due again after its
+ * interval, and its result comes later through health_record().
  */
 typedef enum health_result health_check_fn(void *arg, uint64_t now_ms,
 					   char *err);
@@ -153,6 +156,13 @@ struct health_wdt {
 	int stopped;          /* deliberately stopped kicking: the board
 			       * resets; final until the process ends */
 	char gated[HEALTH_REASON_MAX]; /* why kicks are withheld now; "" */
+	/* the service manager (systemd's NOTIFY_SOCKET; watchdog.h) */
+	struct hal_notify notify;   /* fd -1: not notifying */
+	uint32_t notify_ms;         /* WATCHDOG=1 at most this often
+				     * (WATCHDOG_USEC / 2); 0 = not asked */
+	uint64_t last_notify_ms;    /* last WATCHDOG=1 */
+	uint32_t notifies;          /* WATCHDOG=1 sent */
+	uint32_t notify_errors;     /* messages that could not be sent */
 };
 
 /* How the previous run ended (boot.h). */

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "hal/clock.h"
+#include "hal/netif.h"
 #include "hal/storage.h"
 #include "hal/sysinfo.h"
 
@@ -163,6 +164,37 @@ static enum health_result check_clock(void *arg, uint64_t now, char *err)
 	return HEALTH_PASS;
 }
 
+static enum health_result check_network(void *arg, uint64_t now, char *err)
+{
+	const struct health_builtin *b = arg;
+	const char *name = b->lim.interface;
+	struct hal_netif st;
+	int ret;
+
+	(void)now; /* the kernel's state is read fresh every time */
+	if (!name[0]) {
+		snprintf(err, HEALTH_ERR_MAX, "no interface configured");
+		return HEALTH_SKIP;
+	}
+	ret = hal_netif_read(name, &st);
+	if (ret == -ENOENT) {
+		snprintf(err, HEALTH_ERR_MAX, "%s: no such interface", name);
+		return HEALTH_FAIL;
+	}
+	if (ret < 0) {
+		snprintf(err, HEALTH_ERR_MAX, "%s: %s", name, strerror(-ret));
+		return HEALTH_FAIL;
+	}
+	if (st.up)
+		return HEALTH_PASS;
+	snprintf(err, HEALTH_ERR_MAX, "%s down (operstate %s, %s, %s)", name,
+		 hal_netif_oper_name(st.oper),
+		 st.admin_up ? "admin up" : "admin down",
+		 st.carrier == 1 ? "carrier" : st.carrier == 0
+		 ? "no carrier" : "carrier unknown");
+	return HEALTH_FAIL;
+}
+
 /* see health_checks.h */
 enum health_result health_judge_link(const struct backup_link *link,
 				     uint64_t now_ms, char *err)
@@ -211,6 +243,7 @@ static const struct builtin builtins[] = {
 	{ "temperature", HEALTH_WANTED, check_temp },
 	{ "clock", HEALTH_WANTED, check_clock },
 	{ "backup_link", HEALTH_WANTED, check_link },
+	{ "network", HEALTH_WANTED, check_network },
 };
 
 /* see health_checks.h */

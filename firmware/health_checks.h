@@ -17,12 +17,13 @@
  *                          build date / monotonic went back
  *   backup_link  wanted    judged passively (backup_link.h); SKIP when no
  *                          server is configured
+ *   network      wanted    interface up (hal/netif.h) / - / down or
+ *                          missing; SKIP when no interface is configured
  *
- * Not built in (yet): network interface up (the HAL has no interface
- * query), the external check command.
+ * Not built in (yet): the external check command.
  *
- * Every check only reads (sysinfo, a thermal file, a probe file in
- * data.dir); none opens a socket.
+ * Every check only reads (sysinfo, a thermal file, sysfs, a probe file
+ * in data.dir); none opens a socket.
  */
 #ifndef VIGIL_HEALTH_CHECKS_H
 #define VIGIL_HEALTH_CHECKS_H
@@ -30,6 +31,7 @@
 #include <stdint.h>
 
 #include "backup_link.h"
+#include "hal/netif.h"
 #include "health.h"
 
 /* Defaults of the thresholds (config keys health.*; docs/health.md). */
@@ -44,6 +46,7 @@
 struct health_limits {
 	char data_dir[HEALTH_DEVICE_MAX];
 	char thermal_zone[HEALTH_DEVICE_MAX]; /* "" = none */
+	char interface[HAL_NETIF_NAME_MAX];   /* "" = no network check */
 	uint64_t min_free;       /* bytes free in data.dir */
 	uint64_t min_mem;        /* bytes of MemAvailable */
 	uint32_t max_load;       /* 1-min load x 1000; 0 = no limit */

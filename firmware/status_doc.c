@@ -10,6 +10,8 @@
  */
 #include "status_doc.h"
 
+#include "backup_agent.h"
+
 #include <errno.h>
 #include <string.h>
 
@@ -178,7 +180,7 @@ static const char *link_name(const struct backup_link *l)
 /* see status_doc.h */
 const char *status_backup_state(const struct backup_link *link)
 {
-	/* "busy" needs a running job: there is no job source yet */
+	/* "busy" needs the job source: enc_backup asks backup_agent_state */
 	if (!link)
 		return "offline";
 	switch (link->state) {
@@ -193,20 +195,103 @@ const char *status_backup_state(const struct backup_link *link)
 	}
 }
 
+/* Jobs shown in the document: the newest ones, so the whole document
+ * stays inside STATUS_DOC_MAX (a job with a long error and cancel reason
+ * is ~600 bytes). */
+#define SD_JOBS_MAX 4
+
+static const struct backup_job *sd_newest(const struct backup_agent *b,
+					  uint32_t below)
+{
+	const struct backup_job *n = NULL;
+
+	for (int i = 0; i < BACKUP_JOBS_MAX; i++) {
+		const struct backup_job *j = &b->jobs[i];
+
+		if (j->state != BACKUP_JOB_FREE && j->id < below &&
+		    (!n || j->id > n->id))
+			n = j;
+	}
+	return n;
+}
+
+/* job: 9 pairs + file, error, cancel_reason when set */
+static void enc_job(struct cbor_enc *e, const struct backup_job *j,
+		    const struct sd_clock *c)
+{
+	size_t fl = strlen(j->file);
+	int file = fl > 0 && fl <= 200;
+
+	cbor_enc_map(e, 9u + (unsigned)file + (j->error[0] != 0) +
+			(j->cancel_reason[0] != 0));
+	kv_uint(e, "id", j->id);
+	kv_text(e, "state", backup_job_state_name(j->state));
+	kv_text(e, "phase", j->phase ? j->phase : "");
+	kv_uint(e, "files", j->files_total);
+	kv_uint(e, "files_done", j->files_done);
+	kv_uint(e, "files_failed", j->files_failed);
+	kv_uint(e, "bytes", j->bytes_total);
+	kv_uint(e, "bytes_done", j->bytes_done);
+	kv_time(e, "started", j->started_ms, c);
+	if (file)
+		kv_text(e, "file", j->file);
+	if (j->error[0])
+		kv_text(e, "error", j->error);
+	if (j->cancel_reason[0])
+		kv_text(e, "cancel_reason", j->cancel_reason);
+}
+
+static void enc_jobs(struct cbor_enc *e, const struct backup_agent *b,
+		     const struct sd_clock *c)
+{
+	const struct backup_job *j = NULL;
+	unsigned n = 0;
+	uint32_t below = UINT32_MAX;
+
+	cbor_enc_cstr(e, "jobs");
+	while (b && n < SD_JOBS_MAX && (j = sd_newest(b, below)) != NULL) {
+		below = j->id;
+		n++;
+	}
+	cbor_enc_array(e, n);
+	below = UINT32_MAX;
+	for (unsigned i = 0; i < n; i++) {
+		j = sd_newest(b, below);
+		enc_job(e, j, c);
+		below = j->id;
+	}
+}
+
+/* server: 2 pairs */
+static void enc_server(struct cbor_enc *e, const struct backup_agent *b)
+{
+	cbor_enc_cstr(e, "server");
+	if (!b || !b->cfg.server[0]) {
+		cbor_enc_null(e);  /* no backup client configured */
+		return;
+	}
+	cbor_enc_map(e, 2);
+	kv_text(e, "address", b->server_text[0] ? b->server_text
+						: b->cfg.server);
+	kv_text(e, "transport", b->tls ? "tls" : "tcp");
+}
+
 /* backup: 9 pairs (the value alone); last_error: 3 pairs */
-static void enc_backup(struct cbor_enc *e, const struct backup_link *l,
+static void enc_backup(struct cbor_enc *e, const struct status_src *s,
 		       const struct sd_clock *c)
 {
+	const struct backup_link *l = s->link;
+	const struct backup_agent *b = s->backup;
+
 	cbor_enc_map(e, 9);
-	kv_text(e, "state", status_backup_state(l));
+	kv_text(e, "state", b ? backup_agent_state(b)
+			      : status_backup_state(l));
 	kv_text(e, "link", link_name(l));
 	kv_time(e, "since", l ? l->state_since_ms : 0, c);
 	kv_time(e, "last_activity", l ? l->last_activity_ms : 0, c);
 	kv_uint(e, "reconnects", l ? l->reconnects : 0);
-	cbor_enc_cstr(e, "server");
-	cbor_enc_null(e);        /* no backup client: no server config */
-	cbor_enc_cstr(e, "last_success");
-	cbor_enc_null(e);
+	enc_server(e, b);
+	kv_time(e, "last_success", b ? b->last_success_ms : 0, c);
 	cbor_enc_cstr(e, "last_error");
 	if (l && l->last_error) {
 		cbor_enc_map(e, 3);
@@ -218,8 +303,45 @@ static void enc_backup(struct cbor_enc *e, const struct backup_link *l,
 	} else {
 		cbor_enc_null(e);
 	}
-	cbor_enc_cstr(e, "jobs");
-	cbor_enc_array(e, 0);
+	enc_jobs(e, b, c);
+}
+
+/* conns: the backup connection when it is up; conn: 12 pairs */
+static void enc_conns(struct cbor_enc *e, const struct backup_agent *b,
+		      const struct sd_clock *c)
+{
+	const struct backup_conn_stats *st = b ? &b->c.stats : NULL;
+	char id[2 * V3_ID_SIZE + 1];
+	uint64_t last;
+
+	if (!b || b->c.fd < 0 || st->connected_ms == 0) {
+		cbor_enc_array(e, 0);
+		return;
+	}
+	for (unsigned i = 0; i < V3_ID_SIZE; i++) {
+		id[2 * i] = "0123456789abcdef"[st->client_id[i] >> 4];
+		id[2 * i + 1] = "0123456789abcdef"[st->client_id[i] & 15];
+	}
+	id[2 * V3_ID_SIZE] = '\0';
+	last = st->last_read_ms > st->last_write_ms ? st->last_read_ms
+						    : st->last_write_ms;
+	last = last ? last : st->connected_ms;
+	cbor_enc_array(e, 1);
+	cbor_enc_map(e, 12);
+	kv_uint(e, "id", b->conn_seq);
+	kv_text(e, "peer", st->peer);
+	kv_text(e, "client", id);
+	kv_text(e, "transport", st->transport ? st->transport : "tcp");
+	kv_uint(e, "bytes_in", st->bytes_in);
+	kv_uint(e, "bytes_out", st->bytes_out);
+	kv_time(e, "last_read", st->last_read_ms, c);
+	kv_time(e, "last_write", st->last_write_ms, c);
+	kv_uint(e, "errors", (uint64_t)st->read_errors + st->write_errors);
+	cbor_enc_cstr(e, "last_error");
+	cbor_enc_int(e, st->last_error);
+	kv_uint(e, "idle", c->now_ms > last ? (c->now_ms - last) / 1000 : 0);
+	kv_uint(e, "uptime", c->now_ms > st->connected_ms
+			     ? (c->now_ms - st->connected_ms) / 1000 : 0);
 }
 
 /* system: 5 pairs */
@@ -301,9 +423,9 @@ static void enc_all(struct cbor_enc *e, const struct status_src *s,
 	enc_health(e, s->health, c);
 	enc_watchdog(e, &s->health->wdt, c);
 	cbor_enc_cstr(e, "backup");
-	enc_backup(e, s->link, c);
+	enc_backup(e, s, c);
 	cbor_enc_cstr(e, "conns");
-	cbor_enc_array(e, 0);    /* no connection source yet */
+	enc_conns(e, s->backup, c);
 	enc_system(e, s);
 	enc_network(e, s->coap);
 }
@@ -327,11 +449,11 @@ int status_doc_encode(const struct status_src *src, enum status_part part,
 		enc_health(&e, src->health, &c);
 		break;
 	case STATUS_BACKUP:
-		enc_backup(&e, src->link, &c);
+		enc_backup(&e, src, &c);
 		break;
 	case STATUS_CONNS:
 	default:
-		cbor_enc_array(&e, 0);
+		enc_conns(&e, src->backup, &c);
 		break;
 	}
 	return cbor_enc_finish(&e);
@@ -372,8 +494,15 @@ static uint32_t key_health(uint32_t k, const struct health *h)
 	return k;
 }
 
-static uint32_t key_backup(uint32_t k, const struct backup_link *l)
+static uint32_t key_backup(uint32_t k, const struct backup_link *l,
+			   const struct backup_agent *b)
 {
+	for (int i = 0; b && i < BACKUP_JOBS_MAX; i++) {
+		k = fnv_u32(k, b->jobs[i].id);
+		k = fnv_u32(k, (uint32_t)b->jobs[i].state);
+		k = fnv_u32(k, b->jobs[i].files_done);
+		k = fnv(k, &b->jobs[i].bytes_done, sizeof b->jobs[i].bytes_done);
+	}
 	if (!l)
 		return fnv_u32(k, 0xffffffffu);
 	k = fnv_u32(k, (uint32_t)l->state);
@@ -393,11 +522,12 @@ uint32_t status_doc_change_key(const struct status_src *src,
 	if (part == STATUS_HEALTH)
 		return key_health(k, src->health);
 	if (part == STATUS_BACKUP)
-		return key_backup(k, src->link);
-	if (part == STATUS_CONNS)
-		return k;
+		return key_backup(k, src->link, src->backup);
+	if (part == STATUS_CONNS)   /* bytes move: a fresh snapshot each time */
+		return src->backup ? fnv(k, &src->backup->c.stats,
+					 sizeof src->backup->c.stats) : k;
 	k = key_health(k, src->health);
-	k = key_backup(k, src->link);
+	k = key_backup(k, src->link, src->backup);
 	k = fnv_u32(k, (uint32_t)src->health->wdt.open);
 	k = fnv_u32(k, (uint32_t)src->health->wdt.stopped);
 	k = fnv_str(k, src->health->wdt.gated);

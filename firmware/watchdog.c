@@ -3,6 +3,7 @@
  *
  * Invariant: h->wdt.open == (h->wdt.dev.fd >= 0).  last_kick_ms is the
  * time of the last kick or of the open (opening arms the countdown).
+ * Notifying: h->wdt.notify.fd >= 0; WATCHDOG=1 wanted: notify_ms > 0.
  */
 #include "watchdog.h"
 
@@ -12,6 +13,10 @@
 
 #include "boot.h"
 #include "log.h"
+
+/* "STATUS=" + a reason: fits HAL_NOTIFY_MSG_MAX (see hal/notify.h) */
+_Static_assert(7 + HEALTH_REASON_MAX + 16 <= HAL_NOTIFY_MSG_MAX,
+	       "a STATUS= message could exceed HAL_NOTIFY_MSG_MAX");
 
 /* see watchdog.h */
 int watchdog_open(struct health *h, const char *device, int timeout_s,
@@ -55,22 +60,94 @@ int watchdog_open(struct health *h, const char *device, int timeout_s,
 	return 0;
 }
 
+/* see watchdog.h */
+int watchdog_notify_open(struct health *h, uint64_t now_ms)
+{
+	struct health_wdt *w = &h->wdt;
+	struct hal_notify_env env;
+	int ret = hal_notify_env(&env);
+
+	if (ret < 0)
+		log_warn("wdt", "malformed NOTIFY_SOCKET or WATCHDOG_USEC in "
+			 "the environment: ignored");
+	if (!env.socket[0])
+		return ret;
+	ret = hal_notify_open(&w->notify, env.socket);
+	if (ret < 0) {
+		log_err("wdt", "NOTIFY_SOCKET %s: %s", env.socket,
+			strerror(-ret));
+		return ret;
+	}
+	if (env.watchdog_usec) {
+		uint64_t ms = env.watchdog_usec / 2000;
+
+		w->notify_ms = ms == 0 ? 1 : ms > UINT32_MAX ? UINT32_MAX
+							      : (uint32_t)ms;
+	}
+	w->last_notify_ms = now_ms;
+	log_info("wdt", "service manager at %s%s", env.socket,
+		 w->notify_ms ? ", watchdog notifications on" : "");
+	return 1;
+}
+
+/* see watchdog.h */
+int watchdog_notify(struct health *h, const char *msg)
+{
+	struct health_wdt *w = &h->wdt;
+	int ret;
+
+	if (w->notify.fd < 0)
+		return 0;
+	ret = hal_notify_send(&w->notify, msg);
+	if (ret < 0) {
+		w->notify_errors++;
+		log_debug("wdt", "notify %.16s: %s", msg, strerror(-ret));
+	}
+	return ret;
+}
+
+/* WATCHDOG=1 when due; the caller has already applied the gate.  The
+ * first one goes out at the first tick. */
+static void wdt_notify_alive(struct health *h, uint64_t now_ms)
+{
+	struct health_wdt *w = &h->wdt;
+
+	if (w->notify.fd < 0 || !w->notify_ms)
+		return;
+	if (w->notifies && now_ms - w->last_notify_ms < w->notify_ms)
+		return;
+	if (watchdog_notify(h, "WATCHDOG=1") == 0) {
+		w->notifies++;
+		w->last_notify_ms = now_ms;
+	}
+}
+
 /* Stops kicking for good: marker first, so the next boot knows why.
- * Without a device nothing will reset, so nothing is marked. */
+ * Nothing will reset without a device or a service manager's watchdog,
+ * so then nothing is marked. */
 static void wdt_stop(struct health *h, const char *reason)
 {
+	char msg[HAL_NOTIFY_MSG_MAX];
 	int ret = 0;
 
 	h->wdt.stopped = 1;
-	if (!h->wdt.open) {
+	snprintf(msg, sizeof msg, "STATUS=stopping watchdog kicks: %s",
+		 reason);
+	(void)watchdog_notify(h, msg); /* counted in notify_errors */
+	if (!h->wdt.open && !(h->wdt.notify.fd >= 0 && h->wdt.notify_ms)) {
 		log_err("wdt", "would stop kicking (no watchdog device): %s",
 			reason);
 		return;
 	}
 	ret = boot_mark(h, BOOT_MARK_WATCHDOG, reason);
-	log_err("wdt", "stopping kicks, the board resets in %d s: %s%s",
-		h->wdt.timeout_s, reason,
-		ret < 0 ? " (reset reason not saved)" : "");
+	if (h->wdt.open)
+		log_err("wdt", "stopping kicks, the board resets in %d s: "
+			"%s%s", h->wdt.timeout_s, reason,
+			ret < 0 ? " (reset reason not saved)" : "");
+	else
+		log_err("wdt", "stopping WATCHDOG=1, the service manager "
+			"restarts vigild in %u ms: %s%s", 2 * h->wdt.notify_ms,
+			reason, ret < 0 ? " (reset reason not saved)" : "");
 }
 
 /* see watchdog.h */
@@ -91,6 +168,7 @@ int watchdog_tick(struct health *h, uint64_t now_ms)
 	} else {
 		w->gated[0] = '\0';
 	}
+	wdt_notify_alive(h, now_ms);
 	if (!w->open || now_ms - w->last_kick_ms < half_ms)
 		return 0;
 	if (hal_wdt_kick(&w->dev) < 0) {
@@ -108,6 +186,10 @@ uint32_t watchdog_tick_ms(const struct health *h)
 	uint64_t t = (uint64_t)(h->wdt.timeout_s > 0 ? h->wdt.timeout_s : 1)
 		     * 1000 / 4;
 
+	if (h->wdt.notify.fd >= 0 && h->wdt.notify_ms &&
+	    (uint64_t)h->wdt.notify_ms * 2 / 4 < t)
+		t = (uint64_t)h->wdt.notify_ms * 2 / 4;
+
 	if (t < WATCHDOG_TICK_MIN_MS)
 		return WATCHDOG_TICK_MIN_MS;
 	return t > WATCHDOG_TICK_MAX_MS ? WATCHDOG_TICK_MAX_MS : (uint32_t)t;
@@ -119,6 +201,9 @@ int watchdog_close(struct health *h, int magic)
 	struct health_wdt *w = &h->wdt;
 	int ret;
 
+	if (magic)
+		(void)watchdog_notify(h, "STOPPING=1"); /* counted inside */
+	hal_notify_close(&w->notify);
 	if (!w->open)
 		return 0;
 	ret = hal_wdt_close(&w->dev, magic);

@@ -21,8 +21,13 @@
  * Device "" or "none": nothing is opened, the gate is still evaluated
  * and shown (development, and boards without a watchdog).
  *
- * Not done: systemd notification (NOTIFY_SOCKET READY=1/WATCHDOG=1) —
- * the HAL has no AF_UNIX datagram socket yet.
+ * Under a service manager (systemd: NOTIFY_SOCKET, hal/notify.h) the
+ * same decision sends WATCHDOG=1 every WATCHDOG_USEC / 2: from the same
+ * tick, only while the hardware kick would be allowed, never again after
+ * a deliberate stop.  It does not depend on a device: with
+ * watchdog.device = none the service manager is the only watchdog.  The
+ * agent sends READY=1 once it is up (watchdog_notify) and STOPPING=1
+ * goes out with the magic close.
  */
 #ifndef VIGIL_WATCHDOG_H
 #define VIGIL_WATCHDOG_H
@@ -59,11 +64,31 @@ int watchdog_open(struct health *h, const char *device, int timeout_s,
  */
 int watchdog_tick(struct health *h, uint64_t now_ms);
 
-/* The agent tick period for this timeout (see WATCHDOG_TICK_*_MS). */
+/*
+ * Reads the service manager's environment (hal_notify_env, which also
+ * removes it) and opens its socket; WATCHDOG_USEC sets notify_ms to half
+ * of it (at least 1 ms).  Problems are logged; the agent runs on.
+ * @retval 1 notifying  @retval 0 no NOTIFY_SOCKET
+ * @retval -EINVAL a malformed variable  @retval -EIO no socket
+ */
+int watchdog_notify_open(struct health *h, uint64_t now_ms);
+
+/*
+ * Sends one state message ("READY=1", "STATUS=...") when notifying.
+ * @retval 0 sent, or not notifying
+ * @retval -EAGAIN/-EIO/-EMSGSIZE from hal_notify_send (counted in
+ *         notify_errors)
+ */
+int watchdog_notify(struct health *h, const char *msg);
+
+/* The agent tick period for this timeout and notify interval (see
+ * WATCHDOG_TICK_*_MS: a quarter of the shorter one). */
 uint32_t watchdog_tick_ms(const struct health *h);
 
 /*
- * Closes the device; magic != 0 disarms it first (graceful stop).
+ * Closes the device; magic != 0 disarms it first (graceful stop) and
+ * sends STOPPING=1 to the service manager.  The notify socket is closed
+ * either way.
  * @retval 0 closed, or nothing was open
  * @retval -EIO the magic write failed (closed, watchdog left armed)
  */

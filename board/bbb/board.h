@@ -16,6 +16,8 @@
 #define BOARD_DATA_DIR "/var/lib/vigil"
 #define BOARD_LED_STATUS "/sys/class/leds/beaglebone:green:usr0"
 #define BOARD_THERMAL_ZONE "none"
+/* health.interface: the network check's interface; "" = none */
+#define BOARD_NETIF "eth0"
 #define BOARD_LOG_SYSLOG 1
 
 #endif

@@ -17,6 +17,8 @@
 #define BOARD_DATA_DIR "/var/lib/vigil"
 #define BOARD_LED_STATUS "/sys/class/leds/ACT"
 #define BOARD_THERMAL_ZONE "/sys/class/thermal/thermal_zone0"
+/* health.interface: the network check's interface; "" = none */
+#define BOARD_NETIF "eth0"
 #define BOARD_LOG_SYSLOG 1
 
 #endif

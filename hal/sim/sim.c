@@ -115,5 +115,8 @@ void hal_sim_reset(void)
 	sim_signal_reset();
 	sim_sysinfo_reset();
 	sim_rng_reset();
+	sim_netif_reset();
+	sim_notify_reset();
+	sim_proc_reset();
 	sim_syslog_reset();
 }

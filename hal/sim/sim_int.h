@@ -64,6 +64,9 @@ void sim_serial_reset(void);
 void sim_signal_reset(void);
 void sim_sysinfo_reset(void);
 void sim_rng_reset(void);
+void sim_netif_reset(void);
+void sim_notify_reset(void);
+void sim_proc_reset(void);
 void sim_syslog_reset(void);
 
 /* revents of a descriptor for the requested events (HAL_POLL* flags) */

@@ -175,7 +175,7 @@ def test_tab_completion(console):
     listing = c.expect(b"vigil> backup ").decode()
     for sub in ("now", "jobs", "cancel"):
         assert sub in listing
-    assert "backup: not available" in c.cmd("\x15backup cancel a\t")
+    assert "backup: 0 jobs cancelled" in c.cmd("\x15backup cancel a\t")
 
 
 EXPECTED = [
@@ -187,12 +187,12 @@ EXPECTED = [
     ("health", "check        kind     state"),
     ("health", "storage      required"),
     ("health", "liveness     required"),
-    ("backup now", "backup: not available in this build"),
-    ("backup jobs", "backup: not available in this build"),
-    ("backup cancel 7 wrong file", "backup: not available in this build"),
-    ("backup cancel all maintenance", "backup: not available in this build"),
+    ("backup now", "backup: no backup.server configured"),
+    ("backup jobs", "backup: offline, server (none), last success never"),
+    ("backup cancel 7 wrong file", "backup: no job 7"),
+    ("backup cancel all maintenance", "backup: 0 jobs cancelled"),
     ("backup", "backup: usage: backup now|jobs|cancel <id>|all [reason]"),
-    ("conns", "conns: not available in this build"),
+    ("conns", "conns: no connections"),
     ("probe", "probe: not available in this build"),
     ("config get watchdog.timeout", "watchdog.timeout = 30s"),
     ("config get console.password_hash", "console.password_hash = \r\n"),

@@ -141,13 +141,17 @@ TEST(con_unbuilt_subsystems_say_so)
 {
 	REQUIRE(open_con(DEV, NULL, 0) == 0);
 	type("conns\r");
-	CHECK(has("conns: not available in this build"));
+	CHECK(has("conns: no connections"));
 	type("probe\r");
 	CHECK(has("probe: not available in this build"));
 	type("backup now\r");
-	CHECK(has("backup: not available in this build"));
+	CHECK(has("backup: no backup.server configured"));
 	type("backup cancel all power work\r");
-	CHECK(has("backup: not available in this build"));
+	CHECK(has("backup: 0 jobs cancelled"));
+	type("backup cancel 7\r");
+	CHECK(has("backup: no job 7"));
+	type("backup jobs\r");
+	CHECK(has("backup: offline, server (none), last success never"));
 	type("backup sideways\r");
 	CHECK(has("backup: usage: backup now|jobs|cancel <id>|all [reason]"));
 	type("reboot because\r");
@@ -271,7 +275,7 @@ TEST(con_tab_completion_on_the_line)
 	type("help ver\t\r");
 	CHECK(has("usage: version"));
 	type("backup cancel a\t\r");
-	CHECK(has("backup: not available"));
+	CHECK(has("backup: 0 jobs cancelled"));
 	con_close(&con);
 }
 

@@ -36,7 +36,7 @@ static void setup(void)
 	b.link = &link;
 	REQUIRE(health_parse_date("2025-06-01", &b.build_wall_ms) == 0);
 	health_init(&h, 0);
-	CHECK_EQ_INT(health_checks_add(&h, &b, &tmpl, 0), 7);
+	CHECK_EQ_INT(health_checks_add(&h, &b, &tmpl, 0), 8);
 }
 
 /* Runs the named check once at now; err gets its text. */
@@ -58,7 +58,7 @@ TEST(builtins_are_registered_with_kinds)
 		{ "liveness", HEALTH_REQUIRED }, { "storage", HEALTH_REQUIRED },
 		{ "memory", HEALTH_REQUIRED },   { "load", HEALTH_WANTED },
 		{ "temperature", HEALTH_WANTED }, { "clock", HEALTH_WANTED },
-		{ "backup_link", HEALTH_WANTED },
+		{ "backup_link", HEALTH_WANTED }, { "network", HEALTH_WANTED },
 	};
 
 	setup();
@@ -268,8 +268,42 @@ TEST(backup_link_check_opens_no_socket)
 		     HEALTH_UNHEALTHY); /* up, but never any activity */
 }
 
+TEST(network_interface_up_down_missing)
+{
+	struct hal_netif st = { HAL_NETIF_OPER_UP, 1, 1, 1 };
+	char err[HEALTH_ERR_MAX];
+
+	setup();
+	CHECK_EQ_INT(run("network", 0, err), HEALTH_SKIP);
+	CHECK_EQ_STR(err, "no interface configured");
+	snprintf(b.lim.interface, sizeof b.lim.interface, "eth0");
+	CHECK_EQ_INT(run("network", 0, err), HEALTH_FAIL);
+	CHECK_EQ_STR(err, "eth0: no such interface");
+	hal_sim_netif_set("eth0", &st);
+	CHECK_EQ_INT(run("network", 0, err), HEALTH_PASS);
+	st.oper = HAL_NETIF_OPER_DOWN;
+	st.carrier = 0;
+	hal_sim_netif_set("eth0", &st);
+	CHECK_EQ_INT(run("network", 0, err), HEALTH_FAIL);
+	CHECK_EQ_STR(err, "eth0 down (operstate down, admin up, no carrier)");
+	/* "unknown" (a driver without operstate): IFF_UP and carrier decide */
+	st.oper = HAL_NETIF_OPER_UNKNOWN;
+	st.carrier = 1;
+	hal_sim_netif_set("eth0", &st);
+	CHECK_EQ_INT(run("network", 0, err), HEALTH_PASS);
+	st.admin_up = 0;
+	st.carrier = -1;
+	hal_sim_netif_set("eth0", &st);
+	CHECK_EQ_INT(run("network", 0, err), HEALTH_FAIL);
+	CHECK_EQ_STR(err, "eth0 down (operstate unknown, admin down, "
+		     "carrier unknown)");
+	snprintf(b.lim.interface, sizeof b.lim.interface, "lo");
+	CHECK_EQ_INT(run("network", 0, err), HEALTH_PASS);
+}
+
 TEST_SUITE(health_checks, builtins_are_registered_with_kinds,
 	   storage_writable_and_free_space, memory_thresholds,
 	   load_threshold, temperature_thresholds, clock_sanity,
 	   liveness_detects_a_stuck_subsystem, backup_link_verdict_table,
-	   backup_link_check_opens_no_socket);
+	   backup_link_check_opens_no_socket,
+	   network_interface_up_down_missing);

@@ -11,7 +11,9 @@
  *   descriptors, empty storage holding only "/", no watchdog device, no
  *   serial device, no peers, rng seeded with 1, no pending signals, no
  *   fault injection, sysinfo zeros except mem_total = 64 MiB,
- *   mem_available = 32 MiB.
+ *   mem_available = 32 MiB, network interface "lo" up and no other, no
+ *   notification environment and no notification messages, children
+ *   that exit 0 at once.
  * Sim descriptors are numbered from HAL_SIM_FD_BASE up, so they never
  * collide with real ones.
  */
@@ -22,6 +24,7 @@
 #include <stdint.h>
 
 #include "hal/net.h"
+#include "hal/netif.h"
 #include "hal/sysinfo.h"
 
 #define HAL_SIM_FD_BASE   1000
@@ -90,6 +93,38 @@ void hal_sim_serial_hangup(void);
 void hal_sim_sysinfo_set(const struct hal_sysinfo *si);
 /* A thermal zone at zone_dir reads milli_c (err < 0: reads fail with it). */
 void hal_sim_thermal_set(const char *zone_dir, int32_t milli_c, int err);
+
+/* ---- network interfaces (hal/netif.h) ----
+ * Interface name reads st (its `up` is recomputed by the rule of
+ * hal/netif.h); st NULL removes it.  At most HAL_SIM_NETIF_MAX. */
+#define HAL_SIM_NETIF_MAX 4
+void hal_sim_netif_set(const char *name, const struct hal_netif *st);
+
+/* ---- service manager notification (hal/notify.h) ---- */
+#define HAL_SIM_NOTIFY_MAX 64 /* messages queued until taken */
+/* What the next hal_notify_env() reads: NOTIFY_SOCKET (NULL or "" =
+ * unset) and WATCHDOG_USEC (0 = unset). */
+void hal_sim_notify_env_set(const char *socket, uint64_t watchdog_usec);
+/* Takes the oldest message sent (NUL-terminated, cut to cap - 1).
+ * @retval >=0 its full length  @retval -EAGAIN none */
+int hal_sim_notify_take(char *buf, size_t cap);
+/* Messages sent since hal_sim_reset (taken or not). */
+unsigned hal_sim_notify_sent(void);
+
+/* ---- child processes (hal/proc.h) ----
+ * How every following child behaves (script NULL: the start state, exit
+ * 0 at once with no output). */
+struct hal_sim_proc {
+	int spawn_result;   /* 0, or the error hal_proc_spawn returns */
+	uint32_t run_ms;    /* ends this long after the spawn (virtual
+			     * clock); UINT32_MAX = until killed */
+	int status;         /* exit status when it ends by itself */
+	const char *output; /* its stdout, borrowed; NULL = none */
+};
+void hal_sim_proc_set(const struct hal_sim_proc *script);
+unsigned hal_sim_proc_spawns(void);   /* children started */
+unsigned hal_sim_proc_kills(void);    /* children killed while running */
+const char *hal_sim_proc_last_cmd(void); /* the last command started */
 
 /* ---- rng ---- */
 void hal_sim_rng_seed(uint64_t seed);

@@ -1,0 +1,102 @@
+/*
+ * coap_dtls_psk.c — see coap_dtls.h: the coap.psk syntax and the key
+ * table the PSK callback (coap_dtls.c) reads.
+ */
+#include "coap_server_int.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "mbedtls/platform_util.h"
+
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* One "identity:hexkey" of length n. */
+static int parse_pair(const char *p, size_t n, struct coap_dtls_psk *out)
+{
+	const char *colon = memchr(p, ':', n);
+	size_t il, hl;
+
+	if (!colon)
+		return -EINVAL;
+	il = (size_t)(colon - p);
+	hl = n - il - 1;
+	if (il == 0 || il > COAP_DTLS_ID_MAX || hl == 0 || hl % 2 ||
+	    hl / 2 > COAP_DTLS_KEY_MAX)
+		return -EINVAL;
+	for (size_t i = 0; i < il; i++)
+		if (p[i] <= ' ' || p[i] > '~' || p[i] == ',')
+			return -EINVAL;
+	memset(out, 0, sizeof *out);
+	memcpy(out->id, p, il);
+	out->idlen = (uint8_t)il;
+	out->keylen = (uint8_t)(hl / 2);
+	for (size_t i = 0; i < hl / 2; i++) {
+		int hi = hexval(colon[1 + 2 * i]), lo = hexval(colon[2 + 2 * i]);
+
+		if (hi < 0 || lo < 0)
+			return -EINVAL;
+		out->key[i] = (uint8_t)(hi << 4 | lo);
+	}
+	return 0;
+}
+
+/* see coap_dtls.h */
+int coap_dtls_parse_psk(const char *text, struct coap_dtls_psk *out,
+			unsigned max)
+{
+	unsigned n = 0;
+	const char *p = text;
+
+	if (!text || !out)
+		return -EINVAL;
+	if (strcmp(text, "none") == 0)
+		return 0;
+	while (*p) {
+		const char *end = strchr(p, ',');
+		size_t len;
+
+		while (*p == ' ')
+			p++;
+		if (!end)
+			end = p + strlen(p);
+		len = (size_t)(end - p);
+		while (len > 0 && p[len - 1] == ' ')
+			len--;
+		if (len == 0 || n >= max || parse_pair(p, len, &out[n]) < 0)
+			return -EINVAL;
+		for (unsigned i = 0; i < n; i++)
+			if (out[i].idlen == out[n].idlen &&
+			    !memcmp(out[i].id, out[n].id, out[n].idlen))
+				return -EINVAL;
+		n++;
+		p = *end ? end + 1 : end;
+		if (*end && *p == '\0')
+			return -EINVAL;  /* trailing comma */
+	}
+	return (int)n;
+}
+
+/* see coap_dtls.h */
+int coap_dtls_set_keys(struct coap_srv *s, const char *psk)
+{
+	struct coap_dtls_psk tmp[COAP_DTLS_PSK_MAX];
+	int n = coap_dtls_parse_psk(psk, tmp, COAP_DTLS_PSK_MAX);
+
+	if (n >= 0) {
+		mbedtls_platform_zeroize(s->dtls.psk, sizeof s->dtls.psk);
+		memcpy(s->dtls.psk, tmp, sizeof tmp);
+		s->dtls.npsk = (unsigned)n;
+	}
+	mbedtls_platform_zeroize(tmp, sizeof tmp);
+	return n < 0 ? n : 0;
+}

@@ -1,0 +1,50 @@
+/*
+ * crypto.h — the process's one mbedTLS heap and random source.
+ *
+ * mbedTLS has a single allocator per process
+ * (mbedtls_memory_buffer_alloc_init), so every user in vigild — the
+ * CoAP DTLS server (coap_dtls.c) and the backup client's RSA/AES
+ * (backup_crypto.c) — shares the static arena owned here (STYLE rule 5:
+ * nothing from the C heap).  PSA's external random source
+ * (MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG) is defined here too, exactly once.
+ *
+ * CRYPTO_ARENA_SIZE, the derivation (x86_64; 32-bit targets are
+ * smaller):
+ *   DTLS: COAP_DTLS_SESSIONS + 1 (the hello slot) = 5 contexts, each
+ *     with its IN record buffer (MBEDTLS_SSL_IN_CONTENT_LEN 16384 +
+ *     ~300 header/IV/MAC/CID) and OUT buffer (4096 + ~300): ~21 KiB,
+ *     so ~105 KiB; a handshake's state (checksum, key schedule, PSK
+ *     copy, ~3 KiB) and a transform pair (~1.5 KiB) each, ~23 KiB if
+ *     all five handshake at once; the config and cookie key ~1 KiB.
+ *   backup: one RSA-1024 key and its keygen temporaries, the DER writer
+ *     and parser: under 16 KiB (BACKUP_CRYPTO_ARENA_SIZE was 32 KiB
+ *     with 2x for fragmentation).
+ *   PSA key slots and driver contexts: ~2 KiB.
+ * ~160 KiB in all; 224 KiB leaves ~40 % for the first-fit allocator's
+ * fragmentation (the record buffers are allocated once, at start, so
+ * they sit together at the bottom).  Measured (x86_64, the coap_dtls
+ * unit test, 1 KiB probes): five contexts with four sessions up use
+ * ~137 KiB, leaving ~87 KiB for a handshake in progress and the backup
+ * client.
+ */
+#ifndef VIGIL_CRYPTO_H
+#define VIGIL_CRYPTO_H
+
+#include <stddef.h>
+
+#define CRYPTO_ARENA_SIZE (224u * 1024u)
+
+/*
+ * Hands the arena to mbedTLS and initialises PSA.  The first call does
+ * the work; later calls return its result (the arena is never reset
+ * under live contexts).
+ * @retval 0    ready
+ * @retval -EIO psa_crypto_init failed (no randomness)
+ */
+int crypto_init(void);
+
+/* The mbedTLS f_rng callback (hal_rng_fill); ctx unused.
+ * @retval 0 filled  @retval <0 an mbedTLS error code */
+int crypto_rng(void *ctx, unsigned char *out, size_t len);
+
+#endif
