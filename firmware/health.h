@@ -44,8 +44,9 @@
 #include "hal/notify.h"
 #include "hal/wdt.h"
 
-/* Built-in checks are 7 (health_checks.h); the rest is for later
- * subsystems (backup, CoAP, console, external command). */
+/* Built-in checks are 8 (health_checks.h) plus the external command
+ * (health_cmd.h); the rest is for later subsystems (backup, CoAP,
+ * console). */
 #define HEALTH_CHECKS_MAX 16
 /* Subsystems that heartbeat: the loop itself, backup, CoAP, console,
  * plus headroom. */

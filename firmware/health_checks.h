@@ -20,7 +20,7 @@
  *   network      wanted    interface up (hal/netif.h) / - / down or
  *                          missing; SKIP when no interface is configured
  *
- * Not built in (yet): the external check command.
+ * The external check command is health_cmd.h.
  *
  * Every check only reads (sysinfo, a thermal file, sysfs, a probe file
  * in data.dir); none opens a socket.

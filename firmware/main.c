@@ -13,6 +13,7 @@
 #include "board.h"
 #include "config.h"
 #include "log.h"
+#include "probe_cli.h"
 #include "version.h"
 
 #define EXIT_USAGE 2
@@ -36,6 +37,9 @@ static const char usage_text[] =
 	"                           input stops vigild (docs/console.md)\n"
 	"      backup [OPT] PATH... back up files once and exit (vigild backup\n"
 	"                           --help, docs/backup.md)\n"
+	"      probe [--config FILE] one 0.5 s connection attempt to "
+	"backup.server;\n"
+	"                           exit 0 reachable, 1 not\n"
 	"  -V, --version            print version, git revision, board and "
 	"build date\n"
 	"  -h, --help               print this help\n"
@@ -102,6 +106,9 @@ int main(int argc, char **argv)
 	/* `vigild backup ...`: one foreground backup job (docs/backup.md) */
 	if (argc > 1 && !strcmp(argv[1], "backup"))
 		return backup_cli_main(argc - 1, argv + 1);
+	/* `vigild probe`: one connection attempt (docs/health.md) */
+	if (argc > 1 && !strcmp(argv[1], "probe"))
+		return probe_cli_main(argc - 1, argv + 1);
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i];
 		const char *next = i + 1 < argc ? argv[i + 1] : NULL;

@@ -15,7 +15,8 @@
 #include <unistd.h>
 
 _Static_assert(sizeof(((struct sockaddr_un *)0)->sun_path) >=
-	       HAL_NOTIFY_PATH_MAX, "sun_path shorter than HAL_NOTIFY_PATH_MAX");
+	       HAL_NOTIFY_PATH_MAX,
+	       "sun_path shorter than HAL_NOTIFY_PATH_MAX");
 
 /* digits of the largest value accepted: 10^19 - 1 < 2^64 */
 #define NOTIFY_DIGITS_MAX 19
@@ -118,7 +119,8 @@ int hal_notify_send(struct hal_notify *n, const char *msg)
 				       n->addr_len));
 	while (r < 0 && errno == EINTR);
 	if (r < 0)
-		return errno == EAGAIN ? -EAGAIN : -EIO; /* EWOULDBLOCK == EAGAIN */
+		/* EWOULDBLOCK is EAGAIN on Linux */
+		return errno == EAGAIN ? -EAGAIN : -EIO;
 	return 0;
 }
 

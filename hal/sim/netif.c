@@ -32,7 +32,8 @@ static const char *const sim_netif_words[] = {
 /* see hal/netif.h */
 const char *hal_netif_oper_name(enum hal_netif_oper oper)
 {
-	if ((unsigned)oper >= sizeof sim_netif_words / sizeof sim_netif_words[0])
+	if ((unsigned)oper >=
+	    sizeof sim_netif_words / sizeof sim_netif_words[0])
 		return "unknown";
 	return sim_netif_words[oper];
 }

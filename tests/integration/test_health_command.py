@@ -14,12 +14,18 @@ FAST = (
 )
 
 
+def command(cmd):
+    """The health.command line for cmd: a double-quoted config value."""
+    assert len(cmd) <= 127, cmd
+    return 'health.command = "' + cmd.replace('"', '\\"') + '"\n'
+
+
 def test_exit_codes_and_first_line(agent_factory, dev_config, tmp_path):
     flag = tmp_path / "state"
     flag.write_text("1")
     # the exit code comes from a file the test changes while vigild runs
     cmd = f'echo "disk 91% full"; echo second line; exit $(cat {flag})'
-    a = agent_factory(["--config", str(dev_config(FAST + f"health.command = '{cmd}'\n"))])
+    a = agent_factory(["--config", str(dev_config(FAST + command(cmd)))])
     line = a.wait_for("command: starting -> degraded")
     assert line.rstrip().endswith(": disk 91% full")
     flag.write_text("0")
@@ -35,7 +41,7 @@ def test_timeout_kills_the_command_and_its_children(agent_factory, dev_config, t
     # a background child and the shell itself, both sleeping far too long
     cmd = f"sleep 60 & echo $! $$ > {pids}; wait"
     a = agent_factory(["--config", str(dev_config(
-        FAST + f"health.command = '{cmd}'\nhealth.command_timeout = 500ms\n"))])
+        FAST + command(cmd) + "health.command_timeout = 500ms\n"))])
     t0 = time.monotonic()
     line = a.wait_for("timed out after 500 ms: killed")
     took = time.monotonic() - t0
@@ -59,7 +65,7 @@ def test_timeout_kills_the_command_and_its_children(agent_factory, dev_config, t
 def test_command_does_not_inherit_notify_socket(agent_factory, dev_config, tmp_path):
     out = tmp_path / "env"
     cmd = f'echo "${{NOTIFY_SOCKET:-unset}}" > {out}'
-    conf = dev_config(FAST + f"health.command = '{cmd}'\n")
+    conf = dev_config(FAST + command(cmd))
     os.environ["NOTIFY_SOCKET"] = "@vigil-test-none"
     try:
         a = agent_factory(["--config", str(conf)])

@@ -19,7 +19,8 @@ TEST(loopback_is_up)
 	CHECK_EQ_INT(st.up, 1);
 	CHECK_EQ_INT(st.admin_up, 1);
 	/* lo reports "unknown" (it has no operstate); some kernels "up" */
-	CHECK(st.oper == HAL_NETIF_OPER_UNKNOWN || st.oper == HAL_NETIF_OPER_UP);
+	CHECK(st.oper == HAL_NETIF_OPER_UNKNOWN ||
+	      st.oper == HAL_NETIF_OPER_UP);
 	CHECK(st.carrier == 1 || st.oper == HAL_NETIF_OPER_UP);
 }
 
