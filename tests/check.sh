@@ -80,7 +80,7 @@ fuzz_smoke() {
 	corpus=tests/fuzz/corpus/${name%_fuzz}
 	work=$(mktemp -d)
 	# New inputs go to the scratch dir; the seed corpus stays untouched.
-	"build/fuzz/$name" -max_total_time="${FUZZ_SMOKE_SECONDS:-20}" \
+	"build/fuzz/$name" -max_total_time="${FUZZ_SMOKE_SECONDS:-10}" \
 		-print_final_stats=1 "$work" "$corpus"
 	local rc=$?
 	rm -rf "$work"
@@ -88,7 +88,7 @@ fuzz_smoke() {
 }
 
 export -f static_check fuzz_smoke
-export BOARDS
+export BOARDS FUZZ_SMOKE_SECONDS
 
 step "unit host asan sim" build/test-asan/unit-sim
 step "unit host asan linux" build/test-asan/unit-linux
@@ -100,11 +100,34 @@ done
 step "static binaries" static_check
 step "lwip socket subset" tests/lwip/check.sh
 step "toolchain tls loopback" tests/toolchain/run.sh "$TC_DIR" build/tls
-for f in $FUZZ_NAMES; do
-	step "fuzz $f" fuzz_smoke "$f"
-done
+# The fuzz smoke runs take one core for FUZZ_SMOKE_SECONDS each; the
+# integration tests mostly wait on processes and sockets.  So the fuzz
+# runs go one after another in the background while the integration step
+# runs, and their logs are shown and counted when both are done.
+fuzz_chain() {
+	local f
+	for f in $FUZZ_NAMES; do
+		timeout --kill-after=10 "${STEP_TIMEOUT:-600}" \
+			bash -c 'fuzz_smoke "$1"' step "$f" >"$LOGDIR/fuzz-$f.log" 2>&1
+		echo $? >"$LOGDIR/fuzz-$f.rc"
+	done
+}
+fuzz_chain &
+fuzz_pid=$!
 step "integration" env VIGIL_BIN_DIR="$PWD/build/host/bin" \
 	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
+wait "$fuzz_pid"
+for f in $FUZZ_NAMES; do
+	log=$LOGDIR/fuzz-$f.log
+	rc=$(cat "$LOGDIR/fuzz-$f.rc" 2>/dev/null || echo 1)
+	echo "=== fuzz $f (exit $rc)"
+	grep -aE 'stat::number_of_executed_units|stat::average_exec_per_sec|ERROR|SUMMARY|Done [0-9]+ runs' "$log"
+	count_step "$log" "$rc"
+	if ((rc != 0)); then
+		tail -n 40 "$log"
+		steps_failed+=("fuzz $f (exit $rc)")
+	fi
+done
 
 echo
 if ((${#steps_failed[@]})); then
