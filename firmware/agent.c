@@ -331,6 +331,9 @@ static void backup_configure(void)
 	bc.interval_ms = (uint64_t)c->backup_interval_ms;
 	bc.retry_cap_ms = (uint32_t)c->backup_retry_cap_ms;
 	bc.io_timeout_ms = (uint32_t)c->backup_timeout_ms;
+	snprintf(bc.tls_ca, sizeof bc.tls_ca, "%s", c->tls_ca);
+	snprintf(bc.tls_cert, sizeof bc.tls_cert, "%s", c->tls_cert);
+	snprintf(bc.tls_key, sizeof bc.tls_key, "%s", c->tls_key);
 	(void)backup_agent_configure(&agent.backup, &bc); /* logs itself */
 }
 
@@ -440,6 +443,7 @@ int agent_init(const char *config_path)
 
 	agent.sig_fd = -1;
 	agent.start_ms = hal_clock_mono_ms();
+	agent.can_reboot = BOARD_CAN_REBOOT;
 	agent.config_required = config_path != NULL;
 	snprintf(agent.config_path, sizeof agent.config_path, "%s",
 		 config_path ? config_path : DEFAULT_CONFIG_PATH);

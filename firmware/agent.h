@@ -32,6 +32,7 @@ struct agent {
 	int console_stdio;
 	int console_crlf;
 	uint64_t start_ms;     /* hal_clock_mono_ms() at agent_init */
+	int can_reboot;        /* BOARD_CAN_REBOOT: `reboot` may restart */
 	struct con console;
 	/* health, watchdog and boot state (health.h): what status and the
 	 * console show; health_env is the built-in checks' context */

@@ -103,6 +103,8 @@ static void configure_server(struct backup_agent *ba)
 	}
 	snprintf(ba->server_text, sizeof ba->server_text, "%s",
 		 ba->cfg.server + 6);
+	ba->c.cfg.tls = ba->tls;
+	snprintf(ba->c.cfg.host, sizeof ba->c.cfg.host, "%s", host);
 	/* a numeric address never blocks; a name resolves here (init or
 	 * reload), never in a loop callback */
 	if (hal_net_addr_parse(host, port, &ba->c.cfg.server) < 0 &&
@@ -124,6 +126,10 @@ static void load_identity(struct backup_agent *ba)
 		return;         /* the running job keeps its session */
 	bka_conn_close(ba);     /* the server may have changed */
 	backup_key_free(&ba->c.key);
+	backup_tls_free(&ba->c.tls);    /* the files may have changed */
+	snprintf(cc.tls_ca, sizeof cc.tls_ca, "%s", ba->cfg.tls_ca);
+	snprintf(cc.tls_cert, sizeof cc.tls_cert, "%s", ba->cfg.tls_cert);
+	snprintf(cc.tls_key, sizeof cc.tls_key, "%s", ba->cfg.tls_key);
 	snprintf(cc.state_dir, sizeof cc.state_dir, "%s", ba->cfg.state_dir);
 	snprintf(cc.name, sizeof cc.name, "%s",
 		 ba->cfg.name[0] ? ba->cfg.name : "vigil");

@@ -73,6 +73,9 @@ struct backup_agent_cfg {
 	uint64_t interval_ms;          /* 0: on demand only */
 	uint32_t retry_cap_ms;         /* 0: BACKUP_RETRY_CAP_DEFAULT_MS */
 	uint32_t io_timeout_ms;        /* 0: BACKUP_IO_TIMEOUT_DEFAULT_MS */
+	char tls_ca[HAL_PATH_MAX];     /* tls://: CA file (required) */
+	char tls_cert[HAL_PATH_MAX];   /* tls://: client certificate, "" */
+	char tls_key[HAL_PATH_MAX];    /* tls://: its key, "" */
 };
 
 /* Incremental walk of cfg.paths with a fixed-depth stack of open
@@ -96,7 +99,7 @@ struct backup_agent {
 	struct backup_link *pub;     /* published copy of c.link, or NULL */
 	const int *safe_mode;        /* nonzero: refuse jobs, or NULL */
 	int configured;              /* cfg.server set and parsed */
-	int tls;                     /* tls:// (not implemented yet) */
+	int tls;                     /* tls:// (TLS 1.3, backup_tls.h) */
 	char server_text[BACKUP_URL_MAX]; /* "host:port" */
 	char cfg_error[BACKUP_ERR_MAX];   /* why the server is unusable */
 	int crypto_ready;

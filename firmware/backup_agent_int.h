@@ -10,7 +10,7 @@
 
 /* ba->st */
 enum { ST_IDLE, ST_SCAN, ST_CONNECT, ST_SEND, ST_RECV, ST_BACKOFF,
-       ST_NEXT };
+       ST_NEXT, ST_HANDSHAKE };
 /* ba->then: what follows a completed send */
 enum { THEN_RECV, THEN_SLICE, THEN_STREAM };
 /* ba->expect: the reply awaited */
@@ -36,7 +36,17 @@ void bka_io_fail(struct backup_agent *ba);
 int bka_send_req(struct backup_agent *ba, uint16_t code, const char *name,
 		 const uint8_t *key, size_t key_len, int then, int expect);
 void bka_session_begin(struct backup_agent *ba);
+/* TCP is up: for tls:// starts the handshake (ST_HANDSHAKE), else
+ * bka_link_up. */
 void bka_on_connected(struct backup_agent *ba);
+/* The transport is ready: stats, link UP, then the session. */
+void bka_link_up(struct backup_agent *ba);
+/* After -EAGAIN: for tls:// waits for what the TLS layer asked for;
+ * for tcp the current event stays. */
+void bka_tls_wait(struct backup_agent *ba);
+/* ST_HANDSHAKE: advances the TLS handshake, then bka_link_up.
+ * @retval 0 / <0 (c.err set) */
+int bka_handshake_step(struct backup_agent *ba);
 void bka_start_connect(struct backup_agent *ba);
 /* Plans packet k of the current file, loads and queues it.
  * @retval 0 / <0 (c.err set) */

@@ -220,15 +220,17 @@ static int do_send(struct backup_agent *ba)
 	struct backup_client *c = &ba->c;
 
 	while (ba->out_off < ba->out_len) {
-		int n = hal_net_send(c->fd, c->buf + ba->out_off,
-				     ba->out_len - ba->out_off);
+		int n = bk_io_send_some(c, c->buf + ba->out_off,
+					ba->out_len - ba->out_off);
 
-		if (n == -EAGAIN)
+		if (n == -EAGAIN) {
+			bka_tls_wait(ba);
 			return 0;
+		}
 		if (n < 0) {
 			c->stats.write_errors++;
 			return bk_fail(c, n, 0, "%s: sending: %s",
-				       c->stats.peer, strerror(-n));
+				       c->stats.peer, bk_io_strerror(c, n));
 		}
 		ba->out_off += (size_t)n;
 		touch(ba, 1, n);
@@ -268,17 +270,19 @@ static int do_recv(struct backup_agent *ba)
 	struct backup_client *c = &ba->c;
 
 	while (ba->rgot < ba->rneed) {
-		int n = hal_net_recv(c->fd, ba->rbuf + ba->rgot,
-				     ba->rneed - ba->rgot);
+		int n = bk_io_recv_some(c, ba->rbuf + ba->rgot,
+					ba->rneed - ba->rgot);
 
-		if (n == -EAGAIN)
+		if (n == -EAGAIN) {
+			bka_tls_wait(ba);
 			return 0;
+		}
 		if (n <= 0) {
 			c->stats.read_errors++;
 			return bk_fail(c, n == 0 ? -EIO : n, 0,
 				       "%s: reading a reply: %s", c->stats.peer,
 				       n == 0 ? "connection closed by the server"
-					      : strerror(-n));
+					      : bk_io_strerror(c, n));
 		}
 		ba->rgot += (size_t)n;
 		touch(ba, 0, n);
@@ -297,10 +301,12 @@ static int do_recv(struct backup_agent *ba)
 static void idle_input(struct backup_agent *ba)
 {
 	uint8_t b;
-	int n = hal_net_recv(ba->c.fd, &b, 1);
+	int n = bk_io_recv_some(&ba->c, &b, 1);
 
-	if (n == -EAGAIN)
+	if (n == -EAGAIN) {     /* nothing, or a TLS session ticket */
+		bka_tls_wait(ba);
 		return;
+	}
 	log_info("backup", "%s: %s", ba->c.stats.peer, n == 0 ?
 		 "the server closed the idle connection" :
 		 "unexpected data or error on the idle connection; closed");
@@ -321,6 +327,8 @@ void bka_on_io(struct ev_loop *loop, int fd, unsigned events, void *arg)
 				      ba->c.stats.peer, strerror(-ret));
 		else
 			bka_on_connected(ba);
+	} else if (ba->st == ST_HANDSHAKE) {
+		ret = bka_handshake_step(ba);
 	} else if (ba->st == ST_SEND) {
 		ret = do_send(ba);
 	} else if (ba->st == ST_RECV) {
@@ -455,7 +463,8 @@ static int64_t on_io_timer(struct ev_loop *loop, void *arg)
 	uint64_t idle = hal_clock_mono_ms() - ba->last_progress_ms;
 
 	(void)loop; /* ba has it */
-	if (ba->st != ST_CONNECT && ba->st != ST_SEND && ba->st != ST_RECV)
+	if (ba->st != ST_CONNECT && ba->st != ST_SEND && ba->st != ST_RECV &&
+	    ba->st != ST_HANDSHAKE)
 		return t;
 	if (idle < t)
 		return (int64_t)(t - idle);
@@ -463,8 +472,12 @@ static int64_t on_io_timer(struct ev_loop *loop, void *arg)
 		ba->c.stats.write_errors++;
 	else if (ba->st == ST_RECV)
 		ba->c.stats.read_errors++;
-	bk_fail(&ba->c, -ETIMEDOUT, 0, "%s: timed out (%u ms without "
-		"progress)", ba->c.stats.peer, (unsigned)t);
+	if (ba->st == ST_HANDSHAKE)
+		bk_fail(&ba->c, -ETIMEDOUT, 0, "%s: TLS handshake not "
+			"complete after %u ms", ba->c.stats.peer, (unsigned)t);
+	else
+		bk_fail(&ba->c, -ETIMEDOUT, 0, "%s: timed out (%u ms "
+			"without progress)", ba->c.stats.peer, (unsigned)t);
 	bka_io_fail(ba);
 	bka_publish(ba);
 	return t;
@@ -482,10 +495,6 @@ void bka_run_start(struct backup_agent *ba, int i)
 	if (!ba->configured) {
 		bka_job_fail(ba, ba->cfg_error[0] ? ba->cfg_error
 						  : "no backup.server configured");
-		return;
-	}
-	if (ba->tls) {
-		bka_job_fail(ba, "tls:// is not implemented yet; use tcp://");
 		return;
 	}
 	if (ba->cfg.paths[0] == '\0') {

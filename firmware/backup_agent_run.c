@@ -184,13 +184,60 @@ void bka_session_begin(struct backup_agent *ba)
 }
 
 /* see backup_agent_int.h */
+void bka_tls_wait(struct backup_agent *ba)
+{
+	if (ba->c.cfg.tls)
+		ev_mod(ba->loop, ba->c.fd,
+		       ba->c.tls.want == BACKUP_TLS_WANT_WRITE ? EV_WRITE
+							       : EV_READ);
+}
+
+/* see backup_agent_int.h */
 void bka_on_connected(struct backup_agent *ba)
 {
 	struct backup_client *c = &ba->c;
 
 	hal_net_set_keepalive(c->fd, 60, 10, 3);
 	hal_net_set_nodelay(c->fd);
-	c->stats.transport = "tcp";
+	if (!c->cfg.tls) {
+		bka_link_up(ba);
+		return;
+	}
+	/* the handshake shares the connect timeout (on_io_timer) */
+	ba->st = ST_HANDSHAKE;
+	if (backup_tls_start(&c->tls, c->fd, c->cfg.host) < 0) {
+		bk_fail(c, -EIO, 0, "%s: %s", c->stats.peer, c->tls.err);
+		bka_io_fail(ba);
+		return;
+	}
+	ev_mod(ba->loop, c->fd, EV_WRITE);      /* the ClientHello */
+}
+
+/* see backup_agent_int.h */
+int bka_handshake_step(struct backup_agent *ba)
+{
+	struct backup_client *c = &ba->c;
+	int ret = backup_tls_handshake(&c->tls);
+
+	if (ret == -EAGAIN) {
+		bka_tls_wait(ba);
+		return 0;
+	}
+	if (ret < 0)
+		return bk_fail(c, ret, 0, "%s: %s", c->stats.peer, c->tls.err);
+	bka_link_up(ba);
+	return 0;
+}
+
+/* see backup_agent_int.h */
+void bka_link_up(struct backup_agent *ba)
+{
+	struct backup_client *c = &ba->c;
+
+	c->stats.transport = c->cfg.tls ? "tls" : "tcp";
+	c->stats.tls_version = backup_tls_version(&c->tls);
+	c->stats.tls_cipher = backup_tls_cipher(&c->tls);
+	c->stats.tls_resumed = c->cfg.tls && c->tls.resumed;
 	c->stats.bytes_in = c->stats.bytes_out = 0;
 	c->stats.read_errors = c->stats.write_errors = 0;
 	c->stats.last_read_ms = c->stats.last_write_ms = 0;

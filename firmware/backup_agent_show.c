@@ -154,6 +154,10 @@ void backup_agent_con_conns(struct con *c, const struct backup_agent *ba)
 	con_printf(c, "conns: 1 connection\n  %u backup %s %s client %s\n",
 		   (unsigned)ba->conn_seq, s->peer,
 		   s->transport ? s->transport : "tcp", id);
+	if (s->tls_version && s->tls_version[0])
+		con_printf(c, "    %s %s%s\n", s->tls_version,
+			   s->tls_cipher ? s->tls_cipher : "",
+			   s->tls_resumed ? " (resumed)" : "");
 	con_printf(c, "    in %llu B, out %llu B, last read %llu s ago, "
 		   "last write %llu s ago\n",
 		   (unsigned long long)s->bytes_in,

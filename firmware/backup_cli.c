@@ -22,10 +22,14 @@ static const char usage_text[] =
 	"Backs up files and directories (recursive, symlinks not followed) "
 	"to a\nCyberBackup v3 server; exit 0 only when every file was "
 	"verified by cksum.\n\n"
-	"      --server URL     tcp://HOST:PORT (required)\n"
+	"      --server URL     tcp://HOST:PORT or tls://HOST:PORT (required)\n"
+	"      --tls-ca FILE    CA certificate(s) the server must chain to (tls)\n"
+	"      --tls-cert FILE  client certificate (tls)\n"
+	"      --tls-key FILE   its private key (tls)\n"
 	"      --name NAME      client name (default: the host name)\n"
 	"      --state DIR      where me.info lives (default /var/lib/vigil)\n"
-	"      --config FILE    validate FILE first (vigild configuration)\n"
+	"      --config FILE    validate FILE first (vigild configuration;\n"
+	"                       its tls.* keys are defaults for --tls-*)\n"
 	"      --pubkey MODE    auto (default), 160 or 162\n"
 	"      --timeout MS     I/O timeout per operation (default 30000)\n"
 	"      --retry-cap MS   longest backoff between attempts "
@@ -79,12 +83,12 @@ static int resolve(struct backup_client_cfg *cfg, const char *url)
 	int tls = 0, n;
 
 	if (backup_url_parse(url, &tls, host, sizeof host, &port) < 0)
-		return usage("bad server URL '%s' (want tcp://HOST:PORT)", url);
-	if (tls) {
-		fprintf(stderr, "vigild backup: tls:// is not implemented yet; "
-			"use tcp://\n");
-		return 1;
-	}
+		return usage("bad server URL '%s' (want tcp://HOST:PORT or "
+			     "tls://HOST:PORT)", url);
+	cfg->tls = tls;
+	snprintf(cfg->host, sizeof cfg->host, "%s", host);
+	if (tls && !cfg->tls_ca[0])
+		return usage("%s", "tls:// needs --tls-ca FILE");
 	n = hal_net_resolve(host, port, &cfg->server, 1);
 	if (n <= 0) {
 		fprintf(stderr, "vigild backup: cannot resolve '%s'\n", host);
@@ -93,13 +97,24 @@ static int resolve(struct backup_client_cfg *cfg, const char *url)
 	return 0;
 }
 
-static int check_config(const char *path)
+/* Validates a vigild configuration; its tls.* keys fill the --tls-*
+ * options not given (in either order). */
+static int check_config(const char *path, struct backup_client_cfg *bc)
 {
 	static struct config cfg;
 	static struct config_errors errs;
 
-	if (config_load(&cfg, path, &errs) == 0)
+	if (config_load(&cfg, path, &errs) == 0) {
+		if (!bc->tls_ca[0])
+			snprintf(bc->tls_ca, sizeof bc->tls_ca, "%s", cfg.tls_ca);
+		if (!bc->tls_cert[0])
+			snprintf(bc->tls_cert, sizeof bc->tls_cert, "%s",
+				 cfg.tls_cert);
+		if (!bc->tls_key[0])
+			snprintf(bc->tls_key, sizeof bc->tls_key, "%s",
+				 cfg.tls_key);
 		return 0;
+	}
 	fprintf(stderr, "vigild backup: %s: invalid configuration "
 		"(see vigild --check-config)\n", path);
 	return 1;
@@ -127,12 +142,18 @@ static int parse_opts(int argc, char **argv, struct backup_client_cfg *cfg,
 		i++;
 		if (!strcmp(a, "--server"))
 			*server = v;
+		else if (!strcmp(a, "--tls-ca"))
+			snprintf(cfg->tls_ca, sizeof cfg->tls_ca, "%s", v);
+		else if (!strcmp(a, "--tls-cert"))
+			snprintf(cfg->tls_cert, sizeof cfg->tls_cert, "%s", v);
+		else if (!strcmp(a, "--tls-key"))
+			snprintf(cfg->tls_key, sizeof cfg->tls_key, "%s", v);
 		else if (!strcmp(a, "--name"))
 			snprintf(cfg->name, sizeof cfg->name, "%s", v);
 		else if (!strcmp(a, "--state"))
 			snprintf(cfg->state_dir, sizeof cfg->state_dir, "%s", v);
 		else if (!strcmp(a, "--config")) {
-			if (check_config(v))
+			if (check_config(v, cfg))
 				return 1;
 		} else if (!strcmp(a, "--timeout"))
 			cfg->io_timeout_ms = (uint32_t)strtoul(v, NULL, 10);

@@ -75,6 +75,18 @@ int backup_url_parse(const char *url, int *tls, char *host, size_t cap,
 	return 0;
 }
 
+/* For tls://: parses the CA, certificate and key (fatal on failure). */
+static int client_tls_load(struct backup_client *c)
+{
+	int ret;
+
+	if (!c->cfg.tls)
+		return 0;
+	ret = backup_tls_load(&c->tls, c->cfg.tls_ca, c->cfg.tls_cert,
+			      c->cfg.tls_key);
+	return ret < 0 ? bk_fail(c, ret, 1, "%s", c->tls.err) : 0;
+}
+
 /* see backup_client.h */
 int backup_client_init(struct backup_client *c,
 		       const struct backup_client_cfg *cfg)
@@ -88,7 +100,7 @@ int backup_client_init(struct backup_client *c,
 	backup_key_init(&c->key);
 	ret = backup_identity_load(cfg->state_dir, &c->id);
 	if (ret == -ENOENT)
-		return 0;
+		return client_tls_load(c);
 	if (ret < 0)
 		return bk_fail(c, -EBADMSG, 1, "%s/%s: unreadable identity (%s)",
 			       cfg->state_dir, BACKUP_IDENTITY_FILE,
@@ -100,7 +112,7 @@ int backup_client_init(struct backup_client *c,
 	c->have_id = 1;
 	c->key_acked = 1;
 	memcpy(c->stats.client_id, c->id.uuid, V3_ID_SIZE);
-	return 0;
+	return client_tls_load(c);
 }
 
 static int want_e(const struct backup_client *c)
@@ -220,6 +232,8 @@ int bk_session_once(struct backup_client *c)
 {
 	int ret = bk_io_connect(c);
 
+	if (ret < 0 && c->cfg.tls && c->tls.err[0])
+		return bk_fail(c, ret, 0, "%s: %s", c->stats.peer, c->tls.err);
 	if (ret < 0)
 		return bk_fail(c, ret, 0, "connect %s: %s", c->stats.peer,
 			       strerror(-ret));
@@ -261,6 +275,7 @@ int backup_client_connect(struct backup_client *c)
 void backup_client_close(struct backup_client *c)
 {
 	bk_io_close(c);
+	backup_tls_free(&c->tls);
 	backup_key_free(&c->key);
 	mbedtls_platform_zeroize(c->aes, sizeof c->aes);
 	mbedtls_platform_zeroize(&c->id, sizeof c->id);

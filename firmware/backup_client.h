@@ -29,6 +29,7 @@
 #include "backup_crypto.h"
 #include "backup_identity.h"
 #include "backup_link.h"
+#include "backup_tls.h"
 #include "hal/net.h"
 #include "hal/storage.h"
 #include "v3.h"
@@ -54,7 +55,10 @@ enum backup_pubkey_mode {
  * these; they never open sockets of their own). */
 struct backup_conn_stats {
 	char peer[HAL_ADDR_TEXT_MAX];
-	const char *transport;          /* "tcp" */
+	const char *transport;          /* "tcp" or "tls" */
+	const char *tls_version;        /* "TLSv1.3"; "" for tcp */
+	const char *tls_cipher;         /* "TLS1-3-AES-128-GCM-SHA256"; "" */
+	int tls_resumed;                /* 1: resumed with a session ticket */
 	uint64_t bytes_in, bytes_out;   /* this connection */
 	uint64_t last_read_ms, last_write_ms; /* hal_clock_mono_ms */
 	uint64_t connected_ms;          /* 0 when not connected */
@@ -65,6 +69,11 @@ struct backup_conn_stats {
 
 struct backup_client_cfg {
 	struct hal_addr server;
+	int tls;                        /* 1: tls:// (TLS 1.3, backup_tls.h) */
+	char host[BACKUP_HOST_MAX];     /* server name checked in its cert */
+	char tls_ca[HAL_PATH_MAX];      /* PEM CA file (required for tls) */
+	char tls_cert[HAL_PATH_MAX];    /* client certificate, "" none */
+	char tls_key[HAL_PATH_MAX];     /* its private key, "" none */
 	char state_dir[HAL_PATH_MAX];   /* where me.info lives */
 	char name[V3_NAME_FIELD];       /* client name for 1025/1027 */
 	uint32_t retry_cap_ms;          /* 0: BACKUP_RETRY_CAP_DEFAULT_MS */
@@ -89,6 +98,7 @@ struct backup_client {
 	uint8_t aes[BACKUP_AES_KEY_SIZE];
 	struct backup_conn_stats stats;
 	struct backup_link link;
+	struct backup_tls tls;          /* loaded when cfg.tls */
 	uint32_t attempts;              /* all attempts made (tests, logs) */
 	char err[BACKUP_ERR_MAX];       /* last failure, one line */
 	uint8_t buf[BACKUP_IOBUF_SIZE];
@@ -100,10 +110,13 @@ struct backup_client {
 int backup_url_parse(const char *url, int *tls, char *host, size_t cap,
 		     uint16_t *port);
 
-/* Prepares *c (zeroed by the caller or not) and loads the identity from
- * cfg->state_dir, if any.  Needs backup_crypto_init() first.
+/* Prepares *c (zeroed by the caller or not; a previous init must have
+ * been ended by backup_client_close) and loads the identity from
+ * cfg->state_dir, if any, and for cfg->tls the CA, certificate and key.
+ * Needs backup_crypto_init() first.
  * @retval 0 ok (c->have_id says whether an identity exists)
- * @retval -EBADMSG me.info exists but is unusable (c->err says why) */
+ * @retval -EBADMSG me.info exists but is unusable (c->err says why)
+ * @retval -EINVAL/-EIO TLS files missing or unusable (c->err) */
 int backup_client_init(struct backup_client *c,
 		       const struct backup_client_cfg *cfg);
 
@@ -116,7 +129,7 @@ int backup_client_connect(struct backup_client *c);
  * @retval <0 failed (c->err) */
 int backup_client_send_file(struct backup_client *c, const char *path);
 
-/* Closes the connection and wipes key material. */
+/* Closes the connection, wipes key material, frees the TLS state. */
 void backup_client_close(struct backup_client *c);
 
 #endif

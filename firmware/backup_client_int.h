@@ -24,6 +24,16 @@ int bk_io_resp(struct backup_client *c, struct v3_resp *r);
 int bk_io_req(struct backup_client *c, uint16_t code, const char *name,
 	      const uint8_t *key, size_t key_len);
 void bk_io_close(struct backup_client *c);
+/* One non-blocking send / receive on c->fd, through TLS for tls://
+ * (the agent's event loop uses these).
+ * @retval >0 bytes moved  @retval 0 (recv) the server closed
+ * @retval -EAGAIN wait: for tls:// c->tls.want says for what
+ * @retval <0 the hal_net error, or -EIO (TLS; c->tls.err says why) */
+int bk_io_send_some(struct backup_client *c, const void *buf, size_t len);
+int bk_io_recv_some(struct backup_client *c, void *buf, size_t len);
+/* Text for a failure of the calls above: the TLS reason when there is
+ * one, else strerror(-err). */
+const char *bk_io_strerror(const struct backup_client *c, int err);
 /* One attempt at a session on a fresh connection (no retries; the
  * caller closes on failure).  @retval 0 / <0 (c->err) */
 int bk_session_once(struct backup_client *c);

@@ -2,6 +2,8 @@
  * backup_io.c — blocking-with-timeout socket I/O of the one-shot backup
  * client: every wait is a hal_poll on the one socket, bounded by
  * cfg.io_timeout_ms per operation, so a silent server cannot hang a job.
+ * For tls:// the same loops drive backup_tls (the TLS handshake shares
+ * the connect deadline), waiting for the readiness it asks for.
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -64,6 +66,36 @@ static void set_link(struct backup_client *c, enum backup_link_state s)
 	}
 }
 
+static unsigned short tls_events(const struct backup_client *c)
+{
+	return c->tls.want == BACKUP_TLS_WANT_WRITE ? HAL_POLLOUT : HAL_POLLIN;
+}
+
+/* The TLS handshake over the connected c->fd, within deadline.  On
+ * failure c->tls.err says why.  @retval 0 / <0 */
+static int io_tls_handshake(struct backup_client *c, uint64_t deadline)
+{
+	int ret = backup_tls_start(&c->tls, c->fd, c->cfg.host);
+
+	while (ret == 0 && (ret = backup_tls_handshake(&c->tls)) == -EAGAIN) {
+		ret = io_wait(c, tls_events(c), deadline);
+		if (ret == -ETIMEDOUT)
+			snprintf(c->tls.err, sizeof c->tls.err,
+				 "TLS handshake not complete after %u ms",
+				 (unsigned)io_timeout(c));
+	}
+	if (ret < 0 && !c->tls.err[0])
+		snprintf(c->tls.err, sizeof c->tls.err, "TLS handshake: %s",
+			 strerror(-ret));
+	if (ret < 0)
+		return ret;
+	c->stats.transport = "tls";
+	c->stats.tls_version = backup_tls_version(&c->tls);
+	c->stats.tls_cipher = backup_tls_cipher(&c->tls);
+	c->stats.tls_resumed = c->tls.resumed;
+	return 0;
+}
+
 /* see backup_client_int.h */
 int bk_io_connect(struct backup_client *c)
 {
@@ -71,6 +103,7 @@ int bk_io_connect(struct backup_client *c)
 	int ret;
 
 	bk_io_close(c);
+	c->tls.err[0] = '\0';
 	set_link(c, BACKUP_LINK_CONNECTING);
 	hal_net_addr_format(&c->cfg.server, c->stats.peer,
 			    sizeof c->stats.peer);
@@ -93,7 +126,13 @@ int bk_io_connect(struct backup_client *c)
 	hal_net_set_keepalive(c->fd, 60, 10, 3);
 	hal_net_set_nodelay(c->fd);
 	c->stats.transport = "tcp";
+	c->stats.tls_version = c->stats.tls_cipher = "";
+	c->stats.tls_resumed = 0;
 	c->stats.bytes_in = c->stats.bytes_out = 0;
+	if (c->cfg.tls && (ret = io_tls_handshake(c, deadline)) < 0) {
+		bk_io_close(c);
+		return ret;
+	}
 	c->stats.connected_ms = hal_clock_mono_ms();
 	if (c->link.state_since_ms != 0 && c->stats.last_write_ms != 0)
 		c->link.reconnects++;
@@ -109,10 +148,11 @@ int bk_io_send(struct backup_client *c, const void *buf, size_t len)
 	const uint8_t *p = buf;
 
 	while (len > 0) {
-		int n = hal_net_send(c->fd, p, len);
+		int n = bk_io_send_some(c, p, len);
 
 		if (n == -EAGAIN) {
-			int ret = io_wait(c, HAL_POLLOUT, deadline);
+			int ret = io_wait(c, c->cfg.tls ? tls_events(c)
+					  : HAL_POLLOUT, deadline);
 
 			if (ret < 0) {
 				c->stats.write_errors++;
@@ -142,10 +182,11 @@ int bk_io_recv(struct backup_client *c, void *buf, size_t len)
 	uint8_t *p = buf;
 
 	while (len > 0) {
-		int n = hal_net_recv(c->fd, p, len);
+		int n = bk_io_recv_some(c, p, len);
 
 		if (n == -EAGAIN) {
-			int ret = io_wait(c, HAL_POLLIN, deadline);
+			int ret = io_wait(c, c->cfg.tls ? tls_events(c)
+					  : HAL_POLLIN, deadline);
 
 			if (ret < 0) {
 				c->stats.read_errors++;
@@ -166,8 +207,10 @@ int bk_io_recv(struct backup_client *c, void *buf, size_t len)
 	return 0;
 }
 
-static const char *io_errtext(int err)
+static const char *io_errtext(const struct backup_client *c, int err)
 {
+	if (c->cfg.tls && c->tls.err[0] && err != -ETIMEDOUT)
+		return c->tls.err;      /* says more than the errno */
 	switch (err) {
 	case -ETIMEDOUT: return "timed out";
 	case -EIO: return "connection closed by the server";
@@ -188,7 +231,7 @@ int bk_io_resp(struct backup_client *c, struct v3_resp *r)
 
 	if (ret < 0)
 		return bk_fail(c, ret, 0, "%s: reading a reply: %s",
-			       c->stats.peer, io_errtext(ret));
+			       c->stats.peer, io_errtext(c, ret));
 	ret = v3_resp_hdr_parse(r, b, V3_RESP_HDR_SIZE, &why);
 	if (ret == 0 || (r->payload_size <= V3_RESP_MAX - V3_RESP_HDR_SIZE &&
 			 (r->code == V3_RESP_ERROR ||
@@ -200,7 +243,7 @@ int bk_io_resp(struct backup_client *c, struct v3_resp *r)
 			       c->stats.peer, v3_reason_str(why));
 	if (ret < 0)
 		return bk_fail(c, ret, 0, "%s: reading a reply: %s",
-			       c->stats.peer, io_errtext(ret));
+			       c->stats.peer, io_errtext(c, ret));
 	if (r->code == V3_RESP_ERROR || r->code == V3_RESP_REGISTER_FAIL ||
 	    r->code == V3_RESP_RECONNECT_DENIED)
 		return 0;       /* the caller decides; payload is irrelevant */
@@ -234,13 +277,34 @@ int bk_io_req(struct backup_client *c, uint16_t code, const char *name,
 	ret = bk_io_send(c, out, (size_t)n);
 	if (ret < 0)
 		return bk_fail(c, ret, 0, "%s: sending %u: %s", c->stats.peer,
-			       code, io_errtext(ret));
+			       code, io_errtext(c, ret));
 	return 0;
+}
+
+/* see backup_client_int.h */
+int bk_io_send_some(struct backup_client *c, const void *buf, size_t len)
+{
+	return c->cfg.tls ? backup_tls_write(&c->tls, buf, len)
+			  : hal_net_send(c->fd, buf, len);
+}
+
+/* see backup_client_int.h */
+int bk_io_recv_some(struct backup_client *c, void *buf, size_t len)
+{
+	return c->cfg.tls ? backup_tls_read(&c->tls, buf, len)
+			  : hal_net_recv(c->fd, buf, len);
+}
+
+/* see backup_client_int.h */
+const char *bk_io_strerror(const struct backup_client *c, int err)
+{
+	return c->cfg.tls && c->tls.err[0] ? c->tls.err : strerror(-err);
 }
 
 /* see backup_client_int.h */
 void bk_io_close(struct backup_client *c)
 {
+	backup_tls_stop(&c->tls);       /* close_notify while fd is open */
 	if (c->fd >= 0)
 		hal_net_close(c->fd);
 	c->fd = -1;

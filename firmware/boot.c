@@ -206,7 +206,7 @@ int boot_init(struct health *h, const char *data_dir, unsigned safe_after)
 /* see boot.h */
 int boot_mark(struct health *h, enum boot_mark kind, const char *reason)
 {
-	if (kind < BOOT_MARK_STOPPED || kind > BOOT_MARK_WATCHDOG ||
+	if (kind < BOOT_MARK_RUNNING || kind > BOOT_MARK_WATCHDOG ||
 	    !h->boot.path[0])
 		return -EINVAL;
 	return write_state(h, kind, reason);

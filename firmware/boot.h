@@ -110,7 +110,8 @@ int boot_init(struct health *h, const char *data_dir, unsigned safe_after);
 /*
  * Replaces the marker: kind STOPPED, REQUESTED or WATCHDOG, with reason
  * (copied, cut to HEALTH_REASON_MAX - 1) and the wall time now.  Call
- * before going down on purpose.  Needs boot_init first.
+ * before going down on purpose; RUNNING takes such a marker back when
+ * going down failed (a refused reboot).  Needs boot_init first.
  * @retval 0 durable
  * @retval -EINVAL kind not one of those, or boot_init not done
  * @retval <0 hal_storage_write_atomic errors (persist_error set)

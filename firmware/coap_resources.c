@@ -13,7 +13,12 @@
  *   /backup/cancel     -                        {"job": id/"all",
  *                                               ? "reason": text}
  *   /conns             conns part               -
- *   /probe             -                        5.01 (no client)
+ *   /probe             -                        one connection attempt to
+ *                                               backup.server, answered
+ *                                               when it ends: 2.04
+ *                                               {"reachable", "latency_ms",
+ *                                               "error"}; 5.01 no server,
+ *                                               5.03 one under way
  *   /reload            -                        agent_reload()
  *
  * Order of checks, so a stranger learns nothing from a control request:
@@ -332,9 +337,12 @@ static void post(struct coap_srv *s, const struct route *r,
 				  : COAP_CODE_FORBIDDEN, diag);
 		return;
 	}
+	if (r->id == COAP_RES_PROBE) {
+		coap_res_probe_post(s, rep);
+		return;
+	}
 	set_error(rep, COAP_CODE_NOT_IMPLEMENTED,
-		  r->id == COAP_RES_PROBE ? "probe: no backup client yet"
-					  : "backup: no backup client yet");
+		  "backup: no backup client yet");
 }
 
 /* 4.06 / 4.15 for formats other than the route's. */

@@ -302,6 +302,54 @@ static void answer(struct coap_srv *s, unsigned sock,
 	dedup_store(s, sock, peer, m->mid, msg, len, now_ms);
 }
 
+/* Keeps the exchange of a deferred answer (POST /probe). */
+static void defer(struct coap_srv *s, unsigned sock,
+		  const struct hal_addr *peer, const struct coap_msg *m,
+		  const struct coap_out *o)
+{
+	struct coap_srv_probe *pr = &s->probe;
+
+	pr->waiting = true;
+	pr->sock = (uint8_t)sock;
+	pr->peer = *peer;
+	pr->type = o->type;
+	pr->req_mid = m->mid;
+	pr->mid = o->mid;
+	pr->tkl = (uint8_t)o->tkl;
+	memcpy(pr->token, o->token, o->tkl);
+	pr->budget = (uint16_t)(o->budget < COAP_MAX_MSG ? o->budget
+							 : COAP_MAX_MSG);
+}
+
+/* see coap_server_int.h */
+void coap_srv_answer_probe(struct coap_srv *s, const struct coap_rep *rep,
+			   uint64_t now_ms)
+{
+	struct coap_srv_probe *pr = &s->probe;
+	struct coap_out o;
+	uint8_t szx;
+	int n;
+
+	if (!pr->waiting)
+		return;
+	pr->waiting = false;
+	memset(&o, 0, sizeof o);
+	o.type = pr->type;
+	o.mid = pr->mid;
+	o.token = pr->token;
+	o.tkl = pr->tkl;
+	o.budget = pr->budget;
+	n = coap_srv_encode(rep, &o, s->tx, sizeof s->tx, &szx);
+	if (n < 0)
+		return; /* a small CBOR map: cannot happen */
+	s->stats.requests++;
+	log_info("coap", "probe answered: %u.%02u", COAP_CODE_CLASS(rep->code),
+		 COAP_CODE_DETAIL(rep->code));
+	(void)coap_srv_send(s, pr->sock, &pr->peer, s->tx, (size_t)n);
+	dedup_store(s, pr->sock, &pr->peer, pr->req_mid, s->tx, (size_t)n,
+		    now_ms);
+}
+
 /* A request that classified OK: run the handler, observe, encode. */
 static void serve(struct coap_srv *s, unsigned sock,
 		  const struct hal_addr *peer, const struct coap_msg *m,
@@ -315,6 +363,12 @@ static void serve(struct coap_srv *s, unsigned sock,
 
 	out_for(s, sock, m, len, &o);
 	coap_res_handle(s, m, auth, now_ms, &rep);
+	if (rep.deferred) {
+		defer(s, sock, peer, m, &o);
+		log_info("coap", "control request from %s: probe started",
+			 s->dtls.peer_id ? s->dtls.peer_id : "(open_control)");
+		return;
+	}
 	if (rep.observable && rep.code == COAP_CODE_CONTENT) {
 		slot = coap_obs_request(s, sock, peer, m, rep.res, now_ms,
 					&o.obs);
@@ -407,6 +461,11 @@ void coap_srv_datagram(struct coap_srv *s, unsigned sock,
 	}
 	if (COAP_CODE_CLASS(m.code) != 0 || m.code == COAP_CODE_EMPTY) {
 		non_request(s, sock, peer, &m, now_ms);
+		return;
+	}
+	if (s->probe.waiting && s->probe.req_mid == m.mid &&
+	    s->probe.sock == sock && coap_addr_eq(&s->probe.peer, peer)) {
+		s->stats.duplicates++;  /* answered when the probe ends */
 		return;
 	}
 	d = dedup_find(s, sock, peer, m.mid, now_ms);
@@ -599,6 +658,7 @@ void coap_srv_stop(struct coap_srv *s)
 	if (s->timer > 0)
 		ev_timer_cancel(s->loop, s->timer);
 	s->timer = -1;
+	coap_res_probe_stop(s);
 	memset(s->obs, 0, sizeof s->obs);
 	s->nsocks = 0;
 	coap_dtls_free(s);

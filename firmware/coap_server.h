@@ -87,6 +87,7 @@
 #include "coap_dtls.h"
 #include "ev.h"
 #include "hal/net.h"
+#include "probe.h"
 #include "status_doc.h"
 
 /* Listening sockets: one IPv4 and one IPv6 address is the usual set;
@@ -153,6 +154,9 @@ struct coap_rep {
 	const uint8_t *body;    /* borrowed: a snapshot, a static diagnostic
 				 * or the server's scratch buffer */
 	size_t len;
+	bool deferred;          /* no answer now: it follows when the work
+				 * ends (POST /probe; see struct
+				 * coap_srv_probe) */
 };
 
 /* The hooks the resources call into the agent. */
@@ -172,6 +176,30 @@ struct coap_srv_backup_hooks {
 	 * no such job, -EINVAL it already ended. */
 	int (*cancel)(void *arg, uint64_t job, const char *reason);
 	void *arg;
+};
+
+/*
+ * POST /probe (coap_probe.c): one connection attempt at a time; the
+ * request is answered when it ends (at most PROBE_TIMEOUT_MS, well
+ * within the client's first ACK timeout of 2 s), with a piggybacked
+ * response to a CON — the exchange is kept here meanwhile, and a
+ * retransmission of it is ignored.
+ */
+struct coap_srv_probe {
+	bool running;           /* p, fd and timer are live */
+	bool waiting;           /* an exchange waits for the verdict */
+	struct probe p;
+	int fd;                 /* registered with the loop */
+	int timer;              /* ev timer id of the timeout */
+	/* the exchange: */
+	uint8_t sock;
+	uint8_t type;           /* COAP_ACK or COAP_NON */
+	uint16_t req_mid;       /* the request's message id (dedup) */
+	uint16_t mid;           /* the answer's */
+	uint8_t tkl;
+	uint8_t token[COAP_TOKEN_MAX];
+	uint16_t budget;
+	struct hal_addr peer;
 };
 
 struct coap_srv_sock {
@@ -256,6 +284,7 @@ struct coap_srv {
 	uint8_t rx[COAP_MAX_MSG + 1];    /* +1: a longer datagram is seen */
 	uint8_t tx[COAP_MAX_MSG];
 	uint8_t scratch[256];            /* small POST answers */
+	struct coap_srv_probe probe;     /* POST /probe under way */
 	struct coap_dtls dtls;           /* sessions of the secure sockets */
 };
 

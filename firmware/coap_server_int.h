@@ -45,11 +45,28 @@ int coap_srv_send(struct coap_srv *s, unsigned sock,
 		  const struct hal_addr *peer, const uint8_t *buf,
 		  size_t len);
 
+/* Sends rep as the answer to the exchange s->probe keeps (a deferred
+ * POST /probe), keeps it for duplicates, and forgets the exchange. */
+void coap_srv_answer_probe(struct coap_srv *s, const struct coap_rep *rep,
+			   uint64_t now_ms);
+
 /* A fresh message id for a message we originate. */
 uint16_t coap_srv_new_mid(struct coap_srv *s);
 
 /* Same family, address, port and scope. */
 bool coap_addr_eq(const struct hal_addr *a, const struct hal_addr *b);
+
+/* ---- coap_probe.c ---- */
+
+/* POST /probe (authorised, empty body): starts the attempt; rep is the
+ * answer when it ended at once (refused, loopback) or could not start
+ * (5.01 no server, 5.03 one under way), else rep->deferred and
+ * coap_srv_answer_probe() answers when it ends. */
+void coap_res_probe_post(struct coap_srv *s, struct coap_rep *rep);
+
+/* Abandons a probe under way (coap_srv_stop); its request is not
+ * answered.  Safe on a zeroed s. */
+void coap_res_probe_stop(struct coap_srv *s);
 
 /* ---- coap_observe.c ---- */
 

@@ -125,6 +125,10 @@ struct config {
 	char backup_name[CONFIG_NAME_MAX];     /* "" = device.name/vigil */
 	int64_t backup_retry_cap_ms;           /* backoff cap */
 	int64_t backup_timeout_ms;             /* I/O silence limit */
+	/* tls.* (docs/backup.md, tls://) */
+	char tls_ca[CONFIG_PATH_MAX];          /* CA file; "" = none */
+	char tls_cert[CONFIG_PATH_MAX];        /* client cert; "" = none */
+	char tls_key[CONFIG_PATH_MAX];         /* its key; "" = none */
 };
 
 /* One problem found in a file.  line is 1-based; 0 when the error is

@@ -92,12 +92,15 @@ const struct cfg_key cfg_keys[] = {
 	K_BOOL("coap.open_control", coap_open_control, "false", "Accept CoAP POST (reload, backup, probe) from unauthenticated peers."),
 	K_STR("coap.dtls_listen", coap_dtls_listen, 1, ".:[],% ", "0.0.0.0:5684,[::]:5684", "CoAP over DTLS 1.2 (PSK) addresses, as coap.listen, or none."),
 	K_SECRET("coap.psk", coap_psk, 0, ":,-_.@ ", "", "CoAP DTLS pre-shared keys: identity:hexkey pairs, comma-separated (at most 4)."),
-	K_STR("backup.server", backup_server, 0, ":/.[]-_", "", "Backup server URL: tcp://host:port (plain CyberBackup v3) or tls://host:port (not implemented yet); empty: no backups."),
+	K_STR("backup.server", backup_server, 0, ":/.[]-_", "", "Backup server URL: tcp://host:port (plain CyberBackup v3) or tls://host:port (TLS 1.3, see tls.*); empty: no backups."),
 	K_STR("backup.paths", backup_paths, 0, "/._-, +@%~=", "", "Files and directories to back up (recursive, symlinks not followed), comma-separated."),
 	K_DUR("backup.interval", backup_interval_ms, 0, INT64_C(30) * 86400 * 1000, 1000, 1000, "0", "Time between scheduled backups; 0 = on demand only (backup now)."),
 	K_STR("backup.name", backup_name, 0, "._-", "", "Client name registered with the backup server; empty: device.name, else vigil."),
 	K_DUR("backup.retry_cap", backup_retry_cap_ms, 500, 3600 * 1000, 1, 1000, "30", "Longest wait between two retries of a backup request (exponential backoff from 500 ms)."),
 	K_DUR("backup.timeout", backup_timeout_ms, 100, 3600 * 1000, 1, 1000, "30", "A backup connection silent this long (no byte sent or received) fails and is retried."),
+	K_PATH("tls.ca", tls_ca, CFG_F_NONE, "none", "PEM CA certificate(s) the tls:// backup server's certificate must chain to; required for tls://."),
+	K_PATH("tls.cert", tls_cert, CFG_F_NONE, "none", "PEM client certificate presented to the tls:// backup server (with tls.key), or none."),
+	K_PATH("tls.key", tls_key, CFG_F_NONE, "none", "PEM private key of tls.cert (unencrypted), or none."),
 };
 
 #define KEY_COUNT (sizeof cfg_keys / sizeof cfg_keys[0])

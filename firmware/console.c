@@ -118,6 +118,12 @@ void con_puts(struct con *c, const char *s)
 }
 
 /* see console.h */
+void con_flush(struct con *c)
+{
+	flush(c);
+}
+
+/* see console.h */
 void con_printf(struct con *c, const char *fmt, ...)
 {
 	char buf[CON_MSG_MAX];

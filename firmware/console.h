@@ -128,6 +128,10 @@ int con_set_login(struct con *c, const char *password_hash,
  * does not fit. */
 void con_write(struct con *c, const char *s, size_t n);
 void con_puts(struct con *c, const char *s);
+/* Starts sending queued output now: for output written outside a
+ * command (a verdict that arrives later, e.g. `probe`); a command's own
+ * output is sent when it returns. */
+void con_flush(struct con *c);
 void con_printf(struct con *c, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
@@ -146,6 +150,14 @@ int con_hash_check(const char *hash, const char *password);
 void con_show_health(struct con *c);
 void con_show_wdt(struct con *c);
 void con_show_health_summary(struct con *c);
+/* `reboot`: records reason as the REQUESTED boot marker, then restarts the
+ * board; refused where agent.can_reboot is 0 (the host board).  Returns
+ * only when the restart did not happen (the marker is taken back). */
+void con_reboot(struct con *c, const char *reason);
+
+/* `probe` (console_probe.c): starts the attempt; the verdict is printed
+ * when it comes, and the console takes commands meanwhile. */
+void con_cmd_probe(struct con *c, int argc, char **argv);
 
 /* Runs one command line (modified in place while it is split). */
 void con_cmd_run(struct con *c, char *line);

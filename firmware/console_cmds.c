@@ -7,8 +7,9 @@
  * argv[0] = the command.  Every error is one line starting with the
  * command's name.
  *
- * Subsystems that are not part of this build yet (probe, reboot) answer "<cmd>: not available in this build"; when one lands,
- * its entry's handler changes and nothing else does.
+ * Subsystems that are not part of this build yet answer
+ * "<cmd>: not available in this build"; when one lands, its entry's
+ * handler changes and nothing else does.
  */
 #include "console.h"
 
@@ -73,11 +74,6 @@ static int split(char *line, char **argv)
 		if (*p)
 			*p++ = '\0';
 	}
-}
-
-static void unavailable(struct con *c, const char *what)
-{
-	con_printf(c, "%s: not available in this build\n", what);
 }
 
 static void usage(struct con *c, const struct con_cmd *k)
@@ -187,6 +183,40 @@ static const char *json_str(char *out, size_t cap, const char *s)
 	return out;
 }
 
+/* "backup":{...} of status --json, from the backup client: state,
+ * server ("host:port" or null), last success (s ago, or null), last
+ * error (link failure or configuration problem, or null), jobs in the
+ * table and how many of them are queued or running. */
+static void status_json_backup(struct con *c)
+{
+	const struct backup_agent *ba = &agent.backup;
+	const struct backup_link *l = &agent.backup_link;
+	const char *err = l->last_error ? l->last_error_text
+		: ba->cfg_error[0] ? ba->cfg_error : NULL;
+	char text[2 * BACKUP_ERR_MAX + 8], ago[24];
+	unsigned jobs = 0, active = 0;
+
+	for (int i = 0; i < BACKUP_JOBS_MAX; i++) {
+		enum backup_job_state st = ba->jobs[i].state;
+
+		jobs += st != BACKUP_JOB_FREE;
+		active += st == BACKUP_JOB_QUEUED || st == BACKUP_JOB_RUNNING;
+	}
+	if (ba->last_success_ms)
+		snprintf(ago, sizeof ago, "%llu", (unsigned long long)
+			 ((hal_clock_mono_ms() - ba->last_success_ms) / 1000));
+	else
+		snprintf(ago, sizeof ago, "null");
+	con_printf(c, "\"backup\":{\"state\":\"%s\",\"server\":%s,",
+		   backup_agent_state(ba), ba->cfg.server[0]
+		   ? json_str(text, sizeof text, ba->server_text[0]
+			      ? ba->server_text : ba->cfg.server) : "null");
+	con_printf(c, "\"last_success_ago_s\":%s,\"last_error\":%s,"
+		   "\"jobs\":%u,\"active\":%u},", ago,
+		   err ? json_str(text, sizeof text, err) : "null", jobs,
+		   active);
+}
+
 static void status_json(struct con *c)
 {
 	char name[2 * CONFIG_NAME_MAX + 8], path[2 * sizeof agent.config_path];
@@ -199,11 +229,12 @@ static void status_json(struct con *c)
 	con_printf(c, "\"uptime_s\":%llu,\"system_uptime_s\":%lld,",
 		   (unsigned long long)agent_uptime_s(c), (long long)sys);
 	con_printf(c, "\"health\":{\"overall\":\"%s\",\"safe_mode\":%s,"
-		   "\"boot_count\":%u,\"last_reset\":\"%s\"},\"backup\":null,",
+		   "\"boot_count\":%u,\"last_reset\":\"%s\"},",
 		   health_state_name(health_overall(&agent.health)),
 		   agent.health.boot.safe_mode ? "true" : "false",
 		   (unsigned)agent.health.boot.count,
 		   boot_reset_name(agent.health.boot.last_reset));
+	status_json_backup(c);
 	con_printf(c, "\"config\":{\"path\":%s,\"reloads\":%u,\"refused\":%u},",
 		   json_str(path, sizeof path, agent.config_path),
 		   agent.reloads, agent.reloads_refused);
@@ -241,13 +272,6 @@ static void cmd_status(struct con *c, int argc, char **argv)
 	con_printf(c, "console: %s, login %s, %llu bytes of output dropped\n",
 		   c->stdio ? "stdin" : c->device, c->hash[0] ? "on" : "off",
 		   (unsigned long long)c->out_dropped);
-}
-
-/* probe: the subsystem is not built yet. */
-static void cmd_unavailable(struct con *c, int argc, char **argv)
-{
-	(void)argc; /* the command name says it all */
-	unavailable(c, argv[0]);
 }
 
 static void cmd_backup(struct con *c, int argc, char **argv)
@@ -301,11 +325,22 @@ static void cmd_health(struct con *c, int argc, char **argv)
 	con_show_health(c);
 }
 
+/* The reason is the rest of the line, words joined by one blank. */
 static void cmd_reboot(struct con *c, int argc, char **argv)
 {
-	(void)argc; (void)argv; /* the reason would go to the boot record */
-	con_puts(c, "reboot: not available in this build (no boot record "
-		 "to keep the reason in)\n");
+	char reason[HEALTH_REASON_MAX] = "";
+	size_t n = 0;
+
+	for (int i = 1; i < argc && n + 1 < sizeof reason; i++) {
+		int w = snprintf(reason + n, sizeof reason - n, "%s%s",
+				 i > 1 ? " " : "", argv[i]);
+
+		if (w < 0)
+			break;
+		n += (size_t)w < sizeof reason - n ? (size_t)w
+						   : sizeof reason - n - 1;
+	}
+	con_reboot(c, reason[0] ? reason : "console reboot");
 }
 
 static void cmd_exit(struct con *c, int argc, char **argv)
@@ -430,8 +465,21 @@ static void complete_keys(unsigned argc, const char *const *w,
 static void complete_cancel(unsigned argc, const char *const *w,
 			    struct le_cands *cands)
 {
-	if (argc == 2 && !strcmp(w[1], "cancel"))
-		le_cand_add(cands, "all"); /* job ids: with the backup client */
+	char id[12];
+
+	if (argc != 2 || strcmp(w[1], "cancel"))
+		return;
+	le_cand_add(cands, "all");
+	/* the jobs a cancel can still stop (an ended one is refused) */
+	for (int i = 0; i < BACKUP_JOBS_MAX; i++) {
+		const struct backup_job *j = &agent.backup.jobs[i];
+
+		if (j->state != BACKUP_JOB_QUEUED &&
+		    j->state != BACKUP_JOB_RUNNING)
+			continue;
+		snprintf(id, sizeof id, "%u", (unsigned)j->id);
+		le_cand_add(cands, id); /* copied */
+	}
 }
 
 static void complete_help(unsigned argc, const char *const *w,
@@ -459,7 +507,7 @@ static const struct con_cmd cmds[] = {
 	{ "conns", "conns", "connections with their byte counts and idle "
 	  "time", cmd_conns, NULL, NULL },
 	{ "probe", "probe", "test the backup server link now (0.5 s)",
-	  cmd_unavailable, NULL, NULL },
+	  con_cmd_probe, NULL, NULL },
 	{ "config", "config get [key]|set <key> <value>|save|reload",
 	  "show or change the configuration", cmd_config, config_subs,
 	  complete_keys },

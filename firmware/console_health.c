@@ -1,16 +1,20 @@
 /*
  * console_health.c — what the console shows of the health state: the
- * `health` table, the `wdt` line and the one-line summary of `status`.
+ * `health` table, the `wdt` line, the one-line summary of `status`, and
+ * `reboot`, which goes through the boot record.
  * Everything is read from agent.health, the one copy of that state.
  */
 #include "console.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "agent.h"
 #include "boot.h"
 #include "hal/clock.h"
+#include "hal/power.h"
 #include "health.h"
+#include "log.h"
 
 /* "12s", "5m", "3h", "2d": the age of a timestamp, coarse on purpose */
 static void fmt_age(char *buf, size_t cap, uint64_t then_ms, uint64_t now_ms)
@@ -85,4 +89,30 @@ void con_show_wdt(struct con *c)
 		con_printf(c, "wdt: kicks withheld: %s\n", w->gated);
 	else
 		con_puts(c, "wdt: kicking (all required checks healthy)\n");
+}
+
+/* see console.h */
+void con_reboot(struct con *c, const char *reason)
+{
+	int ret;
+
+	if (!agent.can_reboot) {
+		con_puts(c, "reboot: refused on this board (a development "
+			 "machine)\n");
+		return;
+	}
+	ret = boot_mark(&agent.health, BOOT_MARK_REQUESTED, reason);
+	if (ret < 0) {
+		con_printf(c, "reboot: cannot record the reason (%s): not "
+			   "rebooting\n", strerror(-ret));
+		return;
+	}
+	log_warn("console", "reboot requested: %s", reason);
+	con_puts(c, "rebooting\n");
+	ret = hal_power_reboot();
+	/* still here: the restart was refused; the marker must not claim
+	 * a requested reset at the next start (failure logged inside) */
+	(void)boot_mark(&agent.health, BOOT_MARK_RUNNING, "reboot refused");
+	log_err("console", "reboot refused: %s", strerror(-ret));
+	con_printf(c, "reboot: refused by the system: %s\n", strerror(-ret));
 }

@@ -3,8 +3,8 @@
  *
  * mbedTLS has a single allocator per process
  * (mbedtls_memory_buffer_alloc_init), so every user in vigild — the
- * CoAP DTLS server (coap_dtls.c) and the backup client's RSA/AES
- * (backup_crypto.c) — shares the static arena owned here (STYLE rule 5:
+ * CoAP DTLS server (coap_dtls.c), the backup client's RSA/AES
+ * (backup_crypto.c) and its TLS 1.3 transport (backup_tls.c) — shares the static arena owned here (STYLE rule 5:
  * nothing from the C heap).  PSA's external random source
  * (MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG) is defined here too, exactly once.
  *
@@ -19,20 +19,26 @@
  *   backup: one RSA-1024 key and its keygen temporaries, the DER writer
  *     and parser: under 16 KiB (BACKUP_CRYPTO_ARENA_SIZE was 32 KiB
  *     with 2x for fragmentation).
+ *   backup over tls://: one TLS 1.3 client context (IN 16384 + OUT 4096
+ *     record buffers, ~21 KiB), its handshake state (ECDHE, transcript,
+ *     ~4 KiB), CA + client certificate + key + the server's chain
+ *     (~5 KiB), the saved session ticket (~1.5 KiB): ~32 KiB.
  *   PSA key slots and driver contexts: ~2 KiB.
- * ~160 KiB in all; 224 KiB leaves ~40 % for the first-fit allocator's
- * fragmentation (the record buffers are allocated once, at start, so
- * they sit together at the bottom).  Measured (x86_64, the coap_dtls
- * unit test, 1 KiB probes): five contexts with four sessions up use
- * ~137 KiB, leaving ~87 KiB for a handshake in progress and the backup
- * client.
+ * ~195 KiB in all with everything live at once.  Measured (x86_64, the
+ * coap_dtls unit test, 1 KiB probes): five DTLS contexts with four
+ * sessions up use ~137 KiB.  Measured (x86_64, `vigild backup` over
+ * tls:// registering a new key, arena shrunk until it failed): the
+ * backup client with TLS, RSA keygen and ticket needs > 40 and <= 56 KiB
+ * including fragmentation.  137 + 56 = 193 KiB; 256 KiB leaves ~60 KiB
+ * (~25 %) for a DTLS handshake in progress and fragmentation (the DTLS
+ * record buffers are allocated once, at start, at the bottom).
  */
 #ifndef VIGIL_CRYPTO_H
 #define VIGIL_CRYPTO_H
 
 #include <stddef.h>
 
-#define CRYPTO_ARENA_SIZE (224u * 1024u)
+#define CRYPTO_ARENA_SIZE (256u * 1024u)
 
 /*
  * Hands the arena to mbedTLS and initialises PSA.  The first call does

@@ -18,6 +18,9 @@
 #define BOARD_THERMAL_ZONE "none"
 /* health.interface: the network check's interface; "" = none */
 #define BOARD_NETIF ""
+/* Whether the console's `reboot` may restart the machine: never the
+ * developer's own computer. */
+#define BOARD_CAN_REBOOT 1
 #define BOARD_LOG_SYSLOG 1
 
 #endif

@@ -19,6 +19,9 @@
 #define BOARD_THERMAL_ZONE "/sys/class/thermal/thermal_zone0"
 /* health.interface: the network check's interface; "" = none */
 #define BOARD_NETIF "eth0"
+/* Whether the console's `reboot` may restart the machine: never the
+ * developer's own computer. */
+#define BOARD_CAN_REBOOT 1
 #define BOARD_LOG_SYSLOG 1
 
 #endif

@@ -119,4 +119,5 @@ void hal_sim_reset(void)
 	sim_notify_reset();
 	sim_proc_reset();
 	sim_syslog_reset();
+	sim_power_reset();
 }

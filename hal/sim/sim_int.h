@@ -68,6 +68,7 @@ void sim_netif_reset(void);
 void sim_notify_reset(void);
 void sim_proc_reset(void);
 void sim_syslog_reset(void);
+void sim_power_reset(void);
 
 /* revents of a descriptor for the requested events (HAL_POLL* flags) */
 unsigned short sim_net_revents(int slot, unsigned short events);

@@ -248,11 +248,12 @@ def test_server_down_fails_schedule_goes_on(agent, tree):
     assert "offline" in c.cmd("status") or "busy" in c.cmd("status")
 
 
-def test_tls_not_implemented(agent, tree):
+def test_tls_without_ca_fails_clearly(agent, tree):
+    # tls:// itself: tests/integration/test_backup_tls.py
     c = agent("tls://127.0.0.1:1257", tree)
     c.cmd("backup now")
     out = wait_job(c, 1)
-    assert "tls:// is not implemented yet" in out, out
+    assert "tls:// needs a CA file" in out, out
 
 
 def test_backup_over_coap(agent, servers, tree):

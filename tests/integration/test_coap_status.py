@@ -404,6 +404,61 @@ def test_post_open_control(server, tmp_path):
     assert cbor2.loads(out) == {"cancelled": 0}
 
 
+def full_listener():
+    """A listening socket whose accept queue is full: a further connect
+    gets no answer (Linux drops the SYN), so a probe times out.  Returns
+    (socket, the connections that fill it)."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(0)
+    fill = []
+    for _ in range(3):
+        c = socket.socket()
+        c.setblocking(False)
+        c.connect_ex(srv.getsockname())
+        fill.append(c)
+    time.sleep(0.1)
+    return srv, fill
+
+
+def test_post_probe(server, tmp_path):
+    """POST /probe: one connection attempt to backup.server, answered
+    2.04 {"reachable", "latency_ms", "error"} when it ends."""
+    a, port, _ = server("coap.open_control = true\n")
+    out, err = coap(f"coap://127.0.0.1:{port}/probe", method="post")
+    assert "5.01" in out.decode(errors="replace") + err   # no server
+    a.stop()
+    lst = socket.socket()
+    lst.bind(("127.0.0.1", 0))
+    lst.listen(4)
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))   # bound, not listening: refused
+    full, fill = full_listener()
+    try:
+        for sock, reachable, error in ((lst, True, ""),
+                                       (closed, False, "Connection refused"),
+                                       (full, False, "timed out")):
+            target = sock.getsockname()[1]
+            a2, port2, _ = server("coap.open_control = true\n"
+                                  f"backup.server = tcp://127.0.0.1:{target}\n")
+            t0 = time.monotonic()
+            out, err = coap(f"coap://127.0.0.1:{port2}/probe", method="post")
+            took = time.monotonic() - t0
+            doc = cbor2.loads(out)
+            assert doc["reachable"] is reachable, (doc, err)
+            # strerror text: glibc "Connection timed out", musl
+            # "Operation timed out"
+            assert doc["error"].endswith(error), doc
+            assert isinstance(doc["latency_ms"], int)
+            if error == "timed out":
+                assert 500 <= doc["latency_ms"] < 1000
+            assert took < 10
+            a2.stop()   # the next target gets an agent of its own
+    finally:
+        for s in [lst, closed, full, *fill]:
+            s.close()
+
+
 def test_malformed_burst_leaves_server_answering(server, schema, tmp_path):
     a, port, _ = server()
     s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)

@@ -193,7 +193,7 @@ EXPECTED = [
     ("backup cancel all maintenance", "backup: 0 jobs cancelled"),
     ("backup", "backup: usage: backup now|jobs|cancel <id>|all [reason]"),
     ("conns", "conns: no connections"),
-    ("probe", "probe: not available in this build"),
+    ("probe", "probe: no backup.server configured"),
     ("config get watchdog.timeout", "watchdog.timeout = 30s"),
     ("config get console.password_hash", "console.password_hash = \r\n"),
     ("config get nope", "config: unknown key `nope`"),
@@ -202,7 +202,7 @@ EXPECTED = [
     ("log 3", "INFO main: running"),
     ("log x", "log: usage: log [n]"),
     ("wdt", "wdt: no watchdog (watchdog.device = none)"),
-    ("reboot testing", "reboot: not available in this build"),
+    ("reboot testing", "reboot: refused on this board (a development machine)"),
     ("frobnicate", "unknown command `frobnicate` (`help` lists commands)"),
     ("cofnig", "unknown command `cofnig`; did you mean `config`?"),
 ]
@@ -219,8 +219,73 @@ def test_every_command(console):
     assert doc["health"]["overall"] == "starting"
     assert doc["health"]["boot_count"] == 1
     assert doc["health"]["last_reset"] == "power_on"
-    assert doc["backup"] is None
+    assert doc["backup"] == {"state": "offline", "server": None,
+                             "last_success_ago_s": None,
+                             "last_error": None, "jobs": 0, "active": 0}
     assert doc["console"]["login"] is False
+
+
+def test_probe_reachable_and_refused(console):
+    """`probe` connects once to backup.server and prints the verdict when
+    it comes; a listening port is reachable, a closed one refused."""
+    import socket
+    with socket.socket() as srv, socket.socket() as closed:
+        srv.bind(("127.0.0.1", 0))
+        srv.listen(4)
+        closed.bind(("127.0.0.1", 0))    # bound, never listening: refused
+        port, dead = srv.getsockname()[1], closed.getsockname()[1]
+        c = console(f"backup.server = tcp://127.0.0.1:{port}\n")
+        c.send("probe\r")
+        out = c.expect(" ms\r\n").decode()
+        assert f"probe: reachable 127.0.0.1:{port} in " in out, out
+        assert out.startswith("probe\r\nvigil> \r\x1b[K"), out
+        c.expect(PROMPT)                 # redrawn after the verdict
+        srv.settimeout(2)
+        conn, _ = srv.accept()           # the one attempt arrived ...
+        assert conn.recv(16) == b""      # ... and closed without a byte
+        conn.close()
+        doc = c.cmd("status --json")
+        doc = json.loads(doc[doc.index("{"):doc.rindex("}") + 1])
+        assert doc["backup"]["server"] == f"127.0.0.1:{port}"
+        assert doc["backup"]["state"] in ("standby", "offline")
+        assert doc["backup"]["jobs"] == 0
+
+        c = console(f"backup.server = tcp://127.0.0.1:{dead}\n")
+        c.send("probe\r")
+        out = c.expect(" ms\r\n").decode()
+        assert (f"probe: unreachable 127.0.0.1:{dead}: Connection refused "
+                "after ") in out, out
+        c.expect(PROMPT)
+
+
+def test_probe_keeps_the_console_answering(console):
+    """A server that never answers (a full accept queue: Linux drops the
+    SYN): the verdict comes after 0.5 s; commands run meanwhile."""
+    import socket
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(0)
+    fill = [socket.socket() for _ in range(3)]
+    try:
+        for f in fill:
+            f.setblocking(False)
+            f.connect_ex(srv.getsockname())
+        time.sleep(0.1)
+        port = srv.getsockname()[1]
+        c = console(f"backup.server = tcp://127.0.0.1:{port}\n")
+        t0 = time.monotonic()
+        assert "probe:" not in c.cmd("probe")
+        out = c.cmd("version")
+        assert "vigild 0.1" in out and "probe:" not in out
+        assert "probe: one is under way" in c.cmd("probe")
+        out = c.expect(" ms\r\n", timeout=5).decode()
+        assert time.monotonic() - t0 >= 0.45
+        assert f"probe: unreachable 127.0.0.1:{port}: " in out, out
+        assert "timed out after 5" in out, out     # 500 .. 599 ms
+        c.expect(PROMPT)
+    finally:
+        for f in fill + [srv]:
+            f.close()
 
 
 def test_config_set_save_reload(console, tmp_path):

@@ -919,8 +919,34 @@ def test_vigild_open_control(vigild):
     assert r.returncode == 1 and b"4.04 Not Found: no such job" in r.stderr
     r = run(["backup", uri, "now"])     # no backup client in vigild yet
     assert r.returncode == 1 and b"5.01 Not Implemented" in r.stderr
-    r = run(["probe", uri])
+    r = run(["probe", uri])             # no backup.server
     assert r.returncode == 1 and b"5.01 Not Implemented" in r.stderr
+    assert b"no backup.server configured" in r.stderr
+
+
+def test_vigild_probe_reachable_and_refused(vigild):
+    """vigild makes one connection attempt to backup.server and answers
+    {"reachable", "latency_ms", "error"} (2.04) when it ends."""
+    import json
+    lst = socket.socket()
+    lst.bind(("127.0.0.1", 0))
+    lst.listen(4)
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))       # bound, not listening: refused
+    try:
+        for sock, reachable, error in ((lst, True, ""),
+                                       (closed, False, "Connection refused")):
+            a, uri, _ = vigild("coap.open_control = true\nbackup.server = "
+                               f"tcp://127.0.0.1:{sock.getsockname()[1]}\n")
+            r = run(["probe", "--json", uri])
+            assert r.returncode == 0, r.stderr
+            doc = json.loads(r.stdout)
+            assert doc["reachable"] is reachable and doc["error"] == error
+            assert isinstance(doc["latency_ms"], int) and doc["latency_ms"] < 500
+            a.stop()
+    finally:
+        lst.close()
+        closed.close()
 
 
 def test_vigild_observe_notifies_on_reload(vigild):

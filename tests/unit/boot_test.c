@@ -244,8 +244,11 @@ TEST(write_errors_are_reported)
 	CHECK_EQ_INT(h.boot.last_reset, BOOT_RESET_POWER_ON);
 	CHECK_EQ_INT(h.boot.count, 1);
 	hal_sim_storage_set_readonly(0);
-	CHECK_EQ_INT(boot_mark(&h, BOOT_MARK_RUNNING, "x"), -EINVAL);
+	CHECK_EQ_INT(boot_mark(&h, BOOT_MARK_NONE, "x"), -EINVAL);
+	CHECK_EQ_INT(boot_mark(&h, BOOT_MARK_CORRUPT, "x"), -EINVAL);
 	CHECK_EQ_INT(boot_mark(&h, BOOT_MARK_STOPPED, "x"), 0);
+	/* a refused reboot takes its REQUESTED marker back */
+	CHECK_EQ_INT(boot_mark(&h, BOOT_MARK_RUNNING, "reboot refused"), 0);
 	CHECK_EQ_INT(h.boot.persist_error, 0);
 }
 

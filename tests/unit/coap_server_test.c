@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "backup_agent.h"
 #include "cbor.h"
 #include "config.h"
 #include "hal/clock.h"
@@ -655,10 +656,131 @@ TEST(observe_blockwise_notification)
 	coap_srv_stop(&srv);
 }
 
+/* The probe's backup server: 192.0.2.<host>:4433, connect answered
+ * with result after delay_ms. */
+static struct backup_agent pba;
+
+static void probe_server(int host, int result, uint32_t delay_ms)
+{
+	char ip[32];
+	struct hal_sim_peer peer = { .type = HAL_SOCK_STREAM,
+				     .connect_result = result,
+				     .connect_delay_ms = delay_ms };
+
+	snprintf(ip, sizeof ip, "192.0.2.%d", host);
+	REQUIRE(hal_net_addr_parse(ip, 4433, &peer.addr) == 0);
+	REQUIRE(hal_sim_net_add_peer(&peer) == 0);
+	pba.configured = 1;
+	pba.c.cfg.server = peer.addr;
+	src.backup = &pba;
+}
+
+/* The answer's {"reachable", "latency_ms", "error"}. */
+static int probe_answer(int *reachable, uint64_t *ms, char *err, size_t cap)
+{
+	struct cbor_dec d;
+	struct cbor_item it;
+	const char *k, *t;
+	size_t kn, tn;
+	bool b;
+
+	cbor_dec_init(&d, rm.payload, rm.payload_len, CBOR_DEC_UTF8);
+	if (cbor_dec_next(&d, &it) != 1 || it.type != CBOR_MAP || it.val != 3)
+		return -1;
+	if (cbor_dec_text_ref(&d, &k, &kn, 0) < 0 || kn != 9 ||
+	    cbor_dec_bool(&d, &b) < 0)
+		return -1;
+	*reachable = b;
+	if (cbor_dec_text_ref(&d, &k, &kn, 0) < 0 || kn != 10 ||
+	    cbor_dec_uint(&d, ms) < 0)
+		return -1;
+	if (cbor_dec_text_ref(&d, &k, &kn, 0) < 0 || kn != 5 ||
+	    cbor_dec_text_ref(&d, &t, &tn, 0) < 0 || tn >= cap)
+		return -1;
+	memcpy(err, t, tn);
+	err[tn] = '\0';
+	return 0;
+}
+
+TEST(probe_answers_when_the_attempt_ends)
+{
+	static uint8_t first[COAP_MAX_MSG], req1[COAP_MAX_MSG];
+	struct req r = { COAP_CON, COAP_POST, 0x900, "/probe", -1, -1, 0,
+			 NULL, NULL, 0, 0 };
+	char err[64];
+	int reachable = -1, q, n1;
+	uint64_t ms = 0;
+
+	REQUIRE(setup() == 1);
+	coap_srv_configure(&srv, true);
+	CHECK_EQ_INT(call(&r), COAP_CODE_NOT_IMPLEMENTED); /* no server */
+	probe_server(1, 0, 5);
+	r.mid++;
+	q = mkreq(&r);
+	REQUIRE(q > 0);
+	memcpy(req1, rq, (size_t)q);            /* call() reuses rq */
+	inject(req1, (size_t)q);
+	CHECK_EQ_INT(take(), -EAGAIN);          /* under way */
+	inject(req1, (size_t)q);                /* a retransmission */
+	CHECK_EQ_INT(take(), -EAGAIN);
+	r.mid++;                                /* another request */
+	CHECK_EQ_INT(call(&r), COAP_CODE_SERVICE_UNAVAILABLE);
+	hal_sim_clock_advance(5);
+	pump();
+	n1 = take();
+	REQUIRE(n1 > 0);
+	memcpy(first, ans, (size_t)n1);
+	CHECK_EQ_INT(rm.code, COAP_CODE_CHANGED);
+	CHECK_EQ_INT(rm.type, COAP_ACK);
+	CHECK_EQ_INT(rm.mid, 0x901);
+	CHECK_EQ_INT(probe_answer(&reachable, &ms, err, sizeof err), 0);
+	CHECK_EQ_INT(reachable, 1);
+	CHECK_EQ_INT((int)ms, 5);
+	CHECK_EQ_STR(err, "");
+	inject(req1, (size_t)q);                /* late retransmission */
+	CHECK_EQ_INT(take(), n1);
+	CHECK(memcmp(first, ans, (size_t)n1) == 0);
+
+	probe_server(2, -ECONNREFUSED, 2);      /* refused */
+	r.mid++;
+	inject(rq, (size_t)mkreq(&r));
+	hal_sim_clock_advance(2);
+	pump();
+	REQUIRE(take() > 0);
+	CHECK_EQ_INT(probe_answer(&reachable, &ms, err, sizeof err), 0);
+	CHECK_EQ_INT(reachable, 0);
+	CHECK_EQ_STR(err, "Connection refused");
+
+	probe_server(3, 0, 60000);              /* silent: times out */
+	r.mid++;
+	r.type = COAP_NON;
+	inject(rq, (size_t)mkreq(&r));
+	hal_sim_clock_advance(PROBE_TIMEOUT_MS - 1);
+	pump();
+	CHECK_EQ_INT(take(), -EAGAIN);
+	hal_sim_clock_advance(2);
+	pump();
+	REQUIRE(take() > 0);
+	CHECK_EQ_INT(rm.type, COAP_NON);
+	CHECK_EQ_INT(probe_answer(&reachable, &ms, err, sizeof err), 0);
+	CHECK_EQ_INT(reachable, 0);
+	CHECK(ms >= PROBE_TIMEOUT_MS);
+	CHECK(strstr(err, "timed out") != NULL); /* glibc / musl wording */
+
+	/* stopped while one runs: nothing is left registered */
+	r.mid++;
+	inject(rq, (size_t)mkreq(&r));
+	coap_srv_stop(&srv);
+	CHECK(!srv.probe.running && !srv.probe.waiting);
+	src.backup = NULL;
+	memset(&pba, 0, sizeof pba);
+}
+
 TEST_SUITE(coap_server, parse_listen, status_doc_encodes_every_part,
 	   change_key_follows_state_not_clocks, get_status_block2_sequence,
 	   amplification_limit_without_block2, well_known_core_lists_resources,
 	   dedup_replays_cached_answer, malformed_get_rst_or_silence,
 	   error_codes, observe_register_notify_deregister,
 	   observe_dropped_on_rst_and_failed_con, observe_refresh_and_capacity,
-	   observe_blockwise_notification);
+	   observe_blockwise_notification,
+	   probe_answers_when_the_attempt_ends);

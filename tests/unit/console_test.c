@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "agent.h"
+#include "boot.h"
 #include "config.h"
 #include "hal/clock.h"
 #include "hal/sim.h"
@@ -143,7 +144,7 @@ TEST(con_unbuilt_subsystems_say_so)
 	type("conns\r");
 	CHECK(has("conns: no connections"));
 	type("probe\r");
-	CHECK(has("probe: not available in this build"));
+	CHECK(has("probe: no backup.server configured"));
 	type("backup now\r");
 	CHECK(has("backup: no backup.server configured"));
 	type("backup cancel all power work\r");
@@ -154,8 +155,6 @@ TEST(con_unbuilt_subsystems_say_so)
 	CHECK(has("backup: offline, server (none), last success never"));
 	type("backup sideways\r");
 	CHECK(has("backup: usage: backup now|jobs|cancel <id>|all [reason]"));
-	type("reboot because\r");
-	CHECK(has("reboot: not available in this build"));
 	type("wdt\r");
 	CHECK(has("wdt: no watchdog"));
 	con_close(&con);
@@ -192,6 +191,44 @@ TEST(con_health_and_wdt_read_the_health_state)
 	CHECK(has("wdt: device /dev/watchdog (not open), timeout 15s, 7 kicks"));
 	CHECK(has("wdt: kicks withheld: disk unhealthy"));
 	con_close(&con);
+	memset(h, 0, sizeof *h);
+}
+
+TEST(con_reboot_records_the_reason_first)
+{
+	struct health *h = &agent.health;
+	const char *dir = test_tmpdir();
+
+	log_configure(LOG_ERR, 0, 0);
+	health_init(h, 0);
+	REQUIRE(boot_init(h, dir, 3) == 0);
+	REQUIRE(open_con(DEV, NULL, 0) == 0);
+	agent.can_reboot = 0;
+	type("reboot now\r");
+	CHECK(has("reboot: refused on this board"));
+	CHECK_EQ_INT(hal_sim_power_reboots(), 0);
+	agent.can_reboot = 1;
+	type("reboot new  firmware\r");
+	CHECK(has("rebooting"));
+	CHECK(has("reboot: refused by the system: Operation not permitted"));
+	CHECK_EQ_INT(hal_sim_power_reboots(), 1);
+	/* the marker was taken back: the next start is not "requested" */
+	REQUIRE(boot_init(h, dir, 3) == 0);
+	CHECK_EQ_INT(h->boot.last_reset, BOOT_RESET_CRASH);
+	/* a reboot that happens leaves the reason for the next start */
+	hal_sim_power_set_result(-EIO);
+	type("reboot new  firmware\r");
+	REQUIRE(boot_mark(h, BOOT_MARK_REQUESTED, "new firmware") == 0);
+	REQUIRE(boot_init(h, dir, 3) == 0);
+	CHECK_EQ_INT(h->boot.last_reset, BOOT_RESET_REQUESTED);
+	CHECK_EQ_STR(h->boot.reason, "new firmware");
+	hal_sim_storage_set_readonly(1);
+	type("reboot x\r");
+	CHECK(has("reboot: cannot record the reason"));
+	CHECK_EQ_INT(hal_sim_power_reboots(), 2);
+	hal_sim_storage_set_readonly(0);
+	con_close(&con);
+	agent.can_reboot = 0;
 	memset(h, 0, sizeof *h);
 }
 
@@ -256,6 +293,121 @@ TEST(con_log_shows_last_records)
 	CHECK(has("log: usage: log [n]"));
 	type("log 99999999999\r");
 	CHECK(has("log: usage: log [n]"));
+	con_close(&con);
+}
+
+/* A scripted backup server at 192.0.2.<host>:4433 that answers connect
+ * with result after delay_ms; agent.backup points at it. */
+static void probe_target(int host, int result, uint32_t delay_ms)
+{
+	char ip[32];
+	struct hal_sim_peer peer = { .type = HAL_SOCK_STREAM,
+				     .connect_result = result,
+				     .connect_delay_ms = delay_ms };
+
+	snprintf(ip, sizeof ip, "192.0.2.%d", host);
+	REQUIRE(hal_net_addr_parse(ip, 4433, &peer.addr) == 0);
+	REQUIRE(hal_sim_net_add_peer(&peer) == 0);
+	agent.backup.configured = 1;
+	agent.backup.c.cfg.server = peer.addr;
+}
+
+TEST(con_probe_runs_in_the_loop)
+{
+	REQUIRE(open_con(DEV, NULL, 0) == 0);
+	probe_target(1, 0, 3);
+	type("probe\r");
+	CHECK(!has("reachable"));
+	type("version\r");          /* the console answers meanwhile */
+	CHECK(has("vigild 0.1"));
+	type("probe\r");
+	CHECK(has("probe: one is under way"));
+	hal_sim_clock_advance(3);
+	pump();
+	take();
+	CHECK(has("probe: reachable 192.0.2.1:4433 in 3 ms"));
+
+	probe_target(2, -ECONNREFUSED, 1);
+	type("probe\r");
+	hal_sim_clock_advance(1);
+	pump();
+	take();
+	CHECK(has("probe: unreachable 192.0.2.2:4433: Connection refused "
+		  "after 1 ms"));
+
+	probe_target(3, 0, 60000);   /* a server that never answers */
+	type("probe\r");
+	hal_sim_clock_advance(499);
+	pump();
+	CHECK(!strstr(take(), "192.0.2.3"));
+	hal_sim_clock_advance(2);
+	pump();
+	take();
+	CHECK(has("probe: unreachable 192.0.2.3:4433: "));
+	CHECK(has(" timed out after 50")); /* glibc / musl wording */
+	type("probe now\r");
+	CHECK(has("probe: usage: probe"));
+	memset(&agent.backup, 0, sizeof agent.backup);
+	con_close(&con);
+}
+
+/* A backup client with jobs 2 (done), 3 (queued) and 12 (running). */
+static void fake_jobs(void)
+{
+	memset(&agent.backup, 0, sizeof agent.backup);
+	memset(&agent.backup_link, 0, sizeof agent.backup_link);
+	agent.backup.configured = 1;
+	snprintf(agent.backup.cfg.server, sizeof agent.backup.cfg.server,
+		 "tcp://192.0.2.1:4433");
+	snprintf(agent.backup.server_text, sizeof agent.backup.server_text,
+		 "192.0.2.1:4433");
+	agent.backup.jobs[0] = (struct backup_job){ .id = 2,
+		.state = BACKUP_JOB_DONE };
+	agent.backup.jobs[1] = (struct backup_job){ .id = 3,
+		.state = BACKUP_JOB_QUEUED };
+	agent.backup.jobs[5] = (struct backup_job){ .id = 12,
+		.state = BACKUP_JOB_RUNNING };
+	agent.backup.cur = 5;
+	agent.backup_link.last_error = -ECONNREFUSED;
+	snprintf(agent.backup_link.last_error_text,
+		 sizeof agent.backup_link.last_error_text, "connect: refused");
+}
+
+TEST(con_status_json_shows_the_backup_client)
+{
+	REQUIRE(open_con(DEV, NULL, 0) == 0);
+	type("status --json\r");
+	CHECK(has("\"backup\":{\"state\":\"offline\",\"server\":null,"
+		  "\"last_success_ago_s\":null,\"last_error\":null,"
+		  "\"jobs\":0,\"active\":0},\"config\":"));
+	fake_jobs();
+	hal_sim_clock_advance(90 * 1000);
+	agent.backup.last_success_ms = hal_clock_mono_ms() - 61 * 1000;
+	type("status --json\r");
+	CHECK(has("\"backup\":{\"state\":\"busy\",\"server\":"
+		  "\"192.0.2.1:4433\",\"last_success_ago_s\":61,"
+		  "\"last_error\":\"connect: refused\",\"jobs\":3,"
+		  "\"active\":2},"));
+	memset(&agent.backup, 0, sizeof agent.backup);
+	memset(&agent.backup_link, 0, sizeof agent.backup_link);
+	con_close(&con);
+}
+
+TEST(con_cancel_completes_job_ids)
+{
+	REQUIRE(open_con(DEV, NULL, 0) == 0);
+	fake_jobs();
+	take();
+	type("backup cancel \t\t");
+	CHECK(has("\nall "));
+	CHECK(has(" 3 "));
+	CHECK(has("\n12 "));
+	CHECK(!has("\n2 ") && !has(" 2 ")); /* done: not offered */
+	type("\x15" "backup cancel 1\t");
+	CHECK(has("2 "));                 /* completed to "12 " */
+	type("\x15");
+	memset(&agent.backup, 0, sizeof agent.backup);
+	memset(&agent.backup_link, 0, sizeof agent.backup_link);
 	con_close(&con);
 }
 
@@ -499,8 +651,12 @@ TEST_SUITE(console, con_open_prints_banner_and_prompt,
 	   con_help_lists_every_command_with_crlf, con_version_uptime_status,
 	   con_unbuilt_subsystems_say_so,
 	   con_health_and_wdt_read_the_health_state,
+	   con_reboot_records_the_reason_first,
 	   con_unknown_command_one_line_with_hint,
 	   con_config_get_set_save_reload, con_log_shows_last_records,
+	   con_probe_runs_in_the_loop,
+	   con_status_json_shows_the_backup_client,
+	   con_cancel_completes_job_ids,
 	   con_tab_completion_on_the_line, con_history_on_the_line,
 	   con_login_delay_grows_and_input_is_dropped,
 	   con_login_delay_is_capped, con_idle_logout,

@@ -126,6 +126,13 @@ unsigned hal_sim_proc_spawns(void);   /* children started */
 unsigned hal_sim_proc_kills(void);    /* children killed while running */
 const char *hal_sim_proc_last_cmd(void); /* the last command started */
 
+/* ---- power ----
+ * hal_power_reboot() only counts (a sim board cannot go away) and returns
+ * err, -EPERM after hal_sim_reset(): the restart "did not happen", as for
+ * an unprivileged process. */
+void hal_sim_power_set_result(int err);
+unsigned hal_sim_power_reboots(void);
+
 /* ---- rng ---- */
 void hal_sim_rng_seed(uint64_t seed);
 

@@ -1,0 +1,130 @@
+/*
+ * backup_tls.h — the TLS 1.3 transport of the backup client (tls://):
+ * mbedTLS over one non-blocking hal/net stream socket, the server's
+ * certificate verified against a CA file, the client authenticated by
+ * its own certificate and key.
+ *
+ * Nothing here waits: every call either makes progress or returns
+ * -EAGAIN with t->want saying which readiness the socket needs
+ * (BACKUP_TLS_WANT_READ / _WRITE).  The blocking CLI polls for that
+ * and calls again; the agent registers it with its event loop.
+ *
+ * Lifetime: backup_tls_load() once (parses the files, builds the
+ * config); backup_tls_start() .. backup_tls_stop() per connection, any
+ * number of times; backup_tls_free() at the end.  A session ticket
+ * received on one connection is offered on the next one, so a
+ * reconnect skips the certificate exchange when the server accepts it.
+ *
+ * Memory: the certificates, key, config, one ssl context (record
+ * buffers MBEDTLS_SSL_IN_CONTENT_LEN 16 KiB + OUT 4 KiB) and the saved
+ * ticket come from the process arena (crypto.h); struct backup_tls
+ * itself holds only the mbedTLS handles.
+ */
+#ifndef VIGIL_BACKUP_TLS_H
+#define VIGIL_BACKUP_TLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mbedtls/pk.h"
+#include "mbedtls/ssl.h"
+#include "mbedtls/x509_crt.h"
+
+/* Largest PEM file read (CA bundle, certificate, key); ours are < 1 KiB,
+ * a bundle of a dozen CAs fits. */
+#define BACKUP_TLS_PEM_MAX 16384u
+/* Room for backup_tls error texts, e.g. "server certificate not trusted
+ * (tls.ca /etc/vigil/ca.crt): ..." */
+#define BACKUP_TLS_ERR_MAX 160
+
+#define BACKUP_TLS_WANT_READ 1u
+#define BACKUP_TLS_WANT_WRITE 2u
+
+struct backup_tls {
+	mbedtls_ssl_config conf;
+	mbedtls_x509_crt ca, crt;
+	mbedtls_pk_context key;
+	mbedtls_ssl_context ssl;
+	mbedtls_ssl_session ticket;     /* last session, for resumption */
+	int fd;                         /* the socket; not owned */
+	int loaded, live, done, have_ticket, have_cert;
+	int rx_plain;                   /* data or a ticket since the handshake */
+	int server_ok;                  /* the server's chain verified */
+	int cert_seen;                  /* the server sent a certificate */
+	int offered;                    /* a ticket was offered */
+	int resumed;                    /* ticket accepted: no certificate */
+	uint32_t vflags;                /* verify flags of the chain so far */
+	unsigned want;                  /* BACKUP_TLS_WANT_* after -EAGAIN */
+	uint64_t raw_in, raw_out;       /* bytes on the socket (records) */
+	char err[BACKUP_TLS_ERR_MAX];   /* why the last call failed */
+};
+
+/*
+ * Zeroes *t, reads and parses ca (required), cert and key (both or
+ * neither; without them the server will refuse us), and builds a TLS
+ * 1.3-only client config with VERIFY_REQUIRED and session tickets.
+ * Needs crypto_init() first.  On failure t->err says which file and why;
+ * backup_tls_free() is still to be called.
+ * @retval 0 ready
+ * @retval -EINVAL missing ca, or cert without key (or the reverse)
+ * @retval -EIO a file unreadable or unparsable, key not matching cert
+ */
+int backup_tls_load(struct backup_tls *t, const char *ca, const char *cert,
+		    const char *key);
+
+/*
+ * Starts a client connection over the connected socket fd; hostname is
+ * checked against the server certificate (DNS or IP SAN, or CN).  The
+ * saved ticket, if any, is offered.
+ * @retval 0 started (call backup_tls_handshake)
+ * @retval -EIO out of memory in the arena (t->err)
+ */
+int backup_tls_start(struct backup_tls *t, int fd, const char *hostname);
+
+/*
+ * Advances the handshake.
+ * @retval 0 done (version and cipher readable)
+ * @retval -EAGAIN wait for t->want, then call again
+ * @retval -EIO failed: certificate not trusted, server refused us, ...
+ *         (t->err)
+ */
+int backup_tls_handshake(struct backup_tls *t);
+
+/*
+ * Reads up to len plaintext bytes.  Session tickets arriving on the way
+ * are saved for the next connection.
+ * @retval >0 bytes read
+ * @retval 0 the server closed (close_notify or EOF)
+ * @retval -EAGAIN wait for t->want
+ * @retval -EIO TLS or socket error, e.g. a fatal alert (t->err)
+ */
+int backup_tls_read(struct backup_tls *t, void *buf, size_t len);
+
+/*
+ * Writes up to len plaintext bytes (at most one record's worth per call).
+ * @retval >0 bytes accepted
+ * @retval -EAGAIN wait for t->want (call again with the same data)
+ * @retval -EIO TLS or socket error (t->err)
+ */
+int backup_tls_write(struct backup_tls *t, const void *buf, size_t len);
+
+/* After a done handshake, t->resumed says whether the server took the
+ * ticket (no certificate exchange). */
+
+/* Plaintext bytes already decrypted and buffered: read them before
+ * waiting for the socket again. */
+size_t backup_tls_pending(const struct backup_tls *t);
+
+/* "TLSv1.3" and e.g. "TLS1-3-AES-128-GCM-SHA256" of the live
+ * connection; "" when none. */
+const char *backup_tls_version(const struct backup_tls *t);
+const char *backup_tls_cipher(const struct backup_tls *t);
+
+/* Ends the connection (close_notify, best effort, no waiting) and frees
+ * its context; the socket stays open and the ticket stays saved. */
+void backup_tls_stop(struct backup_tls *t);
+
+/* Stops and frees everything backup_tls_load made. */
+void backup_tls_free(struct backup_tls *t);
+
+#endif
