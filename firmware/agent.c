@@ -407,6 +407,15 @@ static int start_coap_dtls(void)
 
 /* A coap.listen that does not parse is a configuration error; an
  * address that cannot be bound is logged and skipped (coap_server.h). */
+/* After every loop pass that ran a callback: whatever that callback
+ * changed (a check's state, the watchdog gate, a backup job, a reload)
+ * reaches the CoAP observers now, not at the next timer. */
+static void on_loop_pass(struct ev_loop *loop, void *arg)
+{
+	(void)loop; (void)arg; /* the agent is global */
+	coap_srv_changed(&agent.coap, hal_clock_mono_ms());
+}
+
 static int start_coap(void)
 {
 	const struct coap_srv_hooks hooks = { coap_reload_hook, NULL };
@@ -429,6 +438,7 @@ static int start_coap(void)
 		return ret;
 	agent.coap.backup = (struct coap_srv_backup_hooks){
 		coap_backup_now, coap_backup_cancel, NULL };
+	ev_set_after(&agent.loop, on_loop_pass, NULL);
 	ret = start_coap_dtls();
 	if (ret < 0)
 		return ret;

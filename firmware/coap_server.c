@@ -535,6 +535,13 @@ uint32_t coap_srv_tick(struct coap_srv *s, uint64_t now_ms)
 }
 
 /* see coap_server.h */
+void coap_srv_changed(struct coap_srv *s, uint64_t now_ms)
+{
+	if (s->loop && coap_srv_observers(s) > 0)
+		(void)coap_obs_tick(s, now_ms); /* its own timer keeps going */
+}
+
+/* see coap_server.h */
 unsigned coap_srv_observers(const struct coap_srv *s)
 {
 	unsigned n = 0;

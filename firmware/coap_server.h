@@ -38,12 +38,14 @@
  *
  * Observe: /status and /health.  A GET with Observe 0 registers (peer,
  * token) — the response carries the Observe option only when a slot was
- * free — Observe 1 deregisters.  Every COAP_SRV_TICK_MS the server
- * compares the change key of each observed part (status_doc.h: health
- * transitions, watchdog gate, backup link, reloads; health.h has no
- * change callback to hook instead) with the one last sent, and notifies
- * on a difference; it also refreshes every observer shortly before its
- * Max-Age runs out.  Notifications are NON, except that one is CON when
+ * free — Observe 1 deregisters.  After every event-loop pass that ran a
+ * callback (coap_srv_changed, from the loop's after-pass hook: the pass
+ * in which a health check, the watchdog, the backup client or a reload
+ * changed state) the server compares the change key of each observed
+ * part (status_doc.h: health transitions, watchdog gate, backup link and
+ * jobs, reloads) with the one last sent, and notifies on a difference.
+ * The COAP_SRV_TICK_MS tick only retransmits CON notifications and
+ * refreshes every observer shortly before its Max-Age runs out.  Notifications are NON, except that one is CON when
  * the observer has not confirmed anything for COAP_SRV_CON_EVERY_MS (24
  * h) or when the previous notification was a NON that drew no answer —
  * so at most every second notification is NON and a silent observer is
@@ -345,6 +347,11 @@ void coap_srv_datagram(struct coap_srv *s, unsigned sock,
 /* The tick (retransmissions, change check, refreshes); returns the ms
  * until it wants to run again. */
 uint32_t coap_srv_tick(struct coap_srv *s, uint64_t now_ms);
+
+/* State may have changed (the agent calls it after every loop pass that
+ * ran a callback): notifies the observers whose part changed.  O(number
+ * of observers); nothing when none is registered. */
+void coap_srv_changed(struct coap_srv *s, uint64_t now_ms);
 
 /* Observers registered now. */
 unsigned coap_srv_observers(const struct coap_srv *s);

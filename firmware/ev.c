@@ -384,7 +384,16 @@ int ev_run_once(struct ev_loop *loop, int max_wait_ms)
 	ran += run_timers(loop);
 	loop->dispatching = 0;
 	compact_fds(loop);
+	if (ran > 0 && loop->after)
+		loop->after(loop, loop->after_arg);
 	return ran;
+}
+
+/* see ev.h */
+void ev_set_after(struct ev_loop *loop, ev_after_cb *fn, void *arg)
+{
+	loop->after = fn;
+	loop->after_arg = arg;
 }
 
 /* see ev.h */

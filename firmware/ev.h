@@ -15,7 +15,11 @@
  *      may have removed or changed it;
  *   3. run every timer that was due when the pass started; a timer armed
  *      during the pass waits for the next one, so a zero-delay timer cannot
- *      starve the descriptors.
+ *      starve the descriptors;
+ *   4. if any callback ran, call the after-pass hook (ev_set_after): the
+ *      one place to notice state that callbacks changed (like Redis's
+ *      beforeSleep), so observers learn of a change in the pass that made
+ *      it, without polling for it.
  *
  * Callbacks may add, change and remove registrations and timers freely.
  */
@@ -84,8 +88,12 @@ struct ev_mem {
 					    nfds_, name##_timers_,          \
 					    name##_heap_, ntimers_ }
 
+typedef void ev_after_cb(struct ev_loop *loop, void *arg);
+
 struct ev_loop {
 	struct ev_mem mem;
+	ev_after_cb *after;   /* ev_set_after; NULL: none */
+	void *after_arg;
 	unsigned nfds_used;   /* slots [0, nfds_used) may hold registrations */
 	unsigned nheap;
 	uint64_t now;
@@ -134,6 +142,10 @@ int ev_timer_rearm(struct ev_loop *loop, int id, int64_t delay_ms);
 /* Stops a timer (also from inside its own callback).
  * @retval 0 cancelled  @retval -ENOENT no such timer (or already gone) */
 int ev_timer_cancel(struct ev_loop *loop, int id);
+
+/* Sets (fn NULL: clears) the hook called at the end of every pass in
+ * which a callback ran. */
+void ev_set_after(struct ev_loop *loop, ev_after_cb *fn, void *arg);
 
 /*
  * One pass, waiting at most max_wait_ms (-1: until something happens).

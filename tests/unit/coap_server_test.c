@@ -566,6 +566,43 @@ TEST(observe_register_notify_deregister)
 	coap_srv_stop(&srv);
 }
 
+static void after_pass(struct ev_loop *l, void *arg)
+{
+	(void)l; (void)arg; /* the server is the file's */
+	coap_srv_changed(&srv, hal_clock_mono_ms());
+}
+
+static int64_t change_health(struct ev_loop *l, void *arg)
+{
+	(void)l; (void)arg; /* a subsystem's callback changing state */
+	flip_health(HEALTH_PASS);
+	return EV_STOP;
+}
+
+/* A change made by any loop callback reaches the observer in the same
+ * pass, through the after-pass hook, with no time passing. */
+TEST(observe_notifies_in_the_pass_of_the_change)
+{
+	struct req reg = { COAP_CON, COAP_GET, 0x880, "/health", 0, -1, 0,
+			   NULL, NULL, 0, 0 };
+	uint64_t t0;
+
+	REQUIRE(setup() == 1);
+	ev_set_after(&loop, after_pass, NULL);
+	CHECK_EQ_INT(call(&reg), COAP_CODE_CONTENT);
+	CHECK_EQ_INT(coap_srv_observers(&srv), 1);
+	t0 = hal_clock_mono_ms();
+	coap_srv_changed(&srv, t0);  /* nothing changed: nothing sent */
+	CHECK_EQ_INT(take(), -EAGAIN);
+	REQUIRE(ev_timer_add(&loop, 0, change_health, NULL) >= 0);
+	CHECK_EQ_INT(ev_run_once(&loop, 0), 1);
+	CHECK_EQ_INT((int)(hal_clock_mono_ms() - t0), 0);
+	REQUIRE(take() > 0);
+	CHECK_EQ_INT(rm.code, COAP_CODE_CONTENT);
+	CHECK(ans_observe() > 0);
+	coap_srv_stop(&srv);
+}
+
 TEST(observe_dropped_on_rst_and_failed_con)
 {
 	struct req reg = { COAP_CON, COAP_GET, 0x900, "/status", 0, -1, 0,
@@ -781,6 +818,7 @@ TEST_SUITE(coap_server, parse_listen, status_doc_encodes_every_part,
 	   amplification_limit_without_block2, well_known_core_lists_resources,
 	   dedup_replays_cached_answer, malformed_get_rst_or_silence,
 	   error_codes, observe_register_notify_deregister,
+	   observe_notifies_in_the_pass_of_the_change,
 	   observe_dropped_on_rst_and_failed_con, observe_refresh_and_capacity,
 	   observe_blockwise_notification,
 	   probe_answers_when_the_attempt_ends);

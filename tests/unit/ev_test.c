@@ -345,7 +345,31 @@ TEST(descriptor_table_codes)
 	CHECK_EQ_INT(ev_add(&loop, 14, EV_READ, count_cb, NULL), 0);
 }
 
+static void after_cb(struct ev_loop *l, void *arg)
+{
+	(void)l;
+	trace_add((int)(intptr_t)arg);
+}
+
+TEST(after_hook_runs_once_after_a_pass_that_ran_callbacks)
+{
+	setup();
+	ev_set_after(&loop, after_cb, (void *)99);
+	REQUIRE(ev_timer_add(&loop, 0, once_cb, (void *)1) >= 0);
+	REQUIRE(ev_timer_add(&loop, 0, once_cb, (void *)2) >= 0);
+	CHECK_EQ_INT(ev_run_once(&loop, 0), 2);
+	REQUIRE(trace.n == 3);
+	CHECK_EQ_INT(trace.who[2], 99);   /* after both callbacks, once */
+	CHECK_EQ_INT(ev_run_once(&loop, 0), 0);
+	CHECK_EQ_INT(trace.n, 3);         /* an idle pass: no hook */
+	ev_set_after(&loop, NULL, NULL);
+	REQUIRE(ev_timer_add(&loop, 0, once_cb, (void *)3) >= 0);
+	CHECK_EQ_INT(ev_run_once(&loop, 0), 1);
+	CHECK_EQ_INT(trace.n, 4);         /* cleared: no hook */
+}
+
 TEST_SUITE(ev, init_rejects_bad_memory,
+	   after_hook_runs_once_after_a_pass_that_ran_callbacks,
 	   timers_fire_in_deadline_order_at_their_time,
 	   equal_deadlines_run_in_arming_order, periodic_timer_does_not_drift,
 	   max_wait_bounds_the_pass, cancel_from_another_callback_in_the_same_pass,
