@@ -14,41 +14,6 @@
 #include "hal/clock.h"
 #include "log.h"
 
-/* Makes a key pair with exponent e and saves the identity (as
- * backup_client.c's new_key: RSA-1024 generation blocks the loop for
- * tens of ms, once per device). */
-static int new_key(struct backup_client *c, int e)
-{
-	int n = backup_key_generate(&c->key, e);
-
-	if (n < 0)
-		return bk_fail(c, n, 1, "RSA key generation failed");
-	n = backup_key_priv_der(&c->key, c->id.priv, sizeof c->id.priv);
-	if (n < 0)
-		return bk_fail(c, n, 1, "cannot encode the private key");
-	c->id.priv_len = (size_t)n;
-	hal_storage_mkdir(c->cfg.state_dir, 0700);
-	n = backup_identity_save(c->cfg.state_dir, &c->id);
-	if (n < 0)
-		return bk_fail(c, n, 1, "cannot save %s/%s: %s",
-			       c->cfg.state_dir, BACKUP_IDENTITY_FILE,
-			       strerror(-n));
-	return 0;
-}
-
-static int take_aes(struct backup_client *c, const struct v3_resp *r)
-{
-	int ret = backup_key_unwrap(&c->key, r->key, r->key_len, c->aes,
-				    &c->oaep_sha1);
-
-	if (ret < 0)
-		return bk_fail(c, ret, 0,
-			       "%s: the AES key does not decrypt with our key",
-			       c->stats.peer);
-	c->session = 1;
-	return 0;
-}
-
 static int on_register(struct backup_agent *ba, const struct v3_resp *r)
 {
 	struct backup_client *c = &ba->c;
@@ -63,7 +28,7 @@ static int on_register(struct backup_agent *ba, const struct v3_resp *r)
 	snprintf(c->id.name, sizeof c->id.name, "%s", c->cfg.name);
 	memcpy(c->id.uuid, r->client_id, V3_ID_SIZE);
 	memcpy(c->stats.client_id, r->client_id, V3_ID_SIZE);
-	if (new_key(c, c->cfg.pubkey == BACKUP_PUBKEY_162 ? 65537 : 17) < 0)
+	if (bk_new_key(c, c->cfg.pubkey == BACKUP_PUBKEY_162 ? 65537 : 17) < 0)
 		return -EIO;
 	c->have_id = 1;
 	bka_session_begin(ba);         /* 1026 next */
@@ -79,7 +44,7 @@ static int on_key(struct backup_agent *ba, const struct v3_resp *r)
 	    backup_key_spki(&c->key, spki, sizeof spki) ==
 		    V3_PUBKEY_SIZE_E17) {
 		/* the older revision takes 162-byte keys only */
-		int n = new_key(c, 65537);
+		int n = bk_new_key(c, 65537);
 
 		return n < 0 ? n : bk_fail(c, -EIO, 0, "%s: 160-byte key "
 			       "refused (1607); retrying with a 162-byte key",
@@ -89,7 +54,7 @@ static int on_key(struct backup_agent *ba, const struct v3_resp *r)
 		return bk_fail(c, -EIO, 0, "%s: answered %u to 1026",
 			       c->stats.peer, r->code);
 	c->key_acked = 1;
-	if (take_aes(c, r) < 0)
+	if (bk_take_aes(c, r) < 0)
 		return -EIO;
 	bka_session_ready(ba);
 	return 0;
@@ -105,7 +70,7 @@ static int on_reconnect(struct backup_agent *ba, const struct v3_resp *r)
 	if (r->code != V3_RESP_RECONNECT_OK)
 		return bk_fail(c, -EIO, 0, "%s: answered %u to 1027",
 			       c->stats.peer, r->code);
-	if (take_aes(c, r) < 0)
+	if (bk_take_aes(c, r) < 0)
 		return -EIO;
 	bka_session_ready(ba);
 	return 0;

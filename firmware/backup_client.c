@@ -120,8 +120,8 @@ static int want_e(const struct backup_client *c)
 	return c->cfg.pubkey == BACKUP_PUBKEY_162 ? 65537 : 17;
 }
 
-/* Makes a key pair with exponent e and saves the identity. */
-static int new_key(struct backup_client *c, int e)
+/* see backup_client_int.h */
+int bk_new_key(struct backup_client *c, int e)
 {
 	int n = backup_key_generate(&c->key, e);
 
@@ -142,7 +142,8 @@ static int new_key(struct backup_client *c, int e)
 	return 0;
 }
 
-static int take_aes(struct backup_client *c, const struct v3_resp *r)
+/* see backup_client_int.h */
+int bk_take_aes(struct backup_client *c, const struct v3_resp *r)
 {
 	int ret = backup_key_unwrap(&c->key, r->key, r->key_len, c->aes,
 				    &c->oaep_sha1);
@@ -174,7 +175,7 @@ static int do_register(struct backup_client *c)
 	snprintf(c->id.name, sizeof c->id.name, "%s", c->cfg.name);
 	memcpy(c->id.uuid, r.client_id, V3_ID_SIZE);
 	memcpy(c->stats.client_id, r.client_id, V3_ID_SIZE);
-	ret = new_key(c, want_e(c));
+	ret = bk_new_key(c, want_e(c));
 	if (ret == 0)
 		c->have_id = 1;
 	return ret;
@@ -197,7 +198,7 @@ static int do_pubkey(struct backup_client *c)
 	    backup_key_spki(&c->key, spki, sizeof spki) ==
 		    V3_PUBKEY_SIZE_E17) {
 		/* the older revision takes 162-byte keys only */
-		n = new_key(c, 65537);
+		n = bk_new_key(c, 65537);
 		return n < 0 ? n : bk_fail(c, -EIO, 0, "%s: 160-byte key "
 			       "refused (1607); retrying with a 162-byte key",
 			       c->stats.peer);
@@ -206,7 +207,7 @@ static int do_pubkey(struct backup_client *c)
 		return bk_fail(c, -EIO, 0, "%s: answered %u to 1026",
 			       c->stats.peer, r.code);
 	c->key_acked = 1;
-	return take_aes(c, &r);
+	return bk_take_aes(c, &r);
 }
 
 static int do_reconnect(struct backup_client *c)
@@ -224,7 +225,7 @@ static int do_reconnect(struct backup_client *c)
 	if (r.code != V3_RESP_RECONNECT_OK)
 		return bk_fail(c, -EIO, 0, "%s: answered %u to 1027",
 			       c->stats.peer, r.code);
-	return take_aes(c, &r);
+	return bk_take_aes(c, &r);
 }
 
 /* see backup_client_int.h */

@@ -1,6 +1,7 @@
 /*
- * backup_client_int.h — helpers shared by backup_client.c and
- * backup_io.c; nothing outside the backup client includes it.
+ * backup_client_int.h — helpers shared by backup_client.c, backup_io.c
+ * and the agent's loop client (backup_agent_*.c); nothing else includes
+ * it.
  */
 #ifndef VIGIL_BACKUP_CLIENT_INT_H
 #define VIGIL_BACKUP_CLIENT_INT_H
@@ -10,6 +11,14 @@
 /* Records a failure: c->err = text, retryable unless fatal.  Returns err. */
 int bk_fail(struct backup_client *c, int err, int fatal, const char *fmt,
 	    ...) __attribute__((format(printf, 4, 5)));
+
+/* Makes an RSA-1024 key pair with exponent e and saves the identity
+ * (RSA generation blocks for tens of ms: once per device).  The CLI and
+ * the agent's loop client both use it.  @retval 0 / <0 (c->err set) */
+int bk_new_key(struct backup_client *c, int e);
+/* Unwraps the session's AES key from a 1602/1605 reply (OAEP-SHA256,
+ * else SHA-1) and marks the session up.  @retval 0 / <0 (c->err set) */
+int bk_take_aes(struct backup_client *c, const struct v3_resp *r);
 
 /* Connects to cfg.server within the I/O timeout.  @retval 0 / <0 (err) */
 int bk_io_connect(struct backup_client *c);
