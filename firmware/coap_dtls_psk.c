@@ -50,40 +50,27 @@ static int parse_pair(const char *p, size_t n, struct coap_dtls_psk *out)
 	return 0;
 }
 
+/* One identity:key; an identity given twice is an error. */
+static int psk_item(void *ctx, unsigned i, const char *p, size_t n)
+{
+	struct coap_dtls_psk *out = ctx;
+
+	if (parse_pair(p, n, &out[i]) < 0)
+		return -EINVAL;
+	for (unsigned k = 0; k < i; k++)
+		if (out[k].idlen == out[i].idlen &&
+		    !memcmp(out[k].id, out[i].id, out[i].idlen))
+			return -EINVAL;
+	return 0;
+}
+
 /* see coap_dtls.h */
 int coap_dtls_parse_psk(const char *text, struct coap_dtls_psk *out,
 			unsigned max)
 {
-	unsigned n = 0;
-	const char *p = text;
-
 	if (!text || !out)
 		return -EINVAL;
-	if (strcmp(text, "none") == 0)
-		return 0;
-	while (*p) {
-		const char *end = strchr(p, ',');
-		size_t len;
-
-		while (*p == ' ')
-			p++;
-		if (!end)
-			end = p + strlen(p);
-		len = (size_t)(end - p);
-		while (len > 0 && p[len - 1] == ' ')
-			len--;
-		if (len == 0 || n >= max || parse_pair(p, len, &out[n]) < 0)
-			return -EINVAL;
-		for (unsigned i = 0; i < n; i++)
-			if (out[i].idlen == out[n].idlen &&
-			    !memcmp(out[i].id, out[n].id, out[n].idlen))
-				return -EINVAL;
-		n++;
-		p = *end ? end + 1 : end;
-		if (*end && *p == '\0')
-			return -EINVAL;  /* trailing comma */
-	}
-	return (int)n;
+	return coap_cfg_list(text, psk_item, out, max);
 }
 
 /* see coap_dtls.h */

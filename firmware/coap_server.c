@@ -57,15 +57,13 @@ static int parse_one(const char *p, size_t n, struct hal_addr *out)
 	return hal_net_addr_parse(host, (uint16_t)port, out);
 }
 
-/* see coap_server.h */
-int coap_srv_parse_listen(const char *text, struct hal_addr *out,
-			  unsigned max)
+/* see coap_server_int.h */
+int coap_cfg_list(const char *text, coap_cfg_item_fn *item, void *ctx,
+		  unsigned max)
 {
 	unsigned n = 0;
 	const char *p = text;
 
-	if (!text || !out)
-		return -EINVAL;
 	if (strcmp(text, "none") == 0)
 		return 0;
 	while (*p) {
@@ -79,7 +77,7 @@ int coap_srv_parse_listen(const char *text, struct hal_addr *out,
 		len = (size_t)(end - p);
 		while (len > 0 && p[len - 1] == ' ')
 			len--;
-		if (len == 0 || n >= max || parse_one(p, len, &out[n]) < 0)
+		if (len == 0 || n >= max || item(ctx, n, p, len) < 0)
 			return -EINVAL;
 		n++;
 		p = *end ? end + 1 : end;
@@ -87,6 +85,20 @@ int coap_srv_parse_listen(const char *text, struct hal_addr *out,
 			return -EINVAL;  /* trailing comma */
 	}
 	return (int)n;
+}
+
+static int listen_item(void *ctx, unsigned i, const char *p, size_t n)
+{
+	return parse_one(p, n, &((struct hal_addr *)ctx)[i]);
+}
+
+/* see coap_server.h */
+int coap_srv_parse_listen(const char *text, struct hal_addr *out,
+			  unsigned max)
+{
+	if (!text || !out)
+		return -EINVAL;
+	return coap_cfg_list(text, listen_item, out, max);
 }
 
 /* ---- sending ---- */

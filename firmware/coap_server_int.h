@@ -98,4 +98,17 @@ void coap_obs_answer(struct coap_srv *s, const struct hal_addr *peer,
  * deadline (<= COAP_SRV_TICK_MS). */
 uint32_t coap_obs_tick(struct coap_srv *s, uint64_t now_ms);
 
+/* One item of a comma-separated config list (p[0..n), blanks trimmed,
+ * never empty), the i-th.  @retval 0 taken  @retval <0 invalid */
+typedef int coap_cfg_item_fn(void *ctx, unsigned i, const char *p, size_t n);
+/*
+ * Splits text ("none", or items separated by commas) and hands each item
+ * to item (coap.listen, coap.psk).
+ * @retval >=0 the number of items
+ * @retval -EINVAL an empty item, a trailing comma, more than max items,
+ *         or an item refused
+ */
+int coap_cfg_list(const char *text, coap_cfg_item_fn *item, void *ctx,
+		  unsigned max);
+
 #endif
