@@ -142,3 +142,37 @@ def read_only_run(a, data, dev):
     a.signal(signal.SIGTERM)
     assert a.stop() == 0
     assert kicks(dev).endswith(b"V")
+
+
+def test_backup_link_check_opens_no_connection(agent_factory, dev_config, tmp_path):
+    """The backup-link check judges the link passively: with a server
+    configured and no backup job, many check runs reach the server zero
+    times (it counts every connection it accepts)."""
+    import socket
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    srv.setblocking(False)
+    port = srv.getsockname()[1]
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "f").write_text("x")
+    try:
+        conf = dev_config(FAST + f"backup.server = tcp://127.0.0.1:{port}\n"
+                          f"backup.paths = {src}\nbackup.interval = 0\n")
+        a = agent_factory(["--config", str(conf)])
+        a.wait_for("running")
+        time.sleep(4)  # a dozen runs of every check at health.interval
+        line = a.wait_for("backup_link")  # the check ran and logged
+        accepted = 0
+        while True:
+            try:
+                c, _ = srv.accept()
+            except BlockingIOError:
+                break
+            accepted += 1
+            c.close()
+        assert accepted == 0, line
+        assert a.stop() == 0
+    finally:
+        srv.close()
