@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "hal/storage.h"
+#include "hex.h"
 #include "mbedtls/base64.h"
 #include "mbedtls/platform_util.h"
 
@@ -45,17 +46,6 @@ int backup_identity_format(const struct backup_identity *id, char *out,
 	return (int)(p - out);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Length of the line starting at text[*pos], without "\r\n"/"\n";
  * *pos moves past the line end.  -1 when no line end follows. */
 static long next_line(const char *text, size_t len, size_t *pos)
@@ -77,7 +67,7 @@ static int parse_uuid(uint8_t uuid[V3_ID_SIZE], const char *hex, long n)
 	if (n != 2 * V3_ID_SIZE)
 		return -EBADMSG;
 	for (size_t i = 0; i < V3_ID_SIZE; i++) {
-		int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
+		int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -EBADMSG;

@@ -7,18 +7,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hex.h"
 #include "mbedtls/platform_util.h"
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* One "identity:hexkey" of length n. */
 static int parse_pair(const char *p, size_t n, struct coap_dtls_psk *out)
@@ -41,7 +31,7 @@ static int parse_pair(const char *p, size_t n, struct coap_dtls_psk *out)
 	out->idlen = (uint8_t)il;
 	out->keylen = (uint8_t)(hl / 2);
 	for (size_t i = 0; i < hl / 2; i++) {
-		int hi = hexval(colon[1 + 2 * i]), lo = hexval(colon[2 + 2 * i]);
+		int hi = hex_digit(colon[1 + 2 * i]), lo = hex_digit(colon[2 + 2 * i]);
 
 		if (hi < 0 || lo < 0)
 			return -EINVAL;

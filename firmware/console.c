@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "hal/clock.h"
+#include "hex.h"
 #include "log.h"
 #include "mbedtls/sha256.h"
 
@@ -144,23 +145,12 @@ void con_printf(struct con *c, const char *fmt, ...)
 
 /* ---- password hashes ---- */
 
-static int hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
 /* Decodes exactly n (even) hex digits at s into out[n / 2].
  * @retval 0 / -1 not hex */
 static int unhex(const char *s, size_t n, uint8_t *out)
 {
 	for (size_t i = 0; i + 1 < n; i += 2) {
-		int hi = hexval(s[i]), lo = hexval(s[i + 1]);
+		int hi = hex_digit(s[i]), lo = hex_digit(s[i + 1]);
 
 		if (hi < 0 || lo < 0)
 			return -1;

@@ -23,6 +23,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include "hex.h"
+
 enum { W_OPTS, W_PAYLOAD, W_EMPTY };
 
 /* Records ret as the writer's first error if it is one; returns it. */
@@ -144,17 +146,6 @@ int coap_put_block(struct coap_writer *w, uint16_t num,
 	return coap_put_opt(w, num, v, (size_t)n);
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes one segment of s up to sep or a stop character into seg;
  * returns its length, or -EINVAL.  *sp is left on the terminator. */
 static int decode_seg(const char **sp, char sep, const char *stops,
@@ -172,8 +163,8 @@ static int decode_seg(const char **sp, char sep, const char *stops,
 			seg[n] = (uint8_t)*s++;
 			continue;
 		}
-		hi = hexval(s[1]);
-		lo = hi < 0 ? -1 : hexval(s[2]);
+		hi = hex_digit(s[1]);
+		lo = hi < 0 ? -1 : hex_digit(s[2]);
 		if (lo < 0)
 			return -EINVAL;
 		seg[n] = (uint8_t)(hi << 4 | lo);
