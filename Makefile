@@ -46,8 +46,9 @@ ASAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 
 # ---- sources ----
 HAL_LINUX := $(wildcard hal/linux/*.c)
-# The sim shares the Linux address text code (no system calls in it).
-HAL_SIM := $(wildcard hal/sim/*.c) hal/linux/net_addr.c
+# The sim shares the Linux text code of addresses and interface states
+# (no system calls in it).
+HAL_SIM := $(wildcard hal/sim/*.c) hal/linux/net_addr.c hal/linux/netif_text.c
 # cksum_crc has one implementation per arch (protocol/cksum_<arch>.c, else
 # cksum_generic.c); exactly one is linked, like musl's arch directories.
 PROTO_COMMON := $(filter-out protocol/cksum_generic.c protocol/cksum_x86_64.c \

@@ -21,42 +21,6 @@
 /* IFF_UP of <net/if.h>, which is not in POSIX */
 #define NETIF_IFF_UP 0x1u
 
-static const char *const netif_words[] = {
-	[HAL_NETIF_OPER_UNKNOWN] = "unknown",
-	[HAL_NETIF_OPER_NOTPRESENT] = "notpresent",
-	[HAL_NETIF_OPER_DOWN] = "down",
-	[HAL_NETIF_OPER_LOWERLAYERDOWN] = "lowerlayerdown",
-	[HAL_NETIF_OPER_TESTING] = "testing",
-	[HAL_NETIF_OPER_DORMANT] = "dormant",
-	[HAL_NETIF_OPER_UP] = "up",
-};
-
-/* see hal/netif.h */
-const char *hal_netif_oper_name(enum hal_netif_oper oper)
-{
-	if ((unsigned)oper >= sizeof netif_words / sizeof netif_words[0])
-		return "unknown";
-	return netif_words[oper];
-}
-
-static int netif_name_ok(const char *name)
-{
-	size_t n;
-
-	if (!name)
-		return 0;
-	n = strlen(name);
-	if (n == 0 || n >= HAL_NETIF_NAME_MAX || strcmp(name, ".") == 0 ||
-	    strcmp(name, "..") == 0)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (name[i] == '/' || name[i] == ' ' || name[i] == '\t' ||
-		    name[i] == '\n' || name[i] == '\r' || name[i] == '\v' ||
-		    name[i] == '\f')
-			return 0;
-	return 1;
-}
-
 /* Reads /sys/class/net/<name>/<file> up to its first newline.
  * @retval >=0 length  @retval -ENOENT  @retval -EINVAL the kernel
  * refused (carrier of a down interface)  @retval -EIO */
@@ -83,15 +47,6 @@ static int netif_line(const char *name, const char *file, char *buf,
 	buf[r] = '\0';
 	buf[strcspn(buf, "\n")] = '\0';
 	return (int)strlen(buf);
-}
-
-static enum hal_netif_oper netif_oper(const char *word)
-{
-	for (size_t i = 0; i < sizeof netif_words / sizeof netif_words[0];
-	     i++)
-		if (strcmp(word, netif_words[i]) == 0)
-			return (enum hal_netif_oper)i;
-	return HAL_NETIF_OPER_UNKNOWN; /* a word of a newer kernel */
 }
 
 /* "0x1003" -> 0x1003.  @retval 0  @retval -EBADMSG */
@@ -130,12 +85,12 @@ int hal_netif_read(const char *name, struct hal_netif *st)
 	unsigned long flags;
 	int ret;
 
-	if (!st || !netif_name_ok(name))
+	if (!st || !hal_netif_name_valid(name))
 		return -EINVAL;
 	ret = netif_line(name, "operstate", line, sizeof line);
 	if (ret < 0)
 		return ret == -EINVAL ? -EIO : ret;
-	st->oper = netif_oper(line);
+	st->oper = hal_netif_oper_parse(line);
 	ret = netif_line(name, "flags", line, sizeof line);
 	if (ret < 0)
 		return ret == -EINVAL ? -EIO : ret;

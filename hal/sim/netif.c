@@ -19,39 +19,6 @@ struct sim_netif {
 
 static struct sim_netif sim_ifs[HAL_SIM_NETIF_MAX];
 
-static const char *const sim_netif_words[] = {
-	[HAL_NETIF_OPER_UNKNOWN] = "unknown",
-	[HAL_NETIF_OPER_NOTPRESENT] = "notpresent",
-	[HAL_NETIF_OPER_DOWN] = "down",
-	[HAL_NETIF_OPER_LOWERLAYERDOWN] = "lowerlayerdown",
-	[HAL_NETIF_OPER_TESTING] = "testing",
-	[HAL_NETIF_OPER_DORMANT] = "dormant",
-	[HAL_NETIF_OPER_UP] = "up",
-};
-
-/* see hal/netif.h */
-const char *hal_netif_oper_name(enum hal_netif_oper oper)
-{
-	if ((unsigned)oper >=
-	    sizeof sim_netif_words / sizeof sim_netif_words[0])
-		return "unknown";
-	return sim_netif_words[oper];
-}
-
-/* Same acceptance as hal/linux/netif.c. */
-static int sim_netif_name_ok(const char *name)
-{
-	size_t n;
-
-	if (!name)
-		return 0;
-	n = strlen(name);
-	if (n == 0 || n >= HAL_NETIF_NAME_MAX || strcmp(name, ".") == 0 ||
-	    strcmp(name, "..") == 0)
-		return 0;
-	return strpbrk(name, "/ \t\n\r\v\f") == NULL;
-}
-
 static struct sim_netif *sim_netif_find(const char *name)
 {
 	for (int i = 0; i < HAL_SIM_NETIF_MAX; i++)
@@ -74,7 +41,7 @@ void hal_sim_netif_set(const char *name, const struct hal_netif *st)
 {
 	struct sim_netif *s;
 
-	if (!sim_netif_name_ok(name))
+	if (!hal_netif_name_valid(name))
 		return;
 	s = sim_netif_find(name);
 	if (!st) {
@@ -100,7 +67,7 @@ int hal_netif_read(const char *name, struct hal_netif *st)
 {
 	const struct sim_netif *s;
 
-	if (!st || !sim_netif_name_ok(name))
+	if (!st || !hal_netif_name_valid(name))
 		return -EINVAL;
 	s = sim_netif_find(name);
 	if (!s)

@@ -54,5 +54,11 @@ int hal_netif_read(const char *name, struct hal_netif *st);
 
 /* "up", "down", "unknown", ... (the kernel's words). */
 const char *hal_netif_oper_name(enum hal_netif_oper oper);
+/* The kernel's operstate word to the enum; an unknown word (a newer
+ * kernel's) is HAL_NETIF_OPER_UNKNOWN. */
+enum hal_netif_oper hal_netif_oper_parse(const char *word);
+/* 1 if name can be an interface name (see hal_netif_read's -EINVAL),
+ * else 0. */
+int hal_netif_name_valid(const char *name);
 
 #endif
