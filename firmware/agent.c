@@ -334,6 +334,8 @@ static void backup_configure(void)
 	snprintf(bc.tls_ca, sizeof bc.tls_ca, "%s", c->tls_ca);
 	snprintf(bc.tls_cert, sizeof bc.tls_cert, "%s", c->tls_cert);
 	snprintf(bc.tls_key, sizeof bc.tls_key, "%s", c->tls_key);
+	snprintf(bc.tls_psk, sizeof bc.tls_psk, "%s", c->tls_psk);
+	bc.tls_allow12 = c->tls_min_version == CONFIG_TLS_1_2;
 	(void)backup_agent_configure(&agent.backup, &bc); /* logs itself */
 }
 

@@ -130,6 +130,8 @@ static void load_identity(struct backup_agent *ba)
 	snprintf(cc.tls_ca, sizeof cc.tls_ca, "%s", ba->cfg.tls_ca);
 	snprintf(cc.tls_cert, sizeof cc.tls_cert, "%s", ba->cfg.tls_cert);
 	snprintf(cc.tls_key, sizeof cc.tls_key, "%s", ba->cfg.tls_key);
+	snprintf(cc.tls_psk, sizeof cc.tls_psk, "%s", ba->cfg.tls_psk);
+	cc.tls_allow12 = ba->cfg.tls_allow12;
 	snprintf(cc.state_dir, sizeof cc.state_dir, "%s", ba->cfg.state_dir);
 	snprintf(cc.name, sizeof cc.name, "%s",
 		 ba->cfg.name[0] ? ba->cfg.name : "vigil");

@@ -76,6 +76,8 @@ struct backup_agent_cfg {
 	char tls_ca[HAL_PATH_MAX];     /* tls://: CA file (required) */
 	char tls_cert[HAL_PATH_MAX];   /* tls://: client certificate, "" */
 	char tls_key[HAL_PATH_MAX];    /* tls://: its key, "" */
+	char tls_psk[PSK_ID_MAX + 2 * PSK_KEY_MAX + 2]; /* tls.psk, "" */
+	int tls_allow12;               /* tls.min_version = 1.2 */
 };
 
 /* Incremental walk of cfg.paths with a fixed-depth stack of open

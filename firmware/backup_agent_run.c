@@ -326,6 +326,10 @@ void bka_io_fail(struct backup_agent *ba)
 	}
 	hal_rng_fill(&rnd, sizeof rnd);
 	d = backup_retry_delay_ms(ba->failures, ba->cfg.retry_cap_ms, rnd);
+	/* the delay in the log shows the backoff to whoever reads it */
+	log_info("backup", "job %u: retrying in %u ms (attempt %u of %u)",
+		 (unsigned)j->id, (unsigned)d, ba->failures + 1,
+		 BACKUP_RETRY_ATTEMPTS);
 	j->phase = "retrying";
 	ba->st = ST_BACKOFF;
 	ba->retry_timer = ev_timer_add(ba->loop, (int64_t)d, on_retry, ba);

@@ -29,7 +29,8 @@ static const char usage_text[] =
 	"      --name NAME      client name (default: the host name)\n"
 	"      --state DIR      where me.info lives (default /var/lib/vigil)\n"
 	"      --config FILE    validate FILE first (vigild configuration;\n"
-	"                       its tls.* keys are defaults for --tls-*)\n"
+	"                       its tls.* keys are defaults for --tls-*;\n"
+	"                       tls.psk and tls.min_version come from it)\n"
 	"      --pubkey MODE    auto (default), 160 or 162\n"
 	"      --timeout MS     I/O timeout per operation (default 30000)\n"
 	"      --retry-cap MS   longest backoff between attempts "
@@ -87,8 +88,9 @@ static int resolve(struct backup_client_cfg *cfg, const char *url)
 			     "tls://HOST:PORT)", url);
 	cfg->tls = tls;
 	snprintf(cfg->host, sizeof cfg->host, "%s", host);
-	if (tls && !cfg->tls_ca[0])
-		return usage("%s", "tls:// needs --tls-ca FILE");
+	if (tls && !cfg->tls_ca[0] && !cfg->tls_psk[0])
+		return usage("%s", "tls:// needs --tls-ca FILE (or tls.psk "
+			     "in the --config file)");
 	n = hal_net_resolve(host, port, &cfg->server, 1);
 	if (n <= 0) {
 		fprintf(stderr, "vigild backup: cannot resolve '%s'\n", host);
@@ -113,6 +115,8 @@ static int check_config(const char *path, struct backup_client_cfg *bc)
 		if (!bc->tls_key[0])
 			snprintf(bc->tls_key, sizeof bc->tls_key, "%s",
 				 cfg.tls_key);
+		snprintf(bc->tls_psk, sizeof bc->tls_psk, "%s", cfg.tls_psk);
+		bc->tls_allow12 = cfg.tls_min_version == CONFIG_TLS_1_2;
 		return 0;
 	}
 	fprintf(stderr, "vigild backup: %s: invalid configuration "

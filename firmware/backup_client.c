@@ -82,8 +82,10 @@ static int client_tls_load(struct backup_client *c)
 
 	if (!c->cfg.tls)
 		return 0;
-	ret = backup_tls_load(&c->tls, c->cfg.tls_ca, c->cfg.tls_cert,
-			      c->cfg.tls_key);
+	ret = backup_tls_load(&c->tls, &(struct backup_tls_opts){
+		.ca = c->cfg.tls_ca, .cert = c->cfg.tls_cert,
+		.key = c->cfg.tls_key, .psk = c->cfg.tls_psk,
+		.allow_tls12 = c->cfg.tls_allow12 });
 	return ret < 0 ? bk_fail(c, ret, 1, "%s", c->tls.err) : 0;
 }
 

@@ -69,11 +69,13 @@ struct backup_conn_stats {
 
 struct backup_client_cfg {
 	struct hal_addr server;
-	int tls;                        /* 1: tls:// (TLS 1.3, backup_tls.h) */
+	int tls;                        /* 1: tls:// (backup_tls.h) */
 	char host[BACKUP_HOST_MAX];     /* server name checked in its cert */
 	char tls_ca[HAL_PATH_MAX];      /* PEM CA file (required for tls) */
 	char tls_cert[HAL_PATH_MAX];    /* client certificate, "" none */
 	char tls_key[HAL_PATH_MAX];     /* its private key, "" none */
+	char tls_psk[PSK_ID_MAX + 2 * PSK_KEY_MAX + 2]; /* "id:hexkey", "" */
+	int tls_allow12;                /* tls.min_version = 1.2 */
 	char state_dir[HAL_PATH_MAX];   /* where me.info lives */
 	char name[V3_NAME_FIELD];       /* client name for 1025/1027 */
 	uint32_t retry_cap_ms;          /* 0: BACKUP_RETRY_CAP_DEFAULT_MS */

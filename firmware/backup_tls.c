@@ -1,6 +1,6 @@
 /*
- * backup_tls.c — see backup_tls.h: the backup client's TLS 1.3
- * transport over a non-blocking hal/net socket.
+ * backup_tls.c — see backup_tls.h: the backup client's TLS transport
+ * over a non-blocking hal/net socket.
  */
 #include "backup_tls.h"
 
@@ -15,6 +15,51 @@
 #include "mbedtls/platform_util.h"
 
 static const char *tls_alpn[] = { "vigil/1", NULL };
+
+/* The suites offered, fastest first (vigil-backupd, like mbedTLS
+ * servers, takes the client's order): AES-GCM where the CPU has AES
+ * instructions, ChaCha20-Poly1305 where it has not (crypto.h).
+ * With a PSK only PSK handshakes are offered, so a server that does not
+ * know the key cannot fall back to a certificate we could not check:
+ * TLS 1.3's suites (the PSK key exchange is chosen separately) and TLS
+ * 1.2's ephemeral PSK suites. */
+static const int tls_suites_aes[] = {
+	MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
+	MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256,
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	0
+};
+static const int tls_suites_chacha[] = {
+	MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256,
+	MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
+	MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
+	0
+};
+static const int tls_psk_suites_aes[] = {
+	MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
+	MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256,
+	MBEDTLS_TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256,
+	MBEDTLS_TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256,
+	0
+};
+static const int tls_psk_suites_chacha[] = {
+	MBEDTLS_TLS1_3_CHACHA20_POLY1305_SHA256,
+	MBEDTLS_TLS1_3_AES_128_GCM_SHA256,
+	MBEDTLS_TLS_ECDHE_PSK_WITH_CHACHA20_POLY1305_SHA256,
+	MBEDTLS_TLS_ECDHE_PSK_WITH_AES_128_CBC_SHA256,
+	0
+};
+
+static const int *tls_suites(int psk)
+{
+	int aes = crypto_aes_is_fast();
+
+	if (psk)
+		return aes ? tls_psk_suites_aes : tls_psk_suites_chacha;
+	return aes ? tls_suites_aes : tls_suites_chacha;
+}
 
 static int tls_bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
@@ -91,31 +136,76 @@ static int tls_vrfy(void *ctx, mbedtls_x509_crt *crt, int depth,
 static int tls_conf(struct backup_tls *t)
 {
 	mbedtls_ssl_config *c = &t->conf;
+	int psk = t->psk.idlen != 0;
 
 	if (mbedtls_ssl_config_defaults(c, MBEDTLS_SSL_IS_CLIENT,
 					MBEDTLS_SSL_TRANSPORT_STREAM,
 					MBEDTLS_SSL_PRESET_DEFAULT) != 0 ||
 	    mbedtls_ssl_conf_alpn_protocols(c, tls_alpn) != 0 ||
 	    (t->have_cert &&
-	     mbedtls_ssl_conf_own_cert(c, &t->crt, &t->key) != 0)) {
+	     mbedtls_ssl_conf_own_cert(c, &t->crt, &t->key) != 0) ||
+	    (psk && mbedtls_ssl_conf_psk(c, t->psk.key, t->psk.keylen,
+					 (const unsigned char *)t->psk.id,
+					 t->psk.idlen) != 0)) {
 		snprintf(t->err, sizeof t->err, "TLS configuration failed");
 		return -EIO;
 	}
 	mbedtls_ssl_conf_rng(c, crypto_rng, NULL);
-	mbedtls_ssl_conf_min_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_3);
+	mbedtls_ssl_conf_min_tls_version(c, t->allow_tls12
+					 ? MBEDTLS_SSL_VERSION_TLS1_2
+					 : MBEDTLS_SSL_VERSION_TLS1_3);
 	mbedtls_ssl_conf_max_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_3);
-	mbedtls_ssl_conf_authmode(c, MBEDTLS_SSL_VERIFY_REQUIRED);
-	mbedtls_ssl_conf_ca_chain(c, &t->ca, NULL);
-	mbedtls_ssl_conf_verify(c, tls_vrfy, t);
-	mbedtls_ssl_conf_session_tickets(c, MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
-	mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(
-		c, MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
+	mbedtls_ssl_conf_ciphersuites(c, tls_suites(psk));
+	if (psk) {
+		/* no certificate can come: see tls_psk_suites */
+		mbedtls_ssl_conf_authmode(c, MBEDTLS_SSL_VERIFY_NONE);
+		mbedtls_ssl_conf_tls13_key_exchange_modes(c,
+			MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_ALL);
+	} else {
+		mbedtls_ssl_conf_authmode(c, MBEDTLS_SSL_VERIFY_REQUIRED);
+		mbedtls_ssl_conf_ca_chain(c, &t->ca, NULL);
+		mbedtls_ssl_conf_verify(c, tls_vrfy, t);
+	}
+	mbedtls_ssl_conf_session_tickets(c, psk
+		? MBEDTLS_SSL_SESSION_TICKETS_DISABLED
+		: MBEDTLS_SSL_SESSION_TICKETS_ENABLED);
+	mbedtls_ssl_conf_tls13_enable_signal_new_session_tickets(c, psk
+		? MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_DISABLED
+		: MBEDTLS_SSL_TLS1_3_SIGNAL_NEW_SESSION_TICKETS_ENABLED);
 	return 0;
 }
 
+static int is_set(const char *s)
+{
+	return s != NULL && s[0] != '\0';
+}
+
+/* Checks which settings go together and parses the PSK; fills t->err.
+ * @retval 0  @retval -EINVAL */
+static int tls_check_opts(struct backup_tls *t, const struct backup_tls_opts *o)
+{
+	const char *why = NULL;
+
+	if (is_set(o->cert) != is_set(o->key))
+		why = "tls.cert and tls.key go together: give both or neither";
+	else if (is_set(o->psk) && is_set(o->cert))
+		why = "tls.psk and tls.cert are two ways to authenticate: "
+		      "set one of them";
+	else if (!is_set(o->psk) && !is_set(o->ca))
+		why = "tls:// needs a CA file (tls.ca / --tls-ca) to verify "
+		      "the server, or a pre-shared key (tls.psk)";
+	else if (is_set(o->psk) &&
+		 psk_parse(o->psk, strlen(o->psk), &t->psk) < 0)
+		why = "tls.psk is not identity:hexkey (identity 1-64 "
+		      "printable characters, key 1-32 bytes in hex)";
+	if (why == NULL)
+		return 0;
+	snprintf(t->err, sizeof t->err, "%s", why);
+	return -EINVAL;
+}
+
 /* see backup_tls.h */
-int backup_tls_load(struct backup_tls *t, const char *ca, const char *cert,
-		    const char *key)
+int backup_tls_load(struct backup_tls *t, const struct backup_tls_opts *o)
 {
 	int ret;
 
@@ -127,26 +217,21 @@ int backup_tls_load(struct backup_tls *t, const char *ca, const char *cert,
 	mbedtls_pk_init(&t->key);
 	mbedtls_ssl_session_init(&t->ticket);
 	t->loaded = 1;
-	if (ca == NULL || !ca[0]) {
-		snprintf(t->err, sizeof t->err, "tls:// needs a CA file "
-			 "(tls.ca / --tls-ca) to verify the server");
-		return -EINVAL;
-	}
-	if ((cert == NULL || !cert[0]) != (key == NULL || !key[0])) {
-		snprintf(t->err, sizeof t->err, "tls.cert and tls.key go "
-			 "together: give both or neither");
-		return -EINVAL;
-	}
-	t->have_cert = cert != NULL && cert[0];
-	ret = tls_parse_file(t, "tls.ca", ca, &t->ca);
+	ret = tls_check_opts(t, o);
+	if (ret < 0)
+		return ret;
+	t->have_cert = is_set(o->cert);
+	t->allow_tls12 = o->allow_tls12;
+	if (!is_set(o->psk))
+		ret = tls_parse_file(t, "tls.ca", o->ca, &t->ca);
 	if (ret == 0 && t->have_cert)
-		ret = tls_parse_file(t, "tls.cert", cert, &t->crt);
+		ret = tls_parse_file(t, "tls.cert", o->cert, &t->crt);
 	if (ret == 0 && t->have_cert)
-		ret = tls_parse_file(t, "tls.key", key, NULL);
+		ret = tls_parse_file(t, "tls.key", o->key, NULL);
 	if (ret == 0 && t->have_cert &&
 	    mbedtls_pk_check_pair(&t->crt.pk, &t->key, crypto_rng, NULL) != 0) {
 		snprintf(t->err, sizeof t->err, "tls.key %s does not match "
-			 "tls.cert %s", key, cert);
+			 "tls.cert %s", o->key, o->cert);
 		ret = -EIO;
 	}
 	return ret == 0 ? tls_conf(t) : ret;
@@ -211,7 +296,8 @@ static const char *tls_alert_text(const struct backup_tls *t)
 	case MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION:
 		return "protocol_version";
 	case MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE:
-		return "handshake_failure";
+		return t->allow_tls12 ? "handshake_failure"
+		       : "handshake_failure; TLS 1.2 only? see tls.min_version";
 	default:
 		return "a fatal alert";
 	}
@@ -232,6 +318,15 @@ static int tls_refused(const struct backup_tls *t, int ret)
 	return !t->rx_plain && t->server_ok;
 }
 
+/* What our side may have got wrong, for a refusal. */
+static const char *tls_refusal_hint(const struct backup_tls *t)
+{
+	if (t->psk.idlen)
+		return "; unknown tls.psk identity or key?";
+	return t->have_cert ? "" : "; no client certificate configured "
+				   "(tls.cert, tls.key)";
+}
+
 /* Fills t->err for an mbedTLS failure; returns -EIO. */
 static int tls_fail(struct backup_tls *t, const char *during, int ret)
 {
@@ -241,8 +336,7 @@ static int tls_fail(struct backup_tls *t, const char *during, int ret)
 			 ret == MBEDTLS_ERR_SSL_FATAL_ALERT_MESSAGE
 			 ? tls_alert_text(t)
 			 : "closed it after our certificate: not trusted?",
-			 t->have_cert ? "" : "; no client certificate "
-			 "configured (tls.cert, tls.key)");
+			 tls_refusal_hint(t));
 		return -EIO;
 	}
 	switch (ret) {
@@ -254,16 +348,22 @@ static int tls_fail(struct backup_tls *t, const char *during, int ret)
 	case MBEDTLS_ERR_SSL_CONN_EOF:
 	case MBEDTLS_ERR_NET_RECV_FAILED:
 	case MBEDTLS_ERR_NET_SEND_FAILED:
-		snprintf(t->err, sizeof t->err, "connection lost during %s",
-			 during);
+		snprintf(t->err, sizeof t->err, "connection lost during %s%s",
+			 during, t->psk.idlen && !t->done ? tls_refusal_hint(t)
+							  : "");
 		break;
 	case MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION:
 		snprintf(t->err, sizeof t->err, "the server does not speak "
-			 "TLS 1.3");
+			 "%s", t->allow_tls12 ? "TLS 1.2 or 1.3"
+			 : "TLS 1.3 (tls.min_version = 1.2 allows TLS 1.2)");
 		break;
 	case MBEDTLS_ERR_SSL_ALLOC_FAILED:
 		snprintf(t->err, sizeof t->err, "out of crypto memory during %s",
 			 during);
+		break;
+	case MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE:
+		snprintf(t->err, sizeof t->err, "TLS handshake failed: no "
+			 "common suite or key exchange%s", tls_refusal_hint(t));
 		break;
 	default:
 		snprintf(t->err, sizeof t->err, "TLS error during %s "
@@ -295,6 +395,15 @@ static void tls_save_ticket(struct backup_tls *t)
 	t->rx_plain = 1;        /* the server accepted us */
 }
 
+/* TLS 1.2 has no post-handshake ticket message to react to: the session
+ * (with the ticket the server sent in the handshake) is saved now. */
+static void tls12_save_session(struct backup_tls *t)
+{
+	if (t->psk.idlen == 0 && mbedtls_ssl_get_version_number(&t->ssl) ==
+				   MBEDTLS_SSL_VERSION_TLS1_2)
+		tls_save_ticket(t);
+}
+
 /* see backup_tls.h */
 int backup_tls_handshake(struct backup_tls *t)
 {
@@ -305,6 +414,7 @@ int backup_tls_handshake(struct backup_tls *t)
 			t->done = 1;
 			/* a resumed handshake verifies no certificate */
 			t->resumed = t->offered && !t->cert_seen;
+			tls12_save_session(t);
 			return 0;
 		}
 		if (ret == MBEDTLS_ERR_SSL_RECEIVED_NEW_SESSION_TICKET) {
@@ -391,6 +501,7 @@ void backup_tls_free(struct backup_tls *t)
 	if (!t->loaded)
 		return;
 	backup_tls_stop(t);
+	mbedtls_platform_zeroize(&t->psk, sizeof t->psk);
 	mbedtls_ssl_session_free(&t->ticket);
 	mbedtls_ssl_config_free(&t->conf);
 	mbedtls_x509_crt_free(&t->ca);

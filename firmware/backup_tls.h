@@ -1,8 +1,14 @@
 /*
- * backup_tls.h — the TLS 1.3 transport of the backup client (tls://):
- * mbedTLS over one non-blocking hal/net stream socket, the server's
- * certificate verified against a CA file, the client authenticated by
- * its own certificate and key.
+ * backup_tls.h — the TLS transport of the backup client (tls://):
+ * mbedTLS over one non-blocking hal/net stream socket.  TLS 1.3, or 1.2
+ * as well when configured (tls.min_version).  Two ways to authenticate:
+ *  - certificates: the server's verified against a CA file (tls.ca) and
+ *    its name, the client's own certificate and key (tls.cert, tls.key);
+ *  - a pre-shared key (tls.psk "identity:hexkey"): both sides prove they
+ *    hold it, and only PSK handshakes are offered (no certificates, the
+ *    CA is not used).  TLS 1.2 offers only (EC)DHE-PSK suites; in TLS
+ *    1.3 the server chooses, and vigil-backupd always adds (EC)DHE, so a
+ *    key that leaks later opens no recording.
  *
  * Nothing here waits: every call either makes progress or returns
  * -EAGAIN with t->want saying which readiness the socket needs
@@ -29,6 +35,7 @@
 #include "mbedtls/pk.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/x509_crt.h"
+#include "psk.h"
 
 /* Largest PEM file read (CA bundle, certificate, key); ours are < 1 KiB,
  * a bundle of a dozen CAs fits. */
@@ -40,6 +47,15 @@
 #define BACKUP_TLS_WANT_READ 1u
 #define BACKUP_TLS_WANT_WRITE 2u
 
+/* What backup_tls_load() builds the configuration from.  Paths and the
+ * PSK text are "" (or NULL) when not set. */
+struct backup_tls_opts {
+	const char *ca;         /* PEM CA(s) for the server certificate */
+	const char *cert, *key; /* client certificate and key, together */
+	const char *psk;        /* "identity:hexkey" instead of cert/key */
+	int allow_tls12;        /* 1: TLS 1.2 accepted too (1.3 preferred) */
+};
+
 struct backup_tls {
 	mbedtls_ssl_config conf;
 	mbedtls_x509_crt ca, crt;
@@ -48,6 +64,8 @@ struct backup_tls {
 	mbedtls_ssl_session ticket;     /* last session, for resumption */
 	int fd;                         /* the socket; not owned */
 	int loaded, live, done, have_ticket, have_cert;
+	int allow_tls12;
+	struct psk psk;                 /* psk.idlen 0: no PSK */
 	int rx_plain;                   /* data or a ticket since the handshake */
 	int server_ok;                  /* the server's chain verified */
 	int cert_seen;                  /* the server sent a certificate */
@@ -60,17 +78,17 @@ struct backup_tls {
 };
 
 /*
- * Zeroes *t, reads and parses ca (required), cert and key (both or
- * neither; without them the server will refuse us), and builds a TLS
- * 1.3-only client config with VERIFY_REQUIRED and session tickets.
- * Needs crypto_init() first.  On failure t->err says which file and why;
- * backup_tls_free() is still to be called.
+ * Zeroes *t, reads and parses o's files and builds the client config:
+ * TLS 1.3 (and 1.2 with o->allow_tls12), VERIFY_REQUIRED, session
+ * tickets.  With a PSK the CA is not read and tickets are off (a PSK
+ * handshake is already certificate-free).  Needs crypto_init() first.  On failure t->err
+ * says which setting and why; backup_tls_free() is still to be called.
  * @retval 0 ready
- * @retval -EINVAL missing ca, or cert without key (or the reverse)
+ * @retval -EINVAL no CA and no PSK, cert without key (or the reverse),
+ *         a PSK together with a certificate, a malformed PSK
  * @retval -EIO a file unreadable or unparsable, key not matching cert
  */
-int backup_tls_load(struct backup_tls *t, const char *ca, const char *cert,
-		    const char *key);
+int backup_tls_load(struct backup_tls *t, const struct backup_tls_opts *o);
 
 /*
  * Starts a client connection over the connected socket fd; hostname is
@@ -115,7 +133,7 @@ int backup_tls_write(struct backup_tls *t, const void *buf, size_t len);
  * waiting for the socket again. */
 size_t backup_tls_pending(const struct backup_tls *t);
 
-/* "TLSv1.3" and e.g. "TLS1-3-AES-128-GCM-SHA256" of the live
+/* "TLSv1.3" (or "TLSv1.2") and e.g. "TLS1-3-AES-128-GCM-SHA256" of the live
  * connection; "" when none. */
 const char *backup_tls_version(const struct backup_tls *t);
 const char *backup_tls_cipher(const struct backup_tls *t);

@@ -93,7 +93,7 @@ static int psk_lookup(void *arg, mbedtls_ssl_context *ssl,
 	char text[COAP_DTLS_ID_MAX + 1];
 
 	for (unsigned i = 0; i < s->dtls.npsk; i++) {
-		const struct coap_dtls_psk *k = &s->dtls.psk[i];
+		const struct psk *k = &s->dtls.psk[i];
 
 		if (k->idlen != len || memcmp(k->id, id, len) != 0)
 			continue;

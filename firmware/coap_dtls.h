@@ -49,6 +49,7 @@
 #include "hal/net.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/ssl_cookie.h"
+#include "psk.h"
 
 struct coap_srv;
 
@@ -61,12 +62,7 @@ struct coap_srv;
  * config's CONFIG_VALUE_MAX) holds three pairs of an 8-byte identity and
  * a 16-byte key (42 characters each); 4 leaves room for short keys. */
 #define COAP_DTLS_PSK_MAX 4
-/* Identity length (RFC 4279 allows 2^16 - 1; RFC 7925 asks for short
- * ones; 64 covers a serial number or host name). */
-#define COAP_DTLS_ID_MAX 64
-/* Key length: 32 bytes (256 bits) is the most an AES-128 suite uses
- * meaningfully; 64 hex digits in coap.psk. */
-#define COAP_DTLS_KEY_MAX 32
+#define COAP_DTLS_ID_MAX PSK_ID_MAX
 /* Largest datagram read on a secure socket: a CoAP message
  * (COAP_MAX_MSG 1152) in one record (13 header + 8 explicit nonce + 16
  * tag) is 1189; a ClientHello with many suites and extensions stays
@@ -81,13 +77,6 @@ struct coap_srv;
 /* mbedTLS's handshake retransmission timer: first and last interval. */
 #define COAP_DTLS_RETX_MIN_MS 1000u
 #define COAP_DTLS_RETX_MAX_MS 16000u
-
-struct coap_dtls_psk {
-	char id[COAP_DTLS_ID_MAX + 1];
-	uint8_t idlen;
-	uint8_t keylen;
-	uint8_t key[COAP_DTLS_KEY_MAX];
-};
 
 enum coap_dtls_state {
 	COAP_DTLS_FREE = 0,
@@ -125,7 +114,7 @@ struct coap_dtls {
 	mbedtls_ssl_config conf;
 	mbedtls_ssl_cookie_ctx cookie;
 	unsigned npsk;
-	struct coap_dtls_psk psk[COAP_DTLS_PSK_MAX];
+	struct psk psk[COAP_DTLS_PSK_MAX];
 	struct coap_dtls_sess sess[COAP_DTLS_CTX];
 	/* the identity of the peer whose request is being served, or NULL
 	 * (read by the server to log control requests) */
@@ -136,14 +125,12 @@ struct coap_dtls {
 
 /*
  * Parses a coap.psk value: "identity:hexkey" pairs, comma-separated
- * (spaces around commas allowed), or "" / "none" for none.  An identity
- * is 1..COAP_DTLS_ID_MAX bytes of printable ASCII other than ':' ','
- * and space; a key 1..COAP_DTLS_KEY_MAX bytes in hex (even digit count,
- * either case).  A repeated identity is an error.
+ * (spaces around commas allowed; each pair as psk_parse() reads it), or
+ * "" / "none" for none.  A repeated identity is an error.
  * @retval >=0     pairs written to out (at most max)
  * @retval -EINVAL malformed, or more than max pairs
  */
-int coap_dtls_parse_psk(const char *text, struct coap_dtls_psk *out,
+int coap_dtls_parse_psk(const char *text, struct psk *out,
 			unsigned max);
 
 /*

@@ -80,6 +80,9 @@
  * clears the struct, setters clear the whole field), so two equal
  * configurations compare equal with memcmp.
  */
+/* tls.min_version: the oldest TLS version the backup client accepts. */
+enum config_tls_version { CONFIG_TLS_1_3 = 0, CONFIG_TLS_1_2 = 1 };
+
 struct config {
 	int64_t watchdog_timeout_ms;   /* watchdog.timeout, 1 s..1 h, whole s */
 	int64_t console_baud;          /* console.baud, a standard rate */
@@ -129,6 +132,8 @@ struct config {
 	char tls_ca[CONFIG_PATH_MAX];          /* CA file; "" = none */
 	char tls_cert[CONFIG_PATH_MAX];        /* client cert; "" = none */
 	char tls_key[CONFIG_PATH_MAX];         /* its key; "" = none */
+	char tls_psk[CONFIG_PATH_MAX];         /* "id:hexkey" (secret) */
+	int tls_min_version;                   /* enum config_tls_version */
 };
 
 /* One problem found in a file.  line is 1-based; 0 when the error is

@@ -54,6 +54,8 @@
 
 static const char *const level_words[] = { "err", "warn", "info", "debug",
 					   NULL };
+/* In the order of enum config_tls_version. */
+static const char *const tls_version_words[] = { "1.3", "1.2", NULL };
 /* The rates hal_serial_open accepts (hal/serial.h). */
 static const int64_t baud_rates[] = { 9600, 19200, 38400, 57600, 115200,
 	230400, 460800, 921600, 1000000, 1500000, 2000000, 3000000, 4000000,
@@ -92,7 +94,7 @@ const struct cfg_key cfg_keys[] = {
 	K_BOOL("coap.open_control", coap_open_control, "false", "Accept CoAP POST (reload, backup, probe) from unauthenticated peers."),
 	K_STR("coap.dtls_listen", coap_dtls_listen, 1, ".:[],% ", "0.0.0.0:5684,[::]:5684", "CoAP over DTLS 1.2 (PSK) addresses, as coap.listen, or none."),
 	K_SECRET("coap.psk", coap_psk, 0, ":,-_.@ ", "", "CoAP DTLS pre-shared keys: identity:hexkey pairs, comma-separated (at most 4)."),
-	K_STR("backup.server", backup_server, 0, ":/.[]-_", "", "Backup server URL: tcp://host:port (plain CyberBackup v3) or tls://host:port (TLS 1.3, see tls.*); empty: no backups."),
+	K_STR("backup.server", backup_server, 0, ":/.[]-_", "", "Backup server URL: tcp://host:port (plain CyberBackup v3) or tls://host:port (TLS, see tls.*); empty: no backups."),
 	K_STR("backup.paths", backup_paths, 0, "/._-, +@%~=", "", "Files and directories to back up (recursive, symlinks not followed), comma-separated."),
 	K_DUR("backup.interval", backup_interval_ms, 0, INT64_C(30) * 86400 * 1000, 1000, 1000, "0", "Time between scheduled backups; 0 = on demand only (backup now)."),
 	K_STR("backup.name", backup_name, 0, "._-", "", "Client name registered with the backup server; empty: device.name, else vigil."),
@@ -101,6 +103,8 @@ const struct cfg_key cfg_keys[] = {
 	K_PATH("tls.ca", tls_ca, CFG_F_NONE, "none", "PEM CA certificate(s) the tls:// backup server's certificate must chain to; required for tls://."),
 	K_PATH("tls.cert", tls_cert, CFG_F_NONE, "none", "PEM client certificate presented to the tls:// backup server (with tls.key), or none."),
 	K_PATH("tls.key", tls_key, CFG_F_NONE, "none", "PEM private key of tls.cert (unencrypted), or none."),
+	K_SECRET("tls.psk", tls_psk, 0, ":-_.@", "", "Pre-shared key identity:hexkey for the tls:// backup server, instead of tls.cert/tls.key; empty: none."),
+	K_ENUM("tls.min_version", tls_min_version, tls_version_words, "1.3", "Oldest TLS version accepted from the tls:// backup server: 1.3, or 1.2 for servers without TLS 1.3."),
 };
 
 #define KEY_COUNT (sizeof cfg_keys / sizeof cfg_keys[0])

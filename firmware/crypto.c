@@ -8,6 +8,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#if defined(__aarch64__)
+#include <sys/auxv.h>
+#endif
+
 #include "hal/rng.h"
 #include "mbedtls/error.h"
 #include "mbedtls/memory_buffer_alloc.h"
@@ -48,4 +52,18 @@ psa_status_t mbedtls_psa_external_get_random(
 		return PSA_ERROR_INSUFFICIENT_ENTROPY;
 	*out_len = size;
 	return PSA_SUCCESS;
+}
+
+/* see crypto.h */
+int crypto_aes_is_fast(void)
+{
+#if defined(__x86_64__)
+	return __builtin_cpu_supports("aes") && __builtin_cpu_supports("pclmul");
+#elif defined(__aarch64__)
+	unsigned long hw = getauxval(AT_HWCAP);
+
+	return (hw & HWCAP_AES) && (hw & HWCAP_PMULL);
+#else
+	return 0;       /* 32-bit Arm: mbedTLS uses its table AES here */
+#endif
 }

@@ -53,4 +53,11 @@ int crypto_init(void);
  * @retval 0 filled  @retval <0 an mbedTLS error code */
 int crypto_rng(void *ctx, unsigned char *out, size_t len);
 
+/* 1 when this CPU has AES and carry-less multiply instructions that
+ * mbedTLS uses (x86-64 AES-NI + PCLMUL, Armv8 AES + PMULL): AES-GCM is
+ * then several times faster than ChaCha20-Poly1305, else the reverse
+ * (the Cortex-A72 of a Raspberry Pi 4 and the A8 of a BeagleBone have
+ * no such instructions). */
+int crypto_aes_is_fast(void);
+
 #endif

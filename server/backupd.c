@@ -399,7 +399,7 @@ static int bd_listeners(void)
 	}
 	if (bd_opt->tls != NULL &&
 	    (bd_tls_init(bd_opt) != 0 ||
-	     (bd_tls_fd = bd_listen(bd_opt->tls, "TLS 1.3 v3")) < 0 ||
+	     (bd_tls_fd = bd_listen(bd_opt->tls, "TLS v3")) < 0 ||
 	     ev_add(&bd_loop, bd_tls_fd, EV_READ, bd_accept_cb, &tls_tag) != 0))
 		return -1;
 	if (bd_opt->plain != NULL &&

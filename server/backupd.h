@@ -49,6 +49,9 @@ struct bd_options {
 	const char *tls_cert;   /* PEM server certificate (chain) */
 	const char *tls_key;    /* PEM server private key */
 	const char *tls_ca;     /* PEM CA(s) that sign client certificates */
+	const char *tls_psk;    /* file of identity:hexkey lines, or NULL */
+	int tls_allow12;        /* --tls-min-version 1.2 */
+	int tls_only12;         /* --tls-max-version 1.2 */
 	uint32_t timeout_ms;    /* idle and mid-request timeout */
 	uint32_t max_payload;   /* per-request payload cap */
 	unsigned max_conns;     /* <= BD_CONNS_MAX */
@@ -95,6 +98,7 @@ struct bd_conn {
 	mbedtls_ssl_context *tls;     /* NULL: plain v3 */
 	uint8_t tls_done;             /* handshake finished */
 	char tls_info[96];            /* "TLSv1.3 <suite>" */
+	char tls_peer[96];            /* certificate subject or "psk:<id>" */
 	enum bd_rx_state st;
 	uint64_t req_started_ms;      /* first byte of the current request */
 	uint64_t drain_until_ms;      /* BD_RX_CLOSING after shutdown */
@@ -202,8 +206,9 @@ void bd_store_session_end(int64_t row, unsigned files_ok,
 
 /* ---- backupd_tls.c ---- */
 
-/* Loads the server certificate, key and client CA, and prepares the
- * TLS 1.3 server configuration.  @retval 0  @retval -1 (logged) */
+/* Loads the server certificate, key and client CA and/or the PSK file,
+ * and prepares the TLS server configuration (1.3; 1.2 too with
+ * tls_allow12).  @retval 0  @retval -1 (logged) */
 int bd_tls_init(const struct bd_options *o);
 void bd_tls_free(void);
 
@@ -222,6 +227,21 @@ int bd_io_recv(struct bd_conn *c, uint8_t *buf, size_t cap);
 int bd_io_send(struct bd_conn *c, const uint8_t *buf, size_t len);
 /* Decrypted bytes TLS holds that no poll() will announce. */
 size_t bd_io_pending(const struct bd_conn *c);
+
+/* ---- backupd_psk.c ---- */
+
+struct psk;
+/* Most pre-shared keys in a --tls-psk file (~100 bytes each). */
+#define BD_PSK_MAX 1024u
+
+/* Reads the --tls-psk file (identity:hexkey lines, # comments).
+ * @retval 0  @retval -1 unreadable, malformed line, repeated identity,
+ *         no keys (logged with the line number) */
+int bd_psk_load(const char *path);
+/* The key of identity id[0..len), or NULL. */
+const struct psk *bd_psk_find(const uint8_t *id, size_t len);
+/* Forgets (and wipes) every key. */
+void bd_psk_wipe(void);
 
 /* ---- backupd_crypto.c ---- */
 

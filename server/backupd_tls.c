@@ -1,10 +1,13 @@
 /*
- * backupd_tls.c — the TLS 1.3 transport (mbedTLS, non-blocking, mutual
- * X.509 authentication) and the transport-neutral I/O of a connection.
+ * backupd_tls.c — the TLS transport (mbedTLS, non-blocking, mutual
+ * authentication by X.509 certificates or pre-shared keys) and the
+ * transport-neutral I/O of a connection.
  *
- * Only TLS 1.3 is offered.  Client certificates are required and checked
- * against --tls-ca; the server issues session tickets so agents resume
- * without a full handshake.  Each TLS connection owns one heap-allocated
+ * TLS 1.3 only, unless --tls-min-version 1.2.  Client certificates are
+ * required and checked against --tls-ca, or the client proves a key of
+ * the --tls-psk file (with (EC)DHE, never plain PSK in TLS 1.3); the
+ * server issues session tickets so agents resume without a full
+ * handshake.  Each TLS connection owns one heap-allocated
  * mbedtls_ssl_context (record buffers of MBEDTLS_SSL_IN/OUT_CONTENT_LEN,
  * about 21 KiB), freed when it closes: bounded by --max-conns.
  */
@@ -24,6 +27,7 @@
 #include "mbedtls/x509_crt.h"
 
 #include "log.h"
+#include "psk.h"
 
 #define MOD "tls"
 /* Our PEM files are < 1 KiB each; a CA bundle of a few dozen fits. */
@@ -51,8 +55,10 @@ static const char *bd_tls_err(int ret)
 		return "client certificate verification failed";
 	case MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE:
 		return "no client certificate";
+	case MBEDTLS_ERR_SSL_UNKNOWN_IDENTITY:
+		return "unknown PSK identity";
 	case MBEDTLS_ERR_SSL_BAD_PROTOCOL_VERSION:
-		return "protocol version not TLS 1.3";
+		return "protocol version not accepted (see --tls-min-version)";
 	case MBEDTLS_ERR_SSL_HANDSHAKE_FAILURE:
 		return "handshake failure";
 	case MBEDTLS_ERR_SSL_INVALID_RECORD:
@@ -128,19 +134,35 @@ static int bd_load(const char *what, const char *path, int is_key)
 	return 0;
 }
 
-/* see backupd.h */
-int bd_tls_init(const struct bd_options *o)
+/* The --tls-psk callback: the key of the identity the client offers.
+ * The identity is kept for the log and the status. */
+static int bd_psk_cb(void *arg, mbedtls_ssl_context *ssl,
+		     const unsigned char *id, size_t len)
 {
-	mbedtls_ssl_config *c = &bd_conf;
+	struct bd_conn *c = mbedtls_ssl_get_user_data_p(ssl);
+	const struct psk *k = bd_psk_find(id, len);
 
-	mbedtls_ssl_config_init(c);
-	mbedtls_x509_crt_init(&bd_ca);
-	mbedtls_x509_crt_init(&bd_crt);
-	mbedtls_pk_init(&bd_key);
-	mbedtls_ssl_ticket_init(&bd_ticket);
-	bd_tls_ready = 1;
-	if (o->tls_cert == NULL || o->tls_key == NULL || o->tls_ca == NULL) {
-		log_err(MOD, "--tls needs --tls-cert, --tls-key and --tls-ca");
+	(void)arg;
+	if (k == NULL) {
+		log_warn(MOD, "#%u %s: unknown PSK identity (%zu bytes)",
+			 c->idx, c->peer_text, len);
+		return -1;
+	}
+	snprintf(c->tls_peer, sizeof c->tls_peer, "psk:%s", k->id);
+	return mbedtls_ssl_set_hs_psk(ssl, k->key, k->keylen);
+}
+
+/* Loads the certificate side (all three files or none).
+ * @retval 1 loaded  @retval 0 not configured  @retval -1 (logged) */
+static int bd_tls_load_certs(const struct bd_options *o)
+{
+	int n = (o->tls_cert != NULL) + (o->tls_key != NULL) +
+		(o->tls_ca != NULL);
+
+	if (n == 0)
+		return 0;
+	if (n != 3) {
+		log_err(MOD, "--tls-cert, --tls-key and --tls-ca go together");
 		return -1;
 	}
 	if (bd_load("CA", o->tls_ca, 0) || bd_load("cert", o->tls_cert, 0) ||
@@ -151,10 +173,33 @@ int bd_tls_init(const struct bd_options *o)
 			o->tls_key, o->tls_cert);
 		return -1;
 	}
+	return 1;
+}
+
+/* see backupd.h */
+int bd_tls_init(const struct bd_options *o)
+{
+	mbedtls_ssl_config *c = &bd_conf;
+	int certs;
+
+	mbedtls_ssl_config_init(c);
+	mbedtls_x509_crt_init(&bd_ca);
+	mbedtls_x509_crt_init(&bd_crt);
+	mbedtls_pk_init(&bd_key);
+	mbedtls_ssl_ticket_init(&bd_ticket);
+	bd_tls_ready = 1;
+	certs = bd_tls_load_certs(o);
+	if (certs < 0 || (o->tls_psk != NULL && bd_psk_load(o->tls_psk) < 0))
+		return -1;
+	if (certs == 0 && o->tls_psk == NULL) {
+		log_err(MOD, "--tls needs --tls-cert, --tls-key and --tls-ca, "
+			"or --tls-psk");
+		return -1;
+	}
 	if (mbedtls_ssl_config_defaults(c, MBEDTLS_SSL_IS_SERVER,
 					MBEDTLS_SSL_TRANSPORT_STREAM,
 					MBEDTLS_SSL_PRESET_DEFAULT) != 0 ||
-	    mbedtls_ssl_conf_own_cert(c, &bd_crt, &bd_key) != 0 ||
+	    (certs && mbedtls_ssl_conf_own_cert(c, &bd_crt, &bd_key) != 0) ||
 	    mbedtls_ssl_conf_alpn_protocols(c, bd_alpn) != 0 ||
 	    mbedtls_ssl_ticket_setup(&bd_ticket, bd_tls_rng, NULL,
 				     MBEDTLS_CIPHER_AES_256_GCM, 3600) != 0) {
@@ -162,10 +207,21 @@ int bd_tls_init(const struct bd_options *o)
 		return -1;
 	}
 	mbedtls_ssl_conf_rng(c, bd_tls_rng, NULL);
-	mbedtls_ssl_conf_min_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_3);
-	mbedtls_ssl_conf_max_tls_version(c, MBEDTLS_SSL_VERSION_TLS1_3);
+	mbedtls_ssl_conf_min_tls_version(c, o->tls_allow12 || o->tls_only12
+					 ? MBEDTLS_SSL_VERSION_TLS1_2
+					 : MBEDTLS_SSL_VERSION_TLS1_3);
+	mbedtls_ssl_conf_max_tls_version(c, o->tls_only12
+					 ? MBEDTLS_SSL_VERSION_TLS1_2
+					 : MBEDTLS_SSL_VERSION_TLS1_3);
 	mbedtls_ssl_conf_authmode(c, MBEDTLS_SSL_VERIFY_REQUIRED);
-	mbedtls_ssl_conf_ca_chain(c, &bd_ca, NULL);
+	if (certs)
+		mbedtls_ssl_conf_ca_chain(c, &bd_ca, NULL);
+	if (o->tls_psk != NULL)
+		mbedtls_ssl_conf_psk_cb(c, bd_psk_cb, NULL);
+	/* (EC)DHE always: a PSK that leaks later opens no recording */
+	mbedtls_ssl_conf_tls13_key_exchange_modes(c,
+		MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL |
+		MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL);
 	mbedtls_ssl_conf_session_tickets_cb(c, mbedtls_ssl_ticket_write,
 					    mbedtls_ssl_ticket_parse,
 					    &bd_ticket);
@@ -182,6 +238,7 @@ void bd_tls_free(void)
 	mbedtls_x509_crt_free(&bd_ca);
 	mbedtls_x509_crt_free(&bd_crt);
 	mbedtls_pk_free(&bd_key);
+	bd_psk_wipe();
 	bd_tls_ready = 0;
 }
 
@@ -223,6 +280,8 @@ int bd_tls_conn_start(struct bd_conn *c)
 		return -ENOMEM;
 	}
 	mbedtls_ssl_set_bio(ssl, c, bd_bio_send, bd_bio_recv, NULL);
+	mbedtls_ssl_set_user_data_p(ssl, c);    /* for bd_psk_cb */
+	c->tls_peer[0] = '\0';
 	c->tls = ssl;
 	c->tls_done = 0;
 	return 0;
@@ -240,19 +299,23 @@ void bd_tls_conn_free(struct bd_conn *c)
 	c->tls = NULL;
 }
 
-/* Logs the outcome of a finished handshake: version, suite, client. */
+/* Logs the outcome of a finished handshake: version, suite, client
+ * (certificate subject, "psk:<identity>", or "resumed" for a ticket). */
 static void bd_tls_log_done(struct bd_conn *c)
 {
 	const mbedtls_x509_crt *peer = mbedtls_ssl_get_peer_cert(c->tls);
-	char dn[128] = "?";
 
-	if (peer != NULL && mbedtls_x509_dn_gets(dn, sizeof dn, &peer->subject) < 0)
-		strcpy(dn, "?");
+	if (peer != NULL && mbedtls_x509_dn_gets(c->tls_peer,
+						 sizeof c->tls_peer,
+						 &peer->subject) < 0)
+		snprintf(c->tls_peer, sizeof c->tls_peer, "?");
+	else if (peer == NULL && c->tls_peer[0] == '\0')
+		snprintf(c->tls_peer, sizeof c->tls_peer, "resumed session");
 	snprintf(c->tls_info, sizeof c->tls_info, "%s %s",
 		 mbedtls_ssl_get_version(c->tls),
 		 mbedtls_ssl_get_ciphersuite(c->tls));
 	log_info(MOD, "#%u %s: %s, client %s", c->idx, c->peer_text,
-		 c->tls_info, dn);
+		 c->tls_info, c->tls_peer);
 }
 
 /* see backupd.h */

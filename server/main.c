@@ -16,10 +16,13 @@ static void bd_usage(FILE *f)
 		"usage: vigil-backupd --data DIR [--plain [HOST:]PORT] [--tls [HOST:]PORT ...] [options]\n"
 		"  --data DIR          metadata (backupd.sqlite) and files\n"
 		"  --plain [HOST:]PORT plain CyberBackup v3 listener (1256 by convention)\n"
-		"  --tls [HOST:]PORT   TLS 1.3 listener, mutual auth (1257 by convention)\n"
+		"  --tls [HOST:]PORT   TLS listener, mutual auth (1257 by convention)\n"
 		"  --tls-cert FILE     server certificate (PEM)\n"
 		"  --tls-key FILE      server private key (PEM)\n"
 		"  --tls-ca FILE       CA certificate(s) for client certificates (PEM)\n"
+		"  --tls-psk FILE      client pre-shared keys, identity:hexkey per line\n"
+		"  --tls-min-version V 1.3 (default) or 1.2\n"
+		"  --tls-max-version V 1.3 (default) or 1.2 (to test TLS 1.2 clients)\n"
 		"  --timeout-ms N      idle / mid-request timeout (default 60000)\n"
 		"  --max-payload N     per-request payload cap (default 16778240)\n"
 		"  --max-conns N       concurrent connections (default and max %u)\n"
@@ -74,6 +77,18 @@ static int bd_opt_set(struct bd_options *o, int ch, const char *arg)
 	case 'A':
 		o->tls_ca = arg;
 		return 0;
+	case 'P':
+		o->tls_psk = arg;
+		return 0;
+	case 'V':
+	case 'X':
+		if (strcmp(arg, "1.2") != 0 && strcmp(arg, "1.3") != 0)
+			return -1;
+		if (ch == 'V')
+			o->tls_allow12 = strcmp(arg, "1.2") == 0;
+		else
+			o->tls_only12 = strcmp(arg, "1.2") == 0;
+		return 0;
 	case 't':
 		v = bd_num(arg, 100, 86400000);
 		o->timeout_ms = (uint32_t)v;
@@ -103,6 +118,9 @@ int main(int argc, char **argv)
 		{ "tls-cert", required_argument, NULL, 'C' },
 		{ "tls-key", required_argument, NULL, 'K' },
 		{ "tls-ca", required_argument, NULL, 'A' },
+		{ "tls-psk", required_argument, NULL, 'P' },
+		{ "tls-min-version", required_argument, NULL, 'V' },
+		{ "tls-max-version", required_argument, NULL, 'X' },
 		{ "timeout-ms", required_argument, NULL, 't' },
 		{ "max-payload", required_argument, NULL, 'm' },
 		{ "max-conns", required_argument, NULL, 'c' },

@@ -79,6 +79,7 @@
 #define MBEDTLS_ASN1_WRITE_C    /* PK_WRITE (SubjectPublicKeyInfo), ECDSA sigs */
 #define MBEDTLS_OID_C
 #define MBEDTLS_BASE64_C        /* PEM */
+#define MBEDTLS_PEM_WRITE_C     /* vigilctl pki init writes PEM */
 #define MBEDTLS_PEM_PARSE_C     /* certificates and keys are stored as PEM */
 /* No PEM_WRITE_C: the v3 protocol sends DER; the dev PKI uses openssl. */
 
@@ -168,6 +169,8 @@
  * CSR/CRT writing is off: the dev PKI is made with openssl. */
 #define MBEDTLS_X509_USE_C
 #define MBEDTLS_X509_CRT_PARSE_C
+#define MBEDTLS_X509_CREATE_C   /* vigilctl pki init: CA, server, devices */
+#define MBEDTLS_X509_CRT_WRITE_C
 
 /* ---- TLS / DTLS --------------------------------------------------------- */
 
@@ -180,6 +183,7 @@
  * is kept: appliances sit behind firewalls that drop "odd" handshakes. */
 #define MBEDTLS_SSL_PROTO_TLS1_3
 #define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL_ENABLED
+#define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_ENABLED
 #define MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL_ENABLED
 #define MBEDTLS_SSL_TLS1_3_COMPATIBILITY_MODE
 
@@ -190,6 +194,7 @@
 #define MBEDTLS_SSL_PROTO_TLS1_2
 #define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
 #define MBEDTLS_KEY_EXCHANGE_PSK_ENABLED
+#define MBEDTLS_KEY_EXCHANGE_ECDHE_PSK_ENABLED  /* backup over TLS 1.2 + PSK */
 #define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
 #define MBEDTLS_SSL_ENCRYPT_THEN_MAC
 

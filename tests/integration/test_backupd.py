@@ -65,7 +65,7 @@ class Server:
     def start(self):
         self.wait_for("ready:")
         for line in self.lines:
-            m = re.search(r"listening (plain|TLS 1\.3) v3 on 127\.0\.0\.1:(\d+)", line)
+            m = re.search(r"listening (plain|TLS) v3 on 127\.0\.0\.1:(\d+)", line)
             if m and m.group(1) == "plain":
                 self.port = int(m.group(2))
             elif m:

@@ -1,6 +1,7 @@
 """A small CyberBackup v3 client for tests, written from
 /work/shared/protocol-cyberbackup-v3.md (framing, codes, crypto), with
-python3-cryptography for RSA-OAEP and AES-CBC.
+python3-pycryptodome (module Cryptodome in Debian) for the RSA-1024 key
+(e = 17 or 65537), RSA-OAEP-SHA256 and AES-256-CBC with PKCS#7.
 
 Besides the well-behaved flow (register, key, send_file, verdict) it
 exposes the raw pieces (header packing, raw sends) so tests can misbehave
@@ -9,11 +10,11 @@ import socket
 import struct
 import subprocess
 import time
-import uuid as uuidlib
 
-from cryptography.hazmat.primitives import hashes, padding as sympad, serialization
-from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from Cryptodome.Cipher import AES, PKCS1_OAEP
+from Cryptodome.Hash import SHA256
+from Cryptodome.PublicKey import RSA
+from Cryptodome.Util.Padding import pad
 
 VERSION = 3
 REQ_HDR = struct.Struct("<16sBHI")
@@ -61,49 +62,10 @@ def cksum_fast(data):
     return int(out.stdout.split()[0])
 
 
-def _probable_prime(bits, e):
-    """A random prime p of bits bits with gcd(p - 1, e) == 1 (Miller-Rabin,
-    40 rounds): python3-cryptography only generates keys with e = 3 or
-    65537, and v3's 160-byte key needs e = 17."""
-    import math
-    import secrets
-    small = [q for q in range(3, 2000, 2) if all(q % r for r in range(3, int(q ** 0.5) + 1, 2))]
-    while True:
-        p = secrets.randbits(bits) | (3 << (bits - 2)) | 1
-        if any(p % q == 0 for q in small) or math.gcd(p - 1, e) != 1:
-            continue
-        d, r = p - 1, 0
-        while d % 2 == 0:
-            d //= 2
-            r += 1
-        for _ in range(40):
-            a = secrets.randbelow(p - 3) + 2
-            x = pow(a, d, p)
-            if x in (1, p - 1):
-                continue
-            for _ in range(r - 1):
-                x = pow(x, 2, p)
-                if x == p - 1:
-                    break
-            else:
-                break
-        else:
-            return p
-
-
 def rsa_key(exponent=17, bits=1024):
-    if exponent in (3, 65537):
-        return rsa.generate_private_key(public_exponent=exponent, key_size=bits)
-    while True:
-        p = _probable_prime(bits // 2, exponent)
-        q = _probable_prime(bits // 2, exponent)
-        if p != q and (p * q).bit_length() == bits:
-            break
-    n = p * q
-    d = pow(exponent, -1, (p - 1) * (q - 1))
-    nums = rsa.RSAPrivateNumbers(p, q, d, d % (p - 1), d % (q - 1), pow(q, -1, p),
-                                 rsa.RSAPublicNumbers(exponent, n))
-    return nums.private_key()
+    """A fresh RSA key pair; e = 17 gives v3's 160-byte public key, e =
+    65537 the older servers' 162-byte one."""
+    return RSA.generate(bits, e=exponent)
 
 
 class ServerError(Exception):
@@ -155,8 +117,8 @@ class Client:
 
     # ---- the protocol ----
     def spki(self):
-        return self.key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+        """The public key as DER SubjectPublicKeyInfo (what 1026 carries)."""
+        return self.key.publickey().export_key(format="DER")
 
     def register(self):
         self.send(req(self.id, REGISTER, name_field(self.name)))
@@ -167,8 +129,8 @@ class Client:
         return self.id
 
     def _unwrap(self, blob):
-        self.aes = self.key.decrypt(blob, padding.OAEP(
-            mgf=padding.MGF1(hashes.SHA256()), algorithm=hashes.SHA256(), label=None))
+        # OAEP with SHA-256 for both the label hash and MGF1
+        self.aes = PKCS1_OAEP.new(self.key, hashAlgo=SHA256).decrypt(blob)
         assert len(self.aes) == 32
 
     def send_key(self):
@@ -188,10 +150,8 @@ class Client:
         return code
 
     def encrypt(self, data):
-        p = sympad.PKCS7(128).padder()
-        padded = p.update(data) + p.finalize()
-        e = Cipher(algorithms.AES(self.aes), modes.CBC(b"\0" * 16)).encryptor()
-        return e.update(padded) + e.finalize()
+        cipher = AES.new(self.aes, AES.MODE_CBC, iv=b"\0" * 16)
+        return cipher.encrypt(pad(data, AES.block_size, style="pkcs7"))
 
     def file_packets(self, fname, data, slice_size=65536, ct=None):
         """The 1028 requests of data, as a list of bytes objects."""

@@ -1,6 +1,8 @@
 """A CyberBackup v3 reference server modelling the servers in the field
 (/work/shared/protocol-cyberbackup-v3.md, "Variants found in the field"),
-written from the protocol document, independent of protocol/v3*.c.
+written from the protocol document, independent of protocol/v3*.c, on
+python3-pycryptodome (module Cryptodome in Debian): RSA-OAEP to wrap the
+session key, AES-256-CBC with PKCS#7 to decrypt files.
 
 Variants:
   "3.0": takes the 160-byte public key (e = 17), wraps the AES key with
@@ -30,10 +32,10 @@ import subprocess
 import threading
 import uuid as uuidlib
 
-from cryptography.hazmat.primitives import hashes, padding, serialization
-from cryptography.hazmat.primitives.asymmetric import padding as apad
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from Cryptodome.Cipher import AES, PKCS1_OAEP
+from Cryptodome.Hash import SHA1, SHA256
+from Cryptodome.PublicKey import RSA
+from Cryptodome.Util.Padding import unpad
 
 CAP = 16 * 1024 * 1024 + 1024
 NAME = 255
@@ -168,10 +170,9 @@ class RefServer:
     # ---- requests ----
     def _wrap(self, pub):
         aes = os.urandom(32)
-        h = hashes.SHA256() if self.variant == "3.0" else hashes.SHA1()
-        blob = pub.encrypt(aes, apad.OAEP(mgf=apad.MGF1(algorithm=h),
-                                          algorithm=h, label=None))
-        return aes, blob
+        # OAEP with the same hash for the label and MGF1
+        h = SHA256 if self.variant == "3.0" else SHA1
+        return aes, PKCS1_OAEP.new(pub, hashAlgo=h).encrypt(aes)
 
     def _request(self, conn, cid, code, payload, st):
         name = unfield(payload[:NAME])
@@ -192,7 +193,7 @@ class RefServer:
             if c is None or c["name"] != name or len(key) != want:
                 self._send(conn, 1607)
                 return True
-            c["pub"] = serialization.load_der_public_key(key)
+            c["pub"] = RSA.import_key(key)
             c["aes"], blob = self._wrap(c["pub"])
             st["cid"] = cid
             self._send(conn, 1602, cid + blob)
@@ -264,18 +265,11 @@ class RefServer:
         st["file"] = None
         c = self.clients[cid]
         plain = f["spool"] + ".plain"
-        dec = Cipher(algorithms.AES(c["aes"]), modes.CBC(b"\0" * 16)).decryptor()
-        unpad = padding.PKCS7(128).unpadder()
         try:
-            with open(f["spool"], "rb") as src, open(plain, "wb") as dst:
-                while True:
-                    chunk = src.read(1 << 20)
-                    if not chunk:
-                        break
-                    dst.write(unpad.update(dec.update(chunk)))
-                dst.write(unpad.update(dec.finalize()) + unpad.finalize())
+            _decrypt_file(c["aes"], f["spool"], plain)
         except ValueError:
             os.unlink(f["spool"])
+            os.unlink(plain)
             self._send(conn, 1607)
             return False
         os.unlink(f["spool"])
@@ -305,6 +299,23 @@ class RefServer:
             st["done"] = None
 
 
+def _decrypt_file(aes_key, src_path, dst_path):
+    """AES-256-CBC (zero IV) decryption of src_path into dst_path, 1 MiB at
+    a time; the last plaintext block is held back until the end because
+    it carries the PKCS#7 padding.  ValueError on a ciphertext that is not
+    whole blocks or a bad padding."""
+    cipher = AES.new(aes_key, AES.MODE_CBC, iv=b"\0" * 16)
+    tail = b""
+    with open(src_path, "rb") as src, open(dst_path, "wb") as dst:
+        for chunk in iter(lambda: src.read(1 << 20), b""):
+            # CBC needs whole blocks: every 1 MiB read is one, a short
+            # last read that is not makes decrypt() raise ValueError
+            out = tail + cipher.decrypt(chunk)
+            dst.write(out[:-AES.block_size])
+            tail = out[-AES.block_size:]
+        dst.write(unpad(tail, AES.block_size, style="pkcs7"))
+
+
 def keypair_for_tests():
     """An RSA key like the client's, for tests of the server itself."""
-    return rsa.generate_private_key(public_exponent=17, key_size=1024)
+    return RSA.generate(1024, e=17)

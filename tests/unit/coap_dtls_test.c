@@ -191,7 +191,7 @@ static const uint8_t ops_key[] = KEY_TEXT;
 
 TEST(parse_psk)
 {
-	struct coap_dtls_psk p[COAP_DTLS_PSK_MAX];
+	struct psk p[COAP_DTLS_PSK_MAX];
 
 	CHECK_EQ_INT(coap_dtls_parse_psk(PSK_CONF, p, COAP_DTLS_PSK_MAX), 2);
 	CHECK_EQ_STR(p[0].id, "ops");
