@@ -22,6 +22,9 @@ static const struct vigilctl_cmd commands[] = {
 	  vigilctl_backup },
 	{ "probe", "[OPTION]... URI", "ask an agent to probe its backup server",
 	  vigilctl_probe },
+	{ "pki", "init DIR [OPTION]... | device DIR NAME [--days N]",
+	  "make a CA, server and device certificates (ECDSA P-256)",
+	  vigilctl_pki },
 };
 
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])
