@@ -33,15 +33,68 @@ static struct bd_conn bd_conns[BD_CONNS_MAX];
 static unsigned bd_nconns;
 static int bd_plain_fd = -1, bd_tls_fd = -1;
 static uint8_t bd_rx[BD_RX_CHUNK];
-static uint64_t bd_total_cleared;
+static struct bd_totals bd_totals;
+static struct bd_closed bd_closed[BD_CLOSED_KEEP];
+static unsigned bd_closed_next;         /* ring slot written next */
+static char bd_listen_plain[HAL_ADDR_TEXT_MAX], bd_listen_tls[HAL_ADDR_TEXT_MAX];
 
 static void bd_conn_cb(struct ev_loop *loop, int fd, unsigned ev, void *arg);
+
+/* Keeps c's summary in the ring of recently closed connections. */
+static void bd_remember_closed(const struct bd_conn *c, const char *reason)
+{
+	struct bd_closed *k = &bd_closed[bd_closed_next];
+
+	bd_closed_next = (bd_closed_next + 1) % BD_CLOSED_KEEP;
+	memcpy(k->peer, c->peer_text, sizeof k->peer);
+	snprintf(k->tls_info, sizeof k->tls_info, "%s", c->tls_info);
+	snprintf(k->client, sizeof k->client, "%s",
+		 c->have_client ? c->uuid_hex : "");
+	snprintf(k->reason, sizeof k->reason, "%s", reason);
+	k->closed_ms = ev_now(&bd_loop);
+	k->duration_ms = k->closed_ms - c->started_ms;
+	k->bytes_in = c->bytes_in;
+	k->bytes_out = c->bytes_out;
+	k->files_ok = c->files_ok;
+	k->partial_cleared = c->partial_cleared;
+	bd_totals.bytes_in += c->bytes_in;
+	bd_totals.bytes_out += c->bytes_out;
+	bd_totals.files_stored += c->files_ok;
+	bd_totals.partial_cleared += c->partial_cleared;
+}
+
+/* see backupd.h */
+const struct bd_closed *bd_closed_at(unsigned k)
+{
+	unsigned i = (bd_closed_next + BD_CLOSED_KEEP - 1 - k) % BD_CLOSED_KEEP;
+
+	return k < BD_CLOSED_KEEP && bd_closed[i].closed_ms != 0
+		       ? &bd_closed[i] : NULL;
+}
+
+/* see backupd.h */
+const struct bd_conn *bd_conn_at(unsigned i)
+{
+	return i < BD_CONNS_MAX ? &bd_conns[i] : NULL;
+}
+
+/* see backupd.h */
+const struct bd_totals *bd_totals_get(void)
+{
+	return &bd_totals;
+}
+
+/* see backupd.h */
+const char *bd_listen_text(int tls)
+{
+	return tls ? bd_listen_tls : bd_listen_plain;
+}
 
 /* Closes c, clearing what it left unfinished, and logs the count. */
 static void bd_conn_close(struct bd_conn *c, const char *reason)
 {
 	bd_session_drop_partial(c);
-	bd_total_cleared += c->partial_cleared;
+	bd_remember_closed(c, reason);
 	log_info(MOD, "#%u %s: closed (%s): %u file(s) stored, %u partial cleared, in %llu B, out %llu B, %llu ms",
 		 c->idx, c->peer_text, reason, c->files_ok, c->partial_cleared,
 		 (unsigned long long)c->bytes_in,
@@ -86,6 +139,7 @@ static int bd_flush(struct bd_conn *c)
 		if (n < 0)
 			return n;
 		c->out_off += (size_t)n;
+		c->last_tx_ms = ev_now(&bd_loop);
 	}
 	c->out_off = c->out_len = 0;
 	return 0;
@@ -217,6 +271,7 @@ static void bd_conn_open(int fd, const struct hal_addr *peer, int tls)
 	if (c == NULL) {
 		log_warn(MOD, "%s: refused: connection table full (%u)", text,
 			 bd_nconns);
+		bd_totals.refused++;
 		hal_net_close(fd);
 		return;
 	}
@@ -237,6 +292,7 @@ static void bd_conn_open(int fd, const struct hal_addr *peer, int tls)
 	}
 	hal_net_set_keepalive(fd, 60, 10, 6);
 	bd_nconns++;
+	bd_totals.accepted++;
 	log_info(MOD, "#%u %s: connected, %s (%u open)", c->idx, text,
 		 tls ? "TLS" : "plain", bd_nconns);
 }
@@ -304,6 +360,7 @@ static int64_t bd_sweep_cb(struct ev_loop *loop, void *arg)
 			bd_conn_close(c, "timeout");
 		}
 	}
+	bd_status_sweep(now);
 	return t / 4 < 50 ? 50 : (t / 4 > 1000 ? 1000 : (int64_t)(t / 4));
 }
 
@@ -352,8 +409,10 @@ static int bd_split_hostport(const char *spec, char *host, size_t cap,
 	return 0;
 }
 
-/* Listens on spec ("[HOST:]PORT").  @retval fd / <0 (logged) */
-static int bd_listen(const char *spec, const char *kind)
+/* Listens on spec ("[HOST:]PORT"); the address taken goes to where.
+ * @retval fd / <0 (logged) */
+static int bd_listen(const char *spec, const char *kind,
+		     char where[HAL_ADDR_TEXT_MAX])
 {
 	char host[128], text[HAL_ADDR_TEXT_MAX];
 	struct hal_addr a;
@@ -385,6 +444,7 @@ static int bd_listen(const char *spec, const char *kind)
 	hal_net_local_addr(fd, &a);
 	hal_net_addr_format(&a, text, sizeof text);
 	log_info(MOD, "listening %s on %s", kind, text);
+	memcpy(where, text, HAL_ADDR_TEXT_MAX);
 	return fd;
 }
 
@@ -399,11 +459,11 @@ static int bd_listeners(void)
 	}
 	if (bd_opt->tls != NULL &&
 	    (bd_tls_init(bd_opt) != 0 ||
-	     (bd_tls_fd = bd_listen(bd_opt->tls, "TLS v3")) < 0 ||
+	     (bd_tls_fd = bd_listen(bd_opt->tls, "TLS v3", bd_listen_tls)) < 0 ||
 	     ev_add(&bd_loop, bd_tls_fd, EV_READ, bd_accept_cb, &tls_tag) != 0))
 		return -1;
 	if (bd_opt->plain != NULL &&
-	    ((bd_plain_fd = bd_listen(bd_opt->plain, "plain v3")) < 0 ||
+	    ((bd_plain_fd = bd_listen(bd_opt->plain, "plain v3", bd_listen_plain)) < 0 ||
 	     ev_add(&bd_loop, bd_plain_fd, EV_READ, bd_accept_cb, NULL) != 0))
 		return -1;
 	return 0;
@@ -421,8 +481,10 @@ static int bd_start(void)
 		log_err(MOD, "event loop or crypto init failed");
 		return -1;
 	}
-	if (bd_listeners() != 0 || bd_store_open(bd_opt->data_dir) != 0)
+	if (bd_listeners() != 0 || bd_store_open(bd_opt->data_dir) != 0 ||
+	    bd_status_open(&bd_loop, bd_opt->data_dir) != 0)
 		return -1;
+	bd_totals.started_ms = ev_now(&bd_loop);
 	sfd = hal_signal_open();
 	if (sfd < 0 || ev_add(&bd_loop, sfd, EV_READ, bd_signal_cb, NULL) != 0 ||
 	    ev_timer_add(&bd_loop, 50, bd_sweep_cb, NULL) < 0) {
@@ -451,6 +513,7 @@ int bd_run(const struct bd_options *opt)
 	bd_opt = opt;
 	if (bd_start() != 0) {
 		bd_stop_listeners();
+		bd_status_close();
 		bd_store_close();
 		return 1;
 	}
@@ -461,9 +524,10 @@ int bd_run(const struct bd_options *opt)
 		if (bd_conns[i].fd >= 0)
 			bd_conn_close(&bd_conns[i], "server shutdown");
 	bd_stop_listeners();
+	bd_status_close();
 	hal_signal_close();
 	log_info(MOD, "stopped: %llu partial file(s) cleared in this run",
-		 (unsigned long long)bd_total_cleared);
+		 (unsigned long long)bd_totals.partial_cleared);
 	bd_store_close();
 	return 0;
 }

@@ -93,7 +93,7 @@ struct bd_conn {
 	unsigned idx;
 	struct hal_addr peer;
 	char peer_text[HAL_ADDR_TEXT_MAX];
-	uint64_t started_ms, last_rx_ms;
+	uint64_t started_ms, last_rx_ms, last_tx_ms;
 	uint64_t bytes_in, bytes_out;   /* on the wire (TLS records included) */
 	mbedtls_ssl_context *tls;     /* NULL: plain v3 */
 	uint8_t tls_done;             /* handshake finished */
@@ -116,6 +116,7 @@ struct bd_conn {
 	int64_t session_row;          /* sessions table row, 0: none */
 	uint8_t client_id[V3_ID_SIZE];
 	char uuid_hex[BD_UUID_HEX];
+	char client_name[V3_NAME_FIELD]; /* as sent in 1025/1027 */
 	uint8_t have_client;          /* client_id is a known client */
 	uint8_t registered;           /* this connection registered reg_id */
 	uint8_t reg_id[V3_ID_SIZE];
@@ -142,6 +143,63 @@ extern const struct bd_options *bd_opt;
 /* Queues a response on c (sent as soon as the socket takes it).
  * @retval 0 queued  @retval -ENOSPC client is not reading (caller closes) */
 int bd_conn_send(struct bd_conn *c, const struct v3_resp *r);
+
+/* Server-wide counters since start (the status document). */
+struct bd_totals {
+	uint64_t started_ms;          /* ev_now at start */
+	uint64_t accepted, refused;   /* connections */
+	uint64_t files_stored, partial_cleared;
+	uint64_t bytes_in, bytes_out; /* of closed connections */
+};
+
+/* A connection that has closed, kept for the status document. */
+struct bd_closed {
+	char peer[HAL_ADDR_TEXT_MAX];
+	char tls_info[96];            /* "" for plain */
+	char client[BD_UUID_HEX];     /* "" when it never identified */
+	char reason[40];
+	uint64_t closed_ms, duration_ms, bytes_in, bytes_out;
+	unsigned files_ok, partial_cleared;
+};
+/* How many closed connections the status document lists. */
+#define BD_CLOSED_KEEP 16u
+
+/* The connection in table slot i (fd < 0: free). */
+const struct bd_conn *bd_conn_at(unsigned i);
+const struct bd_totals *bd_totals_get(void);
+/* The k-th most recently closed connection (k = 0 newest), or NULL. */
+const struct bd_closed *bd_closed_at(unsigned k);
+/* The listeners' addresses as text ("" when off). */
+const char *bd_listen_text(int tls);
+
+/* ---- backupd_status.c ---- */
+
+/* Largest status document: per connection at most ~1.3 KiB (names are
+ * bounded by V3_NAME_FIELD, texts by their fields), plus the closed
+ * list and the header. */
+#define BD_STATUS_MAX (BD_CONNS_MAX * 1400u + BD_CLOSED_KEEP * 400u + 4096u)
+
+/* Listens on <data>/status.sock (mode 0600) for `--status` readers.
+ * @retval 0  @retval -1 (logged) */
+int bd_status_open(struct ev_loop *loop, const char *data_dir);
+void bd_status_close(void);
+/* Drops a status reader that has not taken its document in time. */
+void bd_status_sweep(uint64_t now);
+
+/* Encodes the status document (docs/backupd.md) into buf.
+ * @retval length  @retval -ENOSPC (cannot happen within BD_STATUS_MAX) */
+int bd_status_encode(uint8_t *buf, size_t cap, uint64_t now);
+
+struct sockaddr_un;
+/* The socket address of <dir>/status.sock; a path too long for
+ * sun_path goes through /proc/self/fd/<*dirfd> (close *dirfd, when not
+ * -1, after bind/connect).  @retval 0  @retval -errno */
+int bd_status_addr(const char *dir, struct sockaddr_un *a, int *dirfd);
+
+/* `vigil-backupd --status`: connects to <data>/status.sock and writes
+ * the document to stdout as CBOR, or as JSON / diagnostic notation.
+ * @retval 0  @retval 1 (message on stderr) */
+int bd_status_query(const char *data_dir, const char *format);
 
 /* ---- backupd_session.c ---- */
 

@@ -88,6 +88,7 @@ static int bd_new_session_key(struct bd_conn *c, const uint8_t *spki,
 		return bd_reject(c, "cannot wrap a session key for the client key");
 	memcpy(c->client_id, c->req.client_id, V3_ID_SIZE);
 	bd_store_uuid_hex(c->client_id, c->uuid_hex);
+	memcpy(c->client_name, c->req.name, sizeof c->client_name);
 	c->have_client = 1;
 	c->have_key = 1;
 	if (c->session_row == 0)
@@ -117,22 +118,40 @@ static int bd_on_register(struct bd_conn *c)
 	return bd_answer(c, V3_RESP_REGISTER_OK, id, NULL);
 }
 
+/* A 1026 on a connection that did not register the client.  v3 has no
+ * client authentication, so a key is never replaced from elsewhere; it is
+ * set once for a client whose 1026 never arrived, and the very key the
+ * client has is taken again (its 1602 was lost with the connection:
+ * refusing it would lock the client out for good).
+ * @retval 1 go on  @retval else refused (bd_reject's result) */
+static int bd_pubkey_from_elsewhere(struct bd_conn *c)
+{
+	uint8_t spki[V3_PUBKEY_SIZE_E65537];
+	size_t len = 0;
+	int ret = bd_store_get_key(c->req.client_id, c->req.name, spki,
+				   sizeof spki, &len);
+
+	if (ret == -ENOENT)     /* no key yet (or no client: set_key says) */
+		return 1;
+	if (ret != 0)
+		return bd_reject(c, "1026 for %s: database error", c->req.name);
+	if (len == c->req.key_len && memcmp(spki, c->req.key, len) == 0)
+		return 1;
+	return bd_reject(c, "1026 for %s: client has a key, not registered on this connection",
+			 c->req.name);
+}
+
 static int bd_on_pubkey(struct bd_conn *c)
 {
 	int ret;
 
 	if (bd_crypto_check_spki(c->req.key, c->req.key_len) != 0)
 		return bd_reject(c, "1026: not an RSA-1024 public key");
-	/* v3 has no client authentication: a key is only set by the
-	 * connection that registered the client, or once, for a client
-	 * whose 1026 never arrived; never replaced from elsewhere */
 	if (!c->registered ||
 	    memcmp(c->reg_id, c->req.client_id, V3_ID_SIZE) != 0) {
-		ret = bd_store_has_key(c->req.client_id, c->req.name);
-		if (ret != 0)
-			return bd_reject(c, "1026 for %s: %s", c->req.name,
-					 ret > 0 ? "client has a key, not registered on this connection"
-						 : "database error");
+		ret = bd_pubkey_from_elsewhere(c);
+		if (ret != 1)
+			return ret;
 	}
 	ret = bd_store_set_key(c->req.client_id, c->req.name, c->req.key,
 			       c->req.key_len);

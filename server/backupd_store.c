@@ -222,18 +222,6 @@ int bd_store_set_key(const uint8_t id[V3_ID_SIZE], const char *name,
 }
 
 /* see backupd.h */
-int bd_store_has_key(const uint8_t id[V3_ID_SIZE], const char *name)
-{
-	uint8_t spki[V3_PUBKEY_SIZE_E65537];
-	size_t len;
-	int ret = bd_store_get_key(id, name, spki, sizeof spki, &len);
-
-	if (ret == 0)
-		return 1;
-	return ret == -ENOENT ? 0 : -EIO;
-}
-
-/* see backupd.h */
 int bd_store_get_key(const uint8_t id[V3_ID_SIZE], const char *name,
 		     uint8_t *spki, size_t cap, size_t *len)
 {

@@ -14,6 +14,7 @@ static void bd_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: vigil-backupd --data DIR [--plain [HOST:]PORT] [--tls [HOST:]PORT ...] [options]\n"
+		"       vigil-backupd --data DIR --status[=cbor|json|diag]\n"
 		"  --data DIR          metadata (backupd.sqlite) and files\n"
 		"  --plain [HOST:]PORT plain CyberBackup v3 listener (1256 by convention)\n"
 		"  --tls [HOST:]PORT   TLS listener, mutual auth (1257 by convention)\n"
@@ -26,7 +27,9 @@ static void bd_usage(FILE *f)
 		"  --timeout-ms N      idle / mid-request timeout (default 60000)\n"
 		"  --max-payload N     per-request payload cap (default 16778240)\n"
 		"  --max-conns N       concurrent connections (default and max %u)\n"
-		"  --log-level L       err|warn|info|debug (default info)\n",
+		"  --log-level L       err|warn|info|debug (default info)\n"
+		"  --status[=FORMAT]   print the running server's status (cbor, the\n"
+		"                      default; json; diag) and exit\n",
 		BD_CONNS_MAX);
 }
 
@@ -125,6 +128,7 @@ int main(int argc, char **argv)
 		{ "max-payload", required_argument, NULL, 'm' },
 		{ "max-conns", required_argument, NULL, 'c' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "status", optional_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -134,12 +138,17 @@ int main(int argc, char **argv)
 		.max_conns = BD_CONNS_MAX,
 		.log_level = LOG_INFO,
 	};
+	const char *status = NULL;
 	int ch;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (ch == 'h') {
 			bd_usage(stdout);
 			return 0;
+		}
+		if (ch == 'S') {
+			status = optarg != NULL ? optarg : "cbor";
+			continue;
 		}
 		if (ch == '?' || bd_opt_set(&o, ch, optarg) != 0) {
 			if (ch != '?')
@@ -153,6 +162,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vigil-backupd: --data DIR is required\n");
 		bd_usage(stderr);
 		return 2;
+	}
+	if (status != NULL) {
+		if (strcmp(status, "cbor") != 0 && strcmp(status, "json") != 0 &&
+		    strcmp(status, "diag") != 0) {
+			fprintf(stderr, "vigil-backupd: --status: want cbor, json or diag\n");
+			return 2;
+		}
+		return bd_status_query(o.data_dir, status);
 	}
 	log_configure(o.log_level, 1, 0);
 	return bd_run(&o);
