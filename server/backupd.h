@@ -231,9 +231,6 @@ int bd_store_register(const char *name, uint8_t id[V3_ID_SIZE]);
 int bd_store_set_key(const uint8_t id[V3_ID_SIZE], const char *name,
 		     const uint8_t *spki, size_t len);
 
-/* 1 when client (id, name) has a public key, 0 when not, -EIO. */
-int bd_store_has_key(const uint8_t id[V3_ID_SIZE], const char *name);
-
 /* The public key of client (id, name) into spki[0..cap), length to *len.
  * @retval 0  @retval -ENOENT unknown client or no key  @retval -EIO */
 int bd_store_get_key(const uint8_t id[V3_ID_SIZE], const char *name,
