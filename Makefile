@@ -167,7 +167,8 @@ $(if $(SERVER_SRCS),$(eval $(call link_rule,build/host/bin/vigil-backupd,\
 BENCH_NAMES := $(basename $(notdir $(wildcard tests/bench/*_bench.c)))
 INTEROP_NAMES := $(basename $(notdir $(wildcard tests/interop/*.c)))
 $(foreach n,$(BENCH_NAMES),$(eval $(call link_rule,build/bench/$(n),\
-	tests/bench/$(n).c $(call proto,$(HOST_ARCH)),build/hosttools,gcc,-lcbor)))
+	tests/bench/$(n).c $(call proto,$(HOST_ARCH)),build/hosttools,gcc,\
+	-lcbor $(call mbed_libs,host))))
 $(foreach n,$(INTEROP_NAMES),$(eval $(call link_rule,build/interop/$(n),\
 	tests/interop/$(n).c $(call proto,$(HOST_ARCH)),build/hosttools,gcc,-lcbor)))
 
@@ -209,10 +210,11 @@ fuzz: $(addprefix build/fuzz/,$(FUZZ_NAMES))
 	$(Q)for f in $(FUZZ_NAMES); do \
 		tests/fuzz/run.sh $$f $(FUZZ_SECONDS) || exit 1; done
 
-bench: $(addprefix build/bench/,$(BENCH_NAMES)) build/host/bin/vigild
+bench: $(addprefix build/bench/,$(BENCH_NAMES)) build/host/bin/vigild \
+		$(addprefix build/host/bin/,$(TOOL_PROGS)) $(SERVER_BIN)
 	$(Q)for b in $(BENCH_NAMES); do echo "=== $$b"; build/bench/$$b || exit 1; done
 
-run: build/host/bin/vigild
+run: build/host/bin/vigild build/host/bin/vigilctl $(SERVER_BIN)
 	$(Q)tests/run-dev.sh
 
 clean:
