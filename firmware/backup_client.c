@@ -28,6 +28,7 @@
 #include "backup_retry.h"
 #include "cksum.h"
 #include "hal/rng.h"
+#include "log.h"
 #include "mbedtls/platform_util.h"
 
 /* see backup_client.h */
@@ -247,13 +248,16 @@ int bk_session_once(struct backup_client *c)
 	return c->key_acked ? do_reconnect(c) : do_pubkey(c);
 }
 
-static void backoff(struct backup_client *c, unsigned failures)
+/* see backup_client_int.h */
+void bk_backoff(struct backup_client *c, unsigned failures)
 {
-	uint32_t rnd = 0;
+	uint32_t rnd = 0, d;
 
 	hal_rng_fill(&rnd, sizeof rnd);
-	bk_sleep_ms(backup_retry_delay_ms(failures, c->cfg.retry_cap_ms,
-					  rnd));
+	d = backup_retry_delay_ms(failures, c->cfg.retry_cap_ms, rnd);
+	log_warn("backup", "%s; retrying in %u ms (attempt %u of %u)", c->err,
+		 (unsigned)d, failures + 1, BACKUP_RETRY_ATTEMPTS);
+	bk_sleep_ms(d);
 }
 
 /* see backup_client.h */
@@ -269,7 +273,7 @@ int backup_client_connect(struct backup_client *c)
 		bk_io_close(c);
 		if (c->fatal || a == BACKUP_RETRY_ATTEMPTS)
 			break;
-		backoff(c, a);
+		bk_backoff(c, a);
 	}
 	return ret;
 }

@@ -48,5 +48,8 @@ const char *bk_io_strerror(const struct backup_client *c, int err);
 int bk_session_once(struct backup_client *c);
 /* Waits ms milliseconds (hal_poll with no descriptors). */
 void bk_sleep_ms(uint32_t ms);
+/* Logs c->err with the backoff delay before attempt failures + 1, and
+ * waits that long (backup_retry.h). */
+void bk_backoff(struct backup_client *c, unsigned failures);
 
 #endif

@@ -215,22 +215,25 @@ static int file_open(struct backup_client *c, struct bk_file *f)
 int backup_client_send_file(struct backup_client *c, const char *path)
 {
 	struct bk_file f = { .path = path, .fd = -1 };
-	int ret = file_open(c, &f);
+	int ret = file_open(c, &f), sent = 0;
 
 	for (unsigned a = 1; ret == 0 && a <= BACKUP_RETRY_ATTEMPTS; a++) {
-		uint32_t rnd = 0;
-
 		c->attempts++;
 		ret = c->session ? 0 : bk_session_once(c);
-		if (ret == 0)
+		if (ret == 0) {
+			sent = 1;
 			ret = file_once(c, &f);
+		}
 		if (ret == 0 || c->fatal || a == BACKUP_RETRY_ATTEMPTS)
 			break;
 		bk_io_close(c);         /* the stream state is unknown */
-		hal_rng_fill(&rnd, sizeof rnd);
-		bk_sleep_ms(backup_retry_delay_ms(a, c->cfg.retry_cap_ms, rnd));
+		bk_backoff(c, a);
 		ret = 0;
 	}
+	/* a failure mid-stream leaves half a 1028 on the connection: the
+	 * next file must not start on it */
+	if (ret != 0 && sent)
+		bk_io_close(c);
 	if (f.fd >= 0)
 		close(f.fd);
 	return ret;

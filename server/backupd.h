@@ -223,7 +223,10 @@ const char *bd_store_data_dir(void);
 void bd_store_uuid_hex(const uint8_t id[V3_ID_SIZE], char out[BD_UUID_HEX]);
 
 /* Registers name with a fresh random id (written to id).
- * @retval 0 registered  @retval -EEXIST name taken  @retval -EIO */
+ * @retval 0 registered
+ * @retval 1 the name was registered but never got a key (its 1600 was
+ *         lost): the same id again, in id
+ * @retval -EEXIST name taken  @retval -EIO */
 int bd_store_register(const char *name, uint8_t id[V3_ID_SIZE]);
 
 /* Stores the public key of the client (id, name).

@@ -109,8 +109,17 @@ static int bd_on_register(struct bd_conn *c)
 			 c->peer_text, c->req.name);
 		return bd_answer(c, V3_RESP_REGISTER_FAIL, NULL, NULL);
 	}
-	if (ret != 0)
+	if (ret < 0)
 		return bd_reject(c, "register: database error");
+	if (ret == 1) {
+		/* a client that lost its 1600 has no id to send 1027 or 1026
+		 * with: 1601 would lock it out.  No key yet, so nothing to
+		 * protect; this connection gets no right to replace the key
+		 * (its 1026 is taken only while the client has none) */
+		log_info(MOD, "#%u %s: register %s again: no key was ever sent, same id",
+			 c->idx, c->peer_text, c->req.name);
+		return bd_answer(c, V3_RESP_REGISTER_OK, id, NULL);
+	}
 	c->registered = 1;
 	memcpy(c->reg_id, id, V3_ID_SIZE);
 	log_info(MOD, "#%u %s: registered %s", c->idx, c->peer_text,

@@ -165,6 +165,31 @@ static int bd_step_done(sqlite3_stmt *s)
 	return rc;
 }
 
+/* The id of name when it was registered but never got a key (its 1600
+ * was lost, or the client stopped before 1026): such a client has no
+ * key and so no files.  @retval 1 found  @retval -EEXIST not keyless
+ * @retval -EIO */
+static int bd_keyless_id(const char *name, uint8_t id[V3_ID_SIZE])
+{
+	sqlite3_stmt *s = bd_prep(
+		"SELECT c.id FROM clients c LEFT JOIN keys k ON k.client_id = c.id"
+		" WHERE c.name=? AND k.client_id IS NULL");
+	int rc, ret = -EEXIST;
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == V3_ID_SIZE) {
+		memcpy(id, sqlite3_column_blob(s, 0), V3_ID_SIZE);
+		ret = 1;
+	} else if (rc != SQLITE_DONE) {
+		ret = -EIO;
+	}
+	sqlite3_finalize(s);
+	return ret;
+}
+
 /* see backupd.h */
 int bd_store_register(const char *name, uint8_t id[V3_ID_SIZE])
 {
@@ -181,7 +206,7 @@ int bd_store_register(const char *name, uint8_t id[V3_ID_SIZE])
 	sqlite3_bind_int64(s, 3, hal_clock_wall_ms());
 	rc = bd_step_done(s);
 	if (rc == SQLITE_CONSTRAINT)
-		return -EEXIST;
+		return bd_keyless_id(name, id);
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 

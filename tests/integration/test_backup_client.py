@@ -158,9 +158,16 @@ def test_server_down_backs_off_then_fails_clearly(tmp_path):
                             [tmp_path])
     assert r.returncode == 1
     lines = r.stderr.strip().splitlines()
-    assert len(lines) == 1 and "connect 127.0.0.1" in lines[0] \
-        and "refused" in lines[0], r.stderr
-    # 3 attempts, waits 500 ms +-25 % and 1 s +-25 %
+    assert len(lines) == 3, r.stderr
+    assert "connect 127.0.0.1" in lines[-1] and "refused" in lines[-1], r.stderr
+    # 3 attempts, waits 500 ms +-25 % and 1 s +-25 %, each logged
+    import re
+    waits = [re.search(r"refused; retrying in (\d+) ms \(attempt (\d) of 3\)", l)
+             for l in lines[:2]]
+    assert all(waits), lines
+    assert [int(m.group(2)) for m in waits] == [2, 3]
+    assert 375 <= int(waits[0].group(1)) <= 625
+    assert 750 <= int(waits[1].group(1)) <= 1250
     assert 1.1 <= took < 4.0, took
 
 
