@@ -74,10 +74,15 @@ int coap_obs_request(struct coap_srv *s, unsigned sock,
 		return -1;
 	}
 	if (i < 0) {
+		char text[HAL_ADDR_TEXT_MAX];
+
 		i = obs_alloc(s);
 		if (i < 0)
 			return -1;  /* answered without Observe (§4.1) */
 		memset(&s->obs[i], 0, sizeof s->obs[i]);
+		(void)hal_net_addr_format(peer, text, sizeof text);
+		log_info("coap", "observer %s of %s registered", text,
+			 res == COAP_RES_STATUS ? "/status" : "/health");
 	}
 	s->obs[i].used = 1;
 	s->obs[i].res = res;

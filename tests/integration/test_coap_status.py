@@ -353,7 +353,10 @@ def test_observe_notifies_on_reload(server, schema, tmp_path):
     obs = subprocess.Popen([CLIENT, "-m", "get", "-s", "6", "-o", str(out),
                             f"coap://127.0.0.1:{port}/status"],
                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    time.sleep(1.5)
+    # registered (coap-client may start slowly on a loaded machine), then
+    # time for it to fetch the rest of the first document's blocks
+    a.wait_for("of /status registered", timeout=10)
+    time.sleep(1.0)
     cfg.write_text(cfg.read_text().replace("device.name = before",
                                            "device.name = after"))
     a.signal(signal.SIGHUP)
