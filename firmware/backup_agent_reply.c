@@ -84,7 +84,7 @@ static int on_crc(struct backup_agent *ba, const struct v3_resp *r)
 	if (r->code != V3_RESP_FILE_CRC)
 		return bk_fail(c, -EIO, 0, "%s: answered %u to %s",
 			       c->stats.peer, r->code, bka_job(ba)->file);
-	v3_cbc_size(ba->fsize, &content);
+	v3_content_size(c->clear, ba->fsize, &content);
 	if (r->content_size != content || strcmp(r->name, ba->fname) != 0)
 		return bk_fail(c, -EBADMSG, 0, "%s: 1603 for another file",
 			       c->stats.peer);

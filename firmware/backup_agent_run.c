@@ -146,6 +146,7 @@ int bka_send_req(struct backup_agent *ba, uint16_t code, const char *name,
 
 	memset(&r, 0, sizeof r);
 	memcpy(r.client_id, ba->c.id.uuid, V3_ID_SIZE);
+	r.version = bk_req_version(&ba->c);
 	r.code = code;
 	snprintf(r.name, sizeof r.name, "%s", name);
 	r.key = key;
@@ -234,10 +235,7 @@ void bka_link_up(struct backup_agent *ba)
 {
 	struct backup_client *c = &ba->c;
 
-	c->stats.transport = c->cfg.tls ? "tls" : "tcp";
-	c->stats.tls_version = backup_tls_version(&c->tls);
-	c->stats.tls_cipher = backup_tls_cipher(&c->tls);
-	c->stats.tls_resumed = c->cfg.tls && c->tls.resumed;
+	bk_io_transport_ready(c);
 	c->stats.bytes_in = c->stats.bytes_out = 0;
 	c->stats.read_errors = c->stats.write_errors = 0;
 	c->stats.last_read_ms = c->stats.last_write_ms = 0;
@@ -337,7 +335,8 @@ void bka_io_fail(struct backup_agent *ba)
 		bka_job_fail(ba, "no timer for the retry");
 }
 
-/* Reads and encrypts packet ba->req.packet's slice into c.buf. */
+/* Reads packet ba->req.packet's slice into c.buf and encrypts it (not on
+ * a clear connection, where the slice is the plaintext). */
 static int load_packet(struct backup_agent *ba)
 {
 	struct backup_client *c = &ba->c;
@@ -362,9 +361,10 @@ static int load_packet(struct backup_agent *ba)
 		got += (size_t)k;
 	}
 	cksum_update(&ba->ck, s, plain);
-	if (backup_enc_blocks(&ba->enc, s, whole) < 0 ||
-	    (r->packet == r->total &&
-	     backup_enc_final(&ba->enc, s + whole, plain - whole) < 0))
+	if (!c->clear && (backup_enc_blocks(&ba->enc, s, whole) < 0 ||
+			  (r->packet == r->total &&
+			   backup_enc_final(&ba->enc, s + whole,
+					    plain - whole) < 0)))
 		return bk_fail(c, -EIO, 1, "AES failed");
 	n = v3_req_pack_head(c->buf, V3_REQ_FILE_HEAD_MAX, r, &why);
 	if (n != V3_REQ_FILE_HEAD_MAX)
@@ -386,7 +386,8 @@ int bka_plan_packet(struct backup_agent *ba, uint16_t k)
 	return load_packet(ba);
 }
 
-/* Starts (or restarts) the ciphertext stream of the current file. */
+/* Starts (or restarts) the ciphertext (clear: plaintext) stream of the
+ * current file. */
 /* see backup_agent_int.h */
 void bka_stream_begin(struct backup_agent *ba)
 {
@@ -398,15 +399,16 @@ void bka_stream_begin(struct backup_agent *ba)
 		ret = bk_fail(c, -EIO, 1, "%s: cannot rewind", bka_job(ba)->file);
 	memset(&ba->req, 0, sizeof ba->req);
 	memcpy(ba->req.client_id, c->id.uuid, V3_ID_SIZE);
+	ba->req.version = bk_req_version(c);
 	ba->req.code = V3_REQ_FILE;
 	memcpy(ba->req.name, ba->fname, sizeof ba->fname);
 	cksum_init(&ba->ck);
 	if (ba->enc_live)
 		backup_enc_free(&ba->enc);
 	ba->enc_live = 0;
-	if (ret == 0 && backup_enc_start(&ba->enc, c->aes) < 0)
+	if (ret == 0 && !c->clear && backup_enc_start(&ba->enc, c->aes) < 0)
 		ret = bk_fail(c, -EIO, 1, "AES key setup failed");
-	ba->enc_live = ret == 0;
+	ba->enc_live = ret == 0 && !c->clear;
 	ba->sent_1029 = 0;
 	if (ret == 0)
 		ret = bka_plan_packet(ba, 1);

@@ -155,8 +155,9 @@ void backup_agent_con_conns(struct con *c, const struct backup_agent *ba)
 		   (unsigned)ba->conn_seq, s->peer,
 		   s->transport ? s->transport : "tcp", id);
 	if (s->tls_version && s->tls_version[0])
-		con_printf(c, "    %s %s%s\n", s->tls_version,
+		con_printf(c, "    %s %s alpn %s%s\n", s->tls_version,
 			   s->tls_cipher ? s->tls_cipher : "",
+			   s->tls_alpn && s->tls_alpn[0] ? s->tls_alpn : "none",
 			   s->tls_resumed ? " (resumed)" : "");
 	con_printf(c, "    in %llu B, out %llu B, last read %llu s ago, "
 		   "last write %llu s ago\n",

@@ -58,6 +58,7 @@ struct backup_conn_stats {
 	const char *transport;          /* "tcp" or "tls" */
 	const char *tls_version;        /* "TLSv1.3"; "" for tcp */
 	const char *tls_cipher;         /* "TLS1-3-AES-128-GCM-SHA256"; "" */
+	const char *tls_alpn;           /* "vigil/2", "vigil/1"; "" none */
 	int tls_resumed;                /* 1: resumed with a session ticket */
 	uint64_t bytes_in, bytes_out;   /* this connection */
 	uint64_t last_read_ms, last_write_ms; /* hal_clock_mono_ms */
@@ -95,6 +96,10 @@ struct backup_client {
 	int key_acked;                  /* the server has our public key */
 	int fatal;                      /* last failure is not retryable */
 	int oaep_sha1;                  /* the server wrapped with SHA-1 */
+	/* The connection negotiated ALPN "vigil/2": every request goes out
+	 * as version 4 and 1028 slices are the plaintext, without AES-CBC
+	 * (TLS already encrypts them).  Set by bk_io_transport_ready only. */
+	int clear;
 	struct backup_identity id;
 	struct backup_key key;
 	uint8_t aes[BACKUP_AES_KEY_SIZE];

@@ -33,6 +33,11 @@ int bk_io_resp(struct backup_client *c, struct v3_resp *r);
 int bk_io_req(struct backup_client *c, uint16_t code, const char *name,
 	      const uint8_t *key, size_t key_len);
 void bk_io_close(struct backup_client *c);
+/* The transport (TCP, and TLS for tls://) is up: fills the stats'
+ * transport fields and decides c->clear from the ALPN the server chose. */
+void bk_io_transport_ready(struct backup_client *c);
+/* The version byte of c's requests: V3_VERSION_CLEAR when c->clear. */
+uint8_t bk_req_version(const struct backup_client *c);
 /* One non-blocking send / receive on c->fd, through TLS for tls://
  * (the agent's event loop uses these).
  * @retval >0 bytes moved  @retval 0 (recv) the server closed

@@ -5,7 +5,9 @@
  * last slice) and sent, so memory is BACKUP_IOBUF_SIZE whatever the file
  * size.  Slices are multiples of 16 bytes, so packet k carries exactly
  * the encryption of plaintext [(k - 1) * slice, k * slice) and only the
- * last packet has padding (v3_file_packet's plan).
+ * last packet has padding (v3_file_packet's plan).  On a connection that
+ * negotiated vigil/2 (c->clear) the slices go out as read, in version-4
+ * 1028s: content size = file size, no padding, no AES.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -44,7 +46,8 @@ static int read_full(int fd, uint8_t *p, size_t n)
 	return 0;
 }
 
-/* Fills c->buf with packet k's slice (plaintext read and encrypted). */
+/* Fills c->buf with packet k's slice (plaintext read, and encrypted
+ * unless enc is NULL: the clear payload). */
 static int fill_slice(struct backup_client *c, struct bk_file *f,
 		      struct backup_enc *enc, struct cksum_ctx *ck,
 		      const struct v3_req *r)
@@ -61,6 +64,8 @@ static int fill_slice(struct backup_client *c, struct bk_file *f,
 			       "file shrank while being read" :
 			       strerror(-ret));
 	cksum_update(ck, s, plain);
+	if (enc == NULL)
+		return 0;
 	ret = backup_enc_blocks(enc, s, whole);
 	if (ret == 0 && r->packet == r->total)
 		ret = backup_enc_final(enc, s + whole, plain - whole) < 0
@@ -85,10 +90,12 @@ static int send_packet(struct backup_client *c, struct bk_file *f,
 	return 0;
 }
 
-/* Sends the whole ciphertext stream once; f->crc gets the cksum. */
+/* Sends the whole ciphertext (clear: plaintext) stream once; f->crc
+ * gets the cksum. */
 static int send_stream(struct backup_client *c, struct bk_file *f)
 {
 	struct backup_enc enc;
+	struct backup_enc *e = c->clear ? NULL : &enc;
 	struct cksum_ctx ck;
 	struct v3_req r;
 	int ret = 0;
@@ -97,10 +104,11 @@ static int send_stream(struct backup_client *c, struct bk_file *f)
 		return bk_fail(c, -EIO, 1, "%s: cannot rewind", f->path);
 	memset(&r, 0, sizeof r);
 	memcpy(r.client_id, c->id.uuid, V3_ID_SIZE);
+	r.version = bk_req_version(c);
 	r.code = V3_REQ_FILE;
 	memcpy(r.name, f->name, sizeof f->name);
 	cksum_init(&ck);
-	if (backup_enc_start(&enc, c->aes) < 0)
+	if (e != NULL && backup_enc_start(e, c->aes) < 0)
 		return bk_fail(c, -EIO, 1, "AES key setup failed");
 	for (uint32_t k = 1; ret == 0; k++) {
 		ret = v3_file_packet(&r, f->size, f->slice, (uint16_t)k);
@@ -108,7 +116,7 @@ static int send_stream(struct backup_client *c, struct bk_file *f)
 			ret = bk_fail(c, ret, 1, "%s: no packet plan", f->path);
 			break;
 		}
-		ret = fill_slice(c, f, &enc, &ck, &r);
+		ret = fill_slice(c, f, e, &ck, &r);
 		if (ret == 0)
 			ret = send_packet(c, f, &r);
 		if (ret == 0 && c->cfg.progress)
@@ -117,7 +125,8 @@ static int send_stream(struct backup_client *c, struct bk_file *f)
 		if (r.packet == r.total)
 			break;
 	}
-	backup_enc_free(&enc);
+	if (e != NULL)
+		backup_enc_free(e);
 	f->crc = cksum_final(&ck);
 	return ret;
 }
@@ -149,7 +158,7 @@ static int crc_reply(struct backup_client *c, struct bk_file *f,
 	if (r.code != V3_RESP_FILE_CRC)
 		return bk_fail(c, -EIO, 0, "%s: answered %u to %s",
 			       c->stats.peer, r.code, f->path);
-	v3_cbc_size(f->size, &content);
+	v3_content_size(c->clear, f->size, &content);
 	if (r.content_size != content || strcmp(r.name, f->name) != 0)
 		return bk_fail(c, -EBADMSG, 0, "%s: 1603 for another file",
 			       c->stats.peer);

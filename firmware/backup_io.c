@@ -87,13 +87,28 @@ static int io_tls_handshake(struct backup_client *c, uint64_t deadline)
 	if (ret < 0 && !c->tls.err[0])
 		snprintf(c->tls.err, sizeof c->tls.err, "TLS handshake: %s",
 			 strerror(-ret));
-	if (ret < 0)
-		return ret;
-	c->stats.transport = "tls";
+	return ret;
+}
+
+/* see backup_client_int.h */
+void bk_io_transport_ready(struct backup_client *c)
+{
+	int tls = c->cfg.tls != 0;
+
+	c->stats.transport = tls ? "tls" : "tcp";
 	c->stats.tls_version = backup_tls_version(&c->tls);
 	c->stats.tls_cipher = backup_tls_cipher(&c->tls);
-	c->stats.tls_resumed = c->tls.resumed;
-	return 0;
+	c->stats.tls_alpn = backup_tls_alpn(&c->tls);
+	c->stats.tls_resumed = tls && c->tls.resumed;
+	/* the server offers vigil/2 only if it takes version 4 on this
+	 * connection; never over tcp, where the CBC layer is all there is */
+	c->clear = tls && strcmp(c->stats.tls_alpn, BACKUP_TLS_ALPN_CLEAR) == 0;
+}
+
+/* see backup_client_int.h */
+uint8_t bk_req_version(const struct backup_client *c)
+{
+	return c->clear ? V3_VERSION_CLEAR : V3_VERSION;
 }
 
 /* see backup_client_int.h */
@@ -125,14 +140,12 @@ int bk_io_connect(struct backup_client *c)
 	}
 	hal_net_set_keepalive(c->fd, 60, 10, 3);
 	hal_net_set_nodelay(c->fd);
-	c->stats.transport = "tcp";
-	c->stats.tls_version = c->stats.tls_cipher = "";
-	c->stats.tls_resumed = 0;
 	c->stats.bytes_in = c->stats.bytes_out = 0;
 	if (c->cfg.tls && (ret = io_tls_handshake(c, deadline)) < 0) {
 		bk_io_close(c);
 		return ret;
 	}
+	bk_io_transport_ready(c);
 	c->stats.connected_ms = hal_clock_mono_ms();
 	if (c->link.state_since_ms != 0 && c->stats.last_write_ms != 0)
 		c->link.reconnects++;
@@ -266,6 +279,7 @@ int bk_io_req(struct backup_client *c, uint16_t code, const char *name,
 
 	memset(&r, 0, sizeof r);
 	memcpy(r.client_id, c->id.uuid, V3_ID_SIZE);
+	r.version = bk_req_version(c);
 	r.code = code;
 	snprintf(r.name, sizeof r.name, "%s", name);
 	r.key = key;
@@ -309,6 +323,7 @@ void bk_io_close(struct backup_client *c)
 		hal_net_close(c->fd);
 	c->fd = -1;
 	c->session = 0;
+	c->clear = 0;
 	c->stats.connected_ms = 0;
 	if (c->link.state == BACKUP_LINK_UP ||
 	    c->link.state == BACKUP_LINK_CONNECTING) {

@@ -14,7 +14,9 @@
 #include "mbedtls/net_sockets.h"
 #include "mbedtls/platform_util.h"
 
-static const char *tls_alpn[] = { "vigil/1", NULL };
+/* vigil/2 first: a vigil-backupd that knows it takes the clear payload
+ * extension; any other server picks vigil/1 (pure v3) or ignores ALPN. */
+static const char *tls_alpn[] = { BACKUP_TLS_ALPN_CLEAR, "vigil/1", NULL };
 
 /* The suites offered, fastest first (vigil-backupd, like mbedTLS
  * servers, takes the client's order): AES-GCM where the CPU has AES
@@ -479,6 +481,15 @@ const char *backup_tls_cipher(const struct backup_tls *t)
 {
 	const char *s = t->live && t->done
 		? mbedtls_ssl_get_ciphersuite(&t->ssl) : NULL;
+
+	return s != NULL ? s : "";
+}
+
+/* see backup_tls.h */
+const char *backup_tls_alpn(const struct backup_tls *t)
+{
+	const char *s = t->live && t->done
+		? mbedtls_ssl_get_alpn_protocol(&t->ssl) : NULL;
 
 	return s != NULL ? s : "";
 }

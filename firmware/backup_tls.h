@@ -47,6 +47,11 @@
 #define BACKUP_TLS_WANT_READ 1u
 #define BACKUP_TLS_WANT_WRITE 2u
 
+/* The ALPN protocols offered: "vigil/2" (v3 with the clear payload
+ * extension, docs/protocol/cyberbackup-v3.md) before "vigil/1" (pure v3).
+ * Resumed handshakes negotiate it again, like a full one. */
+#define BACKUP_TLS_ALPN_CLEAR "vigil/2"
+
 /* What backup_tls_load() builds the configuration from.  Paths and the
  * PSK text are "" (or NULL) when not set. */
 struct backup_tls_opts {
@@ -137,6 +142,9 @@ size_t backup_tls_pending(const struct backup_tls *t);
  * connection; "" when none. */
 const char *backup_tls_version(const struct backup_tls *t);
 const char *backup_tls_cipher(const struct backup_tls *t);
+/* The ALPN protocol the server chose ("vigil/2", "vigil/1"); "" when it
+ * chose none or no connection is up. */
+const char *backup_tls_alpn(const struct backup_tls *t);
 
 /* Ends the connection (close_notify, best effort, no waiting) and frees
  * its context; the socket stays open and the ticket stays saved. */

@@ -340,6 +340,17 @@ int v3_cbc_size(uint64_t orig, uint32_t *out)
 }
 
 /* see v3.h */
+int v3_content_size(int clear, uint64_t orig, uint32_t *out)
+{
+	if (!clear)
+		return v3_cbc_size(orig, out);
+	if (orig > UINT32_MAX)
+		return -EMSGSIZE;
+	*out = (uint32_t)orig;
+	return 0;
+}
+
+/* see v3.h */
 int v3_packet_count(uint32_t content_size, size_t slice_max,
 		    uint16_t *total)
 {

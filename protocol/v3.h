@@ -50,6 +50,15 @@
 #include <stdint.h>
 
 #define V3_VERSION 3
+/* The vigil/2 extension ("clear payload inside TLS"): a request with this
+ * version byte is a v3 request whose 1028 slices are the plaintext file
+ * (content size = original size, no padding, no AES-CBC).  Only a
+ * connection that negotiated ALPN "vigil/2" may carry it; parsers refuse
+ * it unless the caller passes V3_PARSE_CLEAR.  Responses stay version 3.
+ * docs/protocol/cyberbackup-v3.md, "Extension: clear payload inside TLS". */
+#define V3_VERSION_CLEAR 4
+/* Flag for v3_req_hdr_parse_ext/v3_req_decode_ext: accept version 4. */
+#define V3_PARSE_CLEAR 1u
 
 /* Request header: client id 16 + version 1 + code 2 + payload size 4. */
 #define V3_REQ_HDR_SIZE 23
@@ -119,7 +128,7 @@ enum v3_code {
 enum v3_reason {
 	V3_OK = 0,
 	V3_E_LENGTH,          /* input length not what the call needs (misuse) */
-	V3_E_VERSION,         /* version byte is not 3 */
+	V3_E_VERSION,         /* version byte is not 3 (or 4 where allowed) */
 	V3_E_CODE,            /* code unknown in this direction */
 	V3_E_SIZE_CAP,        /* payload size over the cap */
 	V3_E_SIZE_LAYOUT,     /* payload size does not fit the code's layout */
@@ -136,8 +145,10 @@ enum v3_reason {
 	V3_E_KEY_FORMAT,      /* public key not an RSA-1024 SPKI in DER */
 	V3_E_PACKET_TOTAL,    /* total packets 0, or more than content bytes */
 	V3_E_PACKET_NUMBER,   /* packet number 0 or > total */
-	V3_E_CONTENT_SIZE,    /* content size is not the CBC size of orig size */
-	V3_E_SLICE_SIZE,      /* slice empty, > content size, or != it alone */
+	V3_E_CONTENT_SIZE,    /* content size is not the CBC size of orig size
+			       * (version 4: not orig size) */
+	V3_E_SLICE_SIZE,      /* slice empty (but an empty clear file), >
+			       * content size, or != it alone */
 	V3_E_PATH,            /* path to map: not absolute, empty, ".", ".." */
 	V3_E_ESCAPE,          /* name to unmap was not made by the mapping */
 	V3_E_PACKET_ORDER,    /* 1028 not the next packet of the transfer */
@@ -148,7 +159,10 @@ enum v3_reason {
 /* A request; parse fills it, pack reads it. */
 struct v3_req {
 	uint8_t client_id[V3_ID_SIZE];
-	uint8_t version;       /* parse: as received; pack: always 3 */
+	/* parse: as received (3, or 4 with V3_PARSE_CLEAR); pack: 0 or 3
+	 * packs version 3, V3_VERSION_CLEAR version 4.  It also says how a
+	 * 1028's content size relates to its original size. */
+	uint8_t version;
 	uint16_t code;         /* enum v3_code */
 	uint32_t payload_size; /* parse: from the header; pack: computed */
 	/* 1025-1027: the client name; 1028-1031: the file name.  Always
@@ -158,12 +172,14 @@ struct v3_req {
 	const uint8_t *key;
 	size_t key_len;
 	/* 1028.  content_size is the size of the WHOLE ciphertext (the same
-	 * in every packet), not of this packet's slice. */
+	 * in every packet), not of this packet's slice; in version 4 it is
+	 * the plaintext size, orig_size. */
 	uint32_t content_size;
 	uint32_t orig_size;
 	uint16_t packet;       /* 1..total */
 	uint16_t total;
-	/* 1028: this packet's ciphertext slice (borrowed view).  After
+	/* 1028: this packet's ciphertext slice (borrowed view; version 4:
+	 * plaintext, empty for an empty file).  After
 	 * v3_req_file_head_parse data is NULL and data_len is the number of
 	 * slice bytes that follow on the wire. */
 	const uint8_t *data;
@@ -204,6 +220,15 @@ const char *v3_reason_str(enum v3_reason why);
 int v3_req_hdr_parse(struct v3_req *r, const uint8_t *buf, size_t len,
 		     uint32_t cap, enum v3_reason *why);
 
+/* As v3_req_hdr_parse, with flags: V3_PARSE_CLEAR accepts version 4
+ * (V3_VERSION_CLEAR) as well as 3, for a connection that negotiated the
+ * vigil/2 extension; then 1028's layout is a payload of at least
+ * V3_FILE_HEAD_SIZE bytes (an empty file has an empty slice).  Without
+ * the flag it is v3_req_hdr_parse.
+ * @retval 0, -EBADMSG, -EMSGSIZE, -EINVAL  as v3_req_hdr_parse */
+int v3_req_hdr_parse_ext(struct v3_req *r, const uint8_t *buf, size_t len,
+			 uint32_t cap, unsigned flags, enum v3_reason *why);
+
 /* Parses the payload of the request whose header v3_req_hdr_parse
  * accepted into *r; len must be r->payload_size.  Checks the name field
  * (terminated), the client-name rules (1025-1027: non-empty, printable
@@ -222,10 +247,12 @@ int v3_req_payload_parse(struct v3_req *r, const uint8_t *buf, size_t len,
 /* For 1028 only: parses the fixed part, exactly V3_FILE_HEAD_SIZE bytes,
  * so the caller can stream the slice.  Checks: total >= 1
  * (V3_E_PACKET_TOTAL), 1 <= packet <= total (V3_E_PACKET_NUMBER),
- * content size == CBC size of orig size (V3_E_CONTENT_SIZE), slice length
- * (payload size - 267) in 1..content size, and equal to it when total is 1
- * (V3_E_SLICE_SIZE), total <= content size (V3_E_PACKET_TOTAL), the file
- * name.  Sets r->data = NULL, r->data_len = slice length.
+ * content size == v3_content_size of orig size for r->version
+ * (V3_E_CONTENT_SIZE), slice length (payload size - 267) in 1..content
+ * size, and equal to it when total is 1 (V3_E_SLICE_SIZE), total <=
+ * content size (V3_E_PACKET_TOTAL), the file name.  Version 4 with
+ * content size 0 (an empty file) must be total 1 with an empty slice.
+ * Sets r->data = NULL, r->data_len = slice length.
  * @retval 0         valid
  * @retval -EBADMSG  a check failed
  * @retval -EINVAL   len != V3_FILE_HEAD_SIZE, r->code != 1028 or
@@ -241,13 +268,20 @@ int v3_req_file_head_parse(struct v3_req *r, const uint8_t *buf, size_t len,
 int v3_req_decode(struct v3_req *r, const uint8_t *buf, size_t len,
 		  uint32_t cap, enum v3_reason *why);
 
-/* Packs request *r (client_id, code and the fields of its code; version
- * and payload_size are ignored) into out[0..cap).  The fields must pass
- * the same checks as parsing.  Needs at most V3_REQ_SMALL_MAX bytes, or
+/* v3_req_decode with v3_req_hdr_parse_ext's flags. */
+int v3_req_decode_ext(struct v3_req *r, const uint8_t *buf, size_t len,
+		      uint32_t cap, unsigned flags, enum v3_reason *why);
+
+/* Packs request *r (client_id, version, code and the fields of its code;
+ * payload_size is ignored) into out[0..cap).  Version 0 or 3 packs a v3
+ * request, V3_VERSION_CLEAR a version-4 one (the caller's business to
+ * send only on a vigil/2 connection).  The fields must pass the same
+ * checks as parsing.  Needs at most V3_REQ_SMALL_MAX bytes, or
  * V3_REQ_FILE_HEAD_MAX + data_len for 1028.
  * @retval >0       bytes written
- * @retval -EINVAL  the message breaks a rule (*why says which), or
- *                  1028 data is NULL with data_len > 0
+ * @retval -EINVAL  the message breaks a rule (*why says which; another
+ *                  version is V3_E_VERSION), or 1028 data is NULL with
+ *                  data_len > 0
  * @retval -ENOSPC  cap too small; nothing written */
 int v3_req_pack(uint8_t *out, size_t cap, const struct v3_req *r,
 		enum v3_reason *why);
@@ -351,6 +385,13 @@ int v3_path_from_name(char *out, size_t cap, const char *name, size_t len,
  * @retval -EMSGSIZE  orig > V3_FILE_MAX */
 int v3_cbc_size(uint64_t orig, uint32_t *out);
 
+/* The 1028 content size of orig plaintext bytes: v3_cbc_size, or with
+ * clear (version 4) orig itself.  The codec's 1028 checks and the
+ * client's check of the 1603 use the same rule.
+ * @retval 0          fits the u32 content size
+ * @retval -EMSGSIZE  orig > V3_FILE_MAX (CBC) or > UINT32_MAX (clear) */
+int v3_content_size(int clear, uint64_t orig, uint32_t *out);
+
 /* The packet count for sending content_size ciphertext bytes in slices of
  * at most slice_max bytes, into *total.
  * @retval 0          ok (1 <= *total <= V3_PACKETS_MAX)
@@ -366,12 +407,14 @@ int v3_packet_count(uint32_t content_size, size_t slice_max,
  * bytes (the last one shorter).  Sets r->content_size, orig_size, packet,
  * total and data_len (this slice's length; its bytes are ciphertext
  * offsets (packet - 1) * slice_max onwards); the other fields are the
- * caller's.  A slice_max that is a multiple of 16 keeps slices on cipher
+ * caller's.  With r->version == V3_VERSION_CLEAR (set by the caller) the
+ * slices are the plaintext itself (content size = orig_size), and an
+ * empty file is one packet with an empty slice.  A slice_max that is a multiple of 16 keeps slices on cipher
  * blocks; any value works (servers concatenate).
  * @retval 0         ok
  * @retval -EINVAL   slice_max 0, or packet 0 or > total
- * @retval -EMSGSIZE orig_size > V3_FILE_MAX, or more than V3_PACKETS_MAX
- *                   packets (use larger slices) */
+ * @retval -EMSGSIZE orig_size > V3_FILE_MAX (clear: > UINT32_MAX), or
+ *                   more than V3_PACKETS_MAX packets (use larger slices) */
 int v3_file_packet(struct v3_req *r, uint64_t orig_size, size_t slice_max,
 		   uint16_t packet);
 
@@ -384,6 +427,7 @@ struct v3_file_rx {
 	uint32_t received;  /* ciphertext bytes of packets 1..next-1 */
 	uint16_t total;
 	uint16_t next;      /* packet expected next; 0: no transfer open */
+	uint8_t version;    /* packet 1's: 3, or 4 (clear) */
 };
 
 /* Forgets any transfer: the next 1028 must be a packet 1. */
@@ -393,8 +437,8 @@ void v3_file_rx_reset(struct v3_file_rx *rx);
  * v3_req_payload_parse; r->data is not read) continues the transfer in
  * *rx, and records it.  vigil's rule (servers in the field also take any
  * order): packets come in order 1..total; packet 1 opens a transfer (only
- * when none is open); later packets repeat packet 1's name, content size,
- * original size and total; the slices add up to exactly the content size
+ * when none is open); later packets repeat packet 1's version, name,
+ * content size, original size and total; the slices add up to exactly the content size
  * by the last packet.  On success the caller stores the slice; after the
  * last packet *rx is reset.  On error *rx is reset too: the server
  * answers 1607 and drops the partial file.

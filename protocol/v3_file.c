@@ -14,6 +14,10 @@
  *     open (next = k) --packet k < N--> open (next = k + 1)
  *     any --last packet--> idle (returns 1)     any --error--> idle
  * invariant while open: 0 < received < content_size, 2 <= next <= total.
+ *
+ * Version 4 (V3_VERSION_CLEAR) sends the plaintext in the same slices:
+ * content_size = orig_size, and an empty file is one empty packet, which
+ * completes the transfer at once (received 0 == content size 0).
  */
 #include "v3_int.h"
 
@@ -28,14 +32,17 @@ int v3_file_packet(struct v3_req *r, uint64_t orig_size, size_t slice_max,
 
 	if (slice_max == 0)
 		return -EINVAL;
-	if (v3_cbc_size(orig_size, &content) < 0)
+	if (v3_content_size(r->version == V3_VERSION_CLEAR, orig_size,
+			    &content) < 0)
 		return -EMSGSIZE;
-	ret = v3_packet_count(content, slice_max, &total);
+	total = 1;      /* a clear empty file: one empty packet */
+	ret = content == 0 ? 0 : v3_packet_count(content, slice_max, &total);
 	if (ret < 0)
 		return ret;
 	if (packet == 0 || packet > total)
 		return -EINVAL;
-	/* no overflow: packet - 1 < total, so off < content_size < 2^32 */
+	/* no overflow: packet - 1 < total, so off < content_size < 2^32
+	 * (or off = 0 for the one empty packet) */
 	off = (uint64_t)(packet - 1) * slice_max;
 	r->content_size = content;
 	r->orig_size = (uint32_t)orig_size;
@@ -59,6 +66,7 @@ static void rx_open(struct v3_file_rx *rx, const struct v3_req *r)
 	rx->content_size = r->content_size;
 	rx->orig_size = r->orig_size;
 	rx->total = r->total;
+	rx->version = r->version;
 	rx->received = 0;
 	rx->next = 1;
 }
@@ -80,7 +88,8 @@ int v3_file_rx_packet(struct v3_file_rx *rx, const struct v3_req *r,
 		rx_open(rx, r);
 	if (r->packet == 0 || r->packet != rx->next)
 		return rx_fail(rx, why, V3_E_PACKET_ORDER);
-	if (r->total != rx->total || r->content_size != rx->content_size ||
+	if (r->version != rx->version || r->total != rx->total ||
+	    r->content_size != rx->content_size ||
 	    r->orig_size != rx->orig_size ||
 	    strncmp(r->name, rx->name, sizeof rx->name) != 0)
 		return rx_fail(rx, why, V3_E_PACKET_MISMATCH);

@@ -9,6 +9,9 @@
  *   1028                   content size @0 (u32), orig size @4 (u32),
  *                          packet @8 (u16), total @10 (u16),
  *                          file name @12 (255), slice @267       > 267
+ * Version 4 (V3_VERSION_CLEAR, the vigil/2 extension) has the same
+ * layouts; its 1028 slice is plaintext, so content size = orig size and
+ * an empty file is one packet of exactly 267 bytes.
  * Pack and parse apply the same checks (check_name, check_pubkey,
  * check_file), so whatever one accepts the other produces: the fuzz
  * targets test that round trip.
@@ -34,15 +37,22 @@ static int is_request(uint16_t code)
 	return code >= V3_REQ_REGISTER && code <= V3_REQ_CRC_ABORT;
 }
 
-static int layout_ok(uint16_t code, uint32_t size)
+static int is_clear(const struct v3_req *r)
 {
-	switch (code) {
+	return r->version == V3_VERSION_CLEAR;
+}
+
+static int layout_ok(const struct v3_req *r, uint32_t size)
+{
+	switch (r->code) {
 	case V3_REQ_PUBKEY:
 		return size == V3_NAME_FIELD + V3_PUBKEY_SIZE_E17 ||
 		       size == V3_NAME_FIELD + V3_PUBKEY_SIZE_E65537;
 	case V3_REQ_FILE:
-		/* a slice of at least one byte follows the fixed part */
-		return size > V3_FILE_HEAD_SIZE;
+		/* a slice of at least one byte follows the fixed part; in
+		 * clear, an empty file has an empty slice */
+		return is_clear(r) ? size >= V3_FILE_HEAD_SIZE
+				   : size > V3_FILE_HEAD_SIZE;
 	default:
 		return size == V3_NAME_FIELD;
 	}
@@ -105,18 +115,25 @@ static int check_pubkey(const uint8_t *key, size_t len, enum v3_reason *why)
 	return 0;
 }
 
-/* The 1028 numbers; slice is this packet's ciphertext length. */
+/* The 1028 numbers; slice is this packet's ciphertext (version 4:
+ * plaintext) length. */
 static int check_file(const struct v3_req *r, size_t slice,
 		      enum v3_reason *why)
 {
-	uint32_t cbc;
+	uint32_t want;
 
 	if (r->total == 0)
 		return v3_fail(why, V3_E_PACKET_TOTAL, -EBADMSG);
 	if (r->packet == 0 || r->packet > r->total)
 		return v3_fail(why, V3_E_PACKET_NUMBER, -EBADMSG);
-	if (v3_cbc_size(r->orig_size, &cbc) < 0 || cbc != r->content_size)
+	if (v3_content_size(is_clear(r), r->orig_size, &want) < 0 ||
+	    want != r->content_size)
 		return v3_fail(why, V3_E_CONTENT_SIZE, -EBADMSG);
+	/* only a clear empty file has content size 0: one empty packet */
+	if (r->content_size == 0 && r->total != 1)
+		return v3_fail(why, V3_E_PACKET_TOTAL, -EBADMSG);
+	if (r->content_size == 0)
+		return slice == 0 ? 0 : v3_fail(why, V3_E_SLICE_SIZE, -EBADMSG);
 	if (slice == 0 || slice > r->content_size ||
 	    (r->total == 1 && slice != r->content_size))
 		return v3_fail(why, V3_E_SLICE_SIZE, -EBADMSG);
@@ -127,8 +144,8 @@ static int check_file(const struct v3_req *r, size_t slice,
 }
 
 /* see v3.h */
-int v3_req_hdr_parse(struct v3_req *r, const uint8_t *buf, size_t len,
-		     uint32_t cap, enum v3_reason *why)
+int v3_req_hdr_parse_ext(struct v3_req *r, const uint8_t *buf, size_t len,
+			 uint32_t cap, unsigned flags, enum v3_reason *why)
 {
 	if (len != V3_REQ_HDR_SIZE)
 		return v3_fail(why, V3_E_LENGTH, -EINVAL);
@@ -137,15 +154,23 @@ int v3_req_hdr_parse(struct v3_req *r, const uint8_t *buf, size_t len,
 	r->version = buf[HDR_VERSION];
 	r->code = v3_get_le16(buf + HDR_CODE);
 	r->payload_size = v3_get_le32(buf + HDR_SIZE);
-	if (r->version != V3_VERSION)
+	if (r->version != V3_VERSION &&
+	    !(r->version == V3_VERSION_CLEAR && (flags & V3_PARSE_CLEAR)))
 		return v3_fail(why, V3_E_VERSION, -EBADMSG);
 	if (!is_request(r->code))
 		return v3_fail(why, V3_E_CODE, -EBADMSG);
 	if (r->payload_size > cap)
 		return v3_fail(why, V3_E_SIZE_CAP, -EMSGSIZE);
-	if (!layout_ok(r->code, r->payload_size))
+	if (!layout_ok(r, r->payload_size))
 		return v3_fail(why, V3_E_SIZE_LAYOUT, -EBADMSG);
 	return v3_fail(why, V3_OK, 0);
+}
+
+/* see v3.h */
+int v3_req_hdr_parse(struct v3_req *r, const uint8_t *buf, size_t len,
+		     uint32_t cap, enum v3_reason *why)
+{
+	return v3_req_hdr_parse_ext(r, buf, len, cap, 0, why);
 }
 
 /* see v3.h */
@@ -192,7 +217,7 @@ int v3_req_payload_parse(struct v3_req *r, const uint8_t *buf, size_t len,
 		r->data = buf + V3_FILE_HEAD_SIZE;
 		return 0;
 	}
-	if (!layout_ok(r->code, r->payload_size))
+	if (!layout_ok(r, r->payload_size))
 		return v3_fail(why, V3_E_SIZE_LAYOUT, -EBADMSG);
 	n = v3_name_field_get(r->name, buf, why);
 	if (n < 0)
@@ -211,8 +236,8 @@ int v3_req_payload_parse(struct v3_req *r, const uint8_t *buf, size_t len,
 }
 
 /* see v3.h */
-int v3_req_decode(struct v3_req *r, const uint8_t *buf, size_t len,
-		  uint32_t cap, enum v3_reason *why)
+int v3_req_decode_ext(struct v3_req *r, const uint8_t *buf, size_t len,
+		      uint32_t cap, unsigned flags, enum v3_reason *why)
 {
 	int ret;
 
@@ -221,7 +246,7 @@ int v3_req_decode(struct v3_req *r, const uint8_t *buf, size_t len,
 	/* the returned count must fit an int */
 	if (cap > REQ_PACK_MAX - V3_REQ_HDR_SIZE)
 		cap = REQ_PACK_MAX - V3_REQ_HDR_SIZE;
-	ret = v3_req_hdr_parse(r, buf, V3_REQ_HDR_SIZE, cap, why);
+	ret = v3_req_hdr_parse_ext(r, buf, V3_REQ_HDR_SIZE, cap, flags, why);
 	if (ret < 0)
 		return ret;
 	if (r->payload_size > len - V3_REQ_HDR_SIZE)
@@ -233,6 +258,13 @@ int v3_req_decode(struct v3_req *r, const uint8_t *buf, size_t len,
 	return (int)(V3_REQ_HDR_SIZE + r->payload_size);
 }
 
+/* see v3.h */
+int v3_req_decode(struct v3_req *r, const uint8_t *buf, size_t len,
+		  uint32_t cap, enum v3_reason *why)
+{
+	return v3_req_decode_ext(r, buf, len, cap, 0, why);
+}
+
 /* Checks *r as parsing would and computes its payload size.  Returns 0
  * or -EINVAL. */
 static int req_validate(const struct v3_req *r, uint32_t *payload,
@@ -240,6 +272,8 @@ static int req_validate(const struct v3_req *r, uint32_t *payload,
 {
 	int n;
 
+	if (r->version != 0 && r->version != V3_VERSION && !is_clear(r))
+		return v3_fail(why, V3_E_VERSION, -EINVAL);
 	if (!is_request(r->code))
 		return v3_fail(why, V3_E_CODE, -EINVAL);
 	n = v3_name_len(r->name, why);
@@ -274,7 +308,7 @@ static void req_put(uint8_t *out, const struct v3_req *r, uint32_t payload,
 	uint8_t *p = out + V3_REQ_HDR_SIZE;
 
 	memcpy(out, r->client_id, V3_ID_SIZE);
-	out[HDR_VERSION] = V3_VERSION;
+	out[HDR_VERSION] = is_clear(r) ? V3_VERSION_CLEAR : V3_VERSION;
 	v3_put_le16(out + HDR_CODE, r->code);
 	v3_put_le32(out + HDR_SIZE, payload);
 	if (r->code == V3_REQ_FILE) {
@@ -318,13 +352,13 @@ int v3_req_pack(uint8_t *out, size_t cap, const struct v3_req *r,
 
 	if (ret < 0)
 		return ret;
-	if (r->code == V3_REQ_FILE && !r->data)
+	if (r->code == V3_REQ_FILE && !r->data && r->data_len > 0)
 		return v3_fail(why, V3_E_SLICE_SIZE, -EINVAL);
 	total = V3_REQ_HDR_SIZE + (size_t)payload;
 	if (cap < total)
 		return v3_fail(why, V3_E_LENGTH, -ENOSPC);
 	req_put(out, r, payload, name_len);
-	if (r->code == V3_REQ_FILE)
+	if (r->code == V3_REQ_FILE && r->data_len > 0)
 		memcpy(out + V3_REQ_FILE_HEAD_MAX, r->data, r->data_len);
 	return v3_fail(why, V3_OK, (int)total);
 }

@@ -86,6 +86,7 @@ struct bd_file {
 	uint64_t size;
 	uint32_t crc;
 	uint8_t complete;             /* 1603 sent, awaiting the verdict */
+	uint8_t clear;                /* sent as plaintext (version 4) */
 };
 
 struct bd_conn {
@@ -99,6 +100,10 @@ struct bd_conn {
 	uint8_t tls_done;             /* handshake finished */
 	char tls_info[96];            /* "TLSv1.3 <suite>" */
 	char tls_peer[96];            /* certificate subject or "psk:<id>" */
+	/* ALPN "vigil/2" was negotiated: requests may be version 4, whose
+	 * 1028s carry plaintext (docs/protocol/cyberbackup-v3.md, "Extension:
+	 * clear payload inside TLS").  0 for plain v3 and any other ALPN. */
+	uint8_t clear;
 	enum bd_rx_state st;
 	uint64_t req_started_ms;      /* first byte of the current request */
 	uint64_t drain_until_ms;      /* BD_RX_CLOSING after shutdown */

@@ -9,6 +9,12 @@
  * nothing else in the process is affected.  1028 ciphertext is never held
  * whole: each received chunk is decrypted, checksummed and written to the
  * transfer's temp file at once.
+ *
+ * On a TLS connection that negotiated ALPN "vigil/2" (c->clear) requests
+ * may also be version 4: its 1028 slices are the plaintext, written as
+ * they come (no bd_cbc_*).  The version is per request; a transfer keeps
+ * packet 1's (v3_file_rx_packet).  Anywhere else version 4 is a wrong
+ * version: 1607 and close, as in pure v3.
  */
 #include "backupd.h"
 
@@ -230,8 +236,10 @@ static int bd_on_verdict(struct bd_conn *c)
 		return bd_reject(c, "%s: cannot store: %s", c->req.name,
 				 ret == -ENOSPC ? "disk full" : "I/O error");
 	c->files_ok++;
-	log_info(MOD, "#%u %s: stored %s/%s v%u (%llu bytes)", c->idx,
-		 c->peer_text, c->uuid_hex, c->req.name, version,
+	/* the mode before the name: a long name is cut at the line's end */
+	log_info(MOD, "#%u %s: stored %s%s/%s v%u (%llu bytes)", c->idx,
+		 c->peer_text, c->file.clear ? "(clear payload) " : "",
+		 c->uuid_hex, c->req.name, version,
 		 (unsigned long long)c->file.size);
 	return bd_answer(c, V3_RESP_ACK, c->client_id, NULL);
 }
@@ -258,6 +266,14 @@ static int bd_on_request(struct bd_conn *c)
 	}
 }
 
+static int bd_file_done(struct bd_conn *c);
+
+/* The request being received is a version-4 (plaintext) one. */
+static int bd_req_clear(const struct bd_conn *c)
+{
+	return c->req.version == V3_VERSION_CLEAR;
+}
+
 /* The 1028 fixed part is in c->pay: check it continues the transfer. */
 static int bd_on_file_head(struct bd_conn *c)
 {
@@ -278,16 +294,23 @@ static int bd_on_file_head(struct bd_conn *c)
 	if (c->req.packet == 1) {
 		memcpy(c->file.name, c->req.name, sizeof c->file.name);
 		cksum_init(&c->ck);
-		if (bd_cbc_start(&c->cbc, c->aes_key) != 0)
+		if (!bd_req_clear(c) && bd_cbc_start(&c->cbc, c->aes_key) != 0)
 			return bd_reject(c, "cipher setup failed");
 		ret = bd_store_tmp_open(&c->file, c->idx);
 		if (ret != 0)
 			return bd_reject(c, "%s: cannot open a temp file: %s",
 					 c->req.name,
 					 ret == -ENOSPC ? "disk full" : "I/O error");
+		c->file.clear = (uint8_t)bd_req_clear(c);
 	}
 	c->data_left = (uint32_t)c->req.data_len;
 	c->st = BD_RX_FILE_DATA;
+	if (c->data_left == 0) {
+		/* only a clear empty file (one packet, so the last) has no
+		 * slice: no bytes will come to finish it in bd_file_data */
+		c->st = BD_RX_HDR;
+		return c->last_packet ? bd_file_done(c) : 0;
+	}
 	return 0;
 }
 
@@ -304,14 +327,14 @@ static int bd_write_plain(struct bd_conn *c, const uint8_t *p, size_t n)
 	return 0;
 }
 
-/* The last slice of the last packet arrived: strip the padding, answer
- * 1603 with the cksum of the plaintext. */
+/* The last slice of the last packet arrived: strip the padding (CBC
+ * only), answer 1603 with the cksum of the plaintext. */
 static int bd_file_done(struct bd_conn *c)
 {
 	struct v3_resp r;
 	size_t n = 0;
 
-	if (bd_cbc_finish(&c->cbc, bd_plain, &n) != 0)
+	if (!bd_req_clear(c) && bd_cbc_finish(&c->cbc, bd_plain, &n) != 0)
 		return bd_reject(c, "%s: bad padding (wrong key or corrupt data)",
 				 c->file.name);
 	if (bd_write_plain(c, bd_plain, n) != 0 || c->st == BD_RX_CLOSING)
@@ -332,14 +355,19 @@ static int bd_file_done(struct bd_conn *c)
 	return bd_conn_send(c, &r) == 0 ? 0 : -EIO;
 }
 
-/* Streams ciphertext bytes of the current 1028; returns bytes used. */
+/* Streams slice bytes of the current 1028 (ciphertext, or plaintext in
+ * version 4); returns bytes used. */
 static size_t bd_file_data(struct bd_conn *c, const uint8_t *buf, size_t n,
 			   int *err)
 {
 	size_t take = n < c->data_left ? n : c->data_left, out = 0;
 
-	bd_cbc_feed(&c->cbc, buf, take, bd_plain, &out);
-	*err = bd_write_plain(c, bd_plain, out);
+	if (bd_req_clear(c)) {
+		*err = bd_write_plain(c, buf, take);
+	} else {
+		bd_cbc_feed(&c->cbc, buf, take, bd_plain, &out);
+		*err = bd_write_plain(c, bd_plain, out);
+	}
 	if (*err != 0 || c->st == BD_RX_CLOSING)
 		return take;
 	c->data_left -= (uint32_t)take;
@@ -371,8 +399,9 @@ static int bd_on_header(struct bd_conn *c)
 
 	c->hdr_len = 0;
 	c->pay_len = 0;
-	if (v3_req_hdr_parse(&c->req, c->hdr, sizeof c->hdr,
-			     bd_opt->max_payload, &why) != 0)
+	if (v3_req_hdr_parse_ext(&c->req, c->hdr, sizeof c->hdr,
+				 bd_opt->max_payload,
+				 c->clear ? V3_PARSE_CLEAR : 0, &why) != 0)
 		return bd_reject(c, "header: %s (version %u, code %u, size %u)",
 				 v3_reason_str(why), c->req.version,
 				 c->req.code, c->req.payload_size);

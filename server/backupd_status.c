@@ -95,10 +95,11 @@ static void put_conn(struct cbor_enc *e, const struct bd_conn *c,
 		     uint64_t now)
 {
 	int tls = c->tls != NULL, up = tls && c->tls_done;
+	const char *alpn = up ? mbedtls_ssl_get_alpn_protocol(c->tls) : NULL;
 	uint64_t last = c->last_rx_ms > c->last_tx_ms ? c->last_rx_ms
 						       : c->last_tx_ms;
 
-	cbor_enc_map(e, 18);
+	cbor_enc_map(e, 19);
 	put_kv_uint(e, "slot", c->idx);
 	put_kv_text(e, "peer", c->peer_text);
 	put_kv_text(e, "transport", tls ? "tls" : "tcp");
@@ -106,6 +107,8 @@ static void put_conn(struct cbor_enc *e, const struct bd_conn *c,
 	put_kv_text(e, "tls_cipher", up ? mbedtls_ssl_get_ciphersuite(c->tls)
 					: "");
 	put_kv_text(e, "tls_peer", up ? c->tls_peer : "");
+	/* "vigil/2": version-4 requests (clear payload) are accepted */
+	put_kv_text(e, "alpn", alpn != NULL ? alpn : "");
 	put_kv_text(e, "state", conn_state(c));
 	put_kv_text(e, "client_id", c->have_client ? c->uuid_hex : "");
 	put_kv_text(e, "client_name", c->have_client ? c->client_name : "");

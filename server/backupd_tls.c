@@ -38,7 +38,10 @@ static mbedtls_x509_crt bd_ca, bd_crt;
 static mbedtls_pk_context bd_key;
 static mbedtls_ssl_ticket_context bd_ticket;
 static int bd_tls_ready;
-static const char *bd_alpn[] = { "vigil/1", NULL };
+/* Our preference first: mbedTLS picks the first of ours the client also
+ * offers.  "vigil/2" turns on the clear payload extension (c->clear). */
+#define BD_ALPN_CLEAR "vigil/2"
+static const char *bd_alpn[] = { BD_ALPN_CLEAR, "vigil/1", NULL };
 
 static int bd_tls_rng(void *ctx, unsigned char *out, size_t len)
 {
@@ -284,6 +287,7 @@ int bd_tls_conn_start(struct bd_conn *c)
 	c->tls_peer[0] = '\0';
 	c->tls = ssl;
 	c->tls_done = 0;
+	c->clear = 0;
 	return 0;
 }
 
@@ -299,11 +303,13 @@ void bd_tls_conn_free(struct bd_conn *c)
 	c->tls = NULL;
 }
 
-/* Logs the outcome of a finished handshake: version, suite, client
- * (certificate subject, "psk:<identity>", or "resumed" for a ticket). */
+/* Logs the outcome of a finished handshake: version, suite, ALPN (and
+ * so whether the clear payload is on), client (certificate subject,
+ * "psk:<identity>", or "resumed" for a ticket). */
 static void bd_tls_log_done(struct bd_conn *c)
 {
 	const mbedtls_x509_crt *peer = mbedtls_ssl_get_peer_cert(c->tls);
+	const char *alpn = mbedtls_ssl_get_alpn_protocol(c->tls);
 
 	if (peer != NULL && mbedtls_x509_dn_gets(c->tls_peer,
 						 sizeof c->tls_peer,
@@ -314,8 +320,10 @@ static void bd_tls_log_done(struct bd_conn *c)
 	snprintf(c->tls_info, sizeof c->tls_info, "%s %s",
 		 mbedtls_ssl_get_version(c->tls),
 		 mbedtls_ssl_get_ciphersuite(c->tls));
-	log_info(MOD, "#%u %s: %s, client %s", c->idx, c->peer_text,
-		 c->tls_info, c->tls_peer);
+	c->clear = alpn != NULL && strcmp(alpn, BD_ALPN_CLEAR) == 0;
+	log_info(MOD, "#%u %s: %s alpn %s%s, client %s", c->idx, c->peer_text,
+		 c->tls_info, alpn != NULL ? alpn : "none",
+		 c->clear ? " (clear payload)" : "", c->tls_peer);
 }
 
 /* see backupd.h */

@@ -3,8 +3,9 @@
  * side: parser and packer (protocol/v3_req.c), the 1028 transfer helpers
  * (protocol/v3_file.c) and the path -> name mapping (protocol/v3.c).
  *
- * The input is read as a server reads a connection: requests one after
- * another (at most MAX_MSGS), each accepted 1028 fed to the transfer check.
+ * The input is read as a server of a vigil/2 connection reads it
+ * (V3_PARSE_CLEAR: version 3 and 4 requests): requests one after another
+ * (at most MAX_MSGS), each accepted 1028 fed to the transfer check.
  * Properties checked (__builtin_trap on violation):
  *   - decode never reads past the input (ASan); its result and reason
  *     agree with an independent model of the header rules (version, code,
@@ -18,14 +19,16 @@
  *     writes as zeros); the re-packed bytes decode to the same fields;
  *     a 1028's pack_head is the packed message's first 290 bytes;
  *   - targeted damage to an accepted request gives its specific error:
- *     version 4 -> V3_E_VERSION, code 1032 -> V3_E_CODE, cap one below
+ *     version 5 -> V3_E_VERSION, version 4 without V3_PARSE_CLEAR (a v3
+ *     connection) -> V3_E_VERSION, code 1032 -> V3_E_CODE, cap one below
  *     -> V3_E_SIZE_CAP, one byte missing -> -EAGAIN, fixed payload one
  *     byte longer -> V3_E_SIZE_LAYOUT, the name without its NUL ->
  *     V3_E_NAME_UNTERMINATED, a file name starting with '/' ->
  *     V3_E_NAME_ABSOLUTE;
  *   - the transfer check completes a file only when the slices it took
  *     add up to the content size, and drops the transfer on any error;
- *   - the client's packet plan covers the content exactly;
+ *   - the client's packet plan covers the content exactly, in v3 and in
+ *     clear (version 4, where an empty file is one empty packet);
  *   - the input as a path (as is, and with a '/' in front): a mapped name
  *     always passes the file-name rules and unmaps to exactly that path.
  */
@@ -58,13 +61,14 @@ static void put32(uint8_t *p, uint32_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-/* The header rules, written again from the protocol document. */
+/* The header rules, written again from the protocol document, for a
+ * vigil/2 connection (versions 3 and 4). */
 static enum v3_reason hdr_model(const uint8_t *h, uint32_t cap)
 {
 	uint32_t code = (uint32_t)h[17] | (uint32_t)h[18] << 8;
 	uint32_t size = le32(h + 19);
 
-	if (h[16] != 3)
+	if (h[16] != 3 && h[16] != 4)
 		return V3_E_VERSION;
 	if (code < 1025 || code > 1031)
 		return V3_E_CODE;
@@ -72,8 +76,8 @@ static enum v3_reason hdr_model(const uint8_t *h, uint32_t cap)
 		return V3_E_SIZE_CAP;
 	if (code == 1026)
 		return size == 415 || size == 417 ? V3_OK : V3_E_SIZE_LAYOUT;
-	if (code == 1028)
-		return size >= 268 ? V3_OK : V3_E_SIZE_LAYOUT;
+	if (code == 1028)   /* version 4: an empty file has no slice */
+		return size >= 268u - (h[16] == 4) ? V3_OK : V3_E_SIZE_LAYOUT;
 	return size == 255 ? V3_OK : V3_E_SIZE_LAYOUT;
 }
 
@@ -131,6 +135,7 @@ static void decode_model(const uint8_t *data, size_t size, int n,
 static void same_fields(const struct v3_req *a, const struct v3_req *b)
 {
 	require(memcmp(a->client_id, b->client_id, V3_ID_SIZE) == 0);
+	require(a->version == b->version);
 	require(a->code == b->code && a->payload_size == b->payload_size);
 	require(strcmp(a->name, b->name) == 0);
 	require(a->key_len == b->key_len && a->data_len == b->data_len);
@@ -150,8 +155,8 @@ static void streaming_agrees(const uint8_t *data, size_t size, int n,
 
 	if (size < V3_REQ_HDR_SIZE)
 		return;
-	ret = v3_req_hdr_parse(&r, data, V3_REQ_HDR_SIZE,
-			       V3_PAYLOAD_CAP_DEFAULT, NULL);
+	ret = v3_req_hdr_parse_ext(&r, data, V3_REQ_HDR_SIZE,
+				   V3_PAYLOAD_CAP_DEFAULT, V3_PARSE_CLEAR, NULL);
 	if (ret < 0) {
 		require(n == ret);
 		return;
@@ -167,13 +172,15 @@ static void streaming_agrees(const uint8_t *data, size_t size, int n,
 		same_fields(&r, whole);
 }
 
-/* decode of canon[0..len) with cap fails with exactly (err, reason). */
+/* decode of canon[0..len) with cap, on a vigil/2 connection, fails with
+ * exactly (err, reason). */
 static void must_fail(size_t len, uint32_t cap, int err, enum v3_reason w)
 {
 	struct v3_req r;
 	enum v3_reason why = V3_OK;
 
-	require(v3_req_decode(&r, canon, len, cap, &why) == err && why == w);
+	require(v3_req_decode_ext(&r, canon, len, cap, V3_PARSE_CLEAR,
+				  &why) == err && why == w);
 }
 
 /* Damage one thing at a time in canon (the accepted request, n bytes,
@@ -181,10 +188,16 @@ static void must_fail(size_t len, uint32_t cap, int err, enum v3_reason w)
 static void damage(const struct v3_req *r, size_t n, size_t name_off)
 {
 	size_t len = strlen(r->name);
+	struct v3_req v3;
+	enum v3_reason why = V3_OK;
 
-	canon[16] = 4;
+	canon[16] = 5;
 	must_fail(n, V3_PAYLOAD_CAP_DEFAULT, -EBADMSG, V3_E_VERSION);
-	canon[16] = 3;
+	/* a v3 connection refuses version 4 before the payload */
+	canon[16] = 4;
+	require(v3_req_decode(&v3, canon, n, V3_PAYLOAD_CAP_DEFAULT, &why) ==
+		-EBADMSG && why == V3_E_VERSION);
+	canon[16] = r->version;
 	canon[17] = 0x08; /* 1032 = 0x0408 */
 	must_fail(n, V3_PAYLOAD_CAP_DEFAULT, -EBADMSG, V3_E_CODE);
 	canon[17] = (uint8_t)(r->code & 0xff);
@@ -222,8 +235,9 @@ static void round_trip(const uint8_t *data, int n, const struct v3_req *r)
 	len = strlen(r->name);
 	memset(canon + name_off + len, 0, V3_NAME_FIELD - len);
 	require(memcmp(out, canon, (size_t)n) == 0);
-	require(v3_req_decode(&again, out, (size_t)n, V3_PAYLOAD_CAP_DEFAULT,
-			      NULL) == n);
+	require(v3_req_decode_ext(&again, out, (size_t)n,
+				  V3_PAYLOAD_CAP_DEFAULT, V3_PARSE_CLEAR,
+				  NULL) == n);
 	same_fields(r, &again);
 	if (r->code == V3_REQ_FILE) {
 		require(v3_req_pack_head(out, sizeof out, r, NULL) ==
@@ -269,14 +283,18 @@ static void transfer(struct v3_file_rx *rx, struct model_rx *m,
 	}
 }
 
-/* The client's plan for a file size and slice taken from the input. */
+/* The client's plan for a file size, slice and version taken from the
+ * input. */
 static void plan(const uint8_t *data, size_t size)
 {
 	struct v3_req first, last;
 	uint32_t orig, slice;
 
-	if (size < 8)
+	if (size < 9)
 		return;
+	memset(&first, 0, sizeof first);
+	first.version = data[8] & 1 ? V3_VERSION_CLEAR : V3_VERSION;
+	last = first;
 	orig = le32(data);
 	slice = le32(data + 4) | 1; /* nonzero */
 	if (v3_file_packet(&first, orig, slice, 1) < 0)
@@ -284,7 +302,11 @@ static void plan(const uint8_t *data, size_t size)
 	require(v3_file_packet(&last, orig, slice, first.total) == 0);
 	require((uint64_t)(first.total - 1) * slice + last.data_len ==
 		first.content_size);
-	require(last.data_len >= 1 && last.data_len <= slice);
+	require(first.content_size == (first.version == V3_VERSION_CLEAR
+				       ? orig : (orig / 16 + 1) * 16));
+	/* only the clear empty file has an empty (and only) packet */
+	require(last.data_len >= (first.content_size != 0) &&
+		last.data_len <= slice);
 	require(first.total == 1 || first.data_len == slice);
 }
 
@@ -322,7 +344,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		int n;
 
 		memset(&r, 0, sizeof r); /* decode leaves it alone below 23 */
-		n = v3_req_decode(&r, p, left, V3_PAYLOAD_CAP_DEFAULT, &why);
+		n = v3_req_decode_ext(&r, p, left, V3_PAYLOAD_CAP_DEFAULT,
+				      V3_PARSE_CLEAR, &why);
 
 		require(n != 0);
 		decode_model(p, left, n, why, r.code);
