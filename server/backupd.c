@@ -170,7 +170,7 @@ static int bd_read(struct bd_conn *c)
 		int n = bd_io_recv(c, bd_rx, sizeof bd_rx);
 
 		if (n == -EAGAIN)
-			return 0;
+			break;
 		if (n == 0) {
 			bd_conn_close(c, c->draining ? "closed after 1607"
 				      : bd_mid_request(c) ? "peer closed mid-request"
@@ -190,6 +190,7 @@ static int bd_read(struct bd_conn *c)
 		}
 	} while (bd_io_pending(c) > 0 && c->out_len == 0 &&
 		 c->st != BD_RX_CLOSING);
+	bd_session_flush(c);    /* nothing stays staged while we wait */
 	return 0;
 }
 

@@ -40,6 +40,9 @@
 #define BD_UUID_HEX 33u /* 32 hex digits + NUL */
 
 #define BD_TIMEOUT_MS_DEFAULT 60000u
+/* Bytes read from a TLS socket at once (backupd_tls.c), ahead of what
+ * mbedTLS asked for: eight 4 KiB records, per TLS connection. */
+#define BD_TLS_READAHEAD 32768u
 
 /* Options (main.c fills them from the command line). */
 struct bd_options {
@@ -212,6 +215,10 @@ int bd_status_query(const char *data_dir, const char *format);
  * @retval <0 close it now (the reason is logged) */
 int bd_session_feed(struct bd_conn *c, const uint8_t *buf, size_t n);
 
+/* Writes the file data staged for c; a failure answers 1607 (disk
+ * full / I/O error) and closes like any write failure. */
+void bd_session_flush(struct bd_conn *c);
+
 /* Drops whatever the connection left unfinished (temp file, open
  * transfer) and counts it in c->partial_cleared. */
 void bd_session_drop_partial(struct bd_conn *c);
@@ -248,8 +255,16 @@ int bd_store_get_key(const uint8_t id[V3_ID_SIZE], const char *name,
  * @retval 0  @retval -EIO / -ENOSPC */
 int bd_store_tmp_open(struct bd_file *f, unsigned conn_idx);
 
-/* Writes n bytes to the temp file.  @retval 0  @retval -ENOSPC / -EIO */
+/* Writes n bytes to the temp file: staged in a buffer shared by all
+ * connections and written when it fills (f->size counts them at once).
+ * @retval 0  @retval -ENOSPC / -EIO (of this or of an earlier stage) */
 int bd_store_tmp_write(struct bd_file *f, const uint8_t *p, size_t n);
+/* Writes what is staged for f.  The loop calls it after each batch of
+ * input, so nothing stays staged while it waits.
+ * @retval 0  @retval -ENOSPC / -EIO */
+int bd_store_tmp_flush(struct bd_file *f);
+/* The staging buffer: a multiple of the file system block. */
+#define BD_STAGE_MAX (256u * 1024u)
 
 /* Removes the temp file (if any).  @retval 1 one was removed, else 0 */
 int bd_store_tmp_drop(struct bd_file *f);

@@ -327,8 +327,19 @@ static int bd_write_plain(struct bd_conn *c, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* see backupd.h */
+void bd_session_flush(struct bd_conn *c)
+{
+	int ret = bd_store_tmp_flush(&c->file);
+
+	if (ret != 0 && c->st != BD_RX_CLOSING)
+		(void)bd_reject(c, "%s: cannot write: %s", c->file.name,
+				ret == -ENOSPC ? "disk full" : "I/O error");
+}
+
 /* The last slice of the last packet arrived: strip the padding (CBC
- * only), answer 1603 with the cksum of the plaintext. */
+ * only), answer 1603 with the cksum of the plaintext (once all of it is
+ * written). */
 static int bd_file_done(struct bd_conn *c)
 {
 	struct v3_resp r;
@@ -338,6 +349,9 @@ static int bd_file_done(struct bd_conn *c)
 		return bd_reject(c, "%s: bad padding (wrong key or corrupt data)",
 				 c->file.name);
 	if (bd_write_plain(c, bd_plain, n) != 0 || c->st == BD_RX_CLOSING)
+		return 0;
+	bd_session_flush(c);
+	if (c->st == BD_RX_CLOSING)
 		return 0;
 	if (c->file.size != c->req.orig_size)
 		return bd_reject(c, "%s: %llu bytes decrypted, header said %u",

@@ -9,6 +9,7 @@
  * link are made inside one SQLite transaction; a failure undoes both.
  * Leftover temp files from a crash are removed at startup.
  */
+#define _GNU_SOURCE     /* sync_file_range */
 #include "backupd.h"
 
 #include <dirent.h>
@@ -294,11 +295,21 @@ int bd_store_tmp_open(struct bd_file *f, unsigned conn_idx)
 	return 0;
 }
 
-/* see backupd.h */
-int bd_store_tmp_write(struct bd_file *f, const uint8_t *p, size_t n)
+/* Received data is staged here and written in big pieces: the records
+ * of a TLS connection are 4 KiB, and writing each on its own costs the
+ * file system partial-block work (measured: ~5x the CPU of 64 KiB
+ * writes).  One buffer for the whole server: all writes happen while
+ * one connection's input is processed, and the loop empties it
+ * (bd_store_tmp_flush) before it waits again. */
+static uint8_t bd_stage[BD_STAGE_MAX];
+static size_t bd_stage_len;
+static struct bd_file *bd_stage_owner;
+
+/* Writes n bytes at p to fd.  @retval 0 / -ENOSPC / -EIO */
+static int bd_write_all(int fd, const uint8_t *p, size_t n)
 {
 	while (n > 0) {
-		ssize_t w = write(f->fd, p, n);
+		ssize_t w = write(fd, p, n);
 
 		if (w < 0 && errno == EINTR)
 			continue;
@@ -308,7 +319,52 @@ int bd_store_tmp_write(struct bd_file *f, const uint8_t *p, size_t n)
 			return -EIO;
 		p += w;
 		n -= (size_t)w;
-		f->size += (uint64_t)w;
+	}
+	return 0;
+}
+
+/* see backupd.h */
+int bd_store_tmp_flush(struct bd_file *f)
+{
+	int ret;
+
+	if (bd_stage_owner != f || bd_stage_len == 0)
+		return 0;
+	ret = bd_write_all(f->fd, bd_stage, bd_stage_len);
+	/* start writing back now, so the fsync at 1029 has little left */
+	if (ret == 0)
+		(void)sync_file_range(f->fd, (off_t)(f->size - bd_stage_len),
+				      (off_t)bd_stage_len, SYNC_FILE_RANGE_WRITE);
+	bd_stage_len = 0;
+	bd_stage_owner = NULL;
+	return ret;
+}
+
+/* see backupd.h */
+int bd_store_tmp_write(struct bd_file *f, const uint8_t *p, size_t n)
+{
+	if (bd_stage_owner != f && bd_stage_len > 0) {
+		int ret = bd_store_tmp_flush(bd_stage_owner);
+
+		if (ret != 0)
+			return ret;
+	}
+	bd_stage_owner = f;
+	while (n > 0) {
+		size_t k = sizeof bd_stage - bd_stage_len;
+		int ret;
+
+		if (k > n)
+			k = n;
+		memcpy(bd_stage + bd_stage_len, p, k);
+		bd_stage_len += k;
+		f->size += k;
+		p += k;
+		n -= k;
+		if (bd_stage_len == sizeof bd_stage &&
+		    (ret = bd_store_tmp_flush(f)) != 0)
+			return ret;
+		bd_stage_owner = f;
 	}
 	return 0;
 }
@@ -317,6 +373,11 @@ int bd_store_tmp_write(struct bd_file *f, const uint8_t *p, size_t n)
 int bd_store_tmp_drop(struct bd_file *f)
 {
 	int had = f->fd >= 0;
+
+	if (bd_stage_owner == f) {
+		bd_stage_len = 0;
+		bd_stage_owner = NULL;
+	}
 
 	if (f->fd >= 0) {
 		close(f->fd);
@@ -422,10 +483,10 @@ int bd_store_commit(const uint8_t id[V3_ID_SIZE], const char *uuid_hex,
 {
 	char dir[BD_PATH_MAX], path[BD_PATH_MAX];
 	int64_t file_id = 0, v;
-	int ret;
+	int ret = bd_store_tmp_flush(f);
 
-	if (fsync(f->fd) != 0) {
-		ret = bd_errno_to_ret(errno);
+	if (ret != 0 || fsync(f->fd) != 0) {
+		ret = ret != 0 ? ret : bd_errno_to_ret(errno);
 		bd_store_tmp_drop(f);
 		return ret;
 	}

@@ -7,9 +7,10 @@
  * required and checked against --tls-ca, or the client proves a key of
  * the --tls-psk file (with (EC)DHE, never plain PSK in TLS 1.3); the
  * server issues session tickets so agents resume without a full
- * handshake.  Each TLS connection owns one heap-allocated
+ * handshake.  Each TLS connection owns one heap block: the
  * mbedtls_ssl_context (record buffers of MBEDTLS_SSL_IN/OUT_CONTENT_LEN,
- * about 21 KiB), freed when it closes: bounded by --max-conns.
+ * about 21 KiB) and a 32 KiB read-ahead buffer, freed when it closes:
+ * bounded by --max-conns.
  */
 #include "backupd.h"
 
@@ -257,29 +258,57 @@ static int bd_bio_send(void *ctx, const unsigned char *buf, size_t len)
 	return n < 0 ? MBEDTLS_ERR_NET_SEND_FAILED : n;
 }
 
+/* A TLS connection's heap block: the mbedTLS context (first, so c->tls
+ * is also the block's address) and a read-ahead buffer.  mbedTLS asks
+ * for a record's 5-byte header, then its body: two recv calls per 4 KiB
+ * record without read-ahead; with it one recv per BD_TLS_READAHEAD. */
+struct bd_tls_box {
+	mbedtls_ssl_context ssl;
+	size_t ra_off, ra_len;
+	uint8_t ra[BD_TLS_READAHEAD];
+};
+
+static struct bd_tls_box *bd_box(const struct bd_conn *c)
+{
+	return (struct bd_tls_box *)(void *)c->tls;
+}
+
 static int bd_bio_recv(void *ctx, unsigned char *buf, size_t len)
 {
 	struct bd_conn *c = ctx;
-	int n = hal_net_recv(c->fd, buf, len);
+	struct bd_tls_box *b = bd_box(c);
+	size_t n;
 
-	if (n == -EAGAIN)
-		return MBEDTLS_ERR_SSL_WANT_READ;
-	if (n > 0)
-		c->bytes_in += (uint64_t)n;
-	return n < 0 ? MBEDTLS_ERR_NET_RECV_FAILED : n;
+	if (b->ra_off == b->ra_len) {
+		int r = hal_net_recv(c->fd, b->ra, sizeof b->ra);
+
+		if (r == -EAGAIN)
+			return MBEDTLS_ERR_SSL_WANT_READ;
+		if (r <= 0)
+			return r < 0 ? MBEDTLS_ERR_NET_RECV_FAILED : 0;
+		c->bytes_in += (uint64_t)r;
+		b->ra_off = 0;
+		b->ra_len = (size_t)r;
+	}
+	n = b->ra_len - b->ra_off < len ? b->ra_len - b->ra_off : len;
+	memcpy(buf, b->ra + b->ra_off, n);
+	b->ra_off += n;
+	return (int)n;
 }
 
 /* see backupd.h */
 int bd_tls_conn_start(struct bd_conn *c)
 {
-	mbedtls_ssl_context *ssl = calloc(1, sizeof *ssl);
+	struct bd_tls_box *box = malloc(sizeof *box);
+	mbedtls_ssl_context *ssl = box != NULL ? &box->ssl : NULL;
 
-	if (ssl == NULL)
+	if (box == NULL)
 		return -ENOMEM;
+	box->ra_off = box->ra_len = 0;
 	mbedtls_ssl_init(ssl);
 	if (mbedtls_ssl_setup(ssl, &bd_conf) != 0) {
 		mbedtls_ssl_free(ssl);
-		free(ssl);
+		free(box);
 		return -ENOMEM;
 	}
 	mbedtls_ssl_set_bio(ssl, c, bd_bio_send, bd_bio_recv, NULL);
@@ -299,7 +328,7 @@ void bd_tls_conn_free(struct bd_conn *c)
 	if (c->tls_done && !c->draining)
 		mbedtls_ssl_close_notify(c->tls); /* best effort */
 	mbedtls_ssl_free(c->tls);
-	free(c->tls);
+	free(bd_box(c));
 	c->tls = NULL;
 }
 
@@ -390,6 +419,9 @@ int bd_io_send(struct bd_conn *c, const uint8_t *buf, size_t len)
 /* see backupd.h */
 size_t bd_io_pending(const struct bd_conn *c)
 {
+	const struct bd_tls_box *b = bd_box(c);
+
 	return c->tls != NULL && c->tls_done && !c->draining
-		       ? mbedtls_ssl_get_bytes_avail(c->tls) : 0;
+		       ? mbedtls_ssl_get_bytes_avail(c->tls) +
+			 (b->ra_len - b->ra_off) : 0;
 }
