@@ -22,6 +22,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
+#include "mbedtls/entropy.h"
 #include "mbedtls/memory_buffer_alloc.h"
 #include "mbedtls/ssl.h"
 #include "psa/crypto.h"
@@ -56,11 +57,29 @@ struct dtls_timer {
 
 static struct dtls_timer timer;
 
+/* Key material (DTLS handshakes here, vigilctl pki's keys through PSA):
+ * getrandom only.  Unlike CoAP message ids and tokens (vcoap_random),
+ * there is no fallback: a failure fails the handshake or the key. */
+static int strict_random(unsigned char *out, size_t len)
+{
+	while (len > 0) {
+		ssize_t r = getrandom(out, len, 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		out += r;
+		len -= (size_t)r;
+	}
+	return 0;
+}
+
 static int rng(void *ctx, unsigned char *out, size_t len)
 {
 	(void)ctx; /* getrandom needs no state */
-	vcoap_random(out, len);
-	return 0;
+	return strict_random(out, len) == 0 ? 0
+	       : MBEDTLS_ERR_ENTROPY_SOURCE_FAILED;
 }
 
 /* The RNG of PSA (MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG): getrandom. */
@@ -69,7 +88,10 @@ psa_status_t mbedtls_psa_external_get_random(
 	size_t *out_len)
 {
 	(void)ctx; /* unused: getrandom */
-	vcoap_random(out, size);
+	if (strict_random(out, size) != 0) {
+		*out_len = 0;
+		return PSA_ERROR_INSUFFICIENT_ENTROPY;
+	}
 	*out_len = size;
 	return PSA_SUCCESS;
 }
