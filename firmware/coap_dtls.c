@@ -90,13 +90,10 @@ static int psk_lookup(void *arg, mbedtls_ssl_context *ssl,
 {
 	struct coap_srv *s = arg;
 	struct coap_dtls_sess *t = mbedtls_ssl_get_user_data_p(ssl);
+	const struct psk *k = psk_find(s->dtls.psk, s->dtls.npsk, id, len);
 	char text[COAP_DTLS_ID_MAX + 1];
 
-	for (unsigned i = 0; i < s->dtls.npsk; i++) {
-		const struct psk *k = &s->dtls.psk[i];
-
-		if (k->idlen != len || memcmp(k->id, id, len) != 0)
-			continue;
+	if (k != NULL) {
 		memcpy(t->identity, k->id, k->idlen + 1u);
 		return mbedtls_ssl_set_hs_psk(ssl, k->key, k->keylen);
 	}

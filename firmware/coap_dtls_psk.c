@@ -14,12 +14,9 @@ static int psk_item(void *ctx, unsigned i, const char *p, size_t n)
 {
 	struct psk *out = ctx;
 
-	if (psk_parse(p, n, &out[i]) < 0)
+	if (psk_parse(p, n, &out[i]) < 0 ||
+	    psk_find(out, i, out[i].id, out[i].idlen) != NULL)
 		return -EINVAL;
-	for (unsigned k = 0; k < i; k++)
-		if (out[k].idlen == out[i].idlen &&
-		    !memcmp(out[k].id, out[i].id, out[i].idlen))
-			return -EINVAL;
 	return 0;
 }
 

@@ -41,3 +41,13 @@ int psk_parse(const char *p, size_t n, struct psk *out)
 	}
 	return 0;
 }
+
+/* see psk.h */
+const struct psk *psk_find(const struct psk *tab, unsigned n, const void *id,
+			   size_t len)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (tab[i].idlen == len && memcmp(tab[i].id, id, len) == 0)
+			return &tab[i];
+	return NULL;
+}

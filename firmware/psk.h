@@ -31,4 +31,8 @@ struct psk {
  */
 int psk_parse(const char *p, size_t n, struct psk *out);
 
+/* The entry of tab[0..n) whose identity is id[0..len), or NULL. */
+const struct psk *psk_find(const struct psk *tab, unsigned n, const void *id,
+			   size_t len);
+
 #endif

@@ -99,10 +99,7 @@ int bd_psk_load(const char *path)
 /* see backupd.h */
 const struct psk *bd_psk_find(const uint8_t *id, size_t len)
 {
-	for (unsigned i = 0; i < bd_npsk; i++)
-		if (bd_psks[i].idlen == len && memcmp(bd_psks[i].id, id, len) == 0)
-			return &bd_psks[i];
-	return NULL;
+	return psk_find(bd_psks, bd_npsk, id, len);
 }
 
 /* see backupd.h */
