@@ -139,21 +139,29 @@ static void put_closed(struct cbor_enc *e, const struct bd_closed *k,
 	put_kv_uint(e, "files_stored", k->files_ok);
 }
 
-/* Counters of the server, open connections included. */
-static void put_totals(struct cbor_enc *e, unsigned open, uint64_t now)
+/* The server's counters with the open connections added into *sum;
+ * returns how many are open. */
+static unsigned sum_open(struct bd_totals *sum)
 {
-	const struct bd_totals *t = bd_totals_get();
-	uint64_t in = t->bytes_in, out = t->bytes_out, files = t->files_stored;
+	unsigned open = 0;
 
+	*sum = *bd_totals_get();
 	for (unsigned i = 0; i < BD_CONNS_MAX; i++) {
 		const struct bd_conn *c = bd_conn_at(i);
 
-		if (c->fd >= 0) {
-			in += c->bytes_in;
-			out += c->bytes_out;
-			files += c->files_ok;
-		}
+		if (c->fd < 0)
+			continue;
+		open++;
+		sum->bytes_in += c->bytes_in;
+		sum->bytes_out += c->bytes_out;
+		sum->files_stored += c->files_ok;
 	}
+	return open;
+}
+
+static void put_totals(struct cbor_enc *e, const struct bd_totals *t,
+		       unsigned open, uint64_t now)
+{
 	put_kv_text(e, "server", "vigil-backupd");
 	put_kv_text(e, "version", VIGIL_VERSION);
 	put_kv_uint(e, "uptime_ms", now - t->started_ms);
@@ -165,25 +173,24 @@ static void put_totals(struct cbor_enc *e, unsigned open, uint64_t now)
 	put_kv_uint(e, "conns_max", bd_opt->max_conns);
 	put_kv_uint(e, "accepted", t->accepted);
 	put_kv_uint(e, "refused", t->refused);
-	put_kv_uint(e, "files_stored", files);
+	put_kv_uint(e, "files_stored", t->files_stored);
 	put_kv_uint(e, "partial_cleared", t->partial_cleared);
-	put_kv_uint(e, "bytes_in", in);
-	put_kv_uint(e, "bytes_out", out);
+	put_kv_uint(e, "bytes_in", t->bytes_in);
+	put_kv_uint(e, "bytes_out", t->bytes_out);
 }
 
 /* see backupd.h */
 int bd_status_encode(uint8_t *buf, size_t cap, uint64_t now)
 {
 	struct cbor_enc e;
-	unsigned open = 0, closed = 0;
+	struct bd_totals sum;
+	unsigned open = sum_open(&sum), closed = 0;
 
-	for (unsigned i = 0; i < BD_CONNS_MAX; i++)
-		open += bd_conn_at(i)->fd >= 0;
 	while (closed < BD_CLOSED_KEEP && bd_closed_at(closed) != NULL)
 		closed++;
 	cbor_enc_init(&e, buf, cap);
 	cbor_enc_map(&e, 14);
-	put_totals(&e, open, now);
+	put_totals(&e, &sum, open, now);
 	cbor_enc_cstr(&e, "conns");
 	cbor_enc_array(&e, open);
 	for (unsigned i = 0; i < BD_CONNS_MAX; i++)
