@@ -34,4 +34,10 @@ int vigilctl_pki(int argc, char **argv);    /* vigilctl_pki.c */
 int vigilctl_usage_error(const char *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* The mbedTLS f_rng of vigilctl's key material (DTLS handshakes, and
+ * through PSA the keys of `pki`; vigilctl_dtls.c): getrandom only, no
+ * fallback, unlike CoAP message ids and tokens (vcoap_random).  A
+ * failure is reported on stderr.  @retval 0  @retval an mbedTLS error */
+int vigilctl_rng(void *ctx, unsigned char *out, size_t len);
+
 #endif

@@ -57,29 +57,24 @@ struct dtls_timer {
 
 static struct dtls_timer timer;
 
-/* Key material (DTLS handshakes here, vigilctl pki's keys through PSA):
- * getrandom only.  Unlike CoAP message ids and tokens (vcoap_random),
- * there is no fallback: a failure fails the handshake or the key. */
-static int strict_random(unsigned char *out, size_t len)
+/* see vigilctl.h */
+int vigilctl_rng(void *ctx, unsigned char *out, size_t len)
 {
+	(void)ctx; /* getrandom needs no state */
 	while (len > 0) {
 		ssize_t r = getrandom(out, len, 0);
 
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r <= 0)
-			return -1;
+		if (r <= 0) {
+			fprintf(stderr, "vigilctl: getrandom: %s\n",
+				strerror(r < 0 ? errno : EIO));
+			return MBEDTLS_ERR_ENTROPY_SOURCE_FAILED;
+		}
 		out += r;
 		len -= (size_t)r;
 	}
 	return 0;
-}
-
-static int rng(void *ctx, unsigned char *out, size_t len)
-{
-	(void)ctx; /* getrandom needs no state */
-	return strict_random(out, len) == 0 ? 0
-	       : MBEDTLS_ERR_ENTROPY_SOURCE_FAILED;
 }
 
 /* The RNG of PSA (MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG): getrandom. */
@@ -88,7 +83,7 @@ psa_status_t mbedtls_psa_external_get_random(
 	size_t *out_len)
 {
 	(void)ctx; /* unused: getrandom */
-	if (strict_random(out, size) != 0) {
+	if (vigilctl_rng(NULL, out, size) != 0) {
 		*out_len = 0;
 		return PSA_ERROR_INSUFFICIENT_ENTROPY;
 	}
@@ -171,7 +166,7 @@ static int configure(struct vcoap *c, const char *id, const char *key)
 					  MBEDTLS_SSL_PRESET_DEFAULT);
 	if (ret)
 		return ret;
-	mbedtls_ssl_conf_rng(&conf, rng, NULL);
+	mbedtls_ssl_conf_rng(&conf, vigilctl_rng, NULL);
 	mbedtls_ssl_conf_ciphersuites(&conf, suites);
 	mbedtls_ssl_conf_handshake_timeout(&conf, c->ack_timeout_ms,
 					   c->timeout_ms);

@@ -24,7 +24,6 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/random.h>
 #include <time.h>
 
 #include "mbedtls/ecp.h"
@@ -32,6 +31,7 @@
 #include "mbedtls/memory_buffer_alloc.h"
 #include "mbedtls/oid.h"
 #include "mbedtls/platform_util.h"
+#include "vigilctl.h"
 #include "vigilctl_pki.h"
 
 /* mbedTLS's heap: key pairs, the writer's name and extension lists, PEM
@@ -72,27 +72,6 @@ static const mbedtls_asn1_sequence eku_client = {
 		 .len = MBEDTLS_OID_SIZE(MBEDTLS_OID_CLIENT_AUTH),
 		 .p = (unsigned char *)MBEDTLS_OID_CLIENT_AUTH },
 };
-
-/* Keys come straight from getrandom(2).  Unlike CoAP tokens
- * (vcoap_random) a failure must fail the command, never fall back. */
-static int rng(void *ctx, unsigned char *out, size_t len)
-{
-	(void)ctx; /* getrandom needs no state */
-	while (len > 0) {
-		ssize_t r = getrandom(out, len, 0);
-
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0) {
-			fprintf(stderr, "vigilctl: pki: getrandom: %s\n",
-				strerror(r < 0 ? errno : EIO));
-			return MBEDTLS_ERR_ERROR_GENERIC_ERROR;
-		}
-		out += r;
-		len -= (size_t)r;
-	}
-	return 0;
-}
 
 /* Reports a failed mbedTLS step for file.  @retval -EIO */
 static int fail(const char *file, const char *step, int ret)
@@ -148,7 +127,8 @@ static int gen_key(mbedtls_pk_context *k)
 				   mbedtls_pk_info_from_type(MBEDTLS_PK_ECKEY));
 
 	return ret ? ret : mbedtls_ecp_gen_key(MBEDTLS_ECP_DP_SECP256R1,
-					       mbedtls_pk_ec(*k), rng, NULL);
+					       mbedtls_pk_ec(*k), vigilctl_rng,
+					       NULL);
 }
 
 /* Serial, validity, names and keys; a CA signs itself. */
@@ -156,7 +136,7 @@ static int set_fields(mbedtls_x509write_cert *w, struct pki_ca *ca,
 		      struct cert_req *r)
 {
 	unsigned char serial[SERIAL_LEN];
-	int ret = rng(NULL, serial, sizeof serial);
+	int ret = vigilctl_rng(NULL, serial, sizeof serial);
 
 	if (ret)
 		return ret;
@@ -251,7 +231,7 @@ static int build(struct pki_ca *ca, struct cert_req *r, const char *file)
 	} else if ((ret = set_extensions(&w, r->leaf)) != 0) {
 		ret = fail(file, "setting the extensions", ret);
 	} else if ((ret = mbedtls_x509write_crt_pem(&w, crt_pem,
-						    sizeof crt_pem, rng,
+						    sizeof crt_pem, vigilctl_rng,
 						    NULL)) != 0) {
 		ret = fail(file, "signing the certificate", ret);
 	}
@@ -337,7 +317,7 @@ int pki_ca_create(struct pki_ca *ca, const char *dir, unsigned days)
 	int ret;
 
 	ca_init(ca);
-	ret = rng(NULL, tag, sizeof tag);
+	ret = vigilctl_rng(NULL, tag, sizeof tag);
 	if (ret)
 		return fail("ca.crt", "naming the CA", ret);
 	snprintf(r.subject, sizeof r.subject, "%svigil CA %02x%02x%02x%02x",
@@ -370,12 +350,12 @@ int pki_ca_load(struct pki_ca *ca, const char *dir)
 	n = pki_read(dir, "ca.key", buf, sizeof buf);
 	if (n < 0)
 		return -EIO;
-	ret = mbedtls_pk_parse_key(&ca->key, buf, (size_t)n + 1, NULL, 0, rng,
-				   NULL);
+	ret = mbedtls_pk_parse_key(&ca->key, buf, (size_t)n + 1, NULL, 0,
+				   vigilctl_rng, NULL);
 	mbedtls_platform_zeroize(buf, sizeof buf);
 	if (ret)
 		return fail("ca.key", "parsing (an unencrypted PEM key)", ret);
-	ret = mbedtls_pk_check_pair(&ca->crt.pk, &ca->key, rng, NULL);
+	ret = mbedtls_pk_check_pair(&ca->crt.pk, &ca->key, vigilctl_rng, NULL);
 	if (ret)
 		return fail("ca.key", "matching it with ca.crt", ret);
 	return adopt(ca);
