@@ -332,10 +332,11 @@ void bd_tls_conn_free(struct bd_conn *c)
 	c->tls = NULL;
 }
 
-/* Logs the outcome of a finished handshake: version, suite, ALPN (and
- * so whether the clear payload is on), client (certificate subject,
- * "psk:<identity>", or "resumed" for a ticket). */
-static void bd_tls_log_done(struct bd_conn *c)
+/* Records the outcome of a finished handshake in c and logs it: version
+ * and suite (c->tls_info), the client (c->tls_peer: certificate subject,
+ * "psk:<identity>", or "resumed session" for a ticket), and the ALPN,
+ * which decides c->clear. */
+static void bd_tls_record_done(struct bd_conn *c)
 {
 	const mbedtls_x509_crt *peer = mbedtls_ssl_get_peer_cert(c->tls);
 	const char *alpn = mbedtls_ssl_get_alpn_protocol(c->tls);
@@ -370,7 +371,7 @@ int bd_tls_handshake(struct bd_conn *c, unsigned *want)
 		return -EIO;
 	}
 	c->tls_done = 1;
-	bd_tls_log_done(c);
+	bd_tls_record_done(c);
 	return 0;
 }
 
