@@ -101,13 +101,16 @@ build_musl() {
     cd "$bld"
     # Out of tree: the source tree stays pristine and shared by all arches.
     # x86_64: the host compiler, named explicitly (an empty CROSS_COMPILE
-    # would make configure look for <target>-gcc).
+    # would make configure look for <target>-gcc). --enable-wrapper=gcc:
+    # configure installs musl-gcc only when it finds the cross compiler's
+    # glibc headers (libc6-dev-*-cross, a mere Recommends); we need the
+    # wrapper whether or not they are there.
     if [[ -z $cross ]]; then
         CC=gcc AR=ar RANLIB=ranlib "$src/configure" --target="$(musl_target_of "$arch")" \
-            --prefix="$prefix" --disable-shared
+            --prefix="$prefix" --disable-shared --enable-wrapper=gcc
     else
         "$src/configure" --target="$(musl_target_of "$arch")" \
-            CROSS_COMPILE="$cross" --prefix="$prefix" --disable-shared
+            CROSS_COMPILE="$cross" --prefix="$prefix" --disable-shared --enable-wrapper=gcc
     fi
     make -j"$JOBS"
     make install

@@ -25,8 +25,6 @@ HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly HERE
 readonly SUMS="$HERE/sources.sha256"
 readonly SUITE=trixie
-readonly DEB822=/etc/apt/sources.list.d/debian.sources
-readonly ONELINE=/etc/apt/sources.list
 
 die() { echo "fetch-sources.sh: $*" >&2; exit 1; }
 
@@ -42,28 +40,36 @@ all_verified() {
     (cd "$1" && sha256sum --check --strict --quiet "$SUMS") >/dev/null 2>&1
 }
 
-# The mirror URI: first "URIs:" of the deb822 file, else the first "deb "
-# line of the one-line format (options in [...] skipped). Also prints the
-# stanza's Signed-By (deb822 only), so apt checks the same keyring.
-mirror_uri() {
-    if [[ -r $DEB822 ]]; then
-        awk '/^URIs:/ { print $2; exit }' "$DEB822"
-    elif [[ -r $ONELINE ]]; then
-        sed -n -e 's/\[[^]]*\]//' -e 's/^deb[[:space:]]\+\([^[:space:]]\+\).*/\1/p' \
-            "$ONELINE" | head -n 1
+# The Debian mirror this machine is configured with, as apt itself reads
+# it from every sources file (sources.list and any *.list or *.sources in
+# sources.list.d, whatever their names): the repository of the base suite
+# (bookworm, not -updates or -security), else the first Debian one. Prints
+# "URI SOURCESENTRY" (the file:line of its entry, for Signed-By below).
+mirror_entry() {
+    apt-get indextargets --format '$(REPO_URI) $(RELEASE) $(ORIGIN) $(SOURCESENTRY)' 2>/dev/null |
+        awk '$3 == "Debian" && $2 !~ /-/ { print $1, $4; found = 1; exit }
+             $3 == "Debian" && !first { first = $1 " " $4 }
+             END { if (!found && first) print first }'
+}
+
+# The Signed-By of that entry, so apt checks trixie against the same
+# keyring: a deb822 stanza's field, or a one-line entry's [signed-by=...].
+signed_by() {
+    local file=${1%:*} line=${1##*:}
+    [[ -r $file ]] || return 0
+    if [[ $file == *.sources ]]; then
+        awk -v from="$line" 'NR >= from && /^[[:space:]]*$/ { exit }
+            NR >= from && /^Signed-By:/ { print $2; exit }' "$file"
+    else
+        sed -n "${line}s/.*signed-by=\([^] ]*\).*/\1/p" "$file"
     fi
 }
 
-signed_by() {
-    [[ -r $DEB822 ]] || return 0
-    awk '/^Signed-By:/ { print $2; exit } /^$/ && seen { exit } /^URIs:/ { seen = 1 }' "$DEB822"
-}
-
 write_sources() {
-    local file=$1 uri key
-    uri=$(mirror_uri)
-    [[ -n $uri ]] || die "no mirror URI found in $DEB822 or $ONELINE"
-    key=$(signed_by)
+    local file=$1 uri entry key
+    read -r uri entry < <(mirror_entry) || true
+    [[ -n ${uri:-} ]] || die "no Debian mirror in apt's sources (apt-get indextargets lists none)"
+    key=$(signed_by "$entry")
     {
         echo "Types: deb-src"
         echo "URIs: $uri"
