@@ -40,7 +40,7 @@ count_step() {
 
 # step NAME COMMAND...: runs one suite, bounded by STEP_TIMEOUT seconds.
 step() {
-	local name=$1 log rc
+	local name=$1 log rc t0=$SECONDS
 	shift
 	step_no=$((step_no + 1))
 	log=$(printf '%s/%02d-%s.log' "$LOGDIR" "$step_no" "${name//[^A-Za-z0-9_.-]/_}")
@@ -52,6 +52,7 @@ step() {
 	fi
 	timeout --kill-after=10 "${STEP_TIMEOUT:-600}" "$@" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
+	echo "--- $name: exit $rc in $((SECONDS - t0)) s"
 	count_step "$log" "$rc"
 	if ((rc != 0)); then
 		steps_failed+=("$name (exit $rc)")
@@ -114,8 +115,11 @@ fuzz_chain() {
 }
 fuzz_chain &
 fuzz_pid=$!
+# pytest-xdist: one worker per core (the tests share no state: each has
+# its own tmp_path and ephemeral ports); --durations names the slowest.
 step "integration" env VIGIL_BIN_DIR="$PWD/build/host/bin" \
-	/usr/bin/python3 -m pytest -q -p no:cacheprovider tests/integration
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider -n "$(nproc)" \
+	--durations=10 tests/integration
 wait "$fuzz_pid"
 for f in $FUZZ_NAMES; do
 	log=$LOGDIR/fuzz-$f.log

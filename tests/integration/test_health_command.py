@@ -3,7 +3,12 @@ codes become results with the first stdout line as the reason, a command
 that outlives health.command_timeout is killed with what it started, and
 the loop goes on meanwhile.  Checks every 300 ms, 2 results to change."""
 import os
+import pathlib
+import shutil
+import tempfile
 import time
+
+import pytest
 
 FAST = (
     "health.interval = 300ms\n"
@@ -20,8 +25,18 @@ def command(cmd):
     return 'health.command = "' + cmd.replace('"', '\\"') + '"\n'
 
 
-def test_exit_codes_and_first_line(agent_factory, dev_config, tmp_path):
-    flag = tmp_path / "state"
+@pytest.fixture
+def short_tmp():
+    """A directory with a short path: the commands below name files in it,
+    and health.command holds at most 127 characters (pytest's tmp_path is
+    longer under pytest-xdist)."""
+    d = pathlib.Path(tempfile.mkdtemp(prefix="vh", dir="/tmp"))
+    yield d
+    shutil.rmtree(d, ignore_errors=True)
+
+
+def test_exit_codes_and_first_line(agent_factory, dev_config, short_tmp):
+    flag = short_tmp / "state"
     flag.write_text("1")
     # the exit code comes from a file the test changes while vigild runs
     cmd = f'echo "disk 91% full"; echo second line; exit $(cat {flag})'
@@ -36,8 +51,8 @@ def test_exit_codes_and_first_line(agent_factory, dev_config, tmp_path):
     assert a.stop() == 0
 
 
-def test_timeout_kills_the_command_and_its_children(agent_factory, dev_config, tmp_path):
-    pids = tmp_path / "pids"
+def test_timeout_kills_the_command_and_its_children(agent_factory, dev_config, short_tmp):
+    pids = short_tmp / "pids"
     # a background child and the shell itself, both sleeping far too long
     cmd = f"sleep 60 & echo $! $$ > {pids}; wait"
     a = agent_factory(["--config", str(dev_config(
@@ -62,9 +77,11 @@ def test_timeout_kills_the_command_and_its_children(agent_factory, dev_config, t
     del line
 
 
-def test_command_does_not_inherit_notify_socket(agent_factory, dev_config, tmp_path):
-    out = tmp_path / "env"
-    cmd = f'echo "${{NOTIFY_SOCKET:-unset}}" > {out}'
+def test_command_does_not_inherit_notify_socket(agent_factory, dev_config, short_tmp):
+    out = short_tmp / "env"
+    # appended, not truncated: the check runs again and again, and a run
+    # that has just truncated the file must not hide the earlier lines
+    cmd = f'echo "${{NOTIFY_SOCKET:-unset}}" >> {out}'
     conf = dev_config(FAST + command(cmd))
     os.environ["NOTIFY_SOCKET"] = "@vigil-test-none"
     try:
@@ -72,5 +89,6 @@ def test_command_does_not_inherit_notify_socket(agent_factory, dev_config, tmp_p
     finally:
         del os.environ["NOTIFY_SOCKET"]
     a.wait_for("command: starting -> healthy")
-    assert out.read_text() == "unset\n"
+    lines = out.read_text().splitlines()
+    assert lines and set(lines) == {"unset"}, lines
     assert a.stop() == 0
