@@ -12,9 +12,11 @@
  * Version 4 (V3_VERSION_CLEAR, the vigil/2 extension) has the same
  * layouts; its 1028 slice is plaintext, so content size = orig size and
  * an empty file is one packet of exactly 267 bytes.
+ * The original C++ client's forms parse too (split_key_field: its key
+ * with slack; content_whole: its IV block and per-packet content sizes).
  * Pack and parse apply the same checks (check_name, check_pubkey,
- * check_file), so whatever one accepts the other produces: the fuzz
- * targets test that round trip.
+ * check_file), so whatever one accepts the other produces (a key's slack
+ * as zeros): the fuzz targets test that round trip.
  */
 #include "v3_int.h"
 

@@ -15,6 +15,7 @@ from Cryptodome.Cipher import PKCS1_OAEP
 from Cryptodome.Hash import SHA256
 
 import v3_client as v3
+from test_backup_client import vigild_backup
 from test_backupd import server, server_factory  # noqa: F401 (fixtures)
 
 
@@ -98,10 +99,21 @@ def test_cpp_cksum_mismatch_resends_then_gives_up(server, tmp_path):
     assert not stored(tmp_path / "data", c, "good copy.dat", 2).exists()
 
 
+def stored_by_db(data_dir, client_name):
+    """{stored path: size} of a client's files, from the database (vigild's
+    names come from its path mapping, which the test need not repeat)."""
+    with sqlite3.connect(data_dir / "backupd.sqlite") as db:
+        rows = db.execute(
+            "SELECT v.path, v.size FROM versions v JOIN files f ON f.id = v.file_id"
+            " JOIN clients c ON c.id = f.client_id WHERE c.name=?", (client_name,))
+        return {data_dir / p: n for p, n in rows}
+
+
 def test_every_variant_on_one_server(server, tmp_path):
     """3.0 (160-byte key, OAEP-SHA256), the older 162-byte e = 65537 key,
-    the C++ client, interleaved on one server; each unwraps only what its
-    real counterpart does (v3.Client: SHA-256)."""
+    the C++ client, interleaved on one server, and vigild between them;
+    each unwraps only what its real counterpart does (v3.Client: SHA-256;
+    vigild tries SHA-256 then SHA-1)."""
     files = {n: os.urandom(n) for n in (0, 1, 70_000, 1_200_000)}
     clients = [v3.Client(server.addr, "three oh", exponent=17),
                v3.Client(server.addr, "older rev", exponent=65537),
@@ -110,9 +122,20 @@ def test_every_variant_on_one_server(server, tmp_path):
         c.register()
     for c in clients:
         c.send_key()
+    src = tmp_path / "vigild src"
+    src.mkdir()
     for n, data in files.items():
+        (src / f"file {n}.bin").write_bytes(data)
         for c in clients:
             assert c.backup(f"file {n}.bin", data) is not False
+    # vigild while the three hold their sessions open
+    r, _ = vigild_backup(f"tcp://127.0.0.1:{server.port}", tmp_path / "state",
+                         [src], name="vigild box")
+    assert r.returncode == 0, r.stderr
+    got = stored_by_db(tmp_path / "data", "vigild box")
+    assert sorted(got.values()) == sorted(files)
+    by_sha = {sha(d) for d in files.values()}
+    assert {sha(p.read_bytes()) for p in got} == by_sha
     for c in clients:
         c.close()
         for n, data in files.items():
