@@ -75,9 +75,12 @@
 #define V3_NAME_MAX 250
 
 /* 1026: DER SubjectPublicKeyInfo of RSA-1024; 160 bytes with e = 17 (the
- * 3.0 server), 162 with e = 65537 (the older revision). */
+ * 3.0 server), 162 with e = 65537 (the older revision).  The key field is
+ * 160 or 162 bytes; the original C++ client sends its 160-byte DER in a
+ * 162-byte field, followed by 2 bytes of slack (V3_PUBKEY_SLACK). */
 #define V3_PUBKEY_SIZE_E17 160
 #define V3_PUBKEY_SIZE_E65537 162
+#define V3_PUBKEY_SLACK (V3_PUBKEY_SIZE_E65537 - V3_PUBKEY_SIZE_E17)
 /* 1602/1605: the AES key wrapped with RSA-OAEP.  An RSA ciphertext is
  * exactly as long as the modulus (RFC 8017 7.1.1), and both server
  * revisions use our RSA-1024 key, so anything but 128 bytes cannot be
@@ -87,6 +90,10 @@
 /* 1028 fixed part: content size 4 + original size 4 + packet number 2 +
  * total packets 2 + file name 255; the ciphertext slice follows. */
 #define V3_FILE_HEAD_SIZE 267
+/* The original C++ client starts its 1028 ciphertext stream with the IV,
+ * one block of zeros: then the stream is V3_IV_BLOCK + the CBC size
+ * (v3_cbc_iv_block tells the two apart by length). */
+#define V3_IV_BLOCK 16
 /* 1603 payload: client id 16 + content size 4 + file name 255 + cksum 4. */
 #define V3_CRC_RESP_SIZE 279
 
@@ -168,12 +175,20 @@ struct v3_req {
 	/* 1025-1027: the client name; 1028-1031: the file name.  Always
 	 * NUL-terminated. */
 	char name[V3_NAME_FIELD];
-	/* 1026: the DER public key (borrowed view, 160 or 162 bytes). */
+	/* 1026: the DER public key (borrowed view, 160 or 162 bytes) and
+	 * the slack bytes after it in the key field: 0, or V3_PUBKEY_SLACK
+	 * after a 160-byte key (the original C++ client).  Parse ignores
+	 * the slack's contents; pack writes zeros. */
 	const uint8_t *key;
 	size_t key_len;
+	uint8_t key_slack;
 	/* 1028.  content_size is the size of the WHOLE ciphertext (the same
 	 * in every packet), not of this packet's slice; in version 4 it is
-	 * the plaintext size, orig_size. */
+	 * the plaintext size, orig_size.  The original C++ client's 1028s
+	 * differ, and parse accepts them (v3_file_per_packet): a version-3
+	 * content size of V3_IV_BLOCK + the CBC size (the stream starts
+	 * with its IV block), and in a transfer of several packets, each
+	 * packet's own slice length. */
 	uint32_t content_size;
 	uint32_t orig_size;
 	uint16_t packet;       /* 1..total */
@@ -235,7 +250,9 @@ int v3_req_hdr_parse_ext(struct v3_req *r, const uint8_t *buf, size_t len,
  * ASCII) or the file-name rules (1028-1031, v3_file_name_check), the
  * public key (1026: the DER SubjectPublicKeyInfo of an RSA key with a
  * 1024-bit modulus and an odd exponent >= 3 of 1 byte (160 bytes in all)
- * or 3 bytes (162), nothing else, V3_E_KEY_FORMAT) and the 1028 fields
+ * or 3 bytes (162), nothing else, V3_E_KEY_FORMAT; a 162-byte field whose
+ * DER says 160 bytes is that key and V3_PUBKEY_SLACK bytes of slack) and
+ * the 1028 fields
  * (see v3_req_file_head_parse).
  * buf is borrowed: r->key and r->data point into it.
  * @retval 0         valid payload
@@ -247,10 +264,12 @@ int v3_req_payload_parse(struct v3_req *r, const uint8_t *buf, size_t len,
 /* For 1028 only: parses the fixed part, exactly V3_FILE_HEAD_SIZE bytes,
  * so the caller can stream the slice.  Checks: total >= 1
  * (V3_E_PACKET_TOTAL), 1 <= packet <= total (V3_E_PACKET_NUMBER),
- * content size == v3_content_size of orig size for r->version
- * (V3_E_CONTENT_SIZE), slice length (payload size - 267) in 1..content
- * size, and equal to it when total is 1 (V3_E_SLICE_SIZE), total <=
- * content size (V3_E_PACKET_TOTAL), the file name.  Version 4 with
+ * content size == v3_content_size of orig size for r->version, or in
+ * version 3 V3_IV_BLOCK more, or (total > 1) the slice length itself, at
+ * most V3_IV_BLOCK + the CBC size (V3_E_CONTENT_SIZE), slice length
+ * (payload size - 267) in 1..content size, and equal to it when total is
+ * 1 (V3_E_SLICE_SIZE), total <= the whole ciphertext size
+ * (V3_E_PACKET_TOTAL), the file name.  Version 4 with
  * content size 0 (an empty file) must be total 1 with an empty slice.
  * Sets r->data = NULL, r->data_len = slice length.
  * @retval 0         valid
@@ -418,16 +437,37 @@ int v3_packet_count(uint32_t content_size, size_t slice_max,
 int v3_file_packet(struct v3_req *r, uint64_t orig_size, size_t slice_max,
 		   uint16_t packet);
 
+/* Whether a version-3 ciphertext stream of total bytes for orig
+ * plaintext bytes begins with the original C++ client's IV block, by
+ * length alone: the two readings differ by exactly V3_IV_BLOCK bytes.
+ * @retval 0         total = v3_cbc_size(orig): no IV block
+ * @retval 1         total = V3_IV_BLOCK + v3_cbc_size(orig) (<= 2^32 - 1)
+ * @retval -EBADMSG  neither, or orig > V3_FILE_MAX */
+int v3_cbc_iv_block(uint64_t orig, uint64_t total);
+
+/* Whether the 1028 *r (parsed) carries its own slice length as content
+ * size in a version-3 transfer of several packets, as the original C++
+ * client does.  Never ambiguous: with the whole size, every packet of a
+ * transfer of several carries less than the whole (the others carry at
+ * least one byte each), so content size > slice length.
+ * @retval 1 per-packet content sizes  @retval 0 the whole size */
+int v3_file_per_packet(const struct v3_req *r);
+
 /* Server side: one in-progress 1028 transfer.  A plain struct of the
  * caller's (one per connection), zeroed by v3_file_rx_reset. */
 struct v3_file_rx {
 	char name[V3_NAME_FIELD];
-	uint32_t content_size;
+	uint32_t content_size;  /* packet 1's */
 	uint32_t orig_size;
-	uint32_t received;  /* ciphertext bytes of packets 1..next-1 */
+	uint32_t received;  /* ciphertext bytes of packets 1..next-1; after
+			     * the last packet, of all of them */
 	uint16_t total;
 	uint16_t next;      /* packet expected next; 0: no transfer open */
 	uint8_t version;    /* packet 1's: 3, or 4 (clear) */
+	uint8_t per_packet; /* packet 1's v3_file_per_packet */
+	/* After the last packet: 1 the stream began with an IV block
+	 * (v3_cbc_iv_block of received), 0 it did not (or clear). */
+	uint8_t iv_block;
 };
 
 /* Forgets any transfer: the next 1028 must be a packet 1. */
@@ -439,13 +479,18 @@ void v3_file_rx_reset(struct v3_file_rx *rx);
  * order): packets come in order 1..total; packet 1 opens a transfer (only
  * when none is open); later packets repeat packet 1's version, name,
  * content size, original size and total; the slices add up to exactly the content size
- * by the last packet.  On success the caller stores the slice; after the
- * last packet *rx is reset.  On error *rx is reset too: the server
- * answers 1607 and drops the partial file.
+ * by the last packet.  With per-packet content sizes (v3_file_per_packet
+ * of packet 1) every packet must carry its own slice length instead, and
+ * the slices must add up to the CBC size or V3_IV_BLOCK more
+ * (v3_cbc_iv_block).  On success the caller stores the slice; after the
+ * last packet no transfer is open (next = 0) and received and iv_block
+ * give the whole stream.  On error *rx is reset: the server answers 1607
+ * and drops the partial file.
  * @retval 1         the last packet: the file is complete, answer 1603
  * @retval 0         accepted, more packets follow (no answer)
  * @retval -EBADMSG  V3_E_PACKET_ORDER (not the expected packet number),
- *                   V3_E_PACKET_MISMATCH (fields differ from packet 1),
+ *                   V3_E_PACKET_MISMATCH (fields differ from packet 1,
+ *                   or per-packet content sizes switched on or off),
  *                   V3_E_SLICE_SIZE (slices would pass the content size,
  *                   or the last leaves it short)
  * @retval -EINVAL   r->code is not 1028 */

@@ -12,9 +12,11 @@
  * Version 4 (V3_VERSION_CLEAR, the vigil/2 extension) has the same
  * layouts; its 1028 slice is plaintext, so content size = orig size and
  * an empty file is one packet of exactly 267 bytes.
+ * The original C++ client's forms parse too (split_key_field: its key
+ * with slack; content_whole: its IV block and per-packet content sizes).
  * Pack and parse apply the same checks (check_name, check_pubkey,
- * check_file), so whatever one accepts the other produces: the fuzz
- * targets test that round trip.
+ * check_file), so whatever one accepts the other produces (a key's slack
+ * as zeros): the fuzz targets test that round trip.
  */
 #include "v3_int.h"
 
@@ -115,19 +117,72 @@ static int check_pubkey(const uint8_t *key, size_t len, enum v3_reason *why)
 	return 0;
 }
 
+/* The 1026 key field (160 or 162 bytes) into r->key, key_len, key_slack.
+ * The DER is self-delimiting: a 162-byte key says 0x9f (159) at @2, a
+ * 160-byte one 0x9d (157), so a 162-byte field starting 30 81 9d holds a
+ * 160-byte key and 2 bytes of slack (the original C++ client), and no
+ * 162-byte key can be read that way. */
+static int split_key_field(struct v3_req *r, const uint8_t *field,
+			   size_t len, enum v3_reason *why)
+{
+	size_t der = len;
+
+	if (len == V3_PUBKEY_SIZE_E65537 && field[0] == 0x30 &&
+	    field[1] == 0x81 && field[2] == V3_PUBKEY_SIZE_E17 - 3)
+		der = V3_PUBKEY_SIZE_E17;
+	r->key = field;
+	r->key_len = der;
+	r->key_slack = (uint8_t)(len - der);
+	return check_pubkey(field, der, why);
+}
+
+/* The key and slack of a 1026 to pack: as split_key_field reads them. */
+static int check_key_to_pack(const struct v3_req *r, enum v3_reason *why)
+{
+	if (r->key_slack != 0 && (r->key_slack != V3_PUBKEY_SLACK ||
+				  r->key_len != V3_PUBKEY_SIZE_E17))
+		return v3_fail(why, V3_E_KEY_SIZE, -EINVAL);
+	return check_pubkey(r->key, r->key_len, why) < 0 ? -EINVAL : 0;
+}
+
+/* The largest size the whole stream of r's transfer can have, into
+ * *whole: the content size itself when it is a whole size (version 4:
+ * the original size; version 3: the CBC size, or V3_IV_BLOCK more: the
+ * original C++ client), else, with per-packet content sizes (version 3,
+ * total > 1, content size = this slice), V3_IV_BLOCK + the CBC size when
+ * that fits a u32, the CBC size when not.
+ * @retval 0 ok  @retval -1 the content size is none of these */
+static int content_whole(const struct v3_req *r, size_t slice,
+			 uint64_t *whole)
+{
+	uint32_t cbc;
+
+	*whole = r->content_size;
+	if (is_clear(r))
+		return r->content_size == r->orig_size ? 0 : -1;
+	if (v3_cbc_iv_block(r->orig_size, r->content_size) >= 0)
+		return 0;
+	if (v3_cbc_size(r->orig_size, &cbc) < 0)
+		return -1;
+	*whole = cbc;
+	if (v3_cbc_iv_block(r->orig_size, *whole + V3_IV_BLOCK) == 1)
+		*whole += V3_IV_BLOCK;
+	return r->total > 1 && r->content_size == slice && slice <= *whole
+		       ? 0 : -1;
+}
+
 /* The 1028 numbers; slice is this packet's ciphertext (version 4:
  * plaintext) length. */
 static int check_file(const struct v3_req *r, size_t slice,
 		      enum v3_reason *why)
 {
-	uint32_t want;
+	uint64_t whole;
 
 	if (r->total == 0)
 		return v3_fail(why, V3_E_PACKET_TOTAL, -EBADMSG);
 	if (r->packet == 0 || r->packet > r->total)
 		return v3_fail(why, V3_E_PACKET_NUMBER, -EBADMSG);
-	if (v3_content_size(is_clear(r), r->orig_size, &want) < 0 ||
-	    want != r->content_size)
+	if (content_whole(r, slice, &whole) < 0)
 		return v3_fail(why, V3_E_CONTENT_SIZE, -EBADMSG);
 	/* only a clear empty file has content size 0: one empty packet */
 	if (r->content_size == 0 && r->total != 1)
@@ -138,7 +193,7 @@ static int check_file(const struct v3_req *r, size_t slice,
 	    (r->total == 1 && slice != r->content_size))
 		return v3_fail(why, V3_E_SLICE_SIZE, -EBADMSG);
 	/* every packet carries at least one byte */
-	if (r->total > r->content_size)
+	if (r->total > whole)
 		return v3_fail(why, V3_E_PACKET_TOTAL, -EBADMSG);
 	return 0;
 }
@@ -226,9 +281,8 @@ int v3_req_payload_parse(struct v3_req *r, const uint8_t *buf, size_t len,
 	if (ret < 0)
 		return ret;
 	if (r->code == V3_REQ_PUBKEY) {
-		r->key = buf + PUBKEY_OFF;
-		r->key_len = len - PUBKEY_OFF;
-		ret = check_pubkey(r->key, r->key_len, why);
+		ret = split_key_field(r, buf + PUBKEY_OFF, len - PUBKEY_OFF,
+				      why);
 		if (ret < 0)
 			return ret;
 	}
@@ -282,9 +336,10 @@ static int req_validate(const struct v3_req *r, uint32_t *payload,
 	*name_len = (size_t)n;
 	switch (r->code) {
 	case V3_REQ_PUBKEY:
-		if (check_pubkey(r->key, r->key_len, why) < 0)
+		if (check_key_to_pack(r, why) < 0)
 			return -EINVAL;
-		*payload = (uint32_t)(V3_NAME_FIELD + r->key_len);
+		*payload = (uint32_t)(V3_NAME_FIELD + r->key_len +
+				      r->key_slack);
 		break;
 	case V3_REQ_FILE:
 		if (r->data_len > REQ_PACK_MAX - V3_REQ_FILE_HEAD_MAX)
@@ -320,8 +375,10 @@ static void req_put(uint8_t *out, const struct v3_req *r, uint32_t payload,
 		return;
 	}
 	v3_name_field_put(p, r->name, name_len);
-	if (r->code == V3_REQ_PUBKEY)
+	if (r->code == V3_REQ_PUBKEY) {
 		memcpy(p + PUBKEY_OFF, r->key, r->key_len);
+		memset(p + PUBKEY_OFF + r->key_len, 0, r->key_slack);
+	}
 }
 
 /* see v3.h */

@@ -81,6 +81,26 @@ struct bd_cbc {
 	uint8_t ready;     /* aes set up (needs mbedtls_aes_free) */
 };
 
+/* The hash of the RSA-OAEP a client's session keys are wrapped with,
+ * stored with its public key: SHA-256 (v3), or SHA-1 for a key that came
+ * in the original C++ client's form (a 160-byte key in a 162-byte field),
+ * which unwraps SHA-1 only. */
+enum bd_oaep {
+	BD_OAEP_SHA256 = 0,
+	BD_OAEP_SHA1 = 1
+};
+
+/* What a CBC transfer does with the first plaintext block: the original
+ * C++ client's stream starts with an IV block, whose plaintext is not the
+ * file's (docs/protocol/cyberbackup-v3.md, "The original C++ client"). */
+enum bd_iv {
+	BD_IV_NONE = 0,     /* the length says: no IV block */
+	BD_IV_DROP,         /* the length says: an IV block */
+	BD_IV_BY_BLOCK      /* length known at the last packet only: an IV
+			     * block iff the first block is zeros, which the
+			     * length then confirms */
+};
+
 /* A received, decrypted file waiting for 1029/1030/1031. */
 struct bd_file {
 	int fd;                       /* temp file, -1: none */
@@ -133,6 +153,11 @@ struct bd_conn {
 	/* transfer */
 	struct v3_file_rx rx;
 	struct bd_cbc cbc;
+	uint8_t iv_mode;              /* enum bd_iv, set at packet 1 */
+	uint8_t iv_drop;              /* plaintext bytes still to drop */
+	uint8_t iv_dropped;           /* the stream had an IV block */
+	uint8_t ct_head_len;          /* BD_IV_BY_BLOCK: first block so far */
+	uint8_t ct_head[16];
 	struct cksum_ctx ck;
 	struct bd_file file;
 	unsigned files_ok;
@@ -241,15 +266,18 @@ void bd_store_uuid_hex(const uint8_t id[V3_ID_SIZE], char out[BD_UUID_HEX]);
  * @retval -EEXIST name taken  @retval -EIO */
 int bd_store_register(const char *name, uint8_t id[V3_ID_SIZE]);
 
-/* Stores the public key of the client (id, name).
+/* Stores the public key of the client (id, name) and the OAEP hash its
+ * session keys are wrapped with.
  * @retval 0  @retval -ENOENT no such client  @retval -EIO */
 int bd_store_set_key(const uint8_t id[V3_ID_SIZE], const char *name,
-		     const uint8_t *spki, size_t len);
+		     const uint8_t *spki, size_t len, enum bd_oaep oaep);
 
-/* The public key of client (id, name) into spki[0..cap), length to *len.
+/* The public key of client (id, name) into spki[0..cap), length to *len,
+ * its OAEP hash to *oaep.
  * @retval 0  @retval -ENOENT unknown client or no key  @retval -EIO */
 int bd_store_get_key(const uint8_t id[V3_ID_SIZE], const char *name,
-		     uint8_t *spki, size_t cap, size_t *len);
+		     uint8_t *spki, size_t cap, size_t *len,
+		     enum bd_oaep *oaep);
 
 /* Opens a temp file for a transfer under <data>/.tmp (path to f->tmp).
  * @retval 0  @retval -EIO / -ENOSPC */
@@ -327,10 +355,11 @@ void bd_psk_wipe(void);
 int bd_crypto_init(void);
 
 /* Fresh random AES-256 key into key, wrapped for the public key spki with
- * RSA-OAEP-SHA256 into out[0..V3_RSA_BLOB_SIZE).
+ * RSA-OAEP (SHA-256 or SHA-1, as oaep says) into out[0..V3_RSA_BLOB_SIZE).
  * @retval 0  @retval -EBADMSG key not usable  @retval -EIO */
 int bd_crypto_wrap_new_key(const uint8_t *spki, size_t spki_len,
-			   uint8_t key[32], uint8_t out[V3_RSA_BLOB_SIZE]);
+			   enum bd_oaep oaep, uint8_t key[32],
+			   uint8_t out[V3_RSA_BLOB_SIZE]);
 
 /* Checks that spki parses as an RSA-1024 public key.
  * @retval 0  @retval -EBADMSG */

@@ -1,6 +1,7 @@
 /*
  * backupd_crypto.c — the server's v3 crypto with mbedTLS: session keys
- * wrapped with RSA-OAEP-SHA256 for the client's SPKI, and streaming
+ * wrapped with RSA-OAEP-SHA256 (SHA-1 for the original C++ client) for
+ * the client's SPKI, and streaming
  * AES-256-CBC (zero IV, PKCS#7) decryption of received files.
  *
  * The server is not the agent: mbedTLS uses the C library's allocator
@@ -77,7 +78,8 @@ int bd_crypto_check_spki(const uint8_t *spki, size_t len)
 
 /* see backupd.h */
 int bd_crypto_wrap_new_key(const uint8_t *spki, size_t spki_len,
-			   uint8_t key[32], uint8_t out[V3_RSA_BLOB_SIZE])
+			   enum bd_oaep oaep, uint8_t key[32],
+			   uint8_t out[V3_RSA_BLOB_SIZE])
 {
 	mbedtls_pk_context pk;
 	mbedtls_rsa_context *rsa;
@@ -92,7 +94,8 @@ int bd_crypto_wrap_new_key(const uint8_t *spki, size_t spki_len,
 		goto out;
 	rsa = mbedtls_pk_rsa(pk);
 	if (mbedtls_rsa_set_padding(rsa, MBEDTLS_RSA_PKCS_V21,
-				    MBEDTLS_MD_SHA256) != 0 ||
+				    oaep == BD_OAEP_SHA1 ? MBEDTLS_MD_SHA1
+							 : MBEDTLS_MD_SHA256) != 0 ||
 	    mbedtls_rsa_get_len(rsa) != V3_RSA_BLOB_SIZE)
 		goto out;
 	if (mbedtls_rsa_pkcs1_encrypt(rsa, bd_rng_cb, NULL, 32, key, out) != 0)

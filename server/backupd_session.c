@@ -15,6 +15,12 @@
  * they come (no bd_cbc_*).  The version is per request; a transfer keeps
  * packet 1's (v3_file_rx_packet).  Anywhere else version 4 is a wrong
  * version: 1607 and close, as in pure v3.
+ *
+ * The original C++ client is served in plain v3 without a flag, each of
+ * its differences detected where it cannot be mistaken for another
+ * client's (docs/protocol/cyberbackup-v3.md, "The original C++ client"):
+ * its key's form picks OAEP-SHA1 (stored with the key, for 1027), and
+ * its IV block is dropped from the plaintext (enum bd_iv).
  */
 #include "backupd.h"
 
@@ -84,13 +90,14 @@ static int bd_answer(struct bd_conn *c, uint16_t code, const uint8_t *id,
 	return 0;
 }
 
-/* Makes the session's AES key for spki and answers code (1602/1605). */
+/* Makes the session's AES key for spki, wraps it with OAEP-oaep and
+ * answers code (1602/1605). */
 static int bd_new_session_key(struct bd_conn *c, const uint8_t *spki,
-			      size_t len, uint16_t code)
+			      size_t len, enum bd_oaep oaep, uint16_t code)
 {
 	uint8_t blob[V3_RSA_BLOB_SIZE];
 
-	if (bd_crypto_wrap_new_key(spki, len, c->aes_key, blob) != 0)
+	if (bd_crypto_wrap_new_key(spki, len, oaep, c->aes_key, blob) != 0)
 		return bd_reject(c, "cannot wrap a session key for the client key");
 	memcpy(c->client_id, c->req.client_id, V3_ID_SIZE);
 	bd_store_uuid_hex(c->client_id, c->uuid_hex);
@@ -100,8 +107,9 @@ static int bd_new_session_key(struct bd_conn *c, const uint8_t *spki,
 	if (c->session_row == 0)
 		c->session_row = bd_store_session_start(c->client_id,
 							c->peer_text);
-	log_info(MOD, "#%u %s: client %s (%s) session key sent (%u)", c->idx,
-		 c->peer_text, c->req.name, c->uuid_hex, code);
+	log_info(MOD, "#%u %s: client %s (%s) session key sent (%u%s)", c->idx,
+		 c->peer_text, c->req.name, c->uuid_hex, code,
+		 oaep == BD_OAEP_SHA1 ? ", OAEP-SHA1" : "");
 	return bd_answer(c, code, c->client_id, blob);
 }
 
@@ -143,8 +151,9 @@ static int bd_pubkey_from_elsewhere(struct bd_conn *c)
 {
 	uint8_t spki[V3_PUBKEY_SIZE_E65537];
 	size_t len = 0;
+	enum bd_oaep oaep;
 	int ret = bd_store_get_key(c->req.client_id, c->req.name, spki,
-				   sizeof spki, &len);
+				   sizeof spki, &len, &oaep);
 
 	if (ret == -ENOENT)     /* no key yet (or no client: set_key says) */
 		return 1;
@@ -158,6 +167,10 @@ static int bd_pubkey_from_elsewhere(struct bd_conn *c)
 
 static int bd_on_pubkey(struct bd_conn *c)
 {
+	/* the C++ client's form: 2 bytes of slack after a 160-byte key;
+	 * vigild and the 3.0 clients send exactly 160 or 162 */
+	enum bd_oaep oaep = c->req.key_slack != 0 ? BD_OAEP_SHA1
+						  : BD_OAEP_SHA256;
 	int ret;
 
 	if (bd_crypto_check_spki(c->req.key, c->req.key_len) != 0)
@@ -169,12 +182,12 @@ static int bd_on_pubkey(struct bd_conn *c)
 			return ret;
 	}
 	ret = bd_store_set_key(c->req.client_id, c->req.name, c->req.key,
-			       c->req.key_len);
+			       c->req.key_len, oaep);
 	if (ret == -ENOENT)
 		return bd_reject(c, "1026: unknown client %s", c->req.name);
 	if (ret != 0)
 		return bd_reject(c, "1026: database error");
-	return bd_new_session_key(c, c->req.key, c->req.key_len,
+	return bd_new_session_key(c, c->req.key, c->req.key_len, oaep,
 				  V3_RESP_AES_KEY);
 }
 
@@ -182,8 +195,9 @@ static int bd_on_reconnect(struct bd_conn *c)
 {
 	uint8_t spki[V3_PUBKEY_SIZE_E65537];
 	size_t len = 0;
+	enum bd_oaep oaep = BD_OAEP_SHA256;
 	int ret = bd_store_get_key(c->req.client_id, c->req.name, spki,
-				   sizeof spki, &len);
+				   sizeof spki, &len, &oaep);
 
 	if (ret == -ENOENT) {
 		log_info(MOD, "#%u %s: reconnect %s denied: unknown id/name or no key (1606)",
@@ -193,7 +207,7 @@ static int bd_on_reconnect(struct bd_conn *c)
 	}
 	if (ret != 0)
 		return bd_reject(c, "1027: database error");
-	return bd_new_session_key(c, spki, len, V3_RESP_RECONNECT_OK);
+	return bd_new_session_key(c, spki, len, oaep, V3_RESP_RECONNECT_OK);
 }
 
 /* 1028-1031 need a session key of this connection and its client id. */
@@ -274,6 +288,64 @@ static int bd_req_clear(const struct bd_conn *c)
 	return c->req.version == V3_VERSION_CLEAR;
 }
 
+/* Packet 1 of a CBC transfer: how its IV block is found.  The length
+ * decides when packet 1 shows the whole size (v3_cbc_iv_block); with
+ * per-packet content sizes it shows up at the last packet only, so the
+ * first block decides and bd_iv_confirm checks it against the length. */
+static void bd_iv_start(struct bd_conn *c)
+{
+	c->iv_drop = 0;
+	c->iv_dropped = 0;
+	c->ct_head_len = 0;
+	if (bd_req_clear(c))
+		c->iv_mode = BD_IV_NONE;
+	else if (v3_file_per_packet(&c->req))
+		c->iv_mode = BD_IV_BY_BLOCK;
+	else if (v3_cbc_iv_block(c->req.orig_size, c->req.content_size) == 1)
+		c->iv_mode = BD_IV_DROP;
+	else
+		c->iv_mode = BD_IV_NONE;
+	if (c->iv_mode == BD_IV_DROP) {
+		c->iv_drop = V3_IV_BLOCK;
+		c->iv_dropped = 1;
+	}
+}
+
+/* BD_IV_BY_BLOCK: collects the first ciphertext block; once whole, it is
+ * the IV block iff it is all zeros (before bd_cbc_feed emits its
+ * plaintext, which lags one block). */
+static void bd_iv_watch(struct bd_conn *c, const uint8_t *ct, size_t n)
+{
+	size_t take = V3_IV_BLOCK - c->ct_head_len;
+	uint8_t any = 0;
+
+	if (c->iv_mode != BD_IV_BY_BLOCK || take == 0)
+		return;
+	if (take > n)
+		take = n;
+	memcpy(c->ct_head + c->ct_head_len, ct, take);
+	c->ct_head_len = (uint8_t)(c->ct_head_len + take);
+	if (c->ct_head_len < V3_IV_BLOCK)
+		return;
+	for (size_t i = 0; i < V3_IV_BLOCK; i++)
+		any |= c->ct_head[i];
+	c->iv_dropped = any == 0;
+	c->iv_drop = any == 0 ? V3_IV_BLOCK : 0;
+}
+
+/* The last packet: the length (c->rx, complete) has the last word on
+ * the IV block; a first block that said otherwise is refused.
+ * @retval 1 go on  @retval else refused (bd_reject's result) */
+static int bd_iv_confirm(struct bd_conn *c)
+{
+	if (bd_req_clear(c) || c->rx.iv_block == c->iv_dropped)
+		return 1;
+	return bd_reject(c, "%s: %u ciphertext bytes for %u: %s IV block, but the first block %s zeros",
+			 c->file.name, c->rx.received, c->req.orig_size,
+			 c->rx.iv_block ? "an" : "no",
+			 c->iv_dropped ? "is" : "is not");
+}
+
 /* The 1028 fixed part is in c->pay: check it continues the transfer. */
 static int bd_on_file_head(struct bd_conn *c)
 {
@@ -296,6 +368,7 @@ static int bd_on_file_head(struct bd_conn *c)
 		cksum_init(&c->ck);
 		if (!bd_req_clear(c) && bd_cbc_start(&c->cbc, c->aes_key) != 0)
 			return bd_reject(c, "cipher setup failed");
+		bd_iv_start(c);
 		ret = bd_store_tmp_open(&c->file, c->idx);
 		if (ret != 0)
 			return bd_reject(c, "%s: cannot open a temp file: %s",
@@ -327,6 +400,15 @@ static int bd_write_plain(struct bd_conn *c, const uint8_t *p, size_t n)
 	return 0;
 }
 
+/* Writes plaintext of a CBC stream, less what is left of its IV block. */
+static int bd_write_cbc_plain(struct bd_conn *c, const uint8_t *p, size_t n)
+{
+	size_t skip = n < c->iv_drop ? n : c->iv_drop;
+
+	c->iv_drop = (uint8_t)(c->iv_drop - skip);
+	return bd_write_plain(c, p + skip, n - skip);
+}
+
 /* see backupd.h */
 void bd_session_flush(struct bd_conn *c)
 {
@@ -344,11 +426,14 @@ static int bd_file_done(struct bd_conn *c)
 {
 	struct v3_resp r;
 	size_t n = 0;
+	int ret = bd_iv_confirm(c);
 
+	if (ret != 1)
+		return ret;
 	if (!bd_req_clear(c) && bd_cbc_finish(&c->cbc, bd_plain, &n) != 0)
 		return bd_reject(c, "%s: bad padding (wrong key or corrupt data)",
 				 c->file.name);
-	if (bd_write_plain(c, bd_plain, n) != 0 || c->st == BD_RX_CLOSING)
+	if (bd_write_cbc_plain(c, bd_plain, n) != 0 || c->st == BD_RX_CLOSING)
 		return 0;
 	bd_session_flush(c);
 	if (c->st == BD_RX_CLOSING)
@@ -363,7 +448,9 @@ static int bd_file_done(struct bd_conn *c)
 	memset(&r, 0, sizeof r);
 	r.code = V3_RESP_FILE_CRC;
 	memcpy(r.client_id, c->client_id, V3_ID_SIZE);
-	r.content_size = c->req.content_size;
+	/* the whole stream: the C++ client's last packet carries only its
+	 * own length */
+	r.content_size = c->rx.received;
 	memcpy(r.name, c->file.name, sizeof r.name);
 	r.cksum = c->file.crc;
 	return bd_conn_send(c, &r) == 0 ? 0 : -EIO;
@@ -379,8 +466,9 @@ static size_t bd_file_data(struct bd_conn *c, const uint8_t *buf, size_t n,
 	if (bd_req_clear(c)) {
 		*err = bd_write_plain(c, buf, take);
 	} else {
+		bd_iv_watch(c, buf, take);
 		bd_cbc_feed(&c->cbc, buf, take, bd_plain, &out);
-		*err = bd_write_plain(c, bd_plain, out);
+		*err = bd_write_cbc_plain(c, bd_plain, out);
 	}
 	if (*err != 0 || c->st == BD_RX_CLOSING)
 		return take;

@@ -40,7 +40,8 @@ static const char bd_schema[] =
 	" created_ms INTEGER NOT NULL, last_seen_ms INTEGER);"
 	"CREATE TABLE IF NOT EXISTS keys("
 	" client_id BLOB PRIMARY KEY REFERENCES clients(id),"
-	" spki BLOB NOT NULL, updated_ms INTEGER NOT NULL);"
+	" spki BLOB NOT NULL, updated_ms INTEGER NOT NULL,"
+	" oaep_hash TEXT NOT NULL DEFAULT 'sha256');"
 	"CREATE TABLE IF NOT EXISTS sessions("
 	" id INTEGER PRIMARY KEY, client_id BLOB, peer TEXT,"
 	" started_ms INTEGER NOT NULL, ended_ms INTEGER,"
@@ -53,6 +54,29 @@ static const char bd_schema[] =
 	" size INTEGER NOT NULL, cksum INTEGER NOT NULL, path TEXT NOT NULL,"
 	" stored_ms INTEGER NOT NULL, session_id INTEGER,"
 	" PRIMARY KEY(file_id, version));";
+
+/* A database made before keys.oaep_hash existed gets the column (every
+ * key in it was wrapped with SHA-256).  @retval 0  @retval -EIO */
+static int bd_schema_upgrade(void)
+{
+	sqlite3_stmt *s = NULL;
+	char *err = NULL;
+
+	if (sqlite3_prepare_v2(bd_db, "SELECT oaep_hash FROM keys LIMIT 0", -1,
+			       &s, NULL) == SQLITE_OK) {
+		sqlite3_finalize(s);
+		return 0;
+	}
+	if (sqlite3_exec(bd_db, "ALTER TABLE keys ADD COLUMN oaep_hash TEXT"
+			 " NOT NULL DEFAULT 'sha256'", NULL, NULL, &err) != SQLITE_OK) {
+		log_err(MOD, "database: cannot add keys.oaep_hash: %s",
+			err ? err : "?");
+		sqlite3_free(err);
+		return -EIO;
+	}
+	log_info(MOD, "database: added keys.oaep_hash (existing keys: sha256)");
+	return 0;
+}
 
 /* snprintf that reports truncation: a path that does not fit is refused,
  * never shortened.  @retval 0 / -EIO */
@@ -128,7 +152,7 @@ int bd_store_open(const char *data_dir)
 		sqlite3_free(err);
 		return -EIO;
 	}
-	return 0;
+	return bd_schema_upgrade();
 }
 
 /* see backupd.h */
@@ -230,30 +254,33 @@ static int bd_client_known(const uint8_t id[V3_ID_SIZE], const char *name)
 
 /* see backupd.h */
 int bd_store_set_key(const uint8_t id[V3_ID_SIZE], const char *name,
-		     const uint8_t *spki, size_t len)
+		     const uint8_t *spki, size_t len, enum bd_oaep oaep)
 {
 	sqlite3_stmt *s;
 	int known = bd_client_known(id, name);
 
 	if (known <= 0)
 		return known == 0 ? -ENOENT : -EIO;
-	s = bd_prep("INSERT OR REPLACE INTO keys(client_id, spki, updated_ms)"
-		    " VALUES(?,?,?)");
+	s = bd_prep("INSERT OR REPLACE INTO keys(client_id, spki, updated_ms,"
+		    " oaep_hash) VALUES(?,?,?,?)");
 	if (s == NULL)
 		return -EIO;
 	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
 	sqlite3_bind_blob(s, 2, spki, (int)len, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 3, hal_clock_wall_ms());
+	sqlite3_bind_text(s, 4, oaep == BD_OAEP_SHA1 ? "sha1" : "sha256", -1,
+			  SQLITE_STATIC);
 	return bd_step_done(s) == SQLITE_DONE ? 0 : -EIO;
 }
 
 /* see backupd.h */
 int bd_store_get_key(const uint8_t id[V3_ID_SIZE], const char *name,
-		     uint8_t *spki, size_t cap, size_t *len)
+		     uint8_t *spki, size_t cap, size_t *len,
+		     enum bd_oaep *oaep)
 {
 	sqlite3_stmt *s = bd_prep(
-		"SELECT k.spki FROM keys k JOIN clients c ON c.id = k.client_id"
-		" WHERE c.id=? AND c.name=?");
+		"SELECT k.spki, k.oaep_hash = 'sha1' FROM keys k"
+		" JOIN clients c ON c.id = k.client_id WHERE c.id=? AND c.name=?");
 	int rc, ret = -ENOENT;
 
 	if (s == NULL)
@@ -268,6 +295,8 @@ int bd_store_get_key(const uint8_t id[V3_ID_SIZE], const char *name,
 		if (n <= cap) {
 			memcpy(spki, sqlite3_column_blob(s, 0), n);
 			*len = n;
+			*oaep = sqlite3_column_int(s, 1) ? BD_OAEP_SHA1
+							 : BD_OAEP_SHA256;
 			ret = 0;
 		}
 	} else if (rc != SQLITE_DONE) {

@@ -15,8 +15,11 @@
  *   - the streaming path (header parse, then payload parse) agrees with
  *     decode;
  *   - an accepted request packs back to the same bytes, except name
- *     padding after the NUL, which the parser ignores (and the packer
- *     writes as zeros); the re-packed bytes decode to the same fields;
+ *     padding after the NUL and a 1026 key field's slack after a 160-byte
+ *     key (the original C++ client's form), which the parser ignores (and
+ *     the packer writes as zeros); the re-packed bytes decode to the same
+ *     fields; an accepted 1026's key and slack fill its key field, the
+ *     slack only after a 160-byte key in a 162-byte field;
  *     a 1028's pack_head is the packed message's first 290 bytes;
  *   - targeted damage to an accepted request gives its specific error:
  *     version 5 -> V3_E_VERSION, version 4 without V3_PARSE_CLEAR (a v3
@@ -26,7 +29,10 @@
  *     V3_E_NAME_UNTERMINATED, a file name starting with '/' ->
  *     V3_E_NAME_ABSOLUTE;
  *   - the transfer check completes a file only when the slices it took
- *     add up to the content size, and drops the transfer on any error;
+ *     add up to the content size, or with per-packet content sizes (the
+ *     original C++ client) to the CBC size of the original size or 16
+ *     more, reports that IV block as the length says, and drops the
+ *     transfer on any error;
  *   - the client's packet plan covers the content exactly, in v3 and in
  *     clear (version 4, where an empty file is one empty packet);
  *   - the input as a path (as is, and with a '/' in front): a mapped name
@@ -139,6 +145,7 @@ static void same_fields(const struct v3_req *a, const struct v3_req *b)
 	require(a->code == b->code && a->payload_size == b->payload_size);
 	require(strcmp(a->name, b->name) == 0);
 	require(a->key_len == b->key_len && a->data_len == b->data_len);
+	require(a->key_slack == b->key_slack);
 	require(a->content_size == b->content_size &&
 		a->orig_size == b->orig_size);
 	require(a->packet == b->packet && a->total == b->total);
@@ -234,6 +241,14 @@ static void round_trip(const uint8_t *data, int n, const struct v3_req *r)
 	memcpy(canon, data, (size_t)n);
 	len = strlen(r->name);
 	memset(canon + name_off + len, 0, V3_NAME_FIELD - len);
+	if (r->code == V3_REQ_PUBKEY) {
+		require(V3_NAME_FIELD + r->key_len + r->key_slack ==
+			r->payload_size);
+		require(r->key_slack == 0 ||
+			(r->key_len == 160 && r->key_slack == 2));
+		memset(canon + name_off + V3_NAME_FIELD + r->key_len, 0,
+		       r->key_slack);
+	}
 	require(memcmp(out, canon, (size_t)n) == 0);
 	require(v3_req_decode_ext(&again, out, (size_t)n,
 				  V3_PAYLOAD_CAP_DEFAULT, V3_PARSE_CLEAR,
@@ -251,8 +266,30 @@ static void round_trip(const uint8_t *data, int n, const struct v3_req *r)
 struct model_rx {
 	uint64_t got;
 	uint32_t content;
+	uint64_t cbc;       /* padded original size (version 3) */
+	int per_packet;     /* content sizes are each packet's slice */
 	int open;
 };
+
+/* The whole stream is complete: the content size, or per packet the CBC
+ * size or the 16-byte IV block more (fitting the u32 of 1603). */
+static int model_complete(const struct model_rx *m)
+{
+	if (!m->per_packet)
+		return m->got == m->content;
+	return m->got == m->cbc ||
+	       (m->got == m->cbc + 16 && m->got <= UINT32_MAX);
+}
+
+static void model_open(struct model_rx *m, const struct v3_req *r)
+{
+	m->open = 1;
+	m->got = 0;
+	m->content = r->content_size;
+	m->cbc = ((uint64_t)r->orig_size / 16 + 1) * 16;
+	m->per_packet = r->version == 3 && r->total > 1 &&
+			r->content_size == r->data_len;
+}
 
 static void transfer(struct v3_file_rx *rx, struct model_rx *m,
 		     const struct v3_req *r)
@@ -260,11 +297,8 @@ static void transfer(struct v3_file_rx *rx, struct model_rx *m,
 	enum v3_reason why = V3_OK;
 	int ret = v3_file_rx_packet(rx, r, &why);
 
-	if (r->packet == 1 && !m->open) {
-		m->open = 1;
-		m->got = 0;
-		m->content = r->content_size;
-	}
+	if (r->packet == 1 && !m->open)
+		model_open(m, r);
 	if (ret < 0) {
 		require(ret == -EBADMSG && rx->next == 0);
 		require(why == V3_E_PACKET_ORDER ||
@@ -272,13 +306,18 @@ static void transfer(struct v3_file_rx *rx, struct model_rx *m,
 		m->open = 0;
 		return;
 	}
-	require(m->open && r->content_size == m->content);
+	require(m->open && (m->per_packet ? r->content_size == r->data_len
+					  : r->content_size == m->content));
 	m->got += r->data_len;
-	require(m->got <= m->content);
-	require(ret == (m->got == m->content));
+	require(m->got <= (m->per_packet ? m->cbc + 16 : m->content));
 	require(ret == (r->packet == r->total));
+	/* a whole size is reached at the last packet, not before */
+	require(m->per_packet || ret == (m->got == m->content));
 	if (ret == 1) {
-		require(rx->next == 0);
+		require(model_complete(m));
+		require(rx->next == 0 && rx->received == m->got);
+		/* the length alone says whether an IV block came first */
+		require(rx->iv_block == (r->version == 3 && m->got == m->cbc + 16));
 		m->open = 0;
 	}
 }

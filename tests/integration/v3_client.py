@@ -5,10 +5,20 @@ python3-pycryptodome (module Cryptodome in Debian) for the RSA-1024 key
 
 Besides the well-behaved flow (register, key, send_file, verdict) it
 exposes the raw pieces (header packing, raw sends) so tests can misbehave
-on purpose."""
+on purpose.
+
+CppClient models the original CyberBackup C++ client (Boost.Asio +
+Crypto++) from what it was measured to send (issue 24,
+docs/protocol/cyberbackup-v3.md, "The original C++ client"), not from its
+code.  `python3 v3_client.py --variant cpp ...` runs either variant by
+hand."""
+import argparse
+import base64
+import os
 import socket
 import struct
 import subprocess
+import sys
 import time
 
 from Cryptodome.Cipher import AES, PKCS1_OAEP
@@ -73,10 +83,10 @@ class ServerError(Exception):
 
 
 class Client:
-    def __init__(self, addr, name, exponent=17, timeout=10.0):
+    def __init__(self, addr, name, exponent=17, timeout=10.0, key=None):
         # the key first: generating it can take longer than the server's
         # idle timeout in tests
-        self.key = rsa_key(exponent)
+        self.key = key or rsa_key(exponent)
         self.sock = socket.create_connection(addr, timeout=timeout)
         self.name = name
         self.id = b"\0" * 16
@@ -197,3 +207,147 @@ def connect_retry(addr, name, tries=50, **kw):
         except ConnectionRefusedError:
             time.sleep(0.05)
     raise ConnectionError("server not reachable")
+
+
+class CppClient(Client):
+    """The original C++ client, as measured on the wire:
+      - 1026: its 160-byte key (RSA-1024, e = 17) in a 162-byte field, the
+        last 2 bytes uninitialised memory (random here);
+      - it unwraps the 1602/1605 AES key with RSA-OAEP-SHA1 only (SHA-256
+        fails: "Invalid AES key size");
+      - 1028: a 16-byte zero block (the IV) and then AES-256-CBC with a
+        zero IV and PKCS#7, cut into 1 MiB packets whose content-size
+        field is that packet's own length (original size: the file's);
+      - after the last packet it reads the cksum from 1603: equal, 1029
+        and wait for 1604; different, 1030 and send again, up to three
+        times, then 1031 and wait for 1604;
+      - its identity lives in me.info (name, uuid as 32 hex digits, the
+        private key as base64 DER), and later runs send 1027 with it.
+    iv_block and per_packet turn the two 1028 differences off one at a
+    time, for tests of the server's detection."""
+    PACKET = 1 << 20
+    RESENDS = 3
+
+    def __init__(self, addr, name, timeout=10.0, key=None, uid=None,
+                 iv_block=True, per_packet=True):
+        super().__init__(addr, name, exponent=17, timeout=timeout, key=key)
+        if uid is not None:
+            self.id = uid
+        self.iv_block = iv_block
+        self.per_packet = per_packet
+        self.blob = None            # the last wrapped key received
+        self.sent = []              # (content size, packet, total) of 1028s
+
+    @classmethod
+    def from_identity(cls, addr, path, **kw):
+        name, uid_hex, key_b64 = open(path).read().split("\n")[:3]
+        key = RSA.import_key(base64.b64decode(key_b64))
+        return cls(addr, name, key=key, uid=bytes.fromhex(uid_hex), **kw)
+
+    def save_identity(self, path):
+        key = base64.b64encode(self.key.export_key(format="DER", pkcs=8))
+        with open(path + ".tmp", "w") as f:
+            f.write(f"{self.name}\n{self.id.hex()}\n{key.decode()}\n")
+        os.replace(path + ".tmp", path)
+
+    def key_field(self):
+        der = self.spki()
+        assert len(der) == 160, len(der)
+        return der + os.urandom(2)
+
+    def send_key(self):
+        self.send(req(self.id, PUBKEY, name_field(self.name) + self.key_field()))
+        code, payload = self.recv_resp()
+        if code != R_AES:
+            raise ServerError(code)
+        assert payload[:16] == self.id
+        self._unwrap(payload[16:])
+
+    def _unwrap(self, blob):
+        self.blob = blob
+        # OAEP with SHA-1 (Crypto++'s RSAES_OAEP_SHA_Decryptor), nothing else
+        self.aes = PKCS1_OAEP.new(self.key).decrypt(blob)
+        if len(self.aes) != 32:
+            raise ValueError("Invalid AES key size")
+
+    def encrypt(self, data):
+        ct = super().encrypt(data)
+        return b"\0" * 16 + ct if self.iv_block else ct
+
+    def file_packets(self, fname, data, slice_size=None, ct=None, corrupt=False):
+        ct = bytearray(self.encrypt(data) if ct is None else ct)
+        if corrupt:
+            # a bit of the first data block: its plaintext and the next
+            # block's change, the padding at the end does not
+            ct[16 if self.iv_block else 0] ^= 0x01
+        size = slice_size or self.PACKET
+        slices = [bytes(ct[i:i + size]) for i in range(0, len(ct), size)]
+        out = []
+        for k, s in enumerate(slices, 1):
+            content = len(s) if self.per_packet else len(ct)
+            self.sent.append((content, k, len(slices)))
+            head = struct.pack("<IIHH", content, len(data), k, len(slices)) + name_field(fname)
+            out.append(req(self.id, FILE, head + s))
+        return out
+
+    def send_file(self, fname, data, slice_size=None, corrupt=False):
+        for p in self.file_packets(fname, data, slice_size, corrupt=corrupt):
+            self.send(p)
+        code, payload = self.recv_resp()
+        if code != R_CRC:
+            raise ServerError(code)
+        cid, size, name, crc = struct.unpack("<16sI255sI", payload)
+        assert cid == self.id and name.rstrip(b"\0").decode() == fname
+        self.crc_content_size = size
+        return crc
+
+    def backup(self, fname, data, slice_size=None, corrupt=0):
+        """Sends data, corrupting the first `corrupt` sends; True when the
+        server's cksum matched (1029), False after giving up (1031)."""
+        want = cksum_fast(data)
+        for attempt in range(self.RESENDS + 1):
+            crc = self.send_file(fname, data, slice_size, corrupt=attempt < corrupt)
+            if crc == want:
+                self.verdict(CRC_OK, fname)
+                return True
+            if attempt < self.RESENDS:
+                self.verdict(CRC_RETRY, fname)
+        self.verdict(CRC_ABORT, fname)
+        return False
+
+
+VARIANTS = {"3.0": Client, "cpp": CppClient}
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description="CyberBackup v3 test client")
+    ap.add_argument("--variant", choices=sorted(VARIANTS), default="3.0")
+    ap.add_argument("--server", default="127.0.0.1:1256", help="HOST:PORT")
+    ap.add_argument("--name", help="client name (registers; else --identity)")
+    ap.add_argument("--identity", default="me.info", help="cpp: the me.info file")
+    ap.add_argument("files", nargs="*")
+    a = ap.parse_args(argv)
+    host, port = a.server.rsplit(":", 1)
+    addr = (host, int(port))
+    if a.variant == "cpp" and a.name is None and os.path.exists(a.identity):
+        c = CppClient.from_identity(addr, a.identity)
+        if c.reconnect() != R_RECON_OK:
+            sys.exit("reconnect denied")
+    else:
+        c = VARIANTS[a.variant](addr, a.name or socket.gethostname())
+        c.register()
+        c.send_key()
+        if a.variant == "cpp":
+            c.save_identity(a.identity)
+    ok = True
+    for path in a.files:
+        data = open(path, "rb").read()
+        done = c.backup(os.path.basename(path), data)
+        ok = ok and done is not False
+        print(path, "ok" if done is not False else "cksum mismatch, gave up")
+    c.close()
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
