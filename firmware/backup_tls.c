@@ -298,6 +298,8 @@ static const char *tls_alert_text(const struct backup_tls *t)
 		return "unknown_ca";
 	case MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION:
 		return "protocol_version";
+	case MBEDTLS_SSL_ALERT_MSG_INTERNAL_ERROR:
+		return "internal_error";
 	case MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE:
 		return t->allow_tls12 ? "handshake_failure"
 		       : "handshake_failure; TLS 1.2 only? see tls.min_version";

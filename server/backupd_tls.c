@@ -181,10 +181,12 @@ static int bd_ticket_write(void *p, const mbedtls_ssl_session *session,
 /* Why a ticket could not be used, for the log. */
 static const char *bd_ticket_why(int ret)
 {
+	/* mbedTLS says expired also for a key it no longer has: the ticket
+	 * keys are random per run and rotate with the lifetime */
 	if (ret == MBEDTLS_ERR_SSL_SESSION_TICKET_EXPIRED)
-		return "expired";
+		return "expired, or issued before a restart";
 	if (ret == MBEDTLS_ERR_SSL_INVALID_MAC)
-		return "issued by an earlier run of the server or another one";
+		return "not authentic";
 	return "unreadable";
 }
 
