@@ -272,6 +272,51 @@ def test_terminator_that_breaks_resumption(peers, pki, src, tmp_path):
     assert "160-byte key refused (1607)" in e1
 
 
+def test_agent_through_the_breaking_terminator(peers, pki, src, tmp_path):
+    """The agent's event-loop client: two jobs, the second on a new
+    connection that offers the saved ticket; socat refuses it, the agent
+    reconnects at once with a full handshake and `conns` counts it."""
+    from test_backup_agent import wait_job
+    from test_console import Console
+    ref = RefServer(tmp_path / "ref", "old").start()
+    c = None
+    try:
+        port = free_port()
+        socat_terminator(peers, pki, ref.port, port)
+        p = pki / "pki"
+        conf = tmp_path / "vigil.conf"
+        conf.write_text(
+            f"data.dir = {tmp_path}/agentdata\nwatchdog.device = none\n"
+            "console.device = none\nlog.syslog = false\ncoap.listen = none\n"
+            "coap.dtls_listen = none\nbackup.retry_cap = 500ms\n"
+            f"backup.server = tls://localhost:{port}\nbackup.paths = {src}\n"
+            f"tls.ca = {p}/ca.crt\ntls.cert = {p}/devices/box1.crt\n"
+            f"tls.key = {p}/devices/box1.key\n")
+        c = Console(conf, tmp_path / "agent.log")
+        c.expect(b"vigil> ")
+        want = fill(src, "agent-1")
+        assert "job 1 queued" in c.cmd("backup now")
+        assert "job 1 done" in wait_job(c, 1)
+        assert refserver_hashes(ref) == want
+        conns = c.cmd("conns")
+        assert "TLSv1.3" in conns and "failed resumptions 1 " in conns, conns
+        ref.drop_mid_file = 1           # the next job reconnects mid-file
+        want = fill(src, "agent-2")
+        assert "job 2 queued" in c.cmd("backup now")
+        assert "job 2 done" in wait_job(c, 2)
+        assert refserver_hashes(ref) == want
+        assert "failed resumptions 2 " in c.cmd("conns")
+        assert c.log().count("session dropped") == 2
+        # one retry each, for the 1607 and for the lost connection; the
+        # dropped sessions took none
+        for job in (1, 2):
+            assert len(re.findall(rf"job {job}: retrying in", c.log())) == 1
+    finally:
+        if c is not None:
+            c.close()
+        ref.stop()
+
+
 def test_terminator_with_session_id_context_resumes(peers, pki, src, tmp_path):
     """stunnel sets a session id context (sessionIdContext, by default
     the service name): the reconnects of both runs resume."""
