@@ -293,6 +293,17 @@ static int64_t on_retry(struct ev_loop *loop, void *arg)
 	return EV_STOP;
 }
 
+/* Reconnects after d ms (from the timer: the failing fd's callback may
+ * still be on the stack). */
+static void retry_in(struct backup_agent *ba, uint32_t d)
+{
+	bka_job(ba)->phase = "retrying";
+	ba->st = ST_BACKOFF;
+	ba->retry_timer = ev_timer_add(ba->loop, (int64_t)d, on_retry, ba);
+	if (ba->retry_timer < 0)
+		bka_job_fail(ba, "no timer for the retry");
+}
+
 /* A failure with c.err set: retry, skip the file, or fail the job. */
 /* see backup_agent_int.h */
 void bka_io_fail(struct backup_agent *ba)
@@ -303,6 +314,12 @@ void bka_io_fail(struct backup_agent *ba)
 	int had_session = c->session;  /* a fatal error is the file's */
 
 	bka_conn_close(ba);             /* no 1029: nothing is committed */
+	if (c->cfg.tls && !c->fatal && backup_tls_take_dropped(&c->tls)) {
+		/* the next handshake is a full one: no backoff, no attempt
+		 * lost (backup_tls logged the drop with the error) */
+		retry_in(ba, 0);
+		return;
+	}
 	log_warn("backup", "job %u: %s", (unsigned)j->id, c->err);
 	if (c->fatal && ba->in_file && had_session) {
 		j->files_failed++;
@@ -328,11 +345,7 @@ void bka_io_fail(struct backup_agent *ba)
 	log_info("backup", "job %u: retrying in %u ms (attempt %u of %u)",
 		 (unsigned)j->id, (unsigned)d, ba->failures + 1,
 		 BACKUP_RETRY_ATTEMPTS);
-	j->phase = "retrying";
-	ba->st = ST_BACKOFF;
-	ba->retry_timer = ev_timer_add(ba->loop, (int64_t)d, on_retry, ba);
-	if (ba->retry_timer < 0)
-		bka_job_fail(ba, "no timer for the retry");
+	retry_in(ba, d);
 }
 
 /* Reads packet ba->req.packet's slice into c.buf and encrypts it (not on

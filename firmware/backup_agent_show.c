@@ -159,6 +159,9 @@ void backup_agent_con_conns(struct con *c, const struct backup_agent *ba)
 			   s->tls_cipher ? s->tls_cipher : "",
 			   s->tls_alpn && s->tls_alpn[0] ? s->tls_alpn : "none",
 			   s->tls_resumed ? " (resumed)" : "");
+	if (s->tls_resume_failures)
+		con_printf(c, "    failed resumptions %u (session dropped, "
+			   "full handshake)\n", (unsigned)s->tls_resume_failures);
 	con_printf(c, "    in %llu B, out %llu B, last read %llu s ago, "
 		   "last write %llu s ago\n",
 		   (unsigned long long)s->bytes_in,

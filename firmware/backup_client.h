@@ -60,6 +60,8 @@ struct backup_conn_stats {
 	const char *tls_cipher;         /* "TLS1-3-AES-128-GCM-SHA256"; "" */
 	const char *tls_alpn;           /* "vigil/2", "vigil/1"; "" none */
 	int tls_resumed;                /* 1: resumed with a session ticket */
+	uint32_t tls_resume_failures;   /* saved sessions dropped after a
+					 * failed resumption (since start) */
 	uint64_t bytes_in, bytes_out;   /* this connection */
 	uint64_t last_read_ms, last_write_ms; /* hal_clock_mono_ms */
 	uint64_t connected_ms;          /* 0 when not connected */

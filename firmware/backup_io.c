@@ -100,6 +100,7 @@ void bk_io_transport_ready(struct backup_client *c)
 	c->stats.tls_cipher = backup_tls_cipher(&c->tls);
 	c->stats.tls_alpn = backup_tls_alpn(&c->tls);
 	c->stats.tls_resumed = tls && c->tls.resumed;
+	c->stats.tls_resume_failures = c->tls.resume_failures;
 	/* the server offers vigil/2 only if it takes version 4 on this
 	 * connection; never over tcp, where the CBC layer is all there is */
 	c->clear = tls && strcmp(c->stats.tls_alpn, BACKUP_TLS_ALPN_CLEAR) == 0;
@@ -111,8 +112,8 @@ uint8_t bk_req_version(const struct backup_client *c)
 	return c->clear ? V3_VERSION_CLEAR : V3_VERSION;
 }
 
-/* see backup_client_int.h */
-int bk_io_connect(struct backup_client *c)
+/* One connect (and TLS handshake) within the I/O timeout. */
+static int io_connect_once(struct backup_client *c)
 {
 	uint64_t deadline = hal_clock_mono_ms() + io_timeout(c);
 	int ret;
@@ -152,6 +153,18 @@ int bk_io_connect(struct backup_client *c)
 	set_link(c, BACKUP_LINK_UP);
 	c->link.last_activity_ms = c->stats.connected_ms;
 	return 0;
+}
+
+/* see backup_client_int.h */
+int bk_io_connect(struct backup_client *c)
+{
+	int ret = io_connect_once(c);
+
+	/* a failed resumption dropped the saved session (logged): the full
+	 * handshake goes now, not after a backoff and an attempt lost */
+	if (ret < 0 && c->cfg.tls && backup_tls_take_dropped(&c->tls))
+		ret = io_connect_once(c);
+	return ret;
 }
 
 /* see backup_client_int.h */

@@ -10,6 +10,7 @@
 
 #include "crypto.h"
 #include "hal/net.h"
+#include "log.h"
 #include "hal/storage.h"
 #include "mbedtls/net_sockets.h"
 #include "mbedtls/platform_util.h"
@@ -246,7 +247,7 @@ int backup_tls_start(struct backup_tls *t, int fd, const char *hostname)
 	t->fd = fd;
 	t->want = 0;
 	t->rx_plain = t->server_ok = t->cert_seen = 0;
-	t->offered = t->resumed = 0;
+	t->offered = t->resumed = t->dropped = 0;
 	t->vflags = 0;
 	t->err[0] = '\0';
 	mbedtls_ssl_init(&t->ssl);
@@ -297,6 +298,8 @@ static const char *tls_alert_text(const struct backup_tls *t)
 		return "unknown_ca";
 	case MBEDTLS_SSL_ALERT_MSG_PROTOCOL_VERSION:
 		return "protocol_version";
+	case MBEDTLS_SSL_ALERT_MSG_INTERNAL_ERROR:
+		return "internal_error";
 	case MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE:
 		return t->allow_tls12 ? "handshake_failure"
 		       : "handshake_failure; TLS 1.2 only? see tls.min_version";
@@ -494,6 +497,23 @@ const char *backup_tls_alpn(const struct backup_tls *t)
 	return s != NULL ? s : "";
 }
 
+/* The handshake offering the saved session did not complete.  Whatever
+ * the reason (a server that refuses resumption with a fatal alert, a
+ * reset, a timeout), offering the same session again would most likely
+ * fail the same way, and for a terminator that never resumes it fails
+ * forever: forget it, so the next handshake is a full one. */
+static void tls_drop_session(struct backup_tls *t)
+{
+	mbedtls_ssl_session_free(&t->ticket);
+	mbedtls_ssl_session_init(&t->ticket);
+	t->have_ticket = 0;
+	t->dropped = 1;
+	t->resume_failures++;
+	log_warn("backup", "TLS: the handshake resuming the saved session "
+		 "failed (%s); session dropped, the next handshake is a full "
+		 "one", t->err[0] ? t->err : "not completed");
+}
+
 /* see backup_tls.h */
 void backup_tls_stop(struct backup_tls *t)
 {
@@ -501,9 +521,20 @@ void backup_tls_stop(struct backup_tls *t)
 		return;
 	if (t->done)
 		(void)mbedtls_ssl_close_notify(&t->ssl); /* best effort */
+	else if (t->offered)
+		tls_drop_session(t);
 	mbedtls_ssl_free(&t->ssl);
 	t->live = t->done = 0;
 	t->fd = -1;
+}
+
+/* see backup_tls.h */
+int backup_tls_take_dropped(struct backup_tls *t)
+{
+	int d = t->dropped;
+
+	t->dropped = 0;
+	return d;
 }
 
 /* see backup_tls.h */

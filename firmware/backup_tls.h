@@ -20,6 +20,11 @@
  * number of times; backup_tls_free() at the end.  A session ticket
  * received on one connection is offered on the next one, so a
  * reconnect skips the certificate exchange when the server accepts it.
+ * A handshake that offered a saved session and did not complete (a fatal
+ * alert, a reset, a timeout: some TLS terminators refuse resumption
+ * outright, e.g. OpenSSL's "session id context uninitialized") drops
+ * that session: logged once, counted in resume_failures, and the next
+ * handshake is a full one (curl and browsers do the same).
  *
  * Memory: the certificates, key, config, one ssl context (record
  * buffers MBEDTLS_SSL_IN_CONTENT_LEN 16 KiB + OUT 4 KiB) and the saved
@@ -76,6 +81,8 @@ struct backup_tls {
 	int cert_seen;                  /* the server sent a certificate */
 	int offered;                    /* a ticket was offered */
 	int resumed;                    /* ticket accepted: no certificate */
+	int dropped;                    /* see backup_tls_take_dropped */
+	uint32_t resume_failures;       /* sessions dropped since load */
 	uint32_t vflags;                /* verify flags of the chain so far */
 	unsigned want;                  /* BACKUP_TLS_WANT_* after -EAGAIN */
 	uint64_t raw_in, raw_out;       /* bytes on the socket (records) */
@@ -147,8 +154,15 @@ const char *backup_tls_cipher(const struct backup_tls *t);
 const char *backup_tls_alpn(const struct backup_tls *t);
 
 /* Ends the connection (close_notify, best effort, no waiting) and frees
- * its context; the socket stays open and the ticket stays saved. */
+ * its context; the socket stays open.  The saved session stays, unless
+ * this connection offered it and its handshake did not complete: then
+ * it is dropped (see above). */
 void backup_tls_stop(struct backup_tls *t);
+
+/* 1 once after a connection whose failed handshake dropped the saved
+ * session (then 0): the caller may reconnect at once, without a backoff,
+ * since the next handshake is a different (full) one. */
+int backup_tls_take_dropped(struct backup_tls *t);
 
 /* Stops and frees everything backup_tls_load made. */
 void backup_tls_free(struct backup_tls *t);

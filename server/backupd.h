@@ -112,6 +112,13 @@ struct bd_file {
 	uint8_t clear;                /* sent as plaintext (version 4) */
 };
 
+/* The session ticket a TLS client offered (backupd_tls.c). */
+enum bd_ticket {
+	BD_TICKET_NONE = 0,           /* none offered (or a PSK identity) */
+	BD_TICKET_TAKEN,              /* ours and valid: resumption */
+	BD_TICKET_REFUSED,            /* unusable: full handshake (logged) */
+};
+
 struct bd_conn {
 	int fd;                       /* -1: free slot */
 	unsigned idx;
@@ -123,6 +130,7 @@ struct bd_conn {
 	uint8_t tls_done;             /* handshake finished */
 	char tls_info[96];            /* "TLSv1.3 <suite>" */
 	char tls_peer[96];            /* certificate subject or "psk:<id>" */
+	enum bd_ticket tls_ticket;    /* a session ticket offered: used? */
 	/* ALPN "vigil/2" was negotiated: requests may be version 4, whose
 	 * 1028s carry plaintext (docs/protocol/cyberbackup-v3.md, "Extension:
 	 * clear payload inside TLS").  0 for plain v3 and any other ALPN. */
@@ -326,6 +334,13 @@ void bd_tls_conn_free(struct bd_conn *c);
 /* Advances the handshake.  @retval 0 done (logged)  @retval -EAGAIN wait
  * for *want (EV_READ/EV_WRITE)  @retval -EIO failed (logged) */
 int bd_tls_handshake(struct bd_conn *c, unsigned *want);
+
+/* TLS counters since start (the status document). */
+struct bd_tls_counts {
+	uint64_t resumed;             /* handshakes resumed from a ticket */
+	uint64_t tickets_refused;     /* tickets not usable: full handshake */
+};
+const struct bd_tls_counts *bd_tls_counts_get(void);
 
 /* Connection I/O, plain or TLS, with hal_net_recv/send's results (0 from
  * recv: the peer closed).  Counts wire bytes. */

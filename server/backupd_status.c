@@ -177,6 +177,9 @@ static void put_totals(struct cbor_enc *e, const struct bd_totals *t,
 	put_kv_uint(e, "partial_cleared", t->partial_cleared);
 	put_kv_uint(e, "bytes_in", t->bytes_in);
 	put_kv_uint(e, "bytes_out", t->bytes_out);
+	put_kv_uint(e, "tls_resumed", bd_tls_counts_get()->resumed);
+	put_kv_uint(e, "tls_tickets_refused",
+		    bd_tls_counts_get()->tickets_refused);
 }
 
 /* see backupd.h */
@@ -189,7 +192,7 @@ int bd_status_encode(uint8_t *buf, size_t cap, uint64_t now)
 	while (closed < BD_CLOSED_KEEP && bd_closed_at(closed) != NULL)
 		closed++;
 	cbor_enc_init(&e, buf, cap);
-	cbor_enc_map(&e, 14);
+	cbor_enc_map(&e, 16);
 	put_totals(&e, &sum, open, now);
 	cbor_enc_cstr(&e, "conns");
 	cbor_enc_array(&e, open);

@@ -39,6 +39,10 @@ static mbedtls_x509_crt bd_ca, bd_crt;
 static mbedtls_pk_context bd_key;
 static mbedtls_ssl_ticket_context bd_ticket;
 static int bd_tls_ready;
+static struct bd_tls_counts bd_counts;
+/* The connection whose handshake step runs (bd_tls_handshake): the
+ * ticket callbacks get no ssl context to find it from. */
+static struct bd_conn *bd_tls_cur;
 /* Our preference first: mbedTLS picks the first of ours the client also
  * offers.  "vigil/2" turns on the clear payload extension (c->clear). */
 #define BD_ALPN_CLEAR "vigil/2"
@@ -147,6 +151,8 @@ static int bd_psk_cb(void *arg, mbedtls_ssl_context *ssl,
 	const struct psk *k = bd_psk_find(id, len);
 
 	(void)arg;
+	if (k == NULL && len > PSK_ID_MAX)
+		return -1;      /* a ticket we could not use (logged) */
 	if (k == NULL) {
 		log_warn(MOD, "#%u %s: unknown PSK identity (%zu bytes)",
 			 c->idx, c->peer_text, len);
@@ -154,6 +160,65 @@ static int bd_psk_cb(void *arg, mbedtls_ssl_context *ssl,
 	}
 	snprintf(c->tls_peer, sizeof c->tls_peer, "psk:%s", k->id);
 	return mbedtls_ssl_set_hs_psk(ssl, k->key, k->keylen);
+}
+
+/* Issues a session ticket only for a session whose client proved who it
+ * is (certificate verified, a PSK, or itself resumed from such a
+ * ticket): with VERIFY_OPTIONAL (bd_tls_init) the handshake of a client
+ * we are about to refuse completes first, and a ticket minted for it
+ * would let it resume past the check.  TLS 1.3 fails the handshake on
+ * this error (bd_tls_handshake refuses the client); TLS 1.2 sends an
+ * empty ticket. */
+static int bd_ticket_write(void *p, const mbedtls_ssl_session *session,
+			   unsigned char *start, const unsigned char *end,
+			   size_t *tlen, uint32_t *lifetime)
+{
+	if (session->MBEDTLS_PRIVATE(verify_result) != 0)
+		return MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE;
+	return mbedtls_ssl_ticket_write(p, session, start, end, tlen, lifetime);
+}
+
+/* Why a ticket could not be used, for the log. */
+static const char *bd_ticket_why(int ret)
+{
+	/* mbedTLS says expired also for a key it no longer has: the ticket
+	 * keys are random per run and rotate with the lifetime */
+	if (ret == MBEDTLS_ERR_SSL_SESSION_TICKET_EXPIRED)
+		return "expired, or issued before a restart";
+	if (ret == MBEDTLS_ERR_SSL_INVALID_MAC)
+		return "not authentic";
+	return "unreadable";
+}
+
+/* Opens a ticket the client offers.  A ticket we cannot use is never
+ * fatal: mbedTLS goes on with a full handshake (TLS 1.2 and 1.3), which
+ * is logged once per connection and counted.  Identities of at most
+ * PSK_ID_MAX bytes are external PSK identities (ours are that short,
+ * tickets are longer), tried here first by mbedTLS: not logged. */
+static int bd_ticket_parse(void *p, mbedtls_ssl_session *session,
+			   unsigned char *buf, size_t len)
+{
+	struct bd_conn *c = bd_tls_cur;
+	int ret = mbedtls_ssl_ticket_parse(p, session, buf, len);
+
+	if (c == NULL || len <= PSK_ID_MAX)
+		return ret;
+	if (ret == 0) {
+		c->tls_ticket = BD_TICKET_TAKEN;
+	} else if (c->tls_ticket != BD_TICKET_REFUSED) {
+		c->tls_ticket = BD_TICKET_REFUSED;
+		bd_counts.tickets_refused++;
+		log_info(MOD, "#%u %s: session ticket not accepted (%s): "
+			 "full handshake", c->idx, c->peer_text,
+			 bd_ticket_why(ret));
+	}
+	return ret;
+}
+
+/* see backupd.h */
+const struct bd_tls_counts *bd_tls_counts_get(void)
+{
+	return &bd_counts;
 }
 
 /* Loads the certificate side (all three files or none).
@@ -217,7 +282,12 @@ int bd_tls_init(const struct bd_options *o)
 	mbedtls_ssl_conf_max_tls_version(c, o->tls_only12
 					 ? MBEDTLS_SSL_VERSION_TLS1_2
 					 : MBEDTLS_SSL_VERSION_TLS1_3);
-	mbedtls_ssl_conf_authmode(c, MBEDTLS_SSL_VERIFY_REQUIRED);
+	/* OPTIONAL, checked by bd_tls_refuse_unverified once the handshake
+	 * is done: in TLS 1.3 the client's certificate comes after our
+	 * Finished, and mbedTLS would send REQUIRED's alert under the
+	 * handshake keys the client has stopped reading with (OpenSSL
+	 * reports "decryption failed or bad record mac", not the reason) */
+	mbedtls_ssl_conf_authmode(c, MBEDTLS_SSL_VERIFY_OPTIONAL);
 	if (certs)
 		mbedtls_ssl_conf_ca_chain(c, &bd_ca, NULL);
 	if (o->tls_psk != NULL)
@@ -226,9 +296,8 @@ int bd_tls_init(const struct bd_options *o)
 	mbedtls_ssl_conf_tls13_key_exchange_modes(c,
 		MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_PSK_EPHEMERAL |
 		MBEDTLS_SSL_TLS1_3_KEY_EXCHANGE_MODE_EPHEMERAL);
-	mbedtls_ssl_conf_session_tickets_cb(c, mbedtls_ssl_ticket_write,
-					    mbedtls_ssl_ticket_parse,
-					    &bd_ticket);
+	mbedtls_ssl_conf_session_tickets_cb(c, bd_ticket_write,
+					    bd_ticket_parse, &bd_ticket);
 	return 0;
 }
 
@@ -314,6 +383,7 @@ int bd_tls_conn_start(struct bd_conn *c)
 	mbedtls_ssl_set_bio(ssl, c, bd_bio_send, bd_bio_recv, NULL);
 	mbedtls_ssl_set_user_data_p(ssl, c);    /* for bd_psk_cb */
 	c->tls_peer[0] = '\0';
+	c->tls_ticket = BD_TICKET_NONE;
 	c->tls = ssl;
 	c->tls_done = 0;
 	c->clear = 0;
@@ -347,6 +417,9 @@ static void bd_tls_record_done(struct bd_conn *c)
 		snprintf(c->tls_peer, sizeof c->tls_peer, "?");
 	else if (peer == NULL && c->tls_peer[0] == '\0')
 		snprintf(c->tls_peer, sizeof c->tls_peer, "resumed session");
+	if (peer == NULL && c->tls_ticket == BD_TICKET_TAKEN &&
+	    strncmp(c->tls_peer, "psk:", 4) != 0)
+		bd_counts.resumed++;
 	snprintf(c->tls_info, sizeof c->tls_info, "%s %s",
 		 mbedtls_ssl_get_version(c->tls),
 		 mbedtls_ssl_get_ciphersuite(c->tls));
@@ -356,15 +429,59 @@ static void bd_tls_record_done(struct bd_conn *c)
 		 c->clear ? " (clear payload)" : "", c->tls_peer);
 }
 
+/* The alert for a client certificate that is missing or did not verify
+ * (mbedTLS's choice under VERIFY_REQUIRED, but TLS 1.3's own code for
+ * a missing one). */
+static unsigned char bd_cert_alert(const struct bd_conn *c, uint32_t flags)
+{
+	if (flags & MBEDTLS_X509_BADCERT_MISSING)
+		return mbedtls_ssl_get_version_number(c->tls) ==
+			       MBEDTLS_SSL_VERSION_TLS1_3
+			       ? MBEDTLS_SSL_ALERT_MSG_CERT_REQUIRED
+			       : MBEDTLS_SSL_ALERT_MSG_HANDSHAKE_FAILURE;
+	if (flags & MBEDTLS_X509_BADCERT_NOT_TRUSTED)
+		return MBEDTLS_SSL_ALERT_MSG_UNKNOWN_CA;
+	if (flags & MBEDTLS_X509_BADCERT_EXPIRED)
+		return MBEDTLS_SSL_ALERT_MSG_CERT_EXPIRED;
+	return MBEDTLS_SSL_ALERT_MSG_BAD_CERT;
+}
+
+/* A client without a verified certificate (VERIFY_OPTIONAL let its
+ * handshake finish) is refused now, with an alert under the keys the
+ * client reads with.  @retval 0 verified  @retval -EIO refused (logged) */
+static int bd_tls_refuse_unverified(struct bd_conn *c)
+{
+	uint32_t flags = mbedtls_ssl_get_verify_result(c->tls);
+	int err = flags & MBEDTLS_X509_BADCERT_MISSING
+		  ? MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE
+		  : MBEDTLS_ERR_X509_CERT_VERIFY_FAILED;
+
+	if (flags == 0)
+		return 0;
+	(void)mbedtls_ssl_send_alert_message(c->tls,
+					     MBEDTLS_SSL_ALERT_LEVEL_FATAL,
+					     bd_cert_alert(c, flags));
+	log_warn(MOD, "#%u %s: TLS handshake failed: %s (-0x%04x)", c->idx,
+		 c->peer_text, bd_tls_err(err), (unsigned)-err);
+	return -EIO;
+}
+
 /* see backupd.h */
 int bd_tls_handshake(struct bd_conn *c, unsigned *want)
 {
-	int ret = mbedtls_ssl_handshake(c->tls);
+	int ret;
 
+	bd_tls_cur = c;
+	ret = mbedtls_ssl_handshake(c->tls);
+	bd_tls_cur = NULL;
 	if (ret == MBEDTLS_ERR_SSL_WANT_READ || ret == MBEDTLS_ERR_SSL_WANT_WRITE) {
 		*want = ret == MBEDTLS_ERR_SSL_WANT_READ ? EV_READ : EV_WRITE;
 		return -EAGAIN;
 	}
+	/* done, or (TLS 1.3) failed at bd_ticket_write: the same check */
+	if ((ret == 0 || ret == MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE) &&
+	    bd_tls_refuse_unverified(c) < 0)
+		return -EIO;
 	if (ret != 0) {
 		log_warn(MOD, "#%u %s: TLS handshake failed: %s (-0x%04x)",
 			 c->idx, c->peer_text, bd_tls_err(ret), (unsigned)-ret);
