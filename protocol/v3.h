@@ -376,7 +376,7 @@ int v3_name_from_path(char *out, size_t cap, const char *path, size_t len,
 
 /* The inverse: the path a name produced by v3_name_from_path came from.
  * Names the mapping cannot produce (bad, lower-case or needless escapes,
- * "__x" for "//x", ...) are refused, so v3_name_from_path(
+ * "a__b" with its empty component, ...) are refused, so v3_name_from_path(
  * v3_path_from_name(n)) == n whenever this succeeds, and no two names
  * give the same path.  out receives the path and a NUL (V3_NAME_MAX + 2
  * bytes suffice).
