@@ -142,12 +142,12 @@ enum v3_reason {
 	V3_E_NAME_UNTERMINATED, /* no NUL within the 255-byte field */
 	V3_E_NAME_EMPTY,
 	V3_E_NAME_TOO_LONG,   /* file name > 250, or > 254 for the field */
-	V3_E_NAME_ABSOLUTE,   /* starts with '/', '\' or a drive "X:" */
-	V3_E_NAME_DOTDOT,     /* "." or ".." */
-	V3_E_NAME_SEPARATOR,  /* '/' or '\' inside */
-	V3_E_NAME_CONTROL,    /* byte < 0x20 or 0x7f */
+	V3_E_NAME_CHAR,       /* a character the servers' set lacks (%, :, ...) */
+	V3_E_NAME_DOTDOT,     /* ".." anywhere, or the name "." */
+	V3_E_NAME_SEPARATOR,  /* '/' or '\' */
+	V3_E_NAME_CONTROL,    /* NUL, 0x7f or a byte < 0x20 but whitespace */
 	V3_E_NAME_NON_ASCII,  /* byte >= 0x80 */
-	V3_E_NAME_DEVICE,     /* Windows device name (CON, COM1.txt, ...) */
+	V3_E_NAME_DEVICE,     /* device name before the last '.' (CON, ...) */
 	V3_E_KEY_SIZE,        /* public key not 160/162, wrapped key not 128 */
 	V3_E_KEY_FORMAT,      /* public key not an RSA-1024 SPKI in DER */
 	V3_E_PACKET_TOTAL,    /* total packets 0, or more than content bytes */
@@ -348,14 +348,17 @@ int v3_resp_decode(struct v3_resp *r, const uint8_t *buf, size_t len,
 int v3_resp_pack(uint8_t *out, size_t cap, const struct v3_resp *r,
 		 enum v3_reason *why);
 
-/* ---- file names ---- */
+/* ---- file names (v3_name.c) ---- */
 
-/* The rules servers apply to file names (1028-1031), on name[0..len)
- * (not NUL-terminated; a NUL inside is a control byte): non-empty, at
- * most V3_NAME_MAX characters, printable ASCII only, no '/' or '\', not
- * absolute (also no drive prefix "C:"), not "." or "..", not a Windows
- * device name (CON, PRN, AUX, NUL, CONIN$, CONOUT$, COM0-9, LPT0-9: the
- * part before the first '.' or ':', trailing spaces dropped, any case).
+/* The rule the deployed servers apply to file names (1028-1031), exactly
+ * (shared/protocol-cyberbackup-v3.md, "Variants"), on name[0..len) (not
+ * NUL-terminated; a NUL inside is a control byte): 1 to V3_NAME_MAX
+ * characters; each one a letter, digit, '.', '_', '-' or ASCII
+ * whitespace (space, \t \n \v \f \r: Python's \s); no ".." anywhere;
+ * the part before the last '.' (the whole name without one), upper-cased,
+ * not CON, PRN, AUX, NUL, COM1-COM9 or LPT1-LPT9.  One addition: the name
+ * "." (it passes the pattern but names the directory a server stores in).
+ * vigil-backupd applies it to every peer, the client to what it sends.
  * @retval 0         acceptable
  * @retval -EBADMSG  refused (*why: V3_E_NAME_*) */
 int v3_file_name_check(const char *name, size_t len, enum v3_reason *why);
@@ -365,19 +368,23 @@ int v3_file_name_check(const char *name, size_t len, enum v3_reason *why);
  * @retval 0, -EBADMSG  as v3_file_name_check */
 int v3_client_name_check(const char *name, size_t len, enum v3_reason *why);
 
-/* Maps an absolute appliance path to a file name servers accept,
- * deterministically and reversibly:
+/* Maps an absolute appliance path to a file name the deployed servers
+ * accept, deterministically, injectively and reversibly
+ * (docs/protocol/cyberbackup-v3.md, "Mapping appliance paths to names"):
  *   - the leading '/' is dropped and every other '/' becomes '_';
- *   - '%', '_', the bytes Windows refuses in names (\ : * ? " < > |
- *     and < 0x20), 0x7f and >= 0x80 become "%XX" (two upper-case hex
- *     digits), so UTF-8 names survive and any server can store the name;
- *   - a name that would be a Windows device name gets its first
- *     character escaped ("/con" -> "%63on").
+ *   - letters, digits, '.', '-' and space stay as they are;
+ *   - every other byte becomes "_-HH" (two upper-case hex digits): '_'
+ *     is "_-5F", UTF-8 "\xc3\xa9" is "_-C3_-A9";
+ *   - so do a '-' right after a '/' ("/a/-x" -> "a__-2Dx"), a '.' right
+ *     after a literal '.' ("a..b" -> "a._-2Eb"), and the first character
+ *     of a Windows device name ("/con.txt" -> "_-63on.txt").
  * "/var/lib/app/data.db" -> "var_lib_app_data.db",
- * "/srv/my_app/a b.txt" -> "srv_my%5Fapp_a b.txt".
+ * "/srv/my_app/a b.txt" -> "srv_my_-5Fapp_a b.txt".
  * path[0..len) need not be NUL-terminated.  out receives the name and a
  * NUL (V3_NAME_MAX + 1 bytes always suffice).  The result always passes
- * v3_file_name_check.
+ * v3_file_name_check.  There is no shortening: a path whose name would be
+ * longer than V3_NAME_MAX fails (a hashed short name could not be mapped
+ * back without a table the server does not keep).
  * @retval >0        length of the name
  * @retval -EINVAL   not absolute, "/", an empty, "." or ".." component,
  *                   or a NUL byte (V3_E_PATH)
@@ -387,9 +394,11 @@ int v3_name_from_path(char *out, size_t cap, const char *path, size_t len,
 		      enum v3_reason *why);
 
 /* The inverse: the path a name produced by v3_name_from_path came from.
- * Names the mapping cannot produce (bad or needless escapes) are refused,
- * so v3_name_from_path(v3_path_from_name(n)) == n whenever this succeeds.
- * out receives the path and a NUL (V3_NAME_MAX + 2 bytes suffice).
+ * Names the mapping cannot produce (bad, lower-case or needless escapes,
+ * "a__b" with its empty component, ...) are refused, so v3_name_from_path(
+ * v3_path_from_name(n)) == n whenever this succeeds, and no two names
+ * give the same path.  out receives the path and a NUL (V3_NAME_MAX + 2
+ * bytes suffice).
  * @retval >0        length of the path
  * @retval -EBADMSG  not a mapped name (V3_E_ESCAPE, or a V3_E_NAME_*)
  * @retval -ENOSPC   cap too small */

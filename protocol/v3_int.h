@@ -1,5 +1,5 @@
 /*
- * v3_int.h — helpers shared by v3.c, v3_req.c and v3_resp.c; nothing
+ * v3_int.h — helpers shared by the v3*.c files; nothing
  * outside the v3 module includes this.
  */
 #ifndef VIGIL_V3_INT_H

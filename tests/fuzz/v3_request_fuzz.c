@@ -1,7 +1,7 @@
 /*
  * v3_request_fuzz.c — libFuzzer target for the CyberBackup v3 request
  * side: parser and packer (protocol/v3_req.c), the 1028 transfer helpers
- * (protocol/v3_file.c) and the path -> name mapping (protocol/v3.c).
+ * (protocol/v3_file.c).  Names alone are v3_name_fuzz.c's.
  *
  * The input is read as a server of a vigil/2 connection reads it
  * (V3_PARSE_CLEAR: version 3 and 4 requests): requests one after another
@@ -27,16 +27,14 @@
  *     -> V3_E_SIZE_CAP, one byte missing -> -EAGAIN, fixed payload one
  *     byte longer -> V3_E_SIZE_LAYOUT, the name without its NUL ->
  *     V3_E_NAME_UNTERMINATED, a file name starting with '/' ->
- *     V3_E_NAME_ABSOLUTE;
+ *     V3_E_NAME_SEPARATOR;
  *   - the transfer check completes a file only when the slices it took
  *     add up to the content size, or with per-packet content sizes (the
  *     original C++ client) to the CBC size of the original size or 16
  *     more, reports that IV block as the length says, and drops the
  *     transfer on any error;
  *   - the client's packet plan covers the content exactly, in v3 and in
- *     clear (version 4, where an empty file is one empty packet);
- *   - the input as a path (as is, and with a '/' in front): a mapped name
- *     always passes the file-name rules and unmaps to exactly that path.
+ *     clear (version 4, where an empty file is one empty packet).
  */
 #include <errno.h>
 #include <stdint.h>
@@ -93,7 +91,7 @@ static int is_name_reason(enum v3_reason w, int file)
 	case V3_E_NAME_UNTERMINATED: case V3_E_NAME_EMPTY:
 	case V3_E_NAME_CONTROL: case V3_E_NAME_NON_ASCII:
 		return 1;
-	case V3_E_NAME_TOO_LONG: case V3_E_NAME_ABSOLUTE:
+	case V3_E_NAME_TOO_LONG: case V3_E_NAME_CHAR:
 	case V3_E_NAME_DOTDOT: case V3_E_NAME_SEPARATOR:
 	case V3_E_NAME_DEVICE:
 		return file;
@@ -224,7 +222,7 @@ static void damage(const struct v3_req *r, size_t n, size_t name_off)
 	if (r->code >= V3_REQ_FILE) {
 		canon[name_off] = '/';
 		must_fail(n, V3_PAYLOAD_CAP_DEFAULT, -EBADMSG,
-			  V3_E_NAME_ABSOLUTE);
+			  V3_E_NAME_SEPARATOR);
 	}
 }
 
@@ -349,28 +347,10 @@ static void plan(const uint8_t *data, size_t size)
 	require(first.total == 1 || first.data_len == slice);
 }
 
-static void mapping(const char *path, size_t len)
-{
-	char name[V3_NAME_MAX + 1], back[V3_NAME_MAX + 2];
-	enum v3_reason why = V3_OK;
-	int n = v3_name_from_path(name, sizeof name, path, len, &why);
-
-	if (n < 0) {
-		require(why != V3_OK);
-		return;
-	}
-	require((size_t)n == strlen(name) && n <= V3_NAME_MAX);
-	require(v3_file_name_check(name, (size_t)n, NULL) == 0);
-	require(v3_path_from_name(back, sizeof back, name, (size_t)n, NULL) ==
-		(int)len);
-	require(memcmp(back, path, len) == 0);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char path[1024];
 	struct v3_file_rx rx;
 	struct model_rx m = { 0, 0, 0 };
 	const uint8_t *p = data;
@@ -398,14 +378,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		left -= (size_t)n;
 	}
 	plan(data, size);
-	/* the file-name rules alone */
-	if (v3_file_name_check((const char *)data, size, NULL) == 0)
-		require(size >= 1 && size <= V3_NAME_MAX);
-	if (size < sizeof path) {
-		mapping((const char *)data, size);
-		path[0] = '/';
-		memcpy(path + 1, data, size);
-		mapping(path, size + 1);
-	}
 	return 0;
 }

@@ -1,7 +1,7 @@
 /*
  * v3_response_fuzz.c — libFuzzer target for the CyberBackup v3 response
- * parser and packer (protocol/v3_resp.c) and the name -> path unmapping
- * (protocol/v3.c).
+ * parser and packer (protocol/v3_resp.c).  Names alone are
+ * v3_name_fuzz.c's.
  *
  * The input is read as a client reads a connection: responses one after
  * another (at most MAX_MSGS).  Properties checked (__builtin_trap on
@@ -18,9 +18,7 @@
  *     version 2 -> V3_E_VERSION, code 1608 -> V3_E_CODE, one byte
  *     missing -> -EAGAIN, payload one byte longer -> V3_E_SIZE_LAYOUT (or
  *     V3_E_KEY_SIZE for 1602/1605), the 1603 name without its NUL ->
- *     V3_E_NAME_UNTERMINATED;
- *   - the input as a file name: when it unmaps to a path, that path maps
- *     back to exactly the input, and the input passed the file-name rules.
+ *     V3_E_NAME_UNTERMINATED.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -183,24 +181,6 @@ static void streaming_agrees(const uint8_t *data, size_t size, int n,
 		same_fields(&r, whole);
 }
 
-static void unmapping(const char *name, size_t len)
-{
-	char path[V3_NAME_MAX + 2], again[V3_NAME_MAX + 1];
-	enum v3_reason why = V3_OK;
-	int n = v3_path_from_name(path, sizeof path, name, len, &why);
-
-	if (n < 0) {
-		require(why != V3_OK);
-		require(n == -EBADMSG);
-		return;
-	}
-	require(v3_file_name_check(name, len, NULL) == 0);
-	require((size_t)n == strlen(path) && path[0] == '/');
-	require(v3_name_from_path(again, sizeof again, path, (size_t)n,
-				  NULL) == (int)len);
-	require(memcmp(again, name, len) == 0);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -222,6 +202,5 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		p += n;
 		left -= (size_t)n;
 	}
-	unmapping((const char *)data, size);
 	return 0;
 }

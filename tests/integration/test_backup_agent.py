@@ -21,10 +21,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 from test_coap_status import CDDL, Cddl  # noqa: E402
 from test_console import Console  # noqa: E402
 from v3_refserver import RefServer  # noqa: E402
-
-
-def v3_name(path):
-    return str(path).lstrip("/").replace("_", "%5F").replace("/", "_")
+from v3_names import v3_name  # noqa: E402
 
 
 def sha(path):

@@ -19,8 +19,9 @@ import pytest
 
 import v3_client as v3
 from conftest import ROOT, binary
-from test_backup_tls import tls_agent, v3_name, wait_job  # noqa: F401 (fixture)
+from test_backup_tls import tls_agent, wait_job  # noqa: F401 (fixture)
 from test_backupd import Server, TIMEOUT_MS, stored, tls_args, tls_context
+from v3_names import v3_name
 
 PSK = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 CLEAR = 4

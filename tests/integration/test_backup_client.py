@@ -15,6 +15,7 @@ from conftest import binary
 
 sys.path.insert(0, os.path.dirname(__file__))
 from v3_refserver import RefServer, posix_cksum  # noqa: E402
+from v3_names import v3_name  # noqa: E402
 
 
 def vigild_backup(server_url, state, paths, name="box", timeout=60,
@@ -26,11 +27,6 @@ def vigild_backup(server_url, state, paths, name="box", timeout=60,
                         "--timeout", "2000", *extra, *map(str, paths)],
                        capture_output=True, text=True, timeout=timeout)
     return r, time.monotonic() - t0
-
-
-def v3_name(path):
-    """protocol/v3.h's mapping for the plain names used here."""
-    return str(path).lstrip("/").replace("_", "%5F").replace("/", "_")
 
 
 def sha(path):

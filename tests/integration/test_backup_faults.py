@@ -34,9 +34,10 @@ import pytest
 
 import v3_client as v3
 from conftest import ROOT, binary
-from test_backup_agent import free_port, v3_name, wait_job
+from test_backup_agent import free_port, wait_job
 from test_backupd import Server
 from test_console import Console
+from v3_names import v3_name
 
 BIG = 128 << 20          # ~0.5 s over loopback: killed well inside it
 KILL_AT = 8 << 20        # bytes of the temp file when the server is killed

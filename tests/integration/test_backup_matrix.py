@@ -20,6 +20,7 @@ import pytest
 import v3_client as v3
 from conftest import ROOT, binary
 from test_backupd import Server, tls_args
+from v3_names import v3_name
 from v3_refserver import RefServer
 
 # 64 KiB is vigild's slice of ciphertext: 65535 B encrypts to exactly one
@@ -36,27 +37,6 @@ AGENTS = 20
 # over its idle peak RSS is a generous bound that buffering whole files
 # (265 KB and more per agent here) would break
 CONN_RSS_KIB = 128
-
-# docs/backup.md: bytes written as %XX besides controls and non-ASCII
-ESCAPED = set(b'%_\\:*?"<>|')
-
-
-def v3_name(path):
-    """The v3 file name of an absolute path, as docs/backup.md maps it:
-    leading '/' dropped, '/' -> '_', ESCAPED, control and non-ASCII bytes
-    -> %XX (upper-case hex).  No test path starts with a device name."""
-    out = []
-    for c in os.fsencode(str(path))[1:]:
-        if c == ord("/"):
-            out.append("_")
-        elif c in ESCAPED or c < 0x20 or c >= 0x7F:
-            out.append(f"%{c:02X}")
-        else:
-            out.append(chr(c))
-    name = "".join(out)
-    assert len(name) <= 250, f"test path too long for a v3 name: {path}"
-    return name
-
 
 def sha_file(path):
     h = hashlib.sha256()

@@ -9,6 +9,7 @@ import pytest
 
 from conftest import ROOT, binary
 from test_backupd import Server, TIMEOUT_MS, tls_args
+from v3_names import v3_name
 
 
 @pytest.fixture(scope="module")
@@ -41,10 +42,6 @@ def backup(srv, tmp_path, paths, ca, cert_dir, *extra):
                  "--tls-key", str(cert_dir / "client.key")]
     return subprocess.run(args + list(extra) + [str(p) for p in paths],
                           capture_output=True, text=True, timeout=60)
-
-
-def v3_name(path):
-    return str(path).lstrip("/").replace("_", "%5F").replace("/", "_")
 
 
 def test_files_arrive_and_verify_over_tls(tls_server, pki, tmp_path):

@@ -18,6 +18,7 @@ import pytest
 
 import v3_client as v3
 from conftest import binary
+from v3_names import v3_name
 
 TIMEOUT_MS = 2000
 
@@ -282,6 +283,22 @@ def _session(srv, name="bad"):
     return new_client(srv, name + str(time.monotonic_ns()))
 
 
+# Names the deployed servers refuse (v3_names.name_ok), and the reason
+# vigil-backupd logs: the same rule for every peer.
+BAD_NAMES = {
+    "absolute": ("/etc/passwd", "path separator"),
+    "dotdot": ("..", r'"\.\." in file name'),
+    "dotdot_inside": ("a..b", r'"\.\." in file name'),
+    "dot": (".", r'the name "\."'),
+    "control": ("a\x01b", "control byte in name"),
+    "separator": ("a/../../b", "path separator"),
+    "percent_escape": ("srv_my%5Fapp", r"character outside \[A-Za-z0-9\._-\]"),
+    "colon": ("c:x", "character outside"),
+    "device": ("con.txt", "Windows device name"),
+    "device_no_dot": ("NUL", "Windows device name"),
+}
+
+
 def _hostile(kind, srv):
     """Runs one misbehaviour; returns the log pattern that must appear."""
     if kind == "truncated_header":
@@ -322,16 +339,14 @@ def _hostile(kind, srv):
         c.send(v3.req(c.id, v3.REGISTER, b"abc\0"))
         assert c.recv_resp() == (v3.R_ERROR, b"")
         return r"header: payload size does not fit the code"
-    if kind in ("absolute", "dotdot", "control", "separator"):
-        name = {"absolute": "/etc/passwd", "dotdot": "..", "control": "a\x01b",
-                "separator": "a/../../b"}[kind]
+    if kind in BAD_NAMES:
+        name, pattern = BAD_NAMES[kind]
         c = _session(srv)
         for p in c.file_packets(name, b"evil"):
             c.send(p)
         assert c.recv_resp() == (v3.R_ERROR, b"")
         assert c.closed_by_server()
-        return {"absolute": "absolute file name", "dotdot": r"file name \. or \.\.",
-                "control": "control byte in name", "separator": "path separator"}[kind]
+        return pattern
     if kind == "slow_loris":
         c = v3.Client(srv.addr, "x")
         msg = v3.req(c.id, v3.REGISTER, v3.name_field("slow"))
@@ -382,7 +397,7 @@ class _Wrap:
 
 HOSTILE = ["truncated_header", "truncated_header_silent", "wrong_version",
            "wrong_version_huge_payload", "unknown_code", "over_cap", "layout",
-           "absolute", "dotdot", "control", "separator", "slow_loris",
+           *BAD_NAMES, "slow_loris",
            "file_before_key", "packet_order", "bad_key", "other_id"]
 
 
@@ -532,7 +547,7 @@ def test_vigild_backup_to_backupd(server, tmp_path):
     data = tmp_path / "data"
     (client,) = [d for d in os.listdir(data) if len(d) == 32]
     for p, d in files.items():
-        name = str(p).lstrip("/").replace("_", "%5F").replace("/", "_")
+        name = v3_name(p)
         versions = sorted(os.listdir(data / client / name))
         assert versions == ["v1", "v2"]
         for v in versions:

@@ -12,9 +12,11 @@ Variants:
 Behaviour shared with real servers: 1028 packets reassembled by packet
 number (any order), the ciphertext concatenated and decrypted once, no
 reply to intermediate packets, 1603 after the last; payloads over
-16 MiB + 1024 -> 1607; a wrong version byte -> 1607 and close; file
-names with separators, "..", non-ASCII or > 250 characters -> 1607 and
-close; 1030 gets no reply; 1029/1031 get 1604.
+16 MiB + 1024 -> 1607; a wrong version byte -> 1607 and close; a file
+name outside the deployed servers' exact rule (v3_names.name_ok: 1-250
+characters of [a-zA-Z0-9._-] and whitespace, no "..", no device name
+before the last '.') -> 1607 and close; 1030 gets no reply; 1029/1031
+get 1604.
 
 Fault injection (attributes, change them between runs):
   wrong_crc = n     the next n 1603 replies carry a wrong cksum
@@ -37,24 +39,16 @@ from Cryptodome.Hash import SHA1, SHA256
 from Cryptodome.PublicKey import RSA
 from Cryptodome.Util.Padding import unpad
 
+from v3_names import name_ok
+
 CAP = 16 * 1024 * 1024 + 1024
 NAME = 255
-DEVICES = {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"} | \
-    {f"COM{i}" for i in range(10)} | {f"LPT{i}" for i in range(10)}
 
 
 def posix_cksum(path):
     out = subprocess.run(["cksum", str(path)], capture_output=True,
                          check=True, text=True).stdout
     return int(out.split()[0])
-
-
-def name_ok(n):
-    if not n or len(n) > 250 or n in (".", ".."):
-        return False
-    if any(c in "/\\" or ord(c) < 0x20 or ord(c) >= 0x7f for c in n):
-        return False
-    return n.split(".")[0].split(":")[0].rstrip(" ").upper() not in DEVICES
 
 
 def field(s):
@@ -212,6 +206,9 @@ class RefServer:
         return True
 
     def _crc_answer(self, conn, cid, code, name, st):
+        if not name_ok(name):
+            self._send(conn, 1607)
+            return False
         done = st.get("done")
         if done is None or done["name"] != name:
             self._send(conn, 1607)

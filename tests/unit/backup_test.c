@@ -110,7 +110,7 @@ TEST(backup_path_normalize)
 
 		CHECK(v3_name_from_path(name, sizeof name, out, strlen(out),
 					NULL) > 0);
-		CHECK_EQ_STR(name, "srv_my%5Fapp_a b.txt");
+		CHECK_EQ_STR(name, "srv_my_-5Fapp_a b.txt");
 	}
 }
 

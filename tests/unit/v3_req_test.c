@@ -469,7 +469,7 @@ TEST(req_pack_no_partial_output)
 	p.code = V3_REQ_CRC_OK;
 	strcpy(p.name, "../etc");
 	CHECK_EQ_INT(v3_req_pack(out, sizeof out, &p, &why), -EINVAL);
-	CHECK_EQ_INT(why, V3_E_NAME_SEPARATOR);
+	CHECK_EQ_INT(why, V3_E_NAME_DOTDOT);
 	memset(p.name, 'a', sizeof p.name); /* no NUL in the member */
 	CHECK_EQ_INT(v3_req_pack(out, sizeof out, &p, &why), -EINVAL);
 	CHECK_EQ_INT(why, V3_E_NAME_TOO_LONG);
