@@ -107,8 +107,7 @@ static void configure_server(struct backup_agent *ba)
 	snprintf(ba->c.cfg.host, sizeof ba->c.cfg.host, "%s", host);
 	/* a numeric address never blocks; a name resolves here (init or
 	 * reload), never in a loop callback */
-	if (hal_net_addr_parse(host, port, &ba->c.cfg.server) < 0 &&
-	    hal_net_resolve(host, port, &ba->c.cfg.server, 1) <= 0) {
+	if (backup_server_resolve(&ba->c.cfg, host, port) < 0) {
 		set_cfg_error(ba, "backup.server: cannot resolve '%s'", host);
 		return;
 	}

@@ -198,6 +198,7 @@ void bka_on_connected(struct backup_agent *ba)
 {
 	struct backup_client *c = &ba->c;
 
+	c->addrs_failed = 0;
 	hal_net_set_keepalive(c->fd, 60, 10, 3);
 	hal_net_set_nodelay(c->fd);
 	if (!c->cfg.tls) {
@@ -314,6 +315,13 @@ void bka_io_fail(struct backup_agent *ba)
 	int had_session = c->session;  /* a fatal error is the file's */
 
 	bka_conn_close(ba);             /* no 1029: nothing is committed */
+	if (ba->st == ST_CONNECT && backup_server_next(c)) {
+		/* not an attempt's failure: the name has another address */
+		log_info("backup", "job %u: %s; trying the next address",
+			 (unsigned)j->id, c->err);
+		retry_in(ba, 0);
+		return;
+	}
 	if (c->cfg.tls && !c->fatal && backup_tls_take_dropped(&c->tls)) {
 		/* the next handshake is a full one: no backoff, no attempt
 		 * lost (backup_tls logged the drop with the error) */

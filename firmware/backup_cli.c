@@ -81,7 +81,7 @@ static int resolve(struct backup_client_cfg *cfg, const char *url)
 {
 	char host[BACKUP_HOST_MAX];
 	uint16_t port = 0;
-	int tls = 0, n;
+	int tls = 0;
 
 	if (backup_url_parse(url, &tls, host, sizeof host, &port) < 0)
 		return usage("bad server URL '%s' (want tcp://HOST:PORT or "
@@ -91,8 +91,7 @@ static int resolve(struct backup_client_cfg *cfg, const char *url)
 	if (tls && !cfg->tls_ca[0] && !cfg->tls_psk[0])
 		return usage("%s", "tls:// needs --tls-ca FILE (or tls.psk "
 			     "in the --config file)");
-	n = hal_net_resolve(host, port, &cfg->server, 1);
-	if (n <= 0) {
+	if (backup_server_resolve(cfg, host, port) < 0) {
 		fprintf(stderr, "vigild backup: cannot resolve '%s'\n", host);
 		return 1;
 	}

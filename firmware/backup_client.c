@@ -76,6 +76,39 @@ int backup_url_parse(const char *url, int *tls, char *host, size_t cap,
 	return 0;
 }
 
+/* see backup_client.h */
+int backup_server_resolve(struct backup_client_cfg *cfg, const char *host,
+			  uint16_t port)
+{
+	int n = 1;
+
+	if (hal_net_addr_parse(host, port, &cfg->addrs[0]) < 0)
+		n = hal_net_resolve(host, port, cfg->addrs, BACKUP_SERVER_ADDRS);
+	if (n <= 0)
+		return n < 0 ? n : -ENOENT;
+	cfg->n_addrs = (unsigned)n;
+	cfg->addr_cur = 0;
+	cfg->server = cfg->addrs[0];
+	return 0;
+}
+
+/* see backup_client.h */
+int backup_server_next(struct backup_client *c)
+{
+	struct backup_client_cfg *cfg = &c->cfg;
+
+	if (cfg->n_addrs < 2)
+		return 0;
+	/* always onwards: the attempt after a backoff starts with the
+	 * address after the one that failed last */
+	cfg->addr_cur = (cfg->addr_cur + 1) % cfg->n_addrs;
+	cfg->server = cfg->addrs[cfg->addr_cur];
+	if (++c->addrs_failed < cfg->n_addrs)
+		return 1;
+	c->addrs_failed = 0;
+	return 0;
+}
+
 /* For tls://: parses the CA, certificate and key (fatal on failure). */
 static int client_tls_load(struct backup_client *c)
 {

@@ -70,8 +70,16 @@ struct backup_conn_stats {
 	uint8_t client_id[V3_ID_SIZE];
 };
 
+/* Addresses of backup.server's name that are kept: a name with several
+ * (IPv6 and IPv4 for "localhost", say) is tried in the resolver's order
+ * until one connects. */
+#define BACKUP_SERVER_ADDRS 4
+
 struct backup_client_cfg {
-	struct hal_addr server;
+	struct hal_addr server;         /* the address the next connect uses */
+	struct hal_addr addrs[BACKUP_SERVER_ADDRS]; /* the name's, resolved */
+	unsigned n_addrs;               /* 0: server was set alone */
+	unsigned addr_cur;              /* server == addrs[addr_cur] */
 	int tls;                        /* 1: tls:// (backup_tls.h) */
 	char host[BACKUP_HOST_MAX];     /* server name checked in its cert */
 	char tls_ca[HAL_PATH_MAX];      /* PEM CA file (required for tls) */
@@ -109,6 +117,7 @@ struct backup_client {
 	struct backup_link link;
 	struct backup_tls tls;          /* loaded when cfg.tls */
 	uint32_t attempts;              /* all attempts made (tests, logs) */
+	unsigned addrs_failed;          /* addresses refused in this attempt */
 	char err[BACKUP_ERR_MAX];       /* last failure, one line */
 	uint8_t buf[BACKUP_IOBUF_SIZE];
 };
@@ -118,6 +127,20 @@ struct backup_client {
  * @retval 0 ok  @retval -EINVAL malformed  @retval -ENAMETOOLONG host */
 int backup_url_parse(const char *url, int *tls, char *host, size_t cap,
 		     uint16_t *port);
+
+/* Sets cfg->addrs to host's addresses (a numeric one without the
+ * resolver) and cfg->server to the first.  BLOCKS in the resolver: call
+ * it at init or config reload only.
+ * @retval 0  @retval <0 as hal_net_resolve */
+int backup_server_resolve(struct backup_client_cfg *cfg, const char *host,
+			  uint16_t port);
+
+/* After a connection to cfg.server failed before the transport was up:
+ * moves cfg.server to the next of the name's addresses.
+ * @retval 1 that address is still untried in this attempt: connect again
+ *           now (the failure is not one of the attempt's)
+ * @retval 0 every address has failed: the attempt has failed */
+int backup_server_next(struct backup_client *c);
 
 /* Prepares *c (zeroed by the caller or not; a previous init must have
  * been ended by backup_client_close) and loads the identity from

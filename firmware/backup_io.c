@@ -13,6 +13,7 @@
 #include "backup_client_int.h"
 #include "hal/clock.h"
 #include "hal/poll.h"
+#include "log.h"
 
 /* see backup_client_int.h */
 int bk_fail(struct backup_client *c, int err, int fatal, const char *fmt,
@@ -112,15 +113,11 @@ uint8_t bk_req_version(const struct backup_client *c)
 	return c->clear ? V3_VERSION_CLEAR : V3_VERSION;
 }
 
-/* One connect (and TLS handshake) within the I/O timeout. */
-static int io_connect_once(struct backup_client *c)
+/* A TCP connection to cfg.server before the deadline. */
+static int io_tcp_connect(struct backup_client *c, uint64_t deadline)
 {
-	uint64_t deadline = hal_clock_mono_ms() + io_timeout(c);
 	int ret;
 
-	bk_io_close(c);
-	c->tls.err[0] = '\0';
-	set_link(c, BACKUP_LINK_CONNECTING);
 	hal_net_addr_format(&c->cfg.server, c->stats.peer,
 			    sizeof c->stats.peer);
 	c->fd = hal_net_socket(c->cfg.server.family, HAL_SOCK_STREAM);
@@ -135,10 +132,34 @@ static int io_connect_once(struct backup_client *c)
 		if (ret == 0)
 			ret = hal_net_connect_result(c->fd);
 	}
-	if (ret < 0) {
+	if (ret < 0)
 		bk_io_close(c);
-		return ret;
+	return ret;
+}
+
+/* One connect (and TLS handshake) within the I/O timeout; a refused or
+ * unreachable address is followed at once by the name's next one. */
+static int io_connect_once(struct backup_client *c)
+{
+	uint64_t deadline = hal_clock_mono_ms() + io_timeout(c);
+	int ret;
+
+	bk_io_close(c);
+	c->tls.err[0] = '\0';
+	set_link(c, BACKUP_LINK_CONNECTING);
+	while ((ret = io_tcp_connect(c, deadline)) < 0) {
+		char failed[sizeof c->stats.peer];
+
+		memcpy(failed, c->stats.peer, sizeof failed);
+		if (!backup_server_next(c))
+			return ret;
+		hal_net_addr_format(&c->cfg.server, c->stats.peer,
+				    sizeof c->stats.peer);
+		log_info("backup", "connect %s: %s; trying %s", failed,
+			 strerror(-ret), c->stats.peer);
+		deadline = hal_clock_mono_ms() + io_timeout(c);
 	}
+	c->addrs_failed = 0;
 	hal_net_set_keepalive(c->fd, 60, 10, 3);
 	hal_net_set_nodelay(c->fd);
 	c->stats.bytes_in = c->stats.bytes_out = 0;

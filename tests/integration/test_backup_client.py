@@ -19,10 +19,11 @@ from v3_names import v3_name  # noqa: E402
 
 
 def vigild_backup(server_url, state, paths, name="box", timeout=60,
-                  extra=()):
-    """Runs vigild backup; returns (CompletedProcess, seconds)."""
+                  extra=(), prefix=()):
+    """Runs vigild backup (after the command prefix, if any); returns
+    (CompletedProcess, seconds)."""
     t0 = time.monotonic()
-    r = subprocess.run([str(binary("vigild")), "backup", "--server",
+    r = subprocess.run([*prefix, str(binary("vigild")), "backup", "--server",
                         server_url, "--state", str(state), "--name", name,
                         "--timeout", "2000", *extra, *map(str, paths)],
                        capture_output=True, text=True, timeout=timeout)

@@ -22,11 +22,11 @@ HASH = ("sha256$00112233$"
 class Console:
     """vigild --console on a pty; the log (stderr) goes to a file."""
 
-    def __init__(self, config, log_path):
+    def __init__(self, config, log_path, prefix=()):
         self.master, slave = os.openpty()
         self.log_path = log_path
         self.proc = subprocess.Popen(
-            [str(binary("vigild")), "--console", "--config", str(config)],
+            [*prefix, str(binary("vigild")), "--console", "--config", str(config)],
             stdin=slave, stdout=slave, stderr=open(log_path, "wb"),
             start_new_session=True)
         os.close(slave)

@@ -64,7 +64,7 @@ class Closed(Exception):
 
 
 class RefServer:
-    def __init__(self, data_dir, variant="3.0"):
+    def __init__(self, data_dir, variant="3.0", host="127.0.0.1"):
         assert variant in ("3.0", "old")
         self.variant = variant
         self.data_dir = str(data_dir)
@@ -78,9 +78,10 @@ class RefServer:
         self.connections = 0
         self.verified = {}       # name -> path of stored plaintext
         self.key_sizes = []      # sizes of 1026 keys received
-        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        self.sock = socket.socket(family, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
+        self.sock.bind((host, 0))
         self.port = self.sock.getsockname()[1]
         self.running = False
 
