@@ -32,6 +32,11 @@ static int reload_calls;
 static struct hal_addr client;
 static uint8_t ans[COAP_MAX_MSG + 16];
 static struct coap_msg rm;   /* the last answer, parsed */
+/* Whether take() answers a ping (an Empty CON) with an RST, as every
+ * RFC 7252 client does, before it takes the next answer. */
+static bool answer_pings = true;
+static unsigned pings_seen;
+
 
 static int fake_reload(void *arg)
 {
@@ -65,6 +70,8 @@ static int setup(void)
 	src = (struct status_src){ .cfg = &cfg, .health = &health,
 		.link = &blink, .reloads = &reloads, .coap = &srv.pub };
 	hal_net_addr_parse("127.0.0.2", 40000, &client);
+	answer_pings = true;
+	pings_seen = 0;
 	return coap_srv_start(&srv, &loop, "127.0.0.1:5683", &src, &hooks);
 }
 
@@ -94,6 +101,18 @@ static int take(void)
 	CHECK(coap_addr_eq(&to, &client));
 	CHECK(n <= COAP_MAX_MSG);
 	coap_recv(&rm, ans, (size_t)n);
+	if (n == COAP_HDR_LEN && rm.type == COAP_CON &&
+	    rm.code == COAP_CODE_EMPTY) {
+		uint8_t rst[COAP_HDR_LEN];
+
+		pings_seen++;
+		if (!answer_pings)
+			return n;
+		CHECK(coap_build_empty(rst, sizeof rst, COAP_RST,
+				       rm.mid) == COAP_HDR_LEN);
+		inject(rst, sizeof rst);
+		return take();
+	}
 	return n;
 }
 
@@ -321,20 +340,29 @@ TEST(amplification_limit_without_block2)
 	int q, n;
 
 	REQUIRE(setup() == 1);
+	coap_srv_configure(&srv, false, COAP_AMP_LIMIT);
 	q = mkreq(GET("/status"));
 	REQUIRE(q > 0);
 	inject(rq, (size_t)q);
 	n = take();
 	REQUIRE(n > 0);
 	CHECK_EQ_INT(rm.code, COAP_CODE_CONTENT);
-	CHECK(n <= COAP_SRV_AMP_FACTOR * q);
-	CHECK(ans_block(&b) && b.num == 0 && b.more);
-	/* a 4.04 diagnostic is cut to the budget too */
+	CHECK(n <= COAP_SRV_AMP_FLOOR);
+	CHECK((size_t)q * COAP_SRV_AMP_FACTOR < COAP_SRV_AMP_FLOOR);
+	/* the floor: one 64-byte block, not 16 */
+	CHECK(ans_block(&b) && b.num == 0 && b.more && b.szx == 2);
+	/* a Block2 request no longer negotiates its way past the limit */
+	CHECK_EQ_INT(call(&(struct req){ COAP_CON, COAP_GET, 0,
+		"/status", -1, 0, 6, NULL, NULL, 0, 0 }), COAP_CODE_CONTENT);
+	CHECK(ans_block(&b) && b.szx == 2 && b.num == 0);
+	/* a 4.04 diagnostic fits the floor whole */
 	q = mkreq(GET("/x"));
 	inject(rq, (size_t)q);
 	n = take();
 	CHECK_EQ_INT(rm.code, COAP_CODE_NOT_FOUND);
-	CHECK(n <= COAP_SRV_AMP_FACTOR * q);
+	CHECK(n <= COAP_SRV_AMP_FLOOR);
+	CHECK(rm.payload_len == strlen("no such resource"));
+	CHECK_EQ_INT(pings_seen, 0);
 	/* /.well-known/core: link format, block-wise from a short request */
 	CHECK_EQ_INT(call(GET("/.well-known/core")), COAP_CODE_CONTENT);
 	CHECK(ans_block(&b) && b.more);
@@ -385,7 +413,7 @@ TEST(dedup_replays_cached_answer)
 	CHECK_EQ_INT(srv.stats.duplicates, 1);
 	CHECK_EQ_INT(srv.stats.requests, 1);
 	/* a POST repeated: the action runs once */
-	coap_srv_configure(&srv, true);
+	coap_srv_configure(&srv, true, COAP_AMP_ECHO);
 	CHECK_EQ_INT(call(&post), COAP_CODE_CHANGED);
 	CHECK_EQ_INT(call(&post), COAP_CODE_CHANGED);
 	CHECK_EQ_INT(reload_calls, 1);
@@ -470,7 +498,7 @@ TEST(error_codes)
 	CHECK_EQ_INT(reload_calls, 0);
 	r.path = "/backup/cancel"; r.mid++; r.body = all; r.len = sizeof all;
 	CHECK_EQ_INT(call(&r), COAP_CODE_UNAUTHORIZED);
-	coap_srv_configure(&srv, true);
+	coap_srv_configure(&srv, true, COAP_AMP_ECHO);
 	r.mid++;
 	CHECK_EQ_INT(call(&r), COAP_CODE_CHANGED);
 	CHECK(rm.payload_len > 0 && rm.payload[0] == 0xa1);
@@ -749,7 +777,7 @@ TEST(probe_answers_when_the_attempt_ends)
 	uint64_t ms = 0;
 
 	REQUIRE(setup() == 1);
-	coap_srv_configure(&srv, true);
+	coap_srv_configure(&srv, true, COAP_AMP_ECHO);
 	CHECK_EQ_INT(call(&r), COAP_CODE_NOT_IMPLEMENTED); /* no server */
 	probe_server(1, 0, 5);
 	r.mid++;
