@@ -554,6 +554,18 @@ static void non_request(struct coap_srv *s, unsigned sock,
 	}
 }
 
+/* Whether a cached answer of n bytes may go to a len-byte duplicate: a
+ * retransmission is as long as its original, so only a shorter copy of a
+ * long request (a spoofer's cheap replay) from an unverified address
+ * finds it too big. */
+static bool replay_ok(struct coap_srv *s, unsigned sock,
+		      const struct hal_addr *peer, size_t n, size_t len,
+		      uint64_t now_ms)
+{
+	return n <= limit_of(len) || s->socks[sock].secure ||
+	       s->amp == COAP_AMP_OFF || coap_vfy_check(s, peer, now_ms);
+}
+
 /* see coap_server.h */
 void coap_srv_datagram(struct coap_srv *s, unsigned sock,
 		       const struct hal_addr *peer, const uint8_t *buf,
@@ -584,7 +596,7 @@ void coap_srv_datagram(struct coap_srv *s, unsigned sock,
 	d = dedup_find(s, sock, peer, m.mid, now_ms);
 	if (d) {
 		s->stats.duplicates++;
-		if (d->len)
+		if (d->len && replay_ok(s, sock, peer, d->len, len, now_ms))
 			(void)coap_srv_send(s, sock, peer, d->msg, d->len);
 		return;
 	}
