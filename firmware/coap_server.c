@@ -446,7 +446,7 @@ static bool verify_first(struct coap_srv *s, unsigned sock,
 
 /* RFC 7959 §2.6: a GET for a later block continues a transfer; its
  * Observe option (node-coap repeats it) neither registers nor takes a
- * sequence number. */
+ * sequence number (coap_obs_current). */
 static bool later_block(const struct coap_msg *m)
 {
 	struct coap_block b;
@@ -482,6 +482,9 @@ static void serve(struct coap_srv *s, unsigned sock,
 		slot = coap_obs_request(s, sock, peer, m, rep.res, now_ms,
 					&o.obs);
 		o.has_obs = slot >= 0;
+	} else if (rep.observable && rep.code == COAP_CODE_CONTENT) {
+		o.has_obs = coap_obs_current(s, peer, m, rep.res,
+					     &o.obs) >= 0;
 	}
 	n = coap_srv_encode(&rep, &o, s->tx, sizeof s->tx, &szx);
 	if (n == -EBADMSG) {

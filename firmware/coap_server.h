@@ -67,7 +67,10 @@
  * larger than one block is notified as its first block (Block2 num 0,
  * with ETag); the client GETs the rest, and those GETs (Block2 num > 0)
  * neither register nor take a sequence number even when they repeat the
- * Observe option (RFC 7959 §2.6).
+ * Observe option (RFC 7959 §2.6).  When they do repeat it, the answer
+ * carries the notification's own number again: node-coap 1.5.0 takes
+ * the Observe value of the last block and drops a notification whose
+ * value is missing (it reads as 0, "older") for 128 s.
  *
  * Block2: blocks of a resource are cut from one snapshot per resource,
  * re-rendered for block 0 only when the state's change key moved or the
@@ -139,6 +142,10 @@
 /* A ping unanswered this long: the held request gets the limited answer
  * (below ACK_TIMEOUT, so it comes before the client retransmits). */
 #define COAP_SRV_PING_WAIT_MS 1500u
+/* ...in which the ping is sent again this often (a ping is 4 bytes; a
+ * lost one, or one libcoap's client missed, then costs 0.5 s, not the
+ * full-size answer: seen on a loaded machine, ~1 read in 10). */
+#define COAP_SRV_PING_EVERY_MS 500u
 /* Echo value: 4-byte time (s) + 8-byte HMAC-SHA256 over time and the
  * address, valid this long (the client repeats at once, RFC 9175 §2.3). */
 #define COAP_SRV_ECHO_LEN 12
@@ -266,6 +273,8 @@ struct coap_obs {
 	bool secure;
 	struct hal_addr peer;
 	uint32_t key_sent;      /* change key of the last notification */
+	uint32_t seq_sent;      /* its Observe number (later blocks repeat
+				 * it, see coap_obs_current) */
 	uint64_t last_sent_ms;
 	uint64_t last_ack_ms;   /* registration or last ACKed CON */
 	uint16_t last_mid;      /* of the last notification (RST matching) */
@@ -297,6 +306,7 @@ struct coap_pending {
 	uint16_t req_mid;       /* the request's (retransmissions ignored) */
 	uint16_t ping_mid;      /* the ping's: the RST echoes it */
 	uint64_t at_ms;
+	uint64_t ping_ms;       /* when the last ping went out */
 	struct hal_addr peer;
 	uint16_t len;
 	uint8_t req[COAP_SRV_HOLD_MAX];

@@ -131,6 +131,14 @@ int coap_obs_request(struct coap_srv *s, unsigned sock,
 		     const struct hal_addr *peer, const struct coap_msg *m,
 		     uint8_t res, uint64_t now_ms, uint32_t *seq);
 
+/* A later block (Block2 num > 0) of GET m for res from peer, which
+ * repeats the Observe option: the Observe number of the observer's last
+ * notification (RFC 7959 §2.6: nothing registers, no number is taken).
+ * @retval >=0 the observer's slot, *seq set  @retval -1 no option or no
+ *         such observer */
+int coap_obs_current(const struct coap_srv *s, const struct hal_addr *peer,
+		     const struct coap_msg *m, uint8_t res, uint32_t *seq);
+
 /* The size rules for notifications of slot i. */
 void coap_obs_limits(struct coap_srv *s, int i, size_t budget,
 		     bool has_block, uint8_t szx);

@@ -9,15 +9,14 @@
  * (Empty CON) with an RST, as RFC 7252 §4.3 requires of every endpoint.
  *
  *   GET, answer too big, address unverified
- *     |-- valid Echo -----------------------------> verified, full answer
- *     |-- pending slot free: hold it, ping (4 B) --> RST with the ping's
- *     |                                              id: verified, the
- *     |                                              held GET is answered
- *     |                                              in full; wrong RST or
- *     |                                              no RST within
- *     |                                              COAP_SRV_PING_WAIT_MS:
- *     |                                              the limited answer
- *     +-- no slot (a burst) -> 4.01 + Echo (~30 B, nothing kept)
+ *     |-- valid Echo ---------------> verified, full answer
+ *     |-- pending slot free --------> held; ping (4 B, again every
+ *     |                               COAP_SRV_PING_EVERY_MS)
+ *     |     RST with the ping's id -> verified; the held GET answered
+ *     |                               in full
+ *     |     wrong RST, or none in  -> the limited answer
+ *     |     COAP_SRV_PING_WAIT_MS
+ *     +-- no slot (a burst) --------> 4.01 + Echo (~30 B, nothing kept)
  *
  * Unpredictability: the ping's message id comes from hal_rng, not from the
  * server's counter (a client that saw one ping id could otherwise predict
@@ -178,13 +177,25 @@ static struct coap_pending *free_slot(struct coap_srv *s)
 	return NULL;
 }
 
+/* The ping of p (again: the same id, like a CON retransmission). */
+static void send_ping(struct coap_srv *s, struct coap_pending *p,
+		      uint64_t now_ms)
+{
+	uint8_t ping[COAP_HDR_LEN];
+
+	if (coap_build_empty(ping, sizeof ping, COAP_CON, p->ping_mid) > 0)
+		(void)coap_srv_send(s, p->sock, &p->peer, ping, sizeof ping);
+			/* a lost one is sent again, or the wait ends */
+	p->ping_ms = now_ms;
+	s->vfy.pings++;
+}
+
 /* see coap_server_int.h */
 int coap_vfy_hold(struct coap_srv *s, unsigned sock,
 		  const struct hal_addr *peer, uint16_t mid,
 		  const uint8_t *dgram, size_t len, uint64_t now_ms)
 {
 	struct coap_pending *p = held_by(s, peer);
-	uint8_t ping[COAP_HDR_LEN];
 
 	if (p)  /* one request per address: a retransmission, or the next
 		 * request of an impatient client (that one waits) */
@@ -201,10 +212,11 @@ int coap_vfy_hold(struct coap_srv *s, unsigned sock,
 	p->peer = *peer;
 	p->len = (uint16_t)len;
 	memcpy(p->req, dgram, len);
-	if (coap_build_empty(ping, sizeof ping, COAP_CON, p->ping_mid) > 0)
-		(void)coap_srv_send(s, sock, peer, ping, sizeof ping); /* a
-			* lost ping ends in the limited answer */
-	s->vfy.pings++;
+	send_ping(s, p, now_ms);
+	if (s->loop && s->timer > 0)  /* the tick resends and ends it; it
+				       * returns the next deadline then */
+		(void)ev_timer_rearm(s->loop, s->timer, COAP_SRV_PING_EVERY_MS);
+			/* cannot fail: the id is live while s runs */
 	return 0;
 }
 
@@ -255,10 +267,17 @@ uint32_t coap_vfy_tick(struct coap_srv *s, uint64_t now_ms, uint32_t next)
 
 		if (!p->used)
 			continue;
-		if (age >= COAP_SRV_PING_WAIT_MS)
+		if (age >= COAP_SRV_PING_WAIT_MS) {
 			release(s, p, now_ms);
-		else if (COAP_SRV_PING_WAIT_MS - age < next)
+			continue;
+		}
+		if (now_ms - p->ping_ms >= COAP_SRV_PING_EVERY_MS)
+			send_ping(s, p, now_ms);
+		if (COAP_SRV_PING_WAIT_MS - age < next)
 			next = (uint32_t)(COAP_SRV_PING_WAIT_MS - age);
+		if (p->ping_ms + COAP_SRV_PING_EVERY_MS - now_ms < next)
+			next = (uint32_t)(p->ping_ms + COAP_SRV_PING_EVERY_MS -
+					  now_ms);
 	}
 	return next;
 }

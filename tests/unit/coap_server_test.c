@@ -790,6 +790,7 @@ TEST(verify_by_ping_then_full_blocks)
 TEST(unanswered_or_wrong_ping_gets_the_limited_answer)
 {
 	struct coap_block b;
+	uint16_t ping;
 	uint8_t rst[COAP_HDR_LEN];
 	int q, n;
 
@@ -798,9 +799,13 @@ TEST(unanswered_or_wrong_ping_gets_the_limited_answer)
 	q = mkreq(GET("/status"));
 	inject(rq, (size_t)q);
 	REQUIRE(is_ping(take()));
+	ping = rm.mid;
 	inject(rq, (size_t)q);                  /* a retransmission */
 	CHECK_EQ_INT(take(), -EAGAIN);
-	hal_sim_clock_advance(COAP_SRV_PING_WAIT_MS);
+	hal_sim_clock_advance(COAP_SRV_PING_EVERY_MS);
+	pump();
+	CHECK(is_ping(take()) && rm.mid == ping); /* the ping again */
+	hal_sim_clock_advance(COAP_SRV_PING_WAIT_MS - COAP_SRV_PING_EVERY_MS);
 	pump();
 	n = take();
 	REQUIRE(n > 0);
@@ -940,7 +945,8 @@ TEST(observe_block2_one_sequence_number_per_notification)
 	reg.mid++;
 	reg.block = 1;
 	CHECK_EQ_INT(call(&reg), COAP_CODE_CONTENT);
-	CHECK(coap_get_observe(&rm, &seq) == 0);   /* not a notification */
+	/* the same number again, none taken (node-coap needs it there) */
+	CHECK(coap_get_observe(&rm, &seq) == 1 && seq == s0);
 	CHECK_EQ_INT(coap_srv_observers(&srv), 1);
 	CHECK_EQ_INT(srv.obs_seq, s0);
 	/* the next notification takes exactly the next number */
@@ -951,7 +957,14 @@ TEST(observe_block2_one_sequence_number_per_notification)
 	CHECK_EQ_INT(ans_observe(), (s0 + 1) & COAP_OBSERVE_SEQ_MASK);
 	reg.mid++;
 	CHECK_EQ_INT(call(&reg), COAP_CODE_CONTENT);
+	CHECK(coap_get_observe(&rm, &seq) == 1 &&
+	      seq == ((s0 + 1) & COAP_OBSERVE_SEQ_MASK));
 	CHECK_EQ_INT(srv.obs_seq, (s0 + 1) & COAP_OBSERVE_SEQ_MASK);
+	/* without the option: no Observe in the answer */
+	reg.mid++;
+	reg.observe = -1;
+	CHECK_EQ_INT(call(&reg), COAP_CODE_CONTENT);
+	CHECK(coap_get_observe(&rm, &seq) == 0);
 	coap_srv_stop(&srv);
 }
 
