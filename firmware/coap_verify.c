@@ -23,7 +23,8 @@
  * the next and forge the RST of a spoofed victim); a wrong RST from a
  * pending address ends the wait, so a blind forger has one guess in 65536
  * per held request.  The Echo value is time (4 bytes, seconds) + the first
- * 8 bytes of HMAC-SHA256(key, time || address); the key is drawn at start.
+ * 8 bytes of HMAC-SHA256(key, time || address); the key is drawn at start,
+ * and the MAC is computed on the stack (no mbedTLS context allocated).
  *
  * Tables: COAP_SRV_VERIFIED_MAX addresses (LRU by last use, each valid
  * COAP_SRV_VERIFIED_MS from its proof) and COAP_SRV_PENDING_MAX held
@@ -37,7 +38,7 @@
 #include "hal/clock.h"
 #include "hal/rng.h"
 #include "log.h"
-#include "mbedtls/md.h"
+#include "mbedtls/sha256.h"
 
 /* see coap_server_int.h */
 void coap_vfy_init(struct coap_srv *s)
@@ -105,12 +106,32 @@ void coap_vfy_add(struct coap_srv *s, const struct hal_addr *peer,
 	s->vfy.verified++;
 }
 
-/* HMAC-SHA256(key, time || family || ip || port || scope), first 8. */
+/* SHA-256 of pad (64 bytes: the key XOR ipad/opad) || a, on a context
+ * on the stack: mbedtls_md_hmac() would allocate its context. */
+static int sha256_2(const uint8_t pad[64], const uint8_t *a, size_t an,
+		    uint8_t out[32])
+{
+	mbedtls_sha256_context c;
+	int ret;
+
+	mbedtls_sha256_init(&c);
+	ret = mbedtls_sha256_starts(&c, 0);
+	if (ret == 0)
+		ret = mbedtls_sha256_update(&c, pad, 64);
+	if (ret == 0)
+		ret = mbedtls_sha256_update(&c, a, an);
+	if (ret == 0)
+		ret = mbedtls_sha256_finish(&c, out);
+	mbedtls_sha256_free(&c);
+	return ret == 0 ? 0 : -EIO;
+}
+
+/* HMAC-SHA256 (RFC 2104; the 32-byte key is shorter than the 64-byte
+ * block) over time || family || ip || port || scope, first 8 bytes. */
 static int echo_mac(const struct coap_srv *s, const struct hal_addr *peer,
 		    const uint8_t t[4], uint8_t mac[8])
 {
-	uint8_t in[4 + 1 + 16 + 2 + 4], full[32];
-	const mbedtls_md_info_t *md = mbedtls_md_info_from_type(MBEDTLS_MD_SHA256);
+	uint8_t in[4 + 1 + 16 + 2 + 4], pad[64], inner[32], full[32];
 
 	memcpy(in, t, 4);
 	in[4] = peer->family;
@@ -118,8 +139,14 @@ static int echo_mac(const struct coap_srv *s, const struct hal_addr *peer,
 	in[21] = (uint8_t)(peer->port >> 8);
 	in[22] = (uint8_t)peer->port;
 	memcpy(in + 23, &peer->scope, 4);
-	if (!md || mbedtls_md_hmac(md, s->vfy.key, sizeof s->vfy.key, in,
-				   sizeof in, full) != 0)
+	memset(pad, 0x36, sizeof pad);
+	for (size_t i = 0; i < sizeof s->vfy.key; i++)
+		pad[i] ^= s->vfy.key[i];
+	if (sha256_2(pad, in, sizeof in, inner) < 0)
+		return -EIO;
+	for (size_t i = 0; i < sizeof pad; i++)
+		pad[i] ^= 0x36 ^ 0x5c;
+	if (sha256_2(pad, inner, sizeof inner, full) < 0)
 		return -EIO;
 	memcpy(mac, full, 8);
 	return 0;

@@ -875,6 +875,24 @@ TEST(echo_when_no_slot_is_free)
 	coap_srv_stop(&srv);
 }
 
+TEST(echo_value_is_hmac_sha256_of_time_and_address)
+{
+	/* Python: hmac.new(bytes(range(32)), bytes([0,0,0,5, 4, 127,0,0,2])
+	 * + bytes(12) + (40000).to_bytes(2, "big") + bytes(4),
+	 * hashlib.sha256).hexdigest()[:16] */
+	static const uint8_t want[COAP_SRV_ECHO_LEN] = { 0, 0, 0, 5,
+		0x36, 0x1c, 0x50, 0x4a, 0xae, 0x66, 0xc0, 0x8b };
+	uint8_t echo[COAP_SRV_ECHO_LEN];
+
+	REQUIRE(setup() == 1);
+	for (unsigned i = 0; i < sizeof srv.vfy.key; i++)
+		srv.vfy.key[i] = (uint8_t)i;
+	CHECK_EQ_INT(coap_echo_make(&srv, &client, 5999, echo),
+		     COAP_SRV_ECHO_LEN);
+	CHECK(memcmp(echo, want, sizeof want) == 0);
+	coap_srv_stop(&srv);
+}
+
 TEST(verified_table_is_bounded_lru)
 {
 	struct hal_addr a = client;
@@ -1111,7 +1129,9 @@ TEST_SUITE(coap_server, parse_listen, status_doc_encodes_every_part,
 	   observe_blockwise_notification,
 	   verify_by_ping_then_full_blocks,
 	   unanswered_or_wrong_ping_gets_the_limited_answer,
-	   echo_when_no_slot_is_free, verified_table_is_bounded_lru,
+	   echo_when_no_slot_is_free,
+	   echo_value_is_hmac_sha256_of_time_and_address,
+	   verified_table_is_bounded_lru,
 	   spoofed_burst_gets_small_answers,
 	   observe_block2_one_sequence_number_per_notification,
 	   unauthorised_diagnostic_is_whole,
