@@ -154,7 +154,9 @@ def test_node_coap_reads_status_in_three_exchanges(server, node_modules):
     assert px.count("c") <= 3 and px.count("s") <= 3, px.log
 
 
-def test_node_coap_ignores_echo_libcoap_repeats(server, node_modules, tmp_path):
+@pytest.mark.parametrize("client", [NOTLS, OPENSSL])
+def test_node_coap_ignores_echo_libcoap_repeats(server, node_modules, tmp_path,
+                                                client):
     """With the pending table full (4 silent sources), vigild answers 4.01
     with Echo: libcoap repeats with it and reads, node-coap does not."""
     a, port, _ = server()
@@ -169,7 +171,7 @@ def test_node_coap_ignores_echo_libcoap_repeats(server, node_modules, tmp_path):
         assert len(s.recv(2048)) == 4
     px = Proxy(port)
     try:
-        doc = libcoap_get(NOTLS, f"coap://127.0.0.1:{px.port}/status",
+        doc = libcoap_get(client, f"coap://127.0.0.1:{px.port}/status",
                           tmp_path / "e.cbor")
     finally:
         px.close()
