@@ -372,11 +372,12 @@ static int coap_reload_hook(void *arg)
 	return agent_reload();
 }
 
-/* coap.open_control and coap.psk apply at once; coap.listen and
- * coap.dtls_listen at the next start. */
+/* coap.open_control, coap.amplification and coap.psk apply at once;
+ * coap.listen and coap.dtls_listen at the next start. */
 static void coap_reconfigure(void)
 {
-	coap_srv_configure(&agent.coap, agent.cfg.coap_open_control != 0);
+	coap_srv_configure(&agent.coap, agent.cfg.coap_open_control != 0,
+			   (uint8_t)agent.cfg.coap_amplification);
 	if (agent.coap.dtls.ready &&
 	    coap_dtls_set_keys(&agent.coap, agent.cfg.coap_psk) < 0)
 		log_err("coap", "coap.psk: expected identity:hexkey pairs, "

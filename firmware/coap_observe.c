@@ -96,7 +96,23 @@ int coap_obs_request(struct coap_srv *s, unsigned sock,
 	s->obs[i].last_ack_ms = now_ms;  /* a request proves the client */
 	s->obs[i].last_non = false;
 	s->obs_seq = coap_observe_next(s->obs_seq);
+	s->obs[i].seq_sent = s->obs_seq;
 	*seq = s->obs_seq;
+	return i;
+}
+
+/* see coap_server_int.h */
+int coap_obs_current(const struct coap_srv *s, const struct hal_addr *peer,
+		     const struct coap_msg *m, uint8_t res, uint32_t *seq)
+{
+	uint32_t v;
+	int i;
+
+	if (coap_get_observe(m, &v) != 1)
+		return -1;
+	i = obs_find(s, peer, m, res);
+	if (i >= 0)
+		*seq = s->obs[i].seq_sent;
 	return i;
 }
 
@@ -156,6 +172,7 @@ static void notify(struct coap_srv *s, int i, uint64_t now_ms)
 	(void)coap_srv_send(s, o->sock, &o->peer, s->tx, (size_t)n);
 	s->stats.notifications++;
 	o->key_sent = key;
+	o->seq_sent = out.obs;
 	o->last_sent_ms = now_ms;
 	o->last_mid = out.mid;
 	o->last_non = !con;

@@ -279,21 +279,46 @@ static void send_rst(struct coap_srv *s, unsigned sock,
 	s->stats.resets++;
 }
 
+/* The largest answer to an unverified len-byte request. */
+static size_t limit_of(size_t len)
+{
+	return len > COAP_SRV_AMP_FLOOR / COAP_SRV_AMP_FACTOR
+	       ? COAP_SRV_AMP_FACTOR * len : COAP_SRV_AMP_FLOOR;
+}
+
+/* Whether the answer to m from peer may be as large as a message: the
+ * address is proven (DTLS, verified, a valid Echo now) or there is no
+ * limit.  A limited replay (coap_verify.c) is never full. */
+static bool budget_full(struct coap_srv *s, unsigned sock,
+			const struct hal_addr *peer,
+			const struct coap_msg *m, uint64_t now_ms)
+{
+	const struct coap_opt *e = coap_opt_get(m, COAP_OPT_ECHO);
+
+	if (s->socks[sock].secure || s->amp == COAP_AMP_OFF)
+		return true;
+	if (s->amp != COAP_AMP_ECHO || s->vfy.limited)
+		return false;
+	if (coap_vfy_check(s, peer, now_ms))
+		return true;
+	if (!e || !coap_echo_valid(s, peer, e->val, e->len, now_ms))
+		return false;
+	coap_vfy_add(s, peer, now_ms);
+	log_debug("coap", "address verified (echo)");
+	return true;
+}
+
 /* The answer's frame for request m of len bytes. */
-static void out_for(struct coap_srv *s, unsigned sock,
-		    const struct coap_msg *m, size_t len, struct coap_out *o)
+static void out_for(struct coap_srv *s, const struct coap_msg *m,
+		    size_t len, bool full, struct coap_out *o)
 {
 	memset(o, 0, sizeof *o);
 	o->type = m->type == COAP_CON ? COAP_ACK : COAP_NON;
 	o->mid = m->type == COAP_CON ? m->mid : coap_srv_new_mid(s);
 	o->token = m->token;
 	o->tkl = m->tkl;
-	o->budget = s->socks[sock].secure ? COAP_MAX_MSG
-					  : COAP_SRV_AMP_FACTOR * len;
-	if (coap_get_block(m, COAP_OPT_BLOCK2, &o->blk) == 1) {
-		o->has_block = true;
-		o->budget = COAP_MAX_MSG;  /* negotiated by the client */
-	}
+	o->budget = full ? COAP_MAX_MSG : limit_of(len);
+	o->has_block = coap_get_block(m, COAP_OPT_BLOCK2, &o->blk) == 1;
 }
 
 static void error_rep(struct coap_rep *rep, uint8_t code, const char *diag)
@@ -362,18 +387,86 @@ void coap_srv_answer_probe(struct coap_srv *s, const struct coap_rep *rep,
 		    now_ms);
 }
 
+/* Whether the answer to GET m would exceed the limited budget of o. */
+static bool too_big(struct coap_srv *s, const struct coap_msg *m,
+		    const struct coap_rep *rep, const struct coap_out *o)
+{
+	struct coap_out full = *o;
+	uint32_t v;
+	uint8_t szx;
+	int n;
+
+	full.budget = COAP_MAX_MSG;
+	full.has_obs = coap_get_observe(m, &v) == 1;
+	full.obs = COAP_OBSERVE_SEQ_MASK;  /* its longest form */
+	n = coap_srv_encode(rep, &full, s->tx, sizeof s->tx, &szx);
+	return n > 0 && (size_t)n > o->budget;
+}
+
+/* 4.01 with a fresh Echo (RFC 9175 §2.4): the client repeats the
+ * request with it, which proves its address. */
+static void ask_echo(struct coap_srv *s, unsigned sock,
+		     const struct hal_addr *peer, const struct coap_msg *m,
+		     const struct coap_out *o, uint64_t now_ms)
+{
+	struct coap_writer w;
+	uint8_t echo[COAP_SRV_ECHO_LEN];
+	int n = coap_echo_make(s, peer, now_ms, echo);
+
+	coap_writer_init(&w, s->tx, sizeof s->tx, o->type,
+			 COAP_CODE_UNAUTHORIZED, o->mid, o->token, o->tkl);
+	if (n > 0)
+		coap_put_opt(&w, COAP_OPT_ECHO, echo, (size_t)n);
+	n = coap_writer_finish(&w);
+	if (n < 0)
+		return;  /* cannot happen: ~30 bytes; the client retries */
+	s->vfy.echoes++;
+	s->stats.requests++;
+	answer(s, sock, peer, m, s->tx, (size_t)n, now_ms);
+}
+
+/* coap.amplification = echo: a GET from an unverified address whose
+ * answer would exceed the limit is held while a ping verifies the
+ * address, or answered 4.01 + Echo (coap_verify.c).  A limited replay
+ * (the ping failed) is answered within the limit.
+ * @retval true handled here  @retval false answer it now */
+static bool verify_first(struct coap_srv *s, unsigned sock,
+			 const struct hal_addr *peer,
+			 const struct coap_msg *m, const uint8_t *dgram,
+			 size_t len, const struct coap_rep *rep,
+			 const struct coap_out *o, uint64_t now_ms)
+{
+	if (s->amp != COAP_AMP_ECHO || s->vfy.limited ||
+	    m->code != COAP_GET || !too_big(s, m, rep, o))
+		return false;
+	if (coap_vfy_hold(s, sock, peer, m->mid, dgram, len, now_ms) < 0)
+		ask_echo(s, sock, peer, m, o, now_ms);
+	return true;
+}
+
+/* RFC 7959 §2.6: a GET for a later block continues a transfer; its
+ * Observe option (node-coap repeats it) neither registers nor takes a
+ * sequence number (coap_obs_current). */
+static bool later_block(const struct coap_msg *m)
+{
+	struct coap_block b;
+
+	return coap_get_block(m, COAP_OPT_BLOCK2, &b) == 1 && b.num > 0;
+}
+
 /* A request that classified OK: run the handler, observe, encode. */
 static void serve(struct coap_srv *s, unsigned sock,
 		  const struct hal_addr *peer, const struct coap_msg *m,
-		  size_t len, uint64_t now_ms)
+		  const uint8_t *dgram, size_t len, uint64_t now_ms)
 {
 	struct coap_rep rep;
 	struct coap_out o;
 	bool auth = s->socks[sock].secure || s->open_control;
+	bool full = budget_full(s, sock, peer, m, now_ms);
 	int slot = -1, n;
 	uint8_t szx;
 
-	out_for(s, sock, m, len, &o);
+	out_for(s, m, len, full, &o);
 	coap_res_handle(s, m, auth, now_ms, &rep);
 	if (rep.deferred) {
 		defer(s, sock, peer, m, &o);
@@ -381,10 +474,17 @@ static void serve(struct coap_srv *s, unsigned sock,
 			 s->dtls.peer_id ? s->dtls.peer_id : "(open_control)");
 		return;
 	}
-	if (rep.observable && rep.code == COAP_CODE_CONTENT) {
+	if (!full && verify_first(s, sock, peer, m, dgram, len, &rep, &o,
+				  now_ms))
+		return;
+	if (rep.observable && rep.code == COAP_CODE_CONTENT &&
+	    !later_block(m)) {
 		slot = coap_obs_request(s, sock, peer, m, rep.res, now_ms,
 					&o.obs);
 		o.has_obs = slot >= 0;
+	} else if (rep.observable && rep.code == COAP_CODE_CONTENT) {
+		o.has_obs = coap_obs_current(s, peer, m, rep.res,
+					     &o.obs) >= 0;
 	}
 	n = coap_srv_encode(&rep, &o, s->tx, sizeof s->tx, &szx);
 	if (n == -EBADMSG) {
@@ -427,10 +527,8 @@ static void refuse(struct coap_srv *s, unsigned sock,
 	uint8_t szx;
 	int n;
 
-	out_for(s, sock, m, len, &o);
+	out_for(s, m, len, s->socks[sock].secure, &o);
 	o.has_block = false;
-	o.budget = s->socks[sock].secure ? COAP_MAX_MSG
-					 : COAP_SRV_AMP_FACTOR * len;
 	error_rep(&rep, code, coap_reason_str(m->reason));
 	n = coap_srv_encode(&rep, &o, s->tx, sizeof s->tx, &szx);
 	if (n > 0)
@@ -444,13 +542,31 @@ static void non_request(struct coap_srv *s, unsigned sock,
 {
 	if (m->type == COAP_RST ||
 	    (m->type == COAP_ACK && m->code == COAP_CODE_EMPTY)) {
+		uint16_t mid = m->mid;
+		bool rst = m->type == COAP_RST;
+
 		coap_obs_answer(s, peer, m, now_ms);
+		if (rst)  /* last: a replay reuses the parsed view */
+			(void)coap_vfy_rst(s, peer, mid, now_ms); /* true or
+				* false, it was handled */
 	} else if (m->type == COAP_CON) {
 		send_rst(s, sock, peer, m->mid);  /* a response we never
 						   * asked for (§4.2) */
 	} else {
 		s->stats.ignored++;
 	}
+}
+
+/* Whether a cached answer of n bytes may go to a len-byte duplicate: a
+ * retransmission is as long as its original, so only a shorter copy of a
+ * long request (a spoofer's cheap replay) from an unverified address
+ * finds it too big. */
+static bool replay_ok(struct coap_srv *s, unsigned sock,
+		      const struct hal_addr *peer, size_t n, size_t len,
+		      uint64_t now_ms)
+{
+	return n <= limit_of(len) || s->socks[sock].secure ||
+	       s->amp == COAP_AMP_OFF || coap_vfy_check(s, peer, now_ms);
 }
 
 /* see coap_server.h */
@@ -483,7 +599,7 @@ void coap_srv_datagram(struct coap_srv *s, unsigned sock,
 	d = dedup_find(s, sock, peer, m.mid, now_ms);
 	if (d) {
 		s->stats.duplicates++;
-		if (d->len)
+		if (d->len && replay_ok(s, sock, peer, d->len, len, now_ms))
 			(void)coap_srv_send(s, sock, peer, d->msg, d->len);
 		return;
 	}
@@ -492,7 +608,7 @@ void coap_srv_datagram(struct coap_srv *s, unsigned sock,
 	else if (act == COAP_ACT_BAD_REQUEST)
 		refuse(s, sock, peer, &m, len, COAP_CODE_BAD_REQUEST, now_ms);
 	else
-		serve(s, sock, peer, &m, len, now_ms);
+		serve(s, sock, peer, &m, buf, len, now_ms);
 }
 
 /* ---- loop glue ---- */
@@ -542,6 +658,8 @@ uint32_t coap_srv_tick(struct coap_srv *s, uint64_t now_ms)
 {
 	uint32_t next = coap_dtls_tick(s, now_ms, coap_obs_tick(s, now_ms));
 
+	next = coap_vfy_tick(s, now_ms, next);
+
 	s->pub.observers = coap_srv_observers(s);
 	return next;
 }
@@ -564,9 +682,11 @@ unsigned coap_srv_observers(const struct coap_srv *s)
 }
 
 /* see coap_server.h */
-void coap_srv_configure(struct coap_srv *s, bool open_control)
+void coap_srv_configure(struct coap_srv *s, bool open_control,
+			uint8_t amp)
 {
 	s->open_control = open_control;
+	s->amp = amp <= COAP_AMP_OFF ? amp : COAP_AMP_ECHO;
 }
 
 static int open_sock(struct coap_srv *s, const struct hal_addr *a,
@@ -625,6 +745,7 @@ int coap_srv_start(struct coap_srv *s, struct ev_loop *loop,
 		s->hooks = *hooks;
 	if (hal_rng_fill(&s->next_mid, sizeof s->next_mid) < 0)
 		s->next_mid = (uint16_t)hal_clock_mono_ms();
+	coap_vfy_init(s);
 	for (int i = 0; i < n; i++) {
 		ret = open_sock(s, &addrs[i], false);
 		if (ret < 0)
@@ -679,6 +800,7 @@ void coap_srv_stop(struct coap_srv *s)
 	s->timer = -1;
 	coap_res_probe_stop(s);
 	memset(s->obs, 0, sizeof s->obs);
+	memset(s->vfy.held, 0, sizeof s->vfy.held); /* never answered */
 	s->nsocks = 0;
 	coap_dtls_free(s);
 	s->pub.dtls = 0;

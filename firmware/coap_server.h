@@ -18,15 +18,24 @@
  *                     else coap_res_handle() -> response (ACK for a
  *                     CON, NON for a NON), cached in the dedup table
  *
- * Amplification (RFC 7252 §11.3, RFC 9175 §2.4): over plain UDP the
- * peer's address is not proven, so a response to a request without a
- * Block2 option is at most COAP_SRV_AMP_FACTOR (3) times the request's
- * size: a larger representation goes out in Block2 blocks of the
- * largest size that keeps the datagram within that budget (16 bytes at
- * least, the smallest block: the one case where the factor can exceed 3
- * is a request shorter than ~15 bytes, answered with <= ~60 bytes), and
- * a diagnostic payload is cut to fit.  A request that carries Block2 has
- * negotiated its block size and gets blocks of that size (at most 1024).
+ * Amplification (RFC 7252 §11.3, RFC 9175 §2.4; coap_verify.c, docs/coap.md):
+ * over plain UDP the peer's address is not proven.  An answer from an
+ * unverified address is at most COAP_SRV_AMP_FACTOR (3) times the
+ * request's size, but never less than COAP_SRV_AMP_FLOOR bytes (a
+ * 64-byte Block2 block with its header, or a whole diagnostic): a larger
+ * representation goes out in Block2 blocks that fit.  coap.amplification
+ * chooses what happens to a GET whose answer would exceed that:
+ *   echo  (default) the address is verified first: a request with a
+ *         valid Echo (RFC 9175) verifies it at once; otherwise the
+ *         request is held and a CoAP ping (Empty CON, 4 bytes) sent, and
+ *         the RST that every RFC 7252 endpoint answers with verifies it
+ *         (then the held request is answered in full); when no pending
+ *         slot is free the answer is 4.01 with an Echo option; a ping
+ *         not answered within COAP_SRV_PING_WAIT_MS gets the limited
+ *         answer.  A verified address gets full-size blocks for
+ *         COAP_SRV_VERIFIED_MS.
+ *   limit the limited answer, always;
+ *   off   no limit.
  * Over DTLS (a proven peer) the limit is the message size.
  *
  * Deduplication: the last COAP_SRV_DEDUP_MAX responses are kept with
@@ -56,7 +65,12 @@
  * counter for the whole server, incremented for every message that
  * carries Observe, so they rise for every observer.  A representation
  * larger than one block is notified as its first block (Block2 num 0,
- * with ETag); the client GETs the rest.
+ * with ETag); the client GETs the rest, and those GETs (Block2 num > 0)
+ * neither register nor take a sequence number even when they repeat the
+ * Observe option (RFC 7959 §2.6).  When they do repeat it, the answer
+ * carries the notification's own number again: node-coap 1.5.0 takes
+ * the Observe value of the last block and drops a notification whose
+ * value is missing (it reads as 0, "older") for 128 s.
  *
  * Block2: blocks of a resource are cut from one snapshot per resource,
  * re-rendered for block 0 only when the state's change key moved or the
@@ -74,8 +88,9 @@
  * open_control; otherwise 4.01.  Control requests are logged with the
  * identity.
  *
- * Storage: struct coap_srv holds everything (~73 KiB: dedup responses,
- * observers' CON copies, snapshots, DTLS contexts ~5 KiB whose record
+ * Storage: struct coap_srv holds everything (~74 KiB: dedup responses,
+ * observers' CON copies, snapshots, verified addresses and held
+ * requests ~1.4 KiB, DTLS contexts ~5 KiB whose record
  * buffers are in the crypto arena); nothing is allocated.
  */
 #ifndef VIGIL_COAP_SERVER_H
@@ -109,8 +124,33 @@
 /* Datagrams read per readable callback, so one flood cannot starve the
  * rest of the loop (the socket buffer keeps the others). */
 #define COAP_SRV_RX_BURST 16
-/* Response size limit over plain UDP without Block2 (see the top). */
+/* Response size limit to an unverified address (see the top). */
 #define COAP_SRV_AMP_FACTOR 3
+/* ...but at least a 64-byte block and its header: 4 + token 8 + ETag 5 +
+ * Observe 4 + Content-Format 2 + Max-Age 2 + Block2 4 + Size2 3 +
+ * marker 1 = 33 bytes, rounded up to 48 (an 11-byte GET may draw ~10x:
+ * the price of not cutting the document into 16-byte slices). */
+#define COAP_SRV_AMP_FLOOR (64 + 48)
+/* Verified addresses kept (LRU); a fleet poller, a few workstations. */
+#define COAP_SRV_VERIFIED_MAX 16
+/* An address stays verified this long after it proved itself (not
+ * extended by use, so a spoofer cannot keep it open). */
+#define COAP_SRV_VERIFIED_MS (300u * 1000u)
+/* Requests held while their address answers a ping; each keeps its
+ * datagram (a GET is ~11-40 bytes; a longer one gets Echo instead). */
+#define COAP_SRV_PENDING_MAX 4
+#define COAP_SRV_HOLD_MAX 96
+/* A ping unanswered this long: the held request gets the limited answer
+ * (below ACK_TIMEOUT, so it comes before the client retransmits). */
+#define COAP_SRV_PING_WAIT_MS 1500u
+/* ...in which the ping is sent again this often (a ping is 4 bytes; a
+ * lost one, or one libcoap's client missed, then costs 0.5 s, not the
+ * full-size answer: seen on a loaded machine, ~1 read in 10). */
+#define COAP_SRV_PING_EVERY_MS 500u
+/* Echo value: 4-byte time (s) + 8-byte HMAC-SHA256 over time and the
+ * address, valid this long (the client repeats at once, RFC 9175 §2.3). */
+#define COAP_SRV_ECHO_LEN 12
+#define COAP_SRV_ECHO_FRESH_S 60u
 /* Max-Age of the representations (seconds): the health interval's
  * default (30 s) twice; observers get a refresh before it ends. */
 #define COAP_SRV_MAX_AGE_S 60u
@@ -234,6 +274,8 @@ struct coap_obs {
 	bool secure;
 	struct hal_addr peer;
 	uint32_t key_sent;      /* change key of the last notification */
+	uint32_t seq_sent;      /* its Observe number (later blocks repeat
+				 * it, see coap_obs_current) */
 	uint64_t last_sent_ms;
 	uint64_t last_ack_ms;   /* registration or last ACKed CON */
 	uint16_t last_mid;      /* of the last notification (RST matching) */
@@ -246,6 +288,39 @@ struct coap_obs {
 	uint64_t con_deadline_ms;
 	uint16_t con_len;
 	uint8_t con_msg[COAP_MAX_MSG];
+};
+
+/* coap.amplification (config.h words "echo", "limit", "off"). */
+enum coap_amp { COAP_AMP_ECHO = 0, COAP_AMP_LIMIT = 1, COAP_AMP_OFF = 2 };
+
+struct coap_verified {
+	bool used;
+	struct hal_addr peer;
+	uint64_t at_ms;         /* when it proved itself */
+	uint64_t used_ms;       /* last request (LRU) */
+};
+
+/* A GET held until its address answers our ping. */
+struct coap_pending {
+	bool used;
+	uint8_t sock;
+	uint16_t req_mid;       /* the request's (retransmissions ignored) */
+	uint16_t ping_mid;      /* the ping's: the RST echoes it */
+	uint64_t at_ms;
+	uint64_t ping_ms;       /* when the last ping went out */
+	struct hal_addr peer;
+	uint16_t len;
+	uint8_t req[COAP_SRV_HOLD_MAX];
+};
+
+struct coap_verify {
+	uint8_t key[32];        /* Echo MAC key, from hal_rng at start */
+	bool limited;           /* replaying a held request unverified */
+	struct coap_verified ok[COAP_SRV_VERIFIED_MAX];
+	struct coap_pending held[COAP_SRV_PENDING_MAX];
+	uint32_t pings;         /* stats: pings sent */
+	uint32_t echoes;        /* 4.01 with Echo sent */
+	uint32_t verified;      /* addresses verified (ping or Echo) */
 };
 
 struct coap_snap {
@@ -273,6 +348,8 @@ struct coap_srv {
 	struct coap_srv_hooks hooks;
 	struct coap_srv_backup_hooks backup;
 	bool open_control;
+	uint8_t amp;                     /* enum coap_amp */
+	struct coap_verify vfy;
 	struct coap_srv_sock socks[COAP_SRV_SOCKS_MAX];
 	unsigned nsocks;
 	int timer;                       /* ev timer id, or -1 */
@@ -327,8 +404,14 @@ int coap_srv_start(struct coap_srv *s, struct ev_loop *loop,
 int coap_srv_start_dtls(struct coap_srv *s, const char *listen,
 			const char *psk);
 
-/* Applies reloadable settings (coap.open_control). */
-void coap_srv_configure(struct coap_srv *s, bool open_control);
+/* Applies reloadable settings (coap.open_control, coap.amplification:
+ * enum coap_amp; a mode change keeps the verified addresses). */
+void coap_srv_configure(struct coap_srv *s, bool open_control,
+			uint8_t amp);
+
+/* Whether peer's address is verified now (tests, fuzzing). */
+bool coap_srv_verified(const struct coap_srv *s, const struct hal_addr *peer,
+		       uint64_t now_ms);
 
 /* Closes the sockets, forgets the observers, cancels the timer.  Safe
  * on a stopped or zeroed s. */

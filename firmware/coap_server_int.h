@@ -56,6 +56,54 @@ uint16_t coap_srv_new_mid(struct coap_srv *s);
 /* Same family, address, port and scope. */
 bool coap_addr_eq(const struct hal_addr *a, const struct hal_addr *b);
 
+/* ---- coap_verify.c: address verification (RFC 9175 §2.4) ---- */
+
+/* Draws the Echo key (hal_rng; the clock if it fails, logged).  Clears
+ * the tables. */
+void coap_vfy_init(struct coap_srv *s);
+
+/* Marks peer verified (LRU: a full table forgets the least recently
+ * used address). */
+void coap_vfy_add(struct coap_srv *s, const struct hal_addr *peer,
+		  uint64_t now_ms);
+
+/* Whether peer is verified; refreshes its LRU time. */
+bool coap_vfy_check(struct coap_srv *s, const struct hal_addr *peer,
+		    uint64_t now_ms);
+
+/* A fresh Echo value for peer into out (COAP_SRV_ECHO_LEN bytes).
+ * @retval COAP_SRV_ECHO_LEN  @retval -EIO the MAC failed */
+int coap_echo_make(const struct coap_srv *s, const struct hal_addr *peer,
+		   uint64_t now_ms, uint8_t *out);
+
+/* Whether val[0..len) is an Echo we made for peer, at most
+ * COAP_SRV_ECHO_FRESH_S old (constant-time comparison). */
+bool coap_echo_valid(const struct coap_srv *s, const struct hal_addr *peer,
+		     const uint8_t *val, size_t len, uint64_t now_ms);
+
+/*
+ * Holds request dgram[0..len) (message id mid) from peer and sends peer a
+ * ping.  A retransmission of a held request is held too (no new ping).
+ * @retval 0       held (answered when the RST comes or the wait ends)
+ * @retval -ENOSPC no free slot, or the datagram is longer than
+ *                 COAP_SRV_HOLD_MAX: answer with Echo instead
+ */
+int coap_vfy_hold(struct coap_srv *s, unsigned sock,
+		  const struct hal_addr *peer, uint16_t mid,
+		  const uint8_t *dgram, size_t len, uint64_t now_ms);
+
+/* An RST from peer: the answer to a ping verifies peer and answers its
+ * held request (through coap_srv_datagram); a wrong one from a pending
+ * address ends the wait (the held request gets the limited answer).
+ * @retval true it answered our ping  @retval false anything else (it
+ *         may still answer a notification) */
+bool coap_vfy_rst(struct coap_srv *s, const struct hal_addr *peer,
+		  uint16_t mid, uint64_t now_ms);
+
+/* Held requests whose ping went unanswered get the limited answer.
+ * @retval the ms to the next wait's end, at most next */
+uint32_t coap_vfy_tick(struct coap_srv *s, uint64_t now_ms, uint32_t next);
+
 /* ---- coap_probe.c ---- */
 
 /* POST /probe (authorised, empty body): starts the attempt; rep is the
@@ -82,6 +130,14 @@ void coap_res_probe_stop(struct coap_srv *s);
 int coap_obs_request(struct coap_srv *s, unsigned sock,
 		     const struct hal_addr *peer, const struct coap_msg *m,
 		     uint8_t res, uint64_t now_ms, uint32_t *seq);
+
+/* A later block (Block2 num > 0) of GET m for res from peer, which
+ * repeats the Observe option: the Observe number of the observer's last
+ * notification (RFC 7959 §2.6: nothing registers, no number is taken).
+ * @retval >=0 the observer's slot, *seq set  @retval -1 no option or no
+ *         such observer */
+int coap_obs_current(const struct coap_srv *s, const struct hal_addr *peer,
+		     const struct coap_msg *m, uint8_t res, uint32_t *seq);
 
 /* The size rules for notifications of slot i. */
 void coap_obs_limits(struct coap_srv *s, int i, size_t budget,

@@ -119,6 +119,8 @@ struct config {
 	/* coap.* (docs/coap.md) */
 	char coap_listen[CONFIG_PATH_MAX];     /* "a:p,[v6]:p"; "none" */
 	int coap_open_control;                 /* coap.open_control: 0/1 */
+	int coap_amplification;                /* coap.amplification: enum
+						* coap_amp (echo, limit, off) */
 	char coap_dtls_listen[CONFIG_PATH_MAX]; /* DTLS addresses; "none" */
 	char coap_psk[CONFIG_PATH_MAX];        /* "id:hexkey,..." (secret) */
 	/* backup.* (docs/backup.md, "In the agent") */

@@ -54,6 +54,8 @@
 
 static const char *const level_words[] = { "err", "warn", "info", "debug",
 					   NULL };
+/* In the order of enum coap_amp (coap_server.h). */
+static const char *const coap_amp_words[] = { "echo", "limit", "off", NULL };
 /* In the order of enum config_tls_version. */
 static const char *const tls_version_words[] = { "1.3", "1.2", NULL };
 /* The rates hal_serial_open accepts (hal/serial.h). */
@@ -92,6 +94,7 @@ const struct cfg_key cfg_keys[] = {
 	K_DUR("health.command_timeout", health_command_timeout_ms, 100, 3600 * 1000, 1, 1000, "10", "The external check command is killed and fails after this long."),
 	K_STR("coap.listen", coap_listen, 1, ".:[],% ", "0.0.0.0:5683,[::]:5683", "CoAP status server UDP addresses: a.b.c.d:port and [v6]:port, comma-separated, or none."),
 	K_BOOL("coap.open_control", coap_open_control, "false", "Accept CoAP POST (reload, backup, probe) from unauthenticated peers."),
+	K_ENUM("coap.amplification", coap_amplification, coap_amp_words, "echo", "Plain-UDP answers to unverified addresses: echo (verify by ping or Echo, then full size), limit (3x the request, 64-byte blocks at least) or off."),
 	K_STR("coap.dtls_listen", coap_dtls_listen, 1, ".:[],% ", "0.0.0.0:5684,[::]:5684", "CoAP over DTLS 1.2 (PSK) addresses, as coap.listen, or none."),
 	K_SECRET("coap.psk", coap_psk, 0, ":,-_.@ ", "", "CoAP DTLS pre-shared keys: identity:hexkey pairs, comma-separated (at most 4)."),
 	K_STR("backup.server", backup_server, 0, ":/.[]-_", "", "Backup server URL: tcp://host:port (plain CyberBackup v3) or tls://host:port (TLS, see tls.*); empty: no backups."),

@@ -188,6 +188,10 @@
 #define COAP_OPT_PROXY_URI 35
 #define COAP_OPT_PROXY_SCHEME 39
 #define COAP_OPT_SIZE1 60
+/* RFC 9175 §2.2: elective, safe to forward, no cache key, 1..40 bytes,
+ * not repeatable. */
+#define COAP_OPT_ECHO 252
+#define COAP_ECHO_MAX 40
 
 /* Option number properties (§5.4.6): the low bits of the number. */
 #define COAP_OPT_IS_CRITICAL(n) (((n) & 1u) != 0)
@@ -357,7 +361,7 @@ struct coap_optdef {
 };
 
 /* The definition of a recognized option (the table of §5.10 plus
- * Observe, Block1, Block2 and Size2), or NULL: unrecognized. */
+ * Observe, Block1, Block2, Size2 and Echo), or NULL: unrecognized. */
 const struct coap_optdef *coap_opt_def(uint16_t num);
 
 /* ---- writing ---- */

@@ -39,12 +39,13 @@ static const struct coap_optdef optdefs[] = {
 	{ COAP_OPT_PROXY_SCHEME, COAP_FMT_STRING, false, 1, 255,
 	  "Proxy-Scheme" },
 	{ COAP_OPT_SIZE1, COAP_FMT_UINT, false, 0, 4, "Size1" },
+	{ COAP_OPT_ECHO, COAP_FMT_OPAQUE, false, 1, 40, "Echo" },
 };
 
 /* see coap.h */
 const struct coap_optdef *coap_opt_def(uint16_t num)
 {
-	/* O(n), n = 19 */
+	/* O(n), n = 20 */
 	for (size_t i = 0; i < sizeof optdefs / sizeof optdefs[0]; i++) {
 		if (optdefs[i].num == num)
 			return &optdefs[i];

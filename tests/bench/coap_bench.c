@@ -17,8 +17,9 @@
  * What is fetched, so that both answer a payload of the same size:
  *   vigild:  GET /status with Block2 (0, SZX 6): block 0 of the status
  *            document, up to 1024 bytes (the document is larger than
- *            one block; vigild would otherwise cut it into small blocks
- *            because of its anti-amplification rule).
+ *            one block), with coap.amplification = off: this measures
+ *            serving; the load generator answers no verification ping,
+ *            and coap_read_bench.c measures what verification costs.
  *   libcoap: GET /example_data after a PUT of as many bytes as vigild's
  *            block 0 had (the example server stores what is PUT).
  *
@@ -175,7 +176,8 @@ static int start_vigild(struct target *t, const char *name, bool traced)
 		return -1;
 	fprintf(f, "data.dir = %s/data-%s\nwatchdog.device = none\n"
 		"console.device = none\nlog.syslog = false\nlog.level = warn\n"
-		"coap.listen = 127.0.0.1:%u\n", tmpdir, name, (unsigned)t->port);
+		"coap.listen = 127.0.0.1:%u\ncoap.amplification = off\n",
+		tmpdir, name, (unsigned)t->port);
 	fclose(f);
 	if (traced)
 		t->pid = spawn((char *const[]){ STRACE, "-f", "--seccomp-bpf",

@@ -12,8 +12,12 @@
  *     and token, an RST the message id (RSTs are 4 bytes); a replay from
  *     the dedup table (same peer and message id, RFC 7252 §4.5) echoes
  *     the id and keeps the first request's token;
- *   - the amplification rule: the answer to a request without Block2 is
- *     at most 3 x the request, or carries a 16-byte block (the smallest);
+ *   - the amplification rule (coap.amplification = echo, the default):
+ *     to an unverified address every datagram is at most 3 x the request
+ *     or COAP_SRV_AMP_FLOOR; a ping (Empty CON) is 4 bytes; held
+ *     requests are answered on an RST or the tick (the RST that
+ *     verifies needs the ping's random id, which the input can only
+ *     guess, so the ping/Echo paths and the limited replay are covered);
  *   - observers never exceed COAP_SRV_OBS_MAX.
  */
 #include <errno.h>
@@ -68,15 +72,15 @@ static void setup(void)
 			       &hooks) == 1);
 }
 
-/* Checks every datagram the server sent in answer to req (NULL: a tick). */
-static void drain(const uint8_t *req, size_t rlen, bool replay)
+/* Checks every datagram the server sent in answer to req (NULL: a
+ * tick) from an address that is verified or not. */
+static void drain(const uint8_t *req, size_t rlen, bool replay,
+		  bool verified)
 {
 	static struct coap_msg a, q;
-	struct coap_block b;
 	int n;
 	bool is_req = req && coap_parse(&q, req, rlen) == 0 &&
 		      COAP_CODE_CLASS(q.code) == 0 && q.code != 0;
-	bool blk = is_req && coap_get_block(&q, COAP_OPT_BLOCK2, &b) == 1;
 
 	while ((n = hal_sim_net_sent_datagram(srv.socks[0].fd, out,
 					      sizeof out, NULL)) >= 0) {
@@ -84,18 +88,21 @@ static void drain(const uint8_t *req, size_t rlen, bool replay)
 		require(coap_parse(&a, out, (size_t)n) == 0);
 		if (a.type == COAP_RST)
 			require(n == 4 && req && a.mid == (req[2] << 8 | req[3]));
+		if (a.type == COAP_CON && a.code == COAP_CODE_EMPTY) {
+			require(n == 4);  /* a ping */
+			continue;
+		}
+		if (!verified)
+			require((size_t)n <= COAP_SRV_AMP_FLOOR ||
+				(size_t)n <= COAP_SRV_AMP_FACTOR * rlen);
 		if (!is_req || a.type == COAP_RST)
 			continue;
-		if (a.type == COAP_ACK)
-			require(a.mid == q.mid);
+		if (a.type == COAP_ACK && a.mid != q.mid)
+			continue;  /* a held request answered (RST) */
 		if (replay)
 			continue;
 		require(a.tkl == q.tkl &&
 			memcmp(a.token, q.token, q.tkl) == 0);
-		if (!blk)
-			require((size_t)n <= 3 * rlen ||
-				(coap_get_block(&a, COAP_OPT_BLOCK2, &b) == 1 &&
-				 b.szx == 0));
 	}
 }
 
@@ -113,17 +120,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (len & 0x8000) {
 			hal_sim_clock_advance((len & 0x7fff) * 100u);
 			coap_srv_tick(&srv, hal_clock_mono_ms());
-			drain(NULL, 0, false);
+			drain(NULL, 0, false, true);
 			continue;
 		}
 		if (len > size - i)
 			len = size - i;
 		uint32_t dups = srv.stats.duplicates;
+		bool verified;
 
 		peer.port = (uint16_t)(40000 + (len & 3));
+		verified = coap_srv_verified(&srv, &peer, hal_clock_mono_ms());
 		coap_srv_datagram(&srv, 0, &peer, data + i, len,
 				  hal_clock_mono_ms());
-		drain(data + i, len, srv.stats.duplicates != dups);
+		drain(data + i, len, srv.stats.duplicates != dups,
+		      verified || srv.vfy.verified != 0);
 		require(coap_srv_observers(&srv) <= COAP_SRV_OBS_MAX);
 		i += len;
 	}

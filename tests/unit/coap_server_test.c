@@ -32,6 +32,11 @@ static int reload_calls;
 static struct hal_addr client;
 static uint8_t ans[COAP_MAX_MSG + 16];
 static struct coap_msg rm;   /* the last answer, parsed */
+/* Whether take() answers a ping (an Empty CON) with an RST, as every
+ * RFC 7252 client does, before it takes the next answer. */
+static bool answer_pings = true;
+static unsigned pings_seen;
+
 
 static int fake_reload(void *arg)
 {
@@ -65,6 +70,8 @@ static int setup(void)
 	src = (struct status_src){ .cfg = &cfg, .health = &health,
 		.link = &blink, .reloads = &reloads, .coap = &srv.pub };
 	hal_net_addr_parse("127.0.0.2", 40000, &client);
+	answer_pings = true;
+	pings_seen = 0;
 	return coap_srv_start(&srv, &loop, "127.0.0.1:5683", &src, &hooks);
 }
 
@@ -94,6 +101,18 @@ static int take(void)
 	CHECK(coap_addr_eq(&to, &client));
 	CHECK(n <= COAP_MAX_MSG);
 	coap_recv(&rm, ans, (size_t)n);
+	if (n == COAP_HDR_LEN && rm.type == COAP_CON &&
+	    rm.code == COAP_CODE_EMPTY) {
+		uint8_t rst[COAP_HDR_LEN];
+
+		pings_seen++;
+		if (!answer_pings)
+			return n;
+		CHECK(coap_build_empty(rst, sizeof rst, COAP_RST,
+				       rm.mid) == COAP_HDR_LEN);
+		inject(rst, sizeof rst);
+		return take();
+	}
 	return n;
 }
 
@@ -321,20 +340,29 @@ TEST(amplification_limit_without_block2)
 	int q, n;
 
 	REQUIRE(setup() == 1);
+	coap_srv_configure(&srv, false, COAP_AMP_LIMIT);
 	q = mkreq(GET("/status"));
 	REQUIRE(q > 0);
 	inject(rq, (size_t)q);
 	n = take();
 	REQUIRE(n > 0);
 	CHECK_EQ_INT(rm.code, COAP_CODE_CONTENT);
-	CHECK(n <= COAP_SRV_AMP_FACTOR * q);
-	CHECK(ans_block(&b) && b.num == 0 && b.more);
-	/* a 4.04 diagnostic is cut to the budget too */
+	CHECK(n <= COAP_SRV_AMP_FLOOR);
+	CHECK((size_t)q * COAP_SRV_AMP_FACTOR < COAP_SRV_AMP_FLOOR);
+	/* the floor: one 64-byte block, not 16 */
+	CHECK(ans_block(&b) && b.num == 0 && b.more && b.szx == 2);
+	/* a Block2 request no longer negotiates its way past the limit */
+	CHECK_EQ_INT(call(&(struct req){ COAP_CON, COAP_GET, 0,
+		"/status", -1, 0, 6, NULL, NULL, 0, 0 }), COAP_CODE_CONTENT);
+	CHECK(ans_block(&b) && b.szx == 2 && b.num == 0);
+	/* a 4.04 diagnostic fits the floor whole */
 	q = mkreq(GET("/x"));
 	inject(rq, (size_t)q);
 	n = take();
 	CHECK_EQ_INT(rm.code, COAP_CODE_NOT_FOUND);
-	CHECK(n <= COAP_SRV_AMP_FACTOR * q);
+	CHECK(n <= COAP_SRV_AMP_FLOOR);
+	CHECK(rm.payload_len == strlen("no such resource"));
+	CHECK_EQ_INT(pings_seen, 0);
 	/* /.well-known/core: link format, block-wise from a short request */
 	CHECK_EQ_INT(call(GET("/.well-known/core")), COAP_CODE_CONTENT);
 	CHECK(ans_block(&b) && b.more);
@@ -385,7 +413,7 @@ TEST(dedup_replays_cached_answer)
 	CHECK_EQ_INT(srv.stats.duplicates, 1);
 	CHECK_EQ_INT(srv.stats.requests, 1);
 	/* a POST repeated: the action runs once */
-	coap_srv_configure(&srv, true);
+	coap_srv_configure(&srv, true, COAP_AMP_ECHO);
 	CHECK_EQ_INT(call(&post), COAP_CODE_CHANGED);
 	CHECK_EQ_INT(call(&post), COAP_CODE_CHANGED);
 	CHECK_EQ_INT(reload_calls, 1);
@@ -470,7 +498,7 @@ TEST(error_codes)
 	CHECK_EQ_INT(reload_calls, 0);
 	r.path = "/backup/cancel"; r.mid++; r.body = all; r.len = sizeof all;
 	CHECK_EQ_INT(call(&r), COAP_CODE_UNAUTHORIZED);
-	coap_srv_configure(&srv, true);
+	coap_srv_configure(&srv, true, COAP_AMP_ECHO);
 	r.mid++;
 	CHECK_EQ_INT(call(&r), COAP_CODE_CHANGED);
 	CHECK(rm.payload_len > 0 && rm.payload[0] == 0xa1);
@@ -693,6 +721,284 @@ TEST(observe_blockwise_notification)
 	coap_srv_stop(&srv);
 }
 
+/* ---- address verification (coap_verify.c) ---- */
+
+/* The next datagram sent, to anyone: its length (rm parsed), or <0. */
+static int take_any(struct hal_addr *to)
+{
+	int n = hal_sim_net_sent_datagram(srv.socks[0].fd, ans, sizeof ans,
+					  to);
+
+	if (n > 0)
+		coap_recv(&rm, ans, (size_t)n);
+	return n;
+}
+
+/* A full-size answer: the whole document (the sim's is < 1024 bytes)
+ * or a 1024-byte block. */
+static bool full_size(void)
+{
+	struct coap_block b;
+
+	return rm.code == COAP_CODE_CONTENT && rm.payload_len > 64 &&
+	       (!ans_block(&b) || b.szx == 6);
+}
+
+static bool is_ping(int n)
+{
+	return n == COAP_HDR_LEN && rm.type == COAP_CON &&
+	       rm.code == COAP_CODE_EMPTY;
+}
+
+TEST(verify_by_ping_then_full_blocks)
+{
+	uint16_t ping;
+	uint8_t rst[COAP_HDR_LEN];
+
+	REQUIRE(setup() == 1);
+	answer_pings = false;
+	CHECK(!coap_srv_verified(&srv, &client, hal_clock_mono_ms()));
+	inject(rq, (size_t)mkreq(GET("/status")));
+	REQUIRE(is_ping(take()));
+	ping = rm.mid;
+	CHECK_EQ_INT(take(), -EAGAIN);          /* held */
+	/* another request meanwhile: 4.01 + Echo (one held per address) */
+	inject(rq, (size_t)mkreq(GET("/status")));
+	CHECK(take() > 0 && rm.code == COAP_CODE_UNAUTHORIZED);
+	coap_build_empty(rst, sizeof rst, COAP_RST, ping);
+	inject(rst, sizeof rst);
+	REQUIRE(take() > 0);
+	CHECK(full_size());
+	CHECK(coap_srv_verified(&srv, &client, hal_clock_mono_ms()));
+	/* verified: the next read is full size at once */
+	CHECK_EQ_INT(call(GET("/status")), COAP_CODE_CONTENT);
+	CHECK(full_size());
+	CHECK_EQ_INT(pings_seen, 1);
+	/* ...for a bounded time, not extended by use */
+	hal_sim_clock_advance(COAP_SRV_VERIFIED_MS);
+	CHECK(!coap_srv_verified(&srv, &client, hal_clock_mono_ms()));
+	answer_pings = true;
+	CHECK_EQ_INT(call(GET("/status")), COAP_CODE_CONTENT);
+	CHECK_EQ_INT(pings_seen, 2);
+	/* a small answer needs no proof */
+	hal_sim_clock_advance(COAP_SRV_VERIFIED_MS);
+	CHECK_EQ_INT(call(GET("/nothing")), COAP_CODE_NOT_FOUND);
+	CHECK_EQ_INT(pings_seen, 2);
+	coap_srv_stop(&srv);
+}
+
+TEST(unanswered_or_wrong_ping_gets_the_limited_answer)
+{
+	struct coap_block b;
+	uint16_t ping;
+	uint8_t rst[COAP_HDR_LEN];
+	int q, n;
+
+	REQUIRE(setup() == 1);
+	answer_pings = false;
+	q = mkreq(GET("/status"));
+	inject(rq, (size_t)q);
+	REQUIRE(is_ping(take()));
+	ping = rm.mid;
+	inject(rq, (size_t)q);                  /* a retransmission */
+	CHECK_EQ_INT(take(), -EAGAIN);
+	hal_sim_clock_advance(COAP_SRV_PING_EVERY_MS);
+	pump();
+	CHECK(is_ping(take()) && rm.mid == ping); /* the ping again */
+	hal_sim_clock_advance(COAP_SRV_PING_WAIT_MS - COAP_SRV_PING_EVERY_MS);
+	pump();
+	n = take();
+	REQUIRE(n > 0);
+	CHECK_EQ_INT(rm.code, COAP_CODE_CONTENT);
+	CHECK(n <= COAP_SRV_AMP_FLOOR);
+	CHECK(ans_block(&b) && b.szx == 2);
+	inject(rq, (size_t)q);                  /* now from the dedup table */
+	CHECK_EQ_INT(take(), n);
+	/* an RST with another id ends the wait: limited, not verified */
+	inject(rq, (size_t)mkreq(GET("/status")));
+	REQUIRE(is_ping(take()));
+	coap_build_empty(rst, sizeof rst, COAP_RST, (uint16_t)(rm.mid + 1));
+	inject(rst, sizeof rst);
+	n = take();
+	CHECK(n > 0 && n <= COAP_SRV_AMP_FLOOR);
+	CHECK(!coap_srv_verified(&srv, &client, hal_clock_mono_ms()));
+	coap_srv_stop(&srv);
+}
+
+TEST(echo_when_no_slot_is_free)
+{
+	const struct coap_opt *e;
+	uint8_t echo[COAP_SRV_ECHO_LEN];
+	struct coap_writer w;
+
+	uint16_t base = client.port;
+	int n;
+
+	REQUIRE(setup() == 1);
+	for (unsigned i = 0; i < COAP_SRV_PENDING_MAX; i++) {
+		client.port = (uint16_t)(base + 1 + i);
+		inject(rq, (size_t)mkreq(GET("/status")));
+		REQUIRE(is_ping(take_any(NULL)));
+	}
+	client.port = base;
+	inject(rq, (size_t)mkreq(GET("/status")));
+	n = take_any(NULL);
+	CHECK(n > 0 && n <= COAP_SRV_AMP_FLOOR);
+	CHECK_EQ_INT(rm.code, COAP_CODE_UNAUTHORIZED);
+	e = coap_opt_get(&rm, COAP_OPT_ECHO);
+	REQUIRE(e && e->len == COAP_SRV_ECHO_LEN);
+	memcpy(echo, e->val, sizeof echo);
+	CHECK(coap_echo_valid(&srv, &client, echo, sizeof echo,
+			      hal_clock_mono_ms()));
+	/* bound to the address, the time and the key */
+	client.port++;
+	CHECK(!coap_echo_valid(&srv, &client, echo, sizeof echo,
+			       hal_clock_mono_ms()));
+	client.port--;
+	CHECK(!coap_echo_valid(&srv, &client, echo, sizeof echo,
+			       hal_clock_mono_ms() +
+			       (COAP_SRV_ECHO_FRESH_S + 1) * 1000u));
+	echo[11] ^= 1;
+	CHECK(!coap_echo_valid(&srv, &client, echo, sizeof echo,
+			       hal_clock_mono_ms()));
+	CHECK(!coap_echo_valid(&srv, &client, echo, 8, hal_clock_mono_ms()));
+	echo[11] ^= 1;
+	/* the client repeats the request with it: verified, full size */
+	coap_writer_init(&w, rq, sizeof rq, COAP_CON, COAP_GET, 0x7777,
+			 (const uint8_t *)"tk", 2);
+	coap_put_path(&w, "/status");
+	coap_put_opt(&w, COAP_OPT_ECHO, echo, sizeof echo);
+	inject(rq, (size_t)coap_writer_finish(&w));
+	REQUIRE(take_any(NULL) > 0);
+	CHECK(full_size());
+	CHECK(coap_srv_verified(&srv, &client, hal_clock_mono_ms()));
+	coap_srv_stop(&srv);
+}
+
+TEST(echo_value_is_hmac_sha256_of_time_and_address)
+{
+	/* Python: hmac.new(bytes(range(32)), bytes([0,0,0,5, 4, 127,0,0,2])
+	 * + bytes(12) + (40000).to_bytes(2, "big") + bytes(4),
+	 * hashlib.sha256).hexdigest()[:16] */
+	static const uint8_t want[COAP_SRV_ECHO_LEN] = { 0, 0, 0, 5,
+		0x36, 0x1c, 0x50, 0x4a, 0xae, 0x66, 0xc0, 0x8b };
+	uint8_t echo[COAP_SRV_ECHO_LEN];
+
+	REQUIRE(setup() == 1);
+	for (unsigned i = 0; i < sizeof srv.vfy.key; i++)
+		srv.vfy.key[i] = (uint8_t)i;
+	CHECK_EQ_INT(coap_echo_make(&srv, &client, 5999, echo),
+		     COAP_SRV_ECHO_LEN);
+	CHECK(memcmp(echo, want, sizeof want) == 0);
+	coap_srv_stop(&srv);
+}
+
+TEST(verified_table_is_bounded_lru)
+{
+	struct hal_addr a = client;
+	uint64_t t = hal_clock_mono_ms();
+
+	REQUIRE(setup() == 1);
+	for (unsigned i = 0; i < COAP_SRV_VERIFIED_MAX; i++) {
+		a.port = (uint16_t)(1000 + i);
+		coap_vfy_add(&srv, &a, t + i);
+	}
+	a.port = 1000;
+	CHECK(coap_vfy_check(&srv, &a, t + 100)); /* 1000 used: 1001 is LRU */
+	a.port = 2000;
+	coap_vfy_add(&srv, &a, t + 101);
+	CHECK(coap_srv_verified(&srv, &a, t + 101));
+	a.port = 1000;
+	CHECK(coap_srv_verified(&srv, &a, t + 101));
+	a.port = 1001;
+	CHECK(!coap_srv_verified(&srv, &a, t + 101));
+	a.port = 1002;
+	CHECK(coap_srv_verified(&srv, &a, t + 101));
+	coap_srv_stop(&srv);
+}
+
+TEST(spoofed_burst_gets_small_answers)
+{
+	size_t in = 0, out = 0;
+	uint16_t base = client.port;
+	int n, q;
+
+	REQUIRE(setup() == 1);
+	for (unsigned i = 0; i < 40; i++) {  /* nobody answers the pings */
+		client.port = (uint16_t)(base + i);
+		q = mkreq(GET("/status"));
+		in += (size_t)q;
+		inject(rq, (size_t)q);
+		while ((n = take_any(NULL)) > 0) {
+			CHECK((size_t)n <= COAP_SRV_AMP_FLOOR);
+			out += (size_t)n;
+		}
+	}
+	hal_sim_clock_advance(COAP_SRV_PING_WAIT_MS);
+	pump();
+	while ((n = take_any(NULL)) > 0) {
+		CHECK((size_t)n <= COAP_SRV_AMP_FLOOR);
+		out += (size_t)n;
+	}
+	/* 4 pings + 4 limited answers + 36 Echo 4.01s, each <= 3x */
+	CHECK(out <= COAP_SRV_AMP_FACTOR * in);
+	CHECK_EQ_INT(srv.vfy.pings, COAP_SRV_PENDING_MAX);
+	CHECK_EQ_INT(srv.vfy.echoes, 40 - COAP_SRV_PENDING_MAX);
+	coap_srv_stop(&srv);
+}
+
+TEST(observe_block2_one_sequence_number_per_notification)
+{
+	struct req reg = { COAP_CON, COAP_GET, 0xd00, "/status", 0, 0, 2,
+			   NULL, NULL, 0, 0 };
+	struct coap_block b;
+	uint32_t s0, seq;
+
+	REQUIRE(setup() == 1);
+	CHECK_EQ_INT(call(&reg), COAP_CODE_CONTENT);
+	CHECK(ans_block(&b) && b.num == 0 && b.more && b.szx == 2);
+	s0 = ans_observe();
+	CHECK(s0 <= COAP_OBSERVE_SEQ_MASK);
+	/* node-coap's follow-up: Block2 num 1 and Observe 0 again */
+	reg.mid++;
+	reg.block = 1;
+	CHECK_EQ_INT(call(&reg), COAP_CODE_CONTENT);
+	/* the same number again, none taken (node-coap needs it there) */
+	CHECK(coap_get_observe(&rm, &seq) == 1 && seq == s0);
+	CHECK_EQ_INT(coap_srv_observers(&srv), 1);
+	CHECK_EQ_INT(srv.obs_seq, s0);
+	/* the next notification takes exactly the next number */
+	reloads++;
+	hal_sim_clock_advance(COAP_SRV_TICK_MS);
+	pump();
+	REQUIRE(take() > 0);
+	CHECK_EQ_INT(ans_observe(), (s0 + 1) & COAP_OBSERVE_SEQ_MASK);
+	reg.mid++;
+	CHECK_EQ_INT(call(&reg), COAP_CODE_CONTENT);
+	CHECK(coap_get_observe(&rm, &seq) == 1 &&
+	      seq == ((s0 + 1) & COAP_OBSERVE_SEQ_MASK));
+	CHECK_EQ_INT(srv.obs_seq, (s0 + 1) & COAP_OBSERVE_SEQ_MASK);
+	/* without the option: no Observe in the answer */
+	reg.mid++;
+	reg.observe = -1;
+	CHECK_EQ_INT(call(&reg), COAP_CODE_CONTENT);
+	CHECK(coap_get_observe(&rm, &seq) == 0);
+	coap_srv_stop(&srv);
+}
+
+TEST(unauthorised_diagnostic_is_whole)
+{
+	static const char diag[] =
+		"control needs DTLS-PSK (or coap.open_control)";
+
+	REQUIRE(setup() == 1);
+	CHECK_EQ_INT(call(&(struct req){ COAP_CON, COAP_POST, 0, "/reload",
+		-1, -1, 0, NULL, NULL, 0, 0 }), COAP_CODE_UNAUTHORIZED);
+	CHECK(rm.payload_len == sizeof diag - 1 &&
+	      memcmp(rm.payload, diag, sizeof diag - 1) == 0);
+	coap_srv_stop(&srv);
+}
+
 /* The probe's backup server: 192.0.2.<host>:4433, connect answered
  * with result after delay_ms. */
 static struct backup_agent pba;
@@ -749,7 +1055,7 @@ TEST(probe_answers_when_the_attempt_ends)
 	uint64_t ms = 0;
 
 	REQUIRE(setup() == 1);
-	coap_srv_configure(&srv, true);
+	coap_srv_configure(&srv, true, COAP_AMP_ECHO);
 	CHECK_EQ_INT(call(&r), COAP_CODE_NOT_IMPLEMENTED); /* no server */
 	probe_server(1, 0, 5);
 	r.mid++;
@@ -821,4 +1127,12 @@ TEST_SUITE(coap_server, parse_listen, status_doc_encodes_every_part,
 	   observe_notifies_in_the_pass_of_the_change,
 	   observe_dropped_on_rst_and_failed_con, observe_refresh_and_capacity,
 	   observe_blockwise_notification,
+	   verify_by_ping_then_full_blocks,
+	   unanswered_or_wrong_ping_gets_the_limited_answer,
+	   echo_when_no_slot_is_free,
+	   echo_value_is_hmac_sha256_of_time_and_address,
+	   verified_table_is_bounded_lru,
+	   spoofed_burst_gets_small_answers,
+	   observe_block2_one_sequence_number_per_notification,
+	   unauthorised_diagnostic_is_whole,
 	   probe_answers_when_the_attempt_ends);
