@@ -11,9 +11,19 @@ readonly LIST
 
 die() { echo "install-packages.sh: $*" >&2; exit 1; }
 
-# Package names from the list: comments and blank lines dropped.
+# Package names from the list: comments and blank lines dropped, and a
+# "PKG unless-command CMD" line only where CMD is not on PATH.
 wanted_packages() {
-    sed -e 's/#.*//' -e 's/[[:space:]]//g' -e '/^$/d' "$LIST"
+    local pkg word cmd
+    while read -r pkg word cmd; do
+        [[ -n $pkg ]] || continue
+        if [[ $word == unless-command ]]; then
+            command -v "$cmd" >/dev/null && continue
+        elif [[ -n $word ]]; then
+            die "packages.txt: cannot read '$pkg $word $cmd'"
+        fi
+        echo "$pkg"
+    done < <(sed -e 's/#.*//' "$LIST")
 }
 
 # Prints the wanted packages dpkg does not report as installed.
