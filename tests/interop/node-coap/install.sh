@@ -20,9 +20,14 @@ if [[ ! -f "$dir/.done" ]]; then
         rm -rf "$dir.tmp"
         mkdir -p "$dir.tmp"
         cp "$here/package.json" "$here/package-lock.json" "$dir.tmp/"
-        # npm ci: exactly the lock's versions and integrity hashes
+        # npm ci: exactly the lock's versions and integrity hashes.
+        # The machine's trust store, not only node's built-in CAs: a
+        # site's proxy or mirror CA is installed there.
+        local_ca=()
+        [[ -r /etc/ssl/certs/ca-certificates.crt ]] &&
+            local_ca=(--cafile /etc/ssl/certs/ca-certificates.crt)
         (cd "$dir.tmp" && npm ci --no-audit --no-fund --ignore-scripts \
-            --cache "$cache/npm-cache" >&2)
+            "${local_ca[@]}" --cache "$cache/npm-cache" >&2)
         rm -rf "$dir"
         mv "$dir.tmp" "$dir"
         touch "$dir/.done"
