@@ -143,15 +143,17 @@ $(foreach f,$(FUZZ_NAMES),$(eval $(call link_rule,build/fuzz/$(f),\
 	tests/fuzz/$(f).c $(FW_LIB) $(call proto,$(HOST_ARCH)) $(HAL_SIM),build/fuzz,clang,\
 	$(FUZZ_FLAGS) $(call mbed_libs,host))))
 
-# Workstation programs (tools/<prog>.c + tools/<prog>_*.c): glibc gcc, -O2.
+# Workstation programs (tools/<prog>.c + tools/<prog>_*.c): glibc gcc, -O2;
+# TOOL_LIBS_<prog>: Debian libraries only that program links.
 HOST_CFLAGS := -O2 -g
+TOOL_LIBS_vigilctl := -lmicrohttpd -ljansson -lm
 TOOL_PROGS := $(basename $(notdir $(wildcard tools/*.c)))
 TOOL_PROGS := $(filter-out $(foreach t,$(TOOL_PROGS),$(t)_%),$(TOOL_PROGS))
 $(eval $(call compile_rules,build/hosttools,gcc,\
 	$(CSTD) $(WARN) $(HOST_CFLAGS) $(call INCLUDES,host,host)))
 $(foreach t,$(TOOL_PROGS),$(eval $(call link_rule,build/host/bin/$(t),\
 	tools/$(t).c $(wildcard tools/$(t)_*.c) $(call proto,$(HOST_ARCH)),\
-	build/hosttools,gcc,$(call mbed_libs,host))))
+	build/hosttools,gcc,$(call mbed_libs,host) $(TOOL_LIBS_$(t)))))
 
 # vigil-backupd (server/*.c): a workstation/server program, glibc gcc, with
 # the agent's event loop and log, the Linux HAL, SQLite for metadata.
