@@ -291,3 +291,65 @@ def test_fleet_through_prometheus(short_tmp):
         exp_log.close()
         fleet.stop_all()
     assert rc == 0, "the exporter did not stop cleanly on SIGTERM"
+
+
+def test_dtls_psk_per_device(short_tmp):
+    """Two coaps:// devices, each with its own identity in --psk-file: the
+    right key is up over DTLS, the wrong one stays down with DTLS errors;
+    a plain device beside them is up too."""
+    keys = {0: "dev-a:00112233445566778899aabbccddeeff",
+            1: "dev-b:0f0e0d0c0b0a09080706050403020100"}
+    procs = []
+    port = free_port()
+    try:
+        for i in range(3):
+            d = short_tmp / f"d{i}"
+            d.mkdir()
+            psk = f"coap.psk = {keys[i]}\n" if i in keys else ""
+            (d / "vigil.conf").write_text(
+                f"data.dir = {d}/data\nwatchdog.device = none\n"
+                "console.device = none\nlog.syslog = false\n"
+                f"coap.listen = 127.0.9.{i + 1}:5683\n"
+                f"coap.dtls_listen = 127.0.9.{i + 1}:5684\n" + psk)
+            procs.append(subprocess.Popen(
+                [str(binary("vigild")), "--config", str(d / "vigil.conf")],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL))
+        (short_tmp / "psk").write_text(
+            "# target identity:hexkey\n"
+            f"coaps://127.0.9.1:5684 {keys[0]}\n"
+            "coaps://127.0.9.2:5684 dev-b:ffffffffffffffffffffffffffffffff\n")
+        (short_tmp / "devices.json").write_text(json.dumps([{"targets": [
+            "coaps://127.0.9.1:5684", "coaps://127.0.9.2:5684",
+            "127.0.9.3:5683"]}]))
+        exporter = subprocess.Popen(
+            [str(binary("vigilctl")), "exporter", "--devices",
+             str(short_tmp / "devices.json"), "--psk-file",
+             str(short_tmp / "psk"), "--listen", f"127.0.0.1:{port}",
+             "--ack-timeout", "0.5"],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL)
+        procs.append(exporter)
+        url = f"http://127.0.0.1:{port}/metrics"
+
+        def metrics():
+            try:
+                return http_get(url, 1.0)
+            except OSError:
+                return ""
+
+        def ups():
+            return dict(re.findall(
+                r'^vigil_up\{instance="([^"]+)"\} (\d)', metrics(), re.M))
+        want = {"coaps://127.0.9.1:5684": "1", "coaps://127.0.9.2:5684": "0",
+                "127.0.9.3:5683": "1"}
+        wait_until("the right key up, the wrong one down",
+                   lambda: ups() == want and re.search(
+                       r'errors_total\{kind="dtls"\} [1-9]', metrics()), 30)
+        assert re.search(r'vigil_device_info\{instance="coaps://127.0.9.1:5684"',
+                         metrics())
+    finally:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.wait(10)
