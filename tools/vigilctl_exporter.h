@@ -17,7 +17,7 @@
  * descriptor.  Each device has at most one CON request in flight (a
  * registration, a Block2 block or a ping), so the exporter never has more
  * than one outstanding exchange per device.  Memory per device is fixed:
- * struct exp_dev (~7 KiB with the 4 KiB reassembly buffer), plus a DTLS
+ * struct exp_dev (8.6 KiB with the 4 KiB reassembly buffer), plus a DTLS
  * session (~40 KiB of mbedTLS record buffers) for coaps:// targets.
  */
 #ifndef VIGIL_VIGILCTL_EXPORTER_H
