@@ -6,6 +6,7 @@
 #   make check          everything the CI runs; ends with "N passed, N failed"
 #   make fuzz           long fuzzing runs (FUZZ_SECONDS each, default 600)
 #   make bench          benchmarks against reference implementations
+#   make soak           long forms of tests (the exporter with 500 agents)
 #   make toolchain      packages + musl sysroots + mbedTLS (cached)
 #   make clean          remove build/ (the toolchain cache stays)
 #
@@ -135,23 +136,29 @@ $(call link_rule,build/test-$(1)/unit-linux,$(UNIT_LINUX_SRCS),\
 endef
 $(foreach a,$(TEST_ARCHES),$(eval $(call test_arch_rules,$(a))))
 
-# Fuzz targets: libFuzzer, each links its module and the sim HAL.
+# Fuzz targets: libFuzzer, each links its module and the sim HAL;
+# FUZZ_SRCS_<name>/FUZZ_LIBS_<name>: a target's extra sources and libraries.
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined
+FUZZ_SRCS_exporter_sd_fuzz := tools/vigilctl_exporter_sd.c
+FUZZ_LIBS_exporter_sd_fuzz := -ljansson
+FUZZ_SRCS_exporter_status_fuzz := tools/vigilctl_exporter_doc.c
 $(eval $(call compile_rules,build/fuzz,clang,\
 	$(CSTD) $(FUZZ_FLAGS) $(call INCLUDES,host,host)))
 $(foreach f,$(FUZZ_NAMES),$(eval $(call link_rule,build/fuzz/$(f),\
-	tests/fuzz/$(f).c $(FW_LIB) $(call proto,$(HOST_ARCH)) $(HAL_SIM),build/fuzz,clang,\
-	$(FUZZ_FLAGS) $(call mbed_libs,host))))
+	tests/fuzz/$(f).c $(FUZZ_SRCS_$(f)) $(FW_LIB) $(call proto,$(HOST_ARCH)) $(HAL_SIM),\
+	build/fuzz,clang,$(FUZZ_FLAGS) $(call mbed_libs,host) $(FUZZ_LIBS_$(f)))))
 
-# Workstation programs (tools/<prog>.c + tools/<prog>_*.c): glibc gcc, -O2.
+# Workstation programs (tools/<prog>.c + tools/<prog>_*.c): glibc gcc, -O2;
+# TOOL_LIBS_<prog>: Debian libraries only that program links.
 HOST_CFLAGS := -O2 -g
+TOOL_LIBS_vigilctl := -lmicrohttpd -ljansson -lm
 TOOL_PROGS := $(basename $(notdir $(wildcard tools/*.c)))
 TOOL_PROGS := $(filter-out $(foreach t,$(TOOL_PROGS),$(t)_%),$(TOOL_PROGS))
 $(eval $(call compile_rules,build/hosttools,gcc,\
 	$(CSTD) $(WARN) $(HOST_CFLAGS) $(call INCLUDES,host,host)))
 $(foreach t,$(TOOL_PROGS),$(eval $(call link_rule,build/host/bin/$(t),\
 	tools/$(t).c $(wildcard tools/$(t)_*.c) $(call proto,$(HOST_ARCH)),\
-	build/hosttools,gcc,$(call mbed_libs,host))))
+	build/hosttools,gcc,$(call mbed_libs,host) $(TOOL_LIBS_$(t)))))
 
 # vigil-backupd (server/*.c): a workstation/server program, glibc gcc, with
 # the agent's event loop and log, the Linux HAL, SQLite for metadata.
@@ -191,7 +198,7 @@ $(TC_STAMP): | packages
 toolchain: $(TC_STAMP)
 
 # ---- top-level targets ----
-.PHONY: all all-boards run check fuzz bench clean FORCE
+.PHONY: all all-boards run check soak fuzz bench clean FORCE
 all: build/$(BOARD)/bin/vigild $(if $(filter host,$(BOARD)),\
 	$(addprefix build/host/bin/,$(TOOL_NAMES) $(TOOL_PROGS)) $(SERVER_BIN))
 
@@ -213,6 +220,13 @@ fuzz: $(addprefix build/fuzz/,$(FUZZ_NAMES))
 bench: $(addprefix build/bench/,$(BENCH_NAMES)) build/host/bin/vigild \
 		$(addprefix build/host/bin/,$(TOOL_PROGS)) $(SERVER_BIN)
 	$(Q)for b in $(BENCH_NAMES); do echo "=== $$b"; build/bench/$$b || exit 1; done
+
+# Long forms of tests that make check runs smaller: the exporter with the
+# issue's 500 devices (prints its RSS and CPU).
+soak: build/host/bin/vigild build/host/bin/vigilctl
+	$(Q)VIGIL_EXPORTER_DEVICES=500 VIGIL_BIN_DIR="$(CURDIR)/build/host/bin" \
+		/usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
+		tests/integration/test_exporter.py
 
 run: build/host/bin/vigild build/host/bin/vigilctl $(SERVER_BIN)
 	$(Q)tests/run-dev.sh

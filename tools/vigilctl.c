@@ -25,6 +25,9 @@ static const struct vigilctl_cmd commands[] = {
 	{ "pki", "init DIR [OPTION]... | device DIR NAME [--days N]",
 	  "make a CA, server and device certificates (ECDSA P-256)",
 	  vigilctl_pki },
+	{ "exporter", "--devices FILE --listen HOST:PORT [OPTION]...",
+	  "observe many agents' /status, serve Prometheus /metrics",
+	  vigilctl_exporter },
 };
 
 #define COMMAND_COUNT (sizeof commands / sizeof commands[0])

@@ -25,6 +25,7 @@ int vigilctl_status(int argc, char **argv);  /* vigilctl_status.c */
 int vigilctl_backup(int argc, char **argv);
 int vigilctl_probe(int argc, char **argv);
 int vigilctl_pki(int argc, char **argv);    /* vigilctl_pki.c */
+int vigilctl_exporter(int argc, char **argv); /* vigilctl_exporter.c */
 
 /*
  * Prints "vigilctl: CMD: message" and a pointer to CMD's --help on stderr

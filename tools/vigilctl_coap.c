@@ -250,6 +250,7 @@ int vcoap_send_empty(struct vcoap *c, uint8_t type, uint16_t mid)
 /* see vigilctl_coap.h */
 void vcoap_resp_from(struct vcoap_resp *resp, const struct coap_msg *m)
 {
+	const struct coap_opt *echo = coap_opt_get(m, COAP_OPT_ECHO);
 	const uint8_t *etag;
 
 	memset(resp, 0, sizeof *resp);
@@ -262,13 +263,24 @@ void vcoap_resp_from(struct vcoap_resp *resp, const struct coap_msg *m)
 	resp->max_age = coap_get_max_age(m);
 	if (coap_get_etag(m, &etag, &resp->etag_len) == 1)
 		memcpy(resp->etag, etag, resp->etag_len);
+	if (echo && echo->len > 0 && echo->len <= sizeof resp->echo) {
+		memcpy(resp->echo, echo->val, echo->len);
+		resp->echo_len = echo->len;
+	}
 	resp->payload = m->payload;
 	resp->payload_len = m->payload_len;
 }
 
-static int build_request(const struct vcoap_req *r, uint16_t mid,
-			 const uint8_t *token, size_t tkl, uint8_t *out,
-			 size_t cap)
+/* see vigilctl_coap.h */
+bool vcoap_wants_echo(const struct vcoap_resp *resp)
+{
+	return resp->code == COAP_CODE_UNAUTHORIZED && resp->echo_len > 0;
+}
+
+/* see vigilctl_coap.h */
+int vcoap_build_request(const struct vcoap_req *r, uint16_t mid,
+			const uint8_t *token, size_t tkl, uint8_t *out,
+			size_t cap)
 {
 	struct coap_writer w;
 
@@ -282,6 +294,8 @@ static int build_request(const struct vcoap_req *r, uint16_t mid,
 		coap_put_query(&w, r->query);
 	if (r->has_block2)
 		coap_put_block(&w, COAP_OPT_BLOCK2, &r->block2);
+	if (r->echo_len > 0)
+		coap_put_opt(&w, COAP_OPT_ECHO, r->echo, r->echo_len);
 	if (r->payload_len > 0)
 		coap_put_payload(&w, r->payload, r->payload_len);
 	return coap_writer_finish(&w);
@@ -400,9 +414,9 @@ static int await(struct vcoap *c, struct xchg *x, const uint8_t *msg,
 	}
 }
 
-/* see vigilctl_coap.h */
-int vcoap_exchange(struct vcoap *c, const struct vcoap_req *r,
-		   struct vcoap_resp *resp)
+/* One request/response, without the Echo repeat. */
+static int exchange_once(struct vcoap *c, const struct vcoap_req *r,
+			 struct vcoap_resp *resp)
 {
 	uint8_t msg[COAP_MAX_MSG * 2], token[TOKEN_LEN];
 	struct xchg x = { .token = r->token, .tkl = r->tkl };
@@ -414,10 +428,28 @@ int vcoap_exchange(struct vcoap *c, const struct vcoap_req *r,
 		x.tkl = sizeof token;
 	}
 	x.mid = c->mid++;
-	len = build_request(r, x.mid, x.token, x.tkl, msg, sizeof msg);
+	len = vcoap_build_request(r, x.mid, x.token, x.tkl, msg, sizeof msg);
 	if (len < 0)
 		return -EINVAL;
 	if (send_all(c, msg, (size_t)len) < 0)
 		return -EIO;
 	return await(c, &x, msg, (size_t)len, resp);
+}
+
+/* see vigilctl_coap.h */
+int vcoap_exchange(struct vcoap *c, const struct vcoap_req *r,
+		   struct vcoap_resp *resp)
+{
+	uint8_t echo[COAP_ECHO_MAX];
+	struct vcoap_req again;
+	int ret = exchange_once(c, r, resp);
+
+	if (ret < 0 || r->echo_len > 0 || !vcoap_wants_echo(resp))
+		return ret;
+	/* resp points into c's buffer: keep the Echo before the repeat */
+	memcpy(echo, resp->echo, resp->echo_len);
+	again = *r;
+	again.echo = echo;
+	again.echo_len = resp->echo_len;
+	return exchange_once(c, &again, resp);
 }

@@ -83,6 +83,8 @@ struct vcoap_req {
 	size_t payload_len;
 	const uint8_t *token;          /* NULL: a fresh random token */
 	size_t tkl;
+	const uint8_t *echo;           /* RFC 9175 Echo to send; borrowed */
+	size_t echo_len;               /* 0: none */
 };
 
 struct vcoap_resp {
@@ -99,6 +101,8 @@ struct vcoap_resp {
 	uint32_t max_age;              /* seconds; 60 when absent */
 	uint8_t etag[COAP_ETAG_MAX];
 	size_t etag_len;
+	uint8_t echo[COAP_ECHO_MAX];   /* RFC 9175 Echo of a 4.01 */
+	size_t echo_len;               /* 0: none */
 	const uint8_t *payload;        /* into the client's receive buffer:
 					* valid until the next call */
 	size_t payload_len;
@@ -158,6 +162,9 @@ void vcoap_dtls_close(struct vcoap *c);
 
 /* One CON request and its response (piggybacked or separate), as in the
  * diagram above.  Only the first response block: see vcoap_fetch.
+ * A 4.01 carrying an Echo option (RFC 9175 §2.4: the server wants proof
+ * of our address before a large answer, docs/coap.md "Amplification")
+ * is not returned: the request is repeated once with that Echo.
  * resp->payload points into c and is valid until the next call.
  * @retval 0           *resp filled (any response code)
  * @retval -ETIMEDOUT  nothing within c->timeout_ms
@@ -231,5 +238,19 @@ int vcoap_send_empty(struct vcoap *c, uint8_t type, uint16_t mid);
 void vcoap_random(void *p, size_t n);
 /* Internal: fills resp from a parsed message. */
 void vcoap_resp_from(struct vcoap_resp *resp, const struct coap_msg *m);
+/* Internal, also used by the exporter's non-blocking client: the CON
+ * request r with mid and token into out[0..cap).
+ * @retval >0 its length / <0 it does not fit */
+int vcoap_build_request(const struct vcoap_req *r, uint16_t mid,
+			const uint8_t *token, size_t tkl, uint8_t *out,
+			size_t cap);
+/* Internal: whether resp is 4.01 with an Echo to repeat the request
+ * with (RFC 9175 §2.4). */
+bool vcoap_wants_echo(const struct vcoap_resp *resp);
+/* Internal: appends the Block2 block in cur at body[*len] (it must start
+ * exactly there, and be full unless it is the last).
+ * @retval 0 / -EBADMSG out of order or wrong size / -EMSGSIZE > cap */
+int vcoap_block_append(const struct vcoap_resp *cur, uint8_t *body,
+		       size_t cap, size_t *len);
 
 #endif

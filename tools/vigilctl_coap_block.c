@@ -23,8 +23,8 @@ static bool same_etag(const struct vcoap_resp *a, const struct vcoap_resp *b)
 	       !memcmp(a->etag, b->etag, a->etag_len);
 }
 
-/* Appends the block in cur at body[*len]. */
-static int append_block(const struct vcoap_resp *cur, uint8_t *body,
+/* see vigilctl_coap.h */
+int vcoap_block_append(const struct vcoap_resp *cur, uint8_t *body,
 			size_t cap, size_t *len)
 {
 	uint64_t size = COAP_BLOCK_SIZE(cur->block2.szx);
@@ -84,7 +84,7 @@ int vcoap_fetch_rest(struct vcoap *c, const struct vcoap_req *r,
 	if (first->has_size2 && first->size2 > cap)
 		return -EMSGSIZE;
 	for (;;) {
-		ret = append_block(&cur, body, cap, len);
+		ret = vcoap_block_append(&cur, body, cap, len);
 		if (ret < 0 || !cur.block2.more)
 			return ret;
 		ret = get_block(c, r, cur.block2.num + 1, cur.block2.szx, &cur);
