@@ -7,6 +7,7 @@ an /etc/hosts of the test's own (a private mount namespace), with the
 server on one family only: one of the two runs meets a refused address
 first, whatever order the resolver gives."""
 import os
+import socket
 import sys
 
 import pytest
@@ -32,6 +33,24 @@ def with_hosts(tmp_path):
             'mount --bind "$0" /etc/hosts && exec "$@"', str(hosts)]
 
 
+def server_on_one_family(data_dir, listen):
+    """A reference server on LISTEN, and its port held on the other family
+    by a socket that is bound but not listening: a connection there is
+    refused, and no other test's server can take that port meanwhile
+    (tests run in parallel).  Returns (server, holder socket)."""
+    other = socket.AF_INET if listen == "::1" else socket.AF_INET6
+    for _ in range(20):
+        srv = RefServer(data_dir, host=listen)
+        hold = socket.socket(other, socket.SOCK_STREAM)
+        try:
+            hold.bind(("127.0.0.1" if other == socket.AF_INET else "::1", srv.port))
+            return srv.start(), hold
+        except OSError:
+            hold.close()
+            srv.stop()
+    raise AssertionError("no port free on both families")
+
+
 def fell_back(log, port, listen):
     """True if the log shows the refused address then the listening one."""
     other = "127.0.0.1" if listen == "::1" else "[::1]"
@@ -44,7 +63,7 @@ def test_cli_tries_every_address(tmp_path, with_hosts):
     src.write_bytes(os.urandom(70000))
     fallbacks = 0
     for listen in ("127.0.0.1", "::1"):
-        srv = RefServer(tmp_path / f"srv-{listen}", host=listen).start()
+        srv, hold = server_on_one_family(tmp_path / f"srv-{listen}", listen)
         try:
             r, _ = vigild_backup(f"tcp://{NAME}:{srv.port}", tmp_path / f"st-{listen}",
                                  [src], prefix=with_hosts)
@@ -55,6 +74,7 @@ def test_cli_tries_every_address(tmp_path, with_hosts):
             fallbacks += fell_back(r.stderr, srv.port, listen)
         finally:
             srv.stop()
+            hold.close()
     assert fallbacks == 1
 
 
@@ -64,7 +84,7 @@ def test_agent_tries_every_address(tmp_path, with_hosts):
     (src / "a.txt").write_bytes(b"both families\n")
     fallbacks = 0
     for i, listen in enumerate(("127.0.0.1", "::1")):
-        srv = RefServer(tmp_path / f"srv-{listen}", host=listen).start()
+        srv, hold = server_on_one_family(tmp_path / f"srv-{listen}", listen)
         conf = tmp_path / f"vigil{i}.conf"
         conf.write_text(
             f"data.dir = {tmp_path}/data{i}\n"
@@ -85,4 +105,5 @@ def test_agent_tries_every_address(tmp_path, with_hosts):
         finally:
             c.close()
             srv.stop()
+            hold.close()
     assert fallbacks == 1
