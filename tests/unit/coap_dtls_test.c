@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "crypto.h"
+#include "crypto_platform.h"
 #include "hal/clock.h"
 #include "hal/sim.h"
 #include "health.h"

@@ -10,7 +10,7 @@
 
 #include "hal/sim.h"
 #include "health.h"
-#include "health_cmd.h"
+#include "health_exec.h"
 #include "log.h"
 #include "test.h"
 

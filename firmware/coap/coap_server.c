@@ -15,7 +15,7 @@
 #include <string.h>
 
 #include "hal/clock.h"
-#include "crypto.h"
+#include "crypto_platform.h"
 #include "hal/rng.h"
 #include "log.h"
 

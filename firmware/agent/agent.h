@@ -17,7 +17,7 @@
 #include "ev.h"
 #include "health.h"
 #include "health_checks.h"
-#include "health_cmd.h"
+#include "health_exec.h"
 
 struct agent {
 	struct config cfg;

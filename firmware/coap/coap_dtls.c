@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "hal/clock.h"
-#include "crypto.h"
+#include "crypto_platform.h"
 #include "log.h"
 #include "mbedtls/platform_util.h"
 

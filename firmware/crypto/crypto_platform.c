@@ -2,7 +2,7 @@
  * crypto.c — see crypto.h: the one mbedTLS arena and the PSA random
  * source.
  */
-#include "crypto.h"
+#include "crypto_platform.h"
 
 #include <errno.h>
 #include <stdbool.h>

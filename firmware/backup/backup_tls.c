@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "crypto.h"
+#include "crypto_platform.h"
 #include "hal/net.h"
 #include "log.h"
 #include "hal/storage.h"

@@ -4,7 +4,7 @@
  * else in the backup client.
  */
 #include "backup_crypto.h"
-#include "crypto.h"
+#include "crypto_platform.h"
 
 #include <errno.h>
 #include <string.h>

@@ -5,7 +5,7 @@
  * still open (hc->proc.out_fd >= 0); its result is recorded exactly once:
  * at the timeout (timed_out set) or when the exit is collected.
  */
-#include "health_cmd.h"
+#include "health_exec.h"
 
 #include <errno.h>
 #include <signal.h>
