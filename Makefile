@@ -58,7 +58,13 @@ HOST_ARCH := $(shell uname -m)
 # vigild is lib/ (shared with vigil-backupd) plus firmware/<subsystem>/.
 FW_DIRS := lib $(sort $(dir $(wildcard firmware/*/*.c)))
 FW_DIRS := $(patsubst %/,%,$(FW_DIRS))
-FW_INCLUDES = $(addprefix -I,$(FW_DIRS))
+# Each folder sees only the folders layers.mk allows; code outside them
+# (tests, tools, the server) sees every folder.  Expanded per source file
+# when its recipe runs ($$< is the source).
+include layers.mk
+fw_dirs_for = $(if $(filter $(1),$(FW_DIRS)),$(1) $(LAYER_$(1)),$(FW_DIRS))
+fw_inc = $(addprefix -I,$(call fw_dirs_for,$(patsubst %/,%,$(dir $(1)))))
+FW_INCLUDES = $$(call fw_inc,$$<)
 FW_LIB := $(filter-out firmware/agent/main.c,$(wildcard lib/*.c firmware/*/*.c))
 UNIT_ALL := $(wildcard tests/unit/*_test.c)
 UNIT_LINUX_ONLY := $(wildcard tests/unit/linux_*_test.c)
@@ -66,8 +72,10 @@ UNIT_CONTRACT := $(wildcard tests/unit/hal_*_test.c)
 # Module tests and sim_* tests run on the sim; hal_* contract tests on both.
 unit_sim_srcs = tests/unit/runner.c tests/unit/test_env_sim.c \
 	$(filter-out $(UNIT_LINUX_ONLY),$(UNIT_ALL)) $(FW_LIB) $(call proto,$(1)) $(HAL_SIM)
+# linux_walk_test runs the backup walk over hal/linux's directory reads.
 UNIT_LINUX_SRCS := tests/unit/runner.c tests/unit/test_env_linux.c \
-	$(UNIT_CONTRACT) $(UNIT_LINUX_ONLY) $(HAL_LINUX)
+	$(UNIT_CONTRACT) $(UNIT_LINUX_ONLY) $(HAL_LINUX) \
+	firmware/backup/backup_walk.c
 vigild_srcs = firmware/agent/main.c $(FW_LIB) $(call proto,$(1)) $(HAL_LINUX)
 TOOL_NAMES := $(basename $(notdir $(wildcard tests/tools/*.c)))
 FUZZ_NAMES := $(basename $(notdir $(wildcard tests/fuzz/*_fuzz.c)))

@@ -160,6 +160,23 @@ static int prepare_loop(void)
 	return ev_add(&agent.loop, agent.sig_fd, EV_READ, on_signal, NULL);
 }
 
+/* see agent.h */
+const struct con_env *agent_con_env(void)
+{
+	static struct con_env env;
+
+	env = (struct con_env){
+		.cfg = &agent.cfg, .config_path = agent.config_path,
+		.reloads = &agent.reloads,
+		.reloads_refused = &agent.reloads_refused,
+		.health = &agent.health, .backup = &agent.backup,
+		.backup_status = backup_agent_status(&agent.backup),
+		.backup_link = &agent.backup_link,
+		.can_reboot = &agent.can_reboot, .reload = agent_reload,
+	};
+	return &env;
+}
+
 /* The console on console.device, or on stdin/stdout with --console.  A
  * device that cannot be opened is logged and the agent runs without it;
  * a --console that cannot attach is an error (it was asked for). */
@@ -172,6 +189,7 @@ static int start_console(void)
 		.start_ms = agent.start_ms,
 		.password_hash = agent.cfg.console_password_hash,
 		.idle_ms = (uint64_t)agent.cfg.console_idle_ms,
+		.env = agent_con_env(),
 	};
 	int ret;
 
@@ -426,7 +444,8 @@ static int start_coap(void)
 
 	agent.status_src = (struct status_src){
 		.cfg = &agent.cfg, .health = &agent.health,
-		.link = &agent.backup_link, .backup = &agent.backup,
+		.link = &agent.backup_link,
+		.backup = backup_agent_status(&agent.backup),
 		.reloads = &agent.reloads,
 		.coap = &agent.coap.pub, .start_ms = agent.start_ms };
 	ret = coap_srv_start(&agent.coap, &agent.loop, agent.cfg.coap_listen,

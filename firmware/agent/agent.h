@@ -21,7 +21,7 @@
 
 struct agent {
 	struct config cfg;
-	char config_path[256];
+	char config_path[CON_CONFIG_PATH_MAX];
 	int config_required;   /* the path was given: missing file = error */
 	struct ev_loop loop;
 	int sig_fd;
@@ -74,6 +74,10 @@ int agent_run(void);
  * @retval <0 the file could not be read (logged; old config kept)
  */
 int agent_reload(void);
+
+/* What the console's commands act on: the agent's own state (a static
+ * struct, the same pointer every call). */
+const struct con_env *agent_con_env(void);
 
 /* Releases what init took (signal handlers, syslog). */
 void agent_shutdown(void);

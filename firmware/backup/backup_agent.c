@@ -3,7 +3,6 @@
  * agent's backup client (backup_agent.h); the I/O state machine is in
  * backup_agent_run.c.
  */
-#include "backup_agent.h"
 #include "backup_agent_int.h"
 
 #include <errno.h>
@@ -13,20 +12,27 @@
 #include "hal/clock.h"
 #include "log.h"
 
-/* see backup_agent.h */
-const char *backup_job_state_name(enum backup_job_state s)
+/* see backup_agent_int.h */
+void bka_publish(struct backup_agent *ba)
 {
-	static const char *const names[] = { "", "queued", "running", "done",
-					     "failed", "cancelled" };
+	struct backup_status *st = &ba->st;
 
-	return (unsigned)s < 6 ? names[s] : "";
+	st->link_up = ba->c.conn.link.state == BACKUP_LINK_UP;
+	st->last_error = ba->c.conn.link.last_error;
+	/* the engine is bound to c.cfg at init (a zeroed agent is not) */
+	st->addr = ba->c.e.cfg ? *bke_server(&ba->c.e) : ba->c.cfg.server;
+	st->connected = ba->c.conn.fd >= 0;
+	st->conn_seq = ba->c.conn.ups;
+	st->conn = ba->c.conn.stats;
+	memcpy(st->conn.client_id, ba->c.e.id.uuid, V3_ID_SIZE);
+	if (ba->pub)
+		*ba->pub = ba->c.conn.link;
 }
 
 /* see backup_agent.h */
-void bka_publish(struct backup_agent *ba)
+const struct backup_status *backup_agent_status(const struct backup_agent *ba)
 {
-	if (ba->pub)
-		*ba->pub = ba->c.link;
+	return &ba->st;
 }
 
 /* see backup_agent.h */
@@ -41,8 +47,8 @@ int backup_agent_init(struct backup_agent *ba, struct ev_loop *loop,
 	ba->next_id = 1;
 	ba->sched_timer = ba->step_timer = ba->io_timer = ba->retry_timer = -1;
 	ba->ffd = -1;
-	ba->c.fd = -1;
-	backup_key_init(&ba->c.key);
+	bke_init(&ba->c.e, &ba->c.cfg);
+	ba->c.conn.fd = -1;
 	bka_publish(ba);
 	return 0;
 }
@@ -55,18 +61,18 @@ static int64_t on_schedule(struct ev_loop *loop, void *arg)
 
 	(void)loop; /* ba has it */
 	for (int i = 0; i < BACKUP_JOBS_MAX; i++)
-		if (ba->jobs[i].state == BACKUP_JOB_QUEUED ||
-		    ba->jobs[i].state == BACKUP_JOB_RUNNING) {
+		if (ba->st.jobs[i].state == BACKUP_JOB_QUEUED ||
+		    ba->st.jobs[i].state == BACKUP_JOB_RUNNING) {
 			ba->runs_skipped++;
 			log_info("backup", "scheduled run skipped: job %u is "
-				 "still pending", (unsigned)ba->jobs[i].id);
+				 "still pending", (unsigned)ba->st.jobs[i].id);
 			return (int64_t)ba->cfg.interval_ms;
 		}
 	ret = backup_agent_now(ba, &why);
 	if (ret > 0) {
 		for (int i = 0; i < BACKUP_JOBS_MAX; i++)
-			if (ba->jobs[i].id == (uint32_t)ret)
-				ba->jobs[i].scheduled = 1;
+			if (ba->st.jobs[i].id == (uint32_t)ret)
+				ba->st.jobs[i].scheduled = 1;
 	} else {
 		log_warn("backup", "scheduled run: %s", why);
 	}
@@ -76,8 +82,8 @@ static int64_t on_schedule(struct ev_loop *loop, void *arg)
 static void set_cfg_error(struct backup_agent *ba, const char *fmt,
 			  const char *a)
 {
-	snprintf(ba->cfg_error, sizeof ba->cfg_error, fmt, a);
-	log_err("backup", "%s", ba->cfg_error);
+	snprintf(ba->st.cfg_error, sizeof ba->st.cfg_error, fmt, a);
+	log_err("backup", "%s", ba->st.cfg_error);
 }
 
 /* Parses and resolves the server URL into ba->c.cfg.server. */
@@ -87,13 +93,13 @@ static void configure_server(struct backup_agent *ba)
 	uint16_t port = 0;
 	int ret;
 
-	ba->configured = 0;
-	ba->tls = 0;
-	ba->cfg_error[0] = '\0';
-	ba->server_text[0] = '\0';
+	ba->st.configured = 0;
+	ba->st.tls = 0;
+	ba->st.cfg_error[0] = '\0';
+	ba->st.server_text[0] = '\0';
 	if (ba->cfg.server[0] == '\0')
 		return;
-	ret = backup_url_parse(ba->cfg.server, &ba->tls, host, sizeof host,
+	ret = backup_url_parse(ba->cfg.server, &ba->st.tls, host, sizeof host,
 			       &port);
 	if (ret < 0) {
 		set_cfg_error(ba, "backup.server `%s`: expected "
@@ -101,9 +107,9 @@ static void configure_server(struct backup_agent *ba)
 			      ba->cfg.server);
 		return;
 	}
-	snprintf(ba->server_text, sizeof ba->server_text, "%s",
+	snprintf(ba->st.server_text, sizeof ba->st.server_text, "%s",
 		 ba->cfg.server + 6);
-	ba->c.cfg.tls = ba->tls;
+	ba->c.cfg.tls = ba->st.tls;
 	snprintf(ba->c.cfg.host, sizeof ba->c.cfg.host, "%s", host);
 	/* a numeric address never blocks; a name resolves here (init or
 	 * reload), never in a loop callback */
@@ -111,21 +117,19 @@ static void configure_server(struct backup_agent *ba)
 		set_cfg_error(ba, "backup.server: cannot resolve '%s'", host);
 		return;
 	}
-	ba->configured = 1;
+	ba->st.configured = 1;
 }
 
 /* Loads me.info once per configuration (when no job runs). */
 static void load_identity(struct backup_agent *ba)
 {
 	struct backup_client_cfg cc = ba->c.cfg;
-	struct hal_addr srv = ba->c.cfg.server;
 	int ret;
 
 	if (ba->cur >= 0)
 		return;         /* the running job keeps its session */
 	bka_conn_close(ba);     /* the server may have changed */
-	backup_key_free(&ba->c.key);
-	backup_tls_free(&ba->c.tls);    /* the files may have changed */
+	backup_client_close(&ba->c);    /* the files may have changed */
 	snprintf(cc.tls_ca, sizeof cc.tls_ca, "%s", ba->cfg.tls_ca);
 	snprintf(cc.tls_cert, sizeof cc.tls_cert, "%s", ba->cfg.tls_cert);
 	snprintf(cc.tls_key, sizeof cc.tls_key, "%s", ba->cfg.tls_key);
@@ -136,15 +140,15 @@ static void load_identity(struct backup_agent *ba)
 		 ba->cfg.name[0] ? ba->cfg.name : "vigil");
 	cc.retry_cap_ms = ba->cfg.retry_cap_ms;
 	cc.io_timeout_ms = ba->cfg.io_timeout_ms;
-	cc.server = srv;
 	ret = backup_client_init(&ba->c, &cc);  /* zeroes c: link too */
 	if (ret < 0) {
 		/* never register anew over an unusable identity */
-		set_cfg_error(ba, "%s", ba->c.err);
-		ba->configured = 0;
+		set_cfg_error(ba, "%s", ba->c.e.err);
+		ba->st.configured = 0;
 	}
-	ba->c.link.state = ba->configured ? BACKUP_LINK_DOWN : BACKUP_LINK_OFF;
-	ba->c.link.state_since_ms = hal_clock_mono_ms();
+	ba->c.conn.link.state = ba->st.configured ? BACKUP_LINK_DOWN
+						  : BACKUP_LINK_OFF;
+	ba->c.conn.link.state_since_ms = hal_clock_mono_ms();
 	bka_publish(ba);
 }
 
@@ -158,6 +162,8 @@ int backup_agent_configure(struct backup_agent *ba,
 	}
 	if (ba->cur < 0) {
 		ba->cfg = *cfg;
+		snprintf(ba->st.server, sizeof ba->st.server, "%s",
+			 cfg->server);
 		configure_server(ba);
 		load_identity(ba);
 	} else {
@@ -187,14 +193,14 @@ static int free_slot(struct backup_agent *ba)
 	int best = -1;
 
 	for (int i = 0; i < BACKUP_JOBS_MAX; i++) {
-		const struct backup_job *j = &ba->jobs[i];
+		const struct backup_job *j = &ba->st.jobs[i];
 
 		if (j->state == BACKUP_JOB_FREE)
 			return i;
 		if (j->state == BACKUP_JOB_QUEUED ||
 		    j->state == BACKUP_JOB_RUNNING)
 			continue;
-		if (best < 0 || j->id < ba->jobs[best].id)
+		if (best < 0 || j->id < ba->st.jobs[best].id)
 			best = i;
 	}
 	return best;
@@ -212,15 +218,15 @@ static void start_next(struct backup_agent *ba)
 		backup_agent_configure(ba, &ba->pending);
 	}
 	for (int i = 0; i < BACKUP_JOBS_MAX; i++)
-		if (ba->jobs[i].state == BACKUP_JOB_QUEUED &&
-		    (pick < 0 || ba->jobs[i].id < ba->jobs[pick].id))
+		if (ba->st.jobs[i].state == BACKUP_JOB_QUEUED &&
+		    (pick < 0 || ba->st.jobs[i].id < ba->st.jobs[pick].id))
 			pick = i;
 	if (pick < 0)
 		return;
 	ba->cur = pick;
-	ba->jobs[pick].state = BACKUP_JOB_RUNNING;
-	ba->jobs[pick].started_ms = hal_clock_mono_ms();
-	log_info("backup", "job %u started", (unsigned)ba->jobs[pick].id);
+	ba->st.jobs[pick].state = BACKUP_JOB_RUNNING;
+	ba->st.jobs[pick].started_ms = hal_clock_mono_ms();
+	log_info("backup", "job %u started", (unsigned)ba->st.jobs[pick].id);
 	bka_run_start(ba, pick);
 }
 
@@ -247,25 +253,26 @@ int backup_agent_now(struct backup_agent *ba, const char **why)
 			*why = "job table full (8 queued or running)";
 		return -ENOSPC;
 	}
-	j = &ba->jobs[i];
+	j = &ba->st.jobs[i];
 	memset(j, 0, sizeof *j);
 	j->id = ba->next_id++;
 	j->state = BACKUP_JOB_QUEUED;
 	j->phase = "queued";
 	j->queued_ms = hal_clock_mono_ms();
 	start_next(ba);
+	bka_publish(ba);
 	return (int)j->id;
 }
 
 /* see backup_agent.h */
 void bka_job_finished(struct backup_agent *ba)
 {
-	struct backup_job *j = &ba->jobs[ba->cur];
+	struct backup_job *j = &ba->st.jobs[ba->cur];
 
 	j->ended_ms = hal_clock_mono_ms();
 	j->file[0] = '\0';
 	if (j->state == BACKUP_JOB_DONE) {
-		ba->last_success_ms = j->ended_ms;
+		ba->st.last_success_ms = j->ended_ms;
 		j->phase = "done";
 		log_info("backup", "job %u done: %u files, %llu bytes verified",
 			 (unsigned)j->id, (unsigned)j->files_done,
@@ -282,7 +289,7 @@ void bka_job_finished(struct backup_agent *ba)
 
 static void cancel_one(struct backup_agent *ba, int i, const char *reason)
 {
-	struct backup_job *j = &ba->jobs[i];
+	struct backup_job *j = &ba->st.jobs[i];
 
 	if (i == ba->cur) {
 		bka_run_abort(ba);
@@ -305,7 +312,7 @@ int backup_agent_cancel(struct backup_agent *ba, uint32_t id,
 	int n = 0;
 
 	for (int i = 0; i < BACKUP_JOBS_MAX; i++) {
-		struct backup_job *j = &ba->jobs[i];
+		struct backup_job *j = &ba->st.jobs[i];
 		int live = j->state == BACKUP_JOB_QUEUED ||
 			   j->state == BACKUP_JOB_RUNNING;
 
@@ -343,23 +350,11 @@ void backup_agent_stop(struct backup_agent *ba)
 const struct backup_job *backup_agent_job(const struct backup_agent *ba,
 					  uint32_t id)
 {
-	for (int i = 0; i < BACKUP_JOBS_MAX; i++)
-		if (ba->jobs[i].state != BACKUP_JOB_FREE &&
-		    ba->jobs[i].id == id)
-			return &ba->jobs[i];
-	return NULL;
+	return backup_status_job(&ba->st, id);
 }
 
 /* see backup_agent.h */
 const char *backup_agent_state(const struct backup_agent *ba)
 {
-	if (!ba || ba->cfg.server[0] == '\0')
-		return "offline";
-	if (ba->cur >= 0)
-		return "busy";
-	if (ba->c.link.state == BACKUP_LINK_UP)
-		return "connected";
-	if (!ba->configured || ba->c.link.last_error != 0)
-		return "offline";
-	return "standby";
+	return ba ? backup_status_state(&ba->st) : "offline";
 }

@@ -1,43 +1,42 @@
 /*
- * backup_agent_run.c — the non-blocking v3 state machine of the agent's
- * backup client (backup_agent.h).  The same flow as backup_client.c /
- * backup_file.c, cut into loop callbacks:
+ * backup_agent_run.c — the event-loop driver of the v3 client engine
+ * (backup_engine.h) for the agent's jobs (backup_agent.h):
  *
- *   scan (count files, bytes) -> connect -> 1025/1026 | 1027 (session)
- *   -> per file: 1028 x total (one slice loaded per writable event)
- *      -> 1603 -> 1029 -> 1604 | 1030 + resend | third mismatch 1031
- *   -> job done; the connection stays open for the next job.
+ *   scan (count files, bytes; bounded steps) -> per file: bke_file, then
+ *   whatever the engine wants, each wish one non-blocking step:
+ *     CONNECT  TCP connect (EV_WRITE), TLS handshake (what TLS asks)
+ *     SEND     send until -EAGAIN, then wait for writable
+ *     RECV     receive until -EAGAIN, then wait for readable
+ *     READ     one slice per callback (regular files are not pollable;
+ *              the next one waits for the next writable event)
+ *     WAIT     the retry timer;  CLOSE  ev_del and close
+ *   -> the file's end (done / skipped) -> the next file; the job fails
+ *   when the engine gives up.  The connection stays open for the next
+ *   job; readable while idle means the server closed it.
  *
- * Failures: c.err is set with bk_fail (backup_io.c); the connection is
- * closed (the server discards a file without 1029), then either the file
- * is counted as failed (a non-retryable, local cause) or the request is
- * retried after backup_retry_delay_ms, BACKUP_RETRY_ATTEMPTS in all, and
- * the job fails with the last reason.
+ * A connect always starts from a timer (the retry timer, 0 ms for the
+ * first or the name's next address), never from the callback of the
+ * descriptor it replaces.  One I/O timer checks for silence: no progress
+ * for cfg.io_timeout_ms fails the step (the engine decides what next).
  */
-#include "backup_agent.h"
-
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "backup_agent_int.h"
-#include "backup_client_int.h"
 #include "backup_retry.h"
 #include "hal/clock.h"
-#include "hal/rng.h"
+#include "hal/file.h"
 #include "log.h"
 
-/* see backup_agent_int.h */
-struct backup_job *bka_job(struct backup_agent *ba)
+static void pump(struct backup_agent *ba);
+
+static struct backup_job *job(struct backup_agent *ba)
 {
-	return &ba->jobs[ba->cur];
+	return &ba->st.jobs[ba->cur];
 }
 
-/* see backup_agent_int.h */
-uint32_t bka_io_timeout(const struct backup_agent *ba)
+static uint32_t io_timeout(const struct backup_agent *ba)
 {
 	return ba->cfg.io_timeout_ms ? ba->cfg.io_timeout_ms
 				     : BACKUP_IO_TIMEOUT_DEFAULT_MS;
@@ -50,13 +49,14 @@ static void cancel_timer(struct backup_agent *ba, int *id)
 	*id = -1;
 }
 
-/* Runs on_step at the next pass (one bounded step per pass). */
-/* see backup_agent_int.h */
-void bka_step_soon(struct backup_agent *ba, int st)
+static int64_t on_step(struct ev_loop *loop, void *arg);
+
+/* Runs on_step in step s at the next pass (one bounded step a pass). */
+static void step_soon(struct backup_agent *ba, enum bka_step s)
 {
-	ba->st = st;
+	ba->step = s;
 	if (ba->step_timer < 0) {
-		int id = ev_timer_add(ba->loop, 0, bka_on_step, ba);
+		int id = ev_timer_add(ba->loop, 0, on_step, ba);
 
 		ba->step_timer = id > 0 ? id : -1;
 	}
@@ -65,223 +65,289 @@ void bka_step_soon(struct backup_agent *ba, int st)
 /* see backup_agent_int.h */
 void bka_conn_close(struct backup_agent *ba)
 {
-	if (ba->c.fd >= 0)
-		ev_del(ba->loop, ba->c.fd);
-	bk_io_close(&ba->c);
+	if (ba->c.conn.fd >= 0)
+		ev_del(ba->loop, ba->c.conn.fd);
+	bk_conn_close(&ba->c.conn);
+	ba->link = BKA_LINK_NONE;
 	bka_publish(ba);
 }
 
-/* see backup_agent_int.h */
-void bka_file_close(struct backup_agent *ba)
+static void file_close(struct backup_agent *ba)
 {
-	if (ba->ffd >= 0)
-		close(ba->ffd);
+	hal_file_close(ba->ffd);
 	ba->ffd = -1;
-	if (ba->enc_live)
-		backup_enc_free(&ba->enc);
-	ba->enc_live = 0;
-	ba->in_file = 0;
 }
 
-/* see backup_agent.h */
+/* see backup_agent_int.h */
 void bka_run_abort(struct backup_agent *ba)
 {
 	/* closing before 1029 makes the server discard the partial file;
 	 * with 1029 sent the file was complete and verified */
-	if (ba->st != ST_IDLE || ba->in_file)
+	if (ba->c.e.st != BKE_IDLE || ba->c.e.in_file || ba->link)
 		bka_conn_close(ba);
-	bka_file_close(ba);
-	backup_iwalk_stop(&ba->walk);
+	bke_drop(&ba->c.e);
+	file_close(ba);
+	backup_walk_stop(&ba->walk);
 	cancel_timer(ba, &ba->step_timer);
 	cancel_timer(ba, &ba->io_timer);
 	cancel_timer(ba, &ba->retry_timer);
-	ba->st = ST_IDLE;
+	ba->step = BKA_IDLE;
 }
 
 /* The running job ends as done or failed; the connection stays up. */
-/* see backup_agent_int.h */
-void bka_job_end(struct backup_agent *ba, enum backup_job_state s)
+static void job_end(struct backup_agent *ba, enum backup_job_state s)
 {
-	struct backup_job *j = bka_job(ba);
-
-	bka_file_close(ba);
-	backup_iwalk_stop(&ba->walk);
+	file_close(ba);
+	backup_walk_stop(&ba->walk);
 	cancel_timer(ba, &ba->io_timer);
 	cancel_timer(ba, &ba->retry_timer);
-	ba->st = ST_IDLE;
-	if (ba->c.fd >= 0)      /* idle: only a close by the server */
-		ev_mod(ba->loop, ba->c.fd, EV_READ);
-	j->state = s;
+	ba->step = BKA_IDLE;
+	if (ba->c.conn.fd >= 0)      /* idle: only a close by the server */
+		ev_mod(ba->loop, ba->c.conn.fd, EV_READ);
+	job(ba)->state = s;
 	bka_job_finished(ba);
 }
 
-/* see backup_agent_int.h */
-void bka_job_fail(struct backup_agent *ba, const char *text)
+static void job_fail(struct backup_agent *ba, const char *text)
 {
-	struct backup_job *j = bka_job(ba);
-
-	snprintf(j->error, sizeof j->error, "%s", text);
+	snprintf(job(ba)->error, sizeof job(ba)->error, "%s", text);
 	bka_conn_close(ba);
-	bka_job_end(ba, BACKUP_JOB_FAILED);
+	job_end(ba, BACKUP_JOB_FAILED);
 }
 
-/* Queues buf[0..len) of c.buf for sending; `then` says what follows. */
-static void send_buf(struct backup_agent *ba, size_t len, int then)
+static int64_t on_retry(struct ev_loop *loop, void *arg);
+
+static void retry_in(struct backup_agent *ba, uint32_t ms)
 {
-	ba->out_len = len;
-	ba->out_off = 0;
-	ba->then = then;
-	ba->st = ST_SEND;
-	ba->last_progress_ms = hal_clock_mono_ms();
-	ev_mod(ba->loop, ba->c.fd, EV_WRITE);
+	if (ba->retry_timer > 0)
+		return;
+	ba->retry_timer = ev_timer_add(ba->loop, (int64_t)ms, on_retry, ba);
+	if (ba->retry_timer < 0)
+		job_fail(ba, "no timer for the retry");
 }
 
-/* see backup_agent_int.h */
-int bka_send_req(struct backup_agent *ba, uint16_t code, const char *name,
-		    const uint8_t *key, size_t key_len, int then, int expect)
+/* A file the engine cannot take, or that it ended SKIPPED. */
+static void file_skipped(struct backup_agent *ba)
 {
-	struct v3_req r;
-	enum v3_reason why = V3_OK;
-	int n;
+	struct backup_job *j = job(ba);
 
-	memset(&r, 0, sizeof r);
-	memcpy(r.client_id, ba->c.id.uuid, V3_ID_SIZE);
-	r.version = bk_req_version(&ba->c);
-	r.code = code;
-	snprintf(r.name, sizeof r.name, "%s", name);
-	r.key = key;
-	r.key_len = key_len;
-	n = v3_req_pack(ba->c.buf, V3_REQ_SMALL_MAX, &r, &why);
-	if (n < 0)
-		return bk_fail(&ba->c, n, 1, "cannot build request %u: %s",
-			       code, v3_reason_str(why));
-	ba->expect = expect;
-	send_buf(ba, (size_t)n, then);
-	return 0;
+	j->files_failed++;
+	snprintf(j->error, sizeof j->error, "%s", ba->c.e.err);
+	log_warn("backup", "job %u: %s", (unsigned)j->id, ba->c.e.err);
+	file_close(ba);
+	step_soon(ba, BKA_NEXT);
 }
 
-/* see backup_agent_int.h */
-void bka_session_begin(struct backup_agent *ba)
+/* The engine ended the file's request (want NOTHING). */
+static void file_ended(struct backup_agent *ba, enum bke_event ev)
 {
-	struct backup_client *c = &ba->c;
-	uint8_t spki[BACKUP_SPKI_MAX];
-	int n = 0;
+	struct backup_job *j = job(ba);
+	char text[BACKUP_ERR_MAX];
 
-	bka_job(ba)->phase = "session";
-	if (!c->have_id) {
-		n = bka_send_req(ba, V3_REQ_REGISTER, c->cfg.name, NULL, 0,
-			     THEN_RECV, E_REG);
-	} else if (c->key_acked) {
-		n = bka_send_req(ba, V3_REQ_RECONNECT, c->id.name, NULL, 0,
-			     THEN_RECV, E_RECON);
+	if (ev == BKE_EV_DONE) {
+		j->files_done++;
+		ba->fbase += ba->c.e.size;
+		j->bytes_done = ba->fbase;
+		file_close(ba);
+		step_soon(ba, BKA_NEXT);
+	} else if (ev == BKE_EV_SKIPPED) {
+		bk_conn_note_error(&ba->c.conn, ba->c.e.result, ba->c.e.err);
+		file_skipped(ba);
 	} else {
-		n = backup_key_spki(&c->key, spki, sizeof spki);
-		n = n < 0 ? bk_fail(c, n, 1, "cannot encode the public key")
-			  : bka_send_req(ba, V3_REQ_PUBKEY, c->id.name, spki,
-				     (size_t)n, THEN_RECV, E_KEY);
+		bk_conn_note_error(&ba->c.conn, ba->c.e.result, ba->c.e.err);
+		log_warn("backup", "job %u: %s", (unsigned)j->id, ba->c.e.err);
+		snprintf(text, sizeof text, "%.*s%s", BACKUP_ERR_MAX - 24,
+			 ba->c.e.err, ba->c.e.fatal ? "" : " (3 attempts)");
+		job_fail(ba, text);
 	}
-	if (n < 0)
-		bka_io_fail(ba);
 }
 
-/* see backup_agent_int.h */
-void bka_tls_wait(struct backup_agent *ba)
+/* Logs and records what the engine decided after a failure. */
+static void note_event(struct backup_agent *ba, enum bke_event ev)
 {
-	if (ba->c.cfg.tls)
-		ev_mod(ba->loop, ba->c.fd,
-		       ba->c.tls.want == BACKUP_TLS_WANT_WRITE ? EV_WRITE
-							       : EV_READ);
-}
+	struct backup_job *j = job(ba);
 
-/* see backup_agent_int.h */
-void bka_on_connected(struct backup_agent *ba)
-{
-	struct backup_client *c = &ba->c;
-
-	c->addrs_failed = 0;
-	hal_net_set_keepalive(c->fd, 60, 10, 3);
-	hal_net_set_nodelay(c->fd);
-	if (!c->cfg.tls) {
-		bka_link_up(ba);
-		return;
+	if (ev == BKE_EV_NEXT_ADDR) {
+		log_info("backup", "job %u: %s; trying the next address",
+			 (unsigned)j->id, ba->c.e.err);
+	} else if (ev == BKE_EV_RETRY) {
+		bk_conn_note_error(&ba->c.conn, ba->c.e.result, ba->c.e.err);
+		log_warn("backup", "job %u: %s", (unsigned)j->id, ba->c.e.err);
+		/* the delay in the log shows the backoff to whoever reads it */
+		log_info("backup", "job %u: retrying in %u ms (attempt %u of "
+			 "%u)", (unsigned)j->id, (unsigned)bke_wait_ms(&ba->c.e),
+			 ba->c.e.failures + 1, BACKUP_RETRY_ATTEMPTS);
 	}
-	/* the handshake shares the connect timeout (on_io_timer) */
-	ba->st = ST_HANDSHAKE;
-	if (backup_tls_start(&c->tls, c->fd, c->cfg.host) < 0) {
-		bk_fail(c, -EIO, 0, "%s: %s", c->stats.peer, c->tls.err);
-		bka_io_fail(ba);
-		return;
-	}
-	ev_mod(ba->loop, c->fd, EV_WRITE);      /* the ClientHello */
 }
 
-/* see backup_agent_int.h */
-int bka_handshake_step(struct backup_agent *ba)
+/* Starts the TCP connect the engine wants (from a timer). */
+static void start_connect(struct backup_agent *ba)
 {
-	struct backup_client *c = &ba->c;
-	int ret = backup_tls_handshake(&c->tls);
-
-	if (ret == -EAGAIN) {
-		bka_tls_wait(ba);
-		return 0;
-	}
-	if (ret < 0)
-		return bk_fail(c, ret, 0, "%s: %s", c->stats.peer, c->tls.err);
-	bka_link_up(ba);
-	return 0;
-}
-
-/* see backup_agent_int.h */
-void bka_link_up(struct backup_agent *ba)
-{
-	struct backup_client *c = &ba->c;
-
-	bk_io_transport_ready(c);
-	c->stats.bytes_in = c->stats.bytes_out = 0;
-	c->stats.read_errors = c->stats.write_errors = 0;
-	c->stats.last_read_ms = c->stats.last_write_ms = 0;
-	c->stats.connected_ms = hal_clock_mono_ms();
-	if (ba->conn_seq++ > 0)
-		c->link.reconnects++;
-	c->link.state = BACKUP_LINK_UP;
-	c->link.state_since_ms = c->stats.connected_ms;
-	c->link.last_activity_ms = c->stats.connected_ms;
-	c->link.last_error = 0;
-	c->link.last_error_text[0] = '\0';
-	bka_publish(ba);
-	bka_session_begin(ba);
-}
-
-/* see backup_agent_int.h */
-void bka_start_connect(struct backup_agent *ba)
-{
-	struct backup_client *c = &ba->c;
+	struct backup_conn *cn = &ba->c.conn;
 	int ret;
 
-	bka_job(ba)->phase = "connecting";
+	job(ba)->phase = "connecting";
 	bka_conn_close(ba);
-	c->link.state = BACKUP_LINK_CONNECTING;
-	c->link.state_since_ms = hal_clock_mono_ms();
-	hal_net_addr_format(&c->cfg.server, c->stats.peer,
-			    sizeof c->stats.peer);
-	c->fd = hal_net_socket(c->cfg.server.family, HAL_SOCK_STREAM);
-	if (c->fd < 0) {
-		ret = c->fd;
-		c->fd = -1;
-	} else {
-		ret = hal_net_connect(c->fd, &c->cfg.server);
-	}
+	bk_conn_connecting(cn);
+	ret = bk_conn_open(cn, bke_server(&ba->c.e));
 	if (ret == 0 || ret == -EINPROGRESS)
-		ret = ev_add(ba->loop, c->fd, EV_WRITE, bka_on_io, ba);
+		ret = ev_add(ba->loop, cn->fd, EV_WRITE, bka_on_io_cb, ba);
 	bka_publish(ba);
 	if (ret < 0) {
-		bk_fail(c, ret, 0, "connect %s: %s", c->stats.peer,
-			strerror(-ret));
-		bka_io_fail(ba);
+		bk_conn_close(cn);
+		bke_link_failed(&ba->c.e, BKE_CONN_FAILED, ret, strerror(-ret));
+		pump(ba);
 		return;
 	}
-	ba->st = ST_CONNECT;
+	ba->link = BKA_LINK_TCP;
 	ba->last_progress_ms = hal_clock_mono_ms();
+}
+
+/* The handshake failed or timed out (err, cn->err says why). */
+static void handshake_failed(struct backup_agent *ba, int err)
+{
+	int dropped = bk_conn_resume_dropped(&ba->c.conn);
+
+	bka_conn_close(ba);
+	bke_link_failed(&ba->c.e, dropped ? BKE_CONN_RESUME_FAILED
+				   : BKE_CONN_HANDSHAKE_FAILED, err,
+			ba->c.conn.err);
+}
+
+/* TCP is up, or the TLS handshake can go on. */
+static void link_step(struct backup_agent *ba)
+{
+	struct backup_conn *cn = &ba->c.conn;
+	int ret = bk_conn_handshake(cn, ba->c.cfg.host);
+
+	ba->link = BKA_LINK_TLS;
+	if (ret == -EAGAIN) {
+		ev_mod(ba->loop, cn->fd, bk_conn_events(cn, HAL_POLLIN) ==
+		       HAL_POLLOUT ? EV_WRITE : EV_READ);
+		return;
+	}
+	if (ret < 0) {
+		handshake_failed(ba, ret);
+		return;
+	}
+	ba->link = BKA_LINK_NONE;
+	bke_connected(&ba->c.e, bk_conn_up(cn));
+	job(ba)->phase = "session";
+	bka_publish(ba);
+}
+
+/* Waits for ev on the connection. */
+static void wait_io(struct backup_agent *ba, unsigned short dflt)
+{
+	unsigned short w = bk_conn_events(&ba->c.conn, dflt);
+
+	ev_mod(ba->loop, ba->c.conn.fd, w == HAL_POLLOUT ? EV_WRITE : EV_READ);
+}
+
+/* BKE_WANT_SEND.  @retval 1 go on  @retval 0 waiting */
+static int do_send(struct backup_agent *ba)
+{
+	size_t len;
+	const uint8_t *p = bke_out(&ba->c.e, &len);
+	int n = bk_conn_send(&ba->c.conn, p, len);
+
+	if (n == -EAGAIN) {
+		wait_io(ba, HAL_POLLOUT);
+		return 0;
+	}
+	if (n < 0) {
+		bke_io_failed(&ba->c.e, n, bk_conn_why(&ba->c.conn, n));
+		return 1;
+	}
+	ba->last_progress_ms = hal_clock_mono_ms();
+	bke_out_ack(&ba->c.e, (size_t)n);
+	return 1;
+}
+
+/* BKE_WANT_RECV.  @retval 1 go on  @retval 0 waiting */
+static int do_recv(struct backup_agent *ba)
+{
+	size_t len;
+	uint8_t *p = bke_in(&ba->c.e, &len);
+	int n = bk_conn_recv(&ba->c.conn, p, len);
+
+	if (n == -EAGAIN) {
+		wait_io(ba, HAL_POLLIN);
+		return 0;
+	}
+	if (n <= 0) {
+		bke_io_failed(&ba->c.e, n == 0 ? -EIO : n,
+			      bk_conn_why(&ba->c.conn, n));
+		return 1;
+	}
+	ba->last_progress_ms = hal_clock_mono_ms();
+	bke_in_ack(&ba->c.e, (size_t)n);
+	return 1;
+}
+
+/* BKE_WANT_READ: one slice per callback.  @retval 1 go on  @retval 0 */
+static int do_read(struct backup_agent *ba)
+{
+	uint64_t off;
+	size_t len;
+	uint8_t *p;
+
+	if (ba->slices++ > 0) {
+		ev_mod(ba->loop, ba->c.conn.fd, EV_WRITE);
+		return 0;
+	}
+	p = bke_slice(&ba->c.e, &off, &len);
+	job(ba)->phase = "sending";
+	bke_slice_done(&ba->c.e, hal_file_read_full(ba->ffd, off, p, len));
+	job(ba)->bytes_done = ba->fbase + ba->c.e.loaded;
+	return 1;
+}
+
+/* Does what the engine wants until it has to wait. */
+static void pump(struct backup_agent *ba)
+{
+	struct bke *e = &ba->c.e;
+	enum bke_event ended = BKE_EV_NONE;     /* kept past a CLOSE */
+
+	for (;;) {
+		enum bke_event ev = bke_take_event(e);
+
+		note_event(ba, ev);
+		if (ev == BKE_EV_DONE || ev == BKE_EV_SKIPPED ||
+		    ev == BKE_EV_GAVE_UP)
+			ended = ev;
+		switch (bke_want(e)) {
+		case BKE_WANT_NOTHING:
+			if (ba->cur >= 0 && ended != BKE_EV_NONE)
+				file_ended(ba, ended);
+			return;
+		case BKE_WANT_CLOSE:
+			bka_conn_close(ba);
+			bke_closed(e);
+			break;
+		case BKE_WANT_CONNECT:
+			retry_in(ba, 0);        /* from a timer: see above */
+			return;
+		case BKE_WANT_WAIT:
+			job(ba)->phase = "retrying";
+			retry_in(ba, bke_wait_ms(e));
+			return;
+		case BKE_WANT_SEND:
+			if (!do_send(ba))
+				return;
+			break;
+		case BKE_WANT_RECV:
+			if (e->st == BKE_CRC)
+				job(ba)->phase = "verifying";
+			if (!do_recv(ba))
+				return;
+			break;
+		case BKE_WANT_READ:
+			if (!do_read(ba))
+				return;
+			break;
+		}
+	}
 }
 
 static int64_t on_retry(struct ev_loop *loop, void *arg)
@@ -290,162 +356,210 @@ static int64_t on_retry(struct ev_loop *loop, void *arg)
 
 	(void)loop; /* ba has it */
 	ba->retry_timer = -1;
-	bka_start_connect(ba);
+	if (ba->cur < 0)
+		return EV_STOP;
+	if (bke_want(&ba->c.e) == BKE_WANT_WAIT)
+		bke_waited(&ba->c.e);
+	if (bke_want(&ba->c.e) == BKE_WANT_CONNECT)
+		start_connect(ba);
+	else
+		pump(ba);
+	bka_publish(ba);
 	return EV_STOP;
 }
 
-/* Reconnects after d ms (from the timer: the failing fd's callback may
- * still be on the stack). */
-static void retry_in(struct backup_agent *ba, uint32_t d)
+/* Readable while nothing is expected: the server closed (or broke the
+ * protocol); either way the connection is done. */
+static void idle_input(struct backup_agent *ba)
 {
-	bka_job(ba)->phase = "retrying";
-	ba->st = ST_BACKOFF;
-	ba->retry_timer = ev_timer_add(ba->loop, (int64_t)d, on_retry, ba);
-	if (ba->retry_timer < 0)
-		bka_job_fail(ba, "no timer for the retry");
-}
+	uint8_t b;
+	int n = bk_conn_recv(&ba->c.conn, &b, 1);
 
-/* A failure with c.err set: retry, skip the file, or fail the job. */
-/* see backup_agent_int.h */
-void bka_io_fail(struct backup_agent *ba)
-{
-	struct backup_client *c = &ba->c;
-	struct backup_job *j = bka_job(ba);
-	uint32_t rnd = 0, d;
-	int had_session = c->session;  /* a fatal error is the file's */
-
-	bka_conn_close(ba);             /* no 1029: nothing is committed */
-	if (ba->st == ST_CONNECT && backup_server_next(c)) {
-		/* not an attempt's failure: the name has another address */
-		log_info("backup", "job %u: %s; trying the next address",
-			 (unsigned)j->id, c->err);
-		retry_in(ba, 0);
+	if (n == -EAGAIN) {     /* nothing, or a TLS session ticket */
+		wait_io(ba, HAL_POLLIN);
 		return;
 	}
-	if (c->cfg.tls && !c->fatal && backup_tls_take_dropped(&c->tls)) {
-		/* the next handshake is a full one: no backoff, no attempt
-		 * lost (backup_tls logged the drop with the error) */
-		retry_in(ba, 0);
-		return;
-	}
-	log_warn("backup", "job %u: %s", (unsigned)j->id, c->err);
-	if (c->fatal && ba->in_file && had_session) {
-		j->files_failed++;
-		snprintf(j->error, sizeof j->error, "%s", c->err);
-		bka_file_close(ba);
-		ba->failures = 0;
-		c->fatal = 0;
-		bka_step_soon(ba, ST_NEXT);
-		return;
-	}
-	if (c->fatal || ++ba->failures >= BACKUP_RETRY_ATTEMPTS) {
-		char text[BACKUP_ERR_MAX];
-
-		snprintf(text, sizeof text, "%.*s%s", BACKUP_ERR_MAX - 24,
-			 c->err, c->fatal ? "" : " (3 attempts)");
-		c->fatal = 0;
-		bka_job_fail(ba, text);
-		return;
-	}
-	hal_rng_fill(&rnd, sizeof rnd);
-	d = backup_retry_delay_ms(ba->failures, ba->cfg.retry_cap_ms, rnd);
-	/* the delay in the log shows the backoff to whoever reads it */
-	log_info("backup", "job %u: retrying in %u ms (attempt %u of %u)",
-		 (unsigned)j->id, (unsigned)d, ba->failures + 1,
-		 BACKUP_RETRY_ATTEMPTS);
-	retry_in(ba, d);
-}
-
-/* Reads packet ba->req.packet's slice into c.buf and encrypts it (not on
- * a clear connection, where the slice is the plaintext). */
-static int load_packet(struct backup_agent *ba)
-{
-	struct backup_client *c = &ba->c;
-	uint8_t *s = c->buf + V3_REQ_FILE_HEAD_MAX;
-	struct v3_req *r = &ba->req;
-	uint64_t off = (uint64_t)(r->packet - 1) * ba->slice;
-	size_t plain = r->packet < r->total ? r->data_len
-					    : (size_t)(ba->fsize - off);
-	size_t whole = plain & ~(size_t)(BACKUP_AES_BLOCK - 1), got = 0;
-	enum v3_reason why = V3_OK;
-	int n;
-
-	while (got < plain) {
-		ssize_t k = read(ba->ffd, s + got, plain - got);
-
-		if (k < 0 && errno == EINTR)
-			continue;
-		if (k <= 0)
-			return bk_fail(c, -EIO, 1, "%s: %s", bka_job(ba)->file,
-				       k == 0 ? "file shrank while being read"
-					      : strerror(errno));
-		got += (size_t)k;
-	}
-	cksum_update(&ba->ck, s, plain);
-	if (!c->clear && (backup_enc_blocks(&ba->enc, s, whole) < 0 ||
-			  (r->packet == r->total &&
-			   backup_enc_final(&ba->enc, s + whole,
-					    plain - whole) < 0)))
-		return bk_fail(c, -EIO, 1, "AES failed");
-	n = v3_req_pack_head(c->buf, V3_REQ_FILE_HEAD_MAX, r, &why);
-	if (n != V3_REQ_FILE_HEAD_MAX)
-		return bk_fail(c, -EINVAL, 1, "%s: cannot build 1028: %s",
-			       bka_job(ba)->file, v3_reason_str(why));
-	bka_job(ba)->bytes_done = ba->fbase + off + plain;
-	send_buf(ba, V3_REQ_FILE_HEAD_MAX + r->data_len, THEN_SLICE);
-	return 0;
+	log_info("backup", "%s: %s", ba->c.conn.stats.peer, n == 0 ?
+		 "the server closed the idle connection" :
+		 "unexpected data or error on the idle connection; closed");
+	bka_conn_close(ba);
+	bke_drop(&ba->c.e);
 }
 
 /* see backup_agent_int.h */
-int bka_plan_packet(struct backup_agent *ba, uint16_t k)
+void bka_on_io_cb(struct ev_loop *loop, int fd, unsigned events, void *arg)
 {
-	int ret = v3_file_packet(&ba->req, ba->fsize, ba->slice, k);
+	struct backup_agent *ba = arg;
+	int ret;
 
-	if (ret < 0)
-		return bk_fail(&ba->c, ret, 1, "%s: no packet plan",
-			       bka_job(ba)->file);
-	return load_packet(ba);
+	(void)loop; (void)events; /* the state says what to do */
+	ba->slices = 0;
+	if (ba->link == BKA_LINK_TCP) {
+		ret = bk_conn_open_result(&ba->c.conn);
+		if (ret < 0) {
+			bka_conn_close(ba);
+			bke_link_failed(&ba->c.e, BKE_CONN_FAILED, ret,
+					strerror(-ret));
+		} else {
+			link_step(ba);
+		}
+		(void)fd; /* ba->c.conn.fd */
+	} else if (ba->link == BKA_LINK_TLS) {
+		link_step(ba);
+	} else if (ba->cur < 0 || bke_want(&ba->c.e) == BKE_WANT_NOTHING) {
+		idle_input(ba);
+		bka_publish(ba);
+		return;
+	}
+	if (ba->cur >= 0 && ba->link == BKA_LINK_NONE)
+		pump(ba);
+	bka_publish(ba);
 }
 
-/* Starts (or restarts) the ciphertext (clear: plaintext) stream of the
- * current file. */
-/* see backup_agent_int.h */
-void bka_stream_begin(struct backup_agent *ba)
+/* Starts the engine on the next file of the running job. */
+static void file_next(struct backup_agent *ba)
 {
-	struct backup_client *c = &ba->c;
-	int ret = 0;
+	struct backup_job *j = job(ba);
+	int ret = backup_walk_next(&ba->walk, BACKUP_AGENT_WALK_BUDGET);
+	uint64_t size = 0;
 
-	bka_job(ba)->phase = "sending";
-	if (lseek(ba->ffd, 0, SEEK_SET) != 0)
-		ret = bk_fail(c, -EIO, 1, "%s: cannot rewind", bka_job(ba)->file);
-	memset(&ba->req, 0, sizeof ba->req);
-	memcpy(ba->req.client_id, c->id.uuid, V3_ID_SIZE);
-	ba->req.version = bk_req_version(c);
-	ba->req.code = V3_REQ_FILE;
-	memcpy(ba->req.name, ba->fname, sizeof ba->fname);
-	cksum_init(&ba->ck);
-	if (ba->enc_live)
-		backup_enc_free(&ba->enc);
-	ba->enc_live = 0;
-	if (ret == 0 && !c->clear && backup_enc_start(&ba->enc, c->aes) < 0)
-		ret = bk_fail(c, -EIO, 1, "AES key setup failed");
-	ba->enc_live = ret == 0 && !c->clear;
-	ba->sent_1029 = 0;
-	if (ret == 0)
-		ret = bka_plan_packet(ba, 1);
-	if (ret < 0)
-		bka_io_fail(ba);
+	if (ret == -EAGAIN) {
+		step_soon(ba, BKA_NEXT);
+		return;
+	}
+	if (ret == 0) {
+		if (j->files_failed == 0) {
+			job_end(ba, BACKUP_JOB_DONE);
+			return;
+		}
+		{
+			char text[BACKUP_ERR_MAX];
+
+			snprintf(text, sizeof text, "%u of %u files failed; "
+				 "last: %.150s", (unsigned)j->files_failed,
+				 (unsigned)j->files_total, j->error);
+			snprintf(j->error, sizeof j->error, "%s", text);
+		}
+		job_end(ba, BACKUP_JOB_FAILED);
+		return;
+	}
+	snprintf(j->file, sizeof j->file, "%s", ba->walk.path);
+	ba->ffd = hal_file_open(ba->walk.path, &size);
+	if (ba->ffd < 0) {
+		snprintf(ba->c.e.err, sizeof ba->c.e.err, "%.150s: %s",
+			 ba->walk.path, ba->ffd == -EINVAL
+			 ? "not a regular file" : strerror(-ba->ffd));
+		file_skipped(ba);
+		return;
+	}
+	if (bke_file(&ba->c.e, j->file, size) < 0) {
+		file_skipped(ba);
+		return;
+	}
+	ba->slices = 0;
+	pump(ba);
 }
 
-/* The session is ready: go on with the current file or the next one. */
-/* see backup_agent_int.h */
-void bka_session_ready(struct backup_agent *ba)
+static void scan(struct backup_agent *ba)
 {
-	if (ba->in_file) {
-		ba->sends = 1;
-		bka_stream_begin(ba);
+	struct backup_job *j = job(ba);
+	int ret;
+
+	while ((ret = backup_walk_next(&ba->walk, BACKUP_AGENT_WALK_BUDGET))
+	       == 1) {
+		j->files_total++;
+		j->bytes_total += ba->walk.size;
+	}
+	if (ret == -EAGAIN) {
+		step_soon(ba, BKA_SCAN);
+		return;
+	}
+	backup_walk_start(&ba->walk, ba->cfg.paths, ',');
+	j->phase = "sending";
+	file_next(ba);
+}
+
+static int64_t on_step(struct ev_loop *loop, void *arg)
+{
+	struct backup_agent *ba = arg;
+	enum bka_step s = ba->step;
+
+	(void)loop; /* ba has it */
+	ba->step_timer = -1;
+	ba->step = BKA_IDLE;
+	if (ba->cur < 0)
+		return EV_STOP;
+	if (s == BKA_SCAN)
+		scan(ba);
+	else if (s == BKA_NEXT)
+		file_next(ba);
+	bka_publish(ba);
+	return EV_STOP;
+}
+
+/* Fails the step that made no progress for the I/O timeout. */
+static void timed_out(struct backup_agent *ba, uint32_t t)
+{
+	char why[64];
+
+	snprintf(why, sizeof why, "timed out (%u ms without progress)",
+		 (unsigned)t);
+	if (ba->link == BKA_LINK_TCP) {
+		bka_conn_close(ba);
+		bke_link_failed(&ba->c.e, BKE_CONN_FAILED, -ETIMEDOUT, why);
+	} else if (ba->link == BKA_LINK_TLS) {
+		snprintf(ba->c.conn.err, sizeof ba->c.conn.err,
+			 "TLS handshake not complete after %u ms",
+			 (unsigned)t);
+		handshake_failed(ba, -ETIMEDOUT);
 	} else {
-		bka_step_soon(ba, ST_NEXT);
+		bke_io_failed(&ba->c.e, -ETIMEDOUT, why);
 	}
+	pump(ba);
 }
 
+static int64_t on_io_timer(struct ev_loop *loop, void *arg)
+{
+	struct backup_agent *ba = arg;
+	uint32_t t = io_timeout(ba);
+	uint64_t idle = hal_clock_mono_ms() - ba->last_progress_ms;
+	enum bke_want w = bke_want(&ba->c.e);
+
+	(void)loop; /* ba has it */
+	if (ba->link == BKA_LINK_NONE && w != BKE_WANT_SEND &&
+	    w != BKE_WANT_RECV)
+		return t;
+	if (idle < t)
+		return (int64_t)(t - idle);
+	if (w == BKE_WANT_SEND)
+		ba->c.conn.stats.write_errors++;
+	else if (w == BKE_WANT_RECV)
+		ba->c.conn.stats.read_errors++;
+	timed_out(ba, t);
+	bka_publish(ba);
+	return t;
+}
+
+/* see backup_agent_int.h */
+void bka_run_start(struct backup_agent *ba, int i)
+{
+	struct backup_job *j = &ba->st.jobs[i];
+	int id;
+
+	ba->fbase = 0;
+	if (!ba->st.configured) {
+		job_fail(ba, ba->st.cfg_error[0] ? ba->st.cfg_error
+				     : "no backup.server configured");
+		return;
+	}
+	if (ba->cfg.paths[0] == '\0') {
+		job_fail(ba, "backup.paths is empty: nothing to back up");
+		return;
+	}
+	id = ev_timer_add(ba->loop, io_timeout(ba), on_io_timer, ba);
+	ba->io_timer = id > 0 ? id : -1;
+	ba->last_progress_ms = hal_clock_mono_ms();
+	j->phase = "scanning";
+	backup_walk_start(&ba->walk, ba->cfg.paths, ',');
+	step_soon(ba, BKA_SCAN);
+}

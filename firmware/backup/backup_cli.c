@@ -55,18 +55,31 @@ static void progress(void *arg, const char *path, uint64_t done,
 		fputc('\n', stderr);
 }
 
-static int one_file(void *arg, const char *path, uint64_t size)
+static void one_file(struct job *j, const char *path)
 {
-	struct job *j = arg;
-
-	(void)size;
 	if (backup_client_send_file(&cli, path) == 0) {
 		j->ok++;
 	} else {
 		j->failed++;
-		fprintf(stderr, "vigild backup: %s\n", cli.err);
+		fprintf(stderr, "vigild backup: %s\n", cli.e.err);
 	}
-	return 0;
+}
+
+/* Every regular file under path, in walk order. */
+static void one_arg(struct job *j, const char *path,
+		    struct backup_walk_stats *st)
+{
+	static struct backup_walk w;
+	int ret;
+
+	backup_walk_start(&w, path, '\0');
+	while ((ret = backup_walk_next(&w, UINT32_MAX)) != 0)
+		if (ret == 1)
+			one_file(j, w.path);
+	st->files += w.st.files;
+	st->skipped += w.st.skipped;
+	st->errors += w.st.errors;
+	backup_walk_stop(&w);
 }
 
 static int usage(const char *msg, const char *arg)
@@ -184,14 +197,14 @@ static int run(const struct backup_client_cfg *cfg, int argc, char **argv,
 	backup_crypto_init();
 	if (backup_client_init(&cli, cfg) < 0 ||
 	    backup_client_connect(&cli) < 0) {
-		fprintf(stderr, "vigild backup: %s\n", cli.err);
+		fprintf(stderr, "vigild backup: %s\n", cli.e.err);
 		backup_client_close(&cli);
 		return 1;
 	}
 	if (j.tty)
 		cli.cfg.progress = progress;
 	for (int i = first; i < argc; i++)
-		backup_walk(argv[i], one_file, &j, &st);
+		one_arg(&j, argv[i], &st);
 	backup_client_close(&cli);
 	if (j.failed || st.errors) {
 		fprintf(stderr, "vigild backup: %u of %u files failed, %u paths "

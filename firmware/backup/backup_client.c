@@ -1,35 +1,20 @@
 /*
- * backup_client.c — the v3 session and file transfer of the one-shot
- * backup client (backup_client.h).
- *
- * Session, per connection:
- *     no identity        : 1025 -> 1600 (uuid), key pair, save me.info,
- *                          1026 -> 1602 (wrapped AES key)
- *     uuid, key not acked: 1026 -> 1602      (after a failed 1026)
- *     identity           : 1027 -> 1605 (wrapped AES key) | 1606 denied
- * Auto key format: a 1607 to a 160-byte key makes the next attempt
- * regenerate the pair with e = 65537 (162 bytes), saved in me.info, so
- * later runs start with the format this server takes.
- *
- * File, per attempt: up to 3 sends of the whole ciphertext stream
- * (1028 x total -> 1603); equal cksum -> 1029 -> 1604; different ->
- * 1030 and send again; the third difference -> 1031 -> 1604, failed.
+ * backup_client.c — the blocking driver of the v3 client engine
+ * (backup_client.h): a loop over bke_want that does each wish with a
+ * bounded hal_poll wait, reads file slices through hal/file and sleeps
+ * the backoffs.  Logs what the engine decided.
  */
 #include "backup_client.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include "backup_client_int.h"
 #include "backup_retry.h"
-#include "cksum.h"
-#include "hal/rng.h"
+#include "hal/clock.h"
+#include "hal/file.h"
+#include "hal/poll.h"
 #include "log.h"
-#include "mbedtls/platform_util.h"
 
 /* see backup_client.h */
 int backup_url_parse(const char *url, int *tls, char *host, size_t cap,
@@ -87,40 +72,178 @@ int backup_server_resolve(struct backup_client_cfg *cfg, const char *host,
 	if (n <= 0)
 		return n < 0 ? n : -ENOENT;
 	cfg->n_addrs = (unsigned)n;
-	cfg->addr_cur = 0;
 	cfg->server = cfg->addrs[0];
 	return 0;
 }
 
-/* see backup_client.h */
-int backup_server_next(struct backup_client *c)
+static uint32_t io_timeout(const struct backup_client *c)
 {
-	struct backup_client_cfg *cfg = &c->cfg;
-
-	if (cfg->n_addrs < 2)
-		return 0;
-	/* always onwards: the attempt after a backoff starts with the
-	 * address after the one that failed last */
-	cfg->addr_cur = (cfg->addr_cur + 1) % cfg->n_addrs;
-	cfg->server = cfg->addrs[cfg->addr_cur];
-	if (++c->addrs_failed < cfg->n_addrs)
-		return 1;
-	c->addrs_failed = 0;
-	return 0;
+	return c->cfg.io_timeout_ms ? c->cfg.io_timeout_ms
+				    : BACKUP_IO_TIMEOUT_DEFAULT_MS;
 }
 
-/* For tls://: parses the CA, certificate and key (fatal on failure). */
-static int client_tls_load(struct backup_client *c)
+/* Waits for ev on the socket until deadline.  @retval 0 ready (or an
+ * error the next call reports)  @retval -ETIMEDOUT */
+static int io_wait(struct backup_client *c, unsigned short ev,
+		   uint64_t deadline)
+{
+	for (;;) {
+		struct hal_pollfd p = { c->conn.fd, ev, 0 };
+		uint64_t now = hal_clock_mono_ms();
+		int n;
+
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		n = hal_poll(&p, 1, (int)(deadline - now));
+		if (n > 0)
+			return 0;
+		if (n < 0 && n != -EINTR)
+			return n;
+	}
+}
+
+/* The TLS handshake (tcp: nothing) within deadline. */
+static int do_handshake(struct backup_client *c, uint64_t deadline)
 {
 	int ret;
 
-	if (!c->cfg.tls)
-		return 0;
-	ret = backup_tls_load(&c->tls, &(struct backup_tls_opts){
-		.ca = c->cfg.tls_ca, .cert = c->cfg.tls_cert,
-		.key = c->cfg.tls_key, .psk = c->cfg.tls_psk,
-		.allow_tls12 = c->cfg.tls_allow12 });
-	return ret < 0 ? bk_fail(c, ret, 1, "%s", c->tls.err) : 0;
+	while ((ret = bk_conn_handshake(&c->conn, c->cfg.host)) == -EAGAIN) {
+		if (io_wait(c, bk_conn_events(&c->conn, HAL_POLLIN),
+			    deadline) == -ETIMEDOUT) {
+			snprintf(c->conn.err, sizeof c->conn.err,
+				 "TLS handshake not complete after %u ms",
+				 (unsigned)io_timeout(c));
+			return -ETIMEDOUT;
+		}
+	}
+	return ret;
+}
+
+/* BKE_WANT_CONNECT: TCP (and TLS) to the engine's address, fed back. */
+static void do_connect(struct backup_client *c)
+{
+	uint64_t deadline = hal_clock_mono_ms() + io_timeout(c);
+	int ret = bk_conn_open(&c->conn, bke_server(&c->e));
+
+	bk_conn_connecting(&c->conn);
+	if (ret == -EINPROGRESS) {
+		ret = io_wait(c, HAL_POLLOUT, deadline);
+		if (ret == 0)
+			ret = bk_conn_open_result(&c->conn);
+	}
+	if (ret < 0) {
+		bk_conn_close(&c->conn);
+		bke_link_failed(&c->e, BKE_CONN_FAILED, ret, strerror(-ret));
+		if (bke_event(&c->e) == BKE_EV_NEXT_ADDR)
+			log_info("backup", "%s; trying %s", c->e.err, c->e.peer);
+		return;
+	}
+	ret = do_handshake(c, deadline);
+	if (ret < 0) {
+		bke_link_failed(&c->e, bk_conn_resume_dropped(&c->conn)
+				? BKE_CONN_RESUME_FAILED
+				: BKE_CONN_HANDSHAKE_FAILED, ret, c->conn.err);
+		bk_conn_close(&c->conn);
+		return;
+	}
+	bke_connected(&c->e, bk_conn_up(&c->conn));
+}
+
+/* BKE_WANT_SEND: all of bke_out, or a failure fed back. */
+static void do_send(struct backup_client *c)
+{
+	uint64_t deadline = hal_clock_mono_ms() + io_timeout(c);
+
+	while (bke_want(&c->e) == BKE_WANT_SEND) {
+		size_t len;
+		const uint8_t *p = bke_out(&c->e, &len);
+		int n = bk_conn_send(&c->conn, p, len);
+
+		if (n == -EAGAIN)
+			n = io_wait(c, bk_conn_events(&c->conn, HAL_POLLOUT),
+				    deadline);
+		else if (n > 0)
+			/* progress extends the deadline: only silence times
+			 * out */
+			deadline = hal_clock_mono_ms() + io_timeout(c);
+		if (n < 0) {
+			bke_io_failed(&c->e, n, bk_conn_why(&c->conn, n));
+			return;
+		}
+		if (n > 0)
+			bke_out_ack(&c->e, (size_t)n);
+	}
+}
+
+/* BKE_WANT_RECV: the whole reply, or a failure fed back. */
+static void do_recv(struct backup_client *c)
+{
+	uint64_t deadline = hal_clock_mono_ms() + io_timeout(c);
+
+	while (bke_want(&c->e) == BKE_WANT_RECV) {
+		size_t len;
+		uint8_t *p = bke_in(&c->e, &len);
+		int n = bk_conn_recv(&c->conn, p, len);
+
+		if (n == -EAGAIN) {
+			n = io_wait(c, bk_conn_events(&c->conn, HAL_POLLIN),
+				    deadline);
+			if (n == 0)
+				continue;
+		}
+		if (n <= 0) {
+			bke_io_failed(&c->e, n == 0 ? -EIO : n,
+				      bk_conn_why(&c->conn, n));
+			return;
+		}
+		bke_in_ack(&c->e, (size_t)n);
+	}
+}
+
+/* BKE_WANT_READ: the slice from the open file. */
+static void do_read(struct backup_client *c, int fd)
+{
+	uint64_t off;
+	size_t len;
+	uint8_t *p = bke_slice(&c->e, &off, &len);
+
+	bke_slice_done(&c->e, hal_file_read_full(fd, off, p, len));
+}
+
+static void do_wait(struct backup_client *c)
+{
+	uint64_t end = hal_clock_mono_ms() + bke_wait_ms(&c->e);
+	uint64_t now;
+
+	log_warn("backup", "%s; retrying in %u ms (attempt %u of %u)",
+		 c->e.err, (unsigned)bke_wait_ms(&c->e), c->e.failures + 1,
+		 BACKUP_RETRY_ATTEMPTS);
+	while ((now = hal_clock_mono_ms()) < end)
+		hal_poll(NULL, 0, (int)(end - now));
+	bke_waited(&c->e);
+}
+
+/* Runs the engine until the request ends.  @retval its result */
+static int drive(struct backup_client *c, int fd)
+{
+	for (;;) {
+		switch (bke_want(&c->e)) {
+		case BKE_WANT_NOTHING:
+			if (c->e.result < 0)
+				bk_conn_note_error(&c->conn, c->e.result,
+						   c->e.err);
+			return c->e.result;
+		case BKE_WANT_CONNECT: do_connect(c); break;
+		case BKE_WANT_SEND: do_send(c); break;
+		case BKE_WANT_RECV: do_recv(c); break;
+		case BKE_WANT_READ: do_read(c, fd); break;
+		case BKE_WANT_WAIT: do_wait(c); break;
+		case BKE_WANT_CLOSE:
+			bk_conn_close(&c->conn);
+			bke_closed(&c->e);
+			break;
+		}
+	}
 }
 
 /* see backup_client.h */
@@ -129,194 +252,49 @@ int backup_client_init(struct backup_client *c,
 {
 	int ret;
 
-	memset(c, 0, sizeof *c);
 	c->cfg = *cfg;
-	c->fd = -1;
-	c->link.state = BACKUP_LINK_DOWN;
-	backup_key_init(&c->key);
-	ret = backup_identity_load(cfg->state_dir, &c->id);
-	if (ret == -ENOENT)
-		return client_tls_load(c);
-	if (ret < 0)
-		return bk_fail(c, -EBADMSG, 1, "%s/%s: unreadable identity (%s)",
-			       cfg->state_dir, BACKUP_IDENTITY_FILE,
-			       strerror(-ret));
-	if (backup_key_import(&c->key, c->id.priv, c->id.priv_len) < 0)
-		return bk_fail(c, -EBADMSG, 1,
-			       "%s/%s: the private key is not RSA-1024",
-			       cfg->state_dir, BACKUP_IDENTITY_FILE);
-	c->have_id = 1;
-	c->key_acked = 1;
-	memcpy(c->stats.client_id, c->id.uuid, V3_ID_SIZE);
-	return client_tls_load(c);
-}
-
-static int want_e(const struct backup_client *c)
-{
-	return c->cfg.pubkey == BACKUP_PUBKEY_162 ? 65537 : 17;
-}
-
-/* see backup_client_int.h */
-int bk_new_key(struct backup_client *c, int e)
-{
-	int n = backup_key_generate(&c->key, e);
-
-	if (n < 0)
-		return bk_fail(c, n, 1, "RSA key generation failed");
-	n = backup_key_priv_der(&c->key, c->id.priv, sizeof c->id.priv);
-	if (n < 0)
-		return bk_fail(c, n, 1, "cannot encode the private key");
-	c->id.priv_len = (size_t)n;
-	/* the state directory's last level may not exist yet; 0700: it
-	 * holds a private key */
-	hal_storage_mkdir(c->cfg.state_dir, 0700);
-	n = backup_identity_save(c->cfg.state_dir, &c->id);
-	if (n < 0)
-		return bk_fail(c, n, 1, "cannot save %s/%s: %s",
-			       c->cfg.state_dir, BACKUP_IDENTITY_FILE,
-			       strerror(-n));
-	return 0;
-}
-
-/* see backup_client_int.h */
-int bk_take_aes(struct backup_client *c, const struct v3_resp *r)
-{
-	int ret = backup_key_unwrap(&c->key, r->key, r->key_len, c->aes,
-				    &c->oaep_sha1);
-
-	if (ret < 0)
-		return bk_fail(c, ret, 0,
-			       "%s: the AES key does not decrypt with our key",
-			       c->stats.peer);
-	c->session = 1;
-	return 0;
-}
-
-static int do_register(struct backup_client *c)
-{
-	struct v3_resp r;
-	int ret = bk_io_req(c, V3_REQ_REGISTER, c->cfg.name, NULL, 0);
-
-	if (ret == 0)
-		ret = bk_io_resp(c, &r);
-	if (ret < 0)
+	bke_init(&c->e, &c->cfg);
+	ret = bk_conn_init(&c->conn, &c->cfg);
+	if (ret < 0) {
+		snprintf(c->e.err, sizeof c->e.err, "%s", c->conn.err);
 		return ret;
-	if (r.code == V3_RESP_REGISTER_FAIL)
-		return bk_fail(c, -EIO, 0, "%s: registration of '%s' refused "
-			       "(1601: name taken?)", c->stats.peer,
-			       c->cfg.name);
-	if (r.code != V3_RESP_REGISTER_OK)
-		return bk_fail(c, -EBADMSG, 0, "%s: answered %u to 1025",
-			       c->stats.peer, r.code);
-	snprintf(c->id.name, sizeof c->id.name, "%s", c->cfg.name);
-	memcpy(c->id.uuid, r.client_id, V3_ID_SIZE);
-	memcpy(c->stats.client_id, r.client_id, V3_ID_SIZE);
-	ret = bk_new_key(c, want_e(c));
-	if (ret == 0)
-		c->have_id = 1;
+	}
+	ret = bke_load_identity(&c->e);
+	if (ret == 0 && c->e.have_id)
+		memcpy(c->conn.stats.client_id, c->e.id.uuid, V3_ID_SIZE);
 	return ret;
-}
-
-static int do_pubkey(struct backup_client *c)
-{
-	uint8_t spki[BACKUP_SPKI_MAX];
-	struct v3_resp r;
-	int n = backup_key_spki(&c->key, spki, sizeof spki);
-
-	if (n < 0)
-		return bk_fail(c, n, 1, "cannot encode the public key");
-	n = bk_io_req(c, V3_REQ_PUBKEY, c->id.name, spki, (size_t)n);
-	if (n == 0)
-		n = bk_io_resp(c, &r);
-	if (n < 0)
-		return n;
-	if (r.code == V3_RESP_ERROR && c->cfg.pubkey == BACKUP_PUBKEY_AUTO &&
-	    backup_key_spki(&c->key, spki, sizeof spki) ==
-		    V3_PUBKEY_SIZE_E17) {
-		/* the older revision takes 162-byte keys only */
-		n = bk_new_key(c, 65537);
-		return n < 0 ? n : bk_fail(c, -EIO, 0, "%s: 160-byte key "
-			       "refused (1607); retrying with a 162-byte key",
-			       c->stats.peer);
-	}
-	if (r.code != V3_RESP_AES_KEY)
-		return bk_fail(c, -EIO, 0, "%s: answered %u to 1026",
-			       c->stats.peer, r.code);
-	c->key_acked = 1;
-	return bk_take_aes(c, &r);
-}
-
-static int do_reconnect(struct backup_client *c)
-{
-	struct v3_resp r;
-	int ret = bk_io_req(c, V3_REQ_RECONNECT, c->id.name, NULL, 0);
-
-	if (ret == 0)
-		ret = bk_io_resp(c, &r);
-	if (ret < 0)
-		return ret;
-	if (r.code == V3_RESP_RECONNECT_DENIED)
-		return bk_fail(c, -EIO, 0, "%s: reconnect of '%s' denied (1606)",
-			       c->stats.peer, c->id.name);
-	if (r.code != V3_RESP_RECONNECT_OK)
-		return bk_fail(c, -EIO, 0, "%s: answered %u to 1027",
-			       c->stats.peer, r.code);
-	return bk_take_aes(c, &r);
-}
-
-/* see backup_client_int.h */
-int bk_session_once(struct backup_client *c)
-{
-	int ret = bk_io_connect(c);
-
-	if (ret < 0 && c->cfg.tls && c->tls.err[0])
-		return bk_fail(c, ret, 0, "%s: %s", c->stats.peer, c->tls.err);
-	if (ret < 0)
-		return bk_fail(c, ret, 0, "connect %s: %s", c->stats.peer,
-			       strerror(-ret));
-	if (!c->have_id) {
-		ret = do_register(c);
-		return ret < 0 ? ret : do_pubkey(c);
-	}
-	return c->key_acked ? do_reconnect(c) : do_pubkey(c);
-}
-
-/* see backup_client_int.h */
-void bk_backoff(struct backup_client *c, unsigned failures)
-{
-	uint32_t rnd = 0, d;
-
-	hal_rng_fill(&rnd, sizeof rnd);
-	d = backup_retry_delay_ms(failures, c->cfg.retry_cap_ms, rnd);
-	log_warn("backup", "%s; retrying in %u ms (attempt %u of %u)", c->err,
-		 (unsigned)d, failures + 1, BACKUP_RETRY_ATTEMPTS);
-	bk_sleep_ms(d);
 }
 
 /* see backup_client.h */
 int backup_client_connect(struct backup_client *c)
 {
-	int ret = -EIO;
+	int ret = bke_open(&c->e);
 
-	for (unsigned a = 1; a <= BACKUP_RETRY_ATTEMPTS; a++) {
-		c->attempts++;
-		ret = bk_session_once(c);
-		if (ret == 0)
-			return 0;
-		bk_io_close(c);
-		if (c->fatal || a == BACKUP_RETRY_ATTEMPTS)
-			break;
-		bk_backoff(c, a);
+	return ret < 0 ? ret : drive(c, -1);
+}
+
+/* see backup_client.h */
+int backup_client_send_file(struct backup_client *c, const char *path)
+{
+	uint64_t size = 0;
+	int fd = hal_file_open(path, &size);
+	int ret;
+
+	if (fd < 0) {
+		snprintf(c->e.err, sizeof c->e.err, "%s: %s", path,
+			 fd == -EINVAL ? "not a regular file" : strerror(-fd));
+		return fd;
 	}
+	ret = bke_file(&c->e, path, size);
+	if (ret == 0)
+		ret = drive(c, fd);
+	hal_file_close(fd);
 	return ret;
 }
 
 /* see backup_client.h */
 void backup_client_close(struct backup_client *c)
 {
-	bk_io_close(c);
-	backup_tls_free(&c->tls);
-	backup_key_free(&c->key);
-	mbedtls_platform_zeroize(c->aes, sizeof c->aes);
-	mbedtls_platform_zeroize(&c->id, sizeof c->id);
+	bk_conn_free(&c->conn);
+	bke_free(&c->e);
 }

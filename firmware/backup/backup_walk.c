@@ -1,14 +1,12 @@
 /*
- * backup_walk.c — file enumeration for `vigild backup` (backup_walk.h).
- * Recursion depth is bounded by BACKUP_WALK_DEPTH; all levels share one
- * path buffer (each level appends "/name" and cuts it off again).
+ * backup_walk.c — the resumable file walk (backup_walk.h).  All levels
+ * share one path buffer: each level appends "/name" to its directory's
+ * path, whose length it keeps in plen.
  */
 #include "backup_walk.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 /* Appends component c[0..n) to out (length *len), applying "." and "..". */
@@ -71,86 +69,124 @@ int backup_walk_normalize(char *out, size_t cap, const char *cwd,
 	return (int)len;
 }
 
-struct walk {
-	char path[BACKUP_PATH_MAX];
-	backup_walk_cb cb;
-	void *arg;
-	struct backup_walk_stats *st;
-};
-
-static int walk_at(struct walk *w, size_t len, unsigned depth);
-
-static int walk_dir(struct walk *w, size_t len, unsigned depth)
+/* see backup_walk.h */
+void backup_walk_start(struct backup_walk *w, const char *list, char sep)
 {
-	DIR *d;
-	struct dirent *e;
-	int ret = 0;
-
-	if (depth >= BACKUP_WALK_DEPTH) {
-		w->st->skipped++;
-		return 0;
-	}
-	d = opendir(w->path);
-	if (d == NULL) {
-		w->st->errors++;
-		return 0;
-	}
-	while (ret == 0 && (e = readdir(d)) != NULL) {
-		size_t n = strlen(e->d_name);
-
-		if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-			continue;
-		if (n + 1 >= sizeof w->path - len) {
-			w->st->skipped++;
-			continue;
-		}
-		w->path[len] = '/';
-		memcpy(w->path + len + 1, e->d_name, n + 1);
-		ret = walk_at(w, len + 1 + n, depth + 1);
-		w->path[len] = '\0';
-	}
-	closedir(d);
-	return ret;
+	backup_walk_stop(w);
+	memset(w, 0, sizeof *w);
+	w->list = list;
+	w->sep = sep;
 }
 
-static int walk_at(struct walk *w, size_t len, unsigned depth)
+/* see backup_walk.h */
+void backup_walk_stop(struct backup_walk *w)
 {
-	struct stat sb;
+	while (w->depth > 0)
+		hal_dir_close(&w->dirs[--w->depth]);
+}
 
-	if (lstat(w->path, &sb) != 0) {
-		w->st->errors++;
+/* Looks at w->path (length len): 1 regular file, 0 handled (directory
+ * pushed, or skipped/counted). */
+static int visit(struct backup_walk *w, size_t len)
+{
+	enum hal_file_type t;
+
+	if (hal_file_stat(w->path, &t, &w->size) != 0) {
+		w->st.errors++;
 		return 0;
 	}
-	if (S_ISREG(sb.st_mode)) {
-		w->st->files++;
-		return w->cb(w->arg, w->path, (uint64_t)sb.st_size);
+	if (t == HAL_FILE_REG) {
+		w->st.files++;
+		return 1;
 	}
-	if (S_ISDIR(sb.st_mode))
-		return walk_dir(w, len == 1 ? 0 : len, depth);
-	w->st->skipped++;       /* symlink, socket, FIFO, device */
+	if (t != HAL_FILE_DIR || w->depth >= BACKUP_WALK_DEPTH) {
+		w->st.skipped++;        /* link, socket, FIFO, device, deep */
+		return 0;
+	}
+	if (hal_dir_open(&w->dirs[w->depth], w->path) < 0) {
+		w->st.errors++;
+		return 0;
+	}
+	w->plen[w->depth] = len == 1 ? 0 : len;  /* "/" joins as "" */
+	w->depth++;
+	return 0;
+}
+
+/* The next element of the list, normalised into w->path.
+ * @retval 1 / 0 list over */
+static int next_arg(struct backup_walk *w, size_t *len)
+{
+	char arg[BACKUP_PATH_MAX], cwd[BACKUP_PATH_MAX];
+	const char stop[2] = { w->sep, '\0' };
+
+	while (w->list && w->list[w->pos]) {
+		const char *p = w->list + w->pos;
+		size_t n = strcspn(p, stop);
+		int ret;
+
+		w->pos += n + (w->sep && p[n] == w->sep);
+		while (w->sep && n > 0 && (*p == ' ' || *p == '\t'))
+			p++, n--;
+		while (w->sep && n > 0 && (p[n - 1] == ' ' || p[n - 1] == '\t'))
+			n--;
+		if (n == 0)
+			continue;
+		if (n >= sizeof arg) {
+			w->st.errors++;
+			continue;
+		}
+		memcpy(arg, p, n);
+		arg[n] = '\0';
+		if (arg[0] != '/' && getcwd(cwd, sizeof cwd) == NULL) {
+			w->st.errors++;
+			continue;
+		}
+		ret = backup_walk_normalize(w->path, sizeof w->path,
+					    arg[0] == '/' ? NULL : cwd, arg);
+		if (ret < 0) {
+			w->st.errors++;
+			continue;
+		}
+		*len = (size_t)ret;
+		return 1;
+	}
 	return 0;
 }
 
 /* see backup_walk.h */
-int backup_walk(const char *path, backup_walk_cb cb, void *arg,
-		struct backup_walk_stats *st)
+int backup_walk_next(struct backup_walk *w, unsigned budget)
 {
-	static struct walk w;
-	char cwd[BACKUP_PATH_MAX];
-	int n;
+	size_t len;
 
-	if (path[0] != '/' && getcwd(cwd, sizeof cwd) == NULL) {
-		st->errors++;
-		return 0;
+	while (budget-- > 0) {
+		const char *name;
+		size_t base, n;
+		int ret;
+
+		if (w->depth == 0) {
+			if (!next_arg(w, &len))
+				return 0;
+			if (visit(w, len))
+				return 1;
+			continue;
+		}
+		ret = hal_dir_next(&w->dirs[w->depth - 1], &name);
+		if (ret <= 0) {
+			if (ret < 0)
+				w->st.errors++;
+			hal_dir_close(&w->dirs[--w->depth]);
+			continue;
+		}
+		base = w->plen[w->depth - 1];
+		n = strlen(name);
+		if (n + 1 >= sizeof w->path - base) {
+			w->st.skipped++;
+			continue;
+		}
+		w->path[base] = '/';
+		memcpy(w->path + base + 1, name, n + 1);
+		if (visit(w, base + 1 + n))
+			return 1;
 	}
-	n = backup_walk_normalize(w.path, sizeof w.path,
-				  path[0] == '/' ? NULL : cwd, path);
-	if (n < 0) {
-		st->errors++;
-		return 0;
-	}
-	w.cb = cb;
-	w.arg = arg;
-	w.st = st;
-	return walk_at(&w, (size_t)n, 0);
+	return -EAGAIN;
 }

@@ -11,9 +11,11 @@
  * BACKUP_WALK_DEPTH (deeper directories are skipped and counted) and
  * path length by BACKUP_PATH_MAX.
  *
- * CLI-only: opendir() allocates inside the C library (one DIR per open
- * level, at most BACKUP_WALK_DEPTH at once), so the agent's event loop
- * must not walk with this; it is what `vigild backup` uses.
+ * The walk is resumable and allocates nothing: the recursion is an
+ * explicit stack of open directories (hal/file.h iterators, each with its
+ * HAL_DIR_BUF buffer inside struct backup_walk, ~33 KiB in all), and each
+ * call looks at a bounded number of entries, so a huge tree never holds
+ * the agent's event loop.  `vigild backup` runs the same walk to its end.
  */
 #ifndef VIGIL_BACKUP_WALK_H
 #define VIGIL_BACKUP_WALK_H
@@ -21,17 +23,29 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "hal/file.h"
+
 #define BACKUP_WALK_DEPTH 32
 #define BACKUP_PATH_MAX 1024
 
-/* Called for each regular file: path is absolute and normalised (borrowed
- * for the call).  Return 0 to go on, < 0 to stop the walk with that code. */
-typedef int (*backup_walk_cb)(void *arg, const char *path, uint64_t size);
-
 struct backup_walk_stats {
-	uint32_t files;       /* regular files passed to the callback */
+	uint32_t files;       /* regular files returned */
 	uint32_t skipped;     /* links, special files, too deep, too long */
 	uint32_t errors;      /* paths that could not be read */
+};
+
+/* A walk over a list of paths.  Fields are private but for path, size
+ * and st. */
+struct backup_walk {
+	const char *list;            /* borrowed until the walk ends */
+	char sep;                    /* list separator; '\0': one path */
+	size_t pos;                  /* next list element */
+	struct hal_dir dirs[BACKUP_WALK_DEPTH]; /* top = depth - 1 */
+	size_t plen[BACKUP_WALK_DEPTH];  /* path length of each level */
+	int depth;
+	char path[BACKUP_PATH_MAX];  /* the file just returned */
+	uint64_t size;
+	struct backup_walk_stats st;
 };
 
 /* Normalises path (absolute or relative to cwd) into out[0..cap).
@@ -39,10 +53,17 @@ struct backup_walk_stats {
 int backup_walk_normalize(char *out, size_t cap, const char *cwd,
 			  const char *path);
 
-/* Walks one argument path.  Stats are added to *st.
- * @retval 0 done (errors are counted, not fatal)
- * @retval <0 the callback's code (the walk stopped) */
-int backup_walk(const char *path, backup_walk_cb cb, void *arg,
-		struct backup_walk_stats *st);
+/* Starts walking list: elements separated by sep (',' for
+ * backup.paths, trimmed of blanks), or the one path when sep is '\0'.
+ * Ends a walk still open in w (zeroed storage is fine). */
+void backup_walk_start(struct backup_walk *w, const char *list, char sep);
+
+/* Finds the next regular file (w->path, w->size), looking at no more
+ * than budget entries.  @retval 1 a file  @retval 0 the walk is over
+ * @retval -EAGAIN budget spent, call again */
+int backup_walk_next(struct backup_walk *w, unsigned budget);
+
+/* Closes every open directory. */
+void backup_walk_stop(struct backup_walk *w);
 
 #endif

@@ -10,7 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "backup_agent.h"
+#include "backup_status.h"
 #include "cbor.h"
 #include "hal/clock.h"
 
@@ -108,7 +108,7 @@ static int probe_go(struct coap_srv *s)
 /* see coap_server_int.h */
 void coap_res_probe_post(struct coap_srv *s, struct coap_rep *rep)
 {
-	const struct backup_agent *ba = s->src ? s->src->backup : NULL;
+	const struct backup_status *ba = s->src ? s->src->backup : NULL;
 	int ret;
 
 	if (!ba || !ba->configured) {
@@ -123,7 +123,7 @@ void coap_res_probe_post(struct coap_srv *s, struct coap_rep *rep)
 		return;
 	}
 	s->probe.p.fd = -1; /* no attempt (s may have been zeroed) */
-	ret = probe_start(&s->probe.p, &ba->c.cfg.server,
+	ret = probe_start(&s->probe.p, &ba->addr,
 			  hal_clock_mono_ms());
 	if (ret == 0)
 		ret = probe_go(s);

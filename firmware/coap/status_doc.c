@@ -10,7 +10,7 @@
  */
 #include "status_doc.h"
 
-#include "backup_agent.h"
+#include "backup_status.h"
 
 #include <errno.h>
 #include <string.h>
@@ -180,7 +180,7 @@ static const char *link_name(const struct backup_link *l)
 /* see status_doc.h */
 const char *status_backup_state(const struct backup_link *link)
 {
-	/* "busy" needs the job source: enc_backup asks backup_agent_state */
+	/* "busy" needs the job source: enc_backup reads the status word */
 	if (!link)
 		return "offline";
 	switch (link->state) {
@@ -200,7 +200,7 @@ const char *status_backup_state(const struct backup_link *link)
  * is ~600 bytes). */
 #define SD_JOBS_MAX 4
 
-static const struct backup_job *sd_newest(const struct backup_agent *b,
+static const struct backup_job *sd_newest(const struct backup_status *b,
 					  uint32_t below)
 {
 	const struct backup_job *n = NULL;
@@ -241,7 +241,7 @@ static void enc_job(struct cbor_enc *e, const struct backup_job *j,
 		kv_text(e, "cancel_reason", j->cancel_reason);
 }
 
-static void enc_jobs(struct cbor_enc *e, const struct backup_agent *b,
+static void enc_jobs(struct cbor_enc *e, const struct backup_status *b,
 		     const struct sd_clock *c)
 {
 	const struct backup_job *j = NULL;
@@ -263,16 +263,16 @@ static void enc_jobs(struct cbor_enc *e, const struct backup_agent *b,
 }
 
 /* server: 2 pairs */
-static void enc_server(struct cbor_enc *e, const struct backup_agent *b)
+static void enc_server(struct cbor_enc *e, const struct backup_status *b)
 {
 	cbor_enc_cstr(e, "server");
-	if (!b || !b->cfg.server[0]) {
+	if (!b || !b->server[0]) {
 		cbor_enc_null(e);  /* no backup client configured */
 		return;
 	}
 	cbor_enc_map(e, 2);
 	kv_text(e, "address", b->server_text[0] ? b->server_text
-						: b->cfg.server);
+						: b->server);
 	kv_text(e, "transport", b->tls ? "tls" : "tcp");
 }
 
@@ -281,10 +281,10 @@ static void enc_backup(struct cbor_enc *e, const struct status_src *s,
 		       const struct sd_clock *c)
 {
 	const struct backup_link *l = s->link;
-	const struct backup_agent *b = s->backup;
+	const struct backup_status *b = s->backup;
 
 	cbor_enc_map(e, 9);
-	kv_text(e, "state", b ? backup_agent_state(b)
+	kv_text(e, "state", b ? backup_status_state(b)
 			      : status_backup_state(l));
 	kv_text(e, "link", link_name(l));
 	kv_time(e, "since", l ? l->state_since_ms : 0, c);
@@ -307,14 +307,14 @@ static void enc_backup(struct cbor_enc *e, const struct status_src *s,
 }
 
 /* conns: the backup connection when it is up; conn: 12 pairs */
-static void enc_conns(struct cbor_enc *e, const struct backup_agent *b,
+static void enc_conns(struct cbor_enc *e, const struct backup_status *b,
 		      const struct sd_clock *c)
 {
-	const struct backup_conn_stats *st = b ? &b->c.stats : NULL;
+	const struct backup_conn_stats *st = b ? &b->conn : NULL;
 	char id[2 * V3_ID_SIZE + 1];
 	uint64_t last;
 
-	if (!b || b->c.fd < 0 || st->connected_ms == 0) {
+	if (!b || !b->connected || st->connected_ms == 0) {
 		cbor_enc_array(e, 0);
 		return;
 	}
@@ -495,7 +495,7 @@ static uint32_t key_health(uint32_t k, const struct health *h)
 }
 
 static uint32_t key_backup(uint32_t k, const struct backup_link *l,
-			   const struct backup_agent *b)
+			   const struct backup_status *b)
 {
 	for (int i = 0; b && i < BACKUP_JOBS_MAX; i++) {
 		k = fnv_u32(k, b->jobs[i].id);
@@ -524,8 +524,8 @@ uint32_t status_doc_change_key(const struct status_src *src,
 	if (part == STATUS_BACKUP)
 		return key_backup(k, src->link, src->backup);
 	if (part == STATUS_CONNS)   /* bytes move: a fresh snapshot each time */
-		return src->backup ? fnv(k, &src->backup->c.stats,
-					 sizeof src->backup->c.stats) : k;
+		return src->backup ? fnv(k, &src->backup->conn,
+					 sizeof src->backup->conn) : k;
 	k = key_health(k, src->health);
 	k = key_backup(k, src->link, src->backup);
 	k = fnv_u32(k, (uint32_t)src->health->wdt.open);

@@ -31,7 +31,7 @@
 
 #include "backup_link.h"
 
-struct backup_agent;    /* backup_agent.h */
+struct backup_status;   /* backup_status.h */
 #include "config.h"
 #include "health.h"
 
@@ -71,7 +71,7 @@ struct status_src {
 	const struct config *cfg;
 	const struct health *health;
 	const struct backup_link *link;
-	const struct backup_agent *backup;  /* jobs, server, conns */
+	const struct backup_status *backup; /* jobs, server, conns */
 	const unsigned *reloads;         /* successful config reloads */
 	const struct status_coap *coap;
 	uint64_t start_ms;               /* agent start, mono ms */

@@ -9,7 +9,7 @@
  *
  * Ring invariant: out_len <= CON_OUT_MAX, out_head < CON_OUT_MAX.
  */
-#include "console.h"
+#include "console_int.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -476,6 +476,7 @@ int con_open(struct con *c, struct ev_loop *loop, const struct con_opts *o)
 		memcpy(c->hash, o->password_hash, strlen(o->password_hash) + 1);
 	c->idle_ms = o->idle_ms;
 	c->start_ms = o->start_ms;
+	c->env = o->env;
 	le_init(&c->ed, con_cmd_complete, c);
 	ret = attach_line(c);
 	if (ret < 0)

@@ -70,6 +70,30 @@
 
 enum con_state { CON_CLOSED, CON_LOGIN, CON_LOCKED, CON_OPEN };
 
+struct backup_agent;
+struct backup_link;
+struct backup_status;
+struct config;
+struct health;
+
+/* The longest configuration path shown (agent.config_path's size). */
+#define CON_CONFIG_PATH_MAX 256
+
+/* What the commands act on and show: the agent's state, handed over at
+ * con_open (borrowed, retained until con_close), so the console never
+ * reaches for a global. */
+struct con_env {
+	struct config *cfg;              /* config get/set/save */
+	const char *config_path;         /* the file `config save` writes */
+	const unsigned *reloads, *reloads_refused;
+	struct health *health;           /* health, wdt, reboot's marker */
+	struct backup_agent *backup;     /* backup now / cancel */
+	const struct backup_status *backup_status; /* jobs, conns, probe */
+	const struct backup_link *backup_link;
+	const int *can_reboot;           /* BOARD_CAN_REBOOT */
+	int (*reload)(void);             /* `config reload` (agent_reload) */
+};
+
 struct con_opts {
 	const char *device;        /* NULL: stdin/stdout */
 	unsigned baud;             /* device only */
@@ -77,6 +101,7 @@ struct con_opts {
 	const char *password_hash; /* NULL or "": no login */
 	uint64_t idle_ms;          /* logout after this long idle; 0 never */
 	uint64_t start_ms;         /* when the agent started (uptime) */
+	const struct con_env *env; /* retained until con_close */
 };
 
 struct con {
@@ -102,6 +127,7 @@ struct con {
 	size_t out_head, out_len;      /* ring: out[head .. head + len) */
 	uint8_t out[CON_OUT_MAX];
 	struct le ed;
+	const struct con_env *env;     /* what commands act on */
 };
 
 /*
@@ -142,28 +168,5 @@ void con_printf(struct con *c, const char *fmt, ...)
  * @retval -EINVAL hash malformed (also for "")
  */
 int con_hash_check(const char *hash, const char *password);
-
-/* ---- console_cmds.c (used by console.c) ---- */
-
-/* Health views (console_health.c), read from agent.health: the table of
- * `health`, the lines of `wdt`, the one-line summary in `status`. */
-void con_show_health(struct con *c);
-void con_show_wdt(struct con *c);
-void con_show_health_summary(struct con *c);
-/* `reboot`: records reason as the REQUESTED boot marker, then restarts the
- * board; refused where agent.can_reboot is 0 (the host board).  Returns
- * only when the restart did not happen (the marker is taken back). */
-void con_reboot(struct con *c, const char *reason);
-
-/* `probe` (console_probe.c): starts the attempt; the verdict is printed
- * when it comes, and the console takes commands meanwhile. */
-void con_cmd_probe(struct con *c, int argc, char **argv);
-
-/* Runs one command line (modified in place while it is split). */
-void con_cmd_run(struct con *c, char *line);
-
-/* The editor's completion callback; arg is the struct con. */
-void con_cmd_complete(void *arg, unsigned argc, const char *const *words,
-		      struct le_cands *cands);
 
 #endif

@@ -1,16 +1,17 @@
 /*
- * backup_agent_show.c — the console's `backup` and `conns` commands over
- * the agent's backup client (backup_agent.h).  Every line starts with
- * the command's name or two blanks (a continuation).
+ * console_backup.c — the console's `backup` and `conns` commands: they
+ * act on the agent's backup client (backup_agent.h) and show what it
+ * publishes (backup_status.h).  Every line starts with the command's
+ * name or two blanks (a continuation).
  */
-#include "backup_agent.h"
+#include "console_int.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "console.h"
+#include "backup_agent.h"
 #include "hal/clock.h"
 
 static uint64_t ago_s(uint64_t now, uint64_t t)
@@ -41,15 +42,14 @@ static void show_job(struct con *c, const struct backup_job *j,
 		con_printf(c, "    cancel reason: %s\n", j->cancel_reason);
 }
 
-static void show_jobs(struct con *c, const struct backup_agent *ba)
+static void show_jobs(struct con *c, const struct backup_status *ba)
 {
 	uint64_t now = hal_clock_mono_ms();
 	unsigned n = 0;
 	uint32_t last = 0;
 
 	con_printf(c, "backup: %s, server %s%s%s, last success %s",
-		   backup_agent_state(ba),
-		   ba->cfg.server[0] ? ba->cfg.server : "(none)",
+		   backup_status_state(ba), ba->server[0] ? ba->server : "(none)",
 		   ba->cfg_error[0] ? " — " : "", ba->cfg_error,
 		   ba->last_success_ms ? "" : "never");
 	if (ba->last_success_ms)
@@ -114,15 +114,15 @@ static void cancel(struct con *c, struct backup_agent *ba, int argc,
 			   n == 1 ? "" : "s");
 }
 
-/* see backup_agent.h */
-void backup_agent_con_backup(struct con *c, struct backup_agent *ba,
-			     int argc, char **argv)
+/* see console_int.h */
+void con_backup_cmd(struct con *c, struct backup_agent *ba, int argc,
+		    char **argv)
 {
 	const char *why = "";
 	int id;
 
 	if (!strcmp(argv[1], "jobs")) {
-		show_jobs(c, ba);
+		show_jobs(c, backup_agent_status(ba));
 	} else if (!strcmp(argv[1], "cancel")) {
 		cancel(c, ba, argc, argv);
 	} else {
@@ -134,14 +134,14 @@ void backup_agent_con_backup(struct con *c, struct backup_agent *ba,
 	}
 }
 
-/* see backup_agent.h */
-void backup_agent_con_conns(struct con *c, const struct backup_agent *ba)
+/* see console_int.h */
+void con_conns_cmd(struct con *c, const struct backup_status *ba)
 {
-	const struct backup_conn_stats *s = &ba->c.stats;
+	const struct backup_conn_stats *s = &ba->conn;
 	uint64_t now = hal_clock_mono_ms(), last;
 	char id[2 * V3_ID_SIZE + 1];
 
-	if (ba->c.fd < 0 || s->connected_ms == 0) {
+	if (!ba->connected || s->connected_ms == 0) {
 		con_puts(c, "conns: no connections\n");
 		return;
 	}

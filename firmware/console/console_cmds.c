@@ -11,15 +11,15 @@
  * "<cmd>: not available in this build"; when one lands, its entry's
  * handler changes and nothing else does.
  */
-#include "console.h"
+#include "console_int.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "agent.h"
 #include "board.h"
 #include "boot.h"
+#include "backup_agent.h"
 #include "config.h"
 #include "hal/clock.h"
 #include "hal/sysinfo.h"
@@ -37,8 +37,8 @@ struct con_cmd {
 	void (*run)(struct con *c, int argc, char **argv);
 	const char *const *subs;   /* words completing argv[1], or NULL */
 	/* completion of later words (argc >= 2 words before), or NULL */
-	void (*complete)(unsigned argc, const char *const *w,
-			 struct le_cands *cands);
+	void (*complete)(const struct con *c, unsigned argc,
+			 const char *const *w, struct le_cands *cands);
 };
 
 /* after the table, which refers to the handlers */
@@ -189,8 +189,8 @@ static const char *json_str(char *out, size_t cap, const char *s)
  * table and how many of them are queued or running. */
 static void status_json_backup(struct con *c)
 {
-	const struct backup_agent *ba = &agent.backup;
-	const struct backup_link *l = &agent.backup_link;
+	const struct backup_status *ba = c->env->backup_status;
+	const struct backup_link *l = c->env->backup_link;
 	const char *err = l->last_error ? l->last_error_text
 		: ba->cfg_error[0] ? ba->cfg_error : NULL;
 	char text[2 * BACKUP_ERR_MAX + 8], ago[24];
@@ -208,9 +208,9 @@ static void status_json_backup(struct con *c)
 	else
 		snprintf(ago, sizeof ago, "null");
 	con_printf(c, "\"backup\":{\"state\":\"%s\",\"server\":%s,",
-		   backup_agent_state(ba), ba->cfg.server[0]
+		   backup_status_state(ba), ba->server[0]
 		   ? json_str(text, sizeof text, ba->server_text[0]
-			      ? ba->server_text : ba->cfg.server) : "null");
+			      ? ba->server_text : ba->server) : "null");
 	con_printf(c, "\"last_success_ago_s\":%s,\"last_error\":%s,"
 		   "\"jobs\":%u,\"active\":%u},", ago,
 		   err ? json_str(text, sizeof text, err) : "null", jobs,
@@ -219,25 +219,25 @@ static void status_json_backup(struct con *c)
 
 static void status_json(struct con *c)
 {
-	char name[2 * CONFIG_NAME_MAX + 8], path[2 * sizeof agent.config_path];
+	char name[2 * CONFIG_NAME_MAX + 8], path[2 * CON_CONFIG_PATH_MAX];
 	int64_t sys = hal_sysinfo_uptime_s();
 
 	con_printf(c, "{\"version\":\"%s\",\"git\":\"%s\",\"board\":\"%s\","
 		   "\"arch\":\"%s\",\"device\":%s,", VIGIL_VERSION,
 		   VIGIL_GIT_REV, BOARD_NAME, BOARD_ARCH,
-		   json_str(name, sizeof name, agent.cfg.device_name));
+		   json_str(name, sizeof name, c->env->cfg->device_name));
 	con_printf(c, "\"uptime_s\":%llu,\"system_uptime_s\":%lld,",
 		   (unsigned long long)agent_uptime_s(c), (long long)sys);
 	con_printf(c, "\"health\":{\"overall\":\"%s\",\"safe_mode\":%s,"
 		   "\"boot_count\":%u,\"last_reset\":\"%s\"},",
-		   health_state_name(health_overall(&agent.health)),
-		   agent.health.boot.safe_mode ? "true" : "false",
-		   (unsigned)agent.health.boot.count,
-		   boot_reset_name(agent.health.boot.last_reset));
+		   health_state_name(health_overall(c->env->health)),
+		   c->env->health->boot.safe_mode ? "true" : "false",
+		   (unsigned)c->env->health->boot.count,
+		   boot_reset_name(c->env->health->boot.last_reset));
 	status_json_backup(c);
 	con_printf(c, "\"config\":{\"path\":%s,\"reloads\":%u,\"refused\":%u},",
-		   json_str(path, sizeof path, agent.config_path),
-		   agent.reloads, agent.reloads_refused);
+		   json_str(path, sizeof path, c->env->config_path),
+		   *c->env->reloads, *c->env->reloads_refused);
 	con_printf(c, "\"console\":{\"login\":%s,\"commands\":%u,"
 		   "\"output_dropped\":%llu},\"log_seq\":%lu}\n",
 		   c->hash[0] ? "true" : "false", c->commands,
@@ -258,17 +258,17 @@ static void cmd_status(struct con *c, int argc, char **argv)
 		return;
 	}
 	fmt_dur(up, sizeof up, agent_uptime_s(c));
-	con_printf(c, "device:  %s\n", agent.cfg.device_name[0] ?
-		   agent.cfg.device_name : "(hostname)");
+	con_printf(c, "device:  %s\n", c->env->cfg->device_name[0] ?
+		   c->env->cfg->device_name : "(hostname)");
 	con_printf(c, "version: %s (board %s, %s)\n", VIGIL_VERSION,
 		   BOARD_NAME, BOARD_ARCH);
 	con_printf(c, "uptime:  %s\n", up);
 	con_show_health_summary(c);
-	con_printf(c, "backup:  %s%s%s\n", backup_agent_state(&agent.backup),
-		   agent.backup.cfg.server[0] ? ", " : "",
-		   agent.backup.cfg.server);
+	con_printf(c, "backup:  %s%s%s\n", backup_status_state(c->env->backup_status),
+		   c->env->backup_status->server[0] ? ", " : "",
+		   c->env->backup_status->server);
 	con_printf(c, "config:  %s (%u reloads, %u refused)\n",
-		   agent.config_path, agent.reloads, agent.reloads_refused);
+		   c->env->config_path, *c->env->reloads, *c->env->reloads_refused);
 	con_printf(c, "console: %s, login %s, %llu bytes of output dropped\n",
 		   c->stdio ? "stdin" : c->device, c->hash[0] ? "on" : "off",
 		   (unsigned long long)c->out_dropped);
@@ -284,13 +284,13 @@ static void cmd_backup(struct con *c, int argc, char **argv)
 		usage(c, find("backup"));
 		return;
 	}
-	backup_agent_con_backup(c, &agent.backup, argc, argv);
+	con_backup_cmd(c, c->env->backup, argc, argv);
 }
 
 static void cmd_conns(struct con *c, int argc, char **argv)
 {
 	(void)argc; (void)argv; /* no arguments */
-	backup_agent_con_conns(c, &agent.backup);
+	con_conns_cmd(c, c->env->backup_status);
 }
 
 static void cmd_log(struct con *c, int argc, char **argv)
@@ -362,7 +362,7 @@ static void cmd_exit(struct con *c, int argc, char **argv)
 static void config_show(struct con *c, const char *key)
 {
 	char v[CONFIG_VALUE_MAX];
-	int ret = config_get(&agent.cfg, key, v, sizeof v);
+	int ret = config_get(c->env->cfg, key, v, sizeof v);
 
 	if (ret == -ENOENT) {
 		con_printf(c, "config: unknown key `%s` (`config get` lists "
@@ -378,12 +378,12 @@ static void config_show(struct con *c, const char *key)
 static void config_apply(struct con *c, const char *key)
 {
 	if (!strncmp(key, "log.", 4))
-		(void)log_configure(agent.cfg.log_level, agent.cfg.log_stderr,
-				    agent.cfg.log_syslog); /* logs its own
+		(void)log_configure(c->env->cfg->log_level, c->env->cfg->log_stderr,
+				    c->env->cfg->log_syslog); /* logs its own
 							    * problems */
 	if (!strncmp(key, "console.", 8))
-		(void)con_set_login(c, agent.cfg.console_password_hash,
-				    (uint64_t)agent.cfg.console_idle_ms);
+		(void)con_set_login(c, c->env->cfg->console_password_hash,
+				    (uint64_t)c->env->cfg->console_idle_ms);
 	/* the hash was checked before config_set: cannot fail */
 }
 
@@ -397,7 +397,7 @@ static void config_set_cmd(struct con *c, const char *key, const char *val)
 			 "salt>$<64 hex digest>\n");
 		return;
 	}
-	ret = config_set(&agent.cfg, key, val, err, sizeof err);
+	ret = config_set(c->env->cfg, key, val, err, sizeof err);
 	if (ret < 0) {
 		con_printf(c, "config: %s\n", err[0] ? err : "refused");
 		return;
@@ -411,7 +411,7 @@ static void config_set_cmd(struct con *c, const char *key, const char *val)
 static void config_reload_cmd(struct con *c)
 {
 	uint32_t seq = log_last_seq();
-	int ret = agent_reload();
+	int ret = c->env->reload();
 	struct log_record r;
 	char line[LOG_LINE_MAX];
 
@@ -437,13 +437,13 @@ static void cmd_config(struct con *c, int argc, char **argv)
 	} else if (!strcmp(sub, "set") && argc == 4) {
 		config_set_cmd(c, argv[2], argv[3]);
 	} else if (!strcmp(sub, "save") && argc == 2) {
-		ret = config_save(&agent.cfg, agent.config_path);
+		ret = config_save(c->env->cfg, c->env->config_path);
 		if (ret < 0)
 			con_printf(c, "config save: %s: %s\n",
-				   agent.config_path, strerror(-ret));
+				   c->env->config_path, strerror(-ret));
 		else
 			con_printf(c, "config save: written to %s\n",
-				   agent.config_path);
+				   c->env->config_path);
 	} else if (!strcmp(sub, "reload") && argc == 2) {
 		config_reload_cmd(c);
 	} else {
@@ -453,16 +453,19 @@ static void cmd_config(struct con *c, int argc, char **argv)
 
 /* ---- completion ---- */
 
-static void complete_keys(unsigned argc, const char *const *w,
+static void complete_keys(const struct con *c, unsigned argc,
+			  const char *const *w,
 			  struct le_cands *cands)
 {
+	(void)c; /* the key names are static */
 	if (argc != 2 || (strcmp(w[1], "get") && strcmp(w[1], "set")))
 		return;
 	for (unsigned i = 0; i < config_key_count(); i++)
 		le_cand_add(cands, config_key_name(i));
 }
 
-static void complete_cancel(unsigned argc, const char *const *w,
+static void complete_cancel(const struct con *c, unsigned argc,
+			  const char *const *w,
 			    struct le_cands *cands)
 {
 	char id[12];
@@ -472,7 +475,7 @@ static void complete_cancel(unsigned argc, const char *const *w,
 	le_cand_add(cands, "all");
 	/* the jobs a cancel can still stop (an ended one is refused) */
 	for (int i = 0; i < BACKUP_JOBS_MAX; i++) {
-		const struct backup_job *j = &agent.backup.jobs[i];
+		const struct backup_job *j = &c->env->backup_status->jobs[i];
 
 		if (j->state != BACKUP_JOB_QUEUED &&
 		    j->state != BACKUP_JOB_RUNNING)
@@ -482,7 +485,8 @@ static void complete_cancel(unsigned argc, const char *const *w,
 	}
 }
 
-static void complete_help(unsigned argc, const char *const *w,
+static void complete_help(const struct con *c, unsigned argc,
+			  const char *const *w,
 			  struct le_cands *cands);
 
 static const char *const backup_subs[] = { "now", "jobs", "cancel", NULL };
@@ -538,10 +542,11 @@ static void help_all(struct con *c)
 		 "start/end, ^U/^K/^W delete, ^L redraw, ^C drop line.\n");
 }
 
-static void complete_help(unsigned argc, const char *const *w,
+static void complete_help(const struct con *c, unsigned argc,
+			  const char *const *w,
 			  struct le_cands *cands)
 {
-	(void)w; /* only the position matters */
+	(void)c; (void)w; /* only the position matters */
 	for (size_t i = 0; argc == 1 && i < cmd_count; i++)
 		le_cand_add(cands, cmds[i].name);
 }
@@ -552,7 +557,6 @@ void con_cmd_complete(void *arg, unsigned argc, const char *const *words,
 {
 	const struct con_cmd *k;
 
-	(void)arg; /* the table is static */
 	if (argc == 0) {
 		for (size_t i = 0; i < cmd_count; i++)
 			le_cand_add(cands, cmds[i].name);
@@ -565,7 +569,7 @@ void con_cmd_complete(void *arg, unsigned argc, const char *const *words,
 		for (size_t i = 0; k->subs[i]; i++)
 			le_cand_add(cands, k->subs[i]);
 	if (k->complete)
-		k->complete(argc, words, cands);
+		k->complete(arg, argc, words, cands);
 }
 
 /* ---- dispatch ---- */

@@ -5,13 +5,14 @@
  * and the verdict printed when it comes; the console takes other
  * commands meanwhile.
  */
-#include "console.h"
+#include "console_int.h"
+
+#include "backup_status.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
-#include "agent.h"
 #include "hal/clock.h"
 #include "probe.h"
 
@@ -96,7 +97,7 @@ static int probe_go(struct con *c)
 /* see console.h */
 void con_cmd_probe(struct con *c, int argc, char **argv)
 {
-	const struct backup_agent *ba = &agent.backup;
+	const struct backup_status *ba = c->env->backup_status;
 	int ret;
 
 	(void)argv; /* no arguments */
@@ -114,7 +115,7 @@ void con_cmd_probe(struct con *c, int argc, char **argv)
 		return;
 	}
 	cprobe.c = c;
-	ret = probe_start(&cprobe.p, &ba->c.cfg.server,
+	ret = probe_start(&cprobe.p, &ba->addr,
 			  hal_clock_mono_ms());
 	if (ret == 0)
 		ret = probe_go(c);

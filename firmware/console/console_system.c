@@ -4,12 +4,11 @@
  * `reboot`, which goes through the boot record.
  * Everything is read from agent.health, the one copy of that state.
  */
-#include "console.h"
+#include "console_int.h"
 
 #include <stdio.h>
 #include <string.h>
 
-#include "agent.h"
 #include "boot.h"
 #include "hal/clock.h"
 #include "hal/power.h"
@@ -34,7 +33,7 @@ static void fmt_age(char *buf, size_t cap, uint64_t then_ms, uint64_t now_ms)
 /* see console.h */
 void con_show_health_summary(struct con *c)
 {
-	const struct health *h = &agent.health;
+	const struct health *h = c->env->health;
 
 	con_printf(c, "health:  %s%s; boot %u, last reset %s%s%s\n",
 		   health_state_name(health_overall(h)),
@@ -46,7 +45,7 @@ void con_show_health_summary(struct con *c)
 /* see console.h */
 void con_show_health(struct con *c)
 {
-	const struct health *h = &agent.health;
+	const struct health *h = c->env->health;
 	uint64_t now = hal_clock_mono_ms();
 	char age[16];
 
@@ -70,7 +69,7 @@ void con_show_health(struct con *c)
 /* see console.h */
 void con_show_wdt(struct con *c)
 {
-	const struct health_wdt *w = &agent.health.wdt;
+	const struct health_wdt *w = &c->env->health->wdt;
 	char age[16] = "never";
 
 	if (w->device[0] == '\0') {
@@ -96,12 +95,12 @@ void con_reboot(struct con *c, const char *reason)
 {
 	int ret;
 
-	if (!agent.can_reboot) {
+	if (!*c->env->can_reboot) {
 		con_puts(c, "reboot: refused on this board (a development "
 			 "machine)\n");
 		return;
 	}
-	ret = boot_mark(&agent.health, BOOT_MARK_REQUESTED, reason);
+	ret = boot_mark(c->env->health, BOOT_MARK_REQUESTED, reason);
 	if (ret < 0) {
 		con_printf(c, "reboot: cannot record the reason (%s): not "
 			   "rebooting\n", strerror(-ret));
@@ -112,7 +111,7 @@ void con_reboot(struct con *c, const char *reason)
 	ret = hal_power_reboot();
 	/* still here: the restart was refused; the marker must not claim
 	 * a requested reset at the next start (failure logged inside) */
-	(void)boot_mark(&agent.health, BOOT_MARK_RUNNING, "reboot refused");
+	(void)boot_mark(c->env->health, BOOT_MARK_RUNNING, "reboot refused");
 	log_err("console", "reboot refused: %s", strerror(-ret));
 	con_printf(c, "reboot: refused by the system: %s\n", strerror(-ret));
 }
