@@ -47,8 +47,9 @@ ASAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 # ---- sources ----
 HAL_LINUX := $(wildcard hal/linux/*.c)
 # The sim shares the Linux text code of addresses and interface states
-# (no system calls in it).
-HAL_SIM := $(wildcard hal/sim/*.c) hal/linux/net_addr.c hal/linux/netif_text.c
+# and the CPU feature query (no system calls in them).
+HAL_SIM := $(wildcard hal/sim/*.c) hal/linux/net_addr.c hal/linux/netif_text.c \
+	hal/linux/cpu.c
 # cksum_crc has one implementation per arch (protocol/cksum_<arch>.c, else
 # cksum_generic.c); exactly one is linked, like musl's arch directories.
 PROTO_COMMON := $(filter-out protocol/cksum_generic.c protocol/cksum_x86_64.c \

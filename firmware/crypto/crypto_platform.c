@@ -1,5 +1,5 @@
 /*
- * crypto.c — see crypto.h: the one mbedTLS arena and the PSA random
+ * crypto_platform.c — see crypto_platform.h: the one mbedTLS arena and the PSA random
  * source.
  */
 #include "crypto_platform.h"
@@ -8,10 +8,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#if defined(__aarch64__)
-#include <sys/auxv.h>
-#endif
-
+#include "hal/cpu.h"
 #include "hal/rng.h"
 #include "mbedtls/error.h"
 #include "mbedtls/memory_buffer_alloc.h"
@@ -21,7 +18,7 @@ static unsigned char crypto_arena[CRYPTO_ARENA_SIZE];
 static bool crypto_done;
 static int crypto_ret;
 
-/* see crypto.h */
+/* see crypto_platform.h */
 int crypto_init(void)
 {
 	if (crypto_done)
@@ -32,7 +29,7 @@ int crypto_init(void)
 	return crypto_ret;
 }
 
-/* see crypto.h */
+/* see crypto_platform.h */
 int crypto_rng(void *ctx, unsigned char *out, size_t len)
 {
 	(void)ctx; /* stateless: the kernel keeps the state */
@@ -54,16 +51,8 @@ psa_status_t mbedtls_psa_external_get_random(
 	return PSA_SUCCESS;
 }
 
-/* see crypto.h */
+/* see crypto_platform.h */
 int crypto_aes_is_fast(void)
 {
-#if defined(__x86_64__)
-	return __builtin_cpu_supports("aes") && __builtin_cpu_supports("pclmul");
-#elif defined(__aarch64__)
-	unsigned long hw = getauxval(AT_HWCAP);
-
-	return (hw & HWCAP_AES) && (hw & HWCAP_PMULL);
-#else
-	return 0;       /* 32-bit Arm: mbedTLS uses its table AES here */
-#endif
+	return hal_cpu_aes_fast();
 }

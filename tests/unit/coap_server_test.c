@@ -1,5 +1,5 @@
 /*
- * coap_server_test.c — firmware/coap_server.c, coap_observe.c,
+ * coap_server_test.c — firmware/coap/coap_server.c, coap_observe.c,
  * coap_resources.c and status_doc.c on the sim network: datagrams in
  * through hal_sim_net_inject_datagram, the loop runs, answers come back
  * through hal_sim_net_sent_datagram and are parsed with protocol/coap.

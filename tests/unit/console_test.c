@@ -1,5 +1,5 @@
 /*
- * console_test.c — firmware/console.c and console_cmds.c on the sim
+ * console_test.c — firmware/console/console.c and console_cmds.c on the sim
  * serial line: bytes in through hal_sim_serial_input, the loop runs,
  * what the console wrote comes back through hal_sim_serial_output.
  */

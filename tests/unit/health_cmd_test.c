@@ -1,5 +1,5 @@
 /*
- * health_cmd_test.c — the external check command (firmware/health_cmd.c)
+ * health_cmd_test.c — the external check command (firmware/health/health_exec.c)
  * on the sim's scripted children: exit status -> result, the first stdout
  * line as the error, the timeout kill recorded once, a start failure, a
  * run still going is not doubled, SKIP without a command.
