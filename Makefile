@@ -35,7 +35,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla -Wlogical-op \
 	-Wconversion
 CSTD := -std=c11 -D_POSIX_C_SOURCE=200809L
 # INCLUDES BOARD MBEDTLS-TARGET; mbed_libs MBEDTLS-TARGET (toolchain/README.md)
-INCLUDES = -Ihal/include -Ifirmware -Iprotocol -Iboard/$(1) -Ibuild/gen \
+INCLUDES = -Ihal/include $(FW_INCLUDES) -Iprotocol -Iboard/$(1) -Ibuild/gen \
 	-Itoolchain -DMBEDTLS_CONFIG_FILE='"vigil_mbedtls_config.h"' \
 	-I$(TC_DIR)/mbedtls/$(2)/include
 mbed_libs = -L$(TC_DIR)/mbedtls/$(1)/lib -lmbedtls -lmbedx509 -lmbedcrypto
@@ -48,24 +48,37 @@ ASAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 # ---- sources ----
 HAL_LINUX := $(wildcard hal/linux/*.c)
 # The sim shares the Linux text code of addresses and interface states
-# (no system calls in it).
-HAL_SIM := $(wildcard hal/sim/*.c) hal/linux/net_addr.c hal/linux/netif_text.c
+# and the CPU feature query (no system calls in them).
+HAL_SIM := $(wildcard hal/sim/*.c) hal/linux/net_addr.c hal/linux/netif_text.c \
+	hal/linux/cpu.c
 # cksum_crc has one implementation per arch (protocol/cksum_<arch>.c, else
 # cksum_generic.c); exactly one is linked, like musl's arch directories.
 PROTO_COMMON := $(filter-out protocol/cksum_generic.c protocol/cksum_x86_64.c \
 	protocol/cksum_aarch64.c,$(wildcard protocol/*.c))
 proto = $(PROTO_COMMON) $(or $(wildcard protocol/cksum_$(1).c),$(wildcard protocol/cksum_generic.c))
 HOST_ARCH := $(shell uname -m)
-FW_LIB := $(filter-out firmware/main.c,$(wildcard firmware/*.c))
+# vigild is lib/ (shared with vigil-backupd) plus firmware/<subsystem>/.
+FW_DIRS := lib $(sort $(dir $(wildcard firmware/*/*.c)))
+FW_DIRS := $(patsubst %/,%,$(FW_DIRS))
+# Each folder sees only the folders layers.mk allows; code outside them
+# (tests, tools, the server) sees every folder.  Expanded per source file
+# when its recipe runs ($$< is the source).
+include layers.mk
+fw_dirs_for = $(if $(filter $(1),$(FW_DIRS)),$(1) $(LAYER_$(1)),$(FW_DIRS))
+fw_inc = $(addprefix -I,$(call fw_dirs_for,$(patsubst %/,%,$(dir $(1)))))
+FW_INCLUDES = $$(call fw_inc,$$<)
+FW_LIB := $(filter-out firmware/agent/main.c,$(wildcard lib/*.c firmware/*/*.c))
 UNIT_ALL := $(wildcard tests/unit/*_test.c)
 UNIT_LINUX_ONLY := $(wildcard tests/unit/linux_*_test.c)
 UNIT_CONTRACT := $(wildcard tests/unit/hal_*_test.c)
 # Module tests and sim_* tests run on the sim; hal_* contract tests on both.
 unit_sim_srcs = tests/unit/runner.c tests/unit/test_env_sim.c \
 	$(filter-out $(UNIT_LINUX_ONLY),$(UNIT_ALL)) $(FW_LIB) $(call proto,$(1)) $(HAL_SIM)
+# linux_walk_test runs the backup walk over hal/linux's directory reads.
 UNIT_LINUX_SRCS := tests/unit/runner.c tests/unit/test_env_linux.c \
-	$(UNIT_CONTRACT) $(UNIT_LINUX_ONLY) $(HAL_LINUX)
-vigild_srcs = firmware/main.c $(FW_LIB) $(call proto,$(1)) $(HAL_LINUX)
+	$(UNIT_CONTRACT) $(UNIT_LINUX_ONLY) $(HAL_LINUX) \
+	firmware/backup/backup_walk.c
+vigild_srcs = firmware/agent/main.c $(FW_LIB) $(call proto,$(1)) $(HAL_LINUX)
 TOOL_NAMES := $(basename $(notdir $(wildcard tests/tools/*.c)))
 FUZZ_NAMES := $(basename $(notdir $(wildcard tests/fuzz/*_fuzz.c)))
 
@@ -165,7 +178,7 @@ $(foreach t,$(TOOL_PROGS),$(eval $(call link_rule,build/host/bin/$(t),\
 SERVER_SRCS := $(wildcard server/*.c)
 SERVER_BIN := $(if $(SERVER_SRCS),build/host/bin/vigil-backupd)
 $(if $(SERVER_SRCS),$(eval $(call link_rule,build/host/bin/vigil-backupd,\
-	$(SERVER_SRCS) firmware/ev.c firmware/log.c firmware/psk.c $(HAL_LINUX) \
+	$(SERVER_SRCS) lib/ev.c lib/log.c lib/psk.c $(HAL_LINUX) \
 	$(call proto,$(HOST_ARCH)),build/hosttools,gcc,\
 	$(call mbed_libs,host) -lsqlite3)))
 

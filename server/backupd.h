@@ -4,7 +4,7 @@
  * machine (backupd_session.c), the metadata and file store
  * (backupd_store.c) and the crypto (backupd_crypto.c).
  *
- * One thread, one event loop (firmware/ev.h); every connection lives in a
+ * One thread, one event loop (lib/ev.h); every connection lives in a
  * fixed table of BD_CONNS_MAX slots with fixed buffers, so memory does not
  * grow with clients or file sizes.  docs/backupd.md is the user's view.
  */

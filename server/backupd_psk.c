@@ -1,7 +1,7 @@
 /*
  * backupd_psk.c — the table of pre-shared keys vigil-backupd accepts
  * from TLS clients (--tls-psk FILE): one "identity:hexkey" per line, as
- * vigild's tls.psk (firmware/psk.h), '#' comments and blank lines
+ * vigild's tls.psk (lib/psk.h), '#' comments and blank lines
  * allowed.  The file is read once at startup into a fixed table.
  */
 #include "backupd.h"

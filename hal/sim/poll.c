@@ -30,6 +30,7 @@ static unsigned short sim_poll_one(const struct hal_pollfd *p)
 		return sim_signal_revents(p->events);
 	case SIM_FD_WDT:
 	case SIM_FD_AFILE:
+	case SIM_FD_RFILE:
 		/* files are always ready, as poll(2) says of regular files */
 		return (unsigned short)(p->events & (HAL_POLLIN | HAL_POLLOUT));
 	case SIM_FD_FREE:

@@ -31,6 +31,7 @@ enum sim_fd_kind {
 	SIM_FD_SIGNAL,
 	SIM_FD_WDT,
 	SIM_FD_AFILE,
+	SIM_FD_RFILE,   /* hal_file_open: idx = storage node */
 };
 
 struct sim_fd {
@@ -84,6 +85,14 @@ int sim_storage_exists_file(const char *path);
 /* Replaces the content of an existing file, bypassing fault injection
  * and the space budget (a sysfs write uses no disk).
  * @retval 0 / -ENOENT no such file */
+/* ---- storage.c, for file.c ----
+ * The node at path: its index, or -1 for "/", or -ENOENT. */
+int sim_storage_lookup(const char *path, int *is_dir, size_t *size);
+/* A committed node's bytes (size in *size), NULL if idx is not one. */
+const unsigned char *sim_storage_data(int idx, size_t *size);
+/* The next committed node at or after *next whose parent is dir: its
+ * last path component in *name (borrowed).  @retval 1 / 0 none left */
+int sim_storage_child(const char *dir, unsigned *next, const char **name);
 int sim_storage_overwrite(const char *path, const void *buf, size_t len);
 
 /* ---- network internals (net.c: socket calls; net_peer.c: scripted

@@ -448,3 +448,49 @@ int sim_storage_overwrite(const char *path, const void *buf, size_t len)
 	sim_nodes[i].size = len;
 	return 0;
 }
+
+/* see sim_int.h */
+int sim_storage_lookup(const char *path, int *is_dir, size_t *size)
+{
+	int i;
+
+	if (path && strcmp(path, "/") == 0) {
+		*is_dir = 1;
+		*size = 0;
+		return -1;
+	}
+	i = path ? sim_find(path) : -1;
+	if (i < 0 || sim_nodes[i].temp)
+		return -ENOENT;
+	*is_dir = sim_nodes[i].is_dir;
+	*size = sim_nodes[i].size;
+	return i;
+}
+
+/* see sim_int.h */
+const unsigned char *sim_storage_data(int idx, size_t *size)
+{
+	if (idx < 0 || idx >= HAL_SIM_FILES_MAX || !sim_nodes[idx].used ||
+	    sim_nodes[idx].is_dir)
+		return NULL;
+	*size = sim_nodes[idx].size;
+	return sim_nodes[idx].data;
+}
+
+/* see sim_int.h */
+int sim_storage_child(const char *dir, unsigned *next, const char **name)
+{
+	size_t dl = strcmp(dir, "/") == 0 ? 0 : strlen(dir);
+
+	for (; *next < HAL_SIM_FILES_MAX; (*next)++) {
+		const struct sim_node *n = &sim_nodes[*next];
+
+		if (!n->used || n->temp || strncmp(n->path, dir, dl) != 0 ||
+		    n->path[dl] != '/' || strchr(n->path + dl + 1, '/'))
+			continue;
+		*name = n->path + dl + 1;
+		(*next)++;
+		return 1;
+	}
+	return 0;
+}

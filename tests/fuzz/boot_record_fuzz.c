@@ -1,6 +1,6 @@
 /*
  * boot_record_fuzz.c — libFuzzer target for the boot state record
- * (firmware/boot.c: boot_record_decode / boot_record_encode), the one
+ * (firmware/health/boot.c: boot_record_decode / boot_record_encode), the one
  * file vigild reads back from data.dir at every start.
  *
  * Properties checked (__builtin_trap on violation):

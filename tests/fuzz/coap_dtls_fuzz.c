@@ -1,6 +1,6 @@
 /*
  * coap_dtls_fuzz.c — libFuzzer target for the DTLS layer of vigild's CoAP
- * server (firmware/coap_dtls.c under coap_server.c) on the sim network.
+ * server (firmware/coap/coap_dtls.c under coap_server.c) on the sim network.
  * The input is a sequence of datagrams at the DTLS socket, each a peer
  * byte (low 3 bits: one of 8 client ports), a 2-byte big-endian length
  * and that many bytes; a peer byte with the top bit set instead advances

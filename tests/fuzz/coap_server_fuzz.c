@@ -1,6 +1,6 @@
 /*
  * coap_server_fuzz.c — libFuzzer target for vigild's CoAP server
- * (firmware/coap_server.c, coap_observe.c, coap_resources.c) on the sim
+ * (firmware/coap/coap_server.c, coap_observe.c, coap_resources.c) on the sim
  * network: the input is a sequence of datagrams, each a 2-byte big-endian
  * length and that many bytes; a length with the top bit set instead
  * advances the clock by its low 15 bits x 100 ms and runs the tick.

@@ -1,6 +1,6 @@
 /*
  * config_fuzz.c — libFuzzer target for the configuration parser and
- * writer (firmware/config.c, config_keys.c): arbitrary bytes as a file.
+ * writer (firmware/config/config.c, config_keys.c): arbitrary bytes as a file.
  *
  * Properties checked (__builtin_trap on violation):
  *   - the verdict is 0, -EBADMSG, or -EMSGSIZE exactly when the input is

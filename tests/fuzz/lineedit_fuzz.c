@@ -1,5 +1,5 @@
 /*
- * lineedit_fuzz.c — the console line editor (firmware/lineedit.c) on
+ * lineedit_fuzz.c — the console line editor (firmware/console/lineedit.c) on
  * any bytes.
  *
  * Input: byte 0 picks the chunk size (1..64) the bytes are fed in, the

@@ -1,6 +1,6 @@
 /*
  * psk_fuzz.c — libFuzzer target for the "identity:hexkey" parser
- * (firmware/psk.c) behind coap.psk, tls.psk and vigil-backupd's
+ * (lib/psk.c) behind coap.psk, tls.psk and vigil-backupd's
  * --tls-psk file.
  *
  * Properties checked (__builtin_trap on violation):

@@ -2,8 +2,8 @@
  * backup_agent_test.c — the pure parts of the agent's backup client on
  * the sim HAL: the job table, cancel semantics, safe mode, the
  * backup.interval schedule (a tls:// server makes every job fail at its
- * start, before any I/O), the status words, and the incremental walk
- * (on a real temporary directory: the walk uses the C library directly).
+ * start, before any I/O) and the status words.  The walk is tested in
+ * linux_walk_test.c (a real directory) and backup_engine_test.c (sim).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -68,7 +68,7 @@ TEST(bad_url_fails_the_job_with_the_reason)
 	const struct backup_job *j;
 
 	setup("http://x", 0);
-	CHECK(strstr(ba.cfg_error, "tcp://host:port") != NULL);
+	CHECK(strstr(ba.st.cfg_error, "tcp://host:port") != NULL);
 	CHECK_EQ_INT(backup_agent_now(&ba, NULL), 1);
 	j = backup_agent_job(&ba, 1);
 	REQUIRE(j);
@@ -162,66 +162,9 @@ TEST(schedule_runs_on_interval_and_goes_on_after_failures)
 	backup_agent_stop(&ba);
 }
 
-static void touch_file(const char *dir, const char *name, size_t n)
-{
-	char p[512];
-	FILE *f;
-
-	snprintf(p, sizeof p, "%s/%s", dir, name);
-	f = fopen(p, "wb");
-	REQUIRE(f);
-	for (size_t i = 0; i < n; i++)
-		fputc('x', f);
-	fclose(f);
-}
-
-TEST(incremental_walk_finds_regular_files_only)
-{
-	static struct backup_iwalk w;
-	char root[] = "/tmp/vigil-iwalk-XXXXXX", p[512], list[1100];
-	uint64_t bytes = 0;
-	unsigned files = 0, again = 0;
-	int ret;
-
-	REQUIRE(mkdtemp(root) != NULL);
-	snprintf(p, sizeof p, "%s/d1", root);
-	REQUIRE(mkdir(p, 0700) == 0);
-	snprintf(p, sizeof p, "%s/d1/d2", root);
-	REQUIRE(mkdir(p, 0700) == 0);
-	touch_file(root, "a", 3);
-	touch_file(root, "d1/b", 5);
-	touch_file(root, "d1/d2/c", 7);
-	snprintf(p, sizeof p, "%s/link", root);
-	REQUIRE(symlink("a", p) == 0);
-	/* the same file twice in the list is sent twice; blanks trimmed */
-	snprintf(list, sizeof list, " %s , %s/a,,%s/missing", root, root,
-		 root);
-	backup_iwalk_start(&w, list);
-	while ((ret = backup_iwalk_next(&w, 1)) != 0) {
-		if (ret == -EAGAIN) {
-			again++;
-			continue;
-		}
-		REQUIRE(ret == 1);
-		CHECK(strncmp(w.path, root, strlen(root)) == 0);
-		files++;
-		bytes += w.size;
-	}
-	CHECK_EQ_INT(files, 4);
-	CHECK_EQ_INT(bytes, 3 + 5 + 7 + 3);
-	CHECK(again > 0);               /* budget 1: it had to come back */
-	CHECK_EQ_INT(w.st.skipped, 1);  /* the symlink */
-	CHECK_EQ_INT(w.st.errors, 1);   /* missing */
-	CHECK_EQ_INT(w.depth, 0);
-	backup_iwalk_stop(&w);
-	snprintf(p, sizeof p, "rm -rf '%s'", root);
-	CHECK_EQ_INT(system(p), 0);
-}
-
 TEST_SUITE(backup_agent, refuses_without_server_and_in_safe_mode,
 	   bad_url_fails_the_job_with_the_reason,
 	   tls_without_ca_fails_with_a_clear_reason,
 	   jobs_queue_behind_the_running_one_and_cancel,
 	   job_table_is_bounded_and_recycles_finished_jobs,
-	   schedule_runs_on_interval_and_goes_on_after_failures,
-	   incremental_walk_finds_regular_files_only)
+	   schedule_runs_on_interval_and_goes_on_after_failures)

@@ -1,5 +1,5 @@
 /*
- * boot_test.c — reset reasons (firmware/boot.c): the marker x boot status
+ * boot_test.c — reset reasons (firmware/health/boot.c): the marker x boot status
  * table, a sequence of starts through the state file, safe mode after
  * three watchdog resets, the record codec at its exact size and beyond.
  */

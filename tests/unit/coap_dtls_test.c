@@ -1,5 +1,5 @@
 /*
- * coap_dtls_test.c — firmware/coap_dtls.c under the CoAP server on the
+ * coap_dtls_test.c — firmware/coap/coap_dtls.c under the CoAP server on the
  * sim network: an mbedTLS DTLS client in this process whose records go
  * in through hal_sim_net_inject_datagram and come back through
  * hal_sim_net_sent_datagram; handshake retransmission timers run on the
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "config.h"
-#include "crypto.h"
+#include "crypto_platform.h"
 #include "hal/clock.h"
 #include "hal/sim.h"
 #include "health.h"

@@ -1,5 +1,5 @@
 /*
- * coap_server_test.c — firmware/coap_server.c, coap_observe.c,
+ * coap_server_test.c — firmware/coap/coap_server.c, coap_observe.c,
  * coap_resources.c and status_doc.c on the sim network: datagrams in
  * through hal_sim_net_inject_datagram, the loop runs, answers come back
  * through hal_sim_net_sent_datagram and are parsed with protocol/coap.
@@ -1001,7 +1001,7 @@ TEST(unauthorised_diagnostic_is_whole)
 
 /* The probe's backup server: 192.0.2.<host>:4433, connect answered
  * with result after delay_ms. */
-static struct backup_agent pba;
+static struct backup_status pba;
 
 static void probe_server(int host, int result, uint32_t delay_ms)
 {
@@ -1014,7 +1014,7 @@ static void probe_server(int host, int result, uint32_t delay_ms)
 	REQUIRE(hal_net_addr_parse(ip, 4433, &peer.addr) == 0);
 	REQUIRE(hal_sim_net_add_peer(&peer) == 0);
 	pba.configured = 1;
-	pba.c.cfg.server = peer.addr;
+	pba.addr = peer.addr;
 	src.backup = &pba;
 }
 

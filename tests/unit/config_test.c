@@ -1,5 +1,5 @@
 /*
- * config_test.c — firmware/config.c and config_keys.c: the file syntax,
+ * config_test.c — firmware/config/config.c and config_keys.c: the file syntax,
  * every key's validation and boundaries, every error class and its exact
  * message, the @retvals of config.h, the writer's round trip, config_diff.
  * Runs on the sim HAL (config_load/config_save use sim storage).

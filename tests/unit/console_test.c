@@ -1,5 +1,5 @@
 /*
- * console_test.c — firmware/console.c and console_cmds.c on the sim
+ * console_test.c — firmware/console/console.c and console_cmds.c on the sim
  * serial line: bytes in through hal_sim_serial_input, the loop runs,
  * what the console wrote comes back through hal_sim_serial_output.
  */
@@ -57,7 +57,8 @@ static int open_con(const char *device, const char *hash, uint64_t idle)
 {
 	struct con_opts o = { .device = device, .baud = 115200, .crlf = 0,
 			      .password_hash = hash, .idle_ms = idle,
-			      .start_ms = hal_clock_mono_ms() };
+			      .start_ms = hal_clock_mono_ms(),
+			      .env = agent_con_env() };
 
 	hal_sim_serial_install(DEV);
 	if (ev_init(&loop, &con_test_mem) < 0)
@@ -308,8 +309,8 @@ static void probe_target(int host, int result, uint32_t delay_ms)
 	snprintf(ip, sizeof ip, "192.0.2.%d", host);
 	REQUIRE(hal_net_addr_parse(ip, 4433, &peer.addr) == 0);
 	REQUIRE(hal_sim_net_add_peer(&peer) == 0);
-	agent.backup.configured = 1;
-	agent.backup.c.cfg.server = peer.addr;
+	agent.backup.st.configured = 1;
+	agent.backup.st.addr = peer.addr;
 }
 
 TEST(con_probe_runs_in_the_loop)
@@ -356,16 +357,17 @@ static void fake_jobs(void)
 {
 	memset(&agent.backup, 0, sizeof agent.backup);
 	memset(&agent.backup_link, 0, sizeof agent.backup_link);
-	agent.backup.configured = 1;
-	snprintf(agent.backup.cfg.server, sizeof agent.backup.cfg.server,
+	agent.backup.st.configured = 1;
+	snprintf(agent.backup.st.server, sizeof agent.backup.st.server,
 		 "tcp://192.0.2.1:4433");
-	snprintf(agent.backup.server_text, sizeof agent.backup.server_text,
+	snprintf(agent.backup.st.server_text,
+		 sizeof agent.backup.st.server_text,
 		 "192.0.2.1:4433");
-	agent.backup.jobs[0] = (struct backup_job){ .id = 2,
+	agent.backup.st.jobs[0] = (struct backup_job){ .id = 2,
 		.state = BACKUP_JOB_DONE };
-	agent.backup.jobs[1] = (struct backup_job){ .id = 3,
+	agent.backup.st.jobs[1] = (struct backup_job){ .id = 3,
 		.state = BACKUP_JOB_QUEUED };
-	agent.backup.jobs[5] = (struct backup_job){ .id = 12,
+	agent.backup.st.jobs[5] = (struct backup_job){ .id = 12,
 		.state = BACKUP_JOB_RUNNING };
 	agent.backup.cur = 5;
 	agent.backup_link.last_error = -ECONNREFUSED;
@@ -382,7 +384,7 @@ TEST(con_status_json_shows_the_backup_client)
 		  "\"jobs\":0,\"active\":0},\"config\":"));
 	fake_jobs();
 	hal_sim_clock_advance(90 * 1000);
-	agent.backup.last_success_ms = hal_clock_mono_ms() - 61 * 1000;
+	agent.backup.st.last_success_ms = hal_clock_mono_ms() - 61 * 1000;
 	type("status --json\r");
 	CHECK(has("\"backup\":{\"state\":\"busy\",\"server\":"
 		  "\"192.0.2.1:4433\",\"last_success_ago_s\":61,"

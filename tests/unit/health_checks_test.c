@@ -1,5 +1,5 @@
 /*
- * health_checks_test.c — the built-in checks (firmware/health_checks.c)
+ * health_checks_test.c — the built-in checks (firmware/health/health_checks.c)
  * against the sim's storage, sysinfo, thermal zone and clocks, each at
  * its thresholds; the passive backup-link verdict table, and proof that
  * running every check opens no connection to the backup server.

@@ -1,5 +1,5 @@
 /*
- * health_cmd_test.c — the external check command (firmware/health_cmd.c)
+ * health_cmd_test.c — the external check command (firmware/health/health_exec.c)
  * on the sim's scripted children: exit status -> result, the first stdout
  * line as the error, the timeout kill recorded once, a start failure, a
  * run still going is not doubled, SKIP without a command.
@@ -10,7 +10,7 @@
 
 #include "hal/sim.h"
 #include "health.h"
-#include "health_cmd.h"
+#include "health_exec.h"
 #include "log.h"
 #include "test.h"
 

@@ -1,5 +1,5 @@
 /*
- * health_test.c — the checks framework (firmware/health.c): tables of
+ * health_test.c — the checks framework (firmware/health/health.c): tables of
  * results over (virtual) time and the state each one must leave, for the
  * debounce, the start period, retries and the reset of the count; the
  * schedule (interval, timeout); the overall state; the watchdog gate.

@@ -1,5 +1,5 @@
 /*
- * lineedit_test.c — firmware/lineedit.c: key sequences in, the finished
+ * lineedit_test.c — firmware/console/lineedit.c: key sequences in, the finished
  * line, the echo and the cursor out.
  */
 #include "lineedit.h"

@@ -1,5 +1,5 @@
 /*
- * probe_test.c — `probe` (firmware/probe.c) against the sim's scripted
+ * probe_test.c — `probe` (firmware/backup/probe.c) against the sim's scripted
  * peers: reachable with its latency, refused, silent (the 0.5 s timeout),
  * exactly one connection attempt each, the one-shot probe_run, and the
  * verdict lines.

@@ -1,6 +1,6 @@
 /*
  * watchdog_notify_test.c — systemd notification from the watchdog owner
- * (firmware/watchdog.c) on the sim's recorded notify socket: READY=1 and
+ * (firmware/health/watchdog.c) on the sim's recorded notify socket: READY=1 and
  * STOPPING=1 on request, WATCHDOG=1 every WATCHDOG_USEC / 2 from the same
  * gated tick as the hardware kick, stopping exactly when the kicks stop,
  * with or without a watchdog device.

@@ -1,5 +1,5 @@
 /*
- * watchdog_test.c — the watchdog owner (firmware/watchdog.c) on the sim's
+ * watchdog_test.c — the watchdog owner (firmware/health/watchdog.c) on the sim's
  * fake device: kicks every timeout/2 while healthy, stop exactly when a
  * required check has been unhealthy past its grace (marker written, the
  * fake device fires one timeout later), safe mode keeps kicking, magic

@@ -1,0 +1,243 @@
+/*
+ * backup_cli.c — `vigild backup [OPTION]... PATH...` (backup_cli.h):
+ * options, server resolution, the file walk, a progress line on a
+ * terminal, the exit status.
+ */
+#include "backup_cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "backup_client.h"
+#include "backup_walk.h"
+#include "config.h"
+
+#define EXIT_USAGE 2
+
+static const char usage_text[] =
+	"Usage: vigild backup [OPTION]... PATH...\n"
+	"Backs up files and directories (recursive, symlinks not followed) "
+	"to a\nCyberBackup v3 server; exit 0 only when every file was "
+	"verified by cksum.\n\n"
+	"      --server URL     tcp://HOST:PORT or tls://HOST:PORT (required)\n"
+	"      --tls-ca FILE    CA certificate(s) the server must chain to (tls)\n"
+	"      --tls-cert FILE  client certificate (tls)\n"
+	"      --tls-key FILE   its private key (tls)\n"
+	"      --name NAME      client name (default: the host name)\n"
+	"      --state DIR      where me.info lives (default /var/lib/vigil)\n"
+	"      --config FILE    validate FILE first (vigild configuration;\n"
+	"                       its tls.* keys are defaults for --tls-*;\n"
+	"                       tls.psk and tls.min_version come from it)\n"
+	"      --pubkey MODE    auto (default), 160 or 162\n"
+	"      --timeout MS     I/O timeout per operation (default 30000)\n"
+	"      --retry-cap MS   longest backoff between attempts "
+	"(default 30000)\n";
+
+static struct backup_client cli;
+
+struct job {
+	unsigned ok, failed;
+	int tty;
+};
+
+static void progress(void *arg, const char *path, uint64_t done,
+		     uint64_t total)
+{
+	(void)arg;
+	if (done > total)
+		done = total;
+	fprintf(stderr, "\r%s: %3u%%", path,
+		(unsigned)(total ? done * 100 / total : 100));
+	if (done == total)
+		fputc('\n', stderr);
+}
+
+static void one_file(struct job *j, const char *path)
+{
+	if (backup_client_send_file(&cli, path) == 0) {
+		j->ok++;
+	} else {
+		j->failed++;
+		fprintf(stderr, "vigild backup: %s\n", cli.e.err);
+	}
+}
+
+/* Every regular file under path, in walk order. */
+static void one_arg(struct job *j, const char *path,
+		    struct backup_walk_stats *st)
+{
+	static struct backup_walk w;
+	int ret;
+
+	backup_walk_start(&w, path, '\0');
+	while ((ret = backup_walk_next(&w, UINT32_MAX)) != 0)
+		if (ret == 1)
+			one_file(j, w.path);
+	st->files += w.st.files;
+	st->skipped += w.st.skipped;
+	st->errors += w.st.errors;
+	backup_walk_stop(&w);
+}
+
+static int usage(const char *msg, const char *arg)
+{
+	fprintf(stderr, "vigild backup: ");
+	fprintf(stderr, msg, arg);
+	fprintf(stderr, "\nTry 'vigild backup --help' for more information.\n");
+	return EXIT_USAGE;
+}
+
+static int resolve(struct backup_client_cfg *cfg, const char *url)
+{
+	char host[BACKUP_HOST_MAX];
+	uint16_t port = 0;
+	int tls = 0;
+
+	if (backup_url_parse(url, &tls, host, sizeof host, &port) < 0)
+		return usage("bad server URL '%s' (want tcp://HOST:PORT or "
+			     "tls://HOST:PORT)", url);
+	cfg->tls = tls;
+	snprintf(cfg->host, sizeof cfg->host, "%s", host);
+	if (tls && !cfg->tls_ca[0] && !cfg->tls_psk[0])
+		return usage("%s", "tls:// needs --tls-ca FILE (or tls.psk "
+			     "in the --config file)");
+	if (backup_server_resolve(cfg, host, port) < 0) {
+		fprintf(stderr, "vigild backup: cannot resolve '%s'\n", host);
+		return 1;
+	}
+	return 0;
+}
+
+/* Validates a vigild configuration; its tls.* keys fill the --tls-*
+ * options not given (in either order). */
+static int check_config(const char *path, struct backup_client_cfg *bc)
+{
+	static struct config cfg;
+	static struct config_errors errs;
+
+	if (config_load(&cfg, path, &errs) == 0) {
+		if (!bc->tls_ca[0])
+			snprintf(bc->tls_ca, sizeof bc->tls_ca, "%s", cfg.tls_ca);
+		if (!bc->tls_cert[0])
+			snprintf(bc->tls_cert, sizeof bc->tls_cert, "%s",
+				 cfg.tls_cert);
+		if (!bc->tls_key[0])
+			snprintf(bc->tls_key, sizeof bc->tls_key, "%s",
+				 cfg.tls_key);
+		snprintf(bc->tls_psk, sizeof bc->tls_psk, "%s", cfg.tls_psk);
+		bc->tls_allow12 = cfg.tls_min_version == CONFIG_TLS_1_2;
+		return 0;
+	}
+	fprintf(stderr, "vigild backup: %s: invalid configuration "
+		"(see vigild --check-config)\n", path);
+	return 1;
+}
+
+/* Parses options into cfg; *first gets the index of the first PATH. */
+static int parse_opts(int argc, char **argv, struct backup_client_cfg *cfg,
+		      const char **server, int *first)
+{
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		}
+		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			fputs(usage_text, stdout);
+			return -1;
+		}
+		if (!v)
+			return usage("%s needs a value", a);
+		i++;
+		if (!strcmp(a, "--server"))
+			*server = v;
+		else if (!strcmp(a, "--tls-ca"))
+			snprintf(cfg->tls_ca, sizeof cfg->tls_ca, "%s", v);
+		else if (!strcmp(a, "--tls-cert"))
+			snprintf(cfg->tls_cert, sizeof cfg->tls_cert, "%s", v);
+		else if (!strcmp(a, "--tls-key"))
+			snprintf(cfg->tls_key, sizeof cfg->tls_key, "%s", v);
+		else if (!strcmp(a, "--name"))
+			snprintf(cfg->name, sizeof cfg->name, "%s", v);
+		else if (!strcmp(a, "--state"))
+			snprintf(cfg->state_dir, sizeof cfg->state_dir, "%s", v);
+		else if (!strcmp(a, "--config")) {
+			if (check_config(v, cfg))
+				return 1;
+		} else if (!strcmp(a, "--timeout"))
+			cfg->io_timeout_ms = (uint32_t)strtoul(v, NULL, 10);
+		else if (!strcmp(a, "--retry-cap"))
+			cfg->retry_cap_ms = (uint32_t)strtoul(v, NULL, 10);
+		else if (!strcmp(a, "--pubkey") && !strcmp(v, "auto"))
+			cfg->pubkey = BACKUP_PUBKEY_AUTO;
+		else if (!strcmp(a, "--pubkey") && !strcmp(v, "160"))
+			cfg->pubkey = BACKUP_PUBKEY_160;
+		else if (!strcmp(a, "--pubkey") && !strcmp(v, "162"))
+			cfg->pubkey = BACKUP_PUBKEY_162;
+		else
+			return usage("unknown option or value '%s'", a);
+	}
+	*first = i;
+	return 0;
+}
+
+static int run(const struct backup_client_cfg *cfg, int argc, char **argv,
+	       int first)
+{
+	struct backup_walk_stats st = { 0, 0, 0 };
+	struct job j = { 0, 0, isatty(2) };
+
+	backup_crypto_init();
+	if (backup_client_init(&cli, cfg) < 0 ||
+	    backup_client_connect(&cli) < 0) {
+		fprintf(stderr, "vigild backup: %s\n", cli.e.err);
+		backup_client_close(&cli);
+		return 1;
+	}
+	if (j.tty)
+		cli.cfg.progress = progress;
+	for (int i = first; i < argc; i++)
+		one_arg(&j, argv[i], &st);
+	backup_client_close(&cli);
+	if (j.failed || st.errors) {
+		fprintf(stderr, "vigild backup: %u of %u files failed, %u paths "
+			"unreadable\n", j.failed, j.ok + j.failed, st.errors);
+		return 1;
+	}
+	if (j.ok == 0) {
+		fprintf(stderr, "vigild backup: no regular files to back up "
+			"(%u skipped)\n", st.skipped);
+		return 1;
+	}
+	fprintf(stderr, "vigild backup: %u files verified, %u skipped\n",
+		j.ok, st.skipped);
+	return 0;
+}
+
+/* see backup_cli.h */
+int backup_cli_main(int argc, char **argv)
+{
+	static struct backup_client_cfg cfg;
+	const char *server = NULL;
+	int first = argc, ret;
+
+	snprintf(cfg.state_dir, sizeof cfg.state_dir, "/var/lib/vigil");
+	if (gethostname(cfg.name, sizeof cfg.name - 1) != 0 || !cfg.name[0])
+		snprintf(cfg.name, sizeof cfg.name, "vigil");
+	ret = parse_opts(argc, argv, &cfg, &server, &first);
+	if (ret != 0)
+		return ret < 0 ? 0 : ret;
+	if (!server)
+		return usage("%s", "--server URL is required");
+	if (first >= argc)
+		return usage("%s", "no PATH given");
+	ret = resolve(&cfg, server);
+	return ret ? ret : run(&cfg, argc, argv, first);
+}

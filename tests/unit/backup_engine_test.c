@@ -1,0 +1,426 @@
+/*
+ * backup_engine_test.c — the v3 client engine (firmware/backup/
+ * backup_engine.c) fed by hand on the sim HAL, with no socket and no
+ * file: table-driven, every reply code in every state that awaits a
+ * reply, a cut at every step of a file's exchange, the three retry
+ * outcomes (retry, skip, give up), a refused address followed at once by
+ * the next one, and a handshake that failed while resuming followed at
+ * once by a full one, neither counted as an attempt.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "backup_engine.h"
+#include "backup_retry.h"
+#include "cksum.h"
+#include "hal/sim.h"
+#include "hal/storage.h"
+#include "log.h"
+#include "test.h"
+
+static struct backup_client_cfg cfg;
+static struct bke e;
+static const uint8_t plain[100] = "the file's content";
+
+static void setup(unsigned n_addrs)
+{
+	hal_sim_reset();
+	(void)log_configure(LOG_INFO, 0, 0);
+	backup_crypto_init();
+	memset(&cfg, 0, sizeof cfg);
+	snprintf(cfg.name, sizeof cfg.name, "dev");
+	snprintf(cfg.state_dir, sizeof cfg.state_dir, "/data");
+	REQUIRE(hal_storage_mkdir("/data", 0700) == 0);
+	for (unsigned i = 0; i < n_addrs; i++)
+		REQUIRE(hal_net_addr_parse(i ? "192.0.2.2" : "192.0.2.1", 1256,
+					   &cfg.addrs[i]) == 0);
+	cfg.n_addrs = n_addrs;
+	cfg.server = cfg.addrs[0];
+	bke_free(&e);
+	bke_init(&e, &cfg);
+}
+
+/* Sends everything the engine has (as a transport that takes it all). */
+static void flush_out(void)
+{
+	size_t len;
+
+	while (bke_want(&e) == BKE_WANT_SEND) {
+		(void)bke_out(&e, &len);
+		bke_out_ack(&e, len);
+	}
+}
+
+/* Feeds reply code (its payload made valid by v3_resp_pack) in two
+ * pieces, as a socket may. */
+static void reply(uint16_t code, uint32_t cksum, const char *name)
+{
+	static const uint8_t wrapped[V3_RSA_BLOB_SIZE] = { 1, 2, 3 };
+	struct v3_resp r = { .code = code, .key = wrapped,
+			     .key_len = sizeof wrapped, .cksum = cksum };
+	uint8_t b[V3_RESP_MAX];
+	size_t off = 0, len;
+	int n;
+
+	memset(r.client_id, 0xab, sizeof r.client_id);
+	r.content_size = e.clear ? (uint32_t)e.size
+				 : (uint32_t)((e.size / 16 + 1) * 16);
+	snprintf(r.name, sizeof r.name, "%s", name ? name : e.name);
+	n = v3_resp_pack(b, sizeof b, &r, NULL);
+	REQUIRE(n > 0);
+	while (bke_want(&e) == BKE_WANT_RECV && off < (size_t)n) {
+		uint8_t *p = bke_in(&e, &len);
+
+		if (len > (size_t)n - off)
+			len = (size_t)n - off;
+		if (len > 3 && off == 0)
+			len = 3;        /* a short first read */
+		memcpy(p, b + off, len);
+		off += len;
+		bke_in_ack(&e, len);
+	}
+}
+
+/* The session is up without the RSA exchange (white box). */
+static void session_up(void)
+{
+	e.have_id = e.key_acked = e.session = 1;
+	memset(e.aes, 7, sizeof e.aes);
+}
+
+/* Gives the engine the slice it asks for. */
+static void feed_slice(int err)
+{
+	uint64_t off;
+	size_t len;
+	uint8_t *p;
+
+	REQUIRE(bke_want(&e) == BKE_WANT_READ);
+	p = bke_slice(&e, &off, &len);
+	REQUIRE(off + len <= sizeof plain);
+	memcpy(p, plain + off, len);
+	bke_slice_done(&e, err);
+}
+
+static uint32_t plain_crc(void)
+{
+	struct cksum_ctx ck;
+
+	cksum_init(&ck);
+	cksum_update(&ck, plain, sizeof plain);
+	return cksum_final(&ck);
+}
+
+/* A session up and a file sent: the engine awaits the 1603. */
+static void to_crc(void)
+{
+	setup(1);
+	session_up();
+	REQUIRE(bke_file(&e, "/srv/a.txt", sizeof plain) == 0);
+	feed_slice(0);
+	flush_out();
+	REQUIRE(e.st == BKE_CRC);
+}
+
+/* A failure left the engine wanting a close, then a backoff. */
+static void check_retry(const char *why, unsigned failures)
+{
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_CLOSE);
+	CHECK_EQ_INT(bke_event(&e), BKE_EV_RETRY);
+	if (!strstr(e.err, why))
+		printf("# err: %s (want %s)\n", e.err, why);
+	CHECK(strstr(e.err, why) != NULL);
+	CHECK_EQ_INT(e.failures, failures);
+	bke_closed(&e);
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_WAIT);
+	CHECK(bke_wait_ms(&e) >= BACKUP_RETRY_BASE_MS * 3 / 4);
+	bke_waited(&e);
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_CONNECT);
+	CHECK(!e.session);
+}
+
+static const uint16_t codes[] = { 1600, 1601, 1602, 1603, 1604, 1605,
+				  1606, 1607 };
+
+struct row {
+	uint16_t code;
+	enum bke_state next;    /* BKE_IDLE: the request ended */
+	enum bke_event ev;      /* BKE_EV_RETRY: a failed attempt */
+	const char *err;        /* part of e.err, NULL: none checked */
+};
+
+/* The reply to 1027 (identity known). */
+static const struct row reconnect_rows[] = {
+	{ 1600, BKE_BACKOFF, BKE_EV_RETRY, "answered 1600 to 1027" },
+	{ 1601, BKE_BACKOFF, BKE_EV_RETRY, "answered 1601 to 1027" },
+	{ 1602, BKE_BACKOFF, BKE_EV_RETRY, "answered 1602 to 1027" },
+	{ 1603, BKE_BACKOFF, BKE_EV_RETRY, "answered 1603 to 1027" },
+	{ 1604, BKE_BACKOFF, BKE_EV_RETRY, "answered 1604 to 1027" },
+	{ 1605, BKE_BACKOFF, BKE_EV_RETRY, "does not decrypt with our key" },
+	{ 1606, BKE_BACKOFF, BKE_EV_RETRY, "reconnect of 'dev' denied (1606)" },
+	{ 1607, BKE_BACKOFF, BKE_EV_RETRY, "answered 1607 to 1027" },
+};
+
+TEST(reconnect_every_reply_code)
+{
+	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+		const struct row *w = &reconnect_rows[i];
+
+		setup(1);
+		e.have_id = e.key_acked = 1;
+		snprintf(e.id.name, sizeof e.id.name, "dev");
+		REQUIRE(bke_open(&e) == 0);
+		REQUIRE(bke_want(&e) == BKE_WANT_CONNECT);
+		bke_connected(&e, 0);
+		CHECK_EQ_INT(e.st, BKE_RECONNECT);
+		flush_out();
+		CHECK_EQ_INT(bke_want(&e), BKE_WANT_RECV);
+		reply(w->code, 0, NULL);
+		check_retry(w->err, 1);
+	}
+}
+
+/* 1025 then, after 1600, 1026: registration makes and saves the key. */
+TEST(register_and_pubkey_every_reply_code)
+{
+	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+		char want[64];
+
+		setup(1);
+		REQUIRE(bke_open(&e) == 0);
+		bke_connected(&e, 0);
+		CHECK_EQ_INT(e.st, BKE_REGISTER);
+		flush_out();
+		reply(codes[i], 0, NULL);
+		if (codes[i] == 1600)
+			continue;       /* below */
+		snprintf(want, sizeof want, codes[i] == 1601
+			 ? "registration of 'dev' refused (1601"
+			 : "answered %u to 1025", codes[i]);
+		check_retry(want, 1);
+		CHECK(!e.have_id);
+	}
+	/* 1600: a key pair, me.info saved, 1026 out; then every reply */
+	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+		char want[64];
+
+		setup(1);
+		REQUIRE(bke_open(&e) == 0);
+		bke_connected(&e, 0);
+		flush_out();
+		reply(1600, 0, NULL);
+		CHECK(e.have_id);
+		CHECK_EQ_INT(e.st, BKE_PUBKEY);
+		CHECK(hal_storage_read("/data/me.info", e.buf, 4096) > 0);
+		flush_out();
+		reply(codes[i], 0, NULL);
+		snprintf(want, sizeof want, codes[i] == 1602
+			 ? "does not decrypt with our key" : codes[i] == 1607
+			 ? "160-byte key refused (1607); retrying with a "
+			   "162-byte key" : "answered %u to 1026", codes[i]);
+		check_retry(want, 1);
+		CHECK_EQ_INT(e.key_acked, codes[i] == 1602);
+	}
+}
+
+/* The 1603, then the 1604 after 1029, for every code. */
+TEST(crc_and_commit_every_reply_code)
+{
+	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+		char want[64];
+
+		to_crc();
+		reply(codes[i], plain_crc(), NULL);
+		if (codes[i] == 1603) {
+			CHECK_EQ_INT(e.st, BKE_COMMIT);
+			continue;
+		}
+		snprintf(want, sizeof want, "answered %u to /srv/a.txt",
+			 codes[i]);
+		check_retry(want, 1);
+	}
+	to_crc();
+	reply(1603, plain_crc(), "srv_b.txt");
+	check_retry("1603 for another file", 1);
+	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+		char want[64];
+
+		to_crc();
+		reply(1603, plain_crc(), NULL);
+		flush_out();
+		reply(codes[i], 0, NULL);
+		if (codes[i] == 1604) {
+			CHECK_EQ_INT(bke_want(&e), BKE_WANT_NOTHING);
+			CHECK_EQ_INT(bke_event(&e), BKE_EV_DONE);
+			CHECK_EQ_INT(e.result, 0);
+			CHECK(e.session);       /* the next file goes on it */
+			continue;
+		}
+		snprintf(want, sizeof want, "answered %u to 1029", codes[i]);
+		check_retry(want, 1);
+	}
+}
+
+/* Three mismatches: 1030, 1030, then 1031; its 1604 (or not) ends the
+ * file SKIPPED. */
+TEST(cksum_mismatch_three_times_then_abort_every_reply_code)
+{
+	for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++) {
+		to_crc();
+		for (int send = 1; send < 3; send++) {
+			reply(1603, plain_crc() ^ 1, NULL);
+			CHECK_EQ_INT(e.st, BKE_CRC_RETRY);
+			flush_out();    /* the 1030, then the stream again */
+			feed_slice(0);
+			flush_out();
+			CHECK_EQ_INT(e.st, BKE_CRC);
+		}
+		reply(1603, plain_crc() ^ 1, NULL);
+		CHECK_EQ_INT(e.st, BKE_ABORT);
+		flush_out();
+		reply(codes[i], 0, NULL);
+		CHECK_EQ_INT(bke_event(&e), BKE_EV_SKIPPED);
+		CHECK(strstr(e.err, "cksum mismatch 3 times") != NULL);
+		CHECK_EQ_INT(e.result, -EBADMSG);
+		CHECK_EQ_INT(strstr(e.err, "(no 1604)") != NULL,
+			     codes[i] != 1604);
+		CHECK_EQ_INT(bke_want(&e), codes[i] == 1604 ? BKE_WANT_NOTHING
+							     : BKE_WANT_CLOSE);
+	}
+}
+
+/* A cut (reset, close, timeout) at every step of a file's exchange is a
+ * failed attempt: close, backoff, connect again. */
+TEST(cut_at_every_step_is_retried)
+{
+	for (int step = 0; step < 7; step++) {
+		setup(1);
+		e.have_id = e.key_acked = 1;
+		snprintf(e.id.name, sizeof e.id.name, "dev");
+		REQUIRE(bke_file(&e, "/srv/a.txt", sizeof plain) == 0);
+		if (step == 0) {        /* the connect itself */
+			bke_link_failed(&e, BKE_CONN_FAILED, -ECONNREFUSED,
+					"Connection refused");
+			check_retry("connect 192.0.2.1:1256: Connection "
+				    "refused", 1);
+			continue;
+		}
+		bke_connected(&e, 0);
+		if (step >= 2) {        /* the 1027 out */
+			flush_out();
+		}
+		if (step >= 3) {        /* its reply: the session (white box) */
+			session_up();
+			bke_drop(&e);
+			session_up();
+			REQUIRE(bke_file(&e, "/srv/a.txt", sizeof plain) == 0);
+			feed_slice(0);
+		}
+		if (step >= 4)          /* the 1028 out */
+			flush_out();
+		if (step >= 5)          /* the 1603 in: 1029 */
+			reply(1603, plain_crc(), NULL);
+		if (step >= 6)          /* the 1029 out */
+			flush_out();
+		bke_io_failed(&e, -ECONNRESET, "connection reset");
+		check_retry(step == 1 ? "sending 1027: connection reset"
+			    : step == 2 || step == 6 || step == 4
+			    ? "reading a reply: connection reset"
+			    : step == 3 ? "sending /srv/a.txt: connection reset"
+			    : "sending 1029: connection reset", 1);
+	}
+}
+
+/* Retry x3 -> give up; a local read failure -> skip; both end IDLE. */
+TEST(three_retry_outcomes)
+{
+	setup(1);
+	REQUIRE(bke_open(&e) == 0);
+	for (unsigned a = 1; a <= BACKUP_RETRY_ATTEMPTS; a++) {
+		REQUIRE(bke_want(&e) == BKE_WANT_CONNECT);
+		bke_link_failed(&e, BKE_CONN_HANDSHAKE_FAILED, -EIO,
+				"server certificate not trusted");
+		if (a < BACKUP_RETRY_ATTEMPTS)
+			check_retry("certificate not trusted", a);
+	}
+	CHECK_EQ_INT(bke_event(&e), BKE_EV_GAVE_UP);
+	CHECK_EQ_INT(e.fatal, 0);       /* the agent adds "(3 attempts)" */
+	CHECK_EQ_INT(e.attempts, 3);
+	bke_closed(&e);
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_NOTHING);
+
+	/* the file shrank: skipped, the connection closed (half a 1028) */
+	setup(1);
+	session_up();
+	REQUIRE(bke_file(&e, "/srv/a.txt", sizeof plain) == 0);
+	feed_slice(-ENODATA);
+	CHECK_EQ_INT(bke_event(&e), BKE_EV_SKIPPED);
+	CHECK(strstr(e.err, "file shrank while being read") != NULL);
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_CLOSE);
+	bke_closed(&e);
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_NOTHING);
+	CHECK_EQ_INT(e.failures, 0);
+
+	/* a path with no v3 name is skipped before any I/O */
+	CHECK(bke_file(&e, "/", 1) < 0);
+	CHECK_EQ_INT(bke_event(&e), BKE_EV_SKIPPED);
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_NOTHING);
+}
+
+/* A refused address: the name's next one at once, not an attempt; the
+ * last one refused too: one failed attempt. */
+TEST(refused_address_tries_the_next_at_once)
+{
+	setup(2);
+	REQUIRE(bke_open(&e) == 0);
+	CHECK_EQ_STR(e.peer, "192.0.2.1:1256");
+	bke_link_failed(&e, BKE_CONN_FAILED, -ECONNREFUSED,
+			"Connection refused");
+	CHECK_EQ_INT(bke_take_event(&e), BKE_EV_NEXT_ADDR);
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_CLOSE);
+	bke_closed(&e);
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_CONNECT);  /* no wait */
+	CHECK_EQ_INT(e.failures, 0);
+	CHECK_EQ_INT(e.attempts, 1);
+	CHECK_EQ_STR(e.peer, "192.0.2.2:1256");
+	CHECK(bke_server(&e) == &cfg.addrs[1]);
+	bke_link_failed(&e, BKE_CONN_FAILED, -ECONNREFUSED,
+			"Connection refused");
+	check_retry("connect 192.0.2.2:1256: Connection refused", 1);
+	/* the next attempt starts after the one that failed last */
+	CHECK(bke_server(&e) == &cfg.addrs[0]);
+	bke_connected(&e, 0);
+	CHECK_EQ_INT(e.st, BKE_REGISTER);
+}
+
+/* A handshake that failed while offering a saved session: a full one
+ * at once, no backoff and no attempt lost. */
+TEST(failed_resumption_reconnects_at_once_with_a_full_handshake)
+{
+	setup(1);
+	REQUIRE(bke_open(&e) == 0);
+	bke_link_failed(&e, BKE_CONN_RESUME_FAILED, -EIO,
+			"fatal alert: handshake failure");
+	CHECK_EQ_INT(bke_take_event(&e), BKE_EV_FULL_HANDSHAKE);
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_CLOSE);
+	bke_closed(&e);
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_CONNECT);
+	CHECK_EQ_INT(e.failures, 0);
+	CHECK_EQ_INT(e.attempts, 1);
+	/* the same failure without a session to drop is an attempt */
+	bke_link_failed(&e, BKE_CONN_HANDSHAKE_FAILED, -EIO,
+			"fatal alert: handshake failure");
+	check_retry("fatal alert: handshake failure", 1);
+	bke_connected(&e, 1);           /* vigil/2 chosen */
+	CHECK(e.clear);
+	CHECK_EQ_INT(e.st, BKE_REGISTER);
+}
+
+TEST_SUITE(backup_engine, reconnect_every_reply_code,
+	   register_and_pubkey_every_reply_code,
+	   crc_and_commit_every_reply_code,
+	   cksum_mismatch_three_times_then_abort_every_reply_code,
+	   cut_at_every_step_is_retried, three_retry_outcomes,
+	   refused_address_tries_the_next_at_once,
+	   failed_resumption_reconnects_at_once_with_a_full_handshake)
