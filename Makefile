@@ -60,11 +60,13 @@ HOST_ARCH := $(shell uname -m)
 # vigild is lib/ (shared with vigil-backupd) plus firmware/<subsystem>/.
 FW_DIRS := lib $(sort $(dir $(wildcard firmware/*/*.c)))
 FW_DIRS := $(patsubst %/,%,$(FW_DIRS))
-# Each folder sees only the folders layers.mk allows; code outside them
-# (tests, tools, the server) sees every folder.  Expanded per source file
+# Each folder sees only the folders layers.mk allows; protocol/ and hal/
+# see none of them; code outside (tests, tools, the server) sees every
+# folder.  Expanded per source file
 # when its recipe runs ($$< is the source).
 include layers.mk
-fw_dirs_for = $(if $(filter $(1),$(FW_DIRS)),$(1) $(LAYER_$(1)),$(FW_DIRS))
+fw_dirs_for = $(if $(filter $(1),$(FW_DIRS)),$(1) $(LAYER_$(1)),\
+	$(if $(filter protocol hal/%,$(1)),,$(FW_DIRS)))
 fw_inc = $(addprefix -I,$(call fw_dirs_for,$(patsubst %/,%,$(dir $(1)))))
 FW_INCLUDES = $$(call fw_inc,$$<)
 FW_LIB := $(filter-out firmware/agent/main.c,$(wildcard lib/*.c firmware/*/*.c))

@@ -6,6 +6,14 @@
 # each list is closed under the headers its folders' headers include.
 # tests/layers.py checks the include graph against this table and for
 # cycles (make check runs it).  docs/architecture.md draws it.
+# protocol/ (pure codecs) and the HAL depend on nothing of vigil's: they
+# are compiled without any folder's -I below.
+LAYER_protocol :=
+LAYER_hal/include/hal :=
+LAYER_hal/linux := hal/include/hal
+LAYER_hal/sim := hal/include/hal
+# What every folder below may use besides its list.
+LAYER_BASE := protocol hal/include/hal
 LAYER_lib :=
 LAYER_firmware/crypto := lib
 LAYER_firmware/config := lib
