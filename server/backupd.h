@@ -59,6 +59,7 @@ struct bd_options {
 	uint32_t max_payload;   /* per-request payload cap */
 	unsigned max_conns;     /* <= BD_CONNS_MAX */
 	int log_level;
+	int log_format;        /* enum log_format */
 };
 
 enum bd_rx_state {
