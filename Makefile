@@ -180,7 +180,7 @@ $(foreach t,$(TOOL_PROGS),$(eval $(call link_rule,build/host/bin/$(t),\
 SERVER_SRCS := $(wildcard server/*.c)
 SERVER_BIN := $(if $(SERVER_SRCS),build/host/bin/vigil-backupd)
 $(if $(SERVER_SRCS),$(eval $(call link_rule,build/host/bin/vigil-backupd,\
-	$(SERVER_SRCS) lib/ev.c lib/log.c lib/psk.c $(HAL_LINUX) \
+	$(SERVER_SRCS) $(wildcard lib/*.c) $(HAL_LINUX) \
 	$(call proto,$(HOST_ARCH)),build/hosttools,gcc,\
 	$(call mbed_libs,host) -lsqlite3)))
 

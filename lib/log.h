@@ -54,6 +54,82 @@ void log_msg(enum log_level level, const char *module, const char *fmt, ...)
 #define log_info(mod, ...)  log_msg(LOG_INFO, mod, __VA_ARGS__)
 #define log_debug(mod, ...) log_msg(LOG_DEBUG, mod, __VA_ARGS__)
 
+/*
+ * Structured fields: a log call may carry up to LOG_KV_MAX key/value pairs
+ * beside its text, as an array the caller builds on its stack (no
+ * allocation; keys and string values are borrowed for the call only):
+ *
+ *   log_info_kv("backup", LOG_KVS(LKV_S("file", name), LKV_U("bytes", n)),
+ *               "stored %s", name);
+ *
+ * The text line (log.format = text) and the ring are exactly what log_msg
+ * gives for the same text; the JSON line (log.format = json) puts each pair
+ * beside "msg" as a key of its own.  A string value of NULL omits the pair
+ * (an unknown trace id, say).  Pairs past LOG_KV_MAX are dropped.
+ */
+enum log_kv_type { LOG_KV_STR, LOG_KV_INT, LOG_KV_UINT };
+
+struct log_kv {
+	const char *key;
+	enum log_kv_type type;
+	union {
+		const char *s;
+		int64_t i;
+		uint64_t u;
+	} v;
+};
+
+#define LOG_KV_MAX 8
+#define LKV_S(k, x) ((struct log_kv){ .key = (k), .type = LOG_KV_STR, \
+				      .v = { .s = (x) } })
+#define LKV_I(k, x) ((struct log_kv){ .key = (k), .type = LOG_KV_INT, \
+				      .v = { .i = (int64_t)(x) } })
+#define LKV_U(k, x) ((struct log_kv){ .key = (k), .type = LOG_KV_UINT, \
+				      .v = { .u = (uint64_t)(x) } })
+/* The pair array and its length, as two arguments of log_kv. */
+#define LOG_KVS(...) (const struct log_kv[]){ __VA_ARGS__ }, \
+	(sizeof((const struct log_kv[]){ __VA_ARGS__ }) / sizeof(struct log_kv))
+
+/* log_msg with n structured fields kv[0..n). */
+void log_kv(enum log_level level, const char *module, const struct log_kv *kv,
+	    size_t n, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+#define log_err_kv(mod, ...)   log_kv(LOG_ERR, mod, __VA_ARGS__)
+#define log_warn_kv(mod, ...)  log_kv(LOG_WARN, mod, __VA_ARGS__)
+#define log_info_kv(mod, ...)  log_kv(LOG_INFO, mod, __VA_ARGS__)
+#define log_debug_kv(mod, ...) log_kv(LOG_DEBUG, mod, __VA_ARGS__)
+
+/* How records are written to stderr and syslog (log.format).  Text is
+ * the default; the ring and the console always keep text. */
+enum log_format { LOG_FORMAT_TEXT = 0, LOG_FORMAT_JSON = 1 };
+
+/* Sets the output format.  @retval 0  @retval -EINVAL unknown format */
+int log_set_format(int format);
+
+/* "text" -> LOG_FORMAT_TEXT, "json" -> LOG_FORMAT_JSON; -EINVAL else. */
+int log_format_word(const char *word);
+
+/*
+ * One JSON object on one line: {"ts":"<RFC 3339, ms, UTC>","level":..,
+ * "subsystem":<module>,"msg":<text>, then kv[0..n) as keys}\n.  Every
+ * string is escaped (quote, backslash, control bytes as \u00XX) and each
+ * byte that is not part of valid UTF-8 becomes U+FFFD, so the line is
+ * valid JSON whatever the bytes.  A line that would pass cap is cut at a
+ * value boundary or inside a string and ends with "cut":true instead.
+ * @retval >=0 length written (without NUL)
+ * @retval -ENOSPC cap < LOG_JSON_MIN (nothing useful fits)
+ */
+#define LOG_JSON_MAX 1024
+#define LOG_JSON_MIN 128
+int log_format_json(const struct log_record *r, const struct log_kv *kv,
+		    size_t n, char *buf, size_t cap);
+
+/* "2026-11-23T09:34:07.123Z" of wall_ms (epoch when negative) into
+ * buf[LOG_TS_SIZE]. */
+#define LOG_TS_SIZE 25
+void log_ts(int64_t wall_ms, char buf[LOG_TS_SIZE]);
+
 /* "err", "warn", "info", "debug" (the config words); "?" out of range. */
 const char *log_level_name(int level);
 

@@ -20,6 +20,7 @@
 #include "hal/clock.h"
 #include "hal/signal.h"
 #include "log.h"
+#include "metrics.h"
 
 #define MOD "backupd"
 #define BD_DRAIN_MS 1000u
@@ -95,7 +96,13 @@ static void bd_conn_close(struct bd_conn *c, const char *reason)
 {
 	bd_session_drop_partial(c);
 	bd_remember_closed(c, reason);
-	log_info(MOD, "#%u %s: closed (%s): %u file(s) stored, %u partial cleared, in %llu B, out %llu B, %llu ms",
+	metric_add(M_SRV_CONN_MS, ev_now(&bd_loop) - c->started_ms);
+	log_info_kv(MOD, LOG_KVS(BD_KV_CONN(c), LKV_S("reason", reason),
+				 LKV_U("files", c->files_ok),
+				 LKV_U("bytes_in", c->bytes_in),
+				 LKV_U("bytes_out", c->bytes_out),
+				 LKV_U("ms", ev_now(&bd_loop) - c->started_ms)),
+		    "#%u %s: closed (%s): %u file(s) stored, %u partial cleared, in %llu B, out %llu B, %llu ms",
 		 c->idx, c->peer_text, reason, c->files_ok, c->partial_cleared,
 		 (unsigned long long)c->bytes_in,
 		 (unsigned long long)c->bytes_out,
@@ -294,7 +301,8 @@ static void bd_conn_open(int fd, const struct hal_addr *peer, int tls)
 	hal_net_set_keepalive(fd, 60, 10, 6);
 	bd_nconns++;
 	bd_totals.accepted++;
-	log_info(MOD, "#%u %s: connected, %s (%u open)", c->idx, text,
+	log_info_kv(MOD, LOG_KVS(BD_KV_CONN(c), LKV_S("transport", tls ? "tls" : "tcp")),
+		    "#%u %s: connected, %s (%u open)", c->idx, text,
 		 tls ? "TLS" : "plain", bd_nconns);
 }
 

@@ -59,6 +59,7 @@ struct bd_options {
 	uint32_t max_payload;   /* per-request payload cap */
 	unsigned max_conns;     /* <= BD_CONNS_MAX */
 	int log_level;
+	int log_format;        /* enum log_format */
 };
 
 enum bd_rx_state {
@@ -119,6 +120,13 @@ enum bd_ticket {
 	BD_TICKET_REFUSED,            /* unusable: full handshake (logged) */
 };
 
+/* A trace id: up to 32 characters of [0-9a-z-] and the NUL. */
+#define BD_TRACE_MAX 33
+
+/* The log fields every line about connection c carries (log.h). */
+#define BD_KV_CONN(c) LKV_U("conn", (c)->idx), LKV_S("peer", (c)->peer_text), \
+	LKV_S("trace", (c)->trace[0] ? (c)->trace : NULL)
+
 struct bd_conn {
 	int fd;                       /* -1: free slot */
 	unsigned idx;
@@ -135,8 +143,12 @@ struct bd_conn {
 	 * 1028s carry plaintext (docs/protocol/cyberbackup-v3.md, "Extension:
 	 * clear payload inside TLS").  0 for plain v3 and any other ALPN. */
 	uint8_t clear;
+	/* the agent's job trace id (vigil/2 only, docs/protocol/
+	 * cyberbackup-v3.md "Extension: trace id"); "" none */
+	char trace[BD_TRACE_MAX];
 	enum bd_rx_state st;
 	uint64_t req_started_ms;      /* first byte of the current request */
+	uint64_t file_started_ms;     /* first byte of the file's packet 1 */
 	uint64_t drain_until_ms;      /* BD_RX_CLOSING after shutdown */
 	uint8_t draining;             /* answer sent, write side shut */
 	uint8_t last_packet;          /* this 1028 completes the file */

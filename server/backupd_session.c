@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "metrics.h"
 
 #define MOD "conn"
 
@@ -49,7 +50,9 @@ static int bd_reject(struct bd_conn *c, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof why, fmt, ap);
 	va_end(ap);
-	log_warn(MOD, "#%u %s: 1607 and close: %s", c->idx, c->peer_text, why);
+	log_warn_kv(MOD, LOG_KVS(BD_KV_CONN(c), LKV_I("code", V3_RESP_ERROR),
+				 LKV_S("err", why)),
+		    "#%u %s: 1607 and close: %s", c->idx, c->peer_text, why);
 	bd_session_drop_partial(c);
 	memset(&r, 0, sizeof r);
 	r.code = V3_RESP_ERROR;
@@ -107,7 +110,9 @@ static int bd_new_session_key(struct bd_conn *c, const uint8_t *spki,
 	if (c->session_row == 0)
 		c->session_row = bd_store_session_start(c->client_id,
 							c->peer_text);
-	log_info(MOD, "#%u %s: client %s (%s) session key sent (%u%s)", c->idx,
+	log_info_kv(MOD, LOG_KVS(BD_KV_CONN(c), LKV_S("client", c->req.name),
+				 LKV_S("id", c->uuid_hex), LKV_U("code", code)),
+		    "#%u %s: client %s (%s) session key sent (%u%s)", c->idx,
 		 c->peer_text, c->req.name, c->uuid_hex, code,
 		 oaep == BD_OAEP_SHA1 ? ", OAEP-SHA1" : "");
 	return bd_answer(c, code, c->client_id, blob);
@@ -136,7 +141,8 @@ static int bd_on_register(struct bd_conn *c)
 	}
 	c->registered = 1;
 	memcpy(c->reg_id, id, V3_ID_SIZE);
-	log_info(MOD, "#%u %s: registered %s", c->idx, c->peer_text,
+	log_info_kv(MOD, LOG_KVS(BD_KV_CONN(c), LKV_S("client", c->req.name)),
+		    "#%u %s: registered %s", c->idx, c->peer_text,
 		 c->req.name);
 	return bd_answer(c, V3_RESP_REGISTER_OK, id, NULL);
 }
@@ -200,7 +206,9 @@ static int bd_on_reconnect(struct bd_conn *c)
 				   sizeof spki, &len, &oaep);
 
 	if (ret == -ENOENT) {
-		log_info(MOD, "#%u %s: reconnect %s denied: unknown id/name or no key (1606)",
+		log_info_kv(MOD, LOG_KVS(BD_KV_CONN(c), LKV_S("client", c->req.name),
+					 LKV_U("code", V3_RESP_RECONNECT_DENIED)),
+			    "#%u %s: reconnect %s denied: unknown id/name or no key (1606)",
 			 c->idx, c->peer_text, c->req.name);
 		return bd_answer(c, V3_RESP_RECONNECT_DENIED, c->req.client_id,
 				 NULL);
@@ -250,8 +258,14 @@ static int bd_on_verdict(struct bd_conn *c)
 		return bd_reject(c, "%s: cannot store: %s", c->req.name,
 				 ret == -ENOSPC ? "disk full" : "I/O error");
 	c->files_ok++;
+	metric_add(M_SRV_FILE_MS, c->last_rx_ms - c->file_started_ms);
+	metric_add(M_SRV_FILE_KIBPS, metric_kibps(c->file.size,
+		   c->last_rx_ms - c->file_started_ms));
 	/* the mode before the name: a long name is cut at the line's end */
-	log_info(MOD, "#%u %s: stored %s%s/%s v%u (%llu bytes)", c->idx,
+	log_info_kv(MOD, LOG_KVS(BD_KV_CONN(c), LKV_S("id", c->uuid_hex),
+				 LKV_S("file", c->req.name), LKV_U("version", version),
+				 LKV_U("bytes", c->file.size)),
+		    "#%u %s: stored %s%s/%s v%u (%llu bytes)", c->idx,
 		 c->peer_text, c->file.clear ? "(clear payload) " : "",
 		 c->uuid_hex, c->req.name, version,
 		 (unsigned long long)c->file.size);
@@ -364,6 +378,7 @@ static int bd_on_file_head(struct bd_conn *c)
 				 c->req.packet, c->req.total, v3_reason_str(why));
 	c->last_packet = ret == 1;
 	if (c->req.packet == 1) {
+		c->file_started_ms = c->req_started_ms;
 		memcpy(c->file.name, c->req.name, sizeof c->file.name);
 		cksum_init(&c->ck);
 		if (!bd_req_clear(c) && bd_cbc_start(&c->cbc, c->aes_key) != 0)

@@ -24,6 +24,7 @@
 
 #include "cbor.h"
 #include "log.h"
+#include "metrics.h"
 #include "version.h"
 
 #define MOD "status"
@@ -192,8 +193,10 @@ int bd_status_encode(uint8_t *buf, size_t cap, uint64_t now)
 	while (closed < BD_CLOSED_KEEP && bd_closed_at(closed) != NULL)
 		closed++;
 	cbor_enc_init(&e, buf, cap);
-	cbor_enc_map(&e, 16);
+	cbor_enc_map(&e, 17);
 	put_totals(&e, &sum, open, now);
+	cbor_enc_cstr(&e, "metrics");
+	metrics_enc(&e, M_AGENT_END, M_END);
 	cbor_enc_cstr(&e, "conns");
 	cbor_enc_array(&e, open);
 	for (unsigned i = 0; i < BD_CONNS_MAX; i++)

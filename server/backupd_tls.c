@@ -28,6 +28,7 @@
 #include "mbedtls/x509_crt.h"
 
 #include "log.h"
+#include "metrics.h"
 #include "psk.h"
 
 #define MOD "tls"
@@ -424,7 +425,9 @@ static void bd_tls_record_done(struct bd_conn *c)
 		 mbedtls_ssl_get_version(c->tls),
 		 mbedtls_ssl_get_ciphersuite(c->tls));
 	c->clear = alpn != NULL && strcmp(alpn, BD_ALPN_CLEAR) == 0;
-	log_info(MOD, "#%u %s: %s alpn %s%s, client %s", c->idx, c->peer_text,
+	log_info_kv(MOD, LOG_KVS(BD_KV_CONN(c), LKV_S("tls", c->tls_info),
+				 LKV_S("alpn", alpn), LKV_S("client", c->tls_peer)),
+		    "#%u %s: %s alpn %s%s, client %s", c->idx, c->peer_text,
 		 c->tls_info, alpn != NULL ? alpn : "none",
 		 c->clear ? " (clear payload)" : "", c->tls_peer);
 }
@@ -488,6 +491,7 @@ int bd_tls_handshake(struct bd_conn *c, unsigned *want)
 		return -EIO;
 	}
 	c->tls_done = 1;
+	metric_add(M_SRV_TLS_MS, c->last_rx_ms - c->started_ms); /* its Finished */
 	bd_tls_record_done(c);
 	return 0;
 }

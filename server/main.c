@@ -28,6 +28,7 @@ static void bd_usage(FILE *f)
 		"  --max-payload N     per-request payload cap (default 16778240)\n"
 		"  --max-conns N       concurrent connections (default and max %u)\n"
 		"  --log-level L       err|warn|info|debug (default info)\n"
+		"  --log-format F      text (default) or json (one object per line)\n"
 		"  --status[=FORMAT]   print the running server's status (cbor, the\n"
 		"                      default; json; diag) and exit\n",
 		BD_CONNS_MAX);
@@ -107,6 +108,9 @@ static int bd_opt_set(struct bd_options *o, int ch, const char *arg)
 	case 'l':
 		o->log_level = bd_level(arg);
 		return o->log_level < 0 ? -1 : 0;
+	case 'F':
+		o->log_format = log_format_word(arg);
+		return o->log_format < 0 ? -1 : 0;
 	default:
 		return -1;
 	}
@@ -128,6 +132,7 @@ int main(int argc, char **argv)
 		{ "max-payload", required_argument, NULL, 'm' },
 		{ "max-conns", required_argument, NULL, 'c' },
 		{ "log-level", required_argument, NULL, 'l' },
+		{ "log-format", required_argument, NULL, 'F' },
 		{ "status", optional_argument, NULL, 'S' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -172,5 +177,6 @@ int main(int argc, char **argv)
 		return bd_status_query(o.data_dir, status);
 	}
 	log_configure(o.log_level, 1, 0);
+	(void)log_set_format(o.log_format); /* checked by bd_opt_set */
 	return bd_run(&o);
 }

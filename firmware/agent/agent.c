@@ -70,6 +70,8 @@ static int apply_logging(const struct config *c)
 {
 	int ret = log_configure(c->log_level, c->log_stderr, c->log_syslog);
 
+	(void)log_set_format(c->log_format); /* the config checked the word */
+
 	if (ret == -ENOENT)
 		log_warn("main", "log.syslog: no system logger; logging "
 			 "without it");

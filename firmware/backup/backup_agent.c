@@ -10,7 +10,9 @@
 #include <string.h>
 
 #include "hal/clock.h"
+#include "hal/rng.h"
 #include "log.h"
+#include "metrics.h"
 
 /* see backup_agent_int.h */
 void bka_publish(struct backup_agent *ba)
@@ -226,8 +228,22 @@ static void start_next(struct backup_agent *ba)
 	ba->cur = pick;
 	ba->st.jobs[pick].state = BACKUP_JOB_RUNNING;
 	ba->st.jobs[pick].started_ms = hal_clock_mono_ms();
-	log_info("backup", "job %u started", (unsigned)ba->st.jobs[pick].id);
+	log_info_kv("backup", LOG_KVS(LKV_U("job", ba->st.jobs[pick].id),
+				      LKV_S("trace", ba->st.jobs[pick].trace)),
+		    "job %u started (trace %s)", (unsigned)ba->st.jobs[pick].id,
+		    ba->st.jobs[pick].trace);
 	bka_run_start(ba, pick);
+}
+
+/* 64 random bits as hex: unique enough to join two logs by; a failing
+ * random source still gives a valid id (zeros), never a failed job. */
+static void trace_new(char out[BACKUP_TRACE_MAX])
+{
+	uint8_t r[(BACKUP_TRACE_MAX - 1) / 2] = { 0 };
+
+	(void)hal_rng_fill(r, sizeof r);
+	for (size_t i = 0; i < sizeof r; i++)
+		snprintf(out + 2 * i, 3, "%02x", r[i]);
 }
 
 /* see backup_agent.h */
@@ -256,6 +272,7 @@ int backup_agent_now(struct backup_agent *ba, const char **why)
 	j = &ba->st.jobs[i];
 	memset(j, 0, sizeof *j);
 	j->id = ba->next_id++;
+	trace_new(j->trace);
 	j->state = BACKUP_JOB_QUEUED;
 	j->phase = "queued";
 	j->queued_ms = hal_clock_mono_ms();
@@ -271,15 +288,22 @@ void bka_job_finished(struct backup_agent *ba)
 
 	j->ended_ms = hal_clock_mono_ms();
 	j->file[0] = '\0';
+	metric_add(M_BACKUP_JOB_MS, j->ended_ms - j->started_ms);
 	if (j->state == BACKUP_JOB_DONE) {
 		ba->st.last_success_ms = j->ended_ms;
 		j->phase = "done";
-		log_info("backup", "job %u done: %u files, %llu bytes verified",
+		log_info_kv("backup", LOG_KVS(LKV_U("job", j->id),
+			LKV_S("trace", j->trace), LKV_U("files", j->files_done),
+			LKV_U("bytes", j->bytes_done),
+			LKV_U("ms", j->ended_ms - j->started_ms)),
+			"job %u done: %u files, %llu bytes verified",
 			 (unsigned)j->id, (unsigned)j->files_done,
 			 (unsigned long long)j->bytes_done);
 	} else {
 		j->phase = "failed";
-		log_err("backup", "job %u failed: %s", (unsigned)j->id,
+		log_err_kv("backup", LOG_KVS(LKV_U("job", j->id),
+			LKV_S("trace", j->trace), LKV_S("err", j->error)),
+			"job %u failed: %s", (unsigned)j->id,
 			j->error);
 	}
 	ba->cur = -1;

@@ -86,6 +86,7 @@ struct backup_agent {
 	uint64_t last_progress_ms;   /* I/O timeout base */
 	int slices;                  /* slices read in this callback */
 	int ffd;                     /* the current file, -1 */
+	uint64_t file_started_ms;    /* when ffd was opened (mono) */
 	uint64_t fbase;              /* job bytes before this file */
 	struct backup_walk walk;
 	struct backup_status st;     /* published */

@@ -28,6 +28,7 @@
 #include "hal/clock.h"
 #include "hal/file.h"
 #include "log.h"
+#include "metrics.h"
 
 static void pump(struct backup_agent *ba);
 
@@ -145,6 +146,17 @@ static void file_ended(struct backup_agent *ba, enum bke_event ev)
 	char text[BACKUP_ERR_MAX];
 
 	if (ev == BKE_EV_DONE) {
+		uint64_t ms = hal_clock_mono_ms() - ba->file_started_ms;
+
+		metric_add(M_BACKUP_FILE_MS, ms);
+		metric_add(M_BACKUP_FILE_KIBPS, metric_kibps(ba->c.e.size, ms));
+		log_info_kv("backup", LOG_KVS(LKV_U("job", j->id),
+			LKV_S("trace", j->trace), LKV_S("file", j->file),
+			LKV_U("bytes", ba->c.e.size), LKV_U("ms", ms)),
+			"job %u: sent %.120s (%llu bytes, %llu ms)",
+			(unsigned)j->id, j->file,
+			(unsigned long long)ba->c.e.size,
+			(unsigned long long)ms);
 		j->files_done++;
 		ba->fbase += ba->c.e.size;
 		j->bytes_done = ba->fbase;
@@ -445,6 +457,7 @@ static void file_next(struct backup_agent *ba)
 	}
 	snprintf(j->file, sizeof j->file, "%s", ba->walk.path);
 	ba->ffd = hal_file_open(ba->walk.path, &size);
+	ba->file_started_ms = hal_clock_mono_ms();
 	if (ba->ffd < 0) {
 		snprintf(ba->c.e.err, sizeof ba->c.e.err, "%.150s: %s",
 			 ba->walk.path, ba->ffd == -EINVAL

@@ -29,8 +29,13 @@ enum backup_job_state {
 	BACKUP_JOB_CANCELLED,
 };
 
+#define BACKUP_TRACE_MAX 17
+
 struct backup_job {
 	uint32_t id;                 /* 1, 2, ...; never reused */
+	/* 16 random hex digits: the job's trace id, in its log lines and
+	 * sent to a vigil/2 server (docs/protocol/cyberbackup-v3.md) */
+	char trace[BACKUP_TRACE_MAX];
 	enum backup_job_state state;
 	int scheduled;               /* 1: started by backup.interval */
 	const char *phase;           /* static text: "scanning", ... */

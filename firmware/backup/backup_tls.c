@@ -10,7 +10,9 @@
 
 #include "crypto_platform.h"
 #include "hal/net.h"
+#include "hal/clock.h"
 #include "log.h"
+#include "metrics.h"
 #include "hal/storage.h"
 #include "mbedtls/net_sockets.h"
 #include "mbedtls/platform_util.h"
@@ -248,6 +250,7 @@ int backup_tls_start(struct backup_tls *t, int fd, const char *hostname)
 	t->want = 0;
 	t->rx_plain = t->server_ok = t->cert_seen = 0;
 	t->offered = t->resumed = t->dropped = 0;
+	t->started_ms = hal_clock_mono_ms();
 	t->vflags = 0;
 	t->err[0] = '\0';
 	mbedtls_ssl_init(&t->ssl);
@@ -419,6 +422,8 @@ int backup_tls_handshake(struct backup_tls *t)
 			t->done = 1;
 			/* a resumed handshake verifies no certificate */
 			t->resumed = t->offered && !t->cert_seen;
+			metric_add(t->resumed ? M_TLS_RESUMED_MS : M_TLS_FULL_MS,
+				   hal_clock_mono_ms() - t->started_ms);
 			tls12_save_session(t);
 			return 0;
 		}

@@ -81,6 +81,7 @@ struct backup_tls {
 	int cert_seen;                  /* the server sent a certificate */
 	int offered;                    /* a ticket was offered */
 	int resumed;                    /* ticket accepted: no certificate */
+	uint64_t started_ms;            /* backup_tls_start (mono) */
 	int dropped;                    /* see backup_tls_take_dropped */
 	uint32_t resume_failures;       /* sessions dropped since load */
 	uint32_t vflags;                /* verify flags of the chain so far */

@@ -18,6 +18,7 @@
 #include "crypto_platform.h"
 #include "hal/rng.h"
 #include "log.h"
+#include "metrics.h"
 
 /* ---- listen addresses ---- */
 
@@ -628,6 +629,7 @@ static void on_readable(struct ev_loop *loop, int fd, unsigned events,
 		uint8_t *buf = sec ? s->dtls.rx : s->rx;
 		size_t max = sec ? COAP_DTLS_DGRAM_MAX : COAP_MAX_MSG;
 		int n = hal_net_recvfrom(fd, buf, max + 1, &from);
+		uint64_t t0 = hal_clock_mono_ms();
 
 		if (n == -EAGAIN)
 			break;
@@ -641,6 +643,7 @@ static void on_readable(struct ev_loop *loop, int fd, unsigned events,
 		else
 			coap_srv_datagram(s, sock, &from, buf, (size_t)n,
 					  hal_clock_mono_ms());
+		metric_add(M_COAP_SERVICE_MS, hal_clock_mono_ms() - t0);
 	}
 	s->pub.requests = s->stats.requests;
 	s->pub.rejected = s->stats.resets + s->stats.ignored;

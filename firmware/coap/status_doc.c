@@ -20,6 +20,7 @@
 #include "cbor.h"
 #include "hal/storage.h"
 #include "hal/sysinfo.h"
+#include "metrics.h"
 #include "version.h"
 
 /* The clock pair every time conversion uses. */
@@ -409,11 +410,11 @@ static void enc_network(struct cbor_enc *e, const struct status_coap *co)
 	kv_bool(e, "dtls", co->dtls);
 }
 
-/* the whole document: 11 pairs */
+/* the whole document: 12 pairs */
 static void enc_all(struct cbor_enc *e, const struct status_src *s,
 		    const struct sd_clock *c)
 {
-	cbor_enc_map(e, 11);
+	cbor_enc_map(e, 12);
 	kv_uint(e, "schema", STATUS_SCHEMA_VERSION);
 	kv_time(e, "time", c->now_ms ? c->now_ms : 1, c);
 	enc_device(e, s);
@@ -428,6 +429,8 @@ static void enc_all(struct cbor_enc *e, const struct status_src *s,
 	enc_conns(e, s->backup, c);
 	enc_system(e, s);
 	enc_network(e, s->coap);
+	cbor_enc_cstr(e, "metrics");
+	metrics_enc(e, 0, M_AGENT_END);
 }
 
 /* see status_doc.h */

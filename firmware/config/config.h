@@ -107,6 +107,8 @@ struct config {
 					* 1 warn, 2 info, 3 debug) */
 	int log_stderr;                /* log.stderr: 0/1 */
 	int log_syslog;                /* log.syslog: 0/1 */
+	int log_format;                /* log.format: enum log_format (0 text,
+					* 1 json) */
 	char device_name[CONFIG_NAME_MAX];     /* "" = use the hostname */
 	char data_dir[CONFIG_PATH_MAX];        /* never "" */
 	char watchdog_device[CONFIG_PATH_MAX]; /* "" = none */

@@ -54,6 +54,8 @@
 
 static const char *const level_words[] = { "err", "warn", "info", "debug",
 					   NULL };
+/* In the order of enum log_format (log.h). */
+static const char *const log_format_words[] = { "text", "json", NULL };
 /* In the order of enum coap_amp (coap_server.h). */
 static const char *const coap_amp_words[] = { "echo", "limit", "off", NULL };
 /* In the order of enum config_tls_version. */
@@ -68,6 +70,7 @@ const struct cfg_key cfg_keys[] = {
 	K_ENUM("log.level", log_level, level_words, "info", "Least severe messages logged: err, warn, info or debug."),
 	K_BOOL("log.stderr", log_stderr, "true", "Write log records to standard error."),
 	K_BOOL("log.syslog", log_syslog, STR(BOARD_LOG_SYSLOG), "Send log records to the system logger (/dev/log)."),
+	K_ENUM("log.format", log_format, log_format_words, "text", "Log line format on stderr and syslog: text, or json (one object per line)."),
 	K_STR("device.name", device_name, 0, "._-", "", "Name this appliance reports; empty: use the hostname."),
 	K_PATH("data.dir", data_dir, 0, BOARD_DATA_DIR, "Directory for the agent's state; created at start if missing."),
 	K_PATH("watchdog.device", watchdog_device, CFG_F_NONE, BOARD_WDT_DEVICE, "Hardware watchdog device, or none to run without one."),

@@ -377,10 +377,12 @@ static void config_show(struct con *c, const char *key)
 /* A change made in memory takes effect where it can right away. */
 static void config_apply(struct con *c, const char *key)
 {
-	if (!strncmp(key, "log.", 4))
+	if (!strncmp(key, "log.", 4)) {
 		(void)log_configure(c->env->cfg->log_level, c->env->cfg->log_stderr,
 				    c->env->cfg->log_syslog); /* logs its own
 							    * problems */
+		(void)log_set_format(c->env->cfg->log_format);
+	}
 	if (!strncmp(key, "console.", 8))
 		(void)con_set_login(c, c->env->cfg->console_password_hash,
 				    (uint64_t)c->env->cfg->console_idle_ms);

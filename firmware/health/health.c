@@ -20,6 +20,7 @@
 
 #include "hal/clock.h"
 #include "log.h"
+#include "metrics.h"
 
 static void copy_text(char *dst, size_t cap, const char *src)
 {
@@ -170,6 +171,7 @@ static void run_one(struct health *h, unsigned i, uint64_t now_ms)
 		return;
 	}
 	took = hal_clock_mono_ms() - t0;
+	metric_add(M_HEALTH_CHECK_MS, took);
 	if (took > c->def.timeout_ms) {
 		r = HEALTH_FAIL;
 		snprintf(err, sizeof err, "took %" PRIu64 " ms (timeout %"

@@ -13,6 +13,7 @@
 
 #include "boot.h"
 #include "log.h"
+#include "metrics.h"
 
 /* "STATUS=" + a reason: fits HAL_NOTIFY_MSG_MAX (see hal/notify.h) */
 _Static_assert(7 + HEALTH_REASON_MAX + 16 <= HAL_NOTIFY_MSG_MAX,
@@ -176,6 +177,9 @@ int watchdog_tick(struct health *h, uint64_t now_ms)
 		return -EIO;
 	}
 	w->kicks++;
+	/* planned beside actual: a late kick (a blocked loop) shows */
+	metric_add(M_WDT_KICK_PLANNED_MS, half_ms);
+	metric_add(M_WDT_KICK_ACTUAL_MS, now_ms - w->last_kick_ms);
 	w->last_kick_ms = now_ms;
 	return 1;
 }

@@ -183,7 +183,10 @@ static bool ans_block(struct coap_block *b)
  * has the same ETag.  @retval the length, <0 on a failure */
 static int fetch(const char *path, uint8_t szx, uint8_t *out, size_t cap)
 {
-	struct req r = { COAP_CON, COAP_GET, 0x200, path, -1, 0, szx, NULL,
+	/* message ids go on across fetches: a reused one would be answered
+	 * from the server's deduplication cache */
+	static uint16_t mid = 0x200;
+	struct req r = { COAP_CON, COAP_GET, mid, path, -1, 0, szx, NULL,
 			 NULL, 0, 0 };
 	const uint8_t *tag0 = NULL, *tag;
 	uint8_t tagbuf[8];
@@ -192,7 +195,7 @@ static int fetch(const char *path, uint8_t szx, uint8_t *out, size_t cap)
 
 	for (uint32_t num = 0; num < 400; num++) {
 		r.block = (int)num;
-		r.mid++;
+		r.mid = ++mid;
 		if (call(&r) != COAP_CODE_CONTENT || !ans_block(&b) ||
 		    b.num != num || coap_get_etag(&rm, &tag, &tl) != 1)
 			return -1;

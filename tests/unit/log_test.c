@@ -3,6 +3,7 @@
  */
 #include <errno.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "hal/sim.h"
 #include "log.h"
@@ -130,7 +131,94 @@ TEST(configure_checks_level)
 	CHECK_EQ_STR(log_level_name(9), "?");
 }
 
+/* A record as log_read gives it, for the JSON formatter. */
+static struct log_record rec(const char *module, const char *text)
+{
+	struct log_record r = { .seq = 1, .level = LOG_INFO,
+				.wall_ms = 1767225600123LL };
+
+	snprintf(r.module, sizeof r.module, "%s", module);
+	snprintf(r.text, sizeof r.text, "%s", text);
+	return r;
+}
+
+TEST(json_has_fixed_keys_then_fields)
+{
+	struct log_record r = rec("backup", "stored a");
+	char line[LOG_JSON_MAX];
+	const char *want = "{\"ts\":\"2026-01-01T00:00:00.123Z\",\"level\":\"info\","
+		"\"subsystem\":\"backup\",\"msg\":\"stored a\",\"file\":\"a\","
+		"\"bytes\":4294967296,\"code\":-3}\n";
+
+	CHECK_EQ_INT(log_format_json(&r, LOG_KVS(LKV_S("file", "a"),
+			LKV_U("bytes", 1ULL << 32), LKV_S("trace", NULL),
+			LKV_I("code", -3)), line, sizeof line),
+		     strlen(want));
+	CHECK_EQ_STR(line, want);
+	CHECK_EQ_INT(log_format_json(&r, NULL, 0, line, LOG_JSON_MIN - 1),
+		     -ENOSPC);
+}
+
+TEST(json_escapes_hostile_bytes)
+{
+	struct log_record r = rec("b\"k", "q\" b\\ \x01\x1f\x7f \xc3\xa9 "
+				  "\xff \xc0\xaf \xed\xa0\x80 \xe2\x82");
+	char line[LOG_JSON_MAX];
+
+	REQUIRE(log_format_json(&r, LOG_KVS(LKV_S("file", "\n\t\xf4\x90\x80\x80")),
+				line, sizeof line) > 0);
+	CHECK(strstr(line, "\"subsystem\":\"b\\\"k\"") != NULL);
+	CHECK(strstr(line, "\"msg\":\"q\\\" b\\\\ \\u0001\\u001f\\u007f "
+		      "\xc3\xa9 \\ufffd \\ufffd\\ufffd "
+		      "\\ufffd\\ufffd\\ufffd \\ufffd\\ufffd\"") != NULL);
+	CHECK(strstr(line, "\"file\":\"\\u000a\\u0009\\ufffd\\ufffd\\ufffd"
+		      "\\ufffd\"}\n") != NULL);
+}
+
+TEST(json_long_fields_are_cut_and_closed)
+{
+	struct log_record r = rec("backup", "x");
+	char big[600], line[LOG_JSON_MIN + 40];
+	int n;
+
+	memset(big, '\x01', sizeof big - 1); /* 6 bytes each when escaped */
+	big[sizeof big - 1] = '\0';
+	n = log_format_json(&r, LOG_KVS(LKV_S("file", big), LKV_U("bytes", 1)),
+			    line, sizeof line);
+	REQUIRE(n > 0);
+	CHECK((size_t)n < sizeof line);
+	CHECK_EQ_INT(strlen(line), n);
+	CHECK_EQ_STR(line + n - 13, ",\"cut\":true}\n");
+	CHECK(strstr(line, "\"bytes\"") == NULL);
+	/* the last escape is whole and the string closed */
+	CHECK(strstr(line, "\\u0001\",\"cut\"") != NULL);
+}
+
+TEST(kv_call_keeps_text_in_ring_and_format_word)
+{
+	struct log_record r;
+
+	quiet(LOG_INFO);
+	log_info_kv("backup", LOG_KVS(LKV_S("file", "f"), LKV_U("bytes", 3)),
+		    "stored %s", "f");
+	REQUIRE(log_read(1, &r) == 0);
+	CHECK_EQ_STR(r.text, "stored f");
+	log_debug_kv("backup", LOG_KVS(LKV_U("bytes", 3)), "dropped");
+	CHECK_EQ_INT(log_last_seq(), 1);
+	CHECK_EQ_INT(log_format_word("json"), LOG_FORMAT_JSON);
+	CHECK_EQ_INT(log_format_word("text"), LOG_FORMAT_TEXT);
+	CHECK_EQ_INT(log_format_word("xml"), -EINVAL);
+	CHECK_EQ_INT(log_set_format(2), -EINVAL);
+	CHECK_EQ_INT(log_set_format(LOG_FORMAT_JSON), 0);
+	log_info_kv("backup", LOG_KVS(LKV_U("bytes", 3)), "json %d", 1);
+	REQUIRE(log_read(2, &r) == 0);
+	CHECK_EQ_STR(r.text, "json 1");
+	CHECK_EQ_INT(log_set_format(LOG_FORMAT_TEXT), 0);
+}
+
 TEST_SUITE(log, records_get_sequence_numbers, level_filters_records,
 	   ring_overwrites_oldest, long_text_is_cut_visibly,
 	   format_is_iso_time_level_module_text, longest_record_fits_line_max,
-	   configure_checks_level)
+	   configure_checks_level, json_has_fixed_keys_then_fields,
+	   json_escapes_hostile_bytes, json_long_fields_are_cut_and_closed,
+	   kv_call_keeps_text_in_ring_and_format_word)
