@@ -13,6 +13,7 @@
  *   /backup/cancel     -                        {"job": id/"all",
  *                                               ? "reason": text}
  *   /conns             conns part               -
+ *   /metrics           the histograms           -
  *   /probe             -                        one connection attempt to
  *                                               backup.server, answered
  *                                               when it ends: 2.04
@@ -51,6 +52,7 @@ static const struct route routes[] = {
 	{ "/backup", COAP_RES_BACKUP, M_GET | M_POST, STATUS_BACKUP },
 	{ "/backup/cancel", COAP_RES_BACKUP_CANCEL, M_POST, -1 },
 	{ "/conns", COAP_RES_CONNS, M_GET, STATUS_CONNS },
+	{ "/metrics", COAP_RES_METRICS, M_GET, STATUS_METRICS },
 	{ "/probe", COAP_RES_PROBE, M_POST, -1 },
 	{ "/reload", COAP_RES_RELOAD, M_POST, -1 },
 };
@@ -63,6 +65,7 @@ static const struct coap_link links[] = {
 	LINK("/backup", "vigil.backup", false),
 	LINK("/backup/cancel", "vigil.backup.cancel", false),
 	LINK("/conns", "vigil.conns", false),
+	LINK("/metrics", "vigil.metrics", false),
 	LINK("/probe", "vigil.probe", false),
 	LINK("/reload", "vigil.reload", false),
 };

@@ -179,6 +179,7 @@ enum coap_res_id {
 	COAP_RES_CONNS,         /* /conns */
 	COAP_RES_PROBE,         /* /probe */
 	COAP_RES_RELOAD,        /* /reload */
+	COAP_RES_METRICS,       /* /metrics */
 	COAP_RES_COUNT
 };
 

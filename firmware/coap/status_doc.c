@@ -414,7 +414,7 @@ static void enc_network(struct cbor_enc *e, const struct status_coap *co)
 static void enc_all(struct cbor_enc *e, const struct status_src *s,
 		    const struct sd_clock *c)
 {
-	cbor_enc_map(e, 12);
+	cbor_enc_map(e, 11);
 	kv_uint(e, "schema", STATUS_SCHEMA_VERSION);
 	kv_time(e, "time", c->now_ms ? c->now_ms : 1, c);
 	enc_device(e, s);
@@ -429,8 +429,6 @@ static void enc_all(struct cbor_enc *e, const struct status_src *s,
 	enc_conns(e, s->backup, c);
 	enc_system(e, s);
 	enc_network(e, s->coap);
-	cbor_enc_cstr(e, "metrics");
-	metrics_enc(e, 0, M_AGENT_END);
 }
 
 /* see status_doc.h */
@@ -453,6 +451,9 @@ int status_doc_encode(const struct status_src *src, enum status_part part,
 		break;
 	case STATUS_BACKUP:
 		enc_backup(&e, src, &c);
+		break;
+	case STATUS_METRICS:
+		metrics_enc(&e, 0, M_AGENT_END);
 		break;
 	case STATUS_CONNS:
 	default:
@@ -529,6 +530,12 @@ uint32_t status_doc_change_key(const struct status_src *src,
 	if (part == STATUS_CONNS)   /* bytes move: a fresh snapshot each time */
 		return src->backup ? fnv(k, &src->backup->conn,
 					 sizeof src->backup->conn) : k;
+	if (part == STATUS_METRICS) {   /* every new sample changes it */
+		for (enum metric m = 0; m < M_AGENT_END; m++)
+			k = fnv(k, &metric_get(m)->count,
+				sizeof metric_get(m)->count);
+		return k;
+	}
 	k = key_health(k, src->health);
 	k = key_backup(k, src->link, src->backup);
 	k = fnv_u32(k, (uint32_t)src->health->wdt.open);

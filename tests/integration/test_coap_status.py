@@ -295,8 +295,13 @@ def test_get_status_core_and_parts(server, schema, tmp_path):
         with pytest.raises(AssertionError):
             schema.validate(wrong, "status")
     for path, rule in (("/health", "health"), ("/backup", "backup"),
-                       ("/conns", "conns")):
+                       ("/conns", "conns"), ("/metrics", "metrics")):
         schema.validate(cbor2.loads(get_cbor(base + path, tmp_path)), rule)
+    # the histograms are a resource of their own, counting: the requests
+    # above were served and timed
+    m = cbor2.loads(get_cbor(base + "/metrics", tmp_path))
+    assert m["coap_service"]["count"] >= 5, m["coap_service"]
+    assert m["coap_service"]["buckets"][-1] <= m["coap_service"]["count"]
     # IPv6 too
     doc6 = cbor2.loads(get_cbor(f"coap://[::1]:{port}/health", tmp_path))
     schema.validate(doc6, "health")
@@ -304,7 +309,7 @@ def test_get_status_core_and_parts(server, schema, tmp_path):
     core = core.decode()
     assert '</status>;rt="vigil.status";ct=60;obs' in core, err
     assert '</health>;rt="vigil.health";ct=60;obs' in core
-    for p in ("/backup", "/backup/cancel", "/conns", "/probe", "/reload"):
+    for p in ("/backup", "/backup/cancel", "/conns", "/metrics", "/probe", "/reload"):
         assert f"<{p}>" in core
     out, err = coap(base + "/nowhere")
     assert "4.04" in out.decode() + err
