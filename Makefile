@@ -6,6 +6,8 @@
 #   make check          everything the CI runs; ends with "N passed, N failed"
 #   make fuzz           long fuzzing runs (FUZZ_SECONDS each, default 600)
 #   make bench          benchmarks against reference implementations
+#   make image          the board's appliance image in build/image/BOARD
+#   make boot           boot a qemu board's image, console on this terminal
 #   make toolchain      packages + musl sysroots + mbedTLS (cached)
 #   make clean          remove build/ (the toolchain cache stays)
 #
@@ -14,9 +16,16 @@
 
 .DEFAULT_GOAL := all
 BOARD ?= host
-BOARDS := host qemu-x86_64 qemu-aarch64 rpi4 bbb
+BOARDS := host qemu-x86_64 qemu-aarch64 qemu-armv7 rpi4 bbb
+# Boards whose image/build.sh recipe boots under qemu-system (tests/e2e).
+QEMU_BOARDS := qemu-x86_64 qemu-aarch64 qemu-armv7
+IMAGE_BOARDS := $(QEMU_BOARDS) rpi4 bbb
 TEST_ARCHES := x86_64 aarch64 armv7
 VERSION := 0.1.0
+# Reproducible builds: the build date in vigild and every time stamp in an
+# image come from the last commit, unless the caller sets it.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+export SOURCE_DATE_EPOCH
 FUZZ_SECONDS ?= 600
 Q := $(if $(V),,@)
 
@@ -191,7 +200,7 @@ $(TC_STAMP): | packages
 toolchain: $(TC_STAMP)
 
 # ---- top-level targets ----
-.PHONY: all all-boards run check fuzz bench clean FORCE
+.PHONY: all all-boards run check fuzz bench image boot clean FORCE
 all: build/$(BOARD)/bin/vigild $(if $(filter host,$(BOARD)),\
 	$(addprefix build/host/bin/,$(TOOL_NAMES) $(TOOL_PROGS)) $(SERVER_BIN))
 
@@ -213,6 +222,16 @@ fuzz: $(addprefix build/fuzz/,$(FUZZ_NAMES))
 bench: $(addprefix build/bench/,$(BENCH_NAMES)) build/host/bin/vigild \
 		$(addprefix build/host/bin/,$(TOOL_PROGS)) $(SERVER_BIN)
 	$(Q)for b in $(BENCH_NAMES); do echo "=== $$b"; build/bench/$$b || exit 1; done
+
+# Appliance images (image/build.sh; docs/images.md).
+image: build/$(BOARD)/bin/vigild | $(TC_STAMP)
+	$(if $(filter $(BOARD),$(IMAGE_BOARDS)),,$(error BOARD=$(BOARD) has no image; boards with one: $(IMAGE_BOARDS)))
+	$(Q)VIGIL_CACHE=$(VIGIL_CACHE) VERSION=$(VERSION) VIGIL_GIT=$(GIT_REV)$(GIT_DIRTY) \
+		image/build.sh $(BOARD)
+
+boot: image build/host/bin/vigilctl
+	$(if $(filter $(BOARD),$(QEMU_BOARDS)),,$(error make boot needs a qemu board: $(QEMU_BOARDS)))
+	$(Q)image/boot.sh $(BOARD)
 
 run: build/host/bin/vigild build/host/bin/vigilctl $(SERVER_BIN)
 	$(Q)tests/run-dev.sh
