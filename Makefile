@@ -211,7 +211,8 @@ UNIT_BINS := build/test-asan/unit-sim build/test-asan/unit-linux \
 
 check: all-boards $(addprefix build/host/bin/,$(TOOL_NAMES) $(TOOL_PROGS)) $(SERVER_BIN) \
 		$(UNIT_BINS) $(addprefix build/fuzz/,$(FUZZ_NAMES)) \
-		$(addprefix build/interop/,$(INTEROP_NAMES))
+		$(addprefix build/interop/,$(INTEROP_NAMES)) \
+		$(foreach b,$(QEMU_BOARDS),build/image/$(b)/image.txt)
 	$(Q)TC_DIR=$(TC_DIR) BOARDS="$(BOARDS)" TEST_ARCHES="$(TEST_ARCHES)" \
 		FUZZ_NAMES="$(FUZZ_NAMES)" tests/check.sh
 
@@ -223,11 +224,18 @@ bench: $(addprefix build/bench/,$(BENCH_NAMES)) build/host/bin/vigild \
 		$(addprefix build/host/bin/,$(TOOL_PROGS)) $(SERVER_BIN)
 	$(Q)for b in $(BENCH_NAMES); do echo "=== $$b"; build/bench/$$b || exit 1; done
 
-# Appliance images (image/build.sh; docs/images.md).
-image: build/$(BOARD)/bin/vigild | $(TC_STAMP)
+# Appliance images (image/build.sh; docs/images.md): image.txt, the
+# manifest, is written last and stands for the whole image.
+IMAGE_SRCS := $(shell find image -type f 2>/dev/null)
+define image_rule
+build/image/$(1)/image.txt: build/$(1)/bin/vigild $(IMAGE_SRCS) \
+		$(wildcard board/$(1)/image.conf board/$(1)/vigil.conf) | $(TC_STAMP)
+	$$(Q)VIGIL_CACHE=$(VIGIL_CACHE) VERSION=$(VERSION) VIGIL_GIT=$(GIT_REV)$(GIT_DIRTY) \
+		image/build.sh $(1)
+endef
+$(foreach b,$(IMAGE_BOARDS),$(eval $(call image_rule,$(b))))
+image: $(if $(filter $(BOARD),$(IMAGE_BOARDS)),build/image/$(BOARD)/image.txt)
 	$(if $(filter $(BOARD),$(IMAGE_BOARDS)),,$(error BOARD=$(BOARD) has no image; boards with one: $(IMAGE_BOARDS)))
-	$(Q)VIGIL_CACHE=$(VIGIL_CACHE) VERSION=$(VERSION) VIGIL_GIT=$(GIT_REV)$(GIT_DIRTY) \
-		image/build.sh $(BOARD)
 
 boot: image build/host/bin/vigilctl
 	$(if $(filter $(BOARD),$(QEMU_BOARDS)),,$(error make boot needs a qemu board: $(QEMU_BOARDS)))

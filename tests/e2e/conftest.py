@@ -152,7 +152,7 @@ def appliance(tmp_path_factory, pki, request):
     vm = Vm(board, str(work), work / "data.img", free_port(socket.SOCK_DGRAM))
     try:
         vm.start()
-        boot = vm.wait_booted(timeout=90)
+        boot = vm.wait_booted(since=0, timeout=90)
         yield vm, srv, payload, boot
     finally:
         vm.stop()
@@ -194,12 +194,12 @@ def backup_and_compare(vm, srv, payload, timeout=90):
     """`backup now` on the console, the job's end from the agent's log on
     the serial line, then the stored copy's sha256 against the guest's
     file (which the test put on the data disk)."""
+    since = vm.mark()
     out = vm.cmd("backup now")
     m = re.search(r"job (\d+) queued", out)
     assert m, f"backup now: no job queued:\n{out}"
     job = m.group(1)
-    end = re.search(rf"backup: job {job} (done|failed|cancelled)", out) or \
-        vm.expect(rf"backup: job {job} (done|failed|cancelled)", timeout)
+    end = vm.wait_log(rf"backup: job {job} (done|failed|cancelled)", since, timeout)
     assert end.group(1) == "done", vm.serial_text()[-3000:]
     assert re.search(rf"job {job} done: done, 1/1 files", vm.cmd("backup jobs"))
     guest = f"{DATA}/files/{os.path.basename(payload)}"
@@ -245,15 +245,20 @@ def fault_until_reset(vm):
     disk, saved and reloaded), waits for vigild to stop kicking and for
     the watchdog to reset the VM. Returns the reason vigild recorded and
     the seconds from its last kick to the reset."""
+    since = vm.mark()
     vm.cmd(f"config set health.min_free {FAULT_MIN_FREE}")
     assert "written to" in vm.cmd("config save")
     assert "config reload: applied" in vm.cmd("config reload")
-    return wait_watchdog_reset(vm)
+    return wait_watchdog_reset(vm, since)
 
 
-def wait_watchdog_reset(vm, timeout=60):
-    m = vm.expect(r"ERROR wdt: stopping kicks, the board resets in (\d+) s: ([^\r\n]*)",
-                  timeout)
+def wait_watchdog_reset(vm, since, timeout=60):
+    """Waits (from transcript position since) for vigild to stop kicking
+    and the watchdog to reset the VM: the reason, the seconds from the
+    last kick to the reset, and the transcript position to look for the
+    next boot from."""
+    m = vm.wait_log(r"ERROR wdt: stopping kicks, the board resets in (\d+) s: ([^\r\n]*)\r*\n",
+                    since, timeout)
     reason = m.group(2)
     assert "(reset reason not saved)" not in reason
     t_stop = time.monotonic()
@@ -264,4 +269,4 @@ def wait_watchdog_reset(vm, timeout=60):
     t_reset, ev = vm.wait_event("WATCHDOG", after=t_stop - 1, timeout=int(m.group(1)) + 30)
     assert ev["data"]["action"] == "reset"
     return {"reason": reason, "kick_to_reset": t_reset - t_last_kick,
-            "stop_to_reset": t_reset - t_stop, "t_reset": t_reset}
+            "stop_to_reset": t_reset - t_stop, "t_reset": t_reset, "end": m.end()}

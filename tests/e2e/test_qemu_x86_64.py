@@ -36,10 +36,11 @@ def test_backup_over_tls(appliance):
 
 def test_requested_reboot(appliance):
     vm = appliance[0]
+    since = vm.mark()
     vm.send_line("reboot because-test")
     # (the console's own "rebooting" does not get out before the restart)
-    vm.expect(r"WARN console: reboot requested: because-test", 20)
-    boot = vm.wait_booted()
+    m = vm.wait_log(r"WARN console: reboot requested: because-test", since, 20)
+    boot = vm.wait_booted(since=m.end())
     assert boot["start"] == (2, "requested", "because-test")
     assert "last reset requested: because-test" in vm.cmd("status")
     assert not [e for _, e in vm.events if e["event"] == "WATCHDOG"]
@@ -49,7 +50,7 @@ def test_required_check_failure_resets_through_the_watchdog(appliance, tmp_path)
     vm = appliance[0]
     reset = fault_until_reset(vm)
     assert reset["reason"].startswith("storage unhealthy for ")
-    boot = vm.wait_booted()
+    boot = vm.wait_booted(since=reset["end"])
     # the fault was saved: this boot runs toward the next reset, so look now
     assert boot["start"] == (3, "watchdog", reset["reason"])
     assert f"last reset watchdog: {reset['reason']}" in vm.cmd("status")
@@ -62,10 +63,12 @@ def test_required_check_failure_resets_through_the_watchdog(appliance, tmp_path)
 
 def test_three_watchdog_resets_in_a_row_mean_safe_mode(appliance, tmp_path):
     vm = appliance[0]
+    since = vm.last_boot_end
     for count in (4, 5):
-        wait_watchdog_reset(vm)
-        boot = vm.wait_booted()
+        reset = wait_watchdog_reset(vm, since)
+        boot = vm.wait_booted(since=reset["end"])
         assert boot["start"][:2] == (count, "watchdog")
+        since = boot["end"]
     assert vm.safe_mode
     assert "(SAFE MODE)" in vm.cmd("status")
     assert vm.status()["health"]["safe_mode"] is True
@@ -93,8 +96,9 @@ def test_power_cut(appliance, tmp_path):
     assert r.returncode in (0, 1), r.stdout + r.stderr
     assert not re.search(r"(?i)error|inode .* has|unattached|deleted/unused",
                          r.stdout.replace("recovering journal", "")), r.stdout
+    since = vm.mark()
     vm.start()
-    boot = vm.wait_booted()
+    boot = vm.wait_booted(since=since)
     assert boot["start"][:2] == (6, "crash")
     st = vm.status()
     assert st["health"]["last_reset"] == "crash" and st["health"]["safe_mode"] is False

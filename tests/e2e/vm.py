@@ -18,12 +18,38 @@ ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
 PROMPT = "vigil> "
 
 
+LOG_RECORD = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z "
+                        r"(?:DEBUG|INFO|WARN|ERROR) [^\n]*\n")
+
+
+class Transcript:
+    """Everything read from the serial line, in memory and in a file:
+    pexpect's logfile."""
+
+    def __init__(self, path):
+        self.file = open(path, "a", encoding="latin-1")
+        self.text = ""
+
+    def write(self, data):
+        self.text += data
+        self.file.write(data)
+
+    def flush(self):
+        self.file.flush()
+
+    def note(self, line):
+        self.write(f"\n===== {line} =====\n")
+
+    def close(self):
+        self.file.close()
+
+
 class Vm:
     def __init__(self, board, workdir, data_img, coap_port):
         self.board, self.workdir = board, workdir
         self.data_img, self.coap_port = str(data_img), coap_port
         self.qmp_path = os.path.join(workdir, "qmp.sock")
-        self.serial_log = open(os.path.join(workdir, "serial.log"), "a")
+        self.serial = Transcript(os.path.join(workdir, "serial.log"))
         self.child = None
         self.events = []          # (host monotonic time, event dict)
         self.events_cv = threading.Condition()
@@ -34,14 +60,15 @@ class Vm:
         """Boots (a power-on): qemu with the image, a fresh QMP socket."""
         if os.path.exists(self.qmp_path):
             os.unlink(self.qmp_path)
-        self.serial_log.write(f"\n===== power on ({self.board}) =====\n")
+        self.serial.note(f"power on ({self.board})")
         self.child = pexpect.spawn(
             os.path.join(ROOT, "image", "boot.sh"),
             [self.board, "--quiet", "--data", self.data_img,
              "--coap-port", str(self.coap_port), "--",
              "-qmp", f"unix:{self.qmp_path},server=on,wait=off"],
             cwd=ROOT, encoding="latin-1", codec_errors="replace",
-            timeout=30, logfile=self.serial_log, dimensions=(50, 200))
+            timeout=30, dimensions=(50, 200))
+        self.child.logfile_read = self.serial   # what qemu shows, not what we type
         self.t_power_on = time.monotonic()
         self._qmp_connect()
         return self
@@ -107,50 +134,78 @@ class Vm:
 
     def stop(self):
         self.power_cut()
-        self.serial_log.close()
+        self.serial.close()
 
-    # ---- serial console ------------------------------------------------
-    def expect(self, pattern, timeout=30):
-        """Waits for a regex on the serial line; returns the match."""
-        try:
-            self.child.expect(pattern, timeout=timeout)
-        except (pexpect.TIMEOUT, pexpect.EOF) as e:
-            raise AssertionError(f"{self.board}: no /{pattern}/ on the serial line "
-                                 f"within {timeout} s ({type(e).__name__}); last output:\n"
-                                 f"{self.child.before[-2000:]}") from None
-        return self.child.match
+    # ---- serial console ----------------------------------------------
+    # Two writers share the line: vigild's console (echo, answers,
+    # prompts) and its log on stderr, whose records can land between two
+    # pieces of console output (even inside an echoed command). So log
+    # events are searched in the transcript from a mark, never consumed
+    # by a command's answer, and answers are read up to the next prompt
+    # with log records taken out.
+    def mark(self):
+        """A position in the transcript: later waits look after it."""
+        return len(self.serial.text)
 
-    def wait_booted(self, timeout=60):
-        """Waits for a boot to reach vigild's console prompt; returns the
-        start log line's (count, last_reset, reason) and the host time the
-        boot began."""
-        t0 = time.monotonic()
-        self.expect(r"vigil-init: vigil \S+ \(git", timeout)
+    def wait_log(self, pattern, since, timeout=30):
+        """The first match of pattern in the transcript after since,
+        reading from the line until it comes; its end is .end()."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while True:
+            m = rx.search(self.serial.text, since)
+            if m:
+                return m
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise AssertionError(
+                    f"{self.board}: no /{pattern}/ on the serial line within {timeout} s; "
+                    f"since then:\n{self.serial.text[since:][-3000:]}")
+            try:
+                self.child.read_nonblocking(65536, timeout=min(left, 0.1))
+            except pexpect.TIMEOUT:
+                pass
+            except pexpect.EOF:
+                raise AssertionError(f"{self.board}: qemu exited while waiting for "
+                                     f"/{pattern}/:\n{self.serial.text[since:][-3000:]}") from None
+
+    def wait_booted(self, since=0, timeout=60):
+        """Waits for a boot after since to reach vigild's console prompt;
+        returns the start log line's (count, last_reset, reason) and host
+        times; self.safe_mode says whether the agent started in safe mode."""
+        m = self.wait_log(r"vigil-init: vigil \S+ \(git", since, timeout)
         t_init = time.monotonic()
-        m = self.expect(r"(?:INFO|WARN) boot: start (\d+), last reset: (\w+) "
-                        r"\(([^\r\n]*?)\)(; SAFE MODE: backups off)?\r*\n", timeout)
+        m = self.wait_log(r"(?:INFO|WARN) boot: start (\d+), last reset: (\w+) "
+                          r"\(([^\r\n]*?)\)(; SAFE MODE: backups off)?\r*\n", m.end(), timeout)
         start = (int(m.group(1)), m.group(2), m.group(3))
         self.safe_mode = bool(m.group(4))
-        self.expect(re.escape(PROMPT), timeout)
+        m = self.wait_log(re.escape("Type `help` for commands.") + r"\r*\n" + re.escape(PROMPT),
+                          m.end(), timeout)
         self.boots += 1
-        return {"start": start, "t_wait": t0, "t_init": t_init,
-                "t_prompt": time.monotonic()}
+        self.last_boot_end = m.end()
+        self.child.buffer = ""   # what came before is in the transcript
+        return {"start": start, "t_init": t_init, "t_prompt": time.monotonic(),
+                "end": m.end()}
 
     def send_line(self, line):
-        """Types a command without waiting for the prompt (`reboot`)."""
+        """Types a command without waiting for an answer (`reboot`)."""
+        self.child.buffer = ""
         self.child.send(line + "\r")
 
     def cmd(self, line, timeout=20):
-        """Runs one console command; returns its output (the text between
-        the echoed command and the next prompt)."""
-        self.child.send(line + "\r")
-        self.expect(re.escape(line) + r"\r*\n", timeout)
-        self.expect(re.escape(PROMPT), timeout)
-        return re.sub(r"\r+\n", "\n", self.child.before)
+        """Runs one console command; returns what the console showed up to
+        the next prompt (the echo, the answer), log records taken out."""
+        self.send_line(line)
+        try:
+            self.child.expect_exact(PROMPT, timeout=timeout)
+        except (pexpect.TIMEOUT, pexpect.EOF) as e:
+            raise AssertionError(f"{self.board}: `{line}`: no prompt within {timeout} s "
+                                 f"({type(e).__name__}); got:\n{self.child.before[-2000:]}") from None
+        return LOG_RECORD.sub("", re.sub(r"\r+\n", "\n", self.child.before))
 
     def expect_cmd(self, line, pattern, timeout=20):
-        """Runs a command whose output must match pattern; returns the
-        match (the whole output is in self.last_output)."""
+        """Runs a command whose answer must match pattern; returns the
+        match (the whole answer is in self.last_output)."""
         self.last_output = self.cmd(line, timeout)
         m = re.search(pattern, self.last_output)
         if not m:
@@ -158,9 +213,9 @@ class Vm:
         return m
 
     def poll_cmd(self, line, pattern, timeout, accept=lambda m: True):
-        """Runs a command until its output matches pattern (and accept
+        """Runs a command until its answer matches pattern (and accept
         likes the match), for states the console shows only on request;
-        returns that output."""
+        returns that answer."""
         deadline = time.monotonic() + timeout
         out = ""
         while time.monotonic() < deadline:
@@ -173,9 +228,7 @@ class Vm:
 
     def serial_text(self):
         """Everything the serial line has shown so far (all boots)."""
-        self.serial_log.flush()
-        with open(self.serial_log.name, encoding="latin-1") as f:
-            return f.read()
+        return self.serial.text
 
     def status(self):
         """`status --json`, parsed."""
