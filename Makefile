@@ -212,7 +212,7 @@ UNIT_BINS := build/test-asan/unit-sim build/test-asan/unit-linux \
 check: all-boards $(addprefix build/host/bin/,$(TOOL_NAMES) $(TOOL_PROGS)) $(SERVER_BIN) \
 		$(UNIT_BINS) $(addprefix build/fuzz/,$(FUZZ_NAMES)) \
 		$(addprefix build/interop/,$(INTEROP_NAMES)) \
-		$(foreach b,$(QEMU_BOARDS),build/image/$(b)/image.txt)
+		$(foreach b,$(IMAGE_BOARDS),build/image/$(b)/image.txt)
 	$(Q)TC_DIR=$(TC_DIR) BOARDS="$(BOARDS)" TEST_ARCHES="$(TEST_ARCHES)" \
 		FUZZ_NAMES="$(FUZZ_NAMES)" tests/check.sh
 

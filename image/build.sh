@@ -21,7 +21,8 @@
 #
 # Environment: VIGIL_CACHE (downloads and unpacked kernels go to
 # $VIGIL_CACHE/images), VERSION, VIGIL_GIT, SOURCE_DATE_EPOCH (set by
-# the Makefile).
+# the Makefile); IMAGE_OUT, another output directory (the
+# reproducibility test builds a second copy there).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -36,7 +37,7 @@ readonly CONF=board/$BOARD/image.conf
 readonly CACHE=${VIGIL_CACHE:-$HOME/.cache/vigil}/images
 readonly SDE=${SOURCE_DATE_EPOCH:-0}
 readonly VERSION=${VERSION:-0.0.0} GIT=${VIGIL_GIT:-unknown}
-readonly OUT=build/image/$BOARD
+readonly OUT=${IMAGE_OUT:-build/image/$BOARD}
 readonly VIGILD=build/$BOARD/bin/vigild
 [[ -x $VIGILD ]] || die "$VIGILD not built (make BOARD=$BOARD)"
 export SOURCE_DATE_EPOCH=$SDE LC_ALL=C
@@ -146,8 +147,14 @@ build_overlay() {
     cp -a image/overlay/. "$stage/"
     install -D -m 755 "$VIGILD" "$stage/usr/sbin/vigild"
     install -D -m 644 "board/$BOARD/vigil.conf" "$stage/etc/vigil.conf"
+    install -D -m 644 docs/boards.md "$stage/usr/share/doc/vigil/boards.md"
+    # Top-level names only, no "./" entry: unpacking with tar -C / must
+    # not touch / itself (nor replace a merged-/usr /lib symlink, hence
+    # the unit under usr/lib).
+    (cd "$stage" && find . -mindepth 1 -maxdepth 1 -printf '%P\n' | sort) >"$OUT/top.list"
     tar --sort=name --mtime="@$SDE" --owner=0 --group=0 --numeric-owner \
-        --mode='go-w' -C "$stage" -cf - . | gzip -9n >"$OUT/$name.tmp"
+        --mode='go-w' -C "$stage" -T "$OUT/top.list" -cf - | gzip -9n >"$OUT/$name.tmp"
+    rm -f "$OUT/top.list"
     mv "$OUT/$name.tmp" "$OUT/$name"
     rm -rf "$stage"
     manifest "" "" "$name"

@@ -3,7 +3,6 @@ scenarios in order (each test continues from the previous one's state):
 console, i6300esb watchdog, CoAP status from the host, a backup over TLS,
 a requested reboot, a required check failing into real watchdog resets
 until safe mode, and a power cut."""
-import os
 import re
 import shutil
 import subprocess
@@ -87,15 +86,14 @@ def test_three_watchdog_resets_in_a_row_mean_safe_mode(appliance, tmp_path):
 def test_power_cut(appliance, tmp_path):
     vm = appliance[0]
     vm.power_cut()
-    # the disk as the cut left it: e2fsck (on a copy) finds it consistent
-    # once the journal is replayed
+    # the disk as the cut left it, checked on a copy the way a boot-time
+    # fsck would (preen: replays the journal, fixes only what is safe to
+    # fix, such as the superblock's free counts; 4 would mean damage)
     copy = tmp_path / "after-cut.img"
     shutil.copyfile(vm.data_img, copy)
-    r = subprocess.run(["e2fsck", "-f", "-y", str(copy)], capture_output=True,
+    r = subprocess.run(["e2fsck", "-f", "-p", str(copy)], capture_output=True,
                        text=True, timeout=60)
     assert r.returncode in (0, 1), r.stdout + r.stderr
-    assert not re.search(r"(?i)error|inode .* has|unattached|deleted/unused",
-                         r.stdout.replace("recovering journal", "")), r.stdout
     since = vm.mark()
     vm.start()
     boot = vm.wait_booted(since=since)
