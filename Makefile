@@ -221,8 +221,10 @@ fuzz: $(addprefix build/fuzz/,$(FUZZ_NAMES))
 		tests/fuzz/run.sh $$f $(FUZZ_SECONDS) || exit 1; done
 
 bench: $(addprefix build/bench/,$(BENCH_NAMES)) build/host/bin/vigild \
-		$(addprefix build/host/bin/,$(TOOL_PROGS)) $(SERVER_BIN)
+		$(addprefix build/host/bin/,$(TOOL_PROGS)) $(SERVER_BIN) \
+		$(foreach b,$(IMAGE_BOARDS),build/image/$(b)/image.txt)
 	$(Q)for b in $(BENCH_NAMES); do echo "=== $$b"; build/bench/$$b || exit 1; done
+	$(Q)echo "=== images" && tests/bench/image_bench.sh
 
 # Appliance images (image/build.sh; docs/images.md): image.txt, the
 # manifest, is written last and stands for the whole image.
