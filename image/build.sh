@@ -106,8 +106,9 @@ data_disk() {
     uuid=$(printf '%s' "vigil-data-$BOARD" | sha256sum |
         sed -E 's/^(.{8})(.{4}).(.{3}).(.{3})(.{12}).*/\1-\2-4\3-8\4-\5/')
     rm -f "$img"
+    truncate -s 16M "$img"
     E2FSPROGS_FAKE_TIME=$SDE mke2fs -q -F -t ext4 -L vigil-data -U "$uuid" \
-        -E "root_owner=0:0,hash_seed=$uuid" -b 1024 "$img" 16M
+        -E "root_owner=0:0,hash_seed=$uuid" -b 1024 "$img"
 }
 
 manifest() {
