@@ -59,15 +59,17 @@ kernel_dir() {
     if [[ ! -f $dir/.done ]]; then
         rm -rf "$dir"
         tmp=$(mktemp -d "$CACHE/kernel/.unpack.XXXXXX")
+        # shellcheck disable=SC2064  # $tmp now: ~350 MB if interrupted
+        trap "rm -rf '$tmp'" EXIT
         dpkg-deb -x "$deb" "$tmp/pkg"
         mkdir -p "$tmp/out"
         cp "$tmp"/pkg/boot/vmlinuz-* "$tmp/out/vmlinuz"
         # shellcheck disable=SC2086  # a list of names
         image/kmods.py "$tmp"/pkg/lib/modules/* "$tmp/out/modules" $MODULES >&2
-        basename "$tmp"/pkg/lib/modules/* >"$tmp/out/release"
         touch "$tmp/out/.done"
         mv "$tmp/out" "$dir"
         rm -rf "$tmp"
+        trap - EXIT
     fi
     echo "$dir"
 }
@@ -95,7 +97,7 @@ stage_qemu() {
     install -m 755 "$VIGILD" "$stage/usr/sbin/vigild"
     cp "$kdir"/modules/*.ko "$kdir/modules/load.list" "$stage/lib/modules/"
     echo "vigil-$BOARD" >"$stage/etc/hostname"
-    echo "vigil $VERSION (git $GIT) $BOARD image, SOURCE_DATE_EPOCH $SDE" \
+    echo "vigil $VERSION (git $GIT) $BOARD image of $(date -u -d "@$SDE" +%F)" \
         >"$stage/etc/vigil-release"
 }
 

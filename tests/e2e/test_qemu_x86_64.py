@@ -6,6 +6,7 @@ until safe mode, and a power cut."""
 import re
 import shutil
 import subprocess
+import time
 
 from conftest import (backup_and_compare, coap_client_status,
                       coap_status_both, console_and_watchdog, fault_until_reset,
@@ -35,17 +36,20 @@ def test_backup_over_tls(appliance):
 
 def test_requested_reboot(appliance):
     vm = appliance[0]
-    since = vm.mark()
+    since, t_asked = vm.mark(), time.monotonic()
     vm.send_line("reboot because-test")
     # (the console's own "rebooting" does not get out before the restart)
     m = vm.wait_log(r"WARN console: reboot requested: because-test", since, 20)
     boot = vm.wait_booted(since=m.end())
     assert boot["start"] == (2, "requested", "because-test")
     assert "last reset requested: because-test" in vm.cmd("status")
+    # qemu saw the guest reset itself, and no watchdog
+    _, ev = vm.wait_event("RESET", after=t_asked, timeout=5)
+    assert ev["data"]["guest"] is True and ev["data"]["reason"] == "guest-reset", ev
     assert not [e for _, e in vm.events if e["event"] == "WATCHDOG"]
 
 
-def test_required_check_failure_resets_through_the_watchdog(appliance, tmp_path):
+def test_required_check_failure_resets_through_the_watchdog(appliance):
     vm = appliance[0]
     reset = fault_until_reset(vm)
     assert reset["reason"].startswith("storage unhealthy for ")
