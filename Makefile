@@ -7,6 +7,8 @@
 #   make fuzz           long fuzzing runs (FUZZ_SECONDS each, default 600)
 #   make bench          benchmarks against reference implementations
 #   make soak           long forms of tests (the exporter with 500 agents)
+#   make image          the board's appliance image in build/image/BOARD
+#   make boot           boot a qemu board's image, console on this terminal
 #   make toolchain      packages + musl sysroots + mbedTLS (cached)
 #   make clean          remove build/ (the toolchain cache stays)
 #
@@ -15,9 +17,16 @@
 
 .DEFAULT_GOAL := all
 BOARD ?= host
-BOARDS := host qemu-x86_64 qemu-aarch64 rpi4 bbb
+BOARDS := host qemu-x86_64 qemu-aarch64 qemu-armv7 rpi4 bbb
+# Boards whose image/build.sh recipe boots under qemu-system (tests/e2e).
+QEMU_BOARDS := qemu-x86_64 qemu-aarch64 qemu-armv7
+IMAGE_BOARDS := $(QEMU_BOARDS) rpi4 bbb
 TEST_ARCHES := x86_64 aarch64 armv7
 VERSION := 0.1.0
+# Reproducible builds: the build date in vigild and every time stamp in an
+# image come from the last commit, unless the caller sets it.
+SOURCE_DATE_EPOCH ?= $(shell git log -1 --format=%ct 2>/dev/null)
+export SOURCE_DATE_EPOCH
 FUZZ_SECONDS ?= 600
 Q := $(if $(V),,@)
 
@@ -213,7 +222,7 @@ $(TC_STAMP): | packages
 toolchain: $(TC_STAMP)
 
 # ---- top-level targets ----
-.PHONY: all all-boards run check soak fuzz bench clean FORCE
+.PHONY: all all-boards run check soak fuzz bench image boot clean FORCE
 all: build/$(BOARD)/bin/vigild $(if $(filter host,$(BOARD)),\
 	$(addprefix build/host/bin/,$(TOOL_NAMES) $(TOOL_PROGS)) $(SERVER_BIN))
 
@@ -224,7 +233,8 @@ UNIT_BINS := build/test-asan/unit-sim build/test-asan/unit-linux \
 
 check: all-boards $(addprefix build/host/bin/,$(TOOL_NAMES) $(TOOL_PROGS)) $(SERVER_BIN) \
 		$(UNIT_BINS) $(addprefix build/fuzz/,$(FUZZ_NAMES)) \
-		$(addprefix build/interop/,$(INTEROP_NAMES))
+		$(addprefix build/interop/,$(INTEROP_NAMES)) \
+		$(foreach b,$(IMAGE_BOARDS),build/image/$(b)/image.txt)
 	$(Q)TC_DIR=$(TC_DIR) BOARDS="$(BOARDS)" TEST_ARCHES="$(TEST_ARCHES)" \
 		FUZZ_NAMES="$(FUZZ_NAMES)" tests/check.sh
 
@@ -233,8 +243,27 @@ fuzz: $(addprefix build/fuzz/,$(FUZZ_NAMES))
 		tests/fuzz/run.sh $$f $(FUZZ_SECONDS) || exit 1; done
 
 bench: $(addprefix build/bench/,$(BENCH_NAMES)) build/host/bin/vigild \
-		$(addprefix build/host/bin/,$(TOOL_PROGS)) $(SERVER_BIN)
+		$(addprefix build/host/bin/,$(TOOL_PROGS)) $(SERVER_BIN) \
+		$(foreach b,$(IMAGE_BOARDS),build/image/$(b)/image.txt)
 	$(Q)for b in $(BENCH_NAMES); do echo "=== $$b"; build/bench/$$b || exit 1; done
+	$(Q)echo "=== images" && tests/bench/image_bench.sh
+
+# Appliance images (image/build.sh; docs/images.md): image.txt, the
+# manifest, is written last and stands for the whole image.
+IMAGE_SRCS := $(shell find image -type f 2>/dev/null)
+define image_rule
+build/image/$(1)/image.txt: build/$(1)/bin/vigild $(IMAGE_SRCS) \
+		$(wildcard board/$(1)/image.conf board/$(1)/vigil.conf) | $(TC_STAMP)
+	$$(Q)VIGIL_CACHE=$(VIGIL_CACHE) VERSION=$(VERSION) VIGIL_GIT=$(GIT_REV)$(GIT_DIRTY) \
+		image/build.sh $(1)
+endef
+$(foreach b,$(IMAGE_BOARDS),$(eval $(call image_rule,$(b))))
+image: $(if $(filter $(BOARD),$(IMAGE_BOARDS)),build/image/$(BOARD)/image.txt)
+	$(if $(filter $(BOARD),$(IMAGE_BOARDS)),,$(error BOARD=$(BOARD) has no image; boards with one: $(IMAGE_BOARDS)))
+
+boot: image build/host/bin/vigilctl
+	$(if $(filter $(BOARD),$(QEMU_BOARDS)),,$(error make boot needs a qemu board: $(QEMU_BOARDS)))
+	$(Q)image/boot.sh $(BOARD)
 
 # Long forms of tests that make check runs smaller: the exporter with the
 # issue's 500 devices (prints its RSS and CPU).

@@ -134,6 +134,16 @@ for f in $FUZZ_NAMES; do
 	fi
 done
 
+# End-to-end boots of the qemu appliance images (tests/e2e/): TCG, so
+# they run after the integration and fuzz steps rather than beside them
+# (a starved guest would miss its watchdog kicks); one worker per image
+# file, the measurements they take shown after the step.
+rm -f build/e2e/report.txt
+step "e2e qemu appliances" env VIGIL_BIN_DIR="$PWD/build/host/bin" \
+	/usr/bin/python3 -m pytest -q -p no:cacheprovider -n 2 --dist loadfile \
+	--durations=5 tests/e2e
+cat build/e2e/report.txt 2>/dev/null
+
 echo
 if ((${#steps_failed[@]})); then
 	printf 'failed step: %s\n' "${steps_failed[@]}"
