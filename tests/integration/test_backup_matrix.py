@@ -18,8 +18,8 @@ import time
 import pytest
 
 import v3_client as v3
-from conftest import ROOT, binary
-from test_backupd import Server, tls_args
+from conftest import binary
+from backupd import Server, tls_args
 from v3_names import v3_name
 from v3_refserver import RefServer
 
@@ -78,14 +78,6 @@ def matrix(tmp_path_factory):
         path = where / f"{size} {STYLES[i % len(STYLES)]}"
         files[path] = write_random(path, size)
     return src, files
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    d = tmp_path_factory.mktemp("pki")
-    subprocess.run(["bash", str(ROOT / "tests/toolchain/make-certs.sh"), str(d)],
-                   check=True, capture_output=True, timeout=60)
-    return d
 
 
 @pytest.fixture
