@@ -1,20 +1,19 @@
 """vigil-backupd as the tests run it: a process whose log is read line by
 line, the TLS arguments and client context for a PKI from
 tests/toolchain/make-certs.sh, and what the server stored on disk."""
-import os
 import re
-import select
 import signal
 import ssl
 import subprocess
 import time
 
 from conftest import binary
+from proclog import StderrLines
 
 TIMEOUT_MS = 2000
 
 
-class Server:
+class Server(StderrLines):
     """A vigil-backupd whose log (stderr) is read line by line."""
 
     def __init__(self, args, prefix=()):
@@ -22,22 +21,9 @@ class Server:
             list(prefix) + [str(binary("vigil-backupd"))] + args,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE)
-        self.lines = []
-        self._partial = b""
+        super().__init__()
         self.port = None
         self.tls_port = None
-
-    def _read_some(self, timeout):
-        fd = self.proc.stderr.fileno()
-        ready, _, _ = select.select([fd], [], [], timeout)
-        if not ready:
-            return True
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            return False
-        *done, self._partial = (self._partial + chunk).split(b"\n")
-        self.lines += [d.decode(errors="replace") for d in done]
-        return True
 
     def wait_for(self, pattern, timeout=5.0, start=0):
         """The first log line (from index start) matching regex pattern."""

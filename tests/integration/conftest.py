@@ -1,16 +1,18 @@
 """Shared fixtures: where the built binaries are, a running vigild (with
 CoAP, or on a console), vigil-backupd processes, and test PKIs.  Helper
 classes live in modules of their own (backupd.py, console.py, cddl.py,
-netutil.py, v3_*.py); no test module imports from another."""
+netutil.py, proclog.py, backup_cli.py, v3_*.py); no test module imports
+from another."""
 import os
 import pathlib
-import select
 import signal
 import socket
 import subprocess
 import time
 
 import pytest
+
+from proclog import StderrLines
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN_DIR = pathlib.Path(os.environ.get("VIGIL_BIN_DIR", ROOT / "build/host/bin"))
@@ -25,33 +27,17 @@ def binary(name):
     return path
 
 
-class Agent:
-    """A vigild process whose stderr (the log) is read line by line.
+class Agent(StderrLines):
+    """A vigild process whose stderr (the log) is read line by line."""
 
-    stderr is read from the raw descriptor with our own line splitting:
-    a buffered reader would swallow several lines into its buffer, where
-    select() no longer sees them."""
+    newline = "\n"
 
     def __init__(self, args):
         self.proc = subprocess.Popen(
             [str(binary("vigild"))] + args,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE)
-        self.lines = []
-        self._partial = b""
-
-    def _read_some(self, timeout):
-        """Reads what stderr has within timeout; False at end of file."""
-        fd = self.proc.stderr.fileno()
-        ready, _, _ = select.select([fd], [], [], timeout)
-        if not ready:
-            return True
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            return False
-        *done, self._partial = (self._partial + chunk).split(b"\n")
-        self.lines += [d.decode(errors="replace") + "\n" for d in done]
-        return True
+        super().__init__()
 
     def wait_for(self, text, timeout=5.0):
         """Returns the first log line containing text, or fails."""
