@@ -83,7 +83,7 @@ UNIT_ALL := $(wildcard tests/unit/*_test.c)
 UNIT_LINUX_ONLY := $(wildcard tests/unit/linux_*_test.c)
 UNIT_CONTRACT := $(wildcard tests/unit/hal_*_test.c)
 # Module tests and sim_* tests run on the sim; hal_* contract tests on both.
-unit_sim_srcs = tests/unit/runner.c tests/unit/test_env_sim.c \
+unit_sim_srcs = tests/unit/runner.c tests/unit/test_env_sim.c tests/unit/test_util.c \
 	$(filter-out $(UNIT_LINUX_ONLY),$(UNIT_ALL)) $(FW_LIB) $(call proto,$(1)) $(HAL_SIM)
 # linux_walk_test runs the backup walk over hal/linux's directory reads.
 UNIT_LINUX_SRCS := tests/unit/runner.c tests/unit/test_env_linux.c \

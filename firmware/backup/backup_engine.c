@@ -1,6 +1,8 @@
 /*
  * backup_engine.c — the v3 client engine (backup_engine.h): one state
- * enum, one switch per feed, no I/O.
+ * enum, one switch per feed, no I/O.  This file: the session (1025,
+ * 1026, 1027), connects, retries, the reply and send feeds; the
+ * file-transfer states are in backup_engine_file.c (backup_engine_int.h).
  *
  * Invariants: out_off <= out_len <= BACKUP_IOBUF_SIZE; in_got <= in_need
  * <= V3_RESP_MAX; a reply is read into the last V3_RESP_MAX bytes of buf,
@@ -8,6 +10,7 @@
  * whenever in_file is 0 and no request runs.
  */
 #include "backup_engine.h"
+#include "backup_engine_int.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -21,9 +24,8 @@
 
 #define REPLY(e) ((e)->buf + BACKUP_IOBUF_SIZE - V3_RESP_MAX)
 
-/* Records a failure; returns err. */
-__attribute__((format(printf, 4, 5)))
-static int fail(struct bke *e, int err, int fatal, const char *fmt, ...)
+/* see backup_engine_int.h */
+int bke_fail(struct bke *e, int err, int fatal, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -44,7 +46,8 @@ static void end_file(struct bke *e)
 	e->path = NULL;
 }
 
-static void finish(struct bke *e, enum bke_event ev)
+/* see backup_engine_int.h */
+void bke_finish(struct bke *e, enum bke_event ev)
 {
 	if (ev == BKE_EV_DONE)
 		e->result = 0;
@@ -65,9 +68,8 @@ static void to_connect(struct bke *e)
 	peer_text(e);
 }
 
-/* A failure recorded with fail(): the transport goes, then retry, skip
- * the file or give up (backup_engine.h). */
-static void failed(struct bke *e)
+/* see backup_engine_int.h */
+void bke_failed(struct bke *e)
 {
 	int file_cause = e->fatal && e->in_file && e->session;
 	uint32_t rnd = 0;
@@ -75,11 +77,11 @@ static void failed(struct bke *e)
 	e->session = 0;
 	e->must_close = 1;
 	if (file_cause) {
-		finish(e, BKE_EV_SKIPPED);
+		bke_finish(e, BKE_EV_SKIPPED);
 		return;
 	}
 	if (e->fatal || ++e->failures >= BACKUP_RETRY_ATTEMPTS) {
-		finish(e, BKE_EV_GAVE_UP);
+		bke_finish(e, BKE_EV_GAVE_UP);
 		return;
 	}
 	(void)hal_rng_fill(&rnd, sizeof rnd); /* no entropy: no jitter */
@@ -89,8 +91,8 @@ static void failed(struct bke *e)
 	e->ev = BKE_EV_RETRY;
 }
 
-/* Packs a small request into buf; the reply is read after it is sent. */
-static int send_req(struct bke *e, enum bke_state st, uint16_t code,
+/* see backup_engine_int.h */
+int bke_send_req(struct bke *e, enum bke_state st, uint16_t code,
 		    const char *name, const uint8_t *key, size_t key_len)
 {
 	enum v3_reason why = V3_OK;
@@ -106,7 +108,7 @@ static int send_req(struct bke *e, enum bke_state st, uint16_t code,
 	r.key_len = key_len;
 	n = v3_req_pack(e->buf, V3_REQ_SMALL_MAX, &r, &why);
 	if (n < 0)
-		return fail(e, n, 1, "cannot build request %u: %s", code,
+		return bke_fail(e, n, 1, "cannot build request %u: %s", code,
 			    v3_reason_str(why));
 	e->st = st;
 	e->code = code;
@@ -123,59 +125,27 @@ static int session_begin(struct bke *e)
 	int n;
 
 	if (!e->have_id)
-		return send_req(e, BKE_REGISTER, V3_REQ_REGISTER, e->cfg->name,
+		return bke_send_req(e, BKE_REGISTER, V3_REQ_REGISTER, e->cfg->name,
 				NULL, 0);
 	if (e->key_acked)
-		return send_req(e, BKE_RECONNECT, V3_REQ_RECONNECT, e->id.name,
+		return bke_send_req(e, BKE_RECONNECT, V3_REQ_RECONNECT, e->id.name,
 				NULL, 0);
 	n = backup_key_spki(&e->key, spki, sizeof spki);
 	if (n < 0)
-		return fail(e, n, 1, "cannot encode the public key");
-	return send_req(e, BKE_PUBKEY, V3_REQ_PUBKEY, e->id.name, spki,
+		return bke_fail(e, n, 1, "cannot encode the public key");
+	return bke_send_req(e, BKE_PUBKEY, V3_REQ_PUBKEY, e->id.name, spki,
 			(size_t)n);
-}
-
-/* Plans packet k of the stream: the next slice to read. */
-static int plan_packet(struct bke *e, uint16_t k)
-{
-	int ret = v3_file_packet(&e->req, e->size, e->slice, k);
-
-	if (ret < 0)
-		return fail(e, ret, 1, "%s: no packet plan", e->path);
-	e->st = BKE_SLICE_READ;
-	return 0;
-}
-
-/* Starts (or restarts) the file's ciphertext (clear: plaintext) stream. */
-static int stream_begin(struct bke *e)
-{
-	memset(&e->req, 0, sizeof e->req);
-	memcpy(e->req.client_id, e->id.uuid, V3_ID_SIZE);
-	e->req.version = e->clear ? V3_VERSION_CLEAR : V3_VERSION;
-	e->req.code = V3_REQ_FILE;
-	memcpy(e->req.name, e->name, sizeof e->name);
-	cksum_init(&e->ck);
-	e->loaded = 0;
-	if (e->enc_live)
-		backup_enc_free(&e->enc);
-	e->enc_live = 0;
-	if (!e->clear) {
-		if (backup_enc_start(&e->enc, e->aes) < 0)
-			return fail(e, -EIO, 1, "AES key setup failed");
-		e->enc_live = 1;
-	}
-	return plan_packet(e, 1);
 }
 
 static int session_ready(struct bke *e)
 {
 	e->session = 1;
 	if (!e->in_file) {
-		finish(e, BKE_EV_DONE);
+		bke_finish(e, BKE_EV_DONE);
 		return 0;
 	}
 	e->sends = 1;
-	return stream_begin(e);
+	return bke_stream_begin(e);
 }
 
 /* Makes an RSA-1024 key pair with exponent ex and saves the identity
@@ -185,17 +155,17 @@ static int new_key(struct bke *e, int ex)
 	int n = backup_key_generate(&e->key, ex);
 
 	if (n < 0)
-		return fail(e, n, 1, "RSA key generation failed");
+		return bke_fail(e, n, 1, "RSA key generation failed");
 	n = backup_key_priv_der(&e->key, e->id.priv, sizeof e->id.priv);
 	if (n < 0)
-		return fail(e, n, 1, "cannot encode the private key");
+		return bke_fail(e, n, 1, "cannot encode the private key");
 	e->id.priv_len = (size_t)n;
 	/* the state directory's last level may not exist yet; 0700: it
 	 * holds a private key.  A failure shows in the save. */
 	(void)hal_storage_mkdir(e->cfg->state_dir, 0700);
 	n = backup_identity_save(e->cfg->state_dir, &e->id);
 	if (n < 0)
-		return fail(e, n, 1, "cannot save %s/%s: %s",
+		return bke_fail(e, n, 1, "cannot save %s/%s: %s",
 			    e->cfg->state_dir, BACKUP_IDENTITY_FILE,
 			    strerror(-n));
 	return 0;
@@ -206,7 +176,7 @@ static int take_aes(struct bke *e, const struct v3_resp *r)
 {
 	if (backup_key_unwrap(&e->key, r->key, r->key_len, e->aes,
 			      &e->oaep_sha1) < 0)
-		return fail(e, -EIO, 0,
+		return bke_fail(e, -EIO, 0,
 			    "%s: the AES key does not decrypt with our key",
 			    e->peer);
 	return session_ready(e);
@@ -217,10 +187,10 @@ static int on_register(struct bke *e, const struct v3_resp *r)
 	int ret;
 
 	if (r->code == V3_RESP_REGISTER_FAIL)
-		return fail(e, -EIO, 0, "%s: registration of '%s' refused "
+		return bke_fail(e, -EIO, 0, "%s: registration of '%s' refused "
 			    "(1601: name taken?)", e->peer, e->cfg->name);
 	if (r->code != V3_RESP_REGISTER_OK)
-		return fail(e, -EBADMSG, 0, "%s: answered %u to 1025",
+		return bke_fail(e, -EBADMSG, 0, "%s: answered %u to 1025",
 			    e->peer, r->code);
 	snprintf(e->id.name, sizeof e->id.name, "%s", e->cfg->name);
 	memcpy(e->id.uuid, r->client_id, V3_ID_SIZE);
@@ -242,12 +212,12 @@ static int on_pubkey(struct bke *e, const struct v3_resp *r)
 		/* the older revision takes 162-byte keys only */
 		int n = new_key(e, 65537);
 
-		return n < 0 ? n : fail(e, -EIO, 0, "%s: 160-byte key refused "
+		return n < 0 ? n : bke_fail(e, -EIO, 0, "%s: 160-byte key refused "
 					"(1607); retrying with a 162-byte key",
 					e->peer);
 	}
 	if (r->code != V3_RESP_AES_KEY)
-		return fail(e, -EIO, 0, "%s: answered %u to 1026", e->peer,
+		return bke_fail(e, -EIO, 0, "%s: answered %u to 1026", e->peer,
 			    r->code);
 	e->key_acked = 1;
 	return take_aes(e, r);
@@ -256,62 +226,12 @@ static int on_pubkey(struct bke *e, const struct v3_resp *r)
 static int on_reconnect(struct bke *e, const struct v3_resp *r)
 {
 	if (r->code == V3_RESP_RECONNECT_DENIED)
-		return fail(e, -EIO, 0, "%s: reconnect of '%s' denied (1606)",
+		return bke_fail(e, -EIO, 0, "%s: reconnect of '%s' denied (1606)",
 			    e->peer, e->id.name);
 	if (r->code != V3_RESP_RECONNECT_OK)
-		return fail(e, -EIO, 0, "%s: answered %u to 1027", e->peer,
+		return bke_fail(e, -EIO, 0, "%s: answered %u to 1027", e->peer,
 			    r->code);
 	return take_aes(e, r);
-}
-
-/* The 1603: equal -> 1029; differs -> 1030 and again, or the third
- * time 1031. */
-static int on_crc(struct bke *e, const struct v3_resp *r)
-{
-	uint32_t content = 0;
-
-	if (r->code != V3_RESP_FILE_CRC)
-		return fail(e, -EIO, 0, "%s: answered %u to %s", e->peer,
-			    r->code, e->path);
-	(void)v3_content_size(e->clear, e->size, &content); /* checked in
-							     * bke_file */
-	if (r->content_size != content || strcmp(r->name, e->name) != 0)
-		return fail(e, -EBADMSG, 0, "%s: 1603 for another file",
-			    e->peer);
-	if (r->cksum == e->crc)
-		return send_req(e, BKE_COMMIT, V3_REQ_CRC_OK, e->name, NULL, 0);
-	log_warn("backup", "%s: cksum mismatch %u (ours %u, server %u)",
-		 e->path, e->sends, e->crc, r->cksum);
-	if (e->sends < 3)
-		return send_req(e, BKE_CRC_RETRY, V3_REQ_CRC_RETRY, e->name,
-				NULL, 0);
-	/* the text stays: the 1604 decides only whether we say "no 1604" */
-	fail(e, -EBADMSG, 1, "%.100s: cksum mismatch 3 times (ours %u, "
-	     "server %u); aborted with 1031", e->path, e->crc, r->cksum);
-	return send_req(e, BKE_ABORT, V3_REQ_CRC_ABORT, e->name, NULL, 0);
-}
-
-/* The 1604 after a 1029 (file done) or a 1031 (file skipped). */
-static int on_ack(struct bke *e, const struct v3_resp *r)
-{
-	if (e->st == BKE_ABORT) {
-		size_t n = strlen(e->err);
-
-		e->result = -EBADMSG;
-		if (r->code != V3_RESP_ACK) {
-			snprintf(e->err + n, sizeof e->err - n, " (no 1604)");
-			e->must_close = 1;
-			e->session = 0;
-		}
-		finish(e, BKE_EV_SKIPPED);
-		return 0;
-	}
-	if (r->code != V3_RESP_ACK)
-		return fail(e, -EIO, 0, "%s: answered %u to %u", e->peer,
-			    r->code, V3_REQ_CRC_OK);
-	e->failures = 0;
-	finish(e, BKE_EV_DONE);
-	return 0;
 }
 
 static int on_reply(struct bke *e, const struct v3_resp *r)
@@ -320,11 +240,11 @@ static int on_reply(struct bke *e, const struct v3_resp *r)
 	case BKE_REGISTER: return on_register(e, r);
 	case BKE_PUBKEY: return on_pubkey(e, r);
 	case BKE_RECONNECT: return on_reconnect(e, r);
-	case BKE_CRC: return on_crc(e, r);
+	case BKE_CRC: return bke_on_crc(e, r);
 	case BKE_COMMIT:
-	case BKE_ABORT: return on_ack(e, r);
+	case BKE_ABORT: return bke_on_ack(e, r);
 	default:
-		return fail(e, -EPROTO, 1, "no reply expected in state %d",
+		return bke_fail(e, -EPROTO, 1, "no reply expected in state %d",
 			    (int)e->st);
 	}
 }
@@ -346,7 +266,7 @@ static int reply_in(struct bke *e)
 
 	if (ret < 0 && !(is_refusal(r.code) &&
 			 r.payload_size <= V3_RESP_MAX - V3_RESP_HDR_SIZE))
-		return fail(e, -EBADMSG, 0, "%s: bad reply header: %s",
+		return bke_fail(e, -EBADMSG, 0, "%s: bad reply header: %s",
 			    e->peer, v3_reason_str(why));
 	if (e->in_need == V3_RESP_HDR_SIZE && r.payload_size > 0) {
 		e->in_need += r.payload_size;
@@ -355,7 +275,7 @@ static int reply_in(struct bke *e)
 	if (!is_refusal(r.code) &&
 	    v3_resp_payload_parse(&r, b + V3_RESP_HDR_SIZE, r.payload_size,
 				  &why) < 0)
-		return fail(e, -EBADMSG, 0, "%s: bad %u reply: %s", e->peer,
+		return bke_fail(e, -EBADMSG, 0, "%s: bad %u reply: %s", e->peer,
 			    r.code, v3_reason_str(why));
 	e->in_need = e->in_got = 0;
 	return on_reply(e, &r);
@@ -371,7 +291,7 @@ static int sent(struct bke *e)
 					 (uint64_t)e->req.packet * e->slice,
 					 e->req.content_size);
 		if (e->req.packet < e->req.total)
-			return plan_packet(e, (uint16_t)(e->req.packet + 1));
+			return bke_plan_packet(e, (uint16_t)(e->req.packet + 1));
 		backup_enc_free(&e->enc);
 		e->enc_live = 0;
 		e->crc = cksum_final(&e->ck);
@@ -379,7 +299,7 @@ static int sent(struct bke *e)
 		break;
 	case BKE_CRC_RETRY:
 		e->sends++;
-		return stream_begin(e);
+		return bke_stream_begin(e);
 	default:
 		break;
 	}
@@ -406,10 +326,10 @@ int bke_load_identity(struct bke *e)
 	if (ret == -ENOENT)
 		return 0;
 	if (ret < 0)
-		return fail(e, -EBADMSG, 1, "%s/%s: unreadable identity (%s)",
+		return bke_fail(e, -EBADMSG, 1, "%s/%s: unreadable identity (%s)",
 			    dir, BACKUP_IDENTITY_FILE, strerror(-ret));
 	if (backup_key_import(&e->key, e->id.priv, e->id.priv_len) < 0)
-		return fail(e, -EBADMSG, 1,
+		return bke_fail(e, -EBADMSG, 1,
 			    "%s/%s: the private key is not RSA-1024", dir,
 			    BACKUP_IDENTITY_FILE);
 	e->have_id = 1;
@@ -427,8 +347,8 @@ void bke_free(struct bke *e)
 	e->session = 0;
 }
 
-/* Starts a request: the session first, unless it is up. */
-static int request_begin(struct bke *e)
+/* see backup_engine_int.h */
+int bke_request_begin(struct bke *e)
 {
 	e->failures = 0;
 	e->ev = BKE_EV_NONE;
@@ -439,7 +359,7 @@ static int request_begin(struct bke *e)
 		return 0;
 	}
 	if (session_ready(e) < 0)
-		failed(e);
+		bke_failed(e);
 	return 0;
 }
 
@@ -448,34 +368,7 @@ int bke_open(struct bke *e)
 {
 	if (e->st != BKE_IDLE)
 		return -EBUSY;
-	return request_begin(e);
-}
-
-/* see backup_engine.h */
-int bke_file(struct bke *e, const char *path, uint64_t size)
-{
-	enum v3_reason why = V3_OK;
-	uint32_t content;
-	int n;
-
-	if (e->st != BKE_IDLE)
-		return -EBUSY;
-	e->ev = BKE_EV_SKIPPED;
-	n = v3_name_from_path(e->name, sizeof e->name, path, strlen(path),
-			      &why);
-	if (n < 0)
-		return fail(e, n, 1, "%.150s: no v3 name for this path: %s",
-			    path, v3_reason_str(why));
-	if (v3_cbc_size(size, &content) < 0)
-		return fail(e, -EMSGSIZE, 1, "%.150s: %llu bytes is over the "
-			    "v3 limit of %u", path, (unsigned long long)size,
-			    V3_FILE_MAX);
-	e->path = path;
-	e->size = size;
-	e->slice = (uint64_t)content > (uint64_t)V3_PACKETS_MAX * BACKUP_SLICE
-			   ? BACKUP_SLICE_BIG : BACKUP_SLICE;
-	e->in_file = 1;
-	return request_begin(e);
+	return bke_request_begin(e);
 }
 
 /* see backup_engine.h */
@@ -523,7 +416,7 @@ void bke_connected(struct bke *e, int clear)
 	e->addrs_failed = 0;
 	e->clear = clear;
 	if (session_begin(e) < 0)
-		failed(e);
+		bke_failed(e);
 }
 
 /* After a failed connect: the name's next address, if one is untried
@@ -551,14 +444,14 @@ void bke_link_failed(struct bke *e, enum bke_conn_fail how, int err,
 		return;
 	e->session = 0;
 	if (how == BKE_CONN_FAILED) {
-		fail(e, err, 0, "connect %s: %s", e->peer, why);
+		bke_fail(e, err, 0, "connect %s: %s", e->peer, why);
 		if (next_addr(e)) {
 			e->must_close = 1;
 			e->ev = BKE_EV_NEXT_ADDR;
 			return;
 		}
 	} else {
-		fail(e, err, 0, "%s: %s", e->peer, why);
+		bke_fail(e, err, 0, "%s: %s", e->peer, why);
 		if (how == BKE_CONN_RESUME_FAILED) {
 			/* the next handshake is a different (full) one */
 			e->must_close = 1;
@@ -566,7 +459,7 @@ void bke_link_failed(struct bke *e, enum bke_conn_fail how, int err,
 			return;
 		}
 	}
-	failed(e);
+	bke_failed(e);
 }
 
 /* see backup_engine.h */
@@ -583,7 +476,7 @@ void bke_out_ack(struct bke *e, size_t n)
 		return;
 	e->out_off += n;
 	if (e->out_off == e->out_len && sent(e) < 0)
-		failed(e);
+		bke_failed(e);
 }
 
 /* see backup_engine.h */
@@ -600,7 +493,7 @@ void bke_in_ack(struct bke *e, size_t n)
 		return;
 	e->in_got += n;
 	if (e->in_got == e->in_need && reply_in(e) < 0)
-		failed(e);
+		bke_failed(e);
 }
 
 /* see backup_engine.h */
@@ -609,63 +502,14 @@ void bke_io_failed(struct bke *e, int err, const char *why)
 	enum bke_want w = bke_want(e);
 
 	if (w == BKE_WANT_SEND && e->st == BKE_SLICE_SEND)
-		fail(e, err, 0, "%s: sending %s: %s", e->peer, e->path, why);
+		bke_fail(e, err, 0, "%s: sending %s: %s", e->peer, e->path, why);
 	else if (w == BKE_WANT_SEND)
-		fail(e, err, 0, "%s: sending %u: %s", e->peer, e->code, why);
+		bke_fail(e, err, 0, "%s: sending %u: %s", e->peer, e->code, why);
 	else if (w == BKE_WANT_RECV)
-		fail(e, err, 0, "%s: reading a reply: %s", e->peer, why);
+		bke_fail(e, err, 0, "%s: reading a reply: %s", e->peer, why);
 	else
 		return;         /* nothing in flight */
-	failed(e);
-}
-
-/* see backup_engine.h */
-uint8_t *bke_slice(struct bke *e, uint64_t *off, size_t *len)
-{
-	*off = (uint64_t)(e->req.packet - 1) * e->slice;
-	*len = e->req.packet < e->req.total ? e->req.data_len
-					    : (size_t)(e->size - *off);
-	return e->buf + V3_REQ_FILE_HEAD_MAX;
-}
-
-/* Cksums, encrypts (not clear) and heads the slice just read. */
-static int slice_ready(struct bke *e)
-{
-	uint64_t off;
-	size_t plain;
-	uint8_t *s = bke_slice(e, &off, &plain);
-	size_t whole = plain & ~(size_t)(BACKUP_AES_BLOCK - 1);
-	enum v3_reason why = V3_OK;
-	int n;
-
-	cksum_update(&e->ck, s, plain);
-	if (!e->clear && (backup_enc_blocks(&e->enc, s, whole) < 0 ||
-			  (e->req.packet == e->req.total &&
-			   backup_enc_final(&e->enc, s + whole,
-					    plain - whole) < 0)))
-		return fail(e, -EIO, 1, "AES failed");
-	n = v3_req_pack_head(e->buf, V3_REQ_FILE_HEAD_MAX, &e->req, &why);
-	if (n != V3_REQ_FILE_HEAD_MAX)
-		return fail(e, -EINVAL, 1, "%s: cannot build 1028: %s",
-			    e->path, v3_reason_str(why));
-	e->loaded = off + plain;
-	e->st = BKE_SLICE_SEND;
-	e->code = V3_REQ_FILE;
-	e->out_len = V3_REQ_FILE_HEAD_MAX + e->req.data_len;
-	e->out_off = 0;
-	return 0;
-}
-
-/* see backup_engine.h */
-void bke_slice_done(struct bke *e, int err)
-{
-	if (e->st != BKE_SLICE_READ || e->must_close)
-		return;
-	if (err < 0)
-		fail(e, err, 1, "%s: %s", e->path, err == -ENODATA ?
-		     "file shrank while being read" : strerror(-err));
-	if (err < 0 || slice_ready(e) < 0)
-		failed(e);
+	bke_failed(e);
 }
 
 /* see backup_engine.h */

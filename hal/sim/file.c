@@ -10,14 +10,26 @@
 
 #include "sim_int.h"
 
+/* Linux refuses a path of PATH_MAX (4096) bytes or more before it looks
+ * for it; so does the sim, whatever the path names. */
+#define SIM_PATH_LIMIT 4096
+
+static int path_too_long(const char *path)
+{
+	return strnlen(path, SIM_PATH_LIMIT) >= SIM_PATH_LIMIT;
+}
+
 /* see hal/file.h */
 int hal_file_stat(const char *path, enum hal_file_type *type,
 		  uint64_t *size)
 {
 	int is_dir = 0;
 	size_t sz = 0;
-	int i = sim_storage_lookup(path, &is_dir, &sz);
+	int i;
 
+	if (path_too_long(path))
+		return -ENAMETOOLONG;
+	i = sim_storage_lookup(path, &is_dir, &sz);
 	if (i == -ENOENT)
 		return -ENOENT;
 	*type = is_dir ? HAL_FILE_DIR : HAL_FILE_REG;
@@ -31,8 +43,11 @@ int hal_file_open(const char *path, uint64_t *size)
 {
 	int is_dir = 0;
 	size_t sz = 0;
-	int i = sim_storage_lookup(path, &is_dir, &sz);
+	int i;
 
+	if (path_too_long(path))
+		return -ENAMETOOLONG;
+	i = sim_storage_lookup(path, &is_dir, &sz);
 	if (i == -ENOENT)
 		return -ENOENT;
 	if (is_dir)
@@ -71,9 +86,12 @@ int hal_dir_open(struct hal_dir *d, const char *path)
 {
 	int is_dir = 0;
 	size_t sz = 0;
-	int i = sim_storage_lookup(path, &is_dir, &sz);
+	int i;
 
 	d->fd = -1;
+	if (path_too_long(path))
+		return -ENAMETOOLONG;
+	i = sim_storage_lookup(path, &is_dir, &sz);
 	if (i == -ENOENT)
 		return -ENOENT;
 	if (!is_dir)

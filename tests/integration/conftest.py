@@ -1,12 +1,18 @@
-"""Shared fixtures: where the built binaries are, and a running vigild."""
+"""Shared fixtures: where the built binaries are, a running vigild (with
+CoAP, or on a console), vigil-backupd processes, and test PKIs.  Helper
+classes live in modules of their own (backupd.py, console.py, cddl.py,
+netutil.py, proclog.py, backup_cli.py, v3_*.py); no test module imports
+from another."""
 import os
 import pathlib
-import select
 import signal
+import socket
 import subprocess
 import time
 
 import pytest
+
+from proclog import StderrLines
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN_DIR = pathlib.Path(os.environ.get("VIGIL_BIN_DIR", ROOT / "build/host/bin"))
@@ -21,33 +27,17 @@ def binary(name):
     return path
 
 
-class Agent:
-    """A vigild process whose stderr (the log) is read line by line.
+class Agent(StderrLines):
+    """A vigild process whose stderr (the log) is read line by line."""
 
-    stderr is read from the raw descriptor with our own line splitting:
-    a buffered reader would swallow several lines into its buffer, where
-    select() no longer sees them."""
+    newline = "\n"
 
     def __init__(self, args):
         self.proc = subprocess.Popen(
             [str(binary("vigild"))] + args,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
             stderr=subprocess.PIPE)
-        self.lines = []
-        self._partial = b""
-
-    def _read_some(self, timeout):
-        """Reads what stderr has within timeout; False at end of file."""
-        fd = self.proc.stderr.fileno()
-        ready, _, _ = select.select([fd], [], [], timeout)
-        if not ready:
-            return True
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            return False
-        *done, self._partial = (self._partial + chunk).split(b"\n")
-        self.lines += [d.decode(errors="replace") + "\n" for d in done]
-        return True
+        super().__init__()
 
     def wait_for(self, text, timeout=5.0):
         """Returns the first log line containing text, or fails."""
@@ -121,3 +111,84 @@ def dev_config(tmp_path):
             "log.syslog = false\n" + extra)
         return path
     return write
+
+
+@pytest.fixture
+def coap_server(agent_factory, dev_config):
+    """A running vigild with CoAP on a free port; returns (agent, port,
+    config writer)."""
+    from netutil import free_port
+
+    def start(extra=""):
+        port = free_port(socket.SOCK_DGRAM)
+        cfg = dev_config(f"coap.listen = 127.0.0.1:{port},[::1]:{port}\n"
+                         "device.name = before\n" + extra)
+        a = agent_factory(["-c", str(cfg)])
+        a.wait_for(f"listening on udp [::1]:{port}")
+        a.wait_for("running")
+        return a, port, cfg
+    return start
+
+
+def make_certs(out):
+    """CA, server and client certificates (tests/toolchain/make-certs.sh)."""
+    subprocess.run(["bash", str(ROOT / "tests/toolchain/make-certs.sh"), str(out)],
+                   check=True, capture_output=True, timeout=60)
+    return out
+
+
+@pytest.fixture(scope="session")
+def pki(tmp_path_factory):
+    """A PKI for TLS tests; tests read it and never change it."""
+    return make_certs(tmp_path_factory.mktemp("pki"))
+
+
+@pytest.fixture(scope="session")
+def pki_other(tmp_path_factory):
+    """A second, unrelated PKI: its CA does not sign pki's certificates."""
+    return make_certs(tmp_path_factory.mktemp("pki-other"))
+
+
+@pytest.fixture
+def server_factory(tmp_path):
+    """Starts vigil-backupd processes (backupd.Server) in tmp_path."""
+    from backupd import TIMEOUT_MS, Server
+    servers = []
+
+    def start(extra=(), data=None, prefix=(), plain=True):
+        s = Server(["--data", str(data or tmp_path / "data"), "--timeout-ms", str(TIMEOUT_MS)]
+                   + (["--plain", "127.0.0.1:0"] if plain else []) + list(extra), prefix)
+        servers.append(s)
+        return s.start()
+
+    yield start
+    for s in servers:
+        if s.proc.poll() is None:
+            s.proc.kill()
+            s.proc.wait()
+
+
+@pytest.fixture
+def tls_agent(tmp_path):
+    """Starts vigild on a console with backups to tls://127.0.0.1:port."""
+    from console import Console
+    started = []
+
+    def start(port, paths, ca, cert_dir, extra=""):
+        conf = tmp_path / f"vigil{len(started)}.conf"
+        tls = f"tls.ca = {ca / 'ca.crt'}\n"
+        if cert_dir is not None:
+            tls += f"tls.cert = {cert_dir / 'client.crt'}\ntls.key = {cert_dir / 'client.key'}\n"
+        conf.write_text(
+            f"data.dir = {tmp_path}/agentdata\n"
+            "watchdog.device = none\nconsole.device = none\nlog.syslog = false\n"
+            "coap.listen = none\ncoap.dtls_listen = none\n"
+            f"backup.server = tls://127.0.0.1:{port}\nbackup.paths = {paths}\n"
+            "backup.timeout = 3\nbackup.retry_cap = 1\n" + tls + extra)
+        c = Console(conf, tmp_path / f"log{len(started)}")
+        started.append(c)
+        c.expect(b"vigil> ")
+        return c
+    yield start
+    for c in started:
+        c.close()

@@ -12,9 +12,8 @@ import sys
 
 import pytest
 
-from test_backup_agent import wait_job
-from test_backup_client import assert_stored, vigild_backup
-from test_console import Console
+from backup_cli import assert_stored, vigild_backup
+from console import Console, wait_job
 
 sys.path.insert(0, os.path.dirname(__file__))
 from v3_refserver import RefServer  # noqa: E402

@@ -3,8 +3,6 @@ agent") against the reference v3 server: on-demand jobs over the console
 and CoAP, the backup.interval schedule, cancel mid-file (nothing
 committed), a server that is down (the job fails with a reason, the
 schedule and the console go on), the health backup_link check."""
-import hashlib
-
 import cbor2
 import os
 import re
@@ -18,23 +16,12 @@ import pytest
 from conftest import binary
 
 sys.path.insert(0, os.path.dirname(__file__))
-from test_coap_status import CDDL, Cddl  # noqa: E402
-from test_console import Console  # noqa: E402
+from backup_cli import sha  # noqa: E402
+from cddl import CDDL, Cddl  # noqa: E402
+from console import Console, wait_job  # noqa: E402
+from netutil import free_port  # noqa: E402
 from v3_refserver import RefServer  # noqa: E402
 from v3_names import v3_name  # noqa: E402
-
-
-def sha(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
-
-
-def free_port(kind=socket.SOCK_STREAM):
-    s = socket.socket(socket.AF_INET, kind)
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class SlowServer(RefServer):
@@ -95,19 +82,6 @@ def servers(tmp_path):
     yield start
     for s in made:
         s.stop()
-
-
-def wait_job(c, job, states=("done", "failed", "cancelled"), timeout=30):
-    """Polls `backup jobs` until job reaches one of states."""
-    deadline = time.monotonic() + timeout
-    pat = re.compile(rf"job {job} (\w+)")
-    while time.monotonic() < deadline:
-        out = c.cmd("backup jobs")
-        m = pat.search(out)
-        if m and m.group(1) in states:
-            return out
-        time.sleep(0.1)
-    raise AssertionError(f"job {job} not in {states}: {out}")
 
 
 def test_backup_now_over_console(agent, servers, tree):

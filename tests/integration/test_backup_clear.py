@@ -18,22 +18,14 @@ import cbor2
 import pytest
 
 import v3_client as v3
-from conftest import ROOT, binary
-from test_backup_tls import tls_agent, wait_job  # noqa: F401 (fixture)
-from test_backupd import Server, TIMEOUT_MS, stored, tls_args, tls_context
+from conftest import binary
+from backupd import TIMEOUT_MS, Server, stored, tls_args, tls_context
+from console import wait_job
 from v3_names import v3_name
 
 PSK = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 CLEAR = 4
 SIZES = [0, 1, 16, 65537, 3 << 20]
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    d = tmp_path_factory.mktemp("pki")
-    subprocess.run(["bash", str(ROOT / "tests/toolchain/make-certs.sh"), str(d)],
-                   check=True, capture_output=True, timeout=60)
-    return d
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """`vigild backup` (the one-shot CyberBackup v3 client) against the
 reference server v3_refserver.py in both field variants, with faults."""
 import base64
-import hashlib
 import math
 import os
 import subprocess
@@ -14,35 +13,9 @@ from Cryptodome.PublicKey import RSA
 from conftest import binary
 
 sys.path.insert(0, os.path.dirname(__file__))
-from v3_refserver import RefServer, posix_cksum  # noqa: E402
+from backup_cli import assert_stored, sha, vigild_backup  # noqa: E402
+from v3_refserver import RefServer  # noqa: E402
 from v3_names import v3_name  # noqa: E402
-
-
-def vigild_backup(server_url, state, paths, name="box", timeout=60,
-                  extra=(), prefix=()):
-    """Runs vigild backup (after the command prefix, if any); returns
-    (CompletedProcess, seconds)."""
-    t0 = time.monotonic()
-    r = subprocess.run([*prefix, str(binary("vigild")), "backup", "--server",
-                        server_url, "--state", str(state), "--name", name,
-                        "--timeout", "2000", *extra, *map(str, paths)],
-                       capture_output=True, text=True, timeout=timeout)
-    return r, time.monotonic() - t0
-
-
-def sha(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-def assert_stored(srv, src):
-    name = v3_name(src)
-    assert name in srv.verified, (name, sorted(srv.verified))
-    assert sha(srv.verified[name]) == sha(src)
-    assert posix_cksum(srv.verified[name]) == posix_cksum(src)
 
 
 @pytest.fixture

@@ -33,10 +33,11 @@ import time
 import pytest
 
 import v3_client as v3
-from conftest import ROOT, binary
-from test_backup_agent import free_port, wait_job
-from test_backupd import Server
-from test_console import Console
+from conftest import binary
+from backup_cli import sha
+from backupd import Server
+from console import Console, wait_job
+from netutil import free_port
 from v3_names import v3_name
 
 BIG = 128 << 20          # ~0.5 s over loopback: killed well inside it
@@ -45,22 +46,6 @@ RETRY_RE = re.compile(r"job (\d+): retrying in (\d+) ms \(attempt (\d) of 3\)")
 CLOSED_RE = (r"127\.0\.0\.1:{port}: closed \((peer closed|peer closed "
              r"mid-request|receive error|TLS handshake failed)\): (\d+) file\(s\) stored, "
              r"(\d+) partial cleared")
-
-
-def sha(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    d = tmp_path_factory.mktemp("pki")
-    subprocess.run(["bash", str(ROOT / "tests/toolchain/make-certs.sh"), str(d)],
-                   check=True, capture_output=True, timeout=60)
-    return d
 
 
 @pytest.fixture(scope="module")

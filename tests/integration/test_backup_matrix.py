@@ -18,8 +18,9 @@ import time
 import pytest
 
 import v3_client as v3
-from conftest import ROOT, binary
-from test_backupd import Server, tls_args
+from conftest import binary
+from backup_cli import sha as sha_file
+from backupd import Server, tls_args
 from v3_names import v3_name
 from v3_refserver import RefServer
 
@@ -37,14 +38,6 @@ AGENTS = 20
 # over its idle peak RSS is a generous bound that buffering whole files
 # (265 KB and more per agent here) would break
 CONN_RSS_KIB = 128
-
-def sha_file(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
 
 def write_random(path, size):
     """Writes size random bytes to path; returns their sha256."""
@@ -78,14 +71,6 @@ def matrix(tmp_path_factory):
         path = where / f"{size} {STYLES[i % len(STYLES)]}"
         files[path] = write_random(path, size)
     return src, files
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    d = tmp_path_factory.mktemp("pki")
-    subprocess.run(["bash", str(ROOT / "tests/toolchain/make-certs.sh"), str(d)],
-                   check=True, capture_output=True, timeout=60)
-    return d
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ import subprocess
 import pytest
 
 from conftest import binary
-from test_backupd import Server, TIMEOUT_MS
+from backup_cli import sha
+from backupd import TIMEOUT_MS, Server
 from v3_names import name_ok, v3_name
 from v3_refserver import RefServer
 
@@ -54,11 +55,6 @@ DOCUMENTED = {
     "/src/café/résumé.txt": "src_caf_-C3_-A9_r_-C3_-A9sum_-C3_-A9.txt",
     "/src/-dash/-x": "src__-2Ddash__-2Dx",
 }
-
-
-def sha(path):
-    with open(path, "rb") as f:
-        return hashlib.sha256(f.read()).hexdigest()
 
 
 @pytest.fixture

@@ -7,21 +7,16 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, binary
-from test_backupd import Server, TIMEOUT_MS, tls_args
+from backupd import TIMEOUT_MS, Server, tls_args
+from conftest import binary
+from console import wait_job
 from v3_names import v3_name
 
 
 @pytest.fixture(scope="module")
-def pki(tmp_path_factory):
+def pki(pki, pki_other):
     """Our PKI, and a second, unrelated one (its CA does not sign ours)."""
-    dirs = []
-    for tag in ("pki", "pki-other"):
-        d = tmp_path_factory.mktemp(tag)
-        subprocess.run(["bash", str(ROOT / "tests/toolchain/make-certs.sh"), str(d)],
-                       check=True, capture_output=True, timeout=60)
-        dirs.append(d)
-    return dirs
+    return [pki, pki_other]
 
 
 @pytest.fixture
@@ -121,45 +116,6 @@ def test_tls_option_errors(pki, tmp_path):
 
 
 # ---- the agent's event-loop client over tls:// ---------------------------------
-
-@pytest.fixture
-def tls_agent(tmp_path):
-    from test_console import Console
-    started = []
-
-    def start(port, paths, ca, cert_dir, extra=""):
-        conf = tmp_path / f"vigil{len(started)}.conf"
-        tls = f"tls.ca = {ca / 'ca.crt'}\n"
-        if cert_dir is not None:
-            tls += f"tls.cert = {cert_dir / 'client.crt'}\ntls.key = {cert_dir / 'client.key'}\n"
-        conf.write_text(
-            f"data.dir = {tmp_path}/agentdata\n"
-            "watchdog.device = none\nconsole.device = none\nlog.syslog = false\n"
-            "coap.listen = none\ncoap.dtls_listen = none\n"
-            f"backup.server = tls://127.0.0.1:{port}\nbackup.paths = {paths}\n"
-            "backup.timeout = 3\nbackup.retry_cap = 1\n" + tls + extra)
-        c = Console(conf, tmp_path / f"log{len(started)}")
-        started.append(c)
-        c.expect(b"vigil> ")
-        return c
-    yield start
-    for c in started:
-        c.close()
-
-
-def wait_job(c, job, timeout=30):
-    import re
-    import time
-    deadline = time.monotonic() + timeout
-    out = ""
-    while time.monotonic() < deadline:
-        out = c.cmd("backup jobs")
-        m = re.search(rf"job {job} (\w+)", out)
-        if m and m.group(1) in ("done", "failed", "cancelled"):
-            return out
-        time.sleep(0.1)
-    raise AssertionError(f"job {job} not finished: {out}")
-
 
 def test_agent_backup_now_over_tls(tls_server, tls_agent, pki, tmp_path):
     ca = pki[0]

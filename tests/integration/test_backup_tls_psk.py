@@ -8,18 +8,10 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, binary
-from test_backupd import Server, TIMEOUT_MS, tls_args
+from conftest import binary
+from backupd import TIMEOUT_MS, Server, tls_args
 
 KEY = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    d = tmp_path_factory.mktemp("pki")
-    subprocess.run(["bash", str(ROOT / "tests/toolchain/make-certs.sh"), str(d)],
-                   check=True, capture_output=True, timeout=60)
-    return d
 
 
 def psk_file(tmp_path, text):

@@ -3,10 +3,7 @@
 ones, partial state cleared on disconnect, disk full, startup errors."""
 import hashlib
 import os
-import re
-import select
 import shutil
-import signal
 import socket
 import sqlite3
 import struct
@@ -17,95 +14,9 @@ import time
 import pytest
 
 import v3_client as v3
+from backupd import TIMEOUT_MS, stored, tls_args, tls_context
 from conftest import binary
 from v3_names import v3_name
-
-TIMEOUT_MS = 2000
-
-
-class Server:
-    """A vigil-backupd whose log (stderr) is read line by line."""
-
-    def __init__(self, args, prefix=()):
-        self.proc = subprocess.Popen(
-            list(prefix) + [str(binary("vigil-backupd"))] + args,
-            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE)
-        self.lines = []
-        self._partial = b""
-        self.port = None
-        self.tls_port = None
-
-    def _read_some(self, timeout):
-        fd = self.proc.stderr.fileno()
-        ready, _, _ = select.select([fd], [], [], timeout)
-        if not ready:
-            return True
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            return False
-        *done, self._partial = (self._partial + chunk).split(b"\n")
-        self.lines += [d.decode(errors="replace") for d in done]
-        return True
-
-    def wait_for(self, pattern, timeout=5.0, start=0):
-        """The first log line (from index start) matching regex pattern."""
-        deadline = time.monotonic() + timeout
-        while True:
-            for line in self.lines[start:]:
-                if re.search(pattern, line):
-                    return line
-            left = deadline - time.monotonic()
-            if left <= 0 or not self._read_some(min(left, 0.05)):
-                break
-        for line in self.lines[start:]:
-            if re.search(pattern, line):
-                return line
-        raise AssertionError(f"no log line matching {pattern!r}; got:\n" + "\n".join(self.lines))
-
-    def start(self):
-        self.wait_for("ready:")
-        for line in self.lines:
-            m = re.search(r"listening (plain|TLS) v3 on 127\.0\.0\.1:(\d+)", line)
-            if m and m.group(1) == "plain":
-                self.port = int(m.group(2))
-            elif m:
-                self.tls_port = int(m.group(2))
-        return self
-
-    @property
-    def addr(self):
-        return ("127.0.0.1", self.port)
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-        try:
-            rc = self.proc.wait(timeout=5)
-        finally:
-            if self.proc.poll() is None:
-                self.proc.kill()
-                self.proc.wait()
-        while self._read_some(0):
-            pass
-        return rc
-
-
-@pytest.fixture
-def server_factory(tmp_path):
-    servers = []
-
-    def start(extra=(), data=None, prefix=(), plain=True):
-        s = Server(["--data", str(data or tmp_path / "data"), "--timeout-ms", str(TIMEOUT_MS)]
-                   + (["--plain", "127.0.0.1:0"] if plain else []) + list(extra), prefix)
-        servers.append(s)
-        return s.start()
-
-    yield start
-    for s in servers:
-        if s.proc.poll() is None:
-            s.proc.kill()
-            s.proc.wait()
 
 
 @pytest.fixture
@@ -118,14 +29,6 @@ def new_client(srv, name, exponent=17):
     c.register()
     c.send_key()
     return c
-
-
-def stored(data_dir, client, fname):
-    """{version: bytes} of a stored file, from the directory layout."""
-    d = data_dir / client.id.hex() / fname
-    if not d.exists():
-        return {}
-    return {int(p.name[1:]): p.read_bytes() for p in d.iterdir()}
 
 
 # ---- the normal flow ---------------------------------------------------------
@@ -559,31 +462,9 @@ def test_vigild_backup_to_backupd(server, tmp_path):
 # ---- TLS 1.3 with mutual authentication ----------------------------------------------
 
 @pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    """CA, server and client certificates (tests/toolchain/make-certs.sh),
-    and a second CA with its own client certificate (not trusted)."""
-    from conftest import ROOT
-    d = tmp_path_factory.mktemp("pki")
-    other = tmp_path_factory.mktemp("pki-other")
-    for out in (d, other):
-        subprocess.run(["bash", str(ROOT / "tests/toolchain/make-certs.sh"), str(out)],
-                       check=True, capture_output=True, timeout=60)
-    return d, other
-
-
-def tls_args(pki_dir):
-    return ["--tls", "127.0.0.1:0", "--tls-cert", str(pki_dir / "server.crt"),
-            "--tls-key", str(pki_dir / "server.key"), "--tls-ca", str(pki_dir / "ca.crt")]
-
-
-def tls_context(pki_dir, client_dir=None):
-    import ssl
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-    ctx.minimum_version = ssl.TLSVersion.TLSv1_3
-    ctx.load_verify_locations(str(pki_dir / "ca.crt"))
-    if client_dir is not None:
-        ctx.load_cert_chain(str(client_dir / "client.crt"), str(client_dir / "client.key"))
-    return ctx
+def pki(pki, pki_other):
+    """Our PKI, and a second, unrelated one (its CA does not sign ours)."""
+    return pki, pki_other
 
 
 class TlsClient(v3.Client):

@@ -15,8 +15,12 @@ from Cryptodome.Cipher import PKCS1_OAEP
 from Cryptodome.Hash import SHA256
 
 import v3_client as v3
-from test_backup_client import vigild_backup
-from test_backupd import server, server_factory  # noqa: F401 (fixtures)
+from backup_cli import vigild_backup
+
+
+@pytest.fixture
+def server(server_factory):
+    return server_factory()
 
 
 def stored(data_dir, client, fname, version=1):

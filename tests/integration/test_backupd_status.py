@@ -16,7 +16,7 @@ from conftest import binary
 sys.path.insert(0, "/usr/lib/python3/dist-packages")
 import cbor2  # noqa: E402  (Debian's python3-cbor2)
 
-from test_backupd import Server, TIMEOUT_MS  # noqa: E402
+from backupd import TIMEOUT_MS, Server  # noqa: E402
 from v3_client import connect_retry  # noqa: E402
 
 KEY = "00112233445566778899aabbccddeeff"

@@ -26,7 +26,11 @@ import time
 import pytest
 
 from conftest import ROOT
-from test_coap_status import free_port, server  # noqa: F401 (fixture)
+
+
+@pytest.fixture
+def server(coap_server):
+    return coap_server
 
 NOTLS = shutil.which("coap-client-notls") or "/usr/bin/coap-client-notls"
 OPENSSL = shutil.which("coap-client-openssl") or "/usr/bin/coap-client-openssl"

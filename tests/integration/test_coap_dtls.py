@@ -16,7 +16,8 @@ import cbor2
 import pytest
 
 from conftest import binary
-from test_coap_status import CDDL, Cddl, free_port
+from cddl import CDDL, Cddl
+from netutil import free_port
 
 CLIENT = shutil.which("coap-client-openssl") or "/usr/bin/coap-client-openssl"
 PLAIN = shutil.which("coap-client-notls") or "/usr/bin/coap-client-notls"
@@ -46,7 +47,7 @@ def server(agent_factory, dev_config):
     """vigild with plain CoAP on one free port and DTLS on another;
     returns (agent, plain port, dtls port, config path)."""
     def start(extra="", psk=f"{ID}:{KEY_HEX}"):
-        port, dport = free_port(), free_port()
+        port, dport = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
         cfg = dev_config(f"coap.listen = 127.0.0.1:{port}\n"
                          f"coap.dtls_listen = 127.0.0.1:{dport},"
                          f"[::1]:{dport}\n"
@@ -146,7 +147,7 @@ def test_keys_change_on_reload_and_stay_secret(server, tmp_path):
 
 
 def test_no_psk_no_dtls_listener(agent_factory, dev_config):
-    port, dport = free_port(), free_port()
+    port, dport = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
     cfg = dev_config(f"coap.listen = 127.0.0.1:{port}\n"
                      f"coap.dtls_listen = 127.0.0.1:{dport}\n")
     a = agent_factory(["-c", str(cfg)])
@@ -177,7 +178,7 @@ def test_garbage_burst_at_dtls_port(server, tmp_path):
 
 def test_bad_psk_stops_start_and_is_refused_on_reload(server, agent_factory,
                                                        dev_config, tmp_path):
-    port, dport = free_port(), free_port()
+    port, dport = free_port(socket.SOCK_DGRAM), free_port(socket.SOCK_DGRAM)
     cfg = dev_config(f"coap.listen = 127.0.0.1:{port}\n"
                      f"coap.dtls_listen = 127.0.0.1:{dport}\n"
                      "coap.psk = ops:abc\n", name="bad.conf")

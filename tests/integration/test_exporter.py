@@ -22,7 +22,6 @@ import pathlib
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import tempfile
 import time
@@ -32,18 +31,13 @@ import urllib.request
 import pytest
 
 from conftest import ROOT, binary
+from netutil import free_port
 
 DEVICES = int(os.environ.get("VIGIL_EXPORTER_DEVICES", "100"))
 SCRAPE_S = 1.0
 DOWN_AFTER_S = 9.0
 RULES = ROOT / "docs/fleet-rules.yml"
 DASHBOARD = ROOT / "docs/fleet-dashboard.json"
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def addr(i):

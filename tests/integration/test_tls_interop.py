@@ -32,7 +32,9 @@ import time
 import pytest
 
 from conftest import binary
-from test_backupd import Server, TIMEOUT_MS
+from backupd import TIMEOUT_MS, Server
+from console import Console, wait_job
+from netutil import free_port
 from v3_refserver import RefServer
 
 KEY_TEXT = "vigil-interop-secret"           # stunnel wants >= 16 characters
@@ -53,15 +55,6 @@ def listening(port):
                 if state == "0A" and int(local.rsplit(":", 1)[1], 16) == port:
                     return True
     return False
-
-
-def free_port():
-    import socket
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    port = s.getsockname()[1]
-    s.close()
-    return port
 
 
 class Peer:
@@ -276,8 +269,6 @@ def test_agent_through_the_breaking_terminator(peers, pki, src, tmp_path):
     """The agent's event-loop client: two jobs, the second on a new
     connection that offers the saved ticket; socat refuses it, the agent
     reconnects at once with a full handshake and `conns` counts it."""
-    from test_backup_agent import wait_job
-    from test_console import Console
     ref = RefServer(tmp_path / "ref", "old").start()
     c = None
     try:

@@ -13,7 +13,7 @@ import subprocess
 import pytest
 
 from conftest import binary
-from test_backupd import TIMEOUT_MS, Server
+from backupd import TIMEOUT_MS, Server
 
 DAY = 86400
 

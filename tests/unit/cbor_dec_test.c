@@ -12,25 +12,7 @@
 
 #include "cbor.h"
 #include "test.h"
-
-static size_t hx(const char *h, uint8_t *out)
-{
-	size_t n = 0;
-
-	for (; h[0] && h[1]; h += 2)
-		out[n++] = (uint8_t)strtoul((char[3]){ h[0], h[1], 0 }, NULL, 16);
-	return n;
-}
-
-/* Checks that out[0..n) is the hex `want`. */
-#define CHECK_HEX(out, n, want)                                             \
-	do {                                                                \
-		uint8_t w_[64];                                             \
-		size_t wn_ = hx(want, w_);                                  \
-		CHECK_EQ_INT(n, wn_);                                       \
-		if ((size_t)(n) == wn_)                                     \
-			CHECK_EQ_MEM(out, w_, wn_);                         \
-	} while (0)
+#include "test_util.h"
 
 /* ------------------------------------------------------------ decoder */
 
@@ -55,7 +37,7 @@ TEST(dec_empty_and_sequence)
 	cbor_dec_init(&d, NULL, 0, 0);
 	CHECK_EQ_INT(cbor_dec_next(&d, &it), 0);
 	CHECK_EQ_INT(cbor_dec_skip(&d), 0);
-	cbor_dec_init(&d, buf, hx("0102", buf), 0);
+	cbor_dec_init(&d, buf, test_unhex("0102", buf, sizeof buf), 0);
 	CHECK_EQ_INT(cbor_dec_next(&d, &it), 1);
 	CHECK_EQ_INT(it.val, 1);
 	CHECK_EQ_INT(cbor_dec_next(&d, &it), 1);
@@ -92,7 +74,7 @@ TEST(dec_events_in_order)
 		{ CBOR_END, 0, 0, 0, CBOR_MAP, 15 },
 	};
 	uint8_t buf[32];
-	size_t n = hx("a26161821801a0c661785f410140ff", buf), i = 0;
+	size_t n = test_unhex("a26161821801a0c661785f410140ff", buf, sizeof buf), i = 0;
 	struct cbor_dec d;
 	struct cbor_item it;
 
@@ -116,7 +98,7 @@ TEST(dec_peek_does_not_consume)
 	struct cbor_dec d;
 	struct cbor_item a, b;
 
-	cbor_dec_init(&d, buf, hx("8119ffff", buf), 0);
+	cbor_dec_init(&d, buf, test_unhex("8119ffff", buf, sizeof buf), 0);
 	CHECK_EQ_INT(cbor_dec_peek(&d, &a), 1);
 	CHECK_EQ_INT(cbor_dec_peek(&d, &a), 1);
 	CHECK_EQ_INT(cbor_dec_next(&d, &b), 1);
@@ -138,9 +120,9 @@ TEST(dec_typed_reads)
 	const char *s;
 	size_t n;
 
-	cbor_dec_init(&d, buf, hx("1b80000000000000003b7fffffffffffffff"
+	cbor_dec_init(&d, buf, test_unhex("1b80000000000000003b7fffffffffffffff"
 				  "3b8000000000000000f5f6fa3fc00000"
-				  "626162" "6163", buf), 0);
+				  "626162" "6163", buf, sizeof buf), 0);
 	CHECK_EQ_INT(cbor_dec_int(&d, &i), -EBADMSG);	/* 2^63: range */
 	CHECK_EQ_INT(cbor_dec_bool(&d, &b), -EBADMSG);	/* type */
 	CHECK_EQ_INT(cbor_dec_error(&d), 0);		/* still usable */
@@ -167,7 +149,7 @@ TEST(dec_typed_reads)
 	CHECK_EQ_INT(cbor_dec_uint(&d, &u), -EBADMSG);	/* end of input */
 	CHECK_EQ_INT(cbor_dec_next(&d, &(struct cbor_item){ 0 }), 0);
 	/* cbor_dec_fail turns a mismatch into a sticky error */
-	cbor_dec_init(&d, buf, hx("f6", buf), 0);
+	cbor_dec_init(&d, buf, test_unhex("f6", buf, sizeof buf), 0);
 	CHECK_EQ_INT(cbor_dec_uint(&d, &u), -EBADMSG);
 	CHECK_EQ_INT(cbor_dec_fail(&d, CBOR_R_TYPE, 0), -EBADMSG);
 	CHECK_EQ_INT(cbor_dec_fail(&d, CBOR_R_RANGE, 5), -EBADMSG);
@@ -182,7 +164,7 @@ TEST(dec_typed_reads_at_container_end)
 	struct cbor_item it;
 	uint64_t u;
 
-	cbor_dec_init(&d, buf, hx("8101", buf), 0);
+	cbor_dec_init(&d, buf, test_unhex("8101", buf, sizeof buf), 0);
 	CHECK_EQ_INT(cbor_dec_uint(&d, &u), -EBADMSG);	/* the array */
 	CHECK_EQ_INT(cbor_dec_next(&d, &it), 1);
 	CHECK_EQ_INT(cbor_dec_uint(&d, &u), 0);
@@ -199,8 +181,8 @@ TEST(dec_text_copy)
 	char out[16];
 	struct cbor_dec d;
 
-	cbor_dec_init(&d, buf, hx("7f657374726561646d696e67ff" "63610062" "60"
-				  "f6" "62c328", buf), 0);
+	cbor_dec_init(&d, buf, test_unhex("7f657374726561646d696e67ff" "63610062" "60"
+				  "f6" "62c328", buf, sizeof buf), 0);
 	CHECK_EQ_INT(cbor_dec_text_copy(&d, out, 9, 0), -ENOSPC);
 	CHECK_EQ_INT(cbor_dec_error(&d), 0);
 	CHECK_EQ_INT(cbor_dec_text_copy(&d, out, 10, CBOR_TEXT_UTF8), 9);
@@ -219,13 +201,13 @@ TEST(dec_text_copy)
 	CHECK_EQ_INT(cbor_dec_reason(&d), CBOR_R_UTF8);
 	CHECK_EQ_INT(cbor_dec_offset(&d), 19);
 	/* a bad chunk inside an indefinite string is sticky too */
-	cbor_dec_init(&d, buf, hx("7f616141ffff", buf), 0);
+	cbor_dec_init(&d, buf, test_unhex("7f616141ffff", buf, sizeof buf), 0);
 	CHECK_EQ_INT(cbor_dec_text_copy(&d, out, sizeof out, 0), -EBADMSG);
 	CHECK_EQ_INT(cbor_dec_reason(&d), CBOR_R_CHUNK_TYPE);
-	cbor_dec_init(&d, buf, hx("7f6161", buf), 0);
+	cbor_dec_init(&d, buf, test_unhex("7f6161", buf, sizeof buf), 0);
 	CHECK_EQ_INT(cbor_dec_text_copy(&d, out, sizeof out, 0), -EBADMSG);
 	CHECK_EQ_INT(cbor_dec_reason(&d), CBOR_R_TRUNC_ITEM);
-	cbor_dec_init(&d, buf, hx("7f62c328ff", buf), 0);
+	cbor_dec_init(&d, buf, test_unhex("7f62c328ff", buf, sizeof buf), 0);
 	CHECK_EQ_INT(cbor_dec_text_copy(&d, out, sizeof out, CBOR_TEXT_UTF8),
 		     -EBADMSG);
 	CHECK_EQ_INT(cbor_dec_reason(&d), CBOR_R_UTF8);
@@ -239,8 +221,8 @@ TEST(dec_skip_whole_items)
 	uint64_t u;
 
 	/* {"x": {"deep": [1, [_ 2, (_ "a")], 3(4)]}, "y": 7} */
-	cbor_dec_init(&d, buf, hx("a26178a1646465657083019f027f6161ffffc3"
-				  "04" "617907", buf), 0);
+	cbor_dec_init(&d, buf, test_unhex("a26178a1646465657083019f027f6161ffffc3"
+				  "04" "617907", buf, sizeof buf), 0);
 	CHECK_EQ_INT(cbor_dec_next(&d, &it), 1);
 	CHECK_EQ_INT(cbor_dec_skip(&d), 1);	/* key "x" */
 	CHECK_EQ_INT(cbor_dec_skip(&d), 1);	/* its whole value */
@@ -254,13 +236,13 @@ TEST(dec_skip_whole_items)
 	CHECK_EQ_INT(cbor_dec_skip(&d), 0);
 	CHECK_EQ_INT(d.depth, 0);
 	/* at a break: 0, and the break is still there */
-	cbor_dec_init(&d, buf, hx("9fff", buf), 0);
+	cbor_dec_init(&d, buf, test_unhex("9fff", buf, sizeof buf), 0);
 	CHECK_EQ_INT(cbor_dec_next(&d, &it), 1);
 	CHECK_EQ_INT(cbor_dec_skip(&d), 0);
 	CHECK_EQ_INT(cbor_dec_next(&d, &it), 1);
 	CHECK_EQ_INT(it.flags, CBOR_INDEF);
 	/* odd map: skip at the break reports it */
-	cbor_dec_init(&d, buf, hx("bf00ff", buf), 0);
+	cbor_dec_init(&d, buf, test_unhex("bf00ff", buf, sizeof buf), 0);
 	CHECK_EQ_INT(cbor_dec_next(&d, &it), 1);
 	CHECK_EQ_INT(cbor_dec_skip(&d), 1);
 	CHECK_EQ_INT(cbor_dec_skip(&d), -EBADMSG);
@@ -321,7 +303,7 @@ TEST(dec_huge_lengths)
 		uint8_t buf[16];
 		struct cbor_dec d;
 
-		CHECK_EQ_INT(drain(buf, hx(v[i].hex, buf), &d), -EBADMSG);
+		CHECK_EQ_INT(drain(buf, test_unhex(v[i].hex, buf, sizeof buf), &d), -EBADMSG);
 		CHECK_EQ_INT(cbor_dec_reason(&d), v[i].r);
 	}
 }
@@ -341,7 +323,7 @@ static const char status_hex[] =
 TEST(dec_every_prefix)
 {
 	uint8_t buf[200];
-	size_t n = hx(status_hex, buf);
+	size_t n = test_unhex(status_hex, buf, sizeof buf);
 	struct cbor_dec d;
 	int r;
 
@@ -368,18 +350,18 @@ TEST(dec_utf8_flag)
 	uint8_t buf[16];
 	struct cbor_dec d;
 
-	CHECK_EQ_INT(drain(buf, hx("62c328", buf), &d), 0);
-	cbor_dec_init(&d, buf, hx("8262c328", buf), CBOR_DEC_UTF8);
+	CHECK_EQ_INT(drain(buf, test_unhex("62c328", buf, sizeof buf), &d), 0);
+	cbor_dec_init(&d, buf, test_unhex("8262c328", buf, sizeof buf), CBOR_DEC_UTF8);
 	CHECK_EQ_INT(cbor_dec_skip(&d), -EBADMSG);
 	CHECK_EQ_INT(cbor_dec_reason(&d), CBOR_R_UTF8);
 	CHECK_EQ_INT(cbor_dec_offset(&d), 1);
 	/* each chunk on its own: a code point split over chunks is bad */
-	cbor_dec_init(&d, buf, hx("7f61c361bcff", buf), CBOR_DEC_UTF8);
+	cbor_dec_init(&d, buf, test_unhex("7f61c361bcff", buf, sizeof buf), CBOR_DEC_UTF8);
 	CHECK_EQ_INT(cbor_dec_skip(&d), -EBADMSG);
-	cbor_dec_init(&d, buf, hx("7f62c3bcff", buf), CBOR_DEC_UTF8);
+	cbor_dec_init(&d, buf, test_unhex("7f62c3bcff", buf, sizeof buf), CBOR_DEC_UTF8);
 	CHECK_EQ_INT(cbor_dec_skip(&d), 1);
 	/* byte strings are not text */
-	cbor_dec_init(&d, buf, hx("42c328", buf), CBOR_DEC_UTF8);
+	cbor_dec_init(&d, buf, test_unhex("42c328", buf, sizeof buf), CBOR_DEC_UTF8);
 	CHECK_EQ_INT(cbor_dec_skip(&d), 1);
 }
 
@@ -418,7 +400,7 @@ TEST(copy_preferred)
 
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
 		for (int def = 0; def < 2; def++) {
-			cbor_dec_init(&d, in, hx(v[i].in, in), 0);
+			cbor_dec_init(&d, in, test_unhex(v[i].in, in, sizeof in), 0);
 			cbor_enc_init(&e, out, sizeof out);
 			CHECK_EQ_INT(cbor_copy(&d, &e, def ? CBOR_COPY_DEFINITE : 0),
 				     1);
@@ -435,7 +417,7 @@ TEST(copy_preferred)
 TEST(copy_enospc_restores_both)
 {
 	uint8_t in[200], out[200], ref[200];
-	size_t n = hx(status_hex, in);
+	size_t n = test_unhex(status_hex, in, sizeof in);
 	struct cbor_dec d;
 	struct cbor_enc e;
 	int full;

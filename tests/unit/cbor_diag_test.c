@@ -14,30 +14,9 @@
 #include "cbor.h"
 #include "cbor_diag.h"
 #include "test.h"
+#include "test_util.h"
 
 #define OUT_MAX 4096
-
-static size_t unhex(const char *h, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-
-	for (; h[0] && h[1] && n < cap; h += 2)
-		out[n++] = (uint8_t)strtoul((char[3]){ h[0], h[1], 0 }, NULL, 16);
-	return n;
-}
-
-/* Decodes hex into a malloc'd exact-size buffer (freed by the caller). */
-static uint8_t *input(const char *hex, size_t *n)
-{
-	uint8_t tmp[1024];
-	uint8_t *p;
-
-	*n = unhex(hex, tmp, sizeof tmp);
-	p = malloc(*n ? *n : 1);
-	if (p && *n)
-		memcpy(p, tmp, *n);
-	return p;
-}
 
 /* The text of the single item in hex (and checks that nothing follows);
  * returns cbor_diag's result, the text in out. */
@@ -45,7 +24,7 @@ static int render(const char *hex, unsigned flags, char *out, size_t cap)
 {
 	struct cbor_dec d;
 	size_t n;
-	uint8_t *in = input(hex, &n);
+	uint8_t *in = test_unhex_dup(hex, &n);
 	char rest[8];
 	int r;
 
@@ -274,7 +253,7 @@ static void check_fail(const char *hex, unsigned flags, int err,
 	struct cbor_dec d;
 	char out[OUT_MAX];
 	size_t n;
-	uint8_t *in = input(hex, &n);
+	uint8_t *in = test_unhex_dup(hex, &n);
 	int r;
 
 	if (!in)
@@ -385,7 +364,7 @@ TEST(enospc_at_every_cap)
 			if (json && need == -EBADMSG)
 				continue; /* simple(16): no JSON for it */
 			REQUIRE(need > 0);
-			in = input(hexes[h], &n);
+			in = test_unhex_dup(hexes[h], &n);
 			REQUIRE(in);
 			cbor_dec_init(&d, in, n, 0);
 			before = d;

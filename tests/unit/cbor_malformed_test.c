@@ -13,28 +13,7 @@
 
 #include "cbor.h"
 #include "test.h"
-
-static size_t unhex(const char *h, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-
-	for (; h[0] && h[1] && n < cap; h += 2)
-		out[n++] = (uint8_t)strtoul((char[3]){ h[0], h[1], 0 }, NULL, 16);
-	return n;
-}
-
-/* A malloc'd copy of hex's bytes, exactly that long (ASan guards the end). */
-static uint8_t *input(const char *hex, size_t *n)
-{
-	uint8_t tmp[256];
-	uint8_t *p;
-
-	*n = unhex(hex, tmp, sizeof tmp);
-	p = malloc(*n ? *n : 1);
-	if (p)
-		memcpy(p, tmp, *n);
-	return p;
-}
+#include "test_util.h"
 
 static const struct {
 	const char *hex;
@@ -123,7 +102,7 @@ TEST(appendix_f_not_well_formed)
 		struct cbor_item it;
 		struct cbor_enc e;
 		size_t n;
-		uint8_t *p = input(appf[i].hex, &n);
+		uint8_t *p = test_unhex_dup(appf[i].hex, &n);
 		int r;
 
 		REQUIRE(p);
@@ -173,7 +152,7 @@ TEST(appendix_f_offsets)
 
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
 		uint8_t buf[32];
-		size_t n = unhex(v[i].hex, buf, sizeof buf);
+		size_t n = test_unhex(v[i].hex, buf, sizeof buf);
 		struct cbor_dec d;
 		struct cbor_item it;
 

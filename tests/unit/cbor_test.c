@@ -13,25 +13,7 @@
 
 #include "cbor.h"
 #include "test.h"
-
-static size_t hx(const char *h, uint8_t *out)
-{
-	size_t n = 0;
-
-	for (; h[0] && h[1]; h += 2)
-		out[n++] = (uint8_t)strtoul((char[3]){ h[0], h[1], 0 }, NULL, 16);
-	return n;
-}
-
-/* Checks that out[0..n) is the hex `want`. */
-#define CHECK_HEX(out, n, want)                                             \
-	do {                                                                \
-		uint8_t w_[64];                                             \
-		size_t wn_ = hx(want, w_);                                  \
-		CHECK_EQ_INT(n, wn_);                                       \
-		if ((size_t)(n) == wn_)                                     \
-			CHECK_EQ_MEM(out, w_, wn_);                         \
-	} while (0)
+#include "test_util.h"
 
 static uint64_t rng_state = 0x9e3779b97f4a7c15u;
 
@@ -381,7 +363,7 @@ TEST(utf8_valid_table)
 
 	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++) {
 		uint8_t buf[8];
-		size_t n = hx(v[i].hex, buf);
+		size_t n = test_unhex(v[i].hex, buf, sizeof buf);
 		uint8_t *p = malloc(n ? n : 1);	/* exact size for ASan */
 
 		REQUIRE(p);
@@ -408,7 +390,7 @@ TEST(copy_children_then_zero)
 	struct cbor_enc e;
 	struct cbor_item it;
 
-	cbor_dec_init(&d, in, hx("83019f02ff1903e8", in), 0);
+	cbor_dec_init(&d, in, test_unhex("83019f02ff1903e8", in, sizeof in), 0);
 	cbor_enc_init(&e, out, sizeof out);
 	CHECK_EQ_INT(cbor_dec_next(&d, &it), 1);
 	CHECK_EQ_INT(cbor_copy(&d, &e, 0), 1);
@@ -428,7 +410,7 @@ TEST(copy_malformed_writes_nothing)
 	struct cbor_dec d;
 	struct cbor_enc e;
 
-	cbor_dec_init(&d, in, hx("0782010203f81f", in), 0);
+	cbor_dec_init(&d, in, test_unhex("0782010203f81f", in, sizeof in), 0);
 	cbor_enc_init(&e, out, sizeof out);
 	CHECK_EQ_INT(cbor_copy(&d, &e, 0), 1);
 	CHECK_EQ_INT(cbor_copy(&d, &e, 0), 1);
@@ -437,12 +419,12 @@ TEST(copy_malformed_writes_nothing)
 	CHECK_EQ_INT(cbor_dec_reason(&d), CBOR_R_SIMPLE);
 	CHECK_EQ_INT(cbor_enc_finish(&e), 5);
 	/* the run-ahead of CBOR_COPY_DEFINITE reports errors too */
-	cbor_dec_init(&d, in, hx("9f0102", in), 0);
+	cbor_dec_init(&d, in, test_unhex("9f0102", in, sizeof in), 0);
 	cbor_enc_init(&e, out, sizeof out);
 	CHECK_EQ_INT(cbor_copy(&d, &e, CBOR_COPY_DEFINITE), -EBADMSG);
 	CHECK_EQ_INT(cbor_dec_reason(&d), CBOR_R_TRUNC_ITEM);
 	CHECK_EQ_INT(cbor_enc_finish(&e), 0);
-	cbor_dec_init(&d, in, hx("81818181818181818181818181818181815f", in), 0);
+	cbor_dec_init(&d, in, test_unhex("81818181818181818181818181818181815f", in, sizeof in), 0);
 	cbor_enc_init(&e, out, sizeof out);
 	CHECK_EQ_INT(cbor_copy(&d, &e, 0), -EMSGSIZE);
 	CHECK_EQ_INT(cbor_enc_len(&e), 0);

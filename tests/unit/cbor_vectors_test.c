@@ -24,6 +24,7 @@
 
 #include "cbor.h"
 #include "test.h"
+#include "test_util.h"
 
 #define MAX_EV 64
 #define POOL 512
@@ -35,15 +36,6 @@ struct ev {
 	const uint8_t *ptr;
 	size_t len;
 };
-
-static size_t unhex(const char *h, uint8_t *out, size_t cap)
-{
-	size_t n = 0;
-
-	for (; h[0] && h[1] && n < cap; h += 2)
-		out[n++] = (uint8_t)strtoul((char[3]){ h[0], h[1], 0 }, NULL, 16);
-	return n;
-}
 
 static void hexstr(const uint8_t *p, size_t n, char *out)
 {
@@ -385,19 +377,6 @@ static const struct {
 
 #define N_APPA (sizeof appa / sizeof appa[0])
 
-/* A malloc'd copy of hex's bytes, exactly that long (ASan guards the end). */
-static uint8_t *input(const char *hex, size_t *n)
-{
-	uint8_t tmp[256];
-	uint8_t *p;
-
-	*n = unhex(hex, tmp, sizeof tmp);
-	p = malloc(*n ? *n : 1);
-	if (p)
-		memcpy(p, tmp, *n);
-	return p;
-}
-
 static int same_float(double a, double b)
 {
 	if (a != a || b != b)
@@ -486,7 +465,7 @@ TEST(appendix_a_decode)
 
 	for (size_t i = 0; i < N_APPA; i++) {
 		size_t n;
-		uint8_t *p = input(appa[i].hex, &n);
+		uint8_t *p = test_unhex_dup(appa[i].hex, &n);
 
 		parse_diag(&g, appa[i].diag);
 		REQUIRE(p && !g.bad);
@@ -548,7 +527,7 @@ TEST(appendix_a_copy)
 	for (size_t i = 0; i < N_APPA; i++) {
 		const char *pref = appa[i].pref ? appa[i].pref : appa[i].hex;
 		size_t n;
-		uint8_t *p = input(appa[i].hex, &n);
+		uint8_t *p = test_unhex_dup(appa[i].hex, &n);
 
 		REQUIRE(p);
 		cbor_dec_init(&d, p, n, 0);
@@ -577,7 +556,7 @@ TEST(appendix_a_skip_and_sequence)
 	int r;
 
 	for (size_t i = 0; i < N_APPA; i++)
-		len += unhex(appa[i].hex, seq + len, sizeof seq - len);
+		len += test_unhex(appa[i].hex, seq + len, sizeof seq - len);
 	cbor_dec_init(&d, seq, len, 0);
 	while ((r = cbor_dec_skip(&d)) == 1)
 		items++;

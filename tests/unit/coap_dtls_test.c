@@ -19,6 +19,7 @@
 #include "health.h"
 #include "status_doc.h"
 #include "test.h"
+#include "test_util.h"
 
 EV_MEM_DEFINE(cd_mem, 8, 8);
 static struct ev_loop loop;
@@ -62,8 +63,7 @@ static int setup(void)
 
 static void pump(void)
 {
-	for (int i = 0; i < 100 && ev_run_once(&loop, 0) > 0; i++)
-		;
+	test_pump(&loop);
 }
 
 /* ---- the client ---- */

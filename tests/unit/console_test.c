@@ -18,6 +18,7 @@
 #include "health.h"
 #include "log.h"
 #include "test.h"
+#include "test_util.h"
 
 #define DEV "/dev/ttyS0"
 /* sha256$00112233$SHA-256(00 11 22 33 || "s3cret") */
@@ -30,11 +31,9 @@ static struct con con;
 static char out[128 * 1024];
 static size_t out_len;
 
-/* Runs the loop until it is idle (no time passes). */
 static void pump(void)
 {
-	for (int i = 0; i < 1000 && ev_run_once(&loop, 0) > 0; i++)
-		;
+	test_pump(&loop);
 }
 
 static const char *take(void)

@@ -8,45 +8,30 @@
 #include <errno.h>
 
 #include "test.h"
+#include "test_util.h"
 #include "v3.h"
 
 static uint8_t msg[1024];
 
-static void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v & 0xff);
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v & 0xffff);
-	put16(p + 2, v >> 16);
-}
+/* Every request's client id: 16 bytes 0x42. */
+static const uint8_t id42[V3_ID_SIZE] = {
+	0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+	0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42
+};
 
 static void req_hdr(uint8_t version, uint32_t code, uint32_t size)
 {
-	memset(msg, 0x42, V3_ID_SIZE);
-	msg[16] = version;
-	put16(msg + 17, code);
-	put32(msg + 19, size);
+	test_v3_req_hdr(msg, id42, version, code, size);
 }
 
 /* A 1028 of the given version by hand; slice bytes are 0x3c. */
 static size_t file_msg(uint8_t version, uint32_t content, uint32_t orig,
 		       uint32_t packet, uint32_t total, size_t slice_len)
 {
-	uint8_t *p = msg + V3_REQ_HDR_SIZE;
+	const struct test_v3_file f = { version, content, orig, packet, total,
+					"etc_app.conf", slice_len, 0x3c };
 
-	req_hdr(version, 1028, (uint32_t)(V3_FILE_HEAD_SIZE + slice_len));
-	put32(p, content);
-	put32(p + 4, orig);
-	put16(p + 8, packet);
-	put16(p + 10, total);
-	memset(p + 12, 0, V3_NAME_FIELD);
-	memcpy(p + 12, "etc_app.conf", 12);
-	memset(p + V3_FILE_HEAD_SIZE, 0x3c, slice_len);
-	return V3_REQ_FILE_HEAD_MAX + slice_len;
+	return test_v3_file_req(msg, id42, &f);
 }
 
 TEST(clear_version_needs_the_flag)

@@ -8,28 +8,20 @@
 #include <errno.h>
 
 #include "test.h"
+#include "test_util.h"
 #include "v3.h"
 
 static uint8_t msg[1024];
 
-static void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v & 0xff);
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v & 0xffff);
-	put16(p + 2, v >> 16);
-}
+/* Every request's client id: 16 bytes 0x42. */
+static const uint8_t id42[V3_ID_SIZE] = {
+	0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42,
+	0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42, 0x42
+};
 
 static void req_hdr(uint32_t code, uint32_t size)
 {
-	memset(msg, 0x42, V3_ID_SIZE);
-	msg[16] = 3;
-	put16(msg + 17, code);
-	put32(msg + 19, size);
+	test_v3_req_hdr(msg, id42, 3, code, size);
 }
 
 /* A 1026 whose 162-byte key field holds the 160-byte DER of an RSA-1024
@@ -61,17 +53,10 @@ static size_t slack_msg(uint8_t s0, uint8_t s1)
 static size_t file_msg(uint32_t content, uint32_t orig, uint32_t packet,
 		       uint32_t total, size_t slice_len)
 {
-	uint8_t *p = msg + V3_REQ_HDR_SIZE;
+	const struct test_v3_file f = { 3, content, orig, packet, total,
+					"big file 3MB.bin", slice_len, 0x5a };
 
-	req_hdr(1028, (uint32_t)(V3_FILE_HEAD_SIZE + slice_len));
-	put32(p, content);
-	put32(p + 4, orig);
-	put16(p + 8, packet);
-	put16(p + 10, total);
-	memset(p + 12, 0, V3_NAME_FIELD);
-	memcpy(p + 12, "big file 3MB.bin", 16);
-	memset(p + V3_FILE_HEAD_SIZE, 0x5a, slice_len);
-	return V3_REQ_FILE_HEAD_MAX + slice_len;
+	return test_v3_file_req(msg, id42, &f);
 }
 
 TEST(cpp_key_with_slack)

@@ -7,6 +7,7 @@
 #include <errno.h>
 
 #include "test.h"
+#include "test_util.h"
 #include "v3.h"
 
 static const uint8_t id[V3_ID_SIZE] = {
@@ -16,49 +17,14 @@ static const uint8_t id[V3_ID_SIZE] = {
 
 static uint8_t msg[1024];
 
-static void put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v & 0xff);
-	p[1] = (uint8_t)(v >> 8);
-}
-
-static void put32(uint8_t *p, uint32_t v)
-{
-	put16(p, v & 0xffff);
-	put16(p + 2, v >> 16);
-}
-
-/* A request header by hand: id, version, code, size. */
-static void req_hdr(uint8_t *p, uint8_t version, uint32_t code,
-		    uint32_t size)
-{
-	memcpy(p, id, V3_ID_SIZE);
-	p[16] = version;
-	put16(p + 17, code);
-	put32(p + 19, size);
-}
-
-/* A 255-byte name field by hand. */
-static void name_field(uint8_t *p, const char *s)
-{
-	memset(p, 0, V3_NAME_FIELD);
-	memcpy(p, s, strlen(s));
-}
-
 /* A 1028 by hand: header, fixed part, slice of slice_len bytes 0xa5. */
 static size_t file_msg(uint32_t content, uint32_t orig, uint32_t packet,
 		       uint32_t total, const char *name, size_t slice_len)
 {
-	uint8_t *p = msg + V3_REQ_HDR_SIZE;
+	const struct test_v3_file f = { 3, content, orig, packet, total,
+					name, slice_len, 0xa5 };
 
-	req_hdr(msg, 3, 1028, (uint32_t)(V3_FILE_HEAD_SIZE + slice_len));
-	put32(p, content);
-	put32(p + 4, orig);
-	put16(p + 8, packet);
-	put16(p + 10, total);
-	name_field(p + 12, name);
-	memset(p + V3_FILE_HEAD_SIZE, 0xa5, slice_len);
-	return V3_REQ_FILE_HEAD_MAX + slice_len;
+	return test_v3_file_req(msg, id, &f);
 }
 
 /* The DER SubjectPublicKeyInfo of an RSA-1024 key, byte by byte from
@@ -92,7 +58,7 @@ TEST(req_hdr_fields_little_endian)
 	struct v3_req r;
 	enum v3_reason why = V3_E_CODE;
 
-	req_hdr(msg, 3, 1025, 255);
+	test_v3_req_hdr(msg, id, 3, 1025, 255);
 	CHECK_EQ_INT(msg[17], 0x01); /* 1025 = 0x0401, LSB first */
 	CHECK_EQ_INT(msg[18], 0x04);
 	CHECK_EQ_INT(v3_req_hdr_parse(&r, msg, V3_REQ_HDR_SIZE,
@@ -115,7 +81,7 @@ TEST(req_hdr_version_and_code)
 					      65535 };
 
 	for (uint8_t v = 0; v < 10; v++) {
-		req_hdr(msg, v, 1025, 255);
+		test_v3_req_hdr(msg, id, v, 1025, 255);
 		if (v == 3)
 			continue;
 		CHECK_EQ_INT(v3_req_hdr_parse(&r, msg, 23, 1000, &why),
@@ -126,13 +92,13 @@ TEST(req_hdr_version_and_code)
 		CHECK_EQ_INT(r.code, 1025);
 	}
 	for (size_t i = 0; i < sizeof bad_codes / sizeof bad_codes[0]; i++) {
-		req_hdr(msg, 3, bad_codes[i], 255);
+		test_v3_req_hdr(msg, id, 3, bad_codes[i], 255);
 		CHECK_EQ_INT(v3_req_hdr_parse(&r, msg, 23, 1000, &why),
 			     -EBADMSG);
 		CHECK_EQ_INT(why, V3_E_CODE);
 	}
 	for (uint32_t c = 1025; c <= 1031; c++) {
-		req_hdr(msg, 3, c, c == 1026 ? 415 : c == 1028 ? 300 : 255);
+		test_v3_req_hdr(msg, id, 3, c, c == 1026 ? 415 : c == 1028 ? 300 : 255);
 		CHECK_EQ_INT(v3_req_hdr_parse(&r, msg, 23, 1000, &why), 0);
 	}
 }
@@ -154,23 +120,23 @@ TEST(req_hdr_cap_and_layout)
 	};
 
 	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-		req_hdr(msg, 3, cases[i].code, cases[i].size);
+		test_v3_req_hdr(msg, id, 3, cases[i].code, cases[i].size);
 		CHECK_EQ_INT(v3_req_hdr_parse(&r, msg, 23, 100000, &why),
 			     cases[i].ok ? 0 : -EBADMSG);
 		CHECK_EQ_INT(why, cases[i].ok ? V3_OK : V3_E_SIZE_LAYOUT);
 	}
 	CHECK_EQ_INT(V3_PAYLOAD_CAP_DEFAULT, 16 * 1024 * 1024 + 1024);
-	req_hdr(msg, 3, 1028, V3_PAYLOAD_CAP_DEFAULT);
+	test_v3_req_hdr(msg, id, 3, 1028, V3_PAYLOAD_CAP_DEFAULT);
 	CHECK_EQ_INT(v3_req_hdr_parse(&r, msg, 23, V3_PAYLOAD_CAP_DEFAULT,
 				      &why), 0);
-	req_hdr(msg, 3, 1028, V3_PAYLOAD_CAP_DEFAULT + 1);
+	test_v3_req_hdr(msg, id, 3, 1028, V3_PAYLOAD_CAP_DEFAULT + 1);
 	CHECK_EQ_INT(v3_req_hdr_parse(&r, msg, 23, V3_PAYLOAD_CAP_DEFAULT,
 				      &why), -EMSGSIZE);
 	CHECK_EQ_INT(why, V3_E_SIZE_CAP);
-	req_hdr(msg, 3, 1028, 0xffffffffu);
+	test_v3_req_hdr(msg, id, 3, 1028, 0xffffffffu);
 	CHECK_EQ_INT(v3_req_hdr_parse(&r, msg, 23, 0xffffffffu, &why), 0);
 	/* the cap applies to every code */
-	req_hdr(msg, 3, 1025, 255);
+	test_v3_req_hdr(msg, id, 3, 1025, 255);
 	CHECK_EQ_INT(v3_req_hdr_parse(&r, msg, 23, 254, &why), -EMSGSIZE);
 }
 
@@ -185,8 +151,8 @@ TEST(req_name_requests_round_trip)
 
 		if (c == 1026 || c == 1028)
 			continue;
-		req_hdr(msg, 3, c, 255);
-		name_field(msg + 23, name);
+		test_v3_req_hdr(msg, id, 3, c, 255);
+		test_v3_name_field(msg + 23, name);
 		CHECK_EQ_INT(v3_req_decode(&r, msg, 23 + 255, 1000, &why),
 			     278);
 		CHECK_EQ_STR(r.name, name);
@@ -204,7 +170,7 @@ TEST(req_name_field_termination_and_padding)
 	struct v3_req r;
 	enum v3_reason why;
 
-	req_hdr(msg, 3, 1025, 255);
+	test_v3_req_hdr(msg, id, 3, 1025, 255);
 	memset(msg + 23, 'a', 255);
 	CHECK_EQ_INT(v3_req_decode(&r, msg, 278, 1000, &why), -EBADMSG);
 	CHECK_EQ_INT(why, V3_E_NAME_UNTERMINATED);
@@ -212,24 +178,24 @@ TEST(req_name_field_termination_and_padding)
 	CHECK_EQ_INT(v3_req_decode(&r, msg, 278, 1000, &why), 278);
 	CHECK_EQ_INT(strlen(r.name), 254);
 	/* bytes after the NUL are ignored (sloppy senders exist) */
-	name_field(msg + 23, "dev");
+	test_v3_name_field(msg + 23, "dev");
 	msg[23 + 100] = 'x';
 	CHECK_EQ_INT(v3_req_decode(&r, msg, 278, 1000, &why), 278);
 	CHECK_EQ_STR(r.name, "dev");
 	/* empty, control and non-ASCII client names */
-	name_field(msg + 23, "");
+	test_v3_name_field(msg + 23, "");
 	CHECK_EQ_INT(v3_req_decode(&r, msg, 278, 1000, &why), -EBADMSG);
 	CHECK_EQ_INT(why, V3_E_NAME_EMPTY);
-	name_field(msg + 23, "a\tb");
+	test_v3_name_field(msg + 23, "a\tb");
 	CHECK_EQ_INT(v3_req_decode(&r, msg, 278, 1000, &why), -EBADMSG);
 	CHECK_EQ_INT(why, V3_E_NAME_CONTROL);
-	name_field(msg + 23, "caf\xc3\xa9");
+	test_v3_name_field(msg + 23, "caf\xc3\xa9");
 	CHECK_EQ_INT(v3_req_decode(&r, msg, 278, 1000, &why), -EBADMSG);
 	CHECK_EQ_INT(why, V3_E_NAME_NON_ASCII);
 	/* a client name may hold '/' but a file name may not */
-	name_field(msg + 23, "a/b");
+	test_v3_name_field(msg + 23, "a/b");
 	CHECK_EQ_INT(v3_req_decode(&r, msg, 278, 1000, &why), 278);
-	req_hdr(msg, 3, 1029, 255);
+	test_v3_req_hdr(msg, id, 3, 1029, 255);
 	CHECK_EQ_INT(v3_req_decode(&r, msg, 278, 1000, &why), -EBADMSG);
 	CHECK_EQ_INT(why, V3_E_NAME_SEPARATOR);
 }
@@ -237,8 +203,8 @@ TEST(req_name_field_termination_and_padding)
 /* A 1026 with a key of klen bytes built by spki() into msg. */
 static size_t pubkey_msg(size_t klen)
 {
-	req_hdr(msg, 3, 1026, (uint32_t)(255 + klen));
-	name_field(msg + 23, "appliance");
+	test_v3_req_hdr(msg, id, 3, 1026, (uint32_t)(255 + klen));
+	test_v3_name_field(msg + 23, "appliance");
 	spki(msg + 23 + 255, klen);
 	return 23 + 255 + klen;
 }
@@ -406,7 +372,7 @@ TEST(req_file_streaming_head)
 	enum v3_reason why;
 
 	file_msg(0x100010u, 0x100000u, 2, 17, "var_log_big.log", 0);
-	put32(msg + 19, V3_FILE_HEAD_SIZE + 65536); /* the slice follows */
+	test_put_le32(msg + 19, V3_FILE_HEAD_SIZE + 65536); /* the slice follows */
 	CHECK_EQ_INT(v3_req_hdr_parse(&r, msg, 23, V3_PAYLOAD_CAP_DEFAULT,
 				      &why), 0);
 	CHECK_EQ_INT(v3_req_file_head_parse(&r, msg + 23, 266, &why), -EINVAL);
@@ -423,7 +389,7 @@ TEST(req_file_streaming_head)
 	/* pack of the whole message needs the slice */
 	CHECK_EQ_INT(v3_req_pack(out, sizeof out, &p, &why), -EINVAL);
 	/* misuse: file head of another code */
-	req_hdr(msg, 3, 1029, 255);
+	test_v3_req_hdr(msg, id, 3, 1029, 255);
 	CHECK_EQ_INT(v3_req_hdr_parse(&r, msg, 23, 1000, &why), 0);
 	CHECK_EQ_INT(v3_req_file_head_parse(&r, msg + 23, 267, &why), -EINVAL);
 	CHECK_EQ_INT(why, V3_E_LENGTH);

@@ -6,6 +6,7 @@
 #include <errno.h>
 
 #include "test.h"
+#include "test_util.h"
 #include "v3.h"
 
 static const uint8_t uuid[V3_ID_SIZE] = {
@@ -15,18 +16,12 @@ static const uint8_t uuid[V3_ID_SIZE] = {
 
 static uint8_t buf[512];
 
-static void put32(uint8_t *p, uint32_t v)
-{
-	for (int i = 0; i < 4; i++)
-		p[i] = (uint8_t)((v >> (8 * i)) & 0xff);
-}
-
 static void resp_hdr(uint8_t version, uint32_t code, uint32_t size)
 {
 	buf[0] = version;
 	buf[1] = (uint8_t)(code & 0xff);
 	buf[2] = (uint8_t)(code >> 8);
-	put32(buf + 3, size);
+	test_put_le32(buf + 3, size);
 }
 
 /* Payload size of each response code, from the protocol document. */
@@ -55,9 +50,9 @@ TEST(resp_every_code_round_trip)
 		if (size == 144)
 			memset(buf + 7 + 16, 0x5a, 128);
 		if (c == 1603) {
-			put32(buf + 7 + 16, 0x1234);
+			test_put_le32(buf + 7 + 16, 0x1234);
 			memcpy(buf + 7 + 20, "var_lib_app_data.db", 19);
-			put32(buf + 7 + 275, 930766865u);
+			test_put_le32(buf + 7 + 275, 930766865u);
 		}
 		CHECK_EQ_INT(v3_resp_decode(&r, buf, 7 + size, &why),
 			     (int)(7 + size));
