@@ -192,3 +192,28 @@ def tls_agent(tmp_path):
     yield start
     for c in started:
         c.close()
+
+
+@pytest.fixture
+def agent(tmp_path):
+    """Starts vigild on a console with backups to server_url (tcp:// or
+    tls://), the given paths and extra configuration lines."""
+    from console import Console
+    started = []
+
+    def start(server_url, paths, extra=""):
+        conf = tmp_path / f"vigil{len(started)}.conf"
+        conf.write_text(
+            f"data.dir = {tmp_path}/data\n"
+            "watchdog.device = none\nconsole.device = none\n"
+            "log.syslog = false\n" +
+            ("" if "coap.listen" in extra else "coap.listen = none\n") +
+            f"backup.server = {server_url}\nbackup.paths = {paths}\n"
+            "backup.timeout = 2\nbackup.retry_cap = 1\n" + extra)
+        c = Console(conf, tmp_path / f"log{len(started)}")
+        started.append(c)
+        c.expect(b"vigil> ")
+        return c
+    yield start
+    for c in started:
+        c.close()

@@ -50,28 +50,6 @@ def files_of(root):
 
 
 @pytest.fixture
-def agent(tmp_path):
-    started = []
-
-    def start(server_url, paths, extra=""):
-        conf = tmp_path / f"vigil{len(started)}.conf"
-        conf.write_text(
-            f"data.dir = {tmp_path}/data\n"
-            "watchdog.device = none\nconsole.device = none\n"
-            "log.syslog = false\n" +
-            ("" if "coap.listen" in extra else "coap.listen = none\n") +
-            f"backup.server = {server_url}\nbackup.paths = {paths}\n"
-            "backup.timeout = 2\nbackup.retry_cap = 1\n" + extra)
-        c = Console(conf, tmp_path / f"log{len(started)}")
-        started.append(c)
-        c.expect(b"vigil> ")
-        return c
-    yield start
-    for c in started:
-        c.close()
-
-
-@pytest.fixture
 def servers(tmp_path):
     made = []
 

@@ -5,14 +5,10 @@ file names still give valid JSON, and vigil-backupd's histograms count
 what the test caused (docs/vigild.md "Log", docs/backupd.md)."""
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 from conftest import binary
-
-sys.path.insert(0, str(Path(__file__).parent))
-from test_backup_agent import agent, wait_job  # noqa: E402,F401
-from test_backupd import server_factory  # noqa: E402,F401
+from console import wait_job
 
 KEYS = {"ts", "level", "subsystem", "msg"}
 
@@ -28,7 +24,7 @@ def json_lines(raw):
     return out
 
 
-def test_json_logs_and_trace(agent, server_factory, tmp_path):  # noqa: F811
+def test_json_logs_and_trace(agent, server_factory, tmp_path):
     src = tmp_path / "src"
     src.mkdir()
     (src / "one").write_bytes(b"1" * 1000)
