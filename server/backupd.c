@@ -94,6 +94,7 @@ const char *bd_listen_text(int tls)
 static void bd_conn_close(struct bd_conn *c, const char *reason)
 {
 	bd_session_drop_partial(c);
+	bd_restore_tx_end(c);
 	bd_remember_closed(c, reason);
 	log_info(MOD, "#%u %s: closed (%s): %u file(s) stored, %u partial cleared, in %llu B, out %llu B, %llu ms",
 		 c->idx, c->peer_text, reason, c->files_ok, c->partial_cleared,
@@ -107,6 +108,27 @@ static void bd_conn_close(struct bd_conn *c, const char *reason)
 	hal_net_close(c->fd);
 	c->fd = -1;
 	bd_nconns--;
+}
+
+/* see backupd.h */
+size_t bd_conn_room(const struct bd_conn *c)
+{
+	return sizeof c->out - c->out_len + c->out_off;
+}
+
+/* see backupd.h */
+int bd_conn_queue(struct bd_conn *c, const uint8_t *p, size_t len)
+{
+	if (bd_conn_room(c) < len)
+		return -ENOSPC;
+	if (c->out_off > 0) {
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
+	memcpy(c->out + c->out_len, p, len);
+	c->out_len += len;
+	return 0;
 }
 
 /* see backupd.h */
@@ -188,7 +210,7 @@ static int bd_read(struct bd_conn *c)
 			bd_conn_close(c, "protocol error");
 			return -1;
 		}
-	} while (bd_io_pending(c) > 0 && c->out_len == 0 &&
+	} while (bd_io_pending(c) > 0 && c->out_len == 0 && c->tx_left == 0 &&
 		 c->st != BD_RX_CLOSING);
 	bd_session_flush(c);    /* nothing stays staged while we wait */
 	return 0;
@@ -231,6 +253,8 @@ static void bd_conn_cb(struct ev_loop *loop, int fd, unsigned ev, void *arg)
 		if (c->draining)
 			return;
 		ret = bd_flush(c);
+		if (ret == 0 && c->tx_left > 0)
+			ret = bd_restore_tx(c);
 		if (ret < 0) {
 			bd_conn_close(c, "send error");
 			return;
@@ -280,6 +304,7 @@ static void bd_conn_open(int fd, const struct hal_addr *peer, int tls)
 	c->idx = (unsigned)(c - bd_conns);
 	c->fd = fd;
 	c->file.fd = -1;
+	c->tx_fd = -1;
 	c->peer = *peer;
 	memcpy(c->peer_text, text, sizeof text);
 	c->started_ms = c->last_rx_ms = ev_now(&bd_loop);

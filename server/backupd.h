@@ -21,6 +21,7 @@
 #include "ev.h"
 #include "hal/net.h"
 #include "v3.h"
+#include "v3x.h"
 
 /* Connection table: 1024 slots of ~3.5 KiB each (state, one AES context,
  * buffers, the temp path) is ~3.5 MiB of static memory. */
@@ -33,8 +34,16 @@
  * same plus one held-back block. */
 #define BD_RX_CHUNK 65536u
 /* Responses queued while the client does not read: a v3 client waits for
- * each answer, so more than a few pending means it is not reading. */
-#define BD_OUT_MAX (4u * V3_RESP_MAX)
+ * each answer, so more than a few pending means it is not reading.  A
+ * 1041 listing is answered with as many 1641 entries as fit (at least
+ * 13 of the largest). */
+#define BD_OUT_MAX 4096u
+/* A 1643's data goes out from the file through one shared buffer. */
+#define BD_TX_CHUNK 65536u
+/* The largest 1043 length vigil-backupd serves (its 1640 chunk_max). */
+#define BD_READ_CHUNK V3X_CHUNK_MAX
+/* The TLS identity: certificate CN or PSK identity. */
+#define BD_IDENTITY_MAX 96u
 /* Paths: <data>/<32 hex>/<name 250>/v<10 digits> and a margin. */
 #define BD_PATH_MAX 1024u
 #define BD_UUID_HEX 33u /* 32 hex digits + NUL */
@@ -66,6 +75,7 @@ enum bd_rx_state {
 	BD_RX_PAYLOAD,     /* accumulating a small payload */
 	BD_RX_FILE_HEAD,   /* 1028: accumulating the 267-byte fixed part */
 	BD_RX_FILE_DATA,   /* 1028: streaming the ciphertext slice */
+	BD_RX_XPAYLOAD,    /* vigil/2 extension request (v3x.h) payload */
 	BD_RX_CLOSING      /* answer queued, close when sent; read nothing */
 };
 
@@ -110,6 +120,19 @@ struct bd_file {
 	uint32_t crc;
 	uint8_t complete;             /* 1603 sent, awaiting the verdict */
 	uint8_t clear;                /* sent as plaintext (version 4) */
+	uint8_t has_attr;             /* a 1044 came for it: mode, mtime */
+	uint32_t mode;
+	int64_t mtime_s;
+	uint32_t mtime_ns;
+};
+
+/* A 1044 waiting for the 1028 of its name. */
+struct bd_attr {
+	uint8_t set;
+	char name[V3_NAME_FIELD];
+	uint32_t mode;
+	int64_t mtime_s;
+	uint32_t mtime_ns;
 };
 
 /* The session ticket a TLS client offered (backupd_tls.c). */
@@ -170,6 +193,14 @@ struct bd_conn {
 	struct bd_file file;
 	unsigned files_ok;
 	unsigned partial_cleared;     /* partial files dropped */
+	/* vigil/2 extension (backupd_restore.c) */
+	struct v3x_msg xreq;
+	uint8_t x_hello;              /* 1040 received */
+	struct bd_attr attr;
+	char identity[BD_IDENTITY_MAX]; /* "" when TLS gave none */
+	int tx_fd;                    /* 1643 data being sent, -1: none */
+	uint64_t tx_off, tx_left;
+	unsigned files_read;
 };
 
 /* ---- backupd.c ---- */
@@ -184,6 +215,12 @@ extern const struct bd_options *bd_opt;
 /* Queues a response on c (sent as soon as the socket takes it).
  * @retval 0 queued  @retval -ENOSPC client is not reading (caller closes) */
 int bd_conn_send(struct bd_conn *c, const struct v3_resp *r);
+
+/* Queues len raw bytes (a packed extension response).
+ * @retval 0  @retval -ENOSPC */
+int bd_conn_queue(struct bd_conn *c, const uint8_t *p, size_t len);
+/* Free room in c's output buffer. */
+size_t bd_conn_room(const struct bd_conn *c);
 
 /* Server-wide counters since start (the status document). */
 struct bd_totals {
@@ -256,7 +293,50 @@ void bd_session_flush(struct bd_conn *c);
  * transfer) and counts it in c->partial_cleared. */
 void bd_session_drop_partial(struct bd_conn *c);
 
+/* ---- backupd_restore.c ---- */
+
+/* The extension request in c->xreq (header parsed, payload in c->pay):
+ * checks and answers it.  @retval 0  @retval <0 close */
+int bd_restore_request(struct bd_conn *c);
+/* Closes what a 1643 in progress holds. */
+void bd_restore_tx_end(struct bd_conn *c);
+/* Sends 1643 data the socket takes.  @retval 0 all sent, 1 more left,
+ * <0 gone (logged) */
+int bd_restore_tx(struct bd_conn *c);
+/* The device name in c->identity from the TLS peer (certificate subject's
+ * CN, or the PSK identity). */
+void bd_restore_identity(struct bd_conn *c);
+
+/* ---- backupd_catalog.c: the stored files as snapshots ---- */
+
+/* The client id of device name.  @retval 0  @retval -ENOENT  @retval -EIO */
+int bd_catalog_device(const char *name, uint8_t id[V3_ID_SIZE]);
+/* 1 when identity may read device (the same name, or a grant), 0 not,
+ * -EIO. */
+int bd_catalog_may_read(const char *identity, const char *device);
+/* Adds (or with revoke removes) a grant.  @retval 0  @retval -EIO */
+int bd_catalog_grant(const char *device, const char *reader, int revoke);
+/* Resolves snapshot (0: latest) of client id into *out.
+ * @retval 0  @retval -ENOENT no such snapshot (or no files)  @retval -EIO */
+int bd_catalog_snapshot(const uint8_t id[V3_ID_SIZE], uint64_t snapshot,
+			uint64_t *out);
+/* Up to max entries (1641 fields) of snapshot after file id `after`, in
+ * id order, into e[]; *more = 1 when there are further ones.
+ * @retval count  @retval -EIO */
+int bd_catalog_list(const uint8_t id[V3_ID_SIZE], uint64_t snapshot,
+		    uint64_t after, struct v3x_msg *e, unsigned max, int *more);
+/* The stored path (under the data directory) and size of (file_id,
+ * version) when it belongs to client id.  @retval 0  @retval -ENOENT
+ * @retval -EIO */
+int bd_catalog_version(const uint8_t id[V3_ID_SIZE], uint64_t file_id,
+		       uint32_t version, char *path, size_t cap,
+		       uint64_t *size);
+
 /* ---- backupd_store.c ---- */
+
+struct sqlite3_stmt;
+/* Prepares sql on the store's database; NULL (logged) on failure. */
+struct sqlite3_stmt *bd_prep(const char *sql);
 
 /* Opens (creating) <data>/backupd.sqlite and the data layout.
  * @retval 0 ok  @retval -EIO failure (logged) */

@@ -53,28 +53,51 @@ static const char bd_schema[] =
 	" file_id INTEGER NOT NULL REFERENCES files(id), version INTEGER NOT NULL,"
 	" size INTEGER NOT NULL, cksum INTEGER NOT NULL, path TEXT NOT NULL,"
 	" stored_ms INTEGER NOT NULL, session_id INTEGER,"
-	" PRIMARY KEY(file_id, version));";
+	" mode INTEGER, mtime_s INTEGER, mtime_ns INTEGER,"
+	" PRIMARY KEY(file_id, version));"
+	"CREATE TABLE IF NOT EXISTS grants("
+	" device TEXT NOT NULL, reader TEXT NOT NULL,"
+	" PRIMARY KEY(device, reader));";
 
-/* A database made before keys.oaep_hash existed gets the column (every
- * key in it was wrapped with SHA-256).  @retval 0  @retval -EIO */
+/* Columns added after the first release: a database made before gets
+ * them (existing rows keep the default: keys were wrapped with SHA-256,
+ * versions stored before 1044 have no attributes). */
+static const struct {
+	const char *probe, *alter, *what;
+} bd_upgrades[] = {
+	{ "SELECT oaep_hash FROM keys LIMIT 0",
+	  "ALTER TABLE keys ADD COLUMN oaep_hash TEXT NOT NULL DEFAULT 'sha256'",
+	  "added keys.oaep_hash (existing keys: sha256)" },
+	{ "SELECT mode FROM versions LIMIT 0",
+	  "ALTER TABLE versions ADD COLUMN mode INTEGER;"
+	  "ALTER TABLE versions ADD COLUMN mtime_s INTEGER;"
+	  "ALTER TABLE versions ADD COLUMN mtime_ns INTEGER",
+	  "added versions.mode, mtime_s, mtime_ns (existing versions: none)" },
+};
+
+/* Adds the columns a database lacks.  @retval 0  @retval -EIO */
 static int bd_schema_upgrade(void)
 {
-	sqlite3_stmt *s = NULL;
-	char *err = NULL;
+	size_t i;
 
-	if (sqlite3_prepare_v2(bd_db, "SELECT oaep_hash FROM keys LIMIT 0", -1,
-			       &s, NULL) == SQLITE_OK) {
-		sqlite3_finalize(s);
-		return 0;
+	for (i = 0; i < sizeof bd_upgrades / sizeof bd_upgrades[0]; i++) {
+		sqlite3_stmt *s = NULL;
+		char *err = NULL;
+
+		if (sqlite3_prepare_v2(bd_db, bd_upgrades[i].probe, -1, &s,
+				       NULL) == SQLITE_OK) {
+			sqlite3_finalize(s);
+			continue;
+		}
+		if (sqlite3_exec(bd_db, bd_upgrades[i].alter, NULL, NULL,
+				 &err) != SQLITE_OK) {
+			log_err(MOD, "database: %s: %s", bd_upgrades[i].alter,
+				err ? err : "?");
+			sqlite3_free(err);
+			return -EIO;
+		}
+		log_info(MOD, "database: %s", bd_upgrades[i].what);
 	}
-	if (sqlite3_exec(bd_db, "ALTER TABLE keys ADD COLUMN oaep_hash TEXT"
-			 " NOT NULL DEFAULT 'sha256'", NULL, NULL, &err) != SQLITE_OK) {
-		log_err(MOD, "database: cannot add keys.oaep_hash: %s",
-			err ? err : "?");
-		sqlite3_free(err);
-		return -EIO;
-	}
-	log_info(MOD, "database: added keys.oaep_hash (existing keys: sha256)");
 	return 0;
 }
 
@@ -169,8 +192,8 @@ const char *bd_store_data_dir(void)
 	return bd_data;
 }
 
-/* Prepares sql; NULL (logged) on failure. */
-static sqlite3_stmt *bd_prep(const char *sql)
+/* see backupd.h */
+sqlite3_stmt *bd_prep(const char *sql)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -492,7 +515,8 @@ static int bd_insert_version(int64_t file_id, int64_t version,
 {
 	sqlite3_stmt *s = bd_prep(
 		"INSERT INTO versions(file_id, version, size, cksum, path,"
-		" stored_ms, session_id) VALUES(?,?,?,?,?,?,?)");
+		" stored_ms, session_id, mode, mtime_s, mtime_ns)"
+		" VALUES(?,?,?,?,?,?,?,?,?,?)");
 
 	if (s == NULL)
 		return -EIO;
@@ -503,6 +527,11 @@ static int bd_insert_version(int64_t file_id, int64_t version,
 	sqlite3_bind_text(s, 5, path + strlen(bd_data) + 1, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 6, hal_clock_wall_ms());
 	sqlite3_bind_int64(s, 7, session_row);
+	if (f->has_attr) {
+		sqlite3_bind_int64(s, 8, f->mode);
+		sqlite3_bind_int64(s, 9, f->mtime_s);
+		sqlite3_bind_int64(s, 10, f->mtime_ns);
+	}
 	return bd_step_done(s) == SQLITE_DONE ? 0 : -EIO;
 }
 

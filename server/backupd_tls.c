@@ -424,6 +424,7 @@ static void bd_tls_record_done(struct bd_conn *c)
 		 mbedtls_ssl_get_version(c->tls),
 		 mbedtls_ssl_get_ciphersuite(c->tls));
 	c->clear = alpn != NULL && strcmp(alpn, BD_ALPN_CLEAR) == 0;
+	bd_restore_identity(c);
 	log_info(MOD, "#%u %s: %s alpn %s%s, client %s", c->idx, c->peer_text,
 		 c->tls_info, alpn != NULL ? alpn : "none",
 		 c->clear ? " (clear payload)" : "", c->tls_peer);
