@@ -144,3 +144,15 @@ void hal_dir_close(struct hal_dir *d)
 		close(d->fd);
 	d->fd = -1;
 }
+
+/* see hal/file.h */
+int hal_file_set_mtime(const char *path, int64_t sec, uint32_t nsec)
+{
+	struct timespec ts[2];
+
+	ts[0].tv_sec = ts[1].tv_sec = (time_t)sec;
+	ts[0].tv_nsec = ts[1].tv_nsec = (long)nsec;
+	if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) != 0)
+		return -errno;
+	return 0;
+}
