@@ -228,6 +228,9 @@ static int bd_on_verdict(struct bd_conn *c)
 
 	if (ret != 1)
 		return ret;
+	/* a 1044 lasts through the resends of its file (1030), no longer */
+	if (c->req.code != V3_REQ_CRC_RETRY)
+		c->attr.set = 0;
 	if (!c->file.complete || strcmp(c->file.name, c->req.name) != 0)
 		return bd_reject(c, "%u for %s, which is not the file just received",
 				 c->req.code, c->req.name);
@@ -346,8 +349,8 @@ static int bd_iv_confirm(struct bd_conn *c)
 			 c->iv_dropped ? "is" : "is not");
 }
 
-/* A 1044 just before packet 1 of the same name gives the file its mode
- * and mtime; any other is forgotten. */
+/* A 1044 before packet 1 of the same name gives the file its mode and
+ * mtime (kept for a resend after 1030; forgotten at the verdict). */
 static void bd_take_attr(struct bd_conn *c)
 {
 	struct bd_attr *a = &c->attr;
@@ -356,7 +359,6 @@ static void bd_take_attr(struct bd_conn *c)
 	c->file.mode = a->mode;
 	c->file.mtime_s = a->mtime_s;
 	c->file.mtime_ns = a->mtime_ns;
-	a->set = 0;
 }
 
 /* The 1028 fixed part is in c->pay: check it continues the transfer. */

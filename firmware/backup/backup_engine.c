@@ -18,6 +18,7 @@
 #include "hal/rng.h"
 #include "log.h"
 #include "mbedtls/platform_util.h"
+#include "v3x.h"
 
 #define REPLY(e) ((e)->buf + BACKUP_IOBUF_SIZE - V3_RESP_MAX)
 
@@ -41,6 +42,7 @@ static void end_file(struct bke *e)
 		backup_enc_free(&e->enc);
 	e->enc_live = 0;
 	e->in_file = 0;
+	e->attr_set = 0;
 	e->path = NULL;
 }
 
@@ -167,6 +169,34 @@ static int stream_begin(struct bke *e)
 	return plan_packet(e, 1);
 }
 
+/* A file's first stream, after its 1044 when the server takes one. */
+static int file_begin(struct bke *e)
+{
+	enum v3_reason why = V3_OK;
+	struct v3x_msg m;
+	int n;
+
+	e->sends = 1;
+	if (!e->clear || !e->attr_set || !(e->xcaps & V3X_CAP_ATTR))
+		return stream_begin(e);
+	memset(&m, 0, sizeof m);
+	m.code = V3X_REQ_ATTR;
+	m.mode = e->attr_mode & 07777u;
+	m.mtime_s = e->attr_s;
+	m.mtime_ns = e->attr_ns < 1000000000u ? e->attr_ns : 0;
+	memcpy(m.name, e->name, sizeof e->name);
+	n = v3x_req_pack(e->buf, V3X_REQ_MAX, &m, &why);
+	if (n < 0)
+		return fail(e, n, 1, "cannot build request 1044: %s",
+			    v3_reason_str(why));
+	e->st = BKE_ATTR;
+	e->code = V3X_REQ_ATTR;
+	e->out_len = (size_t)n;
+	e->out_off = 0;
+	e->in_need = e->in_got = 0;
+	return 0;
+}
+
 static int session_ready(struct bke *e)
 {
 	e->session = 1;
@@ -174,8 +204,58 @@ static int session_ready(struct bke *e)
 		finish(e, BKE_EV_DONE);
 		return 0;
 	}
-	e->sends = 1;
-	return stream_begin(e);
+	return file_begin(e);
+}
+
+/* vigil/2: 1040, asking for the attributes (the only capability a
+ * backup uses so far). */
+static int hello_begin(struct bke *e)
+{
+	struct v3x_msg m;
+	int n;
+
+	memset(&m, 0, sizeof m);
+	m.code = V3X_REQ_HELLO;
+	m.caps = V3X_CAP_ATTR;
+	n = v3x_req_pack(e->buf, V3X_REQ_MAX, &m, NULL);
+	if (n < 0)
+		return fail(e, n, 1, "cannot build request 1040");
+	e->st = BKE_HELLO;
+	e->code = V3X_REQ_HELLO;
+	e->out_len = (size_t)n;
+	e->out_off = 0;
+	e->in_need = e->in_got = 0;
+	return 0;
+}
+
+/* The 1040 answer in REPLY(e): 1640, or the 1607 of a vigil/2 server
+ * without the extension (it closes: connect again, without a hello). */
+static int hello_in(struct bke *e)
+{
+	const uint8_t *b = REPLY(e);
+	enum v3_reason why = V3_OK;
+	struct v3x_msg m;
+
+	if (!v3x_resp_is_ext(b)) {
+		e->x_refused = 1;
+		return fail(e, -EPROTO, 0, "%s: no vigil/2 extension (1040 "
+			    "refused); connecting without it", e->peer);
+	}
+	if (v3x_resp_hdr_parse(&m, b, V3_RESP_HDR_SIZE, &why) < 0 ||
+	    m.code != V3X_RESP_HELLO)
+		return fail(e, -EBADMSG, 0, "%s: bad 1040 answer: %s", e->peer,
+			    why != V3_OK ? v3_reason_str(why) : "not 1640");
+	if (e->in_need == V3_RESP_HDR_SIZE) {
+		e->in_need += m.payload_size;
+		return 0;
+	}
+	if (v3x_resp_payload_parse(&m, b + V3_RESP_HDR_SIZE, m.payload_size,
+				   &why) < 0)
+		return fail(e, -EBADMSG, 0, "%s: bad 1640: %s", e->peer,
+			    v3_reason_str(why));
+	e->xcaps = m.caps;
+	e->in_need = e->in_got = 0;
+	return session_begin(e);
 }
 
 /* Makes an RSA-1024 key pair with exponent ex and saves the identity
@@ -342,7 +422,11 @@ static int reply_in(struct bke *e)
 	const uint8_t *b = REPLY(e);
 	enum v3_reason why = V3_OK;
 	struct v3_resp r;
-	int ret = v3_resp_hdr_parse(&r, b, V3_RESP_HDR_SIZE, &why);
+	int ret;
+
+	if (e->st == BKE_HELLO)
+		return hello_in(e);
+	ret = v3_resp_hdr_parse(&r, b, V3_RESP_HDR_SIZE, &why);
 
 	if (ret < 0 && !(is_refusal(r.code) &&
 			 r.payload_size <= V3_RESP_MAX - V3_RESP_HDR_SIZE))
@@ -379,6 +463,8 @@ static int sent(struct bke *e)
 		break;
 	case BKE_CRC_RETRY:
 		e->sends++;
+		return stream_begin(e);
+	case BKE_ATTR:
 		return stream_begin(e);
 	default:
 		break;
@@ -452,6 +538,16 @@ int bke_open(struct bke *e)
 }
 
 /* see backup_engine.h */
+void bke_file_attr(struct bke *e, uint32_t mode, int64_t mtime_s,
+		   uint32_t mtime_ns)
+{
+	e->attr_set = 1;
+	e->attr_mode = mode;
+	e->attr_s = mtime_s;
+	e->attr_ns = mtime_ns;
+}
+
+/* see backup_engine.h */
 int bke_file(struct bke *e, const char *path, uint64_t size)
 {
 	enum v3_reason why = V3_OK;
@@ -522,7 +618,8 @@ void bke_connected(struct bke *e, int clear)
 		return;
 	e->addrs_failed = 0;
 	e->clear = clear;
-	if (session_begin(e) < 0)
+	e->xcaps = 0;
+	if ((clear && !e->x_refused ? hello_begin(e) : session_begin(e)) < 0)
 		failed(e);
 }
 

@@ -156,3 +156,17 @@ int hal_file_set_mtime(const char *path, int64_t sec, uint32_t nsec)
 		return -errno;
 	return 0;
 }
+
+/* see hal/file.h */
+int hal_file_meta(int fd, uint32_t *mode, int64_t *mtime_s,
+		  uint32_t *mtime_ns)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) != 0)
+		return -errno;
+	*mode = (uint32_t)sb.st_mode & 07777u;
+	*mtime_s = (int64_t)sb.st_mtim.tv_sec;
+	*mtime_ns = (uint32_t)sb.st_mtim.tv_nsec;
+	return 0;
+}

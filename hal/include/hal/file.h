@@ -28,6 +28,14 @@ enum hal_file_type {
 #define HAL_DIR_BUF 1024
 
 /*
+ * The permission bits (07777) and modification time of an open file,
+ * for the attributes a backup keeps.  hal/sim keeps none: -ENOSYS.
+ * @retval 0  @retval -EBADF/-EIO/-ENOSYS
+ */
+int hal_file_meta(int fd, uint32_t *mode, int64_t *mtime_s,
+		  uint32_t *mtime_ns);
+
+/*
  * Sets a file's modification (and access) time, without following a
  * link: what a restore gives back.  hal/sim keeps no times (it checks
  * the path exists and returns 0).
