@@ -314,8 +314,10 @@ int bd_catalog_device(const char *name, uint8_t id[V3_ID_SIZE]);
 /* 1 when identity may read device (the same name, or a grant), 0 not,
  * -EIO. */
 int bd_catalog_may_read(const char *identity, const char *device);
-/* Adds (or with revoke removes) a grant.  @retval 0  @retval -EIO */
-int bd_catalog_grant(const char *device, const char *reader, int revoke);
+/* `vigil-backupd --grant|--revoke DEVICE=READER`: lets the TLS identity
+ * READER read DEVICE's files (or no longer), in <data_dir>'s database
+ * (which a running server may be using).  @retval exit status */
+int bd_catalog_grant(const char *data_dir, const char *spec, int revoke);
 /* Resolves snapshot (0: latest) of client id into *out.
  * @retval 0  @retval -ENOENT no such snapshot (or no files)  @retval -EIO */
 int bd_catalog_snapshot(const uint8_t id[V3_ID_SIZE], uint64_t snapshot,

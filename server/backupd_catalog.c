@@ -8,6 +8,7 @@
 #include "backupd.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <sqlite3.h>
@@ -56,22 +57,63 @@ int bd_catalog_may_read(const char *identity, const char *device)
 	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-/* see backupd.h */
-int bd_catalog_grant(const char *device, const char *reader, int revoke)
+/* Runs the grant change on db.  @retval SQLite result (DONE: ok) */
+static int bd_grant_apply(sqlite3 *db, const char *device,
+			  const char *reader, int revoke)
 {
-	sqlite3_stmt *s = bd_prep(revoke
-		? "DELETE FROM grants WHERE device=? AND reader=?"
-		: "INSERT OR IGNORE INTO grants(device, reader) VALUES(?,?)");
+	sqlite3_stmt *s = NULL;
+	int rc = SQLITE_OK;
 
-	if (s == NULL)
-		return -EIO;
+	if (!revoke)
+		rc = sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS grants("
+				  "device TEXT NOT NULL, reader TEXT NOT NULL,"
+				  " PRIMARY KEY(device, reader))", NULL, NULL,
+				  NULL);
+	if (rc != SQLITE_OK ||
+	    sqlite3_prepare_v2(db, revoke
+			       ? "DELETE FROM grants WHERE device=? AND reader=?"
+			       : "INSERT OR IGNORE INTO grants(device, reader)"
+				 " VALUES(?,?)", -1, &s, NULL) != SQLITE_OK)
+		return SQLITE_ERROR;
 	sqlite3_bind_text(s, 1, device, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_text(s, 2, reader, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		sqlite3_finalize(s);
-		return -EIO;
-	}
+	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
+	return rc;
+}
+
+/* see backupd.h */
+int bd_catalog_grant(const char *data_dir, const char *spec, int revoke)
+{
+	const char *eq = strchr(spec, '=');
+	char db_path[BD_PATH_MAX], device[V3_NAME_FIELD];
+	sqlite3 *db = NULL;
+	int rc = SQLITE_ERROR;
+
+	if (eq == NULL || eq == spec || eq[1] == '\0' ||
+	    (size_t)(eq - spec) >= sizeof device) {
+		fprintf(stderr, "vigil-backupd: want DEVICE=READER, got '%s'\n",
+			spec);
+		return 2;
+	}
+	memcpy(device, spec, (size_t)(eq - spec));
+	device[eq - spec] = '\0';
+	snprintf(db_path, sizeof db_path, "%s/backupd.sqlite", data_dir);
+	/* not bd_store_open: it would clean a running server's temp files */
+	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL) ==
+	    SQLITE_OK) {
+		sqlite3_busy_timeout(db, 5000);
+		rc = bd_grant_apply(db, device, eq + 1, revoke);
+	}
+	if (rc != SQLITE_DONE) {
+		fprintf(stderr, "vigil-backupd: %s: %s\n", db_path,
+			db ? sqlite3_errmsg(db) : "cannot open");
+		sqlite3_close(db);
+		return 1;
+	}
+	sqlite3_close(db);
+	fprintf(stderr, "vigil-backupd: %s %s to read %s\n",
+		revoke ? "no longer allowing" : "allowing", eq + 1, device);
 	return 0;
 }
 

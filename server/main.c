@@ -15,6 +15,7 @@ static void bd_usage(FILE *f)
 	fprintf(f,
 		"usage: vigil-backupd --data DIR [--plain [HOST:]PORT] [--tls [HOST:]PORT ...] [options]\n"
 		"       vigil-backupd --data DIR --status[=cbor|json|diag]\n"
+		"       vigil-backupd --data DIR --grant|--revoke DEVICE=READER\n"
 		"  --data DIR          metadata (backupd.sqlite) and files\n"
 		"  --plain [HOST:]PORT plain CyberBackup v3 listener (1256 by convention)\n"
 		"  --tls [HOST:]PORT   TLS listener, mutual auth (1257 by convention)\n"
@@ -28,6 +29,8 @@ static void bd_usage(FILE *f)
 		"  --max-payload N     per-request payload cap (default 16778240)\n"
 		"  --max-conns N       concurrent connections (default and max %u)\n"
 		"  --log-level L       err|warn|info|debug (default info)\n"
+		"  --grant DEVICE=READER   let the TLS identity READER restore\n"
+		"                      DEVICE's files (--revoke: no longer)\n"
 		"  --status[=FORMAT]   print the running server's status (cbor, the\n"
 		"                      default; json; diag) and exit\n",
 		BD_CONNS_MAX);
@@ -129,6 +132,8 @@ int main(int argc, char **argv)
 		{ "max-conns", required_argument, NULL, 'c' },
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "status", optional_argument, NULL, 'S' },
+		{ "grant", required_argument, NULL, 'G' },
+		{ "revoke", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -138,8 +143,8 @@ int main(int argc, char **argv)
 		.max_conns = BD_CONNS_MAX,
 		.log_level = LOG_INFO,
 	};
-	const char *status = NULL;
-	int ch;
+	const char *status = NULL, *grant = NULL;
+	int ch, revoke = 0;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (ch == 'h') {
@@ -148,6 +153,11 @@ int main(int argc, char **argv)
 		}
 		if (ch == 'S') {
 			status = optarg != NULL ? optarg : "cbor";
+			continue;
+		}
+		if (ch == 'G' || ch == 'R') {
+			grant = optarg;
+			revoke = ch == 'R';
 			continue;
 		}
 		if (ch == '?' || bd_opt_set(&o, ch, optarg) != 0) {
@@ -163,6 +173,8 @@ int main(int argc, char **argv)
 		bd_usage(stderr);
 		return 2;
 	}
+	if (grant != NULL)
+		return bd_catalog_grant(o.data_dir, grant, revoke);
 	if (status != NULL) {
 		if (strcmp(status, "cbor") != 0 && strcmp(status, "json") != 0 &&
 		    strcmp(status, "diag") != 0) {

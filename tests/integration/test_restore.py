@@ -221,3 +221,29 @@ def test_restore_path_pattern_and_snapshots(srv, pki, tmp_path):
     root1 = restored_root(dest1, src)
     assert (root1 / "keep" / "x.txt").read_bytes() == b"one\n"
     assert (root1 / "other.txt").read_bytes() == b"other\n"
+
+
+def test_granted_device_restores_and_revoke_ends_it(srv, pki, tmp_path):
+    """A replacement board (its own certificate) pulls its predecessor's
+    files once the operator grants it, and no longer after a revoke."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "data.db").write_bytes(os.urandom(5000))
+    assert run("backup", "--config", config(tmp_path, pki, srv, "board-a"),
+               src).returncode == 0
+    backupd = str(binary("vigil-backupd"))
+    data = str(tmp_path / "data")
+    g = subprocess.run([backupd, "--data", data, "--grant", "board-a=board-b"],
+                       capture_output=True, text=True, timeout=10)
+    assert g.returncode == 0, g.stderr
+    conf_b = config(tmp_path, pki, srv, "board-b")
+    dest = tmp_path / "dest"
+    r = run("restore", "--config", conf_b, "--device", "board-a", dest)
+    assert r.returncode == 0, r.stderr
+    assert (restored_root(dest, src) / "data.db").read_bytes() == \
+        (src / "data.db").read_bytes()
+    g = subprocess.run([backupd, "--data", data, "--revoke", "board-a=board-b"],
+                       capture_output=True, text=True, timeout=10)
+    assert g.returncode == 0, g.stderr
+    r = run("restore", "--config", conf_b, "--device", "board-a", tmp_path / "d2")
+    assert r.returncode == 1 and "access denied" in r.stderr, r.stderr
