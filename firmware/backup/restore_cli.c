@@ -14,10 +14,9 @@
 #include "restore_client.h"
 
 #define EXIT_USAGE 2
-#define PROG "vigild restore"
 
 static const char usage_text[] =
-	"Usage: vigild restore [OPTION]... DEST\n"
+	"Usage: %s [OPTION]... DEST\n"
 	"Gets a device's files back from vigil-backupd (tls://, ALPN "
 	"vigil/2) into\nDEST (a backed-up /srv/a lands in DEST/srv/a), each "
 	"verified against the\nstored cksum before it is renamed into place; "
@@ -38,6 +37,8 @@ static const char usage_text[] =
 	"      --timeout MS      I/O timeout per operation (default 30000)\n";
 
 static struct restore_client rc;
+/* "vigild restore" or "vigilctl restore", for messages. */
+static const char *prog = "vigild restore";
 
 struct args {
 	const char *server, *config, *dest;
@@ -46,9 +47,9 @@ struct args {
 
 static int usage(const char *msg, const char *arg)
 {
-	fprintf(stderr, PROG ": ");
+	fprintf(stderr, "%s: ", prog);
 	fprintf(stderr, msg, arg);
-	fprintf(stderr, "\nTry 'vigild restore --help' for more information.\n");
+	fprintf(stderr, "\nTry '%s --help' for more information.\n", prog);
 	return EXIT_USAGE;
 }
 
@@ -107,7 +108,7 @@ static int parse(int argc, char **argv, struct args *g,
 			break;
 		}
 		if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
-			fputs(usage_text, stdout);
+			printf(usage_text, prog);
 			return -1;
 		}
 		if (!strcmp(a, "--overwrite")) {
@@ -131,7 +132,7 @@ static void report(const char *path, const char *why)
 	if (why == NULL)
 		printf("restored %s\n", path);
 	else
-		fprintf(stderr, PROG ": %s: %s\n", path, why);
+		fprintf(stderr, "%s: %s: %s\n", prog, path, why);
 }
 
 static int run(const struct backup_client_cfg *cfg, struct args *g)
@@ -144,11 +145,11 @@ static int run(const struct backup_client_cfg *cfg, struct args *g)
 	ret = restore_client_run(&rc, cfg, &g->o);
 	fflush(stdout);
 	if (ret < 0) {
-		fprintf(stderr, PROG ": %s\n", rc.e.err);
+		fprintf(stderr, "%s: %s\n", prog, rc.e.err);
 		return 1;
 	}
-	fprintf(stderr, PROG ": %u files restored and verified, %u failed, "
-		"%u skipped, %llu bytes (snapshot %llu)\n", rc.e.files_ok,
+	fprintf(stderr, "%s: %u files restored and verified, %u failed, "
+		"%u skipped, %llu bytes (snapshot %llu)\n", prog, rc.e.files_ok,
 		rc.e.files_failed, rc.e.files_skipped,
 		(unsigned long long)rc.e.bytes,
 		(unsigned long long)rc.e.snapshot);
@@ -156,19 +157,22 @@ static int run(const struct backup_client_cfg *cfg, struct args *g)
 }
 
 /* see restore_cli.h */
-int restore_cli_main(int argc, char **argv)
+int restore_cli_run(const char *name, int need_device, int argc, char **argv)
 {
 	static struct backup_client_cfg cfg;
 	struct args g;
 	int ret;
 
+	prog = name;
 	memset(&g, 0, sizeof g);
 	ret = parse(argc, argv, &g, &cfg);
 	if (ret != 0)
 		return ret < 0 ? 0 : ret;
-	if (g.config && backup_cli_config(PROG, g.config, &cfg, &g.server))
+	if (g.config && backup_cli_config(prog, g.config, &cfg, &g.server))
 		return 1;
 	backup_cli_defaults(&cfg);
+	if (g.o.device == NULL && need_device)
+		return usage("%s", "--device NAME is required");
 	if (g.o.device == NULL)
 		g.o.device = cfg.name;
 	if (g.server == NULL)
@@ -177,6 +181,12 @@ int restore_cli_main(int argc, char **argv)
 	if (strncmp(g.server, "tls://", 6) != 0)
 		return usage("%s", "restore needs a tls:// server (the TLS "
 			     "identity is the device)");
-	ret = backup_cli_resolve(PROG, &cfg, g.server);
+	ret = backup_cli_resolve(prog, &cfg, g.server);
 	return ret ? ret : run(&cfg, &g);
+}
+
+/* see restore_cli.h */
+int restore_cli_main(int argc, char **argv)
+{
+	return restore_cli_run("vigild restore", 0, argc, argv);
 }

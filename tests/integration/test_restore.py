@@ -247,3 +247,34 @@ def test_granted_device_restores_and_revoke_ends_it(srv, pki, tmp_path):
     assert g.returncode == 0, g.stderr
     r = run("restore", "--config", conf_b, "--device", "board-a", tmp_path / "d2")
     assert r.returncode == 1 and "access denied" in r.stderr, r.stderr
+
+
+def test_vigilctl_restore(srv, pki, tmp_path):
+    """The workstation tool: the same client, --device required, the
+    certificate decides what it may read."""
+    src = tmp_path / "src"
+    files = make_tree(src)
+    assert run("backup", "--config", config(tmp_path, pki, srv, "board-a"),
+               src).returncode == 0
+    ctl = [str(binary("vigilctl")), "restore", "--server",
+           f"tls://127.0.0.1:{srv.tls_port}", "--tls-ca", str(pki / "ca.crt")]
+    r = subprocess.run(ctl + [str(tmp_path / "d")], capture_output=True, text=True,
+                       timeout=30)
+    assert r.returncode == 2 and "--device NAME is required" in r.stderr, r.stderr
+    dest = tmp_path / "dest"
+    r = subprocess.run(ctl + ["--tls-cert", str(pki / "board-a.crt"), "--tls-key",
+                              str(pki / "board-a.key"), "--device", "board-a",
+                              "--path", str(src / "big"), str(dest)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "1 files restored and verified, 0 failed, 6 skipped" in r.stderr, r.stderr
+    big = restored_root(dest, src) / "big" / "large.bin"
+    assert big.read_bytes() == files["big/large.bin"]
+    assert tree_state(restored_root(dest, src)) == \
+        {k: v for k, v in tree_state(src).items() if k.startswith("big/")}
+    # the shared test client certificate is no device: denied
+    r = subprocess.run(ctl + ["--tls-cert", str(pki / "client.crt"), "--tls-key",
+                              str(pki / "client.key"), "--device", "board-a",
+                              str(tmp_path / "d3")],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and "access denied" in r.stderr, r.stderr
