@@ -344,6 +344,14 @@ struct sqlite3_stmt *bd_prep(const char *sql);
  * @retval 0 ok  @retval -EIO failure (logged) */
 int bd_store_open(const char *data_dir);
 void bd_store_close(void);
+/* Opens <data>/backupd.sqlite read-only and nothing else (no layout, no
+ * cleaning: a running server may own it).  @retval 0  @retval -EIO */
+int bd_store_open_readonly(const char *data_dir);
+
+/* ---- backupd_export.c ---- */
+
+/* `vigil-backupd export ...` (argv[0] is "export").  @retval exit status */
+int bd_export_main(int argc, char **argv);
 const char *bd_store_data_dir(void);
 
 /* The id as 32 lowercase hex digits (the client's directory name). */

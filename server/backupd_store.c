@@ -179,6 +179,25 @@ int bd_store_open(const char *data_dir)
 }
 
 /* see backupd.h */
+int bd_store_open_readonly(const char *data_dir)
+{
+	char p[BD_PATH_MAX];
+
+	if (strlen(data_dir) >= sizeof bd_data - 64) {
+		log_err(MOD, "data directory path too long");
+		return -EIO;
+	}
+	strcpy(bd_data, data_dir);
+	snprintf(p, sizeof p, "%s/backupd.sqlite", bd_data);
+	if (sqlite3_open_v2(p, &bd_db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		log_err(MOD, "cannot open %s: %s", p, sqlite3_errmsg(bd_db));
+		return -EIO;
+	}
+	sqlite3_busy_timeout(bd_db, 5000);
+	return 0;
+}
+
+/* see backupd.h */
 void bd_store_close(void)
 {
 	if (bd_db != NULL)

@@ -16,6 +16,7 @@ static void bd_usage(FILE *f)
 		"usage: vigil-backupd --data DIR [--plain [HOST:]PORT] [--tls [HOST:]PORT ...] [options]\n"
 		"       vigil-backupd --data DIR --status[=cbor|json|diag]\n"
 		"       vigil-backupd --data DIR --grant|--revoke DEVICE=READER\n"
+		"       vigil-backupd export --data DIR --device NAME [--snapshot ID] DEST\n"
 		"  --data DIR          metadata (backupd.sqlite) and files\n"
 		"  --plain [HOST:]PORT plain CyberBackup v3 listener (1256 by convention)\n"
 		"  --tls [HOST:]PORT   TLS listener, mutual auth (1257 by convention)\n"
@@ -146,6 +147,8 @@ int main(int argc, char **argv)
 	const char *status = NULL, *grant = NULL;
 	int ch, revoke = 0;
 
+	if (argc > 1 && strcmp(argv[1], "export") == 0)
+		return bd_export_main(argc - 1, argv + 1);
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (ch == 'h') {
 			bd_usage(stdout);

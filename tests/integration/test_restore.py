@@ -278,3 +278,24 @@ def test_vigilctl_restore(srv, pki, tmp_path):
                               str(tmp_path / "d3")],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 1 and "access denied" in r.stderr, r.stderr
+
+
+def test_backupd_export(srv, pki, tmp_path):
+    """The operator's way: a snapshot written out on the server, the same
+    tree as a restore, while the server runs."""
+    src = tmp_path / "src"
+    make_tree(src)
+    assert run("backup", "--config", config(tmp_path, pki, srv, "board-a"),
+               src).returncode == 0
+    dest = tmp_path / "export"
+    r = subprocess.run([str(binary("vigil-backupd")), "export", "--data",
+                        str(tmp_path / "data"), "--device", "board-a",
+                        "--snapshot", "latest", str(dest)],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "7 files exported, 0 failed" in r.stderr, r.stderr
+    assert tree_state(restored_root(dest, src)) == tree_state(src)
+    r = subprocess.run([str(binary("vigil-backupd")), "export", "--data",
+                        str(tmp_path / "data"), "--device", "board-z", str(dest)],
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 1 and "no such device" in r.stderr, r.stderr
