@@ -50,6 +50,8 @@ static uint32_t req_size(uint16_t code)
 		return V3X_READ_REQ_SIZE;
 	case V3X_REQ_ATTR:
 		return V3X_ATTR_REQ_SIZE;
+	case V3X_REQ_OFFSET:
+		return V3X_OFFSET_REQ_SIZE;
 	default:
 		return 0;
 	}
@@ -123,6 +125,15 @@ static int attr_parse(struct v3x_msg *m, const uint8_t *p, enum v3_reason *why)
 	return name_get(m, p + 16, 1, why);
 }
 
+static int offset_parse(struct v3x_msg *m, const uint8_t *p,
+			enum v3_reason *why)
+{
+	m->size = get_le64(p);
+	if (m->size > OFFSET_MAX)
+		return v3_fail(why, V3_E_FIELD, -EBADMSG);
+	return name_get(m, p + 8, 1, why);
+}
+
 /* see v3x.h */
 int v3x_req_payload_parse(struct v3x_msg *m, const uint8_t *buf, size_t len,
 			  enum v3_reason *why)
@@ -141,6 +152,9 @@ int v3x_req_payload_parse(struct v3x_msg *m, const uint8_t *buf, size_t len,
 		break;
 	case V3X_REQ_READ:
 		ret = read_parse(m, buf, why);
+		break;
+	case V3X_REQ_OFFSET:
+		ret = offset_parse(m, buf, why);
 		break;
 	default:
 		ret = attr_parse(m, buf, why);
@@ -204,6 +218,11 @@ static int req_fields_put(uint8_t *p, const struct v3x_msg *m,
 		put_le64(p + 12, m->offset);
 		v3_put_le32(p + 20, m->length);
 		return name_put(p + 24, m->name, 0, why);
+	case V3X_REQ_OFFSET:
+		if (m->size > OFFSET_MAX)
+			return v3_fail(why, V3_E_FIELD, -EINVAL);
+		put_le64(p, m->size);
+		return name_put(p + 8, m->name, 1, why);
 	default:
 		if (!mtime_mode_ok(m))
 			return v3_fail(why, V3_E_FIELD, -EINVAL);
@@ -252,6 +271,8 @@ static int resp_size_ok(uint16_t code, uint32_t size)
 		       size <= V3X_DATA_HEAD + V3X_CHUNK_MAX;
 	case V3X_RESP_REFUSED:
 		return size == V3X_REFUSED_SIZE;
+	case V3X_RESP_OFFSET:
+		return size == V3X_OFFSET_RESP_SIZE;
 	default:
 		return -1;
 	}
@@ -330,6 +351,11 @@ static int small_resp_parse(struct v3x_msg *m, const uint8_t *p,
 		m->count = v3_get_le32(p + 8);
 		m->more = p[12];
 		if (m->more > 1)
+			return v3_fail(why, V3_E_FIELD, -EBADMSG);
+		return 0;
+	case V3X_RESP_OFFSET:
+		m->offset = get_le64(p);
+		if (m->offset > OFFSET_MAX)
 			return v3_fail(why, V3_E_FIELD, -EBADMSG);
 		return 0;
 	default:
@@ -415,6 +441,8 @@ static uint32_t resp_size(const struct v3x_msg *m, size_t name_len)
 		       (uint32_t)(V3X_DATA_HEAD + m->data_len);
 	case V3X_RESP_REFUSED:
 		return V3X_REFUSED_SIZE;
+	case V3X_RESP_OFFSET:
+		return V3X_OFFSET_RESP_SIZE;
 	default:
 		return 0;
 	}
@@ -446,6 +474,11 @@ static int resp_fields_put(uint8_t *p, const struct v3x_msg *m, size_t n,
 		put_le64(p, m->file_id);
 		v3_put_le32(p + 8, m->version);
 		put_le64(p + 12, m->offset);
+		return 0;
+	case V3X_RESP_OFFSET:
+		if (m->offset > OFFSET_MAX)
+			return v3_fail(why, V3_E_FIELD, -EINVAL);
+		put_le64(p, m->offset);
 		return 0;
 	default:
 		if (m->error == 0 || m->error > V3X_ERR_MAX)

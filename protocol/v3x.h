@@ -29,17 +29,20 @@ enum v3x_code {
 	V3X_REQ_LIST = 1041,    /* snapshot, after, device */
 	V3X_REQ_READ = 1043,    /* file, version, offset, length, device */
 	V3X_REQ_ATTR = 1044,    /* mode, mtime, file name */
+	V3X_REQ_OFFSET = 1045,  /* size, file name: how much is kept? */
 	V3X_RESP_HELLO = 1640,  /* caps, chunk_max */
 	V3X_RESP_ENTRY = 1641,  /* one stored file */
 	V3X_RESP_LIST_END = 1642, /* snapshot, count, more */
 	V3X_RESP_DATA = 1643,   /* file, version, offset, data */
+	V3X_RESP_OFFSET = 1645, /* offset: bytes kept of a cut upload */
 	V3X_RESP_REFUSED = 1649 /* request code, error */
 };
 
 /* Capability bits of 1040/1640. */
 #define V3X_CAP_RESTORE 0x1u    /* 1041, 1043 */
 #define V3X_CAP_ATTR 0x2u       /* 1044 */
-#define V3X_CAPS_KNOWN (V3X_CAP_RESTORE | V3X_CAP_ATTR)
+#define V3X_CAP_RESUME 0x4u     /* 1045: resume a cut upload */
+#define V3X_CAPS_KNOWN (V3X_CAP_RESTORE | V3X_CAP_ATTR | V3X_CAP_RESUME)
 
 /* Why a 1649 refuses (the connection stays open). */
 enum v3x_error {
@@ -57,6 +60,8 @@ enum v3x_error {
 #define V3X_LIST_REQ_SIZE (16 + V3_NAME_FIELD)   /* 271 */
 #define V3X_READ_REQ_SIZE (24 + V3_NAME_FIELD)   /* 279 */
 #define V3X_ATTR_REQ_SIZE (16 + V3_NAME_FIELD)   /* 271 */
+#define V3X_OFFSET_REQ_SIZE (8 + V3_NAME_FIELD)  /* 263 */
+#define V3X_OFFSET_RESP_SIZE 8
 #define V3X_HELLO_RESP_SIZE 8
 #define V3X_ENTRY_HEAD 41                        /* + 1..250 name bytes */
 #define V3X_LIST_END_SIZE 13
@@ -81,9 +86,9 @@ struct v3x_msg {
 	uint64_t after;         /* 1041: list files with id > after */
 	uint64_t file_id;       /* 1043, 1641, 1643 */
 	uint32_t version;       /* 1043, 1641, 1643 (>= 1) */
-	uint64_t offset;        /* 1043, 1643 */
+	uint64_t offset;        /* 1043, 1643, 1645 */
 	uint32_t length;        /* 1043: 1..V3X_CHUNK_MAX */
-	uint64_t size;          /* 1641 */
+	uint64_t size;          /* 1641, 1045 (the whole file) */
 	int64_t mtime_s;        /* 1044, 1641: seconds since 1970 */
 	uint32_t mtime_ns;      /* 1044, 1641: < 10^9 */
 	uint32_t mode;          /* 1044, 1641: permission bits (<= 07777) */
@@ -92,8 +97,8 @@ struct v3x_msg {
 	uint8_t more;           /* 1642: 1 = ask again after the last id */
 	uint16_t refused_code;  /* 1649: the request refused */
 	uint16_t error;         /* 1649: enum v3x_error */
-	/* 1041/1043: the device (a v3 client name); 1044/1641: the v3 file
-	 * name.  NUL-terminated. */
+	/* 1041/1043: the device (a v3 client name); 1044/1045/1641: the v3
+	 * file name.  NUL-terminated. */
 	char name[V3_NAME_FIELD];
 	/* 1643: the file's bytes (borrowed; NULL after a head-only parse,
 	 * data_len then says how many follow). */

@@ -93,7 +93,7 @@ static int bd_x_hello(struct bd_conn *c)
 	c->x_hello = 1;
 	memset(&m, 0, sizeof m);
 	m.code = V3X_RESP_HELLO;
-	m.caps = V3X_CAPS_KNOWN;
+	m.caps = V3X_CAP_RESTORE | V3X_CAP_ATTR;
 	m.chunk_max = BD_READ_CHUNK;
 	log_info(MOD, "#%u %s: extension hello, caps 0x%x, identity %s",
 		 c->idx, c->peer_text, (unsigned)c->xreq.caps,

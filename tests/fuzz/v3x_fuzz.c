@@ -46,7 +46,8 @@ static enum v3_reason req_model(const uint8_t *h)
 	uint32_t code = (uint32_t)h[17] | (uint32_t)h[18] << 8;
 	uint32_t size = le32(h + 19);
 	uint32_t want = code == 1040 ? 4 : code == 1041 ? 271 :
-			code == 1043 ? 279 : code == 1044 ? 271 : 0;
+			code == 1043 ? 279 : code == 1044 ? 271 :
+			code == 1045 ? 263 : 0;
 
 	if (h[16] != 4)
 		return V3_E_VERSION;
@@ -68,6 +69,7 @@ static enum v3_reason resp_model(const uint8_t *h)
 	case 1641: ok = s >= 42 && s <= 291; break;
 	case 1642: ok = s == 13; break;
 	case 1643: ok = s >= 20 && s <= 20 + 1048576u; break;
+	case 1645: ok = s == 8; break;
 	case 1649: ok = s == 4; break;
 	default: return V3_E_CODE;
 	}
@@ -93,7 +95,7 @@ static void canonical(const uint8_t *msg, size_t len, size_t name_off,
 static size_t req_name_off(uint16_t code)
 {
 	return code == V3X_REQ_HELLO ? 0 : V3_REQ_HDR_SIZE +
-	       (code == V3X_REQ_READ ? 24u : 16u);
+	       (code == V3X_REQ_READ ? 24u : code == V3X_REQ_OFFSET ? 8u : 16u);
 }
 
 static int one_req(const uint8_t *d, size_t size)

@@ -246,6 +246,36 @@ TEST(v3x_small_responses)
 	CHECK_EQ_INT(why, V3_E_VERSION);
 }
 
+TEST(v3x_offset_query_and_answer)
+{
+	struct v3x_msg x, y;
+	uint8_t o[V3X_REQ_MAX];
+	enum v3_reason why;
+
+	memset(&x, 0, sizeof x);
+	x.code = V3X_REQ_OFFSET;
+	x.size = 200ull << 20;
+	strcpy(x.name, "srv_big.bin");
+	REQUIRE(v3x_req_pack(o, sizeof o, &x, &why) == 23 + 263);
+	CHECK(o[17] == (1045 & 0xff) && o[19] == (263 & 0xff) && o[20] == 1);
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), 23 + 263);
+	CHECK(y.size == 200ull << 20);
+	CHECK_EQ_STR(y.name, "srv_big.bin");
+	o[23 + 7] = 0x80;       /* size over 2^63 - 1 */
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+	memset(&x, 0, sizeof x);
+	x.code = V3X_RESP_OFFSET;
+	x.offset = 12345678;
+	CHECK_EQ_INT(v3x_resp_pack(buf, sizeof buf, &x, &why), 15);
+	CHECK_EQ_INT(v3x_resp_decode(&y, buf, 15, &why), 15);
+	CHECK(y.code == V3X_RESP_OFFSET && y.offset == 12345678);
+	buf[3] = 9;
+	CHECK_EQ_INT(v3x_resp_decode(&y, buf, 16, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_SIZE_LAYOUT);
+}
+
 TEST_SUITE(v3x, v3x_list_request_layout, v3x_request_header_rules,
 	   v3x_read_request_ranges, v3x_attr_request_rules, v3x_entry_layout,
-	   v3x_data_head_only, v3x_small_responses);
+	   v3x_data_head_only, v3x_small_responses,
+	   v3x_offset_query_and_answer);
