@@ -93,11 +93,13 @@ const char *bd_listen_text(int tls)
 /* Closes c, clearing what it left unfinished, and logs the count. */
 static void bd_conn_close(struct bd_conn *c, const char *reason)
 {
+	bd_partial_keep(c);
 	bd_session_drop_partial(c);
 	bd_restore_tx_end(c);
 	bd_remember_closed(c, reason);
-	log_info(MOD, "#%u %s: closed (%s): %u file(s) stored, %u partial cleared, in %llu B, out %llu B, %llu ms",
+	log_info(MOD, "#%u %s: closed (%s): %u file(s) stored, %u partial cleared, %u kept, in %llu B, out %llu B, %llu ms",
 		 c->idx, c->peer_text, reason, c->files_ok, c->partial_cleared,
+		 c->partial_kept,
 		 (unsigned long long)c->bytes_in,
 		 (unsigned long long)c->bytes_out,
 		 (unsigned long long)(ev_now(&bd_loop) - c->started_ms));
@@ -387,6 +389,8 @@ static int64_t bd_sweep_cb(struct ev_loop *loop, void *arg)
 		}
 	}
 	bd_status_sweep(now);
+	if (bd_opt->partial_expiry_s > 0)
+		bd_partial_expire(now);
 	return t / 4 < 50 ? 50 : (t / 4 > 1000 ? 1000 : (int64_t)(t / 4));
 }
 

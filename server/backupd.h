@@ -67,6 +67,7 @@ struct bd_options {
 	uint32_t timeout_ms;    /* idle and mid-request timeout */
 	uint32_t max_payload;   /* per-request payload cap */
 	unsigned max_conns;     /* <= BD_CONNS_MAX */
+	uint32_t partial_expiry_s; /* keep cut uploads this long; 0: never */
 	int log_level;
 };
 
@@ -121,9 +122,21 @@ struct bd_file {
 	uint8_t complete;             /* 1603 sent, awaiting the verdict */
 	uint8_t clear;                /* sent as plaintext (version 4) */
 	uint8_t has_attr;             /* a 1044 came for it: mode, mtime */
+	uint64_t base;                /* resumed: bytes kept before this
+				       * connection's 1028s */
+	uint64_t total;               /* the whole file: base + orig size */
 	uint32_t mode;
 	int64_t mtime_s;
 	uint32_t mtime_ns;
+};
+
+/* A 1645 offset given: the next 1028 of name continues the partial. */
+struct bd_resume {
+	uint8_t set;
+	char name[V3_NAME_FIELD];
+	uint64_t total, offset;
+	uint32_t crc;               /* cksum register over the kept bytes */
+	char path[BD_PATH_MAX];
 };
 
 /* A 1044 waiting for the 1028 of its name. */
@@ -197,6 +210,8 @@ struct bd_conn {
 	struct v3x_msg xreq;
 	uint8_t x_hello;              /* 1040 received */
 	struct bd_attr attr;
+	struct bd_resume resume;
+	unsigned partial_kept;        /* cut uploads kept for a resume */
 	char identity[BD_IDENTITY_MAX]; /* "" when TLS gave none */
 	int tx_fd;                    /* 1643 data being sent, -1: none */
 	uint64_t tx_off, tx_left;
@@ -306,6 +321,25 @@ int bd_restore_tx(struct bd_conn *c);
 /* The device name in c->identity from the TLS peer (certificate subject's
  * CN, or the PSK identity). */
 void bd_restore_identity(struct bd_conn *c);
+
+/* ---- backupd_partial.c: cut uploads kept for a resume ---- */
+
+/* At a close: keeps c's cut version-4 upload (flushed, moved to
+ * <data>/.resume, a partials row).  @retval 1 kept  @retval 0 not (the
+ * caller drops it as before) */
+int bd_partial_keep(struct bd_conn *c);
+/* A 1045: the bytes kept of name at this size (0: none; a partial of
+ * another size is dropped); arms c->resume.  */
+uint64_t bd_partial_offset(struct bd_conn *c, const char *name,
+			   uint64_t size);
+/* Packet 1 of a 1028: when c->resume names it, opens the partial for
+ * appending into c->file and c->ck.  @retval 1 resumed  @retval 0 not a
+ * resume  @retval -EINVAL its size does not continue the partial
+ * @retval -EIO */
+int bd_partial_take(struct bd_conn *c);
+/* Drops partials older than --partial-expiry (at most once a minute). */
+void bd_partial_expire(uint64_t now_mono);
+void bd_partial_counts(uint64_t *kept, uint64_t *expired);
 
 /* ---- backupd_catalog.c: the stored files as snapshots ---- */
 

@@ -93,7 +93,8 @@ static int bd_x_hello(struct bd_conn *c)
 	c->x_hello = 1;
 	memset(&m, 0, sizeof m);
 	m.code = V3X_RESP_HELLO;
-	m.caps = V3X_CAP_RESTORE | V3X_CAP_ATTR;
+	m.caps = V3X_CAP_RESTORE | V3X_CAP_ATTR |
+		 (bd_opt->partial_expiry_s > 0 ? V3X_CAP_RESUME : 0);
 	m.chunk_max = BD_READ_CHUNK;
 	log_info(MOD, "#%u %s: extension hello, caps 0x%x, identity %s",
 		 c->idx, c->peer_text, (unsigned)c->xreq.caps,
@@ -227,6 +228,19 @@ static int bd_x_attr(struct bd_conn *c)
 	return 0;
 }
 
+/* 1045: the bytes kept of a cut upload of this session's client. */
+static int bd_x_offset(struct bd_conn *c)
+{
+	struct v3x_msg m;
+
+	if (!c->have_key || bd_opt->partial_expiry_s == 0)
+		return bd_x_refuse(c, V3X_ERR_ORDER, "no session, or no resume");
+	memset(&m, 0, sizeof m);
+	m.code = V3X_RESP_OFFSET;
+	m.offset = bd_partial_offset(c, c->xreq.name, c->xreq.size);
+	return bd_x_send(c, &m);
+}
+
 /* see backupd.h */
 int bd_restore_request(struct bd_conn *c)
 {
@@ -239,6 +253,8 @@ int bd_restore_request(struct bd_conn *c)
 		return bd_x_list(c);
 	case V3X_REQ_READ:
 		return bd_x_read(c);
+	case V3X_REQ_OFFSET:
+		return bd_x_offset(c);
 	default:
 		return bd_x_attr(c);
 	}

@@ -384,11 +384,21 @@ static int bd_on_file_head(struct bd_conn *c)
 		if (!bd_req_clear(c) && bd_cbc_start(&c->cbc, c->aes_key) != 0)
 			return bd_reject(c, "cipher setup failed");
 		bd_iv_start(c);
-		ret = bd_store_tmp_open(&c->file, c->idx);
+		ret = bd_partial_take(c);
+		if (ret < 0)
+			return bd_reject(c, "%s: does not continue its kept bytes",
+					 c->req.name);
+		if (ret == 0) {
+			c->file.base = 0;
+			ret = bd_store_tmp_open(&c->file, c->idx);
+		} else {
+			ret = 0;
+		}
 		if (ret != 0)
 			return bd_reject(c, "%s: cannot open a temp file: %s",
 					 c->req.name,
 					 ret == -ENOSPC ? "disk full" : "I/O error");
+		c->file.total = c->file.base + c->req.orig_size;
 		c->file.clear = (uint8_t)bd_req_clear(c);
 		bd_take_attr(c);
 	}
@@ -454,7 +464,7 @@ static int bd_file_done(struct bd_conn *c)
 	bd_session_flush(c);
 	if (c->st == BD_RX_CLOSING)
 		return 0;
-	if (c->file.size != c->req.orig_size)
+	if (c->file.size != c->file.total)
 		return bd_reject(c, "%s: %llu bytes decrypted, header said %u",
 				 c->file.name, (unsigned long long)c->file.size,
 				 c->req.orig_size);

@@ -55,6 +55,10 @@ static const char bd_schema[] =
 	" stored_ms INTEGER NOT NULL, session_id INTEGER,"
 	" mode INTEGER, mtime_s INTEGER, mtime_ns INTEGER,"
 	" PRIMARY KEY(file_id, version));"
+	"CREATE TABLE IF NOT EXISTS partials("
+	" client_id BLOB NOT NULL, name TEXT NOT NULL, size INTEGER NOT NULL,"
+	" received INTEGER NOT NULL, crc INTEGER NOT NULL, path TEXT NOT NULL,"
+	" updated_ms INTEGER NOT NULL, PRIMARY KEY(client_id, name));"
 	"CREATE TABLE IF NOT EXISTS grants("
 	" device TEXT NOT NULL, reader TEXT NOT NULL,"
 	" PRIMARY KEY(device, reader));";
@@ -164,6 +168,11 @@ int bd_store_open(const char *data_dir)
 		return -EIO;
 	}
 	bd_clean_tmp(p);
+	snprintf(p, sizeof p, "%s/.resume", bd_data);
+	if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+		log_err(MOD, "cannot create %s: %s", p, strerror(errno));
+		return -EIO;
+	}
 	snprintf(p, sizeof p, "%s/backupd.sqlite", bd_data);
 	if (sqlite3_open(p, &bd_db) != SQLITE_OK) {
 		log_err(MOD, "cannot open %s: %s", p, sqlite3_errmsg(bd_db));

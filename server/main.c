@@ -30,6 +30,8 @@ static void bd_usage(FILE *f)
 		"  --max-payload N     per-request payload cap (default 16778240)\n"
 		"  --max-conns N       concurrent connections (default and max %u)\n"
 		"  --log-level L       err|warn|info|debug (default info)\n"
+		"  --partial-expiry S  keep cut vigil/2 uploads S seconds for a\n"
+		"                      resume (default 86400; 0: never)\n"
 		"  --grant DEVICE=READER   let the TLS identity READER restore\n"
 		"                      DEVICE's files (--revoke: no longer)\n"
 		"  --status[=FORMAT]   print the running server's status (cbor, the\n"
@@ -104,6 +106,10 @@ static int bd_opt_set(struct bd_options *o, int ch, const char *arg)
 		v = bd_num(arg, V3_REQ_SMALL_MAX, V3_PAYLOAD_CAP_DEFAULT);
 		o->max_payload = (uint32_t)v;
 		return v < 0 ? -1 : 0;
+	case 'E':
+		v = bd_num(arg, 0, 30 * 86400);
+		o->partial_expiry_s = (uint32_t)v;
+		return v < 0 ? -1 : 0;
 	case 'c':
 		v = bd_num(arg, 1, BD_CONNS_MAX);
 		o->max_conns = (unsigned)v;
@@ -134,6 +140,7 @@ int main(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "status", optional_argument, NULL, 'S' },
 		{ "grant", required_argument, NULL, 'G' },
+		{ "partial-expiry", required_argument, NULL, 'E' },
 		{ "revoke", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
@@ -142,6 +149,7 @@ int main(int argc, char **argv)
 		.timeout_ms = BD_TIMEOUT_MS_DEFAULT,
 		.max_payload = V3_PAYLOAD_CAP_DEFAULT,
 		.max_conns = BD_CONNS_MAX,
+		.partial_expiry_s = 86400,
 		.log_level = LOG_INFO,
 	};
 	const char *status = NULL, *grant = NULL;

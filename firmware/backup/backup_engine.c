@@ -137,10 +137,11 @@ static int session_begin(struct bke *e)
 			(size_t)n);
 }
 
-/* Plans packet k of the stream: the next slice to read. */
+/* Plans packet k of the stream (of the bytes after base): the next slice
+ * to read. */
 static int plan_packet(struct bke *e, uint16_t k)
 {
-	int ret = v3_file_packet(&e->req, e->size, e->slice, k);
+	int ret = v3_file_packet(&e->req, e->size - e->base, e->slice, k);
 
 	if (ret < 0)
 		return fail(e, ret, 1, "%s: no packet plan", e->path);
@@ -156,7 +157,8 @@ static int stream_begin(struct bke *e)
 	e->req.version = e->clear ? V3_VERSION_CLEAR : V3_VERSION;
 	e->req.code = V3_REQ_FILE;
 	memcpy(e->req.name, e->name, sizeof e->name);
-	cksum_init(&e->ck);
+	if (e->base == 0)       /* resumed: ck holds the kept bytes' state */
+		cksum_init(&e->ck);
 	e->loaded = 0;
 	if (e->enc_live)
 		backup_enc_free(&e->enc);
@@ -169,32 +171,89 @@ static int stream_begin(struct bke *e)
 	return plan_packet(e, 1);
 }
 
+/* Packs an extension request m into buf; what follows is st. */
+static int send_x(struct bke *e, enum bke_state st, const struct v3x_msg *m)
+{
+	enum v3_reason why = V3_OK;
+	int n = v3x_req_pack(e->buf, V3X_REQ_MAX, m, &why);
+
+	if (n < 0)
+		return fail(e, n, 1, "cannot build request %u: %s", m->code,
+			    v3_reason_str(why));
+	e->st = st;
+	e->code = m->code;
+	e->out_len = (size_t)n;
+	e->out_off = 0;
+	e->in_need = e->in_got = 0;
+	return 0;
+}
+
+/* The stream, or first the question how much of it the server kept
+ * (vigil/2 with V3X_CAP_RESUME). */
+static int offset_begin(struct bke *e)
+{
+	struct v3x_msg m;
+
+	e->base = 0;
+	if (!e->clear || !(e->xcaps & V3X_CAP_RESUME) || e->size == 0)
+		return stream_begin(e);
+	memset(&m, 0, sizeof m);
+	m.code = V3X_REQ_OFFSET;
+	m.size = e->size;
+	memcpy(m.name, e->name, sizeof e->name);
+	return send_x(e, BKE_OFFSET, &m);
+}
+
+/* The 1645 in REPLY(e): continue after the kept bytes (their cksum
+ * first, read locally), or from the start. */
+static int offset_in(struct bke *e)
+{
+	const uint8_t *b = REPLY(e);
+	enum v3_reason why = V3_OK;
+	struct v3x_msg m;
+
+	if (!v3x_resp_is_ext(b) ||
+	    v3x_resp_hdr_parse(&m, b, V3_RESP_HDR_SIZE, &why) < 0)
+		return fail(e, -EBADMSG, 0, "%s: bad 1045 answer", e->peer);
+	if (e->in_need == V3_RESP_HDR_SIZE) {
+		e->in_need += m.payload_size;
+		return 0;
+	}
+	if (v3x_resp_payload_parse(&m, b + V3_RESP_HDR_SIZE, m.payload_size,
+				   &why) < 0 ||
+	    (m.code != V3X_RESP_OFFSET && m.code != V3X_RESP_REFUSED) ||
+	    (m.code == V3X_RESP_OFFSET && m.offset >= e->size && m.offset))
+		return fail(e, -EBADMSG, 0, "%s: bad 1645", e->peer);
+	e->in_need = e->in_got = 0;
+	e->base = m.code == V3X_RESP_OFFSET ? m.offset : 0;
+	if (e->base > e->best_base) {
+		/* progress since the last attempt: the cut cost no attempt */
+		e->best_base = e->base;
+		e->failures = 0;
+	}
+	if (e->base == 0)
+		return stream_begin(e);
+	cksum_init(&e->ck);
+	e->prefix_pos = 0;
+	e->st = BKE_PREFIX;
+	return 0;
+}
+
 /* A file's first stream, after its 1044 when the server takes one. */
 static int file_begin(struct bke *e)
 {
-	enum v3_reason why = V3_OK;
 	struct v3x_msg m;
-	int n;
 
 	e->sends = 1;
 	if (!e->clear || !e->attr_set || !(e->xcaps & V3X_CAP_ATTR))
-		return stream_begin(e);
+		return offset_begin(e);
 	memset(&m, 0, sizeof m);
 	m.code = V3X_REQ_ATTR;
 	m.mode = e->attr_mode & 07777u;
 	m.mtime_s = e->attr_s;
 	m.mtime_ns = e->attr_ns < 1000000000u ? e->attr_ns : 0;
 	memcpy(m.name, e->name, sizeof e->name);
-	n = v3x_req_pack(e->buf, V3X_REQ_MAX, &m, &why);
-	if (n < 0)
-		return fail(e, n, 1, "cannot build request 1044: %s",
-			    v3_reason_str(why));
-	e->st = BKE_ATTR;
-	e->code = V3X_REQ_ATTR;
-	e->out_len = (size_t)n;
-	e->out_off = 0;
-	e->in_need = e->in_got = 0;
-	return 0;
+	return send_x(e, BKE_ATTR, &m);
 }
 
 static int session_ready(struct bke *e)
@@ -353,8 +412,8 @@ static int on_crc(struct bke *e, const struct v3_resp *r)
 	if (r->code != V3_RESP_FILE_CRC)
 		return fail(e, -EIO, 0, "%s: answered %u to %s", e->peer,
 			    r->code, e->path);
-	(void)v3_content_size(e->clear, e->size, &content); /* checked in
-							     * bke_file */
+	/* checked in bke_file; resumed: the rest's size */
+	(void)v3_content_size(e->clear, e->size - e->base, &content);
 	if (r->content_size != content || strcmp(r->name, e->name) != 0)
 		return fail(e, -EBADMSG, 0, "%s: 1603 for another file",
 			    e->peer);
@@ -426,6 +485,8 @@ static int reply_in(struct bke *e)
 
 	if (e->st == BKE_HELLO)
 		return hello_in(e);
+	if (e->st == BKE_OFFSET)
+		return offset_in(e);
 	ret = v3_resp_hdr_parse(&r, b, V3_RESP_HDR_SIZE, &why);
 
 	if (ret < 0 && !(is_refusal(r.code) &&
@@ -463,9 +524,10 @@ static int sent(struct bke *e)
 		break;
 	case BKE_CRC_RETRY:
 		e->sends++;
+		e->base = 0;    /* the server dropped what it had */
 		return stream_begin(e);
 	case BKE_ATTR:
-		return stream_begin(e);
+		return offset_begin(e);
 	default:
 		break;
 	}
@@ -568,6 +630,7 @@ int bke_file(struct bke *e, const char *path, uint64_t size)
 			    V3_FILE_MAX);
 	e->path = path;
 	e->size = size;
+	e->base = e->best_base = 0;
 	e->slice = (uint64_t)content > (uint64_t)V3_PACKETS_MAX * BACKUP_SLICE
 			   ? BACKUP_SLICE_BIG : BACKUP_SLICE;
 	e->in_file = 1;
@@ -583,7 +646,8 @@ enum bke_want bke_want(const struct bke *e)
 	case BKE_IDLE: return BKE_WANT_NOTHING;
 	case BKE_CONNECT: return BKE_WANT_CONNECT;
 	case BKE_BACKOFF: return BKE_WANT_WAIT;
-	case BKE_SLICE_READ: return BKE_WANT_READ;
+	case BKE_SLICE_READ:
+	case BKE_PREFIX: return BKE_WANT_READ;
 	default:
 		return e->out_off < e->out_len ? BKE_WANT_SEND : BKE_WANT_RECV;
 	}
@@ -719,7 +783,14 @@ void bke_io_failed(struct bke *e, int err, const char *why)
 /* see backup_engine.h */
 uint8_t *bke_slice(struct bke *e, uint64_t *off, size_t *len)
 {
-	*off = (uint64_t)(e->req.packet - 1) * e->slice;
+	if (e->st == BKE_PREFIX) {
+		uint64_t left = e->base - e->prefix_pos;
+
+		*off = e->prefix_pos;
+		*len = left < e->slice ? (size_t)left : e->slice;
+		return e->buf + V3_REQ_FILE_HEAD_MAX;
+	}
+	*off = e->base + (uint64_t)(e->req.packet - 1) * e->slice;
 	*len = e->req.packet < e->req.total ? e->req.data_len
 					    : (size_t)(e->size - *off);
 	return e->buf + V3_REQ_FILE_HEAD_MAX;
@@ -753,9 +824,29 @@ static int slice_ready(struct bke *e)
 	return 0;
 }
 
+/* A slice of the kept prefix is read: cksum only. */
+static int prefix_done(struct bke *e)
+{
+	uint64_t off;
+	size_t len;
+	uint8_t *s = bke_slice(e, &off, &len);
+
+	cksum_update(&e->ck, s, len);
+	e->prefix_pos += len;
+	return e->prefix_pos == e->base ? stream_begin(e) : 0;
+}
+
 /* see backup_engine.h */
 void bke_slice_done(struct bke *e, int err)
 {
+	if (e->st == BKE_PREFIX && !e->must_close) {
+		if (err < 0)
+			fail(e, err, 1, "%s: %s", e->path, err == -ENODATA ?
+			     "file shrank while being read" : strerror(-err));
+		if (err < 0 || prefix_done(e) < 0)
+			failed(e);
+		return;
+	}
 	if (e->st != BKE_SLICE_READ || e->must_close)
 		return;
 	if (err < 0)

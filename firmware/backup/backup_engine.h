@@ -128,6 +128,8 @@ enum bke_state {
 	BKE_ABORT,      /* 1031 out, 1604 in */
 	BKE_HELLO,      /* vigil/2: 1040 out, 1640 | 1607 in (v3x.h) */
 	BKE_ATTR,       /* vigil/2: 1044 out (no reply), then the stream */
+	BKE_OFFSET,     /* vigil/2: 1045 out, 1645 in: bytes the server kept */
+	BKE_PREFIX,     /* wants the kept bytes read locally, for the cksum */
 };
 
 enum bke_want {
@@ -194,6 +196,9 @@ struct bke {
 	char name[V3_NAME_MAX + 1];
 	uint64_t size;
 	size_t slice;
+	uint64_t base;          /* resumed: the server kept [0, base) */
+	uint64_t best_base;     /* the largest base of this file: progress */
+	uint64_t prefix_pos;    /* BKE_PREFIX: bytes of [0, base) cksummed */
 	int attr_set;           /* bke_file_attr for this file */
 	uint32_t attr_mode;
 	int64_t attr_s;

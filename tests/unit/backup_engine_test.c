@@ -478,8 +478,8 @@ TEST(vigil2_hello_then_attributes_before_the_stream)
 	REQUIRE(take_out(b, sizeof b) == 23 + 4);
 	REQUIRE(v3x_req_decode(&m, b, 27, NULL) == 27);
 	CHECK(m.code == V3X_REQ_HELLO && m.caps == V3X_CAP_ATTR);
-	reply_hello(V3X_CAPS_KNOWN);
-	CHECK_EQ_INT(e.xcaps, V3X_CAPS_KNOWN);
+	reply_hello(V3X_CAP_RESTORE | V3X_CAP_ATTR);
+	CHECK_EQ_INT(e.xcaps, V3X_CAP_RESTORE | V3X_CAP_ATTR);
 	CHECK_EQ_INT(e.st, BKE_REGISTER);
 	/* a file with attributes: 1044 first, no reply, then the stream */
 	e.st = BKE_IDLE;
@@ -493,6 +493,82 @@ TEST(vigil2_hello_then_attributes_before_the_stream)
 	      m.mtime_s == 1700000000 && m.mtime_ns == 42);
 	CHECK_EQ_STR(m.name, "srv_a.txt");
 	CHECK_EQ_INT(bke_want(&e), BKE_WANT_READ);
+}
+
+static void reply_offset(uint64_t off)
+{
+	struct v3x_msg m = { .code = V3X_RESP_OFFSET, .offset = off };
+	uint8_t b[32];
+	int n = v3x_resp_pack(b, sizeof b, &m, NULL);
+
+	REQUIRE(n == 15);
+	reply_raw(b, (size_t)n);
+}
+
+TEST(vigil2_resume_sends_only_the_rest_with_the_whole_cksum)
+{
+	uint8_t b[V3X_REQ_MAX];
+	struct v3x_msg m;
+	uint64_t off;
+	size_t len;
+
+	setup(1);
+	REQUIRE(bke_open(&e) == 0);
+	bke_connected(&e, 1);
+	flush_out();
+	reply_hello(V3X_CAP_RESUME);
+	e.st = BKE_IDLE;
+	session_up();
+	REQUIRE(bke_file(&e, "/srv/a.txt", sizeof plain) == 0);
+	CHECK_EQ_INT(e.st, BKE_OFFSET);
+	REQUIRE(take_out(b, sizeof b) == 23 + 263);
+	REQUIRE(v3x_req_decode(&m, b, sizeof b, NULL) == 23 + 263);
+	CHECK(m.code == V3X_REQ_OFFSET && m.size == sizeof plain);
+	reply_offset(40);
+	/* the kept 40 bytes are read locally for the cksum, not sent */
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_READ);
+	(void)bke_slice(&e, &off, &len);
+	CHECK(off == 0 && len == 40);
+	feed_slice(0);
+	/* then the rest goes out as its own transfer */
+	REQUIRE(bke_want(&e) == BKE_WANT_READ);
+	(void)bke_slice(&e, &off, &len);
+	CHECK(off == 40 && len == 60);
+	feed_slice(0);
+	CHECK_EQ_INT(e.req.orig_size, 60);
+	CHECK_EQ_INT(e.req.content_size, 60);
+	flush_out();
+	CHECK_EQ_INT(e.st, BKE_CRC);
+	CHECK_EQ_INT(e.crc, plain_crc());
+	/* the 1603 echoes the rest's size and the whole file's cksum */
+	{
+		struct v3_resp r = { .code = V3_RESP_FILE_CRC, .content_size = 60,
+				     .cksum = plain_crc() };
+		uint8_t o[V3_RESP_MAX];
+		int n;
+
+		snprintf(r.name, sizeof r.name, "%s", e.name);
+		n = v3_resp_pack(o, sizeof o, &r, NULL);
+		REQUIRE(n > 0);
+		reply_raw(o, (size_t)n);
+	}
+	CHECK_EQ_INT(e.st, BKE_COMMIT);
+}
+
+TEST(vigil2_resume_at_zero_streams_from_the_start)
+{
+	setup(1);
+	REQUIRE(bke_open(&e) == 0);
+	bke_connected(&e, 1);
+	flush_out();
+	reply_hello(V3X_CAP_RESUME);
+	e.st = BKE_IDLE;
+	session_up();
+	REQUIRE(bke_file(&e, "/srv/a.txt", sizeof plain) == 0);
+	flush_out();
+	reply_offset(0);
+	CHECK_EQ_INT(e.st, BKE_SLICE_READ);
+	CHECK_EQ_INT(e.base, 0);
 }
 
 TEST(vigil2_without_attr_cap_sends_no_1044)
@@ -536,4 +612,6 @@ TEST_SUITE(backup_engine, reconnect_every_reply_code,
 	   failed_resumption_reconnects_at_once_with_a_full_handshake,
 	   vigil2_hello_then_attributes_before_the_stream,
 	   vigil2_without_attr_cap_sends_no_1044,
+	   vigil2_resume_sends_only_the_rest_with_the_whole_cksum,
+	   vigil2_resume_at_zero_streams_from_the_start,
 	   vigil2_server_without_extension_is_reconnected_without_hello)
