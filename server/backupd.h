@@ -361,6 +361,14 @@ int bd_catalog_snapshot(const uint8_t id[V3_ID_SIZE], uint64_t snapshot,
  * @retval count  @retval -EIO */
 int bd_catalog_list(const uint8_t id[V3_ID_SIZE], uint64_t snapshot,
 		    uint64_t after, struct v3x_msg *e, unsigned max, int *more);
+/* What the store holds, for --status (zeros when the database fails). */
+struct bd_store_counts {
+	uint64_t snapshots;           /* sessions that stored files */
+	uint64_t files, versions;
+	uint64_t bytes_stored;        /* sum of the versions' sizes */
+	uint64_t partials;            /* kept for a resume now */
+};
+void bd_catalog_counts(struct bd_store_counts *n);
 /* The stored path (under the data directory) and size of (file_id,
  * version) when it belongs to client id.  @retval 0  @retval -ENOENT
  * @retval -EIO */

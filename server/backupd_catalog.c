@@ -205,6 +205,32 @@ int bd_catalog_list(const uint8_t id[V3_ID_SIZE], uint64_t snapshot,
 	return (int)n;
 }
 
+/* One integer from sql, 0 on any failure. */
+static uint64_t bd_catalog_count(const char *sql)
+{
+	sqlite3_stmt *s = bd_prep(sql);
+	uint64_t v = 0;
+
+	if (s == NULL)
+		return 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		v = (uint64_t)sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return v;
+}
+
+/* see backupd.h */
+void bd_catalog_counts(struct bd_store_counts *n)
+{
+	n->snapshots = bd_catalog_count(
+		"SELECT COUNT(DISTINCT session_id) FROM versions");
+	n->files = bd_catalog_count("SELECT COUNT(*) FROM files");
+	n->versions = bd_catalog_count("SELECT COUNT(*) FROM versions");
+	n->bytes_stored = bd_catalog_count(
+		"SELECT COALESCE(SUM(size), 0) FROM versions");
+	n->partials = bd_catalog_count("SELECT COUNT(*) FROM partials");
+}
+
 /* see backupd.h */
 int bd_catalog_version(const uint8_t id[V3_ID_SIZE], uint64_t file_id,
 		       uint32_t version, char *path, size_t cap,

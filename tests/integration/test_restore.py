@@ -299,3 +299,21 @@ def test_backupd_export(srv, pki, tmp_path):
                         str(tmp_path / "data"), "--device", "board-z", str(dest)],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 1 and "no such device" in r.stderr, r.stderr
+
+
+def test_status_counts_the_store(srv, pki, tmp_path):
+    import cbor2
+    src = tmp_path / "src"
+    files = make_tree(src)
+    conf = config(tmp_path, pki, srv, "board-a")
+    assert run("backup", "--config", conf, src).returncode == 0
+    (src / "plain.txt").write_bytes(b"changed\n")
+    assert run("backup", "--config", conf, src / "plain.txt").returncode == 0
+    r = subprocess.run([str(binary("vigil-backupd")), "--data", str(tmp_path / "data"),
+                        "--status"], capture_output=True, timeout=10)
+    assert r.returncode == 0, r.stderr
+    store = cbor2.loads(r.stdout)["store"]
+    assert store["snapshots"] == 2 and store["files"] == len(files)
+    assert store["versions"] == len(files) + 1
+    assert store["bytes_stored"] == sum(len(d) for d in files.values()) + len(b"changed\n")
+    assert store["partials"] == 0
