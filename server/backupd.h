@@ -367,6 +367,7 @@ struct bd_store_counts {
 	uint64_t files, versions;
 	uint64_t bytes_stored;        /* sum of the versions' sizes */
 	uint64_t partials;            /* kept for a resume now */
+	uint64_t bytes_freed;         /* by prune, ever */
 };
 void bd_catalog_counts(struct bd_store_counts *n);
 /* The stored path (under the data directory) and size of (file_id,
@@ -389,6 +390,19 @@ void bd_store_close(void);
 /* Opens <data>/backupd.sqlite read-only and nothing else (no layout, no
  * cleaning: a running server may own it).  @retval 0  @retval -EIO */
 int bd_store_open_readonly(const char *data_dir);
+
+/* Opens an existing <data>/backupd.sqlite read-write (schema brought up
+ * to date; no layout, no cleaning: a running server may own it).
+ * @retval 0  @retval -EIO (logged) */
+int bd_store_open_existing(const char *data_dir);
+struct sqlite3;
+/* The open database (backupd_prune.c runs its transaction on it). */
+struct sqlite3 *bd_store_db(void);
+
+/* ---- backupd_prune.c ---- */
+
+/* `vigil-backupd prune ...` (argv[0] is "prune").  @retval exit status */
+int bd_prune_main(int argc, char **argv);
 
 /* ---- backupd_export.c ---- */
 

@@ -124,7 +124,8 @@ int bd_catalog_snapshot(const uint8_t id[V3_ID_SIZE], uint64_t snapshot,
 	sqlite3_stmt *s = bd_prep(
 		"SELECT MAX(v.session_id) FROM versions v"
 		" JOIN files f ON f.id = v.file_id"
-		" WHERE f.client_id=?1 AND (?2 = 0 OR v.session_id = ?2)");
+		" WHERE f.client_id=?1 AND (?2 = 0 OR v.session_id = ?2)"
+		" AND v.session_id NOT IN (SELECT session_id FROM pruned)");
 	int rc, ret = -ENOENT;
 
 	if (s == NULL)
@@ -223,12 +224,15 @@ static uint64_t bd_catalog_count(const char *sql)
 void bd_catalog_counts(struct bd_store_counts *n)
 {
 	n->snapshots = bd_catalog_count(
-		"SELECT COUNT(DISTINCT session_id) FROM versions");
+		"SELECT COUNT(DISTINCT session_id) FROM versions WHERE session_id"
+		" NOT IN (SELECT session_id FROM pruned)");
 	n->files = bd_catalog_count("SELECT COUNT(*) FROM files");
 	n->versions = bd_catalog_count("SELECT COUNT(*) FROM versions");
 	n->bytes_stored = bd_catalog_count(
 		"SELECT COALESCE(SUM(size), 0) FROM versions");
 	n->partials = bd_catalog_count("SELECT COUNT(*) FROM partials");
+	n->bytes_freed = bd_catalog_count("SELECT COALESCE(SUM(bytes_freed), 0)"
+					  " FROM stats");
 }
 
 /* see backupd.h */

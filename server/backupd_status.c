@@ -191,11 +191,12 @@ static void put_store(struct cbor_enc *e)
 	bd_catalog_counts(&n);
 	bd_partial_counts(&kept, &expired);
 	cbor_enc_cstr(e, "store");
-	cbor_enc_map(e, 7);
+	cbor_enc_map(e, 8);
 	put_kv_uint(e, "snapshots", n.snapshots);
 	put_kv_uint(e, "files", n.files);
 	put_kv_uint(e, "versions", n.versions);
 	put_kv_uint(e, "bytes_stored", n.bytes_stored);
+	put_kv_uint(e, "bytes_freed", n.bytes_freed);
 	put_kv_uint(e, "partials", n.partials);
 	put_kv_uint(e, "partials_kept", kept);
 	put_kv_uint(e, "partials_expired", expired);

@@ -59,6 +59,9 @@ static const char bd_schema[] =
 	" client_id BLOB NOT NULL, name TEXT NOT NULL, size INTEGER NOT NULL,"
 	" received INTEGER NOT NULL, crc INTEGER NOT NULL, path TEXT NOT NULL,"
 	" updated_ms INTEGER NOT NULL, PRIMARY KEY(client_id, name));"
+	"CREATE TABLE IF NOT EXISTS pruned(session_id INTEGER PRIMARY KEY);"
+	"CREATE TABLE IF NOT EXISTS stats(bytes_freed INTEGER NOT NULL);"
+	"INSERT INTO stats SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM stats);"
 	"CREATE TABLE IF NOT EXISTS grants("
 	" device TEXT NOT NULL, reader TEXT NOT NULL,"
 	" PRIMARY KEY(device, reader));";
@@ -179,6 +182,37 @@ int bd_store_open(const char *data_dir)
 		return -EIO;
 	}
 	sqlite3_busy_timeout(bd_db, 1000);
+	if (sqlite3_exec(bd_db, bd_schema, NULL, NULL, &err) != SQLITE_OK) {
+		log_err(MOD, "database %s: %s", p, err ? err : "?");
+		sqlite3_free(err);
+		return -EIO;
+	}
+	return bd_schema_upgrade();
+}
+
+/* see backupd.h */
+struct sqlite3 *bd_store_db(void)
+{
+	return bd_db;
+}
+
+/* see backupd.h */
+int bd_store_open_existing(const char *data_dir)
+{
+	char p[BD_PATH_MAX];
+	char *err = NULL;
+
+	if (strlen(data_dir) >= sizeof bd_data - 64) {
+		log_err(MOD, "data directory path too long");
+		return -EIO;
+	}
+	strcpy(bd_data, data_dir);
+	snprintf(p, sizeof p, "%s/backupd.sqlite", bd_data);
+	if (sqlite3_open_v2(p, &bd_db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		log_err(MOD, "cannot open %s: %s", p, sqlite3_errmsg(bd_db));
+		return -EIO;
+	}
+	sqlite3_busy_timeout(bd_db, 10000);
 	if (sqlite3_exec(bd_db, bd_schema, NULL, NULL, &err) != SQLITE_OK) {
 		log_err(MOD, "database %s: %s", p, err ? err : "?");
 		sqlite3_free(err);

@@ -17,6 +17,8 @@ static void bd_usage(FILE *f)
 		"       vigil-backupd --data DIR --status[=cbor|json|diag]\n"
 		"       vigil-backupd --data DIR --grant|--revoke DEVICE=READER\n"
 		"       vigil-backupd export --data DIR --device NAME [--snapshot ID] DEST\n"
+		"       vigil-backupd prune --data DIR [--keep-last N] [--keep-daily D]\n"
+		"                     [--keep-weekly W]\n"
 		"  --data DIR          metadata (backupd.sqlite) and files\n"
 		"  --plain [HOST:]PORT plain CyberBackup v3 listener (1256 by convention)\n"
 		"  --tls [HOST:]PORT   TLS listener, mutual auth (1257 by convention)\n"
@@ -157,6 +159,8 @@ int main(int argc, char **argv)
 
 	if (argc > 1 && strcmp(argv[1], "export") == 0)
 		return bd_export_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "prune") == 0)
+		return bd_prune_main(argc - 1, argv + 1);
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (ch == 'h') {
 			bd_usage(stdout);

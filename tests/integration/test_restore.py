@@ -317,3 +317,61 @@ def test_status_counts_the_store(srv, pki, tmp_path):
     assert store["versions"] == len(files) + 1
     assert store["bytes_stored"] == sum(len(d) for d in files.values()) + len(b"changed\n")
     assert store["partials"] == 0
+
+
+def test_retention_keeps_the_right_snapshots_and_frees_the_rest(srv, pki, tmp_path):
+    """prune --keep-last 1 --keep-daily 3 over six runs whose times are set
+    to known days: the newest, and the newest of yesterday and the day
+    before stay; the versions only the others referenced are deleted and
+    their bytes counted in --status."""
+    import cbor2
+    import sqlite3
+    import time
+    src = tmp_path / "src"
+    src.mkdir()
+    a, b = src / "a.txt", src / "b.txt"
+    b.write_bytes(b"b" * 777)
+    conf = config(tmp_path, pki, srv, "board-a")
+    for i in range(1, 7):
+        a.write_bytes(bytes([64 + i]) * (1000 * i))
+        r = run("backup", "--config", conf, src if i == 1 else a)
+        assert r.returncode == 0, r.stderr
+    day = 86_400_000
+    today = int(time.time() * 1000) // day * day + 1000
+    when = [today - 30 * day, today - 8 * day, today - 2 * day,
+            today - day + 1000, today - day + 2000, today]
+    db = sqlite3.connect(tmp_path / "data" / "backupd.sqlite", timeout=10)
+    sessions = [r[0] for r in db.execute(
+        "SELECT DISTINCT session_id FROM versions ORDER BY session_id")]
+    assert len(sessions) == 6
+    for s, t in zip(sessions, when):
+        db.execute("UPDATE sessions SET started_ms=? WHERE id=?", (t, s))
+    db.commit()
+    db.close()
+    backupd = str(binary("vigil-backupd"))
+    p = subprocess.run([backupd, "prune", "--data", str(tmp_path / "data"),
+                        "--keep-last", "1", "--keep-daily", "3"],
+                       capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert "board-a: 6 snapshots, 3 kept, 3 pruned, 3 versions deleted, " \
+           "7000 bytes freed" in p.stdout, p.stdout
+    st = cbor2.loads(subprocess.run([backupd, "--data", str(tmp_path / "data"),
+                                     "--status"], capture_output=True,
+                                    timeout=10).stdout)["store"]
+    assert st["snapshots"] == 3 and st["bytes_freed"] == 7000
+    assert st["bytes_stored"] == 777 + 3000 + 5000 + 6000
+    # a kept snapshot restores as it was; a pruned one is gone
+    d3 = tmp_path / "d3"
+    r = run("restore", "--config", conf, "--snapshot", sessions[2], d3)
+    assert r.returncode == 0, r.stderr
+    assert (restored_root(d3, src) / "a.txt").read_bytes() == bytes([67]) * 3000
+    assert (restored_root(d3, src) / "b.txt").read_bytes() == b"b" * 777
+    r = run("restore", "--config", conf, "--snapshot", sessions[3], tmp_path / "d4")
+    assert r.returncode == 1 and "no such snapshot" in r.stderr, r.stderr
+    # weekly 1: only the current 7-day period's newest
+    p = subprocess.run([backupd, "prune", "--data", str(tmp_path / "data"),
+                        "--keep-weekly", "1"], capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 0, p.stderr
+    assert "board-a: 3 snapshots, 1 kept, 2 pruned, 2 versions deleted, " \
+           "8000 bytes freed" in p.stdout, p.stdout
