@@ -329,7 +329,9 @@ static void pump(struct backup_agent *ba)
 			retry_in(ba, 0);        /* from a timer: see above */
 			return;
 		case BKE_WANT_WAIT:
-			job(ba)->phase = "retrying";
+			/* a backoff, or a backup.max_rate pause */
+			job(ba)->phase = e->st == BKE_THROTTLE ? "sending"
+							       : "retrying";
 			retry_in(ba, bke_wait_ms(e));
 			return;
 		case BKE_WANT_SEND:

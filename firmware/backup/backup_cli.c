@@ -38,7 +38,9 @@ static const char usage_text[] =
 	"      --pubkey MODE    auto (default), 160 or 162\n"
 	"      --timeout MS     I/O timeout per operation (default 30000)\n"
 	"      --retry-cap MS   longest backoff between attempts "
-	"(default 30000)\n";
+	"(default 30000)\n"
+	"      --max-rate B     most file bytes per second (default:\n"
+	"                       backup.max_rate of --config, else no limit)\n";
 
 static struct backup_client cli;
 
@@ -158,6 +160,8 @@ int backup_cli_config(const char *prog, const char *path,
 				 cfg.tls_key);
 		snprintf(bc->tls_psk, sizeof bc->tls_psk, "%s", cfg.tls_psk);
 		bc->tls_allow12 = cfg.tls_min_version == CONFIG_TLS_1_2;
+		if (bc->max_rate == 0)
+			bc->max_rate = (uint64_t)cfg.backup_max_rate;
 		return 0;
 	}
 	fprintf(stderr, "%s: %s: invalid configuration "
@@ -201,6 +205,8 @@ static int parse_opts(int argc, char **argv, struct backup_client_cfg *cfg,
 			*config = v;
 		else if (!strcmp(a, "--timeout"))
 			cfg->io_timeout_ms = (uint32_t)strtoul(v, NULL, 10);
+		else if (!strcmp(a, "--max-rate"))
+			cfg->max_rate = strtoull(v, NULL, 10);
 		else if (!strcmp(a, "--retry-cap"))
 			cfg->retry_cap_ms = (uint32_t)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--pubkey") && !strcmp(v, "auto"))

@@ -215,9 +215,10 @@ static void do_wait(struct backup_client *c)
 	uint64_t end = hal_clock_mono_ms() + bke_wait_ms(&c->e);
 	uint64_t now;
 
-	log_warn("backup", "%s; retrying in %u ms (attempt %u of %u)",
-		 c->e.err, (unsigned)bke_wait_ms(&c->e), c->e.failures + 1,
-		 BACKUP_RETRY_ATTEMPTS);
+	if (c->e.st == BKE_BACKOFF)     /* not a backup.max_rate pause */
+		log_warn("backup", "%s; retrying in %u ms (attempt %u of %u)",
+			 c->e.err, (unsigned)bke_wait_ms(&c->e),
+			 c->e.failures + 1, BACKUP_RETRY_ATTEMPTS);
 	while ((now = hal_clock_mono_ms()) < end)
 		hal_poll(NULL, 0, (int)(end - now));
 	bke_waited(&c->e);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "backup_retry.h"
+#include "hal/clock.h"
 #include "hal/rng.h"
 #include "log.h"
 #include "mbedtls/platform_util.h"
@@ -645,7 +646,8 @@ enum bke_want bke_want(const struct bke *e)
 	switch (e->st) {
 	case BKE_IDLE: return BKE_WANT_NOTHING;
 	case BKE_CONNECT: return BKE_WANT_CONNECT;
-	case BKE_BACKOFF: return BKE_WANT_WAIT;
+	case BKE_BACKOFF:
+	case BKE_THROTTLE: return BKE_WANT_WAIT;
 	case BKE_SLICE_READ:
 	case BKE_PREFIX: return BKE_WANT_READ;
 	default:
@@ -796,6 +798,38 @@ uint8_t *bke_slice(struct bke *e, uint64_t *off, size_t *len)
 	return e->buf + V3_REQ_FILE_HEAD_MAX;
 }
 
+/* backup.max_rate: a token bucket over the 1028s, refilled at max_rate
+ * bytes/s and holding at most a quarter second of them (or one packet).
+ * A packet goes when the bucket is not empty and may leave it in debt;
+ * the debt is waited off before the next (BKE_THROTTLE), so over any
+ * stretch longer than the bucket the rate is max_rate. */
+static void throttle(struct bke *e)
+{
+	uint64_t rate = e->cfg->max_rate, now = hal_clock_mono_ms();
+	int64_t cap = (int64_t)(rate / 4 > e->out_len ? rate / 4 : e->out_len);
+
+	e->st = BKE_SLICE_SEND;
+	if (rate == 0)
+		return;
+	if (!e->tokens_set) {
+		e->tokens_set = 1;
+		e->tokens = (int64_t)e->out_len;
+	} else {
+		e->tokens += (int64_t)((now - e->tokens_ms) * rate / 1000u);
+		if (e->tokens > cap)
+			e->tokens = cap;
+	}
+	e->tokens_ms = now;
+	if (e->tokens > 0) {
+		e->tokens -= (int64_t)e->out_len;
+		return;
+	}
+	e->wait_ms = (uint32_t)(((uint64_t)-e->tokens * 1000u + rate - 1) / rate);
+	if (e->wait_ms == 0)
+		e->wait_ms = 1;
+	e->st = BKE_THROTTLE;
+}
+
 /* Cksums, encrypts (not clear) and heads the slice just read. */
 static int slice_ready(struct bke *e)
 {
@@ -817,10 +851,10 @@ static int slice_ready(struct bke *e)
 		return fail(e, -EINVAL, 1, "%s: cannot build 1028: %s",
 			    e->path, v3_reason_str(why));
 	e->loaded = off + plain;
-	e->st = BKE_SLICE_SEND;
 	e->code = V3_REQ_FILE;
 	e->out_len = V3_REQ_FILE_HEAD_MAX + e->req.data_len;
 	e->out_off = 0;
+	throttle(e);
 	return 0;
 }
 
@@ -867,6 +901,8 @@ void bke_waited(struct bke *e)
 {
 	if (e->st == BKE_BACKOFF && !e->must_close)
 		to_connect(e);
+	else if (e->st == BKE_THROTTLE && !e->must_close)
+		throttle(e);
 }
 
 /* see backup_engine.h */

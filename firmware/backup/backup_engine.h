@@ -106,6 +106,7 @@ struct backup_client_cfg {
 	char name[V3_NAME_FIELD];       /* client name for 1025/1027 */
 	uint32_t retry_cap_ms;          /* 0: BACKUP_RETRY_CAP_DEFAULT_MS */
 	uint32_t io_timeout_ms;         /* 0: BACKUP_IO_TIMEOUT_DEFAULT_MS */
+	uint64_t max_rate;              /* bytes/s of 1028s; 0: no limit */
 	enum backup_pubkey_mode pubkey;
 	/* Called after each 1028 packet is sent (may be NULL). */
 	void (*progress)(void *arg, const char *path, uint64_t done,
@@ -130,6 +131,7 @@ enum bke_state {
 	BKE_ATTR,       /* vigil/2: 1044 out (no reply), then the stream */
 	BKE_OFFSET,     /* vigil/2: 1045 out, 1645 in: bytes the server kept */
 	BKE_PREFIX,     /* wants the kept bytes read locally, for the cksum */
+	BKE_THROTTLE,   /* a 1028 ready: wants a wait (backup.max_rate) */
 };
 
 enum bke_want {
@@ -196,6 +198,9 @@ struct bke {
 	char name[V3_NAME_MAX + 1];
 	uint64_t size;
 	size_t slice;
+	int64_t tokens;         /* max_rate bucket: bytes that may go now */
+	uint64_t tokens_ms;     /* hal_clock_mono_ms of the last refill */
+	int tokens_set;         /* the bucket has started */
 	uint64_t base;          /* resumed: the server kept [0, base) */
 	uint64_t best_base;     /* the largest base of this file: progress */
 	uint64_t prefix_pos;    /* BKE_PREFIX: bytes of [0, base) cksummed */

@@ -571,6 +571,46 @@ TEST(vigil2_resume_at_zero_streams_from_the_start)
 	CHECK_EQ_INT(e.base, 0);
 }
 
+/* backup.max_rate: the first packet goes at once, the next waits until
+ * the bucket has refilled what the first took, at max_rate. */
+TEST(max_rate_pauses_between_packets_without_a_retry)
+{
+	uint32_t first;
+
+	setup(1);
+	cfg.max_rate = 1000;            /* bytes/s */
+	session_up();
+	REQUIRE(bke_file(&e, "/srv/a.txt", sizeof plain) == 0);
+	feed_slice(0);
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_SEND);      /* a full bucket */
+	flush_out();
+	reply(V3_RESP_FILE_CRC, plain_crc(), NULL);
+	flush_out();
+	reply(V3_RESP_ACK, 0, NULL);
+	REQUIRE(e.st == BKE_IDLE);
+	REQUIRE(bke_file(&e, "/srv/b.txt", sizeof plain) == 0);
+	feed_slice(0);
+	/* the bucket is empty: a pause, not a retry */
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_WAIT);
+	CHECK_EQ_INT(e.st, BKE_THROTTLE);
+	CHECK_EQ_INT(e.failures, 0);
+	first = bke_wait_ms(&e);
+	hal_sim_clock_advance(first);
+	bke_waited(&e);
+	/* 1 ms refilled 1 byte: it goes, leaving the bucket 389 in debt */
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_SEND);
+	CHECK_EQ_INT(e.tokens, 1 - (int64_t)e.out_len);
+	flush_out();
+	reply(V3_RESP_FILE_CRC, plain_crc(), NULL);
+	flush_out();
+	reply(V3_RESP_ACK, 0, NULL);
+	REQUIRE(bke_file(&e, "/srv/c.txt", sizeof plain) == 0);
+	feed_slice(0);
+	/* that debt at 1000 B/s: the wait is its time */
+	CHECK_EQ_INT(e.st, BKE_THROTTLE);
+	CHECK_EQ_INT(bke_wait_ms(&e), (uint32_t)(V3_REQ_FILE_HEAD_MAX + 112 - 1));
+}
+
 TEST(vigil2_without_attr_cap_sends_no_1044)
 {
 	setup(1);
@@ -614,4 +654,5 @@ TEST_SUITE(backup_engine, reconnect_every_reply_code,
 	   vigil2_without_attr_cap_sends_no_1044,
 	   vigil2_resume_sends_only_the_rest_with_the_whole_cksum,
 	   vigil2_resume_at_zero_streams_from_the_start,
+	   max_rate_pauses_between_packets_without_a_retry,
 	   vigil2_server_without_extension_is_reconnected_without_hello)
