@@ -209,6 +209,7 @@ struct bd_conn {
 	/* vigil/2 extension (backupd_restore.c) */
 	struct v3x_msg xreq;
 	uint8_t x_hello;              /* 1040 received */
+	uint8_t x_nodelay;            /* TCP_NODELAY set for 1643s */
 	struct bd_attr attr;
 	struct bd_resume resume;
 	unsigned partial_kept;        /* cut uploads kept for a resume */

@@ -208,6 +208,12 @@ static int bd_x_read(struct bd_conn *c)
 		close(fd);
 		return -EIO;
 	}
+	/* a read is answered by a header, then the data: with Nagle the
+	 * data's last segment would wait for the client's delayed ACK on
+	 * every chunk (measured over TLS on loopback: 200 MiB in 61 s; with
+	 * TCP_NODELAY 1.9 s, backup 1.5 s) */
+	if (!c->x_nodelay && hal_net_set_nodelay(c->fd) == 0)
+		c->x_nodelay = 1;
 	c->tx_fd = fd;
 	c->tx_off = c->xreq.offset;
 	c->tx_left = n;
