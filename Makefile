@@ -176,12 +176,19 @@ $(foreach f,$(FUZZ_NAMES),$(eval $(call link_rule,build/fuzz/$(f),\
 # TOOL_LIBS_<prog>: Debian libraries only that program links.
 HOST_CFLAGS := -O2 -g
 TOOL_LIBS_vigilctl := -lmicrohttpd -ljansson -lm
+# vigilctl restore is vigild's restore client (firmware/backup/restore_*)
+TOOL_SRCS_vigilctl := $(addprefix firmware/backup/,restore_cli.c \
+	restore_client.c restore_engine.c backup_cli.c backup_client.c \
+	backup_engine.c backup_conn.c backup_tls.c backup_crypto.c \
+	backup_identity.c backup_retry.c backup_walk.c) \
+	$(wildcard firmware/config/*.c firmware/crypto/*.c) lib/log.c lib/log_json.c lib/metrics.c lib/psk.c \
+	$(HAL_LINUX)
 TOOL_PROGS := $(basename $(notdir $(wildcard tools/*.c)))
 TOOL_PROGS := $(filter-out $(foreach t,$(TOOL_PROGS),$(t)_%),$(TOOL_PROGS))
 $(eval $(call compile_rules,build/hosttools,gcc,\
 	$(CSTD) $(WARN) $(HOST_CFLAGS) $(call INCLUDES,host,host)))
 $(foreach t,$(TOOL_PROGS),$(eval $(call link_rule,build/host/bin/$(t),\
-	tools/$(t).c $(wildcard tools/$(t)_*.c) $(call proto,$(HOST_ARCH)),\
+	tools/$(t).c $(wildcard tools/$(t)_*.c) $(TOOL_SRCS_$(t)) $(call proto,$(HOST_ARCH)),\
 	build/hosttools,gcc,$(call mbed_libs,host) $(TOOL_LIBS_$(t)))))
 
 # vigil-backupd (server/*.c): a workstation/server program, glibc gcc, with

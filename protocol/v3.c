@@ -31,6 +31,7 @@ static const char *const reason_text[V3_REASON_COUNT] = {
 	[V3_E_ESCAPE] = "not a mapped name",
 	[V3_E_PACKET_ORDER] = "packet out of order",
 	[V3_E_PACKET_MISMATCH] = "packet differs from packet 1",
+	[V3_E_FIELD] = "field out of range",
 };
 
 /* see v3.h */

@@ -160,6 +160,8 @@ enum v3_reason {
 	V3_E_ESCAPE,          /* name to unmap was not made by the mapping */
 	V3_E_PACKET_ORDER,    /* 1028 not the next packet of the transfer */
 	V3_E_PACKET_MISMATCH, /* 1028 fields differ from its packet 1 */
+	V3_E_FIELD,           /* vigil/2 extension: a field out of its range
+			       * (v3x.h) */
 	V3_REASON_COUNT
 };
 

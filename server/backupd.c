@@ -94,7 +94,9 @@ const char *bd_listen_text(int tls)
 /* Closes c, clearing what it left unfinished, and logs the count. */
 static void bd_conn_close(struct bd_conn *c, const char *reason)
 {
+	bd_partial_keep(c);
 	bd_session_drop_partial(c);
+	bd_restore_tx_end(c);
 	bd_remember_closed(c, reason);
 	metric_add(M_SRV_CONN_MS, ev_now(&bd_loop) - c->started_ms);
 	log_info_kv(MOD, LOG_KVS(BD_KV_CONN(c), LKV_S("reason", reason),
@@ -102,8 +104,9 @@ static void bd_conn_close(struct bd_conn *c, const char *reason)
 				 LKV_U("bytes_in", c->bytes_in),
 				 LKV_U("bytes_out", c->bytes_out),
 				 LKV_U("ms", ev_now(&bd_loop) - c->started_ms)),
-		    "#%u %s: closed (%s): %u file(s) stored, %u partial cleared, in %llu B, out %llu B, %llu ms",
+		    "#%u %s: closed (%s): %u file(s) stored, %u partial cleared, %u kept, in %llu B, out %llu B, %llu ms",
 		 c->idx, c->peer_text, reason, c->files_ok, c->partial_cleared,
+		 c->partial_kept,
 		 (unsigned long long)c->bytes_in,
 		 (unsigned long long)c->bytes_out,
 		 (unsigned long long)(ev_now(&bd_loop) - c->started_ms));
@@ -114,6 +117,27 @@ static void bd_conn_close(struct bd_conn *c, const char *reason)
 	hal_net_close(c->fd);
 	c->fd = -1;
 	bd_nconns--;
+}
+
+/* see backupd.h */
+size_t bd_conn_room(const struct bd_conn *c)
+{
+	return sizeof c->out - c->out_len + c->out_off;
+}
+
+/* see backupd.h */
+int bd_conn_queue(struct bd_conn *c, const uint8_t *p, size_t len)
+{
+	if (bd_conn_room(c) < len)
+		return -ENOSPC;
+	if (c->out_off > 0) {
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
+	memcpy(c->out + c->out_len, p, len);
+	c->out_len += len;
+	return 0;
 }
 
 /* see backupd.h */
@@ -195,7 +219,7 @@ static int bd_read(struct bd_conn *c)
 			bd_conn_close(c, "protocol error");
 			return -1;
 		}
-	} while (bd_io_pending(c) > 0 && c->out_len == 0 &&
+	} while (bd_io_pending(c) > 0 && c->out_len == 0 && c->tx_left == 0 &&
 		 c->st != BD_RX_CLOSING);
 	bd_session_flush(c);    /* nothing stays staged while we wait */
 	return 0;
@@ -238,6 +262,8 @@ static void bd_conn_cb(struct ev_loop *loop, int fd, unsigned ev, void *arg)
 		if (c->draining)
 			return;
 		ret = bd_flush(c);
+		if (ret == 0 && c->tx_left > 0)
+			ret = bd_restore_tx(c);
 		if (ret < 0) {
 			bd_conn_close(c, "send error");
 			return;
@@ -287,6 +313,7 @@ static void bd_conn_open(int fd, const struct hal_addr *peer, int tls)
 	c->idx = (unsigned)(c - bd_conns);
 	c->fd = fd;
 	c->file.fd = -1;
+	c->tx_fd = -1;
 	c->peer = *peer;
 	memcpy(c->peer_text, text, sizeof text);
 	c->started_ms = c->last_rx_ms = ev_now(&bd_loop);
@@ -370,6 +397,8 @@ static int64_t bd_sweep_cb(struct ev_loop *loop, void *arg)
 		}
 	}
 	bd_status_sweep(now);
+	if (bd_opt->partial_expiry_s > 0)
+		bd_partial_expire(now);
 	return t / 4 < 50 ? 50 : (t / 4 > 1000 ? 1000 : (int64_t)(t / 4));
 }
 

@@ -21,6 +21,7 @@
 #include "ev.h"
 #include "hal/net.h"
 #include "v3.h"
+#include "v3x.h"
 
 /* Connection table: 1024 slots of ~3.5 KiB each (state, one AES context,
  * buffers, the temp path) is ~3.5 MiB of static memory. */
@@ -33,8 +34,16 @@
  * same plus one held-back block. */
 #define BD_RX_CHUNK 65536u
 /* Responses queued while the client does not read: a v3 client waits for
- * each answer, so more than a few pending means it is not reading. */
-#define BD_OUT_MAX (4u * V3_RESP_MAX)
+ * each answer, so more than a few pending means it is not reading.  A
+ * 1041 listing is answered with as many 1641 entries as fit (at least
+ * 13 of the largest). */
+#define BD_OUT_MAX 4096u
+/* A 1643's data goes out from the file through one shared buffer. */
+#define BD_TX_CHUNK 65536u
+/* The largest 1043 length vigil-backupd serves (its 1640 chunk_max). */
+#define BD_READ_CHUNK V3X_CHUNK_MAX
+/* The TLS identity: certificate CN or PSK identity. */
+#define BD_IDENTITY_MAX 96u
 /* Paths: <data>/<32 hex>/<name 250>/v<10 digits> and a margin. */
 #define BD_PATH_MAX 1024u
 #define BD_UUID_HEX 33u /* 32 hex digits + NUL */
@@ -58,6 +67,7 @@ struct bd_options {
 	uint32_t timeout_ms;    /* idle and mid-request timeout */
 	uint32_t max_payload;   /* per-request payload cap */
 	unsigned max_conns;     /* <= BD_CONNS_MAX */
+	uint32_t partial_expiry_s; /* keep cut uploads this long; 0: never */
 	int log_level;
 	int log_format;        /* enum log_format */
 };
@@ -67,6 +77,7 @@ enum bd_rx_state {
 	BD_RX_PAYLOAD,     /* accumulating a small payload */
 	BD_RX_FILE_HEAD,   /* 1028: accumulating the 267-byte fixed part */
 	BD_RX_FILE_DATA,   /* 1028: streaming the ciphertext slice */
+	BD_RX_XPAYLOAD,    /* vigil/2 extension request (v3x.h) payload */
 	BD_RX_CLOSING      /* answer queued, close when sent; read nothing */
 };
 
@@ -111,6 +122,31 @@ struct bd_file {
 	uint32_t crc;
 	uint8_t complete;             /* 1603 sent, awaiting the verdict */
 	uint8_t clear;                /* sent as plaintext (version 4) */
+	uint8_t has_attr;             /* a 1044 came for it: mode, mtime */
+	uint64_t base;                /* resumed: bytes kept before this
+				       * connection's 1028s */
+	uint64_t total;               /* the whole file: base + orig size */
+	uint32_t mode;
+	int64_t mtime_s;
+	uint32_t mtime_ns;
+};
+
+/* A 1645 offset given: the next 1028 of name continues the partial. */
+struct bd_resume {
+	uint8_t set;
+	char name[V3_NAME_FIELD];
+	uint64_t total, offset;
+	uint32_t crc;               /* cksum register over the kept bytes */
+	char path[BD_PATH_MAX];
+};
+
+/* A 1044 waiting for the 1028 of its name. */
+struct bd_attr {
+	uint8_t set;
+	char name[V3_NAME_FIELD];
+	uint32_t mode;
+	int64_t mtime_s;
+	uint32_t mtime_ns;
 };
 
 /* The session ticket a TLS client offered (backupd_tls.c). */
@@ -182,6 +218,17 @@ struct bd_conn {
 	struct bd_file file;
 	unsigned files_ok;
 	unsigned partial_cleared;     /* partial files dropped */
+	/* vigil/2 extension (backupd_restore.c) */
+	struct v3x_msg xreq;
+	uint8_t x_hello;              /* 1040 received */
+	uint8_t x_nodelay;            /* TCP_NODELAY set for 1643s */
+	struct bd_attr attr;
+	struct bd_resume resume;
+	unsigned partial_kept;        /* cut uploads kept for a resume */
+	char identity[BD_IDENTITY_MAX]; /* "" when TLS gave none */
+	int tx_fd;                    /* 1643 data being sent, -1: none */
+	uint64_t tx_off, tx_left;
+	unsigned files_read;
 };
 
 /* ---- backupd.c ---- */
@@ -196,6 +243,12 @@ extern const struct bd_options *bd_opt;
 /* Queues a response on c (sent as soon as the socket takes it).
  * @retval 0 queued  @retval -ENOSPC client is not reading (caller closes) */
 int bd_conn_send(struct bd_conn *c, const struct v3_resp *r);
+
+/* Queues len raw bytes (a packed extension response).
+ * @retval 0  @retval -ENOSPC */
+int bd_conn_queue(struct bd_conn *c, const uint8_t *p, size_t len);
+/* Free room in c's output buffer. */
+size_t bd_conn_room(const struct bd_conn *c);
 
 /* Server-wide counters since start (the status document). */
 struct bd_totals {
@@ -268,12 +321,106 @@ void bd_session_flush(struct bd_conn *c);
  * transfer) and counts it in c->partial_cleared. */
 void bd_session_drop_partial(struct bd_conn *c);
 
+/* ---- backupd_restore.c ---- */
+
+/* The extension request in c->xreq (header parsed, payload in c->pay):
+ * checks and answers it.  @retval 0  @retval <0 close */
+int bd_restore_request(struct bd_conn *c);
+/* Closes what a 1643 in progress holds. */
+void bd_restore_tx_end(struct bd_conn *c);
+/* Sends 1643 data the socket takes.  @retval 0 all sent, 1 more left,
+ * <0 gone (logged) */
+int bd_restore_tx(struct bd_conn *c);
+/* The device name in c->identity from the TLS peer (certificate subject's
+ * CN, or the PSK identity). */
+void bd_restore_identity(struct bd_conn *c);
+
+/* ---- backupd_partial.c: cut uploads kept for a resume ---- */
+
+/* At a close: keeps c's cut version-4 upload (flushed, moved to
+ * <data>/.resume, a partials row).  @retval 1 kept  @retval 0 not (the
+ * caller drops it as before) */
+int bd_partial_keep(struct bd_conn *c);
+/* A 1045: the bytes kept of name at this size (0: none; a partial of
+ * another size is dropped); arms c->resume.  */
+uint64_t bd_partial_offset(struct bd_conn *c, const char *name,
+			   uint64_t size);
+/* Packet 1 of a 1028: when c->resume names it, opens the partial for
+ * appending into c->file and c->ck.  @retval 1 resumed  @retval 0 not a
+ * resume  @retval -EINVAL its size does not continue the partial
+ * @retval -EIO */
+int bd_partial_take(struct bd_conn *c);
+/* Drops partials older than --partial-expiry (at most once a minute). */
+void bd_partial_expire(uint64_t now_mono);
+void bd_partial_counts(uint64_t *kept, uint64_t *expired);
+
+/* ---- backupd_catalog.c: the stored files as snapshots ---- */
+
+/* The client id of device name.  @retval 0  @retval -ENOENT  @retval -EIO */
+int bd_catalog_device(const char *name, uint8_t id[V3_ID_SIZE]);
+/* 1 when identity may read device (the same name, or a grant), 0 not,
+ * -EIO. */
+int bd_catalog_may_read(const char *identity, const char *device);
+/* `vigil-backupd --grant|--revoke DEVICE=READER`: lets the TLS identity
+ * READER read DEVICE's files (or no longer), in <data_dir>'s database
+ * (which a running server may be using).  @retval exit status */
+int bd_catalog_grant(const char *data_dir, const char *spec, int revoke);
+/* Resolves snapshot (0: latest) of client id into *out.
+ * @retval 0  @retval -ENOENT no such snapshot (or no files)  @retval -EIO */
+int bd_catalog_snapshot(const uint8_t id[V3_ID_SIZE], uint64_t snapshot,
+			uint64_t *out);
+/* Up to max entries (1641 fields) of snapshot after file id `after`, in
+ * id order, into e[]; *more = 1 when there are further ones.
+ * @retval count  @retval -EIO */
+int bd_catalog_list(const uint8_t id[V3_ID_SIZE], uint64_t snapshot,
+		    uint64_t after, struct v3x_msg *e, unsigned max, int *more);
+/* What the store holds, for --status (zeros when the database fails). */
+struct bd_store_counts {
+	uint64_t snapshots;           /* sessions that stored files */
+	uint64_t files, versions;
+	uint64_t bytes_stored;        /* sum of the versions' sizes */
+	uint64_t partials;            /* kept for a resume now */
+	uint64_t bytes_freed;         /* by prune, ever */
+};
+void bd_catalog_counts(struct bd_store_counts *n);
+/* The stored path (under the data directory) and size of (file_id,
+ * version) when it belongs to client id.  @retval 0  @retval -ENOENT
+ * @retval -EIO */
+int bd_catalog_version(const uint8_t id[V3_ID_SIZE], uint64_t file_id,
+		       uint32_t version, char *path, size_t cap,
+		       uint64_t *size);
+
 /* ---- backupd_store.c ---- */
+
+struct sqlite3_stmt;
+/* Prepares sql on the store's database; NULL (logged) on failure. */
+struct sqlite3_stmt *bd_prep(const char *sql);
 
 /* Opens (creating) <data>/backupd.sqlite and the data layout.
  * @retval 0 ok  @retval -EIO failure (logged) */
 int bd_store_open(const char *data_dir);
 void bd_store_close(void);
+/* Opens <data>/backupd.sqlite read-only and nothing else (no layout, no
+ * cleaning: a running server may own it).  @retval 0  @retval -EIO */
+int bd_store_open_readonly(const char *data_dir);
+
+/* Opens an existing <data>/backupd.sqlite read-write (schema brought up
+ * to date; no layout, no cleaning: a running server may own it).
+ * @retval 0  @retval -EIO (logged) */
+int bd_store_open_existing(const char *data_dir);
+struct sqlite3;
+/* The open database (backupd_prune.c runs its transaction on it). */
+struct sqlite3 *bd_store_db(void);
+
+/* ---- backupd_prune.c ---- */
+
+/* `vigil-backupd prune ...` (argv[0] is "prune").  @retval exit status */
+int bd_prune_main(int argc, char **argv);
+
+/* ---- backupd_export.c ---- */
+
+/* `vigil-backupd export ...` (argv[0] is "export").  @retval exit status */
+int bd_export_main(int argc, char **argv);
 const char *bd_store_data_dir(void);
 
 /* The id as 32 lowercase hex digits (the client's directory name). */

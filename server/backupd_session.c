@@ -236,6 +236,9 @@ static int bd_on_verdict(struct bd_conn *c)
 
 	if (ret != 1)
 		return ret;
+	/* a 1044 lasts through the resends of its file (1030), no longer */
+	if (c->req.code != V3_REQ_CRC_RETRY)
+		c->attr.set = 0;
 	if (!c->file.complete || strcmp(c->file.name, c->req.name) != 0)
 		return bd_reject(c, "%u for %s, which is not the file just received",
 				 c->req.code, c->req.name);
@@ -360,6 +363,18 @@ static int bd_iv_confirm(struct bd_conn *c)
 			 c->iv_dropped ? "is" : "is not");
 }
 
+/* A 1044 before packet 1 of the same name gives the file its mode and
+ * mtime (kept for a resend after 1030; forgotten at the verdict). */
+static void bd_take_attr(struct bd_conn *c)
+{
+	struct bd_attr *a = &c->attr;
+
+	c->file.has_attr = a->set && strcmp(a->name, c->file.name) == 0;
+	c->file.mode = a->mode;
+	c->file.mtime_s = a->mtime_s;
+	c->file.mtime_ns = a->mtime_ns;
+}
+
 /* The 1028 fixed part is in c->pay: check it continues the transfer. */
 static int bd_on_file_head(struct bd_conn *c)
 {
@@ -384,12 +399,23 @@ static int bd_on_file_head(struct bd_conn *c)
 		if (!bd_req_clear(c) && bd_cbc_start(&c->cbc, c->aes_key) != 0)
 			return bd_reject(c, "cipher setup failed");
 		bd_iv_start(c);
-		ret = bd_store_tmp_open(&c->file, c->idx);
+		ret = bd_partial_take(c);
+		if (ret < 0)
+			return bd_reject(c, "%s: does not continue its kept bytes",
+					 c->req.name);
+		if (ret == 0) {
+			c->file.base = 0;
+			ret = bd_store_tmp_open(&c->file, c->idx);
+		} else {
+			ret = 0;
+		}
 		if (ret != 0)
 			return bd_reject(c, "%s: cannot open a temp file: %s",
 					 c->req.name,
 					 ret == -ENOSPC ? "disk full" : "I/O error");
+		c->file.total = c->file.base + c->req.orig_size;
 		c->file.clear = (uint8_t)bd_req_clear(c);
+		bd_take_attr(c);
 	}
 	c->data_left = (uint32_t)c->req.data_len;
 	c->st = BD_RX_FILE_DATA;
@@ -453,7 +479,7 @@ static int bd_file_done(struct bd_conn *c)
 	bd_session_flush(c);
 	if (c->st == BD_RX_CLOSING)
 		return 0;
-	if (c->file.size != c->req.orig_size)
+	if (c->file.size != c->file.total)
 		return bd_reject(c, "%s: %llu bytes decrypted, header said %u",
 				 c->file.name, (unsigned long long)c->file.size,
 				 c->req.orig_size);
@@ -509,6 +535,33 @@ static size_t bd_fill(uint8_t *dst, size_t *have, size_t want,
 	return take;
 }
 
+/* A vigil/2 extension header is in c->hdr (backupd_restore.c answers). */
+static int bd_on_ext_header(struct bd_conn *c)
+{
+	enum v3_reason why = V3_OK;
+
+	if (v3x_req_hdr_parse(&c->xreq, c->hdr, sizeof c->hdr, &why) != 0)
+		return bd_reject(c, "header: %s (version 4, code %u, size %u)",
+				 v3_reason_str(why), c->xreq.code,
+				 c->xreq.payload_size);
+	if (c->file.fd >= 0)
+		return bd_reject(c, "%u in the middle of a transfer",
+				 c->xreq.code);
+	c->st = BD_RX_XPAYLOAD;
+	return 0;
+}
+
+/* A complete extension payload is in c->pay. */
+static int bd_on_ext_request(struct bd_conn *c)
+{
+	enum v3_reason why = V3_OK;
+
+	if (v3x_req_payload_parse(&c->xreq, c->pay, c->pay_len, &why) != 0)
+		return bd_reject(c, "%u payload: %s", c->xreq.code,
+				 v3_reason_str(why));
+	return bd_restore_request(c);
+}
+
 /* A complete header is in c->hdr. */
 static int bd_on_header(struct bd_conn *c)
 {
@@ -516,6 +569,10 @@ static int bd_on_header(struct bd_conn *c)
 
 	c->hdr_len = 0;
 	c->pay_len = 0;
+	if (c->tx_left > 0)
+		return bd_reject(c, "request before the last 1643 was sent");
+	if (c->clear && v3x_req_is_ext(c->hdr))
+		return bd_on_ext_header(c);
 	if (v3_req_hdr_parse_ext(&c->req, c->hdr, sizeof c->hdr,
 				 bd_opt->max_payload,
 				 c->clear ? V3_PARSE_CLEAR : 0, &why) != 0)
@@ -565,6 +622,14 @@ int bd_session_feed(struct bd_conn *c, const uint8_t *buf, size_t n)
 			break;
 		case BD_RX_FILE_DATA:
 			used = bd_file_data(c, buf, n, &err);
+			break;
+		case BD_RX_XPAYLOAD:
+			used = bd_fill(c->pay, &c->pay_len, c->xreq.payload_size,
+				       buf, n);
+			if (c->pay_len == c->xreq.payload_size) {
+				c->st = BD_RX_HDR;
+				err = bd_on_ext_request(c);
+			}
 			break;
 		case BD_RX_CLOSING:
 			break;

@@ -183,6 +183,26 @@ static void put_totals(struct cbor_enc *e, const struct bd_totals *t,
 		    bd_tls_counts_get()->tickets_refused);
 }
 
+/* What the store holds, and the resume counters since start. */
+static void put_store(struct cbor_enc *e)
+{
+	struct bd_store_counts n;
+	uint64_t kept = 0, expired = 0;
+
+	bd_catalog_counts(&n);
+	bd_partial_counts(&kept, &expired);
+	cbor_enc_cstr(e, "store");
+	cbor_enc_map(e, 8);
+	put_kv_uint(e, "snapshots", n.snapshots);
+	put_kv_uint(e, "files", n.files);
+	put_kv_uint(e, "versions", n.versions);
+	put_kv_uint(e, "bytes_stored", n.bytes_stored);
+	put_kv_uint(e, "bytes_freed", n.bytes_freed);
+	put_kv_uint(e, "partials", n.partials);
+	put_kv_uint(e, "partials_kept", kept);
+	put_kv_uint(e, "partials_expired", expired);
+}
+
 /* see backupd.h */
 int bd_status_encode(uint8_t *buf, size_t cap, uint64_t now)
 {
@@ -193,10 +213,11 @@ int bd_status_encode(uint8_t *buf, size_t cap, uint64_t now)
 	while (closed < BD_CLOSED_KEEP && bd_closed_at(closed) != NULL)
 		closed++;
 	cbor_enc_init(&e, buf, cap);
-	cbor_enc_map(&e, 17);
+	cbor_enc_map(&e, 18);
 	put_totals(&e, &sum, open, now);
 	cbor_enc_cstr(&e, "metrics");
 	metrics_enc(&e, M_AGENT_END, M_END);
+	put_store(&e);
 	cbor_enc_cstr(&e, "conns");
 	cbor_enc_array(&e, open);
 	for (unsigned i = 0; i < BD_CONNS_MAX; i++)

@@ -53,28 +53,58 @@ static const char bd_schema[] =
 	" file_id INTEGER NOT NULL REFERENCES files(id), version INTEGER NOT NULL,"
 	" size INTEGER NOT NULL, cksum INTEGER NOT NULL, path TEXT NOT NULL,"
 	" stored_ms INTEGER NOT NULL, session_id INTEGER,"
-	" PRIMARY KEY(file_id, version));";
+	" mode INTEGER, mtime_s INTEGER, mtime_ns INTEGER,"
+	" PRIMARY KEY(file_id, version));"
+	"CREATE TABLE IF NOT EXISTS partials("
+	" client_id BLOB NOT NULL, name TEXT NOT NULL, size INTEGER NOT NULL,"
+	" received INTEGER NOT NULL, crc INTEGER NOT NULL, path TEXT NOT NULL,"
+	" updated_ms INTEGER NOT NULL, PRIMARY KEY(client_id, name));"
+	"CREATE TABLE IF NOT EXISTS pruned(session_id INTEGER PRIMARY KEY);"
+	"CREATE TABLE IF NOT EXISTS stats(bytes_freed INTEGER NOT NULL);"
+	"INSERT INTO stats SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM stats);"
+	"CREATE TABLE IF NOT EXISTS grants("
+	" device TEXT NOT NULL, reader TEXT NOT NULL,"
+	" PRIMARY KEY(device, reader));";
 
-/* A database made before keys.oaep_hash existed gets the column (every
- * key in it was wrapped with SHA-256).  @retval 0  @retval -EIO */
+/* Columns added after the first release: a database made before gets
+ * them (existing rows keep the default: keys were wrapped with SHA-256,
+ * versions stored before 1044 have no attributes). */
+static const struct {
+	const char *probe, *alter, *what;
+} bd_upgrades[] = {
+	{ "SELECT oaep_hash FROM keys LIMIT 0",
+	  "ALTER TABLE keys ADD COLUMN oaep_hash TEXT NOT NULL DEFAULT 'sha256'",
+	  "added keys.oaep_hash (existing keys: sha256)" },
+	{ "SELECT mode FROM versions LIMIT 0",
+	  "ALTER TABLE versions ADD COLUMN mode INTEGER;"
+	  "ALTER TABLE versions ADD COLUMN mtime_s INTEGER;"
+	  "ALTER TABLE versions ADD COLUMN mtime_ns INTEGER",
+	  "added versions.mode, mtime_s, mtime_ns (existing versions: none)" },
+};
+
+/* Adds the columns a database lacks.  @retval 0  @retval -EIO */
 static int bd_schema_upgrade(void)
 {
-	sqlite3_stmt *s = NULL;
-	char *err = NULL;
+	size_t i;
 
-	if (sqlite3_prepare_v2(bd_db, "SELECT oaep_hash FROM keys LIMIT 0", -1,
-			       &s, NULL) == SQLITE_OK) {
-		sqlite3_finalize(s);
-		return 0;
+	for (i = 0; i < sizeof bd_upgrades / sizeof bd_upgrades[0]; i++) {
+		sqlite3_stmt *s = NULL;
+		char *err = NULL;
+
+		if (sqlite3_prepare_v2(bd_db, bd_upgrades[i].probe, -1, &s,
+				       NULL) == SQLITE_OK) {
+			sqlite3_finalize(s);
+			continue;
+		}
+		if (sqlite3_exec(bd_db, bd_upgrades[i].alter, NULL, NULL,
+				 &err) != SQLITE_OK) {
+			log_err(MOD, "database: %s: %s", bd_upgrades[i].alter,
+				err ? err : "?");
+			sqlite3_free(err);
+			return -EIO;
+		}
+		log_info(MOD, "database: %s", bd_upgrades[i].what);
 	}
-	if (sqlite3_exec(bd_db, "ALTER TABLE keys ADD COLUMN oaep_hash TEXT"
-			 " NOT NULL DEFAULT 'sha256'", NULL, NULL, &err) != SQLITE_OK) {
-		log_err(MOD, "database: cannot add keys.oaep_hash: %s",
-			err ? err : "?");
-		sqlite3_free(err);
-		return -EIO;
-	}
-	log_info(MOD, "database: added keys.oaep_hash (existing keys: sha256)");
 	return 0;
 }
 
@@ -141,6 +171,11 @@ int bd_store_open(const char *data_dir)
 		return -EIO;
 	}
 	bd_clean_tmp(p);
+	snprintf(p, sizeof p, "%s/.resume", bd_data);
+	if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+		log_err(MOD, "cannot create %s: %s", p, strerror(errno));
+		return -EIO;
+	}
 	snprintf(p, sizeof p, "%s/backupd.sqlite", bd_data);
 	if (sqlite3_open(p, &bd_db) != SQLITE_OK) {
 		log_err(MOD, "cannot open %s: %s", p, sqlite3_errmsg(bd_db));
@@ -153,6 +188,56 @@ int bd_store_open(const char *data_dir)
 		return -EIO;
 	}
 	return bd_schema_upgrade();
+}
+
+/* see backupd.h */
+struct sqlite3 *bd_store_db(void)
+{
+	return bd_db;
+}
+
+/* see backupd.h */
+int bd_store_open_existing(const char *data_dir)
+{
+	char p[BD_PATH_MAX];
+	char *err = NULL;
+
+	if (strlen(data_dir) >= sizeof bd_data - 64) {
+		log_err(MOD, "data directory path too long");
+		return -EIO;
+	}
+	strcpy(bd_data, data_dir);
+	snprintf(p, sizeof p, "%s/backupd.sqlite", bd_data);
+	if (sqlite3_open_v2(p, &bd_db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
+		log_err(MOD, "cannot open %s: %s", p, sqlite3_errmsg(bd_db));
+		return -EIO;
+	}
+	sqlite3_busy_timeout(bd_db, 10000);
+	if (sqlite3_exec(bd_db, bd_schema, NULL, NULL, &err) != SQLITE_OK) {
+		log_err(MOD, "database %s: %s", p, err ? err : "?");
+		sqlite3_free(err);
+		return -EIO;
+	}
+	return bd_schema_upgrade();
+}
+
+/* see backupd.h */
+int bd_store_open_readonly(const char *data_dir)
+{
+	char p[BD_PATH_MAX];
+
+	if (strlen(data_dir) >= sizeof bd_data - 64) {
+		log_err(MOD, "data directory path too long");
+		return -EIO;
+	}
+	strcpy(bd_data, data_dir);
+	snprintf(p, sizeof p, "%s/backupd.sqlite", bd_data);
+	if (sqlite3_open_v2(p, &bd_db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
+		log_err(MOD, "cannot open %s: %s", p, sqlite3_errmsg(bd_db));
+		return -EIO;
+	}
+	sqlite3_busy_timeout(bd_db, 5000);
+	return 0;
 }
 
 /* see backupd.h */
@@ -169,8 +254,8 @@ const char *bd_store_data_dir(void)
 	return bd_data;
 }
 
-/* Prepares sql; NULL (logged) on failure. */
-static sqlite3_stmt *bd_prep(const char *sql)
+/* see backupd.h */
+sqlite3_stmt *bd_prep(const char *sql)
 {
 	sqlite3_stmt *s = NULL;
 
@@ -492,7 +577,8 @@ static int bd_insert_version(int64_t file_id, int64_t version,
 {
 	sqlite3_stmt *s = bd_prep(
 		"INSERT INTO versions(file_id, version, size, cksum, path,"
-		" stored_ms, session_id) VALUES(?,?,?,?,?,?,?)");
+		" stored_ms, session_id, mode, mtime_s, mtime_ns)"
+		" VALUES(?,?,?,?,?,?,?,?,?,?)");
 
 	if (s == NULL)
 		return -EIO;
@@ -503,6 +589,11 @@ static int bd_insert_version(int64_t file_id, int64_t version,
 	sqlite3_bind_text(s, 5, path + strlen(bd_data) + 1, -1, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 6, hal_clock_wall_ms());
 	sqlite3_bind_int64(s, 7, session_row);
+	if (f->has_attr) {
+		sqlite3_bind_int64(s, 8, f->mode);
+		sqlite3_bind_int64(s, 9, f->mtime_s);
+		sqlite3_bind_int64(s, 10, f->mtime_ns);
+	}
 	return bd_step_done(s) == SQLITE_DONE ? 0 : -EIO;
 }
 

@@ -425,6 +425,7 @@ static void bd_tls_record_done(struct bd_conn *c)
 		 mbedtls_ssl_get_version(c->tls),
 		 mbedtls_ssl_get_ciphersuite(c->tls));
 	c->clear = alpn != NULL && strcmp(alpn, BD_ALPN_CLEAR) == 0;
+	bd_restore_identity(c);
 	log_info_kv(MOD, LOG_KVS(BD_KV_CONN(c), LKV_S("tls", c->tls_info),
 				 LKV_S("alpn", alpn), LKV_S("client", c->tls_peer)),
 		    "#%u %s: %s alpn %s%s, client %s", c->idx, c->peer_text,

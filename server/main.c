@@ -15,6 +15,10 @@ static void bd_usage(FILE *f)
 	fprintf(f,
 		"usage: vigil-backupd --data DIR [--plain [HOST:]PORT] [--tls [HOST:]PORT ...] [options]\n"
 		"       vigil-backupd --data DIR --status[=cbor|json|diag]\n"
+		"       vigil-backupd --data DIR --grant|--revoke DEVICE=READER\n"
+		"       vigil-backupd export --data DIR --device NAME [--snapshot ID] DEST\n"
+		"       vigil-backupd prune --data DIR [--keep-last N] [--keep-daily D]\n"
+		"                     [--keep-weekly W]\n"
 		"  --data DIR          metadata (backupd.sqlite) and files\n"
 		"  --plain [HOST:]PORT plain CyberBackup v3 listener (1256 by convention)\n"
 		"  --tls [HOST:]PORT   TLS listener, mutual auth (1257 by convention)\n"
@@ -29,6 +33,10 @@ static void bd_usage(FILE *f)
 		"  --max-conns N       concurrent connections (default and max %u)\n"
 		"  --log-level L       err|warn|info|debug (default info)\n"
 		"  --log-format F      text (default) or json (one object per line)\n"
+		"  --partial-expiry S  keep cut vigil/2 uploads S seconds for a\n"
+		"                      resume (default 86400; 0: never)\n"
+		"  --grant DEVICE=READER   let the TLS identity READER restore\n"
+		"                      DEVICE's files (--revoke: no longer)\n"
 		"  --status[=FORMAT]   print the running server's status (cbor, the\n"
 		"                      default; json; diag) and exit\n",
 		BD_CONNS_MAX);
@@ -101,6 +109,10 @@ static int bd_opt_set(struct bd_options *o, int ch, const char *arg)
 		v = bd_num(arg, V3_REQ_SMALL_MAX, V3_PAYLOAD_CAP_DEFAULT);
 		o->max_payload = (uint32_t)v;
 		return v < 0 ? -1 : 0;
+	case 'E':
+		v = bd_num(arg, 0, 30 * 86400);
+		o->partial_expiry_s = (uint32_t)v;
+		return v < 0 ? -1 : 0;
 	case 'c':
 		v = bd_num(arg, 1, BD_CONNS_MAX);
 		o->max_conns = (unsigned)v;
@@ -134,6 +146,9 @@ int main(int argc, char **argv)
 		{ "log-level", required_argument, NULL, 'l' },
 		{ "log-format", required_argument, NULL, 'F' },
 		{ "status", optional_argument, NULL, 'S' },
+		{ "grant", required_argument, NULL, 'G' },
+		{ "partial-expiry", required_argument, NULL, 'E' },
+		{ "revoke", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
@@ -141,11 +156,16 @@ int main(int argc, char **argv)
 		.timeout_ms = BD_TIMEOUT_MS_DEFAULT,
 		.max_payload = V3_PAYLOAD_CAP_DEFAULT,
 		.max_conns = BD_CONNS_MAX,
+		.partial_expiry_s = 86400,
 		.log_level = LOG_INFO,
 	};
-	const char *status = NULL;
-	int ch;
+	const char *status = NULL, *grant = NULL;
+	int ch, revoke = 0;
 
+	if (argc > 1 && strcmp(argv[1], "export") == 0)
+		return bd_export_main(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "prune") == 0)
+		return bd_prune_main(argc - 1, argv + 1);
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		if (ch == 'h') {
 			bd_usage(stdout);
@@ -153,6 +173,11 @@ int main(int argc, char **argv)
 		}
 		if (ch == 'S') {
 			status = optarg != NULL ? optarg : "cbor";
+			continue;
+		}
+		if (ch == 'G' || ch == 'R') {
+			grant = optarg;
+			revoke = ch == 'R';
 			continue;
 		}
 		if (ch == '?' || bd_opt_set(&o, ch, optarg) != 0) {
@@ -168,6 +193,8 @@ int main(int argc, char **argv)
 		bd_usage(stderr);
 		return 2;
 	}
+	if (grant != NULL)
+		return bd_catalog_grant(o.data_dir, grant, revoke);
 	if (status != NULL) {
 		if (strcmp(status, "cbor") != 0 && strcmp(status, "json") != 0 &&
 		    strcmp(status, "diag") != 0) {

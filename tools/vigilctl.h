@@ -26,6 +26,7 @@ int vigilctl_backup(int argc, char **argv);
 int vigilctl_probe(int argc, char **argv);
 int vigilctl_pki(int argc, char **argv);    /* vigilctl_pki.c */
 int vigilctl_exporter(int argc, char **argv); /* vigilctl_exporter.c */
+int vigilctl_restore(int argc, char **argv); /* vigilctl_restore.c */
 
 /*
  * Prints "vigilctl: CMD: message" and a pointer to CMD's --help on stderr

@@ -77,19 +77,9 @@ int vigilctl_rng(void *ctx, unsigned char *out, size_t len)
 	return 0;
 }
 
-/* The RNG of PSA (MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG): getrandom. */
-psa_status_t mbedtls_psa_external_get_random(
-	mbedtls_psa_external_random_context_t *ctx, uint8_t *out, size_t size,
-	size_t *out_len)
-{
-	(void)ctx; /* unused: getrandom */
-	if (vigilctl_rng(NULL, out, size) != 0) {
-		*out_len = 0;
-		return PSA_ERROR_INSUFFICIENT_ENTROPY;
-	}
-	*out_len = size;
-	return PSA_SUCCESS;
-}
+/* The RNG of PSA (MBEDTLS_PSA_CRYPTO_EXTERNAL_RNG) is
+ * firmware/crypto/crypto_platform.c's (getrandom through hal/rng),
+ * linked into vigilctl with the restore client. */
 
 static void set_timer(void *p, uint32_t int_ms, uint32_t fin_ms)
 {

@@ -351,6 +351,7 @@ static void backup_configure(void)
 	bc.interval_ms = (uint64_t)c->backup_interval_ms;
 	bc.retry_cap_ms = (uint32_t)c->backup_retry_cap_ms;
 	bc.io_timeout_ms = (uint32_t)c->backup_timeout_ms;
+	bc.max_rate = (uint64_t)c->backup_max_rate;
 	snprintf(bc.tls_ca, sizeof bc.tls_ca, "%s", c->tls_ca);
 	snprintf(bc.tls_cert, sizeof bc.tls_cert, "%s", c->tls_cert);
 	snprintf(bc.tls_key, sizeof bc.tls_key, "%s", c->tls_key);

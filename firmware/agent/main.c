@@ -10,6 +10,7 @@
 
 #include "agent.h"
 #include "backup_cli.h"
+#include "restore_cli.h"
 #include "board.h"
 #include "config.h"
 #include "log.h"
@@ -106,6 +107,9 @@ int main(int argc, char **argv)
 	/* `vigild backup ...`: one foreground backup job (docs/backup.md) */
 	if (argc > 1 && !strcmp(argv[1], "backup"))
 		return backup_cli_main(argc - 1, argv + 1);
+	/* `vigild restore ...`: files back from vigil-backupd (docs/backup.md) */
+	if (argc > 1 && !strcmp(argv[1], "restore"))
+		return restore_cli_main(argc - 1, argv + 1);
 	/* `vigild probe`: one connection attempt (docs/health.md) */
 	if (argc > 1 && !strcmp(argv[1], "probe"))
 		return probe_cli_main(argc - 1, argv + 1);

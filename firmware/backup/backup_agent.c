@@ -142,6 +142,7 @@ static void load_identity(struct backup_agent *ba)
 		 ba->cfg.name[0] ? ba->cfg.name : "vigil");
 	cc.retry_cap_ms = ba->cfg.retry_cap_ms;
 	cc.io_timeout_ms = ba->cfg.io_timeout_ms;
+	cc.max_rate = ba->cfg.max_rate;
 	ret = backup_client_init(&ba->c, &cc);  /* zeroes c: link too */
 	if (ret < 0) {
 		/* never register anew over an unusable identity */

@@ -47,6 +47,7 @@ struct backup_agent_cfg {
 	uint64_t interval_ms;          /* 0: on demand only */
 	uint32_t retry_cap_ms;         /* 0: BACKUP_RETRY_CAP_DEFAULT_MS */
 	uint32_t io_timeout_ms;        /* 0: BACKUP_IO_TIMEOUT_DEFAULT_MS */
+	uint64_t max_rate;             /* bytes/s, 0: no limit */
 	char tls_ca[HAL_PATH_MAX];     /* tls://: CA file (required) */
 	char tls_cert[HAL_PATH_MAX];   /* tls://: client certificate, "" */
 	char tls_key[HAL_PATH_MAX];    /* tls://: its key, "" */

@@ -341,7 +341,9 @@ static void pump(struct backup_agent *ba)
 			retry_in(ba, 0);        /* from a timer: see above */
 			return;
 		case BKE_WANT_WAIT:
-			job(ba)->phase = "retrying";
+			/* a backoff, or a backup.max_rate pause */
+			job(ba)->phase = e->st == BKE_THROTTLE ? "sending"
+							       : "retrying";
 			retry_in(ba, bke_wait_ms(e));
 			return;
 		case BKE_WANT_SEND:
@@ -434,6 +436,8 @@ static void file_next(struct backup_agent *ba)
 	struct backup_job *j = job(ba);
 	int ret = backup_walk_next(&ba->walk, BACKUP_AGENT_WALK_BUDGET);
 	uint64_t size = 0;
+	uint32_t mode, ns;
+	int64_t sec;
 
 	if (ret == -EAGAIN) {
 		step_soon(ba, BKA_NEXT);
@@ -465,6 +469,8 @@ static void file_next(struct backup_agent *ba)
 		file_skipped(ba);
 		return;
 	}
+	if (hal_file_meta(ba->ffd, &mode, &sec, &ns) == 0)
+		bke_file_attr(&ba->c.e, mode, sec, ns);
 	if (bke_file(&ba->c.e, j->file, size) < 0) {
 		file_skipped(ba);
 		return;

@@ -22,19 +22,25 @@ static const char usage_text[] =
 	"Backs up files and directories (recursive, symlinks not followed) "
 	"to a\nCyberBackup v3 server; exit 0 only when every file was "
 	"verified by cksum.\n\n"
-	"      --server URL     tcp://HOST:PORT or tls://HOST:PORT (required)\n"
+	"      --server URL     tcp://HOST:PORT or tls://HOST:PORT (default:\n"
+	"                       backup.server of the --config file)\n"
 	"      --tls-ca FILE    CA certificate(s) the server must chain to (tls)\n"
 	"      --tls-cert FILE  client certificate (tls)\n"
 	"      --tls-key FILE   its private key (tls)\n"
-	"      --name NAME      client name (default: the host name)\n"
-	"      --state DIR      where me.info lives (default /var/lib/vigil)\n"
+	"      --name NAME      client name (default: backup.name or\n"
+	"                       device.name of --config, else the host name)\n"
+	"      --state DIR      where me.info lives (default: data.dir of\n"
+	"                       --config, else /var/lib/vigil)\n"
 	"      --config FILE    validate FILE first (vigild configuration;\n"
-	"                       its tls.* keys are defaults for --tls-*;\n"
-	"                       tls.psk and tls.min_version come from it)\n"
+	"                       its keys are the defaults of the options above\n"
+	"                       and of --tls-*; tls.psk and tls.min_version\n"
+	"                       come from it)\n"
 	"      --pubkey MODE    auto (default), 160 or 162\n"
 	"      --timeout MS     I/O timeout per operation (default 30000)\n"
 	"      --retry-cap MS   longest backoff between attempts "
-	"(default 30000)\n";
+	"(default 30000)\n"
+	"      --max-rate B     most file bytes per second (default:\n"
+	"                       backup.max_rate of --config, else no limit)\n";
 
 static struct backup_client cli;
 
@@ -90,35 +96,60 @@ static int usage(const char *msg, const char *arg)
 	return EXIT_USAGE;
 }
 
-static int resolve(struct backup_client_cfg *cfg, const char *url)
+/* see backup_cli.h */
+int backup_cli_resolve(const char *prog, struct backup_client_cfg *cfg,
+		       const char *url)
 {
 	char host[BACKUP_HOST_MAX];
 	uint16_t port = 0;
 	int tls = 0;
 
-	if (backup_url_parse(url, &tls, host, sizeof host, &port) < 0)
-		return usage("bad server URL '%s' (want tcp://HOST:PORT or "
-			     "tls://HOST:PORT)", url);
+	if (backup_url_parse(url, &tls, host, sizeof host, &port) < 0) {
+		fprintf(stderr, "%s: bad server URL '%s' (want tcp://HOST:PORT "
+			"or tls://HOST:PORT)\n", prog, url);
+		return EXIT_USAGE;
+	}
 	cfg->tls = tls;
 	snprintf(cfg->host, sizeof cfg->host, "%s", host);
-	if (tls && !cfg->tls_ca[0] && !cfg->tls_psk[0])
-		return usage("%s", "tls:// needs --tls-ca FILE (or tls.psk "
-			     "in the --config file)");
+	if (tls && !cfg->tls_ca[0] && !cfg->tls_psk[0]) {
+		fprintf(stderr, "%s: tls:// needs --tls-ca FILE (or tls.psk "
+			"in the --config file)\n", prog);
+		return EXIT_USAGE;
+	}
 	if (backup_server_resolve(cfg, host, port) < 0) {
-		fprintf(stderr, "vigild backup: cannot resolve '%s'\n", host);
+		fprintf(stderr, "%s: cannot resolve '%s'\n", prog, host);
 		return 1;
 	}
 	return 0;
 }
 
-/* Validates a vigild configuration; its tls.* keys fill the --tls-*
- * options not given (in either order). */
-static int check_config(const char *path, struct backup_client_cfg *bc)
+/* see backup_cli.h */
+void backup_cli_defaults(struct backup_client_cfg *cfg)
+{
+	if (!cfg->state_dir[0])
+		snprintf(cfg->state_dir, sizeof cfg->state_dir, "/var/lib/vigil");
+	if (!cfg->name[0] &&
+	    (gethostname(cfg->name, sizeof cfg->name - 1) != 0 || !cfg->name[0]))
+		snprintf(cfg->name, sizeof cfg->name, "vigil");
+}
+
+/* see backup_cli.h */
+int backup_cli_config(const char *prog, const char *path,
+		      struct backup_client_cfg *bc, const char **server)
 {
 	static struct config cfg;
 	static struct config_errors errs;
 
 	if (config_load(&cfg, path, &errs) == 0) {
+		if (*server == NULL && cfg.backup_server[0])
+			*server = cfg.backup_server;
+		if (!bc->name[0])
+			snprintf(bc->name, sizeof bc->name, "%s",
+				 cfg.backup_name[0] ? cfg.backup_name
+						    : cfg.device_name);
+		if (!bc->state_dir[0])
+			snprintf(bc->state_dir, sizeof bc->state_dir, "%s",
+				 cfg.data_dir);
 		if (!bc->tls_ca[0])
 			snprintf(bc->tls_ca, sizeof bc->tls_ca, "%s", cfg.tls_ca);
 		if (!bc->tls_cert[0])
@@ -129,16 +160,18 @@ static int check_config(const char *path, struct backup_client_cfg *bc)
 				 cfg.tls_key);
 		snprintf(bc->tls_psk, sizeof bc->tls_psk, "%s", cfg.tls_psk);
 		bc->tls_allow12 = cfg.tls_min_version == CONFIG_TLS_1_2;
+		if (bc->max_rate == 0)
+			bc->max_rate = (uint64_t)cfg.backup_max_rate;
 		return 0;
 	}
-	fprintf(stderr, "vigild backup: %s: invalid configuration "
-		"(see vigild --check-config)\n", path);
+	fprintf(stderr, "%s: %s: invalid configuration "
+		"(see vigild --check-config)\n", prog, path);
 	return 1;
 }
 
 /* Parses options into cfg; *first gets the index of the first PATH. */
 static int parse_opts(int argc, char **argv, struct backup_client_cfg *cfg,
-		      const char **server, int *first)
+		      const char **server, const char **config, int *first)
 {
 	int i;
 
@@ -168,11 +201,12 @@ static int parse_opts(int argc, char **argv, struct backup_client_cfg *cfg,
 			snprintf(cfg->name, sizeof cfg->name, "%s", v);
 		else if (!strcmp(a, "--state"))
 			snprintf(cfg->state_dir, sizeof cfg->state_dir, "%s", v);
-		else if (!strcmp(a, "--config")) {
-			if (check_config(v, cfg))
-				return 1;
-		} else if (!strcmp(a, "--timeout"))
+		else if (!strcmp(a, "--config"))
+			*config = v;
+		else if (!strcmp(a, "--timeout"))
 			cfg->io_timeout_ms = (uint32_t)strtoul(v, NULL, 10);
+		else if (!strcmp(a, "--max-rate"))
+			cfg->max_rate = strtoull(v, NULL, 10);
 		else if (!strcmp(a, "--retry-cap"))
 			cfg->retry_cap_ms = (uint32_t)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--pubkey") && !strcmp(v, "auto"))
@@ -225,19 +259,20 @@ static int run(const struct backup_client_cfg *cfg, int argc, char **argv,
 int backup_cli_main(int argc, char **argv)
 {
 	static struct backup_client_cfg cfg;
-	const char *server = NULL;
+	const char *server = NULL, *config = NULL;
 	int first = argc, ret;
 
-	snprintf(cfg.state_dir, sizeof cfg.state_dir, "/var/lib/vigil");
-	if (gethostname(cfg.name, sizeof cfg.name - 1) != 0 || !cfg.name[0])
-		snprintf(cfg.name, sizeof cfg.name, "vigil");
-	ret = parse_opts(argc, argv, &cfg, &server, &first);
+	ret = parse_opts(argc, argv, &cfg, &server, &config, &first);
 	if (ret != 0)
 		return ret < 0 ? 0 : ret;
+	if (config && backup_cli_config("vigild backup", config, &cfg, &server))
+		return 1;
+	backup_cli_defaults(&cfg);
 	if (!server)
-		return usage("%s", "--server URL is required");
+		return usage("%s", "--server URL is required (or backup.server "
+			     "in the --config file)");
 	if (first >= argc)
 		return usage("%s", "no PATH given");
-	ret = resolve(&cfg, server);
+	ret = backup_cli_resolve("vigild backup", &cfg, server);
 	return ret ? ret : run(&cfg, argc, argv, first);
 }

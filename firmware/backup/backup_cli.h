@@ -9,4 +9,19 @@
  * by cksum, 1 failure (one line on stderr says why), 2 usage error. */
 int backup_cli_main(int argc, char **argv);
 
+struct backup_client_cfg;
+/* Shared by `vigild backup` and `vigild restore` (prog names the command
+ * in messages). */
+/* Loads the vigild configuration path and fills what the command line
+ * left empty: *server (backup.server), name (backup.name, device.name),
+ * state_dir (data.dir), tls.*.  @retval 0  @retval 1 invalid (said) */
+int backup_cli_config(const char *prog, const char *path,
+		      struct backup_client_cfg *bc, const char **server);
+/* state_dir /var/lib/vigil and the host name as the name, when empty. */
+void backup_cli_defaults(struct backup_client_cfg *cfg);
+/* Parses and resolves url into cfg.  @retval 0  @retval 1 cannot
+ * resolve  @retval 2 bad URL or missing TLS options (said) */
+int backup_cli_resolve(const char *prog, struct backup_client_cfg *cfg,
+		       const char *url);
+
 #endif

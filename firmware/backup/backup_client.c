@@ -215,9 +215,10 @@ static void do_wait(struct backup_client *c)
 	uint64_t end = hal_clock_mono_ms() + bke_wait_ms(&c->e);
 	uint64_t now;
 
-	log_warn("backup", "%s; retrying in %u ms (attempt %u of %u)",
-		 c->e.err, (unsigned)bke_wait_ms(&c->e), c->e.failures + 1,
-		 BACKUP_RETRY_ATTEMPTS);
+	if (c->e.st == BKE_BACKOFF)     /* not a backup.max_rate pause */
+		log_warn("backup", "%s; retrying in %u ms (attempt %u of %u)",
+			 c->e.err, (unsigned)bke_wait_ms(&c->e),
+			 c->e.failures + 1, BACKUP_RETRY_ATTEMPTS);
 	while ((now = hal_clock_mono_ms()) < end)
 		hal_poll(NULL, 0, (int)(end - now));
 	bke_waited(&c->e);
@@ -273,6 +274,17 @@ int backup_client_connect(struct backup_client *c)
 	return ret < 0 ? ret : drive(c, -1);
 }
 
+/* The file's mode and mtime for its 1044 (none where the HAL keeps
+ * none). */
+static void give_attr(struct bke *e, int fd)
+{
+	uint32_t mode, ns;
+	int64_t sec;
+
+	if (hal_file_meta(fd, &mode, &sec, &ns) == 0)
+		bke_file_attr(e, mode, sec, ns);
+}
+
 /* see backup_client.h */
 int backup_client_send_file(struct backup_client *c, const char *path)
 {
@@ -285,6 +297,7 @@ int backup_client_send_file(struct backup_client *c, const char *path)
 			 fd == -EINVAL ? "not a regular file" : strerror(-fd));
 		return fd;
 	}
+	give_attr(&c->e, fd);
 	ret = bke_file(&c->e, path, size);
 	if (ret == 0)
 		ret = drive(c, fd);

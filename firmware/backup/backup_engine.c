@@ -1,8 +1,6 @@
 /*
  * backup_engine.c — the v3 client engine (backup_engine.h): one state
- * enum, one switch per feed, no I/O.  This file: the session (1025,
- * 1026, 1027), connects, retries, the reply and send feeds; the
- * file-transfer states are in backup_engine_file.c (backup_engine_int.h).
+ * enum, one switch per feed, no I/O.
  *
  * Invariants: out_off <= out_len <= BACKUP_IOBUF_SIZE; in_got <= in_need
  * <= V3_RESP_MAX; a reply is read into the last V3_RESP_MAX bytes of buf,
@@ -10,7 +8,6 @@
  * whenever in_file is 0 and no request runs.
  */
 #include "backup_engine.h"
-#include "backup_engine_int.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -18,14 +15,17 @@
 #include <string.h>
 
 #include "backup_retry.h"
+#include "hal/clock.h"
 #include "hal/rng.h"
 #include "log.h"
 #include "mbedtls/platform_util.h"
+#include "v3x.h"
 
 #define REPLY(e) ((e)->buf + BACKUP_IOBUF_SIZE - V3_RESP_MAX)
 
-/* see backup_engine_int.h */
-int bke_fail(struct bke *e, int err, int fatal, const char *fmt, ...)
+/* Records a failure; returns err. */
+__attribute__((format(printf, 4, 5)))
+static int fail(struct bke *e, int err, int fatal, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -43,11 +43,11 @@ static void end_file(struct bke *e)
 		backup_enc_free(&e->enc);
 	e->enc_live = 0;
 	e->in_file = 0;
+	e->attr_set = 0;
 	e->path = NULL;
 }
 
-/* see backup_engine_int.h */
-void bke_finish(struct bke *e, enum bke_event ev)
+static void finish(struct bke *e, enum bke_event ev)
 {
 	if (ev == BKE_EV_DONE)
 		e->result = 0;
@@ -68,8 +68,9 @@ static void to_connect(struct bke *e)
 	peer_text(e);
 }
 
-/* see backup_engine_int.h */
-void bke_failed(struct bke *e)
+/* A failure recorded with fail(): the transport goes, then retry, skip
+ * the file or give up (backup_engine.h). */
+static void failed(struct bke *e)
 {
 	int file_cause = e->fatal && e->in_file && e->session;
 	uint32_t rnd = 0;
@@ -77,11 +78,11 @@ void bke_failed(struct bke *e)
 	e->session = 0;
 	e->must_close = 1;
 	if (file_cause) {
-		bke_finish(e, BKE_EV_SKIPPED);
+		finish(e, BKE_EV_SKIPPED);
 		return;
 	}
 	if (e->fatal || ++e->failures >= BACKUP_RETRY_ATTEMPTS) {
-		bke_finish(e, BKE_EV_GAVE_UP);
+		finish(e, BKE_EV_GAVE_UP);
 		return;
 	}
 	(void)hal_rng_fill(&rnd, sizeof rnd); /* no entropy: no jitter */
@@ -91,8 +92,8 @@ void bke_failed(struct bke *e)
 	e->ev = BKE_EV_RETRY;
 }
 
-/* see backup_engine_int.h */
-int bke_send_req(struct bke *e, enum bke_state st, uint16_t code,
+/* Packs a small request into buf; the reply is read after it is sent. */
+static int send_req(struct bke *e, enum bke_state st, uint16_t code,
 		    const char *name, const uint8_t *key, size_t key_len)
 {
 	enum v3_reason why = V3_OK;
@@ -108,7 +109,7 @@ int bke_send_req(struct bke *e, enum bke_state st, uint16_t code,
 	r.key_len = key_len;
 	n = v3_req_pack(e->buf, V3_REQ_SMALL_MAX, &r, &why);
 	if (n < 0)
-		return bke_fail(e, n, 1, "cannot build request %u: %s", code,
+		return fail(e, n, 1, "cannot build request %u: %s", code,
 			    v3_reason_str(why));
 	e->st = st;
 	e->code = code;
@@ -125,27 +126,196 @@ static int session_begin(struct bke *e)
 	int n;
 
 	if (!e->have_id)
-		return bke_send_req(e, BKE_REGISTER, V3_REQ_REGISTER, e->cfg->name,
+		return send_req(e, BKE_REGISTER, V3_REQ_REGISTER, e->cfg->name,
 				NULL, 0);
 	if (e->key_acked)
-		return bke_send_req(e, BKE_RECONNECT, V3_REQ_RECONNECT, e->id.name,
+		return send_req(e, BKE_RECONNECT, V3_REQ_RECONNECT, e->id.name,
 				NULL, 0);
 	n = backup_key_spki(&e->key, spki, sizeof spki);
 	if (n < 0)
-		return bke_fail(e, n, 1, "cannot encode the public key");
-	return bke_send_req(e, BKE_PUBKEY, V3_REQ_PUBKEY, e->id.name, spki,
+		return fail(e, n, 1, "cannot encode the public key");
+	return send_req(e, BKE_PUBKEY, V3_REQ_PUBKEY, e->id.name, spki,
 			(size_t)n);
+}
+
+/* Plans packet k of the stream (of the bytes after base): the next slice
+ * to read. */
+static int plan_packet(struct bke *e, uint16_t k)
+{
+	int ret = v3_file_packet(&e->req, e->size - e->base, e->slice, k);
+
+	if (ret < 0)
+		return fail(e, ret, 1, "%s: no packet plan", e->path);
+	e->st = BKE_SLICE_READ;
+	return 0;
+}
+
+/* Starts (or restarts) the file's ciphertext (clear: plaintext) stream. */
+static int stream_begin(struct bke *e)
+{
+	memset(&e->req, 0, sizeof e->req);
+	memcpy(e->req.client_id, e->id.uuid, V3_ID_SIZE);
+	e->req.version = e->clear ? V3_VERSION_CLEAR : V3_VERSION;
+	e->req.code = V3_REQ_FILE;
+	memcpy(e->req.name, e->name, sizeof e->name);
+	if (e->base == 0)       /* resumed: ck holds the kept bytes' state */
+		cksum_init(&e->ck);
+	e->loaded = 0;
+	if (e->enc_live)
+		backup_enc_free(&e->enc);
+	e->enc_live = 0;
+	if (!e->clear) {
+		if (backup_enc_start(&e->enc, e->aes) < 0)
+			return fail(e, -EIO, 1, "AES key setup failed");
+		e->enc_live = 1;
+	}
+	return plan_packet(e, 1);
+}
+
+/* Packs an extension request m into buf; what follows is st. */
+static int send_x(struct bke *e, enum bke_state st, const struct v3x_msg *m)
+{
+	enum v3_reason why = V3_OK;
+	int n = v3x_req_pack(e->buf, V3X_REQ_MAX, m, &why);
+
+	if (n < 0)
+		return fail(e, n, 1, "cannot build request %u: %s", m->code,
+			    v3_reason_str(why));
+	e->st = st;
+	e->code = m->code;
+	e->out_len = (size_t)n;
+	e->out_off = 0;
+	e->in_need = e->in_got = 0;
+	return 0;
+}
+
+/* The stream, or first the question how much of it the server kept
+ * (vigil/2 with V3X_CAP_RESUME). */
+static int offset_begin(struct bke *e)
+{
+	struct v3x_msg m;
+
+	e->base = 0;
+	if (!e->clear || !(e->xcaps & V3X_CAP_RESUME) || e->size == 0)
+		return stream_begin(e);
+	memset(&m, 0, sizeof m);
+	m.code = V3X_REQ_OFFSET;
+	m.size = e->size;
+	memcpy(m.name, e->name, sizeof e->name);
+	return send_x(e, BKE_OFFSET, &m);
+}
+
+/* The 1645 in REPLY(e): continue after the kept bytes (their cksum
+ * first, read locally), or from the start. */
+static int offset_in(struct bke *e)
+{
+	const uint8_t *b = REPLY(e);
+	enum v3_reason why = V3_OK;
+	struct v3x_msg m;
+
+	if (!v3x_resp_is_ext(b) ||
+	    v3x_resp_hdr_parse(&m, b, V3_RESP_HDR_SIZE, &why) < 0)
+		return fail(e, -EBADMSG, 0, "%s: bad 1045 answer", e->peer);
+	if (e->in_need == V3_RESP_HDR_SIZE) {
+		e->in_need += m.payload_size;
+		return 0;
+	}
+	if (v3x_resp_payload_parse(&m, b + V3_RESP_HDR_SIZE, m.payload_size,
+				   &why) < 0 ||
+	    (m.code != V3X_RESP_OFFSET && m.code != V3X_RESP_REFUSED) ||
+	    (m.code == V3X_RESP_OFFSET && m.offset >= e->size && m.offset))
+		return fail(e, -EBADMSG, 0, "%s: bad 1645", e->peer);
+	e->in_need = e->in_got = 0;
+	e->base = m.code == V3X_RESP_OFFSET ? m.offset : 0;
+	if (e->base > e->best_base) {
+		/* progress since the last attempt: the cut cost no attempt */
+		e->best_base = e->base;
+		e->failures = 0;
+	}
+	if (e->base == 0)
+		return stream_begin(e);
+	cksum_init(&e->ck);
+	e->prefix_pos = 0;
+	e->st = BKE_PREFIX;
+	return 0;
+}
+
+/* A file's first stream, after its 1044 when the server takes one. */
+static int file_begin(struct bke *e)
+{
+	struct v3x_msg m;
+
+	e->sends = 1;
+	if (!e->clear || !e->attr_set || !(e->xcaps & V3X_CAP_ATTR))
+		return offset_begin(e);
+	memset(&m, 0, sizeof m);
+	m.code = V3X_REQ_ATTR;
+	m.mode = e->attr_mode & 07777u;
+	m.mtime_s = e->attr_s;
+	m.mtime_ns = e->attr_ns < 1000000000u ? e->attr_ns : 0;
+	memcpy(m.name, e->name, sizeof e->name);
+	return send_x(e, BKE_ATTR, &m);
 }
 
 static int session_ready(struct bke *e)
 {
 	e->session = 1;
 	if (!e->in_file) {
-		bke_finish(e, BKE_EV_DONE);
+		finish(e, BKE_EV_DONE);
 		return 0;
 	}
-	e->sends = 1;
-	return bke_stream_begin(e);
+	return file_begin(e);
+}
+
+/* vigil/2: 1040, asking for the attributes (the only capability a
+ * backup uses so far). */
+static int hello_begin(struct bke *e)
+{
+	struct v3x_msg m;
+	int n;
+
+	memset(&m, 0, sizeof m);
+	m.code = V3X_REQ_HELLO;
+	m.caps = V3X_CAP_ATTR;
+	n = v3x_req_pack(e->buf, V3X_REQ_MAX, &m, NULL);
+	if (n < 0)
+		return fail(e, n, 1, "cannot build request 1040");
+	e->st = BKE_HELLO;
+	e->code = V3X_REQ_HELLO;
+	e->out_len = (size_t)n;
+	e->out_off = 0;
+	e->in_need = e->in_got = 0;
+	return 0;
+}
+
+/* The 1040 answer in REPLY(e): 1640, or the 1607 of a vigil/2 server
+ * without the extension (it closes: connect again, without a hello). */
+static int hello_in(struct bke *e)
+{
+	const uint8_t *b = REPLY(e);
+	enum v3_reason why = V3_OK;
+	struct v3x_msg m;
+
+	if (!v3x_resp_is_ext(b)) {
+		e->x_refused = 1;
+		return fail(e, -EPROTO, 0, "%s: no vigil/2 extension (1040 "
+			    "refused); connecting without it", e->peer);
+	}
+	if (v3x_resp_hdr_parse(&m, b, V3_RESP_HDR_SIZE, &why) < 0 ||
+	    m.code != V3X_RESP_HELLO)
+		return fail(e, -EBADMSG, 0, "%s: bad 1040 answer: %s", e->peer,
+			    why != V3_OK ? v3_reason_str(why) : "not 1640");
+	if (e->in_need == V3_RESP_HDR_SIZE) {
+		e->in_need += m.payload_size;
+		return 0;
+	}
+	if (v3x_resp_payload_parse(&m, b + V3_RESP_HDR_SIZE, m.payload_size,
+				   &why) < 0)
+		return fail(e, -EBADMSG, 0, "%s: bad 1640: %s", e->peer,
+			    v3_reason_str(why));
+	e->xcaps = m.caps;
+	e->in_need = e->in_got = 0;
+	return session_begin(e);
 }
 
 /* Makes an RSA-1024 key pair with exponent ex and saves the identity
@@ -155,17 +325,17 @@ static int new_key(struct bke *e, int ex)
 	int n = backup_key_generate(&e->key, ex);
 
 	if (n < 0)
-		return bke_fail(e, n, 1, "RSA key generation failed");
+		return fail(e, n, 1, "RSA key generation failed");
 	n = backup_key_priv_der(&e->key, e->id.priv, sizeof e->id.priv);
 	if (n < 0)
-		return bke_fail(e, n, 1, "cannot encode the private key");
+		return fail(e, n, 1, "cannot encode the private key");
 	e->id.priv_len = (size_t)n;
 	/* the state directory's last level may not exist yet; 0700: it
 	 * holds a private key.  A failure shows in the save. */
 	(void)hal_storage_mkdir(e->cfg->state_dir, 0700);
 	n = backup_identity_save(e->cfg->state_dir, &e->id);
 	if (n < 0)
-		return bke_fail(e, n, 1, "cannot save %s/%s: %s",
+		return fail(e, n, 1, "cannot save %s/%s: %s",
 			    e->cfg->state_dir, BACKUP_IDENTITY_FILE,
 			    strerror(-n));
 	return 0;
@@ -176,7 +346,7 @@ static int take_aes(struct bke *e, const struct v3_resp *r)
 {
 	if (backup_key_unwrap(&e->key, r->key, r->key_len, e->aes,
 			      &e->oaep_sha1) < 0)
-		return bke_fail(e, -EIO, 0,
+		return fail(e, -EIO, 0,
 			    "%s: the AES key does not decrypt with our key",
 			    e->peer);
 	return session_ready(e);
@@ -187,10 +357,10 @@ static int on_register(struct bke *e, const struct v3_resp *r)
 	int ret;
 
 	if (r->code == V3_RESP_REGISTER_FAIL)
-		return bke_fail(e, -EIO, 0, "%s: registration of '%s' refused "
+		return fail(e, -EIO, 0, "%s: registration of '%s' refused "
 			    "(1601: name taken?)", e->peer, e->cfg->name);
 	if (r->code != V3_RESP_REGISTER_OK)
-		return bke_fail(e, -EBADMSG, 0, "%s: answered %u to 1025",
+		return fail(e, -EBADMSG, 0, "%s: answered %u to 1025",
 			    e->peer, r->code);
 	snprintf(e->id.name, sizeof e->id.name, "%s", e->cfg->name);
 	memcpy(e->id.uuid, r->client_id, V3_ID_SIZE);
@@ -212,12 +382,12 @@ static int on_pubkey(struct bke *e, const struct v3_resp *r)
 		/* the older revision takes 162-byte keys only */
 		int n = new_key(e, 65537);
 
-		return n < 0 ? n : bke_fail(e, -EIO, 0, "%s: 160-byte key refused "
+		return n < 0 ? n : fail(e, -EIO, 0, "%s: 160-byte key refused "
 					"(1607); retrying with a 162-byte key",
 					e->peer);
 	}
 	if (r->code != V3_RESP_AES_KEY)
-		return bke_fail(e, -EIO, 0, "%s: answered %u to 1026", e->peer,
+		return fail(e, -EIO, 0, "%s: answered %u to 1026", e->peer,
 			    r->code);
 	e->key_acked = 1;
 	return take_aes(e, r);
@@ -226,12 +396,62 @@ static int on_pubkey(struct bke *e, const struct v3_resp *r)
 static int on_reconnect(struct bke *e, const struct v3_resp *r)
 {
 	if (r->code == V3_RESP_RECONNECT_DENIED)
-		return bke_fail(e, -EIO, 0, "%s: reconnect of '%s' denied (1606)",
+		return fail(e, -EIO, 0, "%s: reconnect of '%s' denied (1606)",
 			    e->peer, e->id.name);
 	if (r->code != V3_RESP_RECONNECT_OK)
-		return bke_fail(e, -EIO, 0, "%s: answered %u to 1027", e->peer,
+		return fail(e, -EIO, 0, "%s: answered %u to 1027", e->peer,
 			    r->code);
 	return take_aes(e, r);
+}
+
+/* The 1603: equal -> 1029; differs -> 1030 and again, or the third
+ * time 1031. */
+static int on_crc(struct bke *e, const struct v3_resp *r)
+{
+	uint32_t content = 0;
+
+	if (r->code != V3_RESP_FILE_CRC)
+		return fail(e, -EIO, 0, "%s: answered %u to %s", e->peer,
+			    r->code, e->path);
+	/* checked in bke_file; resumed: the rest's size */
+	(void)v3_content_size(e->clear, e->size - e->base, &content);
+	if (r->content_size != content || strcmp(r->name, e->name) != 0)
+		return fail(e, -EBADMSG, 0, "%s: 1603 for another file",
+			    e->peer);
+	if (r->cksum == e->crc)
+		return send_req(e, BKE_COMMIT, V3_REQ_CRC_OK, e->name, NULL, 0);
+	log_warn("backup", "%s: cksum mismatch %u (ours %u, server %u)",
+		 e->path, e->sends, e->crc, r->cksum);
+	if (e->sends < 3)
+		return send_req(e, BKE_CRC_RETRY, V3_REQ_CRC_RETRY, e->name,
+				NULL, 0);
+	/* the text stays: the 1604 decides only whether we say "no 1604" */
+	fail(e, -EBADMSG, 1, "%.100s: cksum mismatch 3 times (ours %u, "
+	     "server %u); aborted with 1031", e->path, e->crc, r->cksum);
+	return send_req(e, BKE_ABORT, V3_REQ_CRC_ABORT, e->name, NULL, 0);
+}
+
+/* The 1604 after a 1029 (file done) or a 1031 (file skipped). */
+static int on_ack(struct bke *e, const struct v3_resp *r)
+{
+	if (e->st == BKE_ABORT) {
+		size_t n = strlen(e->err);
+
+		e->result = -EBADMSG;
+		if (r->code != V3_RESP_ACK) {
+			snprintf(e->err + n, sizeof e->err - n, " (no 1604)");
+			e->must_close = 1;
+			e->session = 0;
+		}
+		finish(e, BKE_EV_SKIPPED);
+		return 0;
+	}
+	if (r->code != V3_RESP_ACK)
+		return fail(e, -EIO, 0, "%s: answered %u to %u", e->peer,
+			    r->code, V3_REQ_CRC_OK);
+	e->failures = 0;
+	finish(e, BKE_EV_DONE);
+	return 0;
 }
 
 static int on_reply(struct bke *e, const struct v3_resp *r)
@@ -240,11 +460,11 @@ static int on_reply(struct bke *e, const struct v3_resp *r)
 	case BKE_REGISTER: return on_register(e, r);
 	case BKE_PUBKEY: return on_pubkey(e, r);
 	case BKE_RECONNECT: return on_reconnect(e, r);
-	case BKE_CRC: return bke_on_crc(e, r);
+	case BKE_CRC: return on_crc(e, r);
 	case BKE_COMMIT:
-	case BKE_ABORT: return bke_on_ack(e, r);
+	case BKE_ABORT: return on_ack(e, r);
 	default:
-		return bke_fail(e, -EPROTO, 1, "no reply expected in state %d",
+		return fail(e, -EPROTO, 1, "no reply expected in state %d",
 			    (int)e->st);
 	}
 }
@@ -262,11 +482,17 @@ static int reply_in(struct bke *e)
 	const uint8_t *b = REPLY(e);
 	enum v3_reason why = V3_OK;
 	struct v3_resp r;
-	int ret = v3_resp_hdr_parse(&r, b, V3_RESP_HDR_SIZE, &why);
+	int ret;
+
+	if (e->st == BKE_HELLO)
+		return hello_in(e);
+	if (e->st == BKE_OFFSET)
+		return offset_in(e);
+	ret = v3_resp_hdr_parse(&r, b, V3_RESP_HDR_SIZE, &why);
 
 	if (ret < 0 && !(is_refusal(r.code) &&
 			 r.payload_size <= V3_RESP_MAX - V3_RESP_HDR_SIZE))
-		return bke_fail(e, -EBADMSG, 0, "%s: bad reply header: %s",
+		return fail(e, -EBADMSG, 0, "%s: bad reply header: %s",
 			    e->peer, v3_reason_str(why));
 	if (e->in_need == V3_RESP_HDR_SIZE && r.payload_size > 0) {
 		e->in_need += r.payload_size;
@@ -275,7 +501,7 @@ static int reply_in(struct bke *e)
 	if (!is_refusal(r.code) &&
 	    v3_resp_payload_parse(&r, b + V3_RESP_HDR_SIZE, r.payload_size,
 				  &why) < 0)
-		return bke_fail(e, -EBADMSG, 0, "%s: bad %u reply: %s", e->peer,
+		return fail(e, -EBADMSG, 0, "%s: bad %u reply: %s", e->peer,
 			    r.code, v3_reason_str(why));
 	e->in_need = e->in_got = 0;
 	return on_reply(e, &r);
@@ -291,7 +517,7 @@ static int sent(struct bke *e)
 					 (uint64_t)e->req.packet * e->slice,
 					 e->req.content_size);
 		if (e->req.packet < e->req.total)
-			return bke_plan_packet(e, (uint16_t)(e->req.packet + 1));
+			return plan_packet(e, (uint16_t)(e->req.packet + 1));
 		backup_enc_free(&e->enc);
 		e->enc_live = 0;
 		e->crc = cksum_final(&e->ck);
@@ -299,7 +525,10 @@ static int sent(struct bke *e)
 		break;
 	case BKE_CRC_RETRY:
 		e->sends++;
-		return bke_stream_begin(e);
+		e->base = 0;    /* the server dropped what it had */
+		return stream_begin(e);
+	case BKE_ATTR:
+		return offset_begin(e);
 	default:
 		break;
 	}
@@ -326,10 +555,10 @@ int bke_load_identity(struct bke *e)
 	if (ret == -ENOENT)
 		return 0;
 	if (ret < 0)
-		return bke_fail(e, -EBADMSG, 1, "%s/%s: unreadable identity (%s)",
+		return fail(e, -EBADMSG, 1, "%s/%s: unreadable identity (%s)",
 			    dir, BACKUP_IDENTITY_FILE, strerror(-ret));
 	if (backup_key_import(&e->key, e->id.priv, e->id.priv_len) < 0)
-		return bke_fail(e, -EBADMSG, 1,
+		return fail(e, -EBADMSG, 1,
 			    "%s/%s: the private key is not RSA-1024", dir,
 			    BACKUP_IDENTITY_FILE);
 	e->have_id = 1;
@@ -347,8 +576,8 @@ void bke_free(struct bke *e)
 	e->session = 0;
 }
 
-/* see backup_engine_int.h */
-int bke_request_begin(struct bke *e)
+/* Starts a request: the session first, unless it is up. */
+static int request_begin(struct bke *e)
 {
 	e->failures = 0;
 	e->ev = BKE_EV_NONE;
@@ -359,7 +588,7 @@ int bke_request_begin(struct bke *e)
 		return 0;
 	}
 	if (session_ready(e) < 0)
-		bke_failed(e);
+		failed(e);
 	return 0;
 }
 
@@ -368,7 +597,45 @@ int bke_open(struct bke *e)
 {
 	if (e->st != BKE_IDLE)
 		return -EBUSY;
-	return bke_request_begin(e);
+	return request_begin(e);
+}
+
+/* see backup_engine.h */
+void bke_file_attr(struct bke *e, uint32_t mode, int64_t mtime_s,
+		   uint32_t mtime_ns)
+{
+	e->attr_set = 1;
+	e->attr_mode = mode;
+	e->attr_s = mtime_s;
+	e->attr_ns = mtime_ns;
+}
+
+/* see backup_engine.h */
+int bke_file(struct bke *e, const char *path, uint64_t size)
+{
+	enum v3_reason why = V3_OK;
+	uint32_t content;
+	int n;
+
+	if (e->st != BKE_IDLE)
+		return -EBUSY;
+	e->ev = BKE_EV_SKIPPED;
+	n = v3_name_from_path(e->name, sizeof e->name, path, strlen(path),
+			      &why);
+	if (n < 0)
+		return fail(e, n, 1, "%.150s: no v3 name for this path: %s",
+			    path, v3_reason_str(why));
+	if (v3_cbc_size(size, &content) < 0)
+		return fail(e, -EMSGSIZE, 1, "%.150s: %llu bytes is over the "
+			    "v3 limit of %u", path, (unsigned long long)size,
+			    V3_FILE_MAX);
+	e->path = path;
+	e->size = size;
+	e->base = e->best_base = 0;
+	e->slice = (uint64_t)content > (uint64_t)V3_PACKETS_MAX * BACKUP_SLICE
+			   ? BACKUP_SLICE_BIG : BACKUP_SLICE;
+	e->in_file = 1;
+	return request_begin(e);
 }
 
 /* see backup_engine.h */
@@ -379,8 +646,10 @@ enum bke_want bke_want(const struct bke *e)
 	switch (e->st) {
 	case BKE_IDLE: return BKE_WANT_NOTHING;
 	case BKE_CONNECT: return BKE_WANT_CONNECT;
-	case BKE_BACKOFF: return BKE_WANT_WAIT;
-	case BKE_SLICE_READ: return BKE_WANT_READ;
+	case BKE_BACKOFF:
+	case BKE_THROTTLE: return BKE_WANT_WAIT;
+	case BKE_SLICE_READ:
+	case BKE_PREFIX: return BKE_WANT_READ;
 	default:
 		return e->out_off < e->out_len ? BKE_WANT_SEND : BKE_WANT_RECV;
 	}
@@ -415,8 +684,9 @@ void bke_connected(struct bke *e, int clear)
 		return;
 	e->addrs_failed = 0;
 	e->clear = clear;
-	if (session_begin(e) < 0)
-		bke_failed(e);
+	e->xcaps = 0;
+	if ((clear && !e->x_refused ? hello_begin(e) : session_begin(e)) < 0)
+		failed(e);
 }
 
 /* After a failed connect: the name's next address, if one is untried
@@ -444,14 +714,14 @@ void bke_link_failed(struct bke *e, enum bke_conn_fail how, int err,
 		return;
 	e->session = 0;
 	if (how == BKE_CONN_FAILED) {
-		bke_fail(e, err, 0, "connect %s: %s", e->peer, why);
+		fail(e, err, 0, "connect %s: %s", e->peer, why);
 		if (next_addr(e)) {
 			e->must_close = 1;
 			e->ev = BKE_EV_NEXT_ADDR;
 			return;
 		}
 	} else {
-		bke_fail(e, err, 0, "%s: %s", e->peer, why);
+		fail(e, err, 0, "%s: %s", e->peer, why);
 		if (how == BKE_CONN_RESUME_FAILED) {
 			/* the next handshake is a different (full) one */
 			e->must_close = 1;
@@ -459,7 +729,7 @@ void bke_link_failed(struct bke *e, enum bke_conn_fail how, int err,
 			return;
 		}
 	}
-	bke_failed(e);
+	failed(e);
 }
 
 /* see backup_engine.h */
@@ -476,7 +746,7 @@ void bke_out_ack(struct bke *e, size_t n)
 		return;
 	e->out_off += n;
 	if (e->out_off == e->out_len && sent(e) < 0)
-		bke_failed(e);
+		failed(e);
 }
 
 /* see backup_engine.h */
@@ -493,7 +763,7 @@ void bke_in_ack(struct bke *e, size_t n)
 		return;
 	e->in_got += n;
 	if (e->in_got == e->in_need && reply_in(e) < 0)
-		bke_failed(e);
+		failed(e);
 }
 
 /* see backup_engine.h */
@@ -502,14 +772,122 @@ void bke_io_failed(struct bke *e, int err, const char *why)
 	enum bke_want w = bke_want(e);
 
 	if (w == BKE_WANT_SEND && e->st == BKE_SLICE_SEND)
-		bke_fail(e, err, 0, "%s: sending %s: %s", e->peer, e->path, why);
+		fail(e, err, 0, "%s: sending %s: %s", e->peer, e->path, why);
 	else if (w == BKE_WANT_SEND)
-		bke_fail(e, err, 0, "%s: sending %u: %s", e->peer, e->code, why);
+		fail(e, err, 0, "%s: sending %u: %s", e->peer, e->code, why);
 	else if (w == BKE_WANT_RECV)
-		bke_fail(e, err, 0, "%s: reading a reply: %s", e->peer, why);
+		fail(e, err, 0, "%s: reading a reply: %s", e->peer, why);
 	else
 		return;         /* nothing in flight */
-	bke_failed(e);
+	failed(e);
+}
+
+/* see backup_engine.h */
+uint8_t *bke_slice(struct bke *e, uint64_t *off, size_t *len)
+{
+	if (e->st == BKE_PREFIX) {
+		uint64_t left = e->base - e->prefix_pos;
+
+		*off = e->prefix_pos;
+		*len = left < e->slice ? (size_t)left : e->slice;
+		return e->buf + V3_REQ_FILE_HEAD_MAX;
+	}
+	*off = e->base + (uint64_t)(e->req.packet - 1) * e->slice;
+	*len = e->req.packet < e->req.total ? e->req.data_len
+					    : (size_t)(e->size - *off);
+	return e->buf + V3_REQ_FILE_HEAD_MAX;
+}
+
+/* backup.max_rate: a token bucket over the 1028s, refilled at max_rate
+ * bytes/s and holding at most a quarter second of them (or one packet).
+ * A packet goes when the bucket is not empty and may leave it in debt;
+ * the debt is waited off before the next (BKE_THROTTLE), so over any
+ * stretch longer than the bucket the rate is max_rate. */
+static void throttle(struct bke *e)
+{
+	uint64_t rate = e->cfg->max_rate, now = hal_clock_mono_ms();
+	int64_t cap = (int64_t)(rate / 4 > e->out_len ? rate / 4 : e->out_len);
+
+	e->st = BKE_SLICE_SEND;
+	if (rate == 0)
+		return;
+	if (!e->tokens_set) {
+		e->tokens_set = 1;
+		e->tokens = (int64_t)e->out_len;
+	} else {
+		e->tokens += (int64_t)((now - e->tokens_ms) * rate / 1000u);
+		if (e->tokens > cap)
+			e->tokens = cap;
+	}
+	e->tokens_ms = now;
+	if (e->tokens > 0) {
+		e->tokens -= (int64_t)e->out_len;
+		return;
+	}
+	e->wait_ms = (uint32_t)(((uint64_t)-e->tokens * 1000u + rate - 1) / rate);
+	if (e->wait_ms == 0)
+		e->wait_ms = 1;
+	e->st = BKE_THROTTLE;
+}
+
+/* Cksums, encrypts (not clear) and heads the slice just read. */
+static int slice_ready(struct bke *e)
+{
+	uint64_t off;
+	size_t plain;
+	uint8_t *s = bke_slice(e, &off, &plain);
+	size_t whole = plain & ~(size_t)(BACKUP_AES_BLOCK - 1);
+	enum v3_reason why = V3_OK;
+	int n;
+
+	cksum_update(&e->ck, s, plain);
+	if (!e->clear && (backup_enc_blocks(&e->enc, s, whole) < 0 ||
+			  (e->req.packet == e->req.total &&
+			   backup_enc_final(&e->enc, s + whole,
+					    plain - whole) < 0)))
+		return fail(e, -EIO, 1, "AES failed");
+	n = v3_req_pack_head(e->buf, V3_REQ_FILE_HEAD_MAX, &e->req, &why);
+	if (n != V3_REQ_FILE_HEAD_MAX)
+		return fail(e, -EINVAL, 1, "%s: cannot build 1028: %s",
+			    e->path, v3_reason_str(why));
+	e->loaded = off + plain;
+	e->code = V3_REQ_FILE;
+	e->out_len = V3_REQ_FILE_HEAD_MAX + e->req.data_len;
+	e->out_off = 0;
+	throttle(e);
+	return 0;
+}
+
+/* A slice of the kept prefix is read: cksum only. */
+static int prefix_done(struct bke *e)
+{
+	uint64_t off;
+	size_t len;
+	uint8_t *s = bke_slice(e, &off, &len);
+
+	cksum_update(&e->ck, s, len);
+	e->prefix_pos += len;
+	return e->prefix_pos == e->base ? stream_begin(e) : 0;
+}
+
+/* see backup_engine.h */
+void bke_slice_done(struct bke *e, int err)
+{
+	if (e->st == BKE_PREFIX && !e->must_close) {
+		if (err < 0)
+			fail(e, err, 1, "%s: %s", e->path, err == -ENODATA ?
+			     "file shrank while being read" : strerror(-err));
+		if (err < 0 || prefix_done(e) < 0)
+			failed(e);
+		return;
+	}
+	if (e->st != BKE_SLICE_READ || e->must_close)
+		return;
+	if (err < 0)
+		fail(e, err, 1, "%s: %s", e->path, err == -ENODATA ?
+		     "file shrank while being read" : strerror(-err));
+	if (err < 0 || slice_ready(e) < 0)
+		failed(e);
 }
 
 /* see backup_engine.h */
@@ -523,6 +901,8 @@ void bke_waited(struct bke *e)
 {
 	if (e->st == BKE_BACKOFF && !e->must_close)
 		to_connect(e);
+	else if (e->st == BKE_THROTTLE && !e->must_close)
+		throttle(e);
 }
 
 /* see backup_engine.h */

@@ -106,6 +106,7 @@ struct backup_client_cfg {
 	char name[V3_NAME_FIELD];       /* client name for 1025/1027 */
 	uint32_t retry_cap_ms;          /* 0: BACKUP_RETRY_CAP_DEFAULT_MS */
 	uint32_t io_timeout_ms;         /* 0: BACKUP_IO_TIMEOUT_DEFAULT_MS */
+	uint64_t max_rate;              /* bytes/s of 1028s; 0: no limit */
 	enum backup_pubkey_mode pubkey;
 	/* Called after each 1028 packet is sent (may be NULL). */
 	void (*progress)(void *arg, const char *path, uint64_t done,
@@ -126,6 +127,11 @@ enum bke_state {
 	BKE_CRC_RETRY,  /* 1030 out, then the stream again */
 	BKE_COMMIT,     /* 1029 out, 1604 in */
 	BKE_ABORT,      /* 1031 out, 1604 in */
+	BKE_HELLO,      /* vigil/2: 1040 out, 1640 | 1607 in (v3x.h) */
+	BKE_ATTR,       /* vigil/2: 1044 out (no reply), then the stream */
+	BKE_OFFSET,     /* vigil/2: 1045 out, 1645 in: bytes the server kept */
+	BKE_PREFIX,     /* wants the kept bytes read locally, for the cksum */
+	BKE_THROTTLE,   /* a 1028 ready: wants a wait (backup.max_rate) */
 };
 
 enum bke_want {
@@ -171,6 +177,8 @@ struct bke {
 	int key_acked;          /* the server has our public key */
 	int oaep_sha1;          /* the server wrapped with SHA-1 */
 	int clear;              /* vigil/2: version 4, no AES-CBC */
+	uint32_t xcaps;         /* the server's 1640 caps on this transport */
+	int x_refused;          /* it answered 1040 with 1607: no hello */
 	struct backup_identity id;
 	struct backup_key key;
 	uint8_t aes[BACKUP_AES_KEY_SIZE];
@@ -190,6 +198,16 @@ struct bke {
 	char name[V3_NAME_MAX + 1];
 	uint64_t size;
 	size_t slice;
+	int64_t tokens;         /* max_rate bucket: bytes that may go now */
+	uint64_t tokens_ms;     /* hal_clock_mono_ms of the last refill */
+	int tokens_set;         /* the bucket has started */
+	uint64_t base;          /* resumed: the server kept [0, base) */
+	uint64_t best_base;     /* the largest base of this file: progress */
+	uint64_t prefix_pos;    /* BKE_PREFIX: bytes of [0, base) cksummed */
+	int attr_set;           /* bke_file_attr for this file */
+	uint32_t attr_mode;
+	int64_t attr_s;
+	uint32_t attr_ns;
 	unsigned sends;         /* streams sent of this file (3 max) */
 	uint64_t loaded;        /* plaintext bytes of this stream read */
 	struct v3_req req;
@@ -224,6 +242,11 @@ int bke_open(struct bke *e);
  * @retval -EINVAL/-ENAMETOOLONG/-EMSGSIZE no v3 name for path, or over
  *         the v3 size limit (e->err; the file counts as SKIPPED) */
 int bke_file(struct bke *e, const char *path, uint64_t size);
+/* The next bke_file's mode and mtime, sent as a 1044 before its stream
+ * when the server has V3X_CAP_ATTR (call before each bke_file; without
+ * it the file goes without attributes). */
+void bke_file_attr(struct bke *e, uint32_t mode, int64_t mtime_s,
+		   uint32_t mtime_ns);
 
 enum bke_want bke_want(const struct bke *e);
 /* What the last feed decided (kept until taken). */

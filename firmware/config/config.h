@@ -132,6 +132,7 @@ struct config {
 	char backup_name[CONFIG_NAME_MAX];     /* "" = device.name/vigil */
 	int64_t backup_retry_cap_ms;           /* backoff cap */
 	int64_t backup_timeout_ms;             /* I/O silence limit */
+	int64_t backup_max_rate;               /* bytes/s; 0 = no limit */
 	/* tls.* (docs/backup.md, tls://) */
 	char tls_ca[CONFIG_PATH_MAX];          /* CA file; "" = none */
 	char tls_cert[CONFIG_PATH_MAX];        /* client cert; "" = none */

@@ -105,6 +105,7 @@ const struct cfg_key cfg_keys[] = {
 	K_DUR("backup.interval", backup_interval_ms, 0, INT64_C(30) * 86400 * 1000, 1000, 1000, "0", "Time between scheduled backups; 0 = on demand only (backup now)."),
 	K_STR("backup.name", backup_name, 0, "._-", "", "Client name registered with the backup server; empty: device.name, else vigil."),
 	K_DUR("backup.retry_cap", backup_retry_cap_ms, 500, 3600 * 1000, 1, 1000, "30", "Longest wait between two retries of a backup request (exponential backoff from 500 ms)."),
+	K_INT("backup.max_rate", backup_max_rate, 0, INT64_C(1) << 40, "0", "Most bytes per second a backup sends (token bucket over the file data); 0 = no limit."),
 	K_DUR("backup.timeout", backup_timeout_ms, 100, 3600 * 1000, 1, 1000, "30", "A backup connection silent this long (no byte sent or received) fails and is retried."),
 	K_PATH("tls.ca", tls_ca, CFG_F_NONE, "none", "PEM CA certificate(s) the tls:// backup server's certificate must chain to; required for tls://."),
 	K_PATH("tls.cert", tls_cert, CFG_F_NONE, "none", "PEM client certificate presented to the tls:// backup server (with tls.key), or none."),

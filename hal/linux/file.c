@@ -144,3 +144,29 @@ void hal_dir_close(struct hal_dir *d)
 		close(d->fd);
 	d->fd = -1;
 }
+
+/* see hal/file.h */
+int hal_file_set_mtime(const char *path, int64_t sec, uint32_t nsec)
+{
+	struct timespec ts[2];
+
+	ts[0].tv_sec = ts[1].tv_sec = (time_t)sec;
+	ts[0].tv_nsec = ts[1].tv_nsec = (long)nsec;
+	if (utimensat(AT_FDCWD, path, ts, AT_SYMLINK_NOFOLLOW) != 0)
+		return -errno;
+	return 0;
+}
+
+/* see hal/file.h */
+int hal_file_meta(int fd, uint32_t *mode, int64_t *mtime_s,
+		  uint32_t *mtime_ns)
+{
+	struct stat sb;
+
+	if (fstat(fd, &sb) != 0)
+		return -errno;
+	*mode = (uint32_t)sb.st_mode & 07777u;
+	*mtime_s = (int64_t)sb.st_mtim.tv_sec;
+	*mtime_ns = (uint32_t)sb.st_mtim.tv_nsec;
+	return 0;
+}

@@ -567,7 +567,11 @@ def test_proxy_cuts_retried_and_nothing_partial(transport, seed, backupd, agent,
             assert cut.at is not None and pipe.cut_done, (cut.kind, cut.at)
             line = srv.wait_for(CLOSED_RE.format(port=pipe.local_port))
             partial = int(re.search(r"(\d+) partial cleared", line).group(1))
-            assert partial == Cut.PARTIAL[cut.kind], (cut.kind, cut.at, line)
+            # a vigil/2 upload cut by the network is kept for a resume
+            # (test_backup_resume.py), any other partial file is cleared
+            kept = int(re.search(r"(\d+) kept", line).group(1))
+            assert partial + kept == Cut.PARTIAL[cut.kind], (cut.kind, cut.at, line)
+            assert kept == 0 or transport == "tls", line
         # a handshake cut while offering the session saved from an
         # earlier connection drops it and reconnects at once for a full
         # handshake: no retry, no backoff (docs/backup.md)

@@ -18,6 +18,7 @@
 #include "hal/storage.h"
 #include "log.h"
 #include "test.h"
+#include "v3x.h"
 
 static struct backup_client_cfg cfg;
 static struct bke e;
@@ -414,6 +415,231 @@ TEST(failed_resumption_reconnects_at_once_with_a_full_handshake)
 	check_retry("fatal alert: handshake failure", 1);
 	bke_connected(&e, 1);           /* vigil/2 chosen */
 	CHECK(e.clear);
+	CHECK_EQ_INT(e.st, BKE_HELLO);
+}
+
+/* Feeds raw bytes as the transport's reply, in pieces of at most 5. */
+static void reply_raw(const uint8_t *b, size_t n)
+{
+	size_t off = 0, len;
+
+	while (bke_want(&e) == BKE_WANT_RECV && off < n) {
+		uint8_t *p = bke_in(&e, &len);
+
+		if (len > n - off)
+			len = n - off;
+		if (len > 5)
+			len = 5;
+		memcpy(p, b + off, len);
+		off += len;
+		bke_in_ack(&e, len);
+	}
+}
+
+static void reply_hello(uint32_t caps)
+{
+	struct v3x_msg m = { .code = V3X_RESP_HELLO, .caps = caps,
+			     .chunk_max = 65536 };
+	uint8_t b[32];
+	int n = v3x_resp_pack(b, sizeof b, &m, NULL);
+
+	REQUIRE(n == 15);
+	reply_raw(b, (size_t)n);
+}
+
+/* The request the engine sends, as bytes. */
+static size_t take_out(uint8_t *b, size_t cap)
+{
+	size_t len, got = 0;
+
+	while (bke_want(&e) == BKE_WANT_SEND) {
+		const uint8_t *p = bke_out(&e, &len);
+
+		if (got + len > cap) {
+			CHECK(!"request larger than expected");
+			return 0;
+		}
+		memcpy(b + got, p, len);
+		got += len;
+		bke_out_ack(&e, len);
+	}
+	return got;
+}
+
+TEST(vigil2_hello_then_attributes_before_the_stream)
+{
+	uint8_t b[V3X_REQ_MAX];
+	struct v3x_msg m;
+
+	setup(1);
+	REQUIRE(bke_open(&e) == 0);
+	bke_connected(&e, 1);
+	CHECK_EQ_INT(e.st, BKE_HELLO);
+	REQUIRE(take_out(b, sizeof b) == 23 + 4);
+	REQUIRE(v3x_req_decode(&m, b, 27, NULL) == 27);
+	CHECK(m.code == V3X_REQ_HELLO && m.caps == V3X_CAP_ATTR);
+	reply_hello(V3X_CAP_RESTORE | V3X_CAP_ATTR);
+	CHECK_EQ_INT(e.xcaps, V3X_CAP_RESTORE | V3X_CAP_ATTR);
+	CHECK_EQ_INT(e.st, BKE_REGISTER);
+	/* a file with attributes: 1044 first, no reply, then the stream */
+	e.st = BKE_IDLE;
+	session_up();
+	bke_file_attr(&e, 0640, 1700000000, 42);
+	REQUIRE(bke_file(&e, "/srv/a.txt", sizeof plain) == 0);
+	CHECK_EQ_INT(e.st, BKE_ATTR);
+	REQUIRE(take_out(b, sizeof b) == 23 + 271);
+	REQUIRE(v3x_req_decode(&m, b, sizeof b, NULL) == 23 + 271);
+	CHECK(m.code == V3X_REQ_ATTR && m.mode == 0640 &&
+	      m.mtime_s == 1700000000 && m.mtime_ns == 42);
+	CHECK_EQ_STR(m.name, "srv_a.txt");
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_READ);
+}
+
+static void reply_offset(uint64_t off)
+{
+	struct v3x_msg m = { .code = V3X_RESP_OFFSET, .offset = off };
+	uint8_t b[32];
+	int n = v3x_resp_pack(b, sizeof b, &m, NULL);
+
+	REQUIRE(n == 15);
+	reply_raw(b, (size_t)n);
+}
+
+TEST(vigil2_resume_sends_only_the_rest_with_the_whole_cksum)
+{
+	uint8_t b[V3X_REQ_MAX];
+	struct v3x_msg m;
+	uint64_t off;
+	size_t len;
+
+	setup(1);
+	REQUIRE(bke_open(&e) == 0);
+	bke_connected(&e, 1);
+	flush_out();
+	reply_hello(V3X_CAP_RESUME);
+	e.st = BKE_IDLE;
+	session_up();
+	REQUIRE(bke_file(&e, "/srv/a.txt", sizeof plain) == 0);
+	CHECK_EQ_INT(e.st, BKE_OFFSET);
+	REQUIRE(take_out(b, sizeof b) == 23 + 263);
+	REQUIRE(v3x_req_decode(&m, b, sizeof b, NULL) == 23 + 263);
+	CHECK(m.code == V3X_REQ_OFFSET && m.size == sizeof plain);
+	reply_offset(40);
+	/* the kept 40 bytes are read locally for the cksum, not sent */
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_READ);
+	(void)bke_slice(&e, &off, &len);
+	CHECK(off == 0 && len == 40);
+	feed_slice(0);
+	/* then the rest goes out as its own transfer */
+	REQUIRE(bke_want(&e) == BKE_WANT_READ);
+	(void)bke_slice(&e, &off, &len);
+	CHECK(off == 40 && len == 60);
+	feed_slice(0);
+	CHECK_EQ_INT(e.req.orig_size, 60);
+	CHECK_EQ_INT(e.req.content_size, 60);
+	flush_out();
+	CHECK_EQ_INT(e.st, BKE_CRC);
+	CHECK_EQ_INT(e.crc, plain_crc());
+	/* the 1603 echoes the rest's size and the whole file's cksum */
+	{
+		struct v3_resp r = { .code = V3_RESP_FILE_CRC, .content_size = 60,
+				     .cksum = plain_crc() };
+		uint8_t o[V3_RESP_MAX];
+		int n;
+
+		snprintf(r.name, sizeof r.name, "%s", e.name);
+		n = v3_resp_pack(o, sizeof o, &r, NULL);
+		REQUIRE(n > 0);
+		reply_raw(o, (size_t)n);
+	}
+	CHECK_EQ_INT(e.st, BKE_COMMIT);
+}
+
+TEST(vigil2_resume_at_zero_streams_from_the_start)
+{
+	setup(1);
+	REQUIRE(bke_open(&e) == 0);
+	bke_connected(&e, 1);
+	flush_out();
+	reply_hello(V3X_CAP_RESUME);
+	e.st = BKE_IDLE;
+	session_up();
+	REQUIRE(bke_file(&e, "/srv/a.txt", sizeof plain) == 0);
+	flush_out();
+	reply_offset(0);
+	CHECK_EQ_INT(e.st, BKE_SLICE_READ);
+	CHECK_EQ_INT(e.base, 0);
+}
+
+/* backup.max_rate: the first packet goes at once, the next waits until
+ * the bucket has refilled what the first took, at max_rate. */
+TEST(max_rate_pauses_between_packets_without_a_retry)
+{
+	uint32_t first;
+
+	setup(1);
+	cfg.max_rate = 1000;            /* bytes/s */
+	session_up();
+	REQUIRE(bke_file(&e, "/srv/a.txt", sizeof plain) == 0);
+	feed_slice(0);
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_SEND);      /* a full bucket */
+	flush_out();
+	reply(V3_RESP_FILE_CRC, plain_crc(), NULL);
+	flush_out();
+	reply(V3_RESP_ACK, 0, NULL);
+	REQUIRE(e.st == BKE_IDLE);
+	REQUIRE(bke_file(&e, "/srv/b.txt", sizeof plain) == 0);
+	feed_slice(0);
+	/* the bucket is empty: a pause, not a retry */
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_WAIT);
+	CHECK_EQ_INT(e.st, BKE_THROTTLE);
+	CHECK_EQ_INT(e.failures, 0);
+	first = bke_wait_ms(&e);
+	hal_sim_clock_advance(first);
+	bke_waited(&e);
+	/* 1 ms refilled 1 byte: it goes, leaving the bucket 389 in debt */
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_SEND);
+	CHECK_EQ_INT(e.tokens, 1 - (int64_t)e.out_len);
+	flush_out();
+	reply(V3_RESP_FILE_CRC, plain_crc(), NULL);
+	flush_out();
+	reply(V3_RESP_ACK, 0, NULL);
+	REQUIRE(bke_file(&e, "/srv/c.txt", sizeof plain) == 0);
+	feed_slice(0);
+	/* that debt at 1000 B/s: the wait is its time */
+	CHECK_EQ_INT(e.st, BKE_THROTTLE);
+	CHECK_EQ_INT(bke_wait_ms(&e), (uint32_t)(V3_REQ_FILE_HEAD_MAX + 112 - 1));
+}
+
+TEST(vigil2_without_attr_cap_sends_no_1044)
+{
+	setup(1);
+	REQUIRE(bke_open(&e) == 0);
+	bke_connected(&e, 1);
+	flush_out();
+	reply_hello(V3X_CAP_RESTORE);
+	e.st = BKE_IDLE;
+	session_up();
+	bke_file_attr(&e, 0640, 1, 2);
+	REQUIRE(bke_file(&e, "/srv/a.txt", sizeof plain) == 0);
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_READ);
+}
+
+TEST(vigil2_server_without_extension_is_reconnected_without_hello)
+{
+	setup(1);
+	REQUIRE(bke_open(&e) == 0);
+	bke_connected(&e, 1);
+	flush_out();
+	reply(V3_RESP_ERROR, 0, "");    /* a v3 1607 to 1040 */
+	CHECK(e.x_refused);
+	CHECK_EQ_INT(bke_take_event(&e), BKE_EV_RETRY);
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_CLOSE);
+	bke_closed(&e);
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_WAIT);
+	bke_waited(&e);
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_CONNECT);
+	bke_connected(&e, 1);
 	CHECK_EQ_INT(e.st, BKE_REGISTER);
 }
 
@@ -423,4 +649,10 @@ TEST_SUITE(backup_engine, reconnect_every_reply_code,
 	   cksum_mismatch_three_times_then_abort_every_reply_code,
 	   cut_at_every_step_is_retried, three_retry_outcomes,
 	   refused_address_tries_the_next_at_once,
-	   failed_resumption_reconnects_at_once_with_a_full_handshake)
+	   failed_resumption_reconnects_at_once_with_a_full_handshake,
+	   vigil2_hello_then_attributes_before_the_stream,
+	   vigil2_without_attr_cap_sends_no_1044,
+	   vigil2_resume_sends_only_the_rest_with_the_whole_cksum,
+	   vigil2_resume_at_zero_streams_from_the_start,
+	   max_rate_pauses_between_packets_without_a_retry,
+	   vigil2_server_without_extension_is_reconnected_without_hello)

@@ -27,6 +27,22 @@ enum hal_file_type {
  * at least three and typically ~30. */
 #define HAL_DIR_BUF 1024
 
+/*
+ * The permission bits (07777) and modification time of an open file,
+ * for the attributes a backup keeps.  hal/sim keeps none: -ENOSYS.
+ * @retval 0  @retval -EBADF/-EIO/-ENOSYS
+ */
+int hal_file_meta(int fd, uint32_t *mode, int64_t *mtime_s,
+		  uint32_t *mtime_ns);
+
+/*
+ * Sets a file's modification (and access) time, without following a
+ * link: what a restore gives back.  hal/sim keeps no times (it checks
+ * the path exists and returns 0).
+ * @retval 0  @retval -ENOENT/-EACCES/-EPERM/-EROFS/-EINVAL/-EIO
+ */
+int hal_file_set_mtime(const char *path, int64_t sec, uint32_t nsec);
+
 /* An open directory.  Fields are private. */
 struct hal_dir {
 	int fd;                 /* -1: closed */

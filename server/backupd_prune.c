@@ -1,0 +1,268 @@
+/*
+ * backupd_prune.c — `vigil-backupd prune --data DIR [--keep-last N]
+ * [--keep-daily D] [--keep-weekly W]`: retention.  Per device, the
+ * snapshots kept are the N newest, the newest of each of the last D days
+ * (UTC) that has one, and the newest of each of the last W weeks (7-day
+ * periods from the epoch, UTC).  Every other snapshot is marked pruned
+ * (it can no longer be listed or restored), and every stored version no
+ * kept snapshot references — a kept snapshot S references each file's
+ * newest version stored in a session <= S — is deleted with its file.
+ * The bytes freed add up in the `stats` table for --status.  Runs on the
+ * database of a running server (its transactions wait for each other).
+ */
+#include "backupd.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "hal/clock.h"
+
+#define PRUNE_SNAPS_MAX 65536u
+#define DAY_MS 86400000ll
+
+struct bd_keep {
+	long last, daily, weekly;
+};
+
+struct bd_snap {
+	int64_t id, started_ms;
+	int keep;
+};
+
+static struct bd_snap bd_snaps[PRUNE_SNAPS_MAX];
+
+/* The device's live snapshots, newest first.  @retval count  @retval -EIO */
+static int bd_prune_snaps(const uint8_t id[V3_ID_SIZE])
+{
+	sqlite3_stmt *s = bd_prep(
+		"SELECT DISTINCT v.session_id, COALESCE(s.started_ms, 0)"
+		" FROM versions v JOIN files f ON f.id = v.file_id"
+		" LEFT JOIN sessions s ON s.id = v.session_id"
+		" WHERE f.client_id = ? AND v.session_id NOT IN"
+		" (SELECT session_id FROM pruned) ORDER BY v.session_id DESC");
+	int n = 0;
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
+	while (sqlite3_step(s) == SQLITE_ROW && n < (int)PRUNE_SNAPS_MAX) {
+		bd_snaps[n].id = sqlite3_column_int64(s, 0);
+		bd_snaps[n].started_ms = sqlite3_column_int64(s, 1);
+		bd_snaps[n].keep = 0;
+		n++;
+	}
+	sqlite3_finalize(s);
+	return n;
+}
+
+/* Marks the newest snapshot of each of the last `periods` periods of
+ * period_ms (counted back from now's period) as kept. */
+static void bd_keep_periods(int n, long periods, int64_t period_ms,
+			    int64_t now)
+{
+	int64_t newest = now / period_ms, last = -1;
+	int i;
+
+	for (i = 0; i < n; i++) {
+		int64_t p = bd_snaps[i].started_ms / period_ms;
+
+		if (p <= newest - periods)
+			break;
+		if (p != last)          /* newest first: the period's newest */
+			bd_snaps[i].keep = 1;
+		last = p;
+	}
+}
+
+static int bd_exec(const char *sql)
+{
+	return sqlite3_exec(bd_store_db(), sql, NULL, NULL, NULL) == SQLITE_OK
+	       ? 0 : -EIO;
+}
+
+/* Deletes the versions of client id that no kept snapshot (in table
+ * keep_snap) references; their bytes to *freed.  @retval count / -EIO */
+static int bd_prune_versions(const uint8_t id[V3_ID_SIZE], uint64_t *freed)
+{
+	static const char dead[] =
+		"SELECT v.file_id, v.version, v.path, v.size FROM versions v"
+		" JOIN files f ON f.id = v.file_id WHERE f.client_id = ?1"
+		" AND NOT EXISTS (SELECT 1 FROM keep_snap k WHERE v.version ="
+		" (SELECT MAX(w.version) FROM versions w WHERE w.file_id ="
+		" v.file_id AND w.session_id <= k.id))";
+	sqlite3_stmt *s = bd_prep(dead), *d = bd_prep(
+		"DELETE FROM versions WHERE file_id = ? AND version = ?");
+	int n = 0;
+
+	if (s == NULL || d == NULL) {
+		sqlite3_finalize(s);
+		sqlite3_finalize(d);
+		return -EIO;
+	}
+	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
+	while (sqlite3_step(s) == SQLITE_ROW) {
+		char p[BD_PATH_MAX];
+
+		if (snprintf(p, sizeof p, "%s/%s", bd_store_data_dir(),
+			     (const char *)sqlite3_column_text(s, 2)) <
+		    (int)sizeof p)
+			unlink(p);
+		*freed += (uint64_t)sqlite3_column_int64(s, 3);
+		sqlite3_bind_int64(d, 1, sqlite3_column_int64(s, 0));
+		sqlite3_bind_int64(d, 2, sqlite3_column_int64(s, 1));
+		sqlite3_step(d);
+		sqlite3_reset(d);
+		n++;
+	}
+	sqlite3_finalize(s);
+	sqlite3_finalize(d);
+	return n;
+}
+
+/* Records the kept set in keep_snap and the others as pruned. */
+static int bd_prune_mark(int n)
+{
+	sqlite3_stmt *k = bd_prep("INSERT INTO keep_snap(id) VALUES(?)");
+	sqlite3_stmt *p = bd_prep("INSERT OR IGNORE INTO pruned(session_id)"
+				  " VALUES(?)");
+	int i, pruned = 0;
+
+	if (k == NULL || p == NULL) {
+		sqlite3_finalize(k);
+		sqlite3_finalize(p);
+		return -EIO;
+	}
+	for (i = 0; i < n; i++) {
+		sqlite3_stmt *s = bd_snaps[i].keep ? k : p;
+
+		sqlite3_bind_int64(s, 1, bd_snaps[i].id);
+		sqlite3_step(s);
+		sqlite3_reset(s);
+		pruned += !bd_snaps[i].keep;
+	}
+	sqlite3_finalize(k);
+	sqlite3_finalize(p);
+	return pruned;
+}
+
+/* One device.  @retval 0  @retval -EIO */
+static int bd_prune_device(const uint8_t id[V3_ID_SIZE], const char *name,
+			   const struct bd_keep *k, uint64_t *freed_all)
+{
+	int64_t now = hal_clock_wall_ms();
+	uint64_t freed = 0;
+	int n, i, pruned, deleted;
+
+	n = bd_prune_snaps(id);
+	if (n < 0)
+		return n;
+	for (i = 0; i < n && i < k->last; i++)
+		bd_snaps[i].keep = 1;
+	bd_keep_periods(n, k->daily, DAY_MS, now);
+	bd_keep_periods(n, k->weekly, 7 * DAY_MS, now);
+	if (bd_exec("CREATE TEMP TABLE IF NOT EXISTS keep_snap("
+		    "id INTEGER PRIMARY KEY); BEGIN IMMEDIATE;"
+		    " DELETE FROM keep_snap") != 0)
+		return -EIO;
+	pruned = bd_prune_mark(n);
+	deleted = pruned < 0 ? -EIO : bd_prune_versions(id, &freed);
+	if (deleted < 0 || bd_exec("COMMIT") != 0) {
+		bd_exec("ROLLBACK");
+		return -EIO;
+	}
+	*freed_all += freed;
+	printf("%s: %d snapshots, %d kept, %d pruned, %d versions deleted, "
+	       "%llu bytes freed\n", name, n, n - pruned, pruned, deleted,
+	       (unsigned long long)freed);
+	return 0;
+}
+
+/* Every device in turn; the bytes freed added to stats. */
+static int bd_prune_all(const struct bd_keep *k)
+{
+	sqlite3_stmt *s = bd_prep("SELECT id, name FROM clients ORDER BY name");
+	uint64_t freed = 0;
+	int ret = 0;
+
+	if (s == NULL)
+		return -EIO;
+	while (ret == 0 && sqlite3_step(s) == SQLITE_ROW) {
+		uint8_t id[V3_ID_SIZE];
+
+		if (sqlite3_column_bytes(s, 0) != V3_ID_SIZE)
+			continue;
+		memcpy(id, sqlite3_column_blob(s, 0), V3_ID_SIZE);
+		ret = bd_prune_device(id, (const char *)sqlite3_column_text(s, 1),
+				      k, &freed);
+	}
+	sqlite3_finalize(s);
+	s = bd_prep("UPDATE stats SET bytes_freed = bytes_freed + ?");
+	if (s != NULL) {
+		sqlite3_bind_int64(s, 1, (sqlite3_int64)freed);
+		sqlite3_step(s);
+		sqlite3_finalize(s);
+	}
+	return ret;
+}
+
+static int bd_prune_usage(const char *msg)
+{
+	fprintf(stderr, "vigil-backupd prune: %s\nUsage: vigil-backupd prune "
+		"--data DIR [--keep-last N] [--keep-daily D] [--keep-weekly W]\n",
+		msg);
+	return 2;
+}
+
+/* see backupd.h */
+int bd_prune_main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "data", required_argument, NULL, 'd' },
+		{ "keep-last", required_argument, NULL, 'l' },
+		{ "keep-daily", required_argument, NULL, 'D' },
+		{ "keep-weekly", required_argument, NULL, 'W' },
+		{ NULL, 0, NULL, 0 }
+	};
+	struct bd_keep k = { 0, 0, 0 };
+	const char *data = NULL;
+	int ch, ret;
+
+	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		char *end = NULL;
+		long v = optarg ? strtol(optarg, &end, 10) : -1;
+
+		if (ch == 'd') {
+			data = optarg;
+			continue;
+		}
+		if (ch == '?' || end == optarg || *end != '\0' || v < 0 ||
+		    v > 100000)
+			return bd_prune_usage("bad option or value");
+		if (ch == 'l')
+			k.last = v;
+		else if (ch == 'D')
+			k.daily = v;
+		else
+			k.weekly = v;
+	}
+	if (data == NULL || optind != argc)
+		return bd_prune_usage("--data DIR is required");
+	if (k.last + k.daily + k.weekly == 0)
+		return bd_prune_usage("keeping nothing: give --keep-last, "
+				      "--keep-daily or --keep-weekly");
+	if (bd_store_open_existing(data) != 0)
+		return 1;
+	ret = bd_prune_all(&k);
+	bd_store_close();
+	if (ret != 0) {
+		fprintf(stderr, "vigil-backupd prune: database error\n");
+		return 1;
+	}
+	return 0;
+}

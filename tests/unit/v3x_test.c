@@ -1,0 +1,281 @@
+/*
+ * v3x_test.c — the vigil/2 extension messages (protocol/v3x.c): each
+ * layout byte by byte from docs/protocol/cyberbackup-v3.md ("Extension:
+ * restore"), pack/parse round trips, and every refusal at its boundary.
+ */
+#include <errno.h>
+
+#include "test.h"
+#include "v3x.h"
+
+static uint8_t buf[V3_RESP_HDR_SIZE + V3X_DATA_HEAD + 64];
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void req_hdr(uint8_t *p, uint8_t version, uint16_t code, uint32_t size)
+{
+	memset(p, 0, V3_REQ_HDR_SIZE);
+	p[16] = version;
+	p[17] = (uint8_t)(code & 0xff);
+	p[18] = (uint8_t)(code >> 8);
+	put32(p + 19, size);
+}
+
+TEST(v3x_list_request_layout)
+{
+	uint8_t m[V3X_REQ_MAX];
+	struct v3x_msg x;
+	enum v3_reason why;
+
+	req_hdr(m, 4, 1041, 271);
+	put64(m + 23, 7);
+	put64(m + 31, 99);
+	memset(m + 39, 0, 255);
+	memcpy(m + 39, "board-1", 7);
+	CHECK(v3x_req_is_ext(m));
+	CHECK_EQ_INT(v3x_req_decode(&x, m, 23 + 271, &why), 23 + 271);
+	CHECK_EQ_INT(x.code, V3X_REQ_LIST);
+	CHECK(x.snapshot == 7 && x.after == 99);
+	CHECK_EQ_STR(x.name, "board-1");
+	CHECK_EQ_INT(v3x_req_pack(buf, sizeof buf, &x, &why), -ENOSPC);
+	{
+		uint8_t o[V3X_REQ_MAX];
+
+		CHECK_EQ_INT(v3x_req_pack(o, sizeof o, &x, &why), 23 + 271);
+		CHECK_EQ_MEM(o, m, 23 + 271);
+	}
+	/* one byte short: more needed; version 3: not ours */
+	CHECK_EQ_INT(v3x_req_decode(&x, m, 23 + 270, &why), -EAGAIN);
+	m[16] = 3;
+	CHECK(!v3x_req_is_ext(m));
+	CHECK_EQ_INT(v3x_req_decode(&x, m, 23 + 271, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_VERSION);
+	/* an empty device name */
+	m[16] = 4;
+	m[39] = 0;
+	CHECK_EQ_INT(v3x_req_decode(&x, m, 23 + 271, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_NAME_EMPTY);
+}
+
+TEST(v3x_request_header_rules)
+{
+	uint8_t m[V3_REQ_HDR_SIZE];
+	struct v3x_msg x;
+	enum v3_reason why;
+
+	req_hdr(m, 4, 1042, 4);
+	CHECK(v3x_req_is_ext(m));
+	CHECK_EQ_INT(v3x_req_hdr_parse(&x, m, 23, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_CODE);
+	req_hdr(m, 4, 1040, 5);
+	CHECK_EQ_INT(v3x_req_hdr_parse(&x, m, 23, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_SIZE_LAYOUT);
+	req_hdr(m, 4, 1043, 279);
+	CHECK_EQ_INT(v3x_req_hdr_parse(&x, m, 23, &why), 0);
+	req_hdr(m, 4, 1028, 279);
+	CHECK(!v3x_req_is_ext(m));
+	CHECK_EQ_INT(v3x_req_hdr_parse(&x, m, 22, &why), -EINVAL);
+}
+
+TEST(v3x_read_request_ranges)
+{
+	struct v3x_msg x, y;
+	uint8_t o[V3X_REQ_MAX];
+	enum v3_reason why;
+
+	memset(&x, 0, sizeof x);
+	x.code = V3X_REQ_READ;
+	x.file_id = 3;
+	x.version = 2;
+	x.offset = 1u << 20;
+	x.length = V3X_CHUNK_MAX;
+	strcpy(x.name, "dev");
+	REQUIRE(v3x_req_pack(o, sizeof o, &x, &why) == 23 + 279);
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), 23 + 279);
+	CHECK(y.file_id == 3 && y.version == 2 && y.offset == 1u << 20 &&
+	      y.length == V3X_CHUNK_MAX);
+	/* length 0 and chunk + 1 refused, on the wire too */
+	put32(o + 23 + 20, V3X_CHUNK_MAX + 1);
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+	x.length = 0;
+	CHECK_EQ_INT(v3x_req_pack(o, sizeof o, &x, &why), -EINVAL);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+	x.length = 1;
+	x.version = 0;
+	CHECK_EQ_INT(v3x_req_pack(o, sizeof o, &x, &why), -EINVAL);
+}
+
+TEST(v3x_attr_request_rules)
+{
+	struct v3x_msg x, y;
+	uint8_t o[V3X_REQ_MAX];
+	enum v3_reason why;
+
+	memset(&x, 0, sizeof x);
+	x.code = V3X_REQ_ATTR;
+	x.mode = 0755;
+	x.mtime_s = -5;   /* before 1970 is a time too */
+	x.mtime_ns = 999999999;
+	strcpy(x.name, "srv_a.txt");
+	REQUIRE(v3x_req_pack(o, sizeof o, &x, &why) == 23 + 271);
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), 23 + 271);
+	CHECK(y.mode == 0755 && y.mtime_s == -5 && y.mtime_ns == 999999999);
+	put32(o + 23 + 12, 1000000000);
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+	x.mode = 010000;
+	CHECK_EQ_INT(v3x_req_pack(o, sizeof o, &x, &why), -EINVAL);
+	x.mode = 0644;
+	strcpy(x.name, "a/b");
+	CHECK_EQ_INT(v3x_req_pack(o, sizeof o, &x, &why), -EINVAL);
+	CHECK_EQ_INT(why, V3_E_NAME_SEPARATOR);
+}
+
+TEST(v3x_entry_layout)
+{
+	struct v3x_msg x, y;
+	uint8_t o[V3X_ENTRY_MAX];
+	enum v3_reason why;
+	int n;
+
+	memset(&x, 0, sizeof x);
+	x.code = V3X_RESP_ENTRY;
+	x.file_id = 0x0102030405060708ull;
+	x.version = 9;
+	x.size = 5ull << 32;   /* over 4 GiB: the extension's sizes are u64 */
+	x.mtime_s = 1700000000;
+	x.mtime_ns = 5;
+	x.mode = 0600;
+	x.cksum = 0xdeadbeef;
+	strcpy(x.name, "tmp_x");
+	n = v3x_resp_pack(o, sizeof o, &x, &why);
+	REQUIRE(n == 7 + 41 + 5);
+	CHECK(o[0] == 4 && o[1] == (1641 & 0xff) && o[2] == (1641 >> 8));
+	CHECK(o[3] == 46 && o[7] == 8 && o[14] == 1);
+	CHECK(o[7 + 40] == 5);
+	CHECK_EQ_MEM(o + 48, "tmp_x", 5);
+	CHECK_EQ_INT(v3x_resp_decode(&y, o, (size_t)n, &why), n);
+	CHECK(y.file_id == x.file_id && y.size == x.size && y.cksum == x.cksum);
+	CHECK_EQ_STR(y.name, "tmp_x");
+	/* the length byte disagrees with the payload */
+	o[47] = 4;
+	CHECK_EQ_INT(v3x_resp_decode(&y, o, (size_t)n, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_SIZE_LAYOUT);
+	o[47] = 5;
+	o[48] = '/';
+	CHECK_EQ_INT(v3x_resp_decode(&y, o, (size_t)n, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_NAME_SEPARATOR);
+	o[48] = 0;
+	CHECK_EQ_INT(v3x_resp_decode(&y, o, (size_t)n, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_NAME_CONTROL);
+}
+
+TEST(v3x_data_head_only)
+{
+	struct v3x_msg x, y;
+	enum v3_reason why;
+	int n;
+
+	memset(&x, 0, sizeof x);
+	x.code = V3X_RESP_DATA;
+	x.file_id = 1;
+	x.version = 1;
+	x.offset = 100;
+	x.data = (const uint8_t *)"0123456789";
+	x.data_len = 10;
+	n = v3x_resp_pack(buf, sizeof buf, &x, &why);
+	REQUIRE(n == 7 + 20 + 10);
+	CHECK_EQ_INT(v3x_resp_decode(&y, buf, (size_t)n, &why), n);
+	CHECK(y.data_len == 10 && y.data == buf + 27 && y.offset == 100);
+	/* the server's form: header and head, the data sent from elsewhere */
+	x.data = NULL;
+	CHECK_EQ_INT(v3x_resp_pack(buf, sizeof buf, &x, &why), 27);
+	CHECK(buf[3] == 30);
+	REQUIRE(v3x_resp_hdr_parse(&y, buf, 7, &why) == 0);
+	CHECK_EQ_INT(v3x_resp_payload_parse(&y, buf + 7, 20, &why), 0);
+	CHECK(y.data == NULL && y.data_len == 10);
+	x.data_len = V3X_CHUNK_MAX + 1;
+	CHECK_EQ_INT(v3x_resp_pack(buf, sizeof buf, &x, &why), -EINVAL);
+}
+
+TEST(v3x_small_responses)
+{
+	struct v3x_msg x, y;
+	enum v3_reason why;
+
+	memset(&x, 0, sizeof x);
+	x.code = V3X_RESP_HELLO;
+	x.caps = V3X_CAPS_KNOWN;
+	x.chunk_max = 65536;
+	CHECK_EQ_INT(v3x_resp_pack(buf, sizeof buf, &x, &why), 15);
+	CHECK_EQ_INT(v3x_resp_decode(&y, buf, 15, &why), 15);
+	CHECK(y.caps == V3X_CAPS_KNOWN && y.chunk_max == 65536);
+	memset(&x, 0, sizeof x);
+	x.code = V3X_RESP_LIST_END;
+	x.snapshot = 12;
+	x.count = 3;
+	x.more = 1;
+	CHECK_EQ_INT(v3x_resp_pack(buf, sizeof buf, &x, &why), 20);
+	buf[7 + 12] = 2;
+	CHECK_EQ_INT(v3x_resp_decode(&y, buf, 20, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+	memset(&x, 0, sizeof x);
+	x.code = V3X_RESP_REFUSED;
+	x.refused_code = V3X_REQ_LIST;
+	x.error = V3X_ERR_DENIED;
+	CHECK_EQ_INT(v3x_resp_pack(buf, sizeof buf, &x, &why), 11);
+	CHECK_EQ_INT(v3x_resp_decode(&y, buf, 11, &why), 11);
+	CHECK(y.refused_code == 1041 && y.error == V3X_ERR_DENIED);
+	buf[9] = 0;
+	CHECK_EQ_INT(v3x_resp_decode(&y, buf, 11, &why), -EBADMSG);
+	/* a v3 response is not an extension one */
+	buf[0] = 3;
+	CHECK(!v3x_resp_is_ext(buf));
+	CHECK_EQ_INT(v3x_resp_decode(&y, buf, 11, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_VERSION);
+}
+
+TEST(v3x_offset_query_and_answer)
+{
+	struct v3x_msg x, y;
+	uint8_t o[V3X_REQ_MAX];
+	enum v3_reason why;
+
+	memset(&x, 0, sizeof x);
+	x.code = V3X_REQ_OFFSET;
+	x.size = 200ull << 20;
+	strcpy(x.name, "srv_big.bin");
+	REQUIRE(v3x_req_pack(o, sizeof o, &x, &why) == 23 + 263);
+	CHECK(o[17] == (1045 & 0xff) && o[19] == (263 & 0xff) && o[20] == 1);
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), 23 + 263);
+	CHECK(y.size == 200ull << 20);
+	CHECK_EQ_STR(y.name, "srv_big.bin");
+	o[23 + 7] = 0x80;       /* size over 2^63 - 1 */
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+	memset(&x, 0, sizeof x);
+	x.code = V3X_RESP_OFFSET;
+	x.offset = 12345678;
+	CHECK_EQ_INT(v3x_resp_pack(buf, sizeof buf, &x, &why), 15);
+	CHECK_EQ_INT(v3x_resp_decode(&y, buf, 15, &why), 15);
+	CHECK(y.code == V3X_RESP_OFFSET && y.offset == 12345678);
+	buf[3] = 9;
+	CHECK_EQ_INT(v3x_resp_decode(&y, buf, 16, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_SIZE_LAYOUT);
+}
+
+TEST_SUITE(v3x, v3x_list_request_layout, v3x_request_header_rules,
+	   v3x_read_request_ranges, v3x_attr_request_rules, v3x_entry_layout,
+	   v3x_data_head_only, v3x_small_responses,
+	   v3x_offset_query_and_answer);
