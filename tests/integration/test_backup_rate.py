@@ -8,19 +8,11 @@ import time
 
 import pytest
 
-from conftest import ROOT, binary
-from test_backupd import Server, TIMEOUT_MS, tls_args
+from conftest import binary
+from backupd import Server, TIMEOUT_MS, tls_args
 
 SECONDS = float(os.environ.get("VIGIL_RATE_SECONDS", "5"))
 RATE = 4 << 20
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    d = tmp_path_factory.mktemp("pki")
-    subprocess.run(["bash", str(ROOT / "tests/toolchain/make-certs.sh"), str(d)],
-                   check=True, capture_output=True, timeout=60)
-    return d
 
 
 @pytest.mark.parametrize("transport", ["tcp", "tls"])

@@ -15,22 +15,12 @@ import socket
 import subprocess
 import threading
 
-import pytest
-
-from conftest import ROOT, binary
-from test_backupd import Server, TIMEOUT_MS, tls_args
+from conftest import binary
+from backupd import Server, TIMEOUT_MS, tls_args
 from v3_names import v3_name
 
 SIZE = int(os.environ.get("VIGIL_RESUME_MIB", "200")) << 20
 CUTS = 10
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    d = tmp_path_factory.mktemp("pki")
-    subprocess.run(["bash", str(ROOT / "tests/toolchain/make-certs.sh"), str(d)],
-                   check=True, capture_output=True, timeout=60)
-    return d
 
 
 class CountingCutProxy:

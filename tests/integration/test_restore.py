@@ -12,8 +12,8 @@ import subprocess
 
 import pytest
 
-from conftest import ROOT, binary
-from test_backupd import Server, TIMEOUT_MS, tls_args
+from conftest import binary, make_certs
+from backupd import Server, TIMEOUT_MS, tls_args
 
 # The large file: 200 MiB in the issue; VIGIL_RESTORE_LARGE_MIB scales it
 # for a loaded machine (the protocol path is the same from 2 chunks on).
@@ -42,9 +42,8 @@ def make_leaf(pki, name):
 
 @pytest.fixture(scope="module")
 def pki(tmp_path_factory):
-    d = tmp_path_factory.mktemp("pki")
-    subprocess.run(["bash", str(ROOT / "tests/toolchain/make-certs.sh"), str(d)],
-                   check=True, capture_output=True, timeout=60)
+    """conftest's PKI plus two board certificates of this module's own."""
+    d = make_certs(tmp_path_factory.mktemp("pki"))
     for name in ("board-a", "board-b"):
         make_leaf(d, name)
     return d
