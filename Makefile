@@ -6,6 +6,7 @@
 #   make check          everything the CI runs; ends with "N passed, N failed"
 #   make fuzz           long fuzzing runs (FUZZ_SECONDS each, default 600)
 #   make bench          benchmarks against reference implementations
+#   make size           vigild's size per board, by part (vigil, mbedTLS, musl)
 #   make soak           long forms of tests (the exporter with 500 agents)
 #   make toolchain      packages + musl sysroots + mbedTLS (cached)
 #   make clean          remove build/ (the toolchain cache stays)
@@ -31,6 +32,7 @@ TC_STAMP := $(TC_DIR)/.done
 musl_cc = $(TC_DIR)/musl/$(1)/bin/musl-gcc
 
 # ---- flags ----
+# The board link writes a map beside the binary: make size reads it.
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla -Wlogical-op \
 	-Wconversion
 CSTD := -std=c11 -D_POSIX_C_SOURCE=200809L
@@ -40,7 +42,7 @@ INCLUDES = -Ihal/include $(FW_INCLUDES) -Iprotocol -Iboard/$(1) -Ibuild/gen \
 	-I$(TC_DIR)/mbedtls/$(2)/include
 mbed_libs = -L$(TC_DIR)/mbedtls/$(1)/lib -lmbedtls -lmbedx509 -lmbedcrypto
 TARGET_CFLAGS := -Os -ffunction-sections -fdata-sections
-TARGET_LDFLAGS := -static -Wl,--gc-sections -s
+TARGET_LDFLAGS := -static -Wl,--gc-sections -s -Wl,-Map=$$@.map
 TEST_CFLAGS := -O1 -g -Itests/unit
 ASAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
@@ -211,7 +213,7 @@ $(TC_STAMP): | packages
 toolchain: $(TC_STAMP)
 
 # ---- top-level targets ----
-.PHONY: all all-boards run check soak fuzz bench clean FORCE
+.PHONY: all all-boards run check soak fuzz bench size clean FORCE
 all: build/$(BOARD)/bin/vigild $(if $(filter host,$(BOARD)),\
 	$(addprefix build/host/bin/,$(TOOL_NAMES) $(TOOL_PROGS)) $(SERVER_BIN))
 
@@ -233,6 +235,11 @@ fuzz: $(addprefix build/fuzz/,$(FUZZ_NAMES))
 bench: $(addprefix build/bench/,$(BENCH_NAMES)) build/host/bin/vigild \
 		$(addprefix build/host/bin/,$(TOOL_PROGS)) $(SERVER_BIN)
 	$(Q)for b in $(BENCH_NAMES); do echo "=== $$b"; build/bench/$$b || exit 1; done
+
+# Each board's vigild by part, from its link map (tests/size.py); make
+# check holds every board to tests/size-budget.txt.
+size: all-boards
+	$(Q)python3 tests/size.py report $(BOARDS)
 
 # Long forms of tests that make check runs smaller: the exporter with the
 # issue's 500 devices (prints its RSS and CPU).

@@ -99,6 +99,7 @@ for arch in $TEST_ARCHES; do
 	step "unit $arch linux" $q "build/test-$arch/unit-linux"
 done
 step "static binaries" static_check
+step "size budget" python3 tests/size.py check $BOARDS
 step "folder layers (include graph, no cycles)" python3 tests/layers.py
 step "lwip socket subset" tests/lwip/check.sh
 step "toolchain tls loopback" tests/toolchain/run.sh "$TC_DIR" build/tls
