@@ -41,8 +41,13 @@ INCLUDES = -Ihal/include $(FW_INCLUDES) -Iprotocol -Iboard/$(1) -Ibuild/gen \
 	-Itoolchain -DMBEDTLS_CONFIG_FILE='"vigil_mbedtls_config.h"' \
 	-I$(TC_DIR)/mbedtls/$(2)/include
 mbed_libs = -L$(TC_DIR)/mbedtls/$(1)/lib -lmbedtls -lmbedx509 -lmbedcrypto
-TARGET_CFLAGS := -Os -ffunction-sections -fdata-sections
-TARGET_LDFLAGS := -static -Wl,--gc-sections -s -Wl,-Map=$$@.map
+# No unwind tables: vigild is C without exceptions or backtraces, and
+# .eh_frame was 27 KB of its file on aarch64.
+TARGET_CFLAGS := -Os -ffunction-sections -fdata-sections \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables
+# norelro: a static non-PIE musl program never mprotects its RELRO range
+# (only the dynamic linker does), so the page padding for it is waste.
+TARGET_LDFLAGS := -static -Wl,--gc-sections -Wl,-z,norelro -s -Wl,-Map=$$@.map
 TEST_CFLAGS := -O1 -g -Itests/unit
 ASAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
@@ -91,6 +96,7 @@ define load_board
 include board/$(1)/board.mk
 $(1)_ARCH := $$(BOARD_ARCH)
 $(1)_CFLAGS := $$(BOARD_CFLAGS)
+$(1)_LDFLAGS := $$(BOARD_LDFLAGS)
 endef
 $(foreach b,$(BOARDS),$(eval $(call load_board,$(b))))
 
@@ -125,7 +131,7 @@ define board_rules
 $(call compile_rules,build/$(1),$(call musl_cc,$($(1)_ARCH)),\
 	$(CSTD) $(WARN) $(TARGET_CFLAGS) $($(1)_CFLAGS) $(call INCLUDES,$(1),$($(1)_ARCH)))
 $(call link_rule,build/$(1)/bin/vigild,$(call vigild_srcs,$($(1)_ARCH)),build/$(1),\
-	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS) $(call mbed_libs,$($(1)_ARCH)))
+	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS) $($(1)_LDFLAGS) $(call mbed_libs,$($(1)_ARCH)))
 $(foreach t,$(TOOL_NAMES),$(call link_rule,build/$(1)/bin/$(t),\
 	tests/tools/$(t).c $(FW_LIB) $(call proto,$($(1)_ARCH)) $(HAL_LINUX),build/$(1),\
 	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS) $(call mbed_libs,$($(1)_ARCH)))$(nl))
