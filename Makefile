@@ -146,6 +146,13 @@ $(eval $(call link_rule,build/test-asan/unit-sim,$(call unit_sim_srcs,$(HOST_ARC
 $(eval $(call link_rule,build/test-asan/unit-linux,$(UNIT_LINUX_SRCS),\
 	build/test-asan,gcc,$(ASAN) $(call mbed_libs,host)))
 
+# The cksum tests once more with the one-table build that boards with
+# carry-less multiply use (-DCKSUM_SLICES=1, protocol/cksum_table.h).
+$(eval $(call compile_rules,build/test-cksum1,gcc,\
+	$(CSTD) $(WARN) $(TEST_CFLAGS) $(ASAN) -DCKSUM_SLICES=1 $(call INCLUDES,host,host)))
+$(eval $(call link_rule,build/test-cksum1/unit-sim,$(call unit_sim_srcs,$(HOST_ARCH)),\
+	build/test-cksum1,gcc,$(ASAN) $(call mbed_libs,host)))
+
 # ... and the same tests, unchanged, as static musl binaries per arch.
 define test_arch_rules
 $(call compile_rules,build/test-$(1),$(call musl_cc,$(1)),\
@@ -226,6 +233,7 @@ all: build/$(BOARD)/bin/vigild $(if $(filter host,$(BOARD)),\
 all-boards: $(foreach b,$(BOARDS),build/$(b)/bin/vigild)
 
 UNIT_BINS := build/test-asan/unit-sim build/test-asan/unit-linux \
+	build/test-cksum1/unit-sim \
 	$(foreach a,$(TEST_ARCHES),build/test-$(a)/unit-sim build/test-$(a)/unit-linux)
 
 check: all-boards $(addprefix build/host/bin/,$(TOOL_NAMES) $(TOOL_PROGS)) $(SERVER_BIN) \

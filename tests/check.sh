@@ -93,6 +93,7 @@ export BOARDS FUZZ_SMOKE_SECONDS
 
 step "unit host asan sim" build/test-asan/unit-sim
 step "unit host asan linux" build/test-asan/unit-linux
+step "unit host asan cksum one table" build/test-cksum1/unit-sim cksum
 for arch in $TEST_ARCHES; do
 	q=$(qemu_for "$arch")
 	step "unit $arch sim" $q "build/test-$arch/unit-sim"
