@@ -8,8 +8,9 @@
                                     budget in tests/size-budget.txt; prints
                                     "N passed, N failed" (make check)
 
-The map is build/<board>/bin/vigild.map (the board link writes it with
--Wl,-Map).  Every input section the linker kept in an allocated output
+vigild is linked with LTO, which merges vigil and mbedTLS into one unit,
+so the shares come from build/<board>/nolto/vigild: the same sources
+linked without LTO, with its map (-Wl,-Map) beside it.  Every input section the linker kept in an allocated output
 section is charged to the object it came from; sections with no file bytes
 (.bss, .tbss) are counted apart.  What is left of the file (ELF headers,
 segment alignment, section table) is shown as "ELF overhead".
@@ -99,21 +100,27 @@ def binary(board):
 
 
 def report(board, top=12):
-    usage = parse_map(binary(board) + ".map", allocated_sections(binary(board)))
+    """The product's size; the parts' shares come from the link of the
+    same objects without LTO (LTO merges the parts into one unit)."""
+    nolto = os.path.join(ROOT, "build", board, "nolto", "vigild")
+    usage = parse_map(nolto + ".map", allocated_sections(nolto))
     total = os.path.getsize(binary(board))
+    plain = os.path.getsize(nolto)
     parts = {}
     for (part, _), (fbytes, bss) in usage.items():
         p = parts.setdefault(part, [0, 0])
         p[0] += fbytes
         p[1] += bss
-    print(f"{board}: vigild {total} bytes ({total / 1024:.1f} KiB) stripped")
+    print(f"{board}: vigild {total} bytes ({total / 1024:.1f} KiB) stripped, "
+          f"with LTO; {plain} without, by part:")
     charged = 0
     for part in ("vigil", "mbedTLS", "musl", "libgcc"):
         fbytes, bss = parts.get(part, [0, 0])
         charged += fbytes
-        print(f"  {part:8} {fbytes:8} file {100 * fbytes / total:5.1f} %   {bss:8} bss")
-    print(f"  {'ELF overhead':12} {total - charged:4} (headers, segment alignment)")
-    print(f"  largest objects (file bytes):")
+        print(f"  {part:8} {fbytes:8} file {100 * fbytes / plain:5.1f} %   {bss:8} bss")
+    print(f"  {'ELF overhead':12} {plain - charged:4} (headers, segment alignment)")
+    print(f"  LTO saves {plain - total} bytes")
+    print("  largest objects (file bytes, without LTO):")
     ranked = sorted(usage.items(), key=lambda kv: -kv[1][0])[:top]
     for (part, name), (fbytes, bss) in ranked:
         print(f"    {fbytes:7}  {part:7} {name}")
