@@ -613,6 +613,17 @@ void coap_srv_datagram(struct coap_srv *s, unsigned sock,
 
 /* ---- loop glue ---- */
 
+/* The tick sleeps until its next deadline; a datagram or a change can
+ * bring one closer (a new observer, a CON sent), so the timer is set
+ * again after each: the tick does only what is due, and says when the
+ * next thing is. */
+static void rearm_tick(struct coap_srv *s, uint64_t now_ms)
+{
+	if (s->timer > 0)
+		(void)ev_timer_rearm(s->loop, s->timer,
+				     (int64_t)coap_srv_tick(s, now_ms));
+}
+
 static void on_readable(struct ev_loop *loop, int fd, unsigned events,
 			void *arg)
 {
@@ -642,6 +653,7 @@ static void on_readable(struct ev_loop *loop, int fd, unsigned events,
 			coap_srv_datagram(s, sock, &from, buf, (size_t)n,
 					  hal_clock_mono_ms());
 	}
+	rearm_tick(s, hal_clock_mono_ms());
 	s->pub.requests = s->stats.requests;
 	s->pub.rejected = s->stats.resets + s->stats.ignored;
 	s->pub.observers = coap_srv_observers(s);
@@ -668,7 +680,7 @@ uint32_t coap_srv_tick(struct coap_srv *s, uint64_t now_ms)
 void coap_srv_changed(struct coap_srv *s, uint64_t now_ms)
 {
 	if (s->loop && coap_srv_observers(s) > 0)
-		(void)coap_obs_tick(s, now_ms); /* its own timer keeps going */
+		rearm_tick(s, now_ms);
 }
 
 /* see coap_server.h */
