@@ -18,6 +18,7 @@
 #include "crypto_platform.h"
 #include "hal/rng.h"
 #include "log.h"
+#include "mem.h"
 
 /* ---- listen addresses ---- */
 
@@ -745,7 +746,7 @@ int coap_srv_start(struct coap_srv *s, struct ev_loop *loop,
 	int n = coap_srv_parse_listen(listen, addrs, COAP_SRV_SOCKS_MAX);
 	int ret;
 
-	memset(s, 0, sizeof *s);
+	mem_clear(s, sizeof *s); /* only the pages in use become resident */
 	s->timer = -1;
 	for (unsigned i = 0; i < COAP_SRV_SOCKS_MAX; i++)
 		s->socks[i].fd = -1;
