@@ -260,9 +260,14 @@ fuzz: $(addprefix build/fuzz/,$(FUZZ_NAMES))
 	$(Q)for f in $(FUZZ_NAMES); do \
 		tests/fuzz/run.sh $$f $(FUZZ_SECONDS) || exit 1; done
 
+# make bench writes docs/benchmarks.md (tests/bench/report.py): sizes, idle
+# wakeups and RSS measured there, and every benchmark program's figures.
+# It fails only when a figure could not be measured, never on a timing.
 bench: $(addprefix build/bench/,$(BENCH_NAMES)) build/host/bin/vigild \
-		$(addprefix build/host/bin/,$(TOOL_PROGS)) $(SERVER_BIN)
-	$(Q)for b in $(BENCH_NAMES); do echo "=== $$b"; build/bench/$$b || exit 1; done
+		$(addprefix build/host/bin/,$(TOOL_PROGS)) $(SERVER_BIN) \
+		all-boards $(foreach b,$(BOARDS),build/$(b)/nolto/vigild)
+	$(Q)VIGIL_BIN_DIR="$(CURDIR)/build/host/bin" python3 tests/bench/report.py \
+		docs/benchmarks.md $(addprefix build/bench/,$(BENCH_NAMES))
 
 # Each board's vigild by part, from its link map (tests/size.py); make
 # check holds every board to tests/size-budget.txt.
