@@ -6,6 +6,7 @@
 #   make check          everything the CI runs; ends with "N passed, N failed"
 #   make fuzz           long fuzzing runs (FUZZ_SECONDS each, default 600)
 #   make bench          benchmarks against reference implementations
+#   make size           vigild's size per board, by part (vigil, mbedTLS, musl)
 #   make soak           long forms of tests (the exporter with 500 agents)
 #   make image          the board's appliance image in build/image/BOARD
 #   make boot           boot a qemu board's image, console on this terminal
@@ -40,6 +41,8 @@ TC_STAMP := $(TC_DIR)/.done
 musl_cc = $(TC_DIR)/musl/$(1)/bin/musl-gcc
 
 # ---- flags ----
+# The board link writes a map beside the binary (make size reads the one
+# of the link without LTO, build/<board>/nolto/vigild.map).
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wvla -Wlogical-op \
 	-Wconversion
 CSTD := -std=c11 -D_POSIX_C_SOURCE=200809L
@@ -48,8 +51,20 @@ INCLUDES = -Ihal/include $(FW_INCLUDES) -Iprotocol -Iboard/$(1) -Ibuild/gen \
 	-Itoolchain -DMBEDTLS_CONFIG_FILE='"vigil_mbedtls_config.h"' \
 	-I$(TC_DIR)/mbedtls/$(2)/include
 mbed_libs = -L$(TC_DIR)/mbedtls/$(1)/lib -lmbedtls -lmbedx509 -lmbedcrypto
-TARGET_CFLAGS := -Os -ffunction-sections -fdata-sections
-TARGET_LDFLAGS := -static -Wl,--gc-sections -s
+# No unwind tables: vigild is C without exceptions or backtraces, and
+# .eh_frame was 27 KB of its file on aarch64 (mbedTLS's another 32 KB:
+# toolchain/build.sh builds it the same way).
+TARGET_CFLAGS := -Os -ffunction-sections -fdata-sections \
+	-fno-asynchronous-unwind-tables -fno-unwind-tables
+# Link-time optimization across vigil and mbedTLS (whose archives hold
+# LTO and plain code, toolchain/build.sh): 27 KB less on aarch64.  The
+# link gets the board's CFLAGS too: code generation happens there.  One
+# partition: the whole program is optimized as one unit, and lto-wrapper
+# does not warn about serial jobs.
+TARGET_LTO := -flto -flto-partition=one
+# norelro: a static non-PIE musl program never mprotects its RELRO range
+# (only the dynamic linker does), so the page padding for it is waste.
+TARGET_LDFLAGS := -static -Wl,--gc-sections -Wl,-z,norelro -s -Wl,-Map=$$@.map
 TEST_CFLAGS := -O1 -g -Itests/unit
 ASAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
@@ -100,6 +115,7 @@ define load_board
 include board/$(1)/board.mk
 $(1)_ARCH := $$(BOARD_ARCH)
 $(1)_CFLAGS := $$(BOARD_CFLAGS)
+$(1)_LDFLAGS := $$(BOARD_LDFLAGS)
 endef
 $(foreach b,$(BOARDS),$(eval $(call load_board,$(b))))
 
@@ -132,12 +148,18 @@ endef
 # Boards: the product binaries, static and stripped.
 define board_rules
 $(call compile_rules,build/$(1),$(call musl_cc,$($(1)_ARCH)),\
-	$(CSTD) $(WARN) $(TARGET_CFLAGS) $($(1)_CFLAGS) $(call INCLUDES,$(1),$($(1)_ARCH)))
+	$(CSTD) $(WARN) $(TARGET_CFLAGS) $(TARGET_LTO) $($(1)_CFLAGS) $(call INCLUDES,$(1),$($(1)_ARCH)))
 $(call link_rule,build/$(1)/bin/vigild,$(call vigild_srcs,$($(1)_ARCH)),build/$(1),\
-	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS) $(call mbed_libs,$($(1)_ARCH)))
+	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS) $(TARGET_LTO) -Os $($(1)_CFLAGS) $($(1)_LDFLAGS) $(call mbed_libs,$($(1)_ARCH)))
 $(foreach t,$(TOOL_NAMES),$(call link_rule,build/$(1)/bin/$(t),\
 	tests/tools/$(t).c $(FW_LIB) $(call proto,$($(1)_ARCH)) $(HAL_LINUX),build/$(1),\
-	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS) $(call mbed_libs,$($(1)_ARCH)))$(nl))
+	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS) $(TARGET_LTO) -Os $($(1)_CFLAGS) $(call mbed_libs,$($(1)_ARCH)))$(nl))
+# make size: the same sources without LTO, only so that the link map can
+# say which part each byte comes from (LTO merges them).
+$(call compile_rules,build/$(1)/nolto,$(call musl_cc,$($(1)_ARCH)),\
+	$(CSTD) $(WARN) $(TARGET_CFLAGS) $($(1)_CFLAGS) $(call INCLUDES,$(1),$($(1)_ARCH)))
+$(call link_rule,build/$(1)/nolto/vigild,$(call vigild_srcs,$($(1)_ARCH)),build/$(1)/nolto,\
+	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS) -fno-lto $($(1)_LDFLAGS) $(call mbed_libs,$($(1)_ARCH)))
 endef
 $(foreach b,$(BOARDS),$(eval $(call board_rules,$(b))))
 
@@ -148,6 +170,13 @@ $(eval $(call link_rule,build/test-asan/unit-sim,$(call unit_sim_srcs,$(HOST_ARC
 	build/test-asan,gcc,$(ASAN) $(call mbed_libs,host)))
 $(eval $(call link_rule,build/test-asan/unit-linux,$(UNIT_LINUX_SRCS),\
 	build/test-asan,gcc,$(ASAN) $(call mbed_libs,host)))
+
+# The cksum tests once more with the one-table build that boards with
+# carry-less multiply use (-DCKSUM_SLICES=1, protocol/cksum_table.h).
+$(eval $(call compile_rules,build/test-cksum1,gcc,\
+	$(CSTD) $(WARN) $(TEST_CFLAGS) $(ASAN) -DCKSUM_SLICES=1 $(call INCLUDES,host,host)))
+$(eval $(call link_rule,build/test-cksum1/unit-sim,$(call unit_sim_srcs,$(HOST_ARCH)),\
+	build/test-cksum1,gcc,$(ASAN) $(call mbed_libs,host)))
 
 # ... and the same tests, unchanged, as static musl binaries per arch.
 define test_arch_rules
@@ -229,13 +258,14 @@ $(TC_STAMP): | packages
 toolchain: $(TC_STAMP)
 
 # ---- top-level targets ----
-.PHONY: all all-boards run check soak fuzz bench image boot clean FORCE
+.PHONY: all all-boards run check soak fuzz bench size image boot clean FORCE
 all: build/$(BOARD)/bin/vigild $(if $(filter host,$(BOARD)),\
 	$(addprefix build/host/bin/,$(TOOL_NAMES) $(TOOL_PROGS)) $(SERVER_BIN))
 
 all-boards: $(foreach b,$(BOARDS),build/$(b)/bin/vigild)
 
 UNIT_BINS := build/test-asan/unit-sim build/test-asan/unit-linux \
+	build/test-cksum1/unit-sim \
 	$(foreach a,$(TEST_ARCHES),build/test-$(a)/unit-sim build/test-$(a)/unit-linux)
 
 check: all-boards $(addprefix build/host/bin/,$(TOOL_NAMES) $(TOOL_PROGS)) $(SERVER_BIN) \
@@ -249,11 +279,21 @@ fuzz: $(addprefix build/fuzz/,$(FUZZ_NAMES))
 	$(Q)for f in $(FUZZ_NAMES); do \
 		tests/fuzz/run.sh $$f $(FUZZ_SECONDS) || exit 1; done
 
+# make bench writes docs/benchmarks.md (tests/bench/report.py): sizes, idle
+# wakeups and RSS measured there, and every benchmark program's figures.
+# It fails only when a figure could not be measured, never on a timing.
 bench: $(addprefix build/bench/,$(BENCH_NAMES)) build/host/bin/vigild \
 		$(addprefix build/host/bin/,$(TOOL_PROGS)) $(SERVER_BIN) \
-		$(foreach b,$(IMAGE_BOARDS),build/image/$(b)/image.txt)
-	$(Q)for b in $(BENCH_NAMES); do echo "=== $$b"; build/bench/$$b || exit 1; done
+		$(foreach b,$(IMAGE_BOARDS),build/image/$(b)/image.txt) \
+		all-boards $(foreach b,$(BOARDS),build/$(b)/nolto/vigild)
+	$(Q)VIGIL_BIN_DIR="$(CURDIR)/build/host/bin" python3 tests/bench/report.py \
+		docs/benchmarks.md $(addprefix build/bench/,$(BENCH_NAMES))
 	$(Q)echo "=== images" && tests/bench/image_bench.sh
+
+# Each board's vigild by part, from its link map (tests/size.py); make
+# check holds every board to tests/size-budget.txt.
+size: all-boards $(foreach b,$(BOARDS),build/$(b)/nolto/vigild)
+	$(Q)python3 tests/size.py report $(BOARDS)
 
 # Appliance images (image/build.sh; docs/images.md): image.txt, the
 # manifest, is written last and stands for the whole image.

@@ -8,21 +8,25 @@
  * bytes).  That is 16 independent loads per 16 bytes instead of a chain
  * of 16 dependent ones.  The tables (16 x 256 x 4 = 16 KiB, const, in
  * .rodata) come from gen_cksum_table.py; see docs/protocol/cksum.md for
- * why 16 and not 8.
+ * why 16 and not 8.  A board whose CPU folds with carry-less
+ * multiplication builds with -DCKSUM_SLICES=1: this code then only does
+ * the folding's last 16 bytes and tails, a byte at a time over one 1 KiB
+ * table, and the other 15 KiB are not in the binary.
  */
 #include "cksum.h"
 
 #include "cksum_table.h"
 
+static uint32_t crc_byte(uint32_t crc, uint8_t b)
+{
+	return (crc << 8) ^ cksum_tab[0][(crc >> 24) ^ b];
+}
+
+#if CKSUM_SLICES > 1
 static uint32_t load_be32(const uint8_t *p)
 {
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
 	       (uint32_t)p[2] << 8 | (uint32_t)p[3];
-}
-
-static uint32_t crc_byte(uint32_t crc, uint8_t b)
-{
-	return (crc << 8) ^ cksum_tab[0][(crc >> 24) ^ b];
 }
 
 /* One 16-byte block; invariant: p has 16 readable bytes.  Only the first
@@ -41,15 +45,18 @@ static uint32_t crc_block16(uint32_t crc, const uint8_t *p)
 	return d ^ ((cksum_tab[15][a >> 24] ^ cksum_tab[14][(a >> 16) & 0xff]) ^
 		    (cksum_tab[13][(a >> 8) & 0xff] ^ cksum_tab[12][a & 0xff]));
 }
+#endif
 
 /* see cksum.h */
 uint32_t cksum_crc_sw(uint32_t crc, const uint8_t *buf, size_t len)
 {
+#if CKSUM_SLICES > 1
 	while (len >= 16) {
 		crc = crc_block16(crc, buf);
 		buf += 16;
 		len -= 16;
 	}
+#endif
 	while (len > 0) {
 		crc = crc_byte(crc, *buf++);
 		len--;

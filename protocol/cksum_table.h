@@ -6,7 +6,13 @@
 
 #include <stdint.h>
 
+/* 16, or 1 on boards that fold with PMULL/PCLMULQDQ (board.mk). */
+#ifndef CKSUM_SLICES
 #define CKSUM_SLICES 16
+#endif
+#if CKSUM_SLICES != 1 && CKSUM_SLICES != 16
+#error "CKSUM_SLICES must be 1 or 16"
+#endif
 
 static const uint32_t cksum_tab[CKSUM_SLICES][256] = {
 	{
@@ -75,6 +81,7 @@ static const uint32_t cksum_tab[CKSUM_SLICES][256] = {
 		0xafb010b1, 0xab710d06, 0xa6322bdf, 0xa2f33668,
 		0xbcb4666d, 0xb8757bda, 0xb5365d03, 0xb1f740b4,
 	},
+#if CKSUM_SLICES > 1
 	{
 		0x00000000, 0xd219c1dc, 0xa0f29e0f, 0x72eb5fd3,
 		0x452421a9, 0x973de075, 0xe5d6bfa6, 0x37cf7e7a,
@@ -1065,6 +1072,7 @@ static const uint32_t cksum_tab[CKSUM_SLICES][256] = {
 		0x259ab316, 0x0a2d0c2c, 0x7af5cd62, 0x55427258,
 		0x9b444ffe, 0xb4f3f0c4, 0xc42b318a, 0xeb9c8eb0,
 	},
+#endif
 };
 
 #endif

@@ -55,15 +55,23 @@ def emit_tables():
            "",
            "#include <stdint.h>",
            "",
+           "/* 16, or 1 on boards that fold with PMULL/PCLMULQDQ (board.mk). */",
+           "#ifndef CKSUM_SLICES",
            "#define CKSUM_SLICES %d" % SLICES,
+           "#endif",
+           "#if CKSUM_SLICES != 1 && CKSUM_SLICES != %d" % SLICES,
+           "#error \"CKSUM_SLICES must be 1 or %d\"" % SLICES,
+           "#endif",
            "",
            "static const uint32_t cksum_tab[CKSUM_SLICES][256] = {"]
-    for row in tables():
+    for k, row in enumerate(tables()):
+        if k == 1:
+            out.append("#if CKSUM_SLICES > 1")
         out.append("\t{")
         for i in range(0, 256, 4):
             out.append("\t\t" + ", ".join("0x%08x" % v for v in row[i:i + 4]) + ",")
         out.append("\t},")
-    out += ["};", "", "#endif", ""]
+    out += ["#endif", "};", "", "#endif", ""]
     sys.stdout.write("\n".join(out))
 
 

@@ -93,12 +93,14 @@ export BOARDS FUZZ_SMOKE_SECONDS
 
 step "unit host asan sim" build/test-asan/unit-sim
 step "unit host asan linux" build/test-asan/unit-linux
+step "unit host asan cksum one table" build/test-cksum1/unit-sim cksum
 for arch in $TEST_ARCHES; do
 	q=$(qemu_for "$arch")
 	step "unit $arch sim" $q "build/test-$arch/unit-sim"
 	step "unit $arch linux" $q "build/test-$arch/unit-linux"
 done
 step "static binaries" static_check
+step "size budget" python3 tests/size.py check $BOARDS
 step "folder layers (include graph, no cycles)" python3 tests/layers.py
 step "lwip socket subset" tests/lwip/check.sh
 step "toolchain tls loopback" tests/toolchain/run.sh "$TC_DIR" build/tls

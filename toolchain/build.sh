@@ -29,7 +29,13 @@ set -euo pipefail
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 readonly HERE
 readonly CONFIG_DEFS=(-I "$HERE" "-DMBEDTLS_CONFIG_FILE=\"vigil_mbedtls_config.h\"")
-readonly MUSL_CFLAGS="-Os -ffunction-sections -fdata-sections"
+# mbedTLS for the musl targets (vigild): no unwind tables (32 KB of
+# .eh_frame in vigild on aarch64, and C needs none), and LTO code beside
+# the plain code (-ffat-lto-objects): vigild links with -flto across vigil
+# and mbedTLS, the unit tests link the plain code.  The archives are made
+# with gcc-ar so that their index covers the LTO symbols.
+readonly MUSL_CFLAGS="-Os -ffunction-sections -fdata-sections \
+-fno-asynchronous-unwind-tables -fno-unwind-tables -flto -ffat-lto-objects"
 readonly HOST_CFLAGS="-O2 -g -fPIC"
 JOBS=$(nproc)
 readonly JOBS
@@ -144,7 +150,7 @@ build_mbedtls() {
     if [[ $target == host ]]; then
         cflags=$HOST_CFLAGS ar=ar
     else
-        cflags=$MUSL_CFLAGS ar="$(cross_of "$target")ar"
+        cflags=$MUSL_CFLAGS ar="$(cross_of "$target")gcc-ar"
     fi
     # CFLAGS as one string: mbedTLS's Makefile expands it unquoted.
     make -C "$bld/library" -j"$JOBS" CC="$(mbedtls_cc_of "$target")" AR="$ar" \

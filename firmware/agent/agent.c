@@ -214,8 +214,12 @@ static int start_console(void)
 /* ---- health checks, watchdog, boot record (docs/health.md) ---- */
 
 /* The loop's own heartbeat, taken after each health tick, may be this
- * late (a callback that blocked) before liveness fails: ten ticks. */
+ * late (a callback that blocked) before liveness fails: two ticks at the
+ * laziest (WATCHDOG_TICK_MAX_MS). */
 #define AGENT_LOOP_SILENCE_MS 10000u
+/* While the health command runs, its output and exit are read at each
+ * tick: this often. */
+#define AGENT_CMD_POLL_MS 1000u
 /* Shortest wait between health ticks, so a check due "now" cannot spin. */
 #define AGENT_HEALTH_TICK_MIN_MS 10u
 
@@ -274,6 +278,8 @@ static int64_t on_health_tick(struct ev_loop *loop, void *arg)
 	next = health_next_due(&agent.health, now);
 	if (next > watchdog_tick_ms(&agent.health))
 		next = watchdog_tick_ms(&agent.health);
+	if (health_cmd_running(&agent.health_cmd) && next > AGENT_CMD_POLL_MS)
+		next = AGENT_CMD_POLL_MS;
 	return next < AGENT_HEALTH_TICK_MIN_MS ? AGENT_HEALTH_TICK_MIN_MS
 						: (int64_t)next;
 }

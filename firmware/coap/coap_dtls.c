@@ -325,8 +325,10 @@ static uint32_t sess_tick(struct coap_srv *s, struct coap_dtls_sess *t,
 	uint64_t el;
 
 	if (t->state == COAP_DTLS_UP) {
-		if (now_ms - t->last_ms < COAP_DTLS_IDLE_MS)
-			return max_ms;
+		el = now_ms - t->last_ms;
+		if (el < COAP_DTLS_IDLE_MS)
+			return COAP_DTLS_IDLE_MS - el < max_ms ?
+			       (uint32_t)(COAP_DTLS_IDLE_MS - el) : max_ms;
 		peer_text(t, peer);
 		log_info("coap", "dtls: session with %s idle: closed", peer);
 		(void)mbedtls_ssl_close_notify(&t->ssl);
@@ -340,6 +342,10 @@ static uint32_t sess_tick(struct coap_srv *s, struct coap_dtls_sess *t,
 		sess_free(t);
 		return max_ms;
 	}
+	/* the handshake's deadline bounds the wait too */
+	el = now_ms - t->start_ms;
+	if (COAP_DTLS_HS_TIMEOUT_MS - el < max_ms)
+		max_ms = (uint32_t)(COAP_DTLS_HS_TIMEOUT_MS - el);
 	if (t->tm_fin_ms == 0)
 		return max_ms;
 	el = now_ms - t->tm_start_ms;

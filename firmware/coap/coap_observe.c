@@ -241,10 +241,19 @@ static bool due(const struct coap_srv *s, const struct coap_obs *o,
 	       now_ms - o->last_sent_ms >= stale;
 }
 
+/* ms from now to o's refresh (it is not waiting for an ACK). */
+static uint64_t refresh_wait(const struct coap_obs *o, uint64_t now_ms)
+{
+	uint64_t at = o->last_sent_ms + COAP_SRV_MAX_AGE_S * 1000u -
+		      COAP_SRV_REFRESH_EARLY_MS;
+
+	return at > now_ms ? at - now_ms : 1;
+}
+
 /* see coap_server_int.h */
 uint32_t coap_obs_tick(struct coap_srv *s, uint64_t now_ms)
 {
-	uint32_t next = COAP_SRV_TICK_MS;
+	uint32_t next = COAP_SRV_IDLE_MS;
 
 	for (int i = 0; i < COAP_SRV_OBS_MAX; i++) {
 		struct coap_obs *o = &s->obs[i];
@@ -260,6 +269,8 @@ uint32_t coap_obs_tick(struct coap_srv *s, uint64_t now_ms)
 		if (o->used && o->con_pending &&
 		    o->con_deadline_ms - now_ms < next)
 			next = (uint32_t)(o->con_deadline_ms - now_ms);
+		if (o->used && !o->con_pending && refresh_wait(o, now_ms) < next)
+			next = (uint32_t)refresh_wait(o, now_ms);
 	}
 	return next ? next : 1;
 }

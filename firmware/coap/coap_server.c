@@ -18,6 +18,7 @@
 #include "crypto_platform.h"
 #include "hal/rng.h"
 #include "log.h"
+#include "mem.h"
 #include "metrics.h"
 
 /* ---- listen addresses ---- */
@@ -614,6 +615,17 @@ void coap_srv_datagram(struct coap_srv *s, unsigned sock,
 
 /* ---- loop glue ---- */
 
+/* The tick sleeps until its next deadline; a datagram or a change can
+ * bring one closer (a new observer, a CON sent), so the timer is set
+ * again after each: the tick does only what is due, and says when the
+ * next thing is. */
+static void rearm_tick(struct coap_srv *s, uint64_t now_ms)
+{
+	if (s->timer > 0)
+		(void)ev_timer_rearm(s->loop, s->timer,
+				     (int64_t)coap_srv_tick(s, now_ms));
+}
+
 static void on_readable(struct ev_loop *loop, int fd, unsigned events,
 			void *arg)
 {
@@ -645,6 +657,7 @@ static void on_readable(struct ev_loop *loop, int fd, unsigned events,
 					  hal_clock_mono_ms());
 		metric_add(M_COAP_SERVICE_MS, hal_clock_mono_ms() - t0);
 	}
+	rearm_tick(s, hal_clock_mono_ms());
 	s->pub.requests = s->stats.requests;
 	s->pub.rejected = s->stats.resets + s->stats.ignored;
 	s->pub.observers = coap_srv_observers(s);
@@ -671,7 +684,7 @@ uint32_t coap_srv_tick(struct coap_srv *s, uint64_t now_ms)
 void coap_srv_changed(struct coap_srv *s, uint64_t now_ms)
 {
 	if (s->loop && coap_srv_observers(s) > 0)
-		(void)coap_obs_tick(s, now_ms); /* its own timer keeps going */
+		rearm_tick(s, now_ms);
 }
 
 /* see coap_server.h */
@@ -736,7 +749,7 @@ int coap_srv_start(struct coap_srv *s, struct ev_loop *loop,
 	int n = coap_srv_parse_listen(listen, addrs, COAP_SRV_SOCKS_MAX);
 	int ret;
 
-	memset(s, 0, sizeof *s);
+	mem_clear(s, sizeof *s); /* only the pages in use become resident */
 	s->timer = -1;
 	for (unsigned i = 0; i < COAP_SRV_SOCKS_MAX; i++)
 		s->socks[i].fd = -1;

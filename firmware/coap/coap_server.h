@@ -53,8 +53,9 @@
  * changed state) the server compares the change key of each observed
  * part (status_doc.h: health transitions, watchdog gate, backup link and
  * jobs, reloads) with the one last sent, and notifies on a difference.
- * The COAP_SRV_TICK_MS tick only retransmits CON notifications and
- * refreshes every observer shortly before its Max-Age runs out.  Notifications are NON, except that one is CON when
+ * The tick only retransmits CON notifications and refreshes every
+ * observer shortly before its Max-Age runs out; it sleeps until the
+ * next of those deadlines.  Notifications are NON, except that one is CON when
  * the observer has not confirmed anything for COAP_SRV_CON_EVERY_MS (24
  * h) or when the previous notification was a NON that drew no answer —
  * so at most every second notification is NON and a silent observer is
@@ -157,8 +158,13 @@
 /* The refresh goes out this long before Max-Age ends (a NON in flight
  * and the client's clock granularity). */
 #define COAP_SRV_REFRESH_EARLY_MS 5000u
-/* Change check, retransmission and refresh tick (ms). */
+/* The first tick after start (ms).  After that the tick sleeps until the
+ * next deadline (a CON retransmission, an observer's refresh, a DTLS or
+ * verification timer), at most COAP_SRV_IDLE_MS; changes are not polled
+ * for (coap_srv_changed).  So an idle server with observers wakes once
+ * per refresh, not once a second (issue 18: idle wakeups). */
 #define COAP_SRV_TICK_MS 1000u
+#define COAP_SRV_IDLE_MS (COAP_SRV_MAX_AGE_S * 1000u)
 /* At least one CON notification per observer this often (RFC 7641
  * §4.5: "at least every 24 hours"). */
 #define COAP_SRV_CON_EVERY_MS (24u * 3600u * 1000u)

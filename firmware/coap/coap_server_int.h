@@ -151,7 +151,7 @@ void coap_obs_answer(struct coap_srv *s, const struct hal_addr *peer,
 		     const struct coap_msg *m, uint64_t now_ms);
 
 /* Retransmissions, change check and refreshes; @retval ms to the next
- * deadline (<= COAP_SRV_TICK_MS). */
+ * deadline (<= COAP_SRV_IDLE_MS). */
 uint32_t coap_obs_tick(struct coap_srv *s, uint64_t now_ms);
 
 /* One item of a comma-separated config list (p[0..n), blanks trimmed,

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "hal/cpu.h"
+#include "hal/mem.h"
 #include "hal/rng.h"
 #include "mbedtls/error.h"
 #include "mbedtls/memory_buffer_alloc.h"
@@ -25,6 +26,10 @@ int crypto_init(void)
 		return crypto_ret;
 	crypto_done = true;
 	mbedtls_memory_buffer_alloc_init(crypto_arena, sizeof crypto_arena);
+	/* The set-up wrote zeros over the whole arena: give the pages past
+	 * its first block header back, so that only what is allocated counts
+	 * in the resident set (256 KiB less at idle). */
+	hal_mem_discard(crypto_arena + 64, sizeof crypto_arena - 64);
 	crypto_ret = psa_crypto_init() == PSA_SUCCESS ? 0 : -EIO;
 	return crypto_ret;
 }

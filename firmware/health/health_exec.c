@@ -127,6 +127,12 @@ static void cmd_finish(struct health_cmd *hc, int status, uint64_t now_ms)
 	(void)health_record(hc->h, (unsigned)hc->idx, r, err, now_ms);
 }
 
+/* see health_exec.h */
+int health_cmd_running(const struct health_cmd *hc)
+{
+	return hc->proc.pid >= 0 || hc->proc.out_fd >= 0;
+}
+
 /* see health_cmd.h */
 void health_cmd_tick(struct health_cmd *hc, uint64_t now_ms)
 {

@@ -48,6 +48,10 @@ struct health_cmd {
 	int line_done;                  /* its newline was seen */
 };
 
+/* Nonzero while a run is in flight: its result is read at each
+ * health_cmd_tick, so the caller ticks often then. */
+int health_cmd_running(const struct health_cmd *hc);
+
 /*
  * Registers the check `command` on h (the intervals etc. of tmpl; name,
  * kind, fn, recover and arg are ignored) with no command yet; hc must

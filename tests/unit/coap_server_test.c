@@ -540,6 +540,14 @@ static uint32_t ans_observe(void)
 	return v;
 }
 
+/* What the agent's after-pass hook does after the pass that changed
+ * state: the server does not poll for changes, its tick sleeps until a
+ * refresh or retransmission is due. */
+static void changed(void)
+{
+	coap_srv_changed(&srv, hal_clock_mono_ms());
+}
+
 /* Makes the unit check change state (starting -> healthy/degraded). */
 static void flip_health(enum health_result r)
 {
@@ -568,6 +576,7 @@ TEST(observe_register_notify_deregister)
 	/* a change: a NON notification with a newer sequence number */
 	flip_health(HEALTH_PASS);
 	hal_sim_clock_advance(COAP_SRV_TICK_MS);
+	changed();
 	pump();
 	REQUIRE(take() > 0);
 	CHECK_EQ_INT(rm.type, COAP_NON);
@@ -578,6 +587,7 @@ TEST(observe_register_notify_deregister)
 	/* the next one is CON (the NON drew no answer); ACK it */
 	flip_health(HEALTH_WARN);
 	hal_sim_clock_advance(COAP_SRV_TICK_MS);
+	changed();
 	pump();
 	REQUIRE(take() > 0);
 	CHECK_EQ_INT(rm.type, COAP_CON);
@@ -646,6 +656,7 @@ TEST(observe_dropped_on_rst_and_failed_con)
 	CHECK(ans_observe() <= COAP_OBSERVE_SEQ_MASK);
 	reloads++;                       /* a change of /status */
 	hal_sim_clock_advance(COAP_SRV_TICK_MS);
+	changed();
 	pump();
 	REQUIRE(take() > 0);
 	CHECK_EQ_INT(rm.type, COAP_NON);
@@ -657,10 +668,12 @@ TEST(observe_dropped_on_rst_and_failed_con)
 	CHECK_EQ_INT(call(&reg), COAP_CODE_CONTENT);
 	reloads++;
 	hal_sim_clock_advance(COAP_SRV_TICK_MS);
+	changed();
 	pump();
 	REQUIRE(take() > 0);             /* NON */
 	reloads++;
 	hal_sim_clock_advance(COAP_SRV_TICK_MS);
+	changed();
 	pump();
 	REQUIRE(take() > 0);             /* CON */
 	CHECK_EQ_INT(rm.type, COAP_CON);
@@ -705,6 +718,27 @@ TEST(observe_refresh_and_capacity)
 	coap_srv_stop(&srv);
 }
 
+/* Idle with an observer, the tick sleeps until the refresh is due (one
+ * wakeup per refresh, not one a second), and without one as long as it
+ * may; a step before the refresh nothing is sent. */
+TEST(idle_tick_sleeps_until_the_refresh)
+{
+	struct req reg = { COAP_NON, COAP_GET, 0xa80, "/health", 0, -1, 0,
+			   NULL, NULL, 0, 0 };
+	const uint32_t refresh = COAP_SRV_MAX_AGE_S * 1000u -
+				 COAP_SRV_REFRESH_EARLY_MS;
+
+	REQUIRE(setup() == 1);
+	CHECK_EQ_INT(coap_srv_tick(&srv, hal_clock_mono_ms()),
+		     COAP_SRV_IDLE_MS);
+	CHECK_EQ_INT(call(&reg), COAP_CODE_CONTENT);
+	CHECK_EQ_INT(coap_srv_tick(&srv, hal_clock_mono_ms()), refresh);
+	hal_sim_clock_advance(refresh - 1);
+	CHECK_EQ_INT(coap_srv_tick(&srv, hal_clock_mono_ms()), 1);
+	CHECK_EQ_INT(take(), -EAGAIN);
+	coap_srv_stop(&srv);
+}
+
 TEST(observe_blockwise_notification)
 {
 	struct req reg = { COAP_CON, COAP_GET, 0xb00, "/status", 0, 0, 1,
@@ -717,6 +751,7 @@ TEST(observe_blockwise_notification)
 	CHECK(ans_observe() <= COAP_OBSERVE_SEQ_MASK);
 	reloads++;
 	hal_sim_clock_advance(COAP_SRV_TICK_MS);
+	changed();
 	pump();
 	REQUIRE(take() > 0);
 	CHECK(ans_block(&b) && b.num == 0 && b.szx == 1 && b.more);
@@ -973,6 +1008,7 @@ TEST(observe_block2_one_sequence_number_per_notification)
 	/* the next notification takes exactly the next number */
 	reloads++;
 	hal_sim_clock_advance(COAP_SRV_TICK_MS);
+	changed();
 	pump();
 	REQUIRE(take() > 0);
 	CHECK_EQ_INT(ans_observe(), (s0 + 1) & COAP_OBSERVE_SEQ_MASK);
@@ -1129,7 +1165,7 @@ TEST_SUITE(coap_server, parse_listen, status_doc_encodes_every_part,
 	   error_codes, observe_register_notify_deregister,
 	   observe_notifies_in_the_pass_of_the_change,
 	   observe_dropped_on_rst_and_failed_con, observe_refresh_and_capacity,
-	   observe_blockwise_notification,
+	   idle_tick_sleeps_until_the_refresh, observe_blockwise_notification,
 	   verify_by_ping_then_full_blocks,
 	   unanswered_or_wrong_ping_gets_the_limited_answer,
 	   echo_when_no_slot_is_free,

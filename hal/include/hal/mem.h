@@ -1,0 +1,23 @@
+/*
+ * hal/mem.h — giving back pages of static memory that hold only zeros.
+ *
+ * A page of .bss counts in the resident set (VmRSS, VmHWM) from its first
+ * write on, even when that write was a zero (mbedTLS's arena set-up clears
+ * its whole buffer).  hal_mem_discard lets such pages go: they read as
+ * zero again and count only once written again (Linux: madvise
+ * MADV_DONTNEED on private anonymous memory; the sim: clears them).
+ */
+#ifndef HAL_MEM_H
+#define HAL_MEM_H
+
+#include <stddef.h>
+
+/*
+ * The whole pages inside [p, p+n) read as zero and stop counting in the
+ * resident set.  Only for zero-initialized static memory (.bss) that
+ * holds zeros: p..p+n must not be in use.  Parts of pages at the ends are
+ * left alone.  Best effort: a kernel that refuses changes nothing.
+ */
+void hal_mem_discard(void *p, size_t n);
+
+#endif
