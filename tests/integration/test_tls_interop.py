@@ -259,7 +259,8 @@ def test_terminator_that_breaks_resumption(peers, pki, src, tmp_path):
     term.wait_for(r"session id context uninitialized")
     for err in (e1, e2):
         drops = [x for x in err.splitlines() if "session dropped" in x]
-        assert len(drops) == 1, (err, ref.log)
+        assert len(drops) == 1, err + "\nreference server:\n" + \
+            "\n".join(map(str, ref.log))
         assert "the handshake resuming the saved session failed (the server " \
             "refused the TLS connection (internal_error))" in drops[0], err
     assert "160-byte key refused (1607)" in e1

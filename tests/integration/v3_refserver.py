@@ -194,6 +194,10 @@ class RefServer:
             self._send(conn, 1602, cid + blob)
         elif code == 1027:
             if c is None or c["name"] != name or c["pub"] is None:
+                # why, for a test's failure message
+                self.log.append((1606, f"{cid.hex()} {name!r}: " + (
+                    "unknown id" if c is None else "other name"
+                    if c["name"] != name else "no key yet")))
                 self._send(conn, 1606, cid)
                 return True
             c["aes"], blob = self._wrap(c["pub"])
