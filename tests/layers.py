@@ -43,11 +43,12 @@ def allowed():
 
 
 def graph(dirs):
+    # "hal/x.h" names hal/include/hal's header (lib may have its own x.h)
     where = {}
     for d in dirs:
         for f in os.listdir(os.path.join(ROOT, d)):
             if f.endswith(".h"):
-                where[f] = d
+                where["hal/" + f if d == "hal/include/hal" else f] = d
     edges = {d: {} for d in dirs}
     for d in dirs:
         for f in sorted(os.listdir(os.path.join(ROOT, d))):
@@ -55,7 +56,7 @@ def graph(dirs):
                 continue
             src = open(os.path.join(ROOT, d, f), errors="replace").read()
             for inc in INCLUDE.findall(src):
-                to = where.get(os.path.basename(inc))
+                to = where.get(inc) or where.get(os.path.basename(inc))
                 if to and to != d:
                     edges[d].setdefault(to, []).append(f"{f} -> {inc}")
     return edges
