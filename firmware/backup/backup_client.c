@@ -82,34 +82,14 @@ static uint32_t io_timeout(const struct backup_client *c)
 				    : BACKUP_IO_TIMEOUT_DEFAULT_MS;
 }
 
-/* Waits for ev on the socket until deadline.  @retval 0 ready (or an
- * error the next call reports)  @retval -ETIMEDOUT */
-static int io_wait(struct backup_client *c, unsigned short ev,
-		   uint64_t deadline)
-{
-	for (;;) {
-		struct hal_pollfd p = { c->conn.fd, ev, 0 };
-		uint64_t now = hal_clock_mono_ms();
-		int n;
-
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		n = hal_poll(&p, 1, (int)(deadline - now));
-		if (n > 0)
-			return 0;
-		if (n < 0 && n != -EINTR)
-			return n;
-	}
-}
-
 /* The TLS handshake (tcp: nothing) within deadline. */
 static int do_handshake(struct backup_client *c, uint64_t deadline)
 {
 	int ret;
 
 	while ((ret = bk_conn_handshake(&c->conn, c->cfg.host)) == -EAGAIN) {
-		if (io_wait(c, bk_conn_events(&c->conn, HAL_POLLIN),
-			    deadline) == -ETIMEDOUT) {
+		if (bk_conn_wait(&c->conn, bk_conn_events(&c->conn, HAL_POLLIN),
+				 deadline) == -ETIMEDOUT) {
 			snprintf(c->conn.err, sizeof c->conn.err,
 				 "TLS handshake not complete after %u ms",
 				 (unsigned)io_timeout(c));
@@ -127,7 +107,7 @@ static void do_connect(struct backup_client *c)
 
 	bk_conn_connecting(&c->conn);
 	if (ret == -EINPROGRESS) {
-		ret = io_wait(c, HAL_POLLOUT, deadline);
+		ret = bk_conn_wait(&c->conn, HAL_POLLOUT, deadline);
 		if (ret == 0)
 			ret = bk_conn_open_result(&c->conn);
 	}
@@ -160,8 +140,8 @@ static void do_send(struct backup_client *c)
 		int n = bk_conn_send(&c->conn, p, len);
 
 		if (n == -EAGAIN)
-			n = io_wait(c, bk_conn_events(&c->conn, HAL_POLLOUT),
-				    deadline);
+			n = bk_conn_wait(&c->conn,
+				 bk_conn_events(&c->conn, HAL_POLLOUT), deadline);
 		else if (n > 0)
 			/* progress extends the deadline: only silence times
 			 * out */
@@ -186,8 +166,8 @@ static void do_recv(struct backup_client *c)
 		int n = bk_conn_recv(&c->conn, p, len);
 
 		if (n == -EAGAIN) {
-			n = io_wait(c, bk_conn_events(&c->conn, HAL_POLLIN),
-				    deadline);
+			n = bk_conn_wait(&c->conn,
+				 bk_conn_events(&c->conn, HAL_POLLIN), deadline);
 			if (n == 0)
 				continue;
 		}

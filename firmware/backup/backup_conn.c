@@ -233,3 +233,22 @@ void bk_conn_free(struct backup_conn *c)
 		backup_tls_free(&c->tls);
 	c->tls_loaded = 0;
 }
+
+/* see backup_conn.h */
+int bk_conn_wait(const struct backup_conn *c, unsigned short ev,
+		 uint64_t deadline)
+{
+	for (;;) {
+		struct hal_pollfd p = { c->fd, ev, 0 };
+		uint64_t now = hal_clock_mono_ms();
+		int n;
+
+		if (now >= deadline)
+			return -ETIMEDOUT;
+		n = hal_poll(&p, 1, (int)(deadline - now));
+		if (n > 0)
+			return 0;
+		if (n < 0 && n != -EINTR)
+			return n;
+	}
+}

@@ -68,6 +68,13 @@ int bk_conn_open(struct backup_conn *c, const struct hal_addr *a);
 /* @retval 0 connected  @retval <0 failed (the caller closes) */
 int bk_conn_open_result(struct backup_conn *c);
 
+/* For the blocking drivers (vigild backup, restore): waits for ev on the
+ * socket until deadline (hal_clock_mono_ms).
+ * @retval 0 ready (or an error the next call reports)
+ * @retval -ETIMEDOUT  @retval <0 poll failed */
+int bk_conn_wait(const struct backup_conn *c, unsigned short ev,
+		 uint64_t deadline);
+
 /* Advances the TLS handshake (tcp: 0 at once).
  * @retval 0 done  @retval -EAGAIN wait for bk_conn_events
  * @retval <0 failed (c->err says why) */

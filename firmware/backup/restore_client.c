@@ -26,25 +26,6 @@ static uint32_t io_timeout(const struct restore_client *c)
 				    : BACKUP_IO_TIMEOUT_DEFAULT_MS;
 }
 
-/* Waits for ev on the socket until deadline.  @retval 0 / -ETIMEDOUT */
-static int io_wait(struct restore_client *c, unsigned short ev,
-		   uint64_t deadline)
-{
-	for (;;) {
-		struct hal_pollfd p = { c->conn.fd, ev, 0 };
-		uint64_t now = hal_clock_mono_ms();
-		int n;
-
-		if (now >= deadline)
-			return -ETIMEDOUT;
-		n = hal_poll(&p, 1, (int)(deadline - now));
-		if (n > 0)
-			return 0;
-		if (n < 0 && n != -EINTR)
-			return n;
-	}
-}
-
 /* One address: TCP, then the TLS handshake.  @retval 0 up  @retval <0 */
 static int connect_one(struct restore_client *c, const struct hal_addr *a)
 {
@@ -53,13 +34,14 @@ static int connect_one(struct restore_client *c, const struct hal_addr *a)
 
 	bk_conn_connecting(&c->conn);
 	if (ret == -EINPROGRESS) {
-		ret = io_wait(c, HAL_POLLOUT, deadline);
+		ret = bk_conn_wait(&c->conn, HAL_POLLOUT, deadline);
 		if (ret == 0)
 			ret = bk_conn_open_result(&c->conn);
 	}
 	while (ret == 0 &&
 	       (ret = bk_conn_handshake(&c->conn, c->cfg.host)) == -EAGAIN)
-		ret = io_wait(c, bk_conn_events(&c->conn, HAL_POLLIN), deadline);
+		ret = bk_conn_wait(&c->conn,
+				   bk_conn_events(&c->conn, HAL_POLLIN), deadline);
 	if (ret < 0)
 		bk_conn_close(&c->conn);
 	return ret;
@@ -93,8 +75,8 @@ static void do_send(struct restore_client *c)
 		int n = bk_conn_send(&c->conn, p, len);
 
 		if (n == -EAGAIN)
-			n = io_wait(c, bk_conn_events(&c->conn, HAL_POLLOUT),
-				    deadline);
+			n = bk_conn_wait(&c->conn,
+				 bk_conn_events(&c->conn, HAL_POLLOUT), deadline);
 		else if (n > 0)
 			deadline = hal_clock_mono_ms() + io_timeout(c);
 		if (n < 0) {
@@ -116,8 +98,8 @@ static void do_recv(struct restore_client *c)
 		int n = bk_conn_recv(&c->conn, p, room);
 
 		if (n == -EAGAIN) {
-			n = io_wait(c, bk_conn_events(&c->conn, HAL_POLLIN),
-				    deadline);
+			n = bk_conn_wait(&c->conn,
+				 bk_conn_events(&c->conn, HAL_POLLIN), deadline);
 			if (n == 0)
 				continue;
 		} else if (n > 0) {
