@@ -245,6 +245,14 @@ def register_and_reconnect(url, ref, pki, src, tmp_path):
     return r1.stderr, r2.stderr
 
 
+def explain(err, ref, term):
+    """A failure message with all three sides: vigild's stderr, what the
+    reference server accepted and answered, and socat's connection log."""
+    term.stop()
+    return (err + "\nreference server (client ports " + repr(ref.peers) +
+            "):\n" + "\n".join(map(str, ref.log)) + "\nsocat:\n" + term.out)
+
+
 def test_terminator_that_breaks_resumption(peers, pki, src, tmp_path):
     """The issue's setup, for real: socat sets no session id context, so
     its OpenSSL refuses every resumption with a fatal alert."""
@@ -259,8 +267,7 @@ def test_terminator_that_breaks_resumption(peers, pki, src, tmp_path):
     term.wait_for(r"session id context uninitialized")
     for err in (e1, e2):
         drops = [x for x in err.splitlines() if "session dropped" in x]
-        assert len(drops) == 1, err + "\nreference server:\n" + \
-            "\n".join(map(str, ref.log))
+        assert len(drops) == 1, explain(err, ref, term)
         assert "the handshake resuming the saved session failed (the server " \
             "refused the TLS connection (internal_error))" in drops[0], err
     assert "160-byte key refused (1607)" in e1

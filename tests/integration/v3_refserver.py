@@ -76,6 +76,7 @@ class RefServer:
         self.stall = 0
         self.log = []            # (code, detail) of every request
         self.connections = 0
+        self.peers = []          # client ports of accepted connections
         self.verified = {}       # name -> path of stored plaintext
         self.key_sizes = []      # sizes of 1026 keys received
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
@@ -93,7 +94,15 @@ class RefServer:
         return self
 
     def stop(self):
+        """Stops listening for real: a close() alone would leave the port
+        listening while the accept thread blocks in accept() (the kernel
+        keeps the socket until that call returns), and the next client of
+        that port would be served by a server its test has stopped."""
         self.running = False
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
         try:
             self.sock.close()
         except OSError:
@@ -106,10 +115,14 @@ class RefServer:
     def _accept(self):
         while self.running:
             try:
-                conn, _ = self.sock.accept()
+                conn, peer = self.sock.accept()
             except OSError:
                 return
+            if not self.running:        # the one a stop() woke up for
+                conn.close()
+                return
             self.connections += 1
+            self.peers.append(peer[1])
             threading.Thread(target=self._serve, args=(conn,),
                              daemon=True).start()
 
