@@ -22,6 +22,7 @@ import pathlib
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -295,6 +296,14 @@ def test_dtls_psk_per_device(short_tmp):
             1: "dev-b:0f0e0d0c0b0a09080706050403020100"}
     procs = []
     port = free_port()
+    # each device on 127.0.0.1 with ports of its own: fixed addresses
+    # would meet another test run's devices on a shared machine
+    ports = set()
+    while len(ports) < 6:
+        ports.add(free_port(socket.SOCK_DGRAM))
+    plain, dtls = sorted(ports)[:3], sorted(ports)[3:]
+    a, b = (f"coaps://127.0.0.1:{dtls[i]}" for i in range(2))
+    c = f"127.0.0.1:{plain[2]}"
     try:
         for i in range(3):
             d = short_tmp / f"d{i}"
@@ -303,19 +312,18 @@ def test_dtls_psk_per_device(short_tmp):
             (d / "vigil.conf").write_text(
                 f"data.dir = {d}/data\nwatchdog.device = none\n"
                 "console.device = none\nlog.syslog = false\n"
-                f"coap.listen = 127.0.9.{i + 1}:5683\n"
-                f"coap.dtls_listen = 127.0.9.{i + 1}:5684\n" + psk)
+                f"coap.listen = 127.0.0.1:{plain[i]}\n"
+                f"coap.dtls_listen = 127.0.0.1:{dtls[i]}\n" + psk)
             procs.append(subprocess.Popen(
                 [str(binary("vigild")), "--config", str(d / "vigil.conf")],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                 stderr=subprocess.DEVNULL))
         (short_tmp / "psk").write_text(
             "# target identity:hexkey\n"
-            f"coaps://127.0.9.1:5684 {keys[0]}\n"
-            "coaps://127.0.9.2:5684 dev-b:ffffffffffffffffffffffffffffffff\n")
+            f"{a} {keys[0]}\n"
+            f"{b} dev-b:ffffffffffffffffffffffffffffffff\n")
         (short_tmp / "devices.json").write_text(json.dumps([{"targets": [
-            "coaps://127.0.9.1:5684", "coaps://127.0.9.2:5684",
-            "127.0.9.3:5683"]}]))
+            a, b, c]}]))
         exporter = subprocess.Popen(
             [str(binary("vigilctl")), "exporter", "--devices",
              str(short_tmp / "devices.json"), "--psk-file",
@@ -335,13 +343,11 @@ def test_dtls_psk_per_device(short_tmp):
         def ups():
             return dict(re.findall(
                 r'^vigil_up\{instance="([^"]+)"\} (\d)', metrics(), re.M))
-        want = {"coaps://127.0.9.1:5684": "1", "coaps://127.0.9.2:5684": "0",
-                "127.0.9.3:5683": "1"}
+        want = {a: "1", b: "0", c: "1"}
         wait_until("the right key up, the wrong one down",
                    lambda: ups() == want and re.search(
                        r'errors_total\{kind="dtls"\} [1-9]', metrics()), 30)
-        assert re.search(r'vigil_device_info\{instance="coaps://127.0.9.1:5684"',
-                         metrics())
+        assert f'vigil_device_info{{instance="{a}"' in metrics()
     finally:
         for p in procs:
             p.terminate()
