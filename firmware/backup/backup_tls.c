@@ -399,7 +399,8 @@ static void tls_save_ticket(struct backup_tls *t)
 {
 	mbedtls_ssl_session_free(&t->ticket);
 	mbedtls_ssl_session_init(&t->ticket);
-	t->have_ticket = mbedtls_ssl_get_session(&t->ssl, &t->ticket) == 0;
+	t->have_ticket = hal_clock_mono_ms() >= t->no_resume_until_ms &&
+			 mbedtls_ssl_get_session(&t->ssl, &t->ticket) == 0;
 	t->rx_plain = 1;        /* the server accepted us */
 }
 
@@ -514,9 +515,12 @@ static void tls_drop_session(struct backup_tls *t)
 	t->have_ticket = 0;
 	t->dropped = 1;
 	t->resume_failures++;
+	t->no_resume_until_ms = hal_clock_mono_ms() +
+				BACKUP_TLS_RESUME_PAUSE_MS;
 	log_warn("backup", "TLS: the handshake resuming the saved session "
-		 "failed (%s); session dropped, the next handshake is a full "
-		 "one", t->err[0] ? t->err : "not completed");
+		 "failed (%s); session dropped, full handshakes for %u h",
+		 t->err[0] ? t->err : "not completed",
+		 BACKUP_TLS_RESUME_PAUSE_MS / 3600000u);
 }
 
 /* see backup_tls.h */

@@ -24,7 +24,11 @@
  * alert, a reset, a timeout: some TLS terminators refuse resumption
  * outright, e.g. OpenSSL's "session id context uninitialized") drops
  * that session: logged once, counted in resume_failures, and the next
- * handshake is a full one (curl and browsers do the same).
+ * handshake is a full one (curl and browsers do the same).  Unlike them,
+ * no ticket from that server is kept for BACKUP_TLS_RESUME_PAUSE_MS
+ * after: a terminator that refuses one resumption refuses them all, and
+ * offering each new ticket would cost every reconnect a failed handshake
+ * and the operator a warning per backup job.
  *
  * Memory: the certificates, key, config, one ssl context (record
  * buffers MBEDTLS_SSL_IN_CONTENT_LEN 16 KiB + OUT 4 KiB) and the saved
@@ -48,6 +52,8 @@
 /* Room for backup_tls error texts, e.g. "server certificate not trusted
  * (tls.ca /etc/vigil/ca.crt): ..." */
 #define BACKUP_TLS_ERR_MAX 160
+/* How long no ticket is kept after a failed resumption (see above). */
+#define BACKUP_TLS_RESUME_PAUSE_MS (24u * 3600u * 1000u)
 
 #define BACKUP_TLS_WANT_READ 1u
 #define BACKUP_TLS_WANT_WRITE 2u
@@ -84,6 +90,7 @@ struct backup_tls {
 	uint64_t started_ms;            /* backup_tls_start (mono) */
 	int dropped;                    /* see backup_tls_take_dropped */
 	uint32_t resume_failures;       /* sessions dropped since load */
+	uint64_t no_resume_until_ms;    /* mono; tickets not kept before */
 	uint32_t vflags;                /* verify flags of the chain so far */
 	unsigned want;                  /* BACKUP_TLS_WANT_* after -EAGAIN */
 	uint64_t raw_in, raw_out;       /* bytes on the socket (records) */
