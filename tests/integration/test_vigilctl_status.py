@@ -849,7 +849,7 @@ def vigild_doc_ok(doc):
     """The top-level shape of docs/status.cddl (test_coap_* of the server
     validate the whole schema; here: what the table relies on)."""
     assert set(doc) == {"schema", "time", "device", "uptime", "boot", "health", "watchdog",
-                        "backup", "conns", "system", "network"}, set(doc)
+                        "backup", "conns", "system", "network", "metrics"}, set(doc)
     assert doc["schema"] == 1
     assert doc["health"]["overall"] in ("starting", "healthy", "degraded", "unhealthy")
     assert isinstance(doc["health"]["checks"], dict) and doc["health"]["checks"]
