@@ -649,7 +649,7 @@ TEST(vigil2_server_without_extension_is_reconnected_without_hello)
  * without the bit, nor on a plain v3 transport. */
 TEST(vigil2_trace_id_sent_once_per_connection_and_job)
 {
-	uint8_t b[V3X_REQ_MAX];
+	uint8_t b[V3X_REQ_MAX + V3_REQ_SMALL_MAX];
 	struct v3x_msg m;
 
 	setup(1);
@@ -659,11 +659,13 @@ TEST(vigil2_trace_id_sent_once_per_connection_and_job)
 	flush_out();
 	reply_hello(V3X_CAP_ATTR | V3X_CAP_TRACE);
 	CHECK_EQ_INT(e.st, BKE_TRACE);
-	REQUIRE(take_out(b, sizeof b) == 23 + 32);
+	/* no answer awaited: the 1025 follows the 1048 at once */
+	REQUIRE(take_out(b, sizeof b) == 23 + 32 + 23 + 255);
 	REQUIRE(v3x_req_decode(&m, b, sizeof b, NULL) == 23 + 32);
 	CHECK(m.code == V3X_REQ_TRACE);
 	CHECK_EQ_STR(m.name, "9f2c01d4a7b3e655");
-	CHECK_EQ_INT(e.st, BKE_REGISTER);       /* no answer awaited */
+	CHECK(b[55 + 17] == (1025 & 0xff) && b[55 + 18] == 1025 >> 8);
+	CHECK_EQ_INT(e.st, BKE_REGISTER);
 	/* the same job's next file on the kept session: nothing more */
 	e.st = BKE_IDLE;
 	session_up();
