@@ -91,6 +91,12 @@ def test_trace_joins_agent_and_server_logs_on_vigil2(tls_agent, server_factory,
     trace = [d for d in agent_lines if d.get("job") == 1 and "trace" in d][0]["trace"]
     assert re.fullmatch(r"[0-9a-f]{16}", trace)
     assert f"trace {trace}" in jobs            # the console shows it
+    # the console's metrics: one job, its 3 files, one full handshake
+    counts = {m.group(1): int(m.group(2)) for m in re.finditer(
+        r"^  (\S+) +(\d+) ", c.cmd("metrics"), re.M)}
+    assert counts["backup_job"] == 1 and counts["backup_file"] == 3, counts
+    assert counts["backup_file_rate"] == 3, counts
+    assert counts["tls_handshake_full"] + counts["tls_handshake_resumed"] == 1
     srv.wait_for(r'"msg":"#\d+ [^"]*: trace ' + trace)
     srv.stop()
     srv_lines = json_lines("\n".join(srv.lines))
