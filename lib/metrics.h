@@ -50,7 +50,7 @@ void metric_add(enum metric m, uint64_t v);
  * with the bounds of metric kind. */
 void metric_add_to(struct metric_counts *c, enum metric kind, uint64_t v);
 
-/* The counts so far (tests). */
+/* The counts so far (NULL out of range). */
 const struct metric_counts *metric_get(enum metric m);
 
 /* "backup_job_ms", ...; "" out of range. */
@@ -71,11 +71,12 @@ void metrics_enc(struct cbor_enc *e, enum metric first, enum metric end);
 void metrics_enc_compact(struct cbor_enc *e, enum metric first,
 			 enum metric end);
 
-/* The full form (like metrics_enc) of counts c under the name given. */
+/* The full form (like metrics_enc) of counts c under the name given;
+ * kind (< M_END) gives the bounds and the unit. */
 void metric_enc_named(struct cbor_enc *e, const char *name,
 		      const struct metric_counts *c, enum metric kind);
 
-/* The upper bounds of kind: *n of them. */
+/* The upper bounds of kind: *n of them (NULL and 0 out of range). */
 const uint32_t *metric_bounds(enum metric kind, unsigned *n);
 
 /* Zeroes every metric (tests). */

@@ -40,7 +40,6 @@ static unsigned bd_closed_next;         /* ring slot written next */
 static char bd_listen_plain[HAL_ADDR_TEXT_MAX], bd_listen_tls[HAL_ADDR_TEXT_MAX];
 
 static void bd_conn_cb(struct ev_loop *loop, int fd, unsigned ev, void *arg);
-static void bd_log_ctx(const struct bd_conn *c, struct log_kv ctx[3]);
 
 /* Keeps c's summary in the ring of recently closed connections. */
 static void bd_remember_closed(const struct bd_conn *c, const char *reason)
