@@ -24,6 +24,8 @@ static struct {
 	int to_stderr;
 	int to_syslog;
 	int format;             /* enum log_format; 0 (text) by default */
+	const struct log_kv *ctx;       /* log_ctx_set, borrowed */
+	size_t nctx;
 } log_state = { .level = LOG_INFO, .to_stderr = 1 };
 
 static const char *const level_names[] = { "err", "warn", "info", "debug" };
@@ -85,13 +87,50 @@ int log_format_word(const char *word)
 	return -EINVAL;
 }
 
+/* see log.h */
+void log_ctx_set(const struct log_kv *kv, size_t n)
+{
+	log_state.ctx = n ? kv : NULL;
+	log_state.nctx = kv ? n : 0;
+}
+
+static int kv_has(const struct log_kv *kv, size_t n, const char *key)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(kv[i].key, key) == 0)
+			return 1;
+	return 0;
+}
+
+/* The call's pairs, then the context's that are set and not given:
+ * O(n * LOG_KV_MAX), n <= LOG_KV_MAX. */
+static size_t kv_merge(const struct log_kv *kv, size_t n,
+		       struct log_kv out[LOG_KV_MAX])
+{
+	size_t m = n < LOG_KV_MAX ? n : LOG_KV_MAX;
+
+	if (m > 0)
+		memcpy(out, kv, m * sizeof *kv);
+	for (size_t i = 0; i < log_state.nctx && m < LOG_KV_MAX; i++) {
+		const struct log_kv *c = &log_state.ctx[i];
+
+		if (c->type == LOG_KV_STR && (c->v.s == NULL || !c->v.s[0]))
+			continue;
+		if (!kv_has(kv, n, c->key))
+			out[m++] = *c;
+	}
+	return m;
+}
+
 /* JSON to stderr and syslog (syslog stamps its own time, but the object
  * is kept whole so a collector parses one shape). */
 static void emit_json(const struct log_record *r, const struct log_kv *kv,
 		      size_t nkv)
 {
 	char line[LOG_JSON_MAX];
-	int n = log_format_json(r, kv, nkv, line, sizeof line);
+	struct log_kv all[LOG_KV_MAX];
+	int n = log_format_json(r, all, kv_merge(kv, nkv, all), line,
+				sizeof line);
 
 	if (n <= 0)
 		return;

@@ -95,6 +95,18 @@ void log_kv(enum log_level level, const char *module, const struct log_kv *kv,
 	    size_t n, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
+/*
+ * Context fields: kv[0..n) go on every record logged until the next
+ * log_ctx_set (n 0 clears them), so a driver that handles one connection
+ * or job at a time tags every line made meanwhile, also plain log_msg
+ * ones.  kv is borrowed until then (its strings are read at each record,
+ * so a value filled in later shows from then on); a string value of NULL
+ * or "" omits the pair, a key the call gives itself is not repeated, and
+ * the call's own pairs come first within LOG_KV_MAX.  JSON only: the text
+ * line and the ring stay as they are.
+ */
+void log_ctx_set(const struct log_kv *kv, size_t n);
+
 #define log_err_kv(mod, ...)   log_kv(LOG_ERR, mod, __VA_ARGS__)
 #define log_warn_kv(mod, ...)  log_kv(LOG_WARN, mod, __VA_ARGS__)
 #define log_info_kv(mod, ...)  log_kv(LOG_INFO, mod, __VA_ARGS__)

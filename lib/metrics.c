@@ -44,22 +44,38 @@ static const struct metric_def defs[M_END] = {
 static struct metric_counts counts[M_END];
 
 /* see metrics.h */
-void metric_add(enum metric m, uint64_t v)
+void metric_add_to(struct metric_counts *c, enum metric kind, uint64_t v)
 {
-	struct metric_counts *c;
 	unsigned i;
 
-	if ((unsigned)m >= M_END)
+	if ((unsigned)kind >= M_END)
 		return;
-	c = &counts[m];
 	c->count++;
 	c->sum += v;
-	for (i = 0; i < defs[m].n; i++) {
-		if (v <= defs[m].le[i]) {
+	for (i = 0; i < defs[kind].n; i++) {
+		if (v <= defs[kind].le[i]) {
 			c->bucket[i]++;
 			return;
 		}
 	}
+}
+
+/* see metrics.h */
+void metric_add(enum metric m, uint64_t v)
+{
+	if ((unsigned)m < M_END)
+		metric_add_to(&counts[m], m, v);
+}
+
+/* see metrics.h */
+const uint32_t *metric_bounds(enum metric kind, unsigned *n)
+{
+	if ((unsigned)kind >= M_END) {
+		*n = 0;
+		return NULL;
+	}
+	*n = defs[kind].n;
+	return defs[kind].le;
 }
 
 /* see metrics.h */
@@ -80,20 +96,22 @@ uint64_t metric_kibps(uint64_t bytes, uint64_t ms)
 	return bytes * 1000u / 1024u / (ms ? ms : 1);
 }
 
-static void enc_one(struct cbor_enc *e, enum metric m)
+/* see metrics.h */
+void metric_enc_named(struct cbor_enc *e, const char *name,
+		      const struct metric_counts *c, enum metric kind)
 {
-	const struct metric_def *d = &defs[m];
+	const struct metric_def *d = &defs[kind];
 	uint64_t cum = 0;
 	unsigned i;
 
-	cbor_enc_cstr(e, d->name);
+	cbor_enc_cstr(e, name);
 	cbor_enc_map(e, 5);
 	cbor_enc_cstr(e, "unit");
 	cbor_enc_cstr(e, d->unit);
 	cbor_enc_cstr(e, "count");
-	cbor_enc_uint(e, counts[m].count);
+	cbor_enc_uint(e, c->count);
 	cbor_enc_cstr(e, "sum");
-	cbor_enc_uint(e, counts[m].sum);
+	cbor_enc_uint(e, c->sum);
 	cbor_enc_cstr(e, "le");
 	cbor_enc_array(e, d->n);
 	for (i = 0; i < d->n; i++)
@@ -101,8 +119,37 @@ static void enc_one(struct cbor_enc *e, enum metric m)
 	cbor_enc_cstr(e, "buckets");
 	cbor_enc_array(e, d->n);
 	for (i = 0; i < d->n; i++) {
-		cum += counts[m].bucket[i];
+		cum += c->bucket[i];
 		cbor_enc_uint(e, cum);
+	}
+}
+
+static void metric_enc_compact(struct cbor_enc *e, const struct metric_counts *c,
+			enum metric kind)
+{
+	unsigned n = (unsigned)kind < M_END ? defs[kind].n : 0, i;
+
+	while (n > 0 && c->bucket[n - 1] == 0)
+		n--;
+	cbor_enc_array(e, 2u + n);
+	cbor_enc_uint(e, c->count);
+	cbor_enc_uint(e, c->sum);
+	for (i = 0; i < n; i++)
+		cbor_enc_uint(e, c->bucket[i]);
+}
+
+/* see metrics.h */
+void metrics_enc_compact(struct cbor_enc *e, enum metric first,
+			 enum metric end)
+{
+	unsigned m;
+
+	if (end > M_END || first > end)
+		return;
+	cbor_enc_map(e, (uint64_t)(end - first));
+	for (m = first; m < (unsigned)end; m++) {
+		cbor_enc_cstr(e, defs[m].name);
+		metric_enc_compact(e, &counts[m], (enum metric)m);
 	}
 }
 
@@ -115,7 +162,7 @@ void metrics_enc(struct cbor_enc *e, enum metric first, enum metric end)
 		return;
 	cbor_enc_map(e, (uint64_t)(end - first));
 	for (m = first; m < (unsigned)end; m++)
-		enc_one(e, (enum metric)m);
+		metric_enc_named(e, defs[m].name, &counts[m], (enum metric)m);
 }
 
 /* see metrics.h */

@@ -46,7 +46,11 @@ struct metric_counts {
 /* Adds one observation (out of range ids are ignored). */
 void metric_add(enum metric m, uint64_t v);
 
-/* The counts so far (tests). */
+/* The same into counts c kept by the caller (one per health check, say),
+ * with the bounds of metric kind. */
+void metric_add_to(struct metric_counts *c, enum metric kind, uint64_t v);
+
+/* The counts so far (NULL out of range). */
 const struct metric_counts *metric_get(enum metric m);
 
 /* "backup_job_ms", ...; "" out of range. */
@@ -59,6 +63,21 @@ uint64_t metric_kibps(uint64_t bytes, uint64_t ms);
  * "count": uint, "sum": uint, "le": [bounds], "buckets": [cumulative] }
  * (docs/status.cddl, metrics). */
 void metrics_enc(struct cbor_enc *e, enum metric first, enum metric end);
+
+/* A map of metrics [first, end) in the compact form of /status
+ * (docs/status.cddl, status-metrics): name -> [count, sum, n0, n1, ...]
+ * with the per-bucket (not cumulative) counts, cut after the last
+ * non-zero one, so an idle histogram costs 3 bytes. */
+void metrics_enc_compact(struct cbor_enc *e, enum metric first,
+			 enum metric end);
+
+/* The full form (like metrics_enc) of counts c under the name given;
+ * kind (< M_END) gives the bounds and the unit. */
+void metric_enc_named(struct cbor_enc *e, const char *name,
+		      const struct metric_counts *c, enum metric kind);
+
+/* The upper bounds of kind: *n of them (NULL and 0 out of range). */
+const uint32_t *metric_bounds(enum metric kind, unsigned *n);
 
 /* Zeroes every metric (tests). */
 void metrics_reset(void);

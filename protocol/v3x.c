@@ -1,6 +1,7 @@
 /*
  * v3x.c — pack and parse of the vigil/2 extension messages (v3x.h).
- * Layouts: docs/protocol/cyberbackup-v3.md, "Extension: restore".
+ * Layouts: docs/protocol/cyberbackup-v3.md, "Extension: restore" and
+ * "Extension: trace id".
  */
 #include "v3x.h"
 
@@ -52,6 +53,8 @@ static uint32_t req_size(uint16_t code)
 		return V3X_ATTR_REQ_SIZE;
 	case V3X_REQ_OFFSET:
 		return V3X_OFFSET_REQ_SIZE;
+	case V3X_REQ_TRACE:
+		return V3X_TRACE_REQ_SIZE;
 	default:
 		return 0;
 	}
@@ -134,6 +137,34 @@ static int offset_parse(struct v3x_msg *m, const uint8_t *p,
 	return name_get(m, p + 8, 1, why);
 }
 
+/* Length of a valid trace id in field p[0..V3X_TRACE_MAX): 1..32 bytes
+ * of [0-9a-z-] and only zeros after them; 0 when it breaks the rule. */
+static size_t trace_len(const uint8_t *p)
+{
+	size_t n = 0, i;
+
+	while (n < V3X_TRACE_MAX && ((p[n] >= '0' && p[n] <= '9') ||
+				     (p[n] >= 'a' && p[n] <= 'z') ||
+				     p[n] == '-'))
+		n++;
+	for (i = n; i < V3X_TRACE_MAX; i++)
+		if (p[i] != 0)
+			return 0;
+	return n;
+}
+
+static int trace_parse(struct v3x_msg *m, const uint8_t *p,
+		       enum v3_reason *why)
+{
+	size_t n = trace_len(p);
+
+	if (n == 0)
+		return v3_fail(why, V3_E_FIELD, -EBADMSG);
+	memcpy(m->name, p, n);
+	m->name[n] = '\0';
+	return 0;
+}
+
 /* see v3x.h */
 int v3x_req_payload_parse(struct v3x_msg *m, const uint8_t *buf, size_t len,
 			  enum v3_reason *why)
@@ -155,6 +186,9 @@ int v3x_req_payload_parse(struct v3x_msg *m, const uint8_t *buf, size_t len,
 		break;
 	case V3X_REQ_OFFSET:
 		ret = offset_parse(m, buf, why);
+		break;
+	case V3X_REQ_TRACE:
+		ret = trace_parse(m, buf, why);
 		break;
 	default:
 		ret = attr_parse(m, buf, why);
@@ -197,6 +231,21 @@ static int name_put(uint8_t *dst, const char *name, int file,
 	return 0;
 }
 
+/* The trace id into its zeroed field.  @retval 0  @retval -EINVAL */
+static int trace_put(uint8_t *p, const char *id, enum v3_reason *why)
+{
+	size_t n = 0;
+
+	while (n <= V3X_TRACE_MAX && id[n] != '\0')
+		n++;
+	if (n == 0 || n > V3X_TRACE_MAX)
+		return v3_fail(why, V3_E_FIELD, -EINVAL);
+	memcpy(p, id, n);
+	if (trace_len(p) != n)
+		return v3_fail(why, V3_E_FIELD, -EINVAL);
+	return 0;
+}
+
 static int req_fields_put(uint8_t *p, const struct v3x_msg *m,
 			  enum v3_reason *why)
 {
@@ -223,6 +272,8 @@ static int req_fields_put(uint8_t *p, const struct v3x_msg *m,
 			return v3_fail(why, V3_E_FIELD, -EINVAL);
 		put_le64(p, m->size);
 		return name_put(p + 8, m->name, 1, why);
+	case V3X_REQ_TRACE:
+		return trace_put(p, m->name, why);
 	default:
 		if (!mtime_mode_ok(m))
 			return v3_fail(why, V3_E_FIELD, -EINVAL);

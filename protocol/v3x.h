@@ -2,7 +2,8 @@
  * v3x.h — the vigil/2 extension messages beyond the clear 1028: capability
  * negotiation (1040/1640), listing a device's stored files (1041, answered
  * by 1641 entries and a 1642 end), reading a stored file (1043/1643),
- * a file's attributes before its upload (1044) and the refusal 1649.
+ * a file's attributes before its upload (1044), the job's trace id
+ * (1048) and the refusal 1649.
  *
  * They are sent only on a TLS connection that negotiated ALPN "vigil/2"
  * (docs/protocol/cyberbackup-v3.md, "Extension: restore"), with version
@@ -30,6 +31,7 @@ enum v3x_code {
 	V3X_REQ_READ = 1043,    /* file, version, offset, length, device */
 	V3X_REQ_ATTR = 1044,    /* mode, mtime, file name */
 	V3X_REQ_OFFSET = 1045,  /* size, file name: how much is kept? */
+	V3X_REQ_TRACE = 1048,   /* the job's trace id (no answer) */
 	V3X_RESP_HELLO = 1640,  /* caps, chunk_max */
 	V3X_RESP_ENTRY = 1641,  /* one stored file */
 	V3X_RESP_LIST_END = 1642, /* snapshot, count, more */
@@ -42,7 +44,9 @@ enum v3x_code {
 #define V3X_CAP_RESTORE 0x1u    /* 1041, 1043 */
 #define V3X_CAP_ATTR 0x2u       /* 1044 */
 #define V3X_CAP_RESUME 0x4u     /* 1045: resume a cut upload */
-#define V3X_CAPS_KNOWN (V3X_CAP_RESTORE | V3X_CAP_ATTR | V3X_CAP_RESUME)
+#define V3X_CAP_TRACE 0x40u     /* 1048: the server logs the trace id */
+#define V3X_CAPS_KNOWN (V3X_CAP_RESTORE | V3X_CAP_ATTR | V3X_CAP_RESUME | \
+			V3X_CAP_TRACE)
 
 /* Why a 1649 refuses (the connection stays open). */
 enum v3x_error {
@@ -62,6 +66,10 @@ enum v3x_error {
 #define V3X_ATTR_REQ_SIZE (16 + V3_NAME_FIELD)   /* 271 */
 #define V3X_OFFSET_REQ_SIZE (8 + V3_NAME_FIELD)  /* 263 */
 #define V3X_OFFSET_RESP_SIZE 8
+/* 1048: a trace id of 1..V3X_TRACE_MAX characters [0-9a-z-], then zeros
+ * up to the end of the fixed field. */
+#define V3X_TRACE_MAX 32
+#define V3X_TRACE_REQ_SIZE V3X_TRACE_MAX
 #define V3X_HELLO_RESP_SIZE 8
 #define V3X_ENTRY_HEAD 41                        /* + 1..250 name bytes */
 #define V3X_LIST_END_SIZE 13
@@ -98,7 +106,7 @@ struct v3x_msg {
 	uint16_t refused_code;  /* 1649: the request refused */
 	uint16_t error;         /* 1649: enum v3x_error */
 	/* 1041/1043: the device (a v3 client name); 1044/1045/1641: the v3
-	 * file name.  NUL-terminated. */
+	 * file name; 1048: the trace id.  NUL-terminated. */
 	char name[V3_NAME_FIELD];
 	/* 1643: the file's bytes (borrowed; NULL after a head-only parse,
 	 * data_len then says how many follow). */
@@ -119,8 +127,8 @@ int v3x_resp_is_ext(const uint8_t hdr[V3_RESP_HDR_SIZE]);
 int v3x_req_hdr_parse(struct v3x_msg *m, const uint8_t *buf, size_t len,
 		      enum v3_reason *why);
 /* Payload of the request whose header m holds; len = payload_size.
- * Checks names (device: client-name rule; 1044: file-name rule) and
- * ranges (V3_E_FIELD).  @retval 0  @retval -EBADMSG */
+ * Checks names (device: client-name rule; 1044: file-name rule; 1048:
+ * the trace id rule, V3_E_FIELD) and ranges (V3_E_FIELD).  @retval 0  @retval -EBADMSG */
 int v3x_req_payload_parse(struct v3x_msg *m, const uint8_t *buf, size_t len,
 			  enum v3_reason *why);
 /* Whole request in buf.  @retval bytes used  @retval -EAGAIN more needed

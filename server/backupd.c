@@ -247,13 +247,10 @@ static int bd_tls_step(struct bd_conn *c)
 	return 0;
 }
 
-static void bd_conn_cb(struct ev_loop *loop, int fd, unsigned ev, void *arg)
+static void bd_conn_io(struct bd_conn *c, unsigned ev)
 {
-	struct bd_conn *c = arg;
 	int ret, rd = (ev & EV_READ) || ((ev & EV_ERROR) && c->out_len == 0);
 
-	(void)loop;
-	(void)fd;
 	if (bd_tls_step(c) != 0)
 		return;
 	for (;;) {
@@ -281,6 +278,28 @@ static void bd_conn_cb(struct ev_loop *loop, int fd, unsigned ev, void *arg)
 		rd = 1;
 	}
 	ev_mod(&bd_loop, c->fd, EV_READ);
+}
+
+/* Every line logged while c is handled carries its conn, peer and trace
+ * (the trace as soon as a 1048 sets it); ctx lives until log_ctx_set(NULL,
+ * 0). */
+static void bd_log_ctx(const struct bd_conn *c, struct log_kv ctx[3])
+{
+	ctx[0] = LKV_U("conn", c->idx);
+	ctx[1] = LKV_S("peer", c->peer_text);
+	ctx[2] = LKV_S("trace", c->trace);
+	log_ctx_set(ctx, 3);
+}
+
+static void bd_conn_cb(struct ev_loop *loop, int fd, unsigned ev, void *arg)
+{
+	struct log_kv ctx[3];
+
+	(void)loop;
+	(void)fd;
+	bd_log_ctx(arg, ctx);
+	bd_conn_io(arg, ev);
+	log_ctx_set(NULL, 0);
 }
 
 static struct bd_conn *bd_conn_slot(void)
@@ -360,6 +379,7 @@ static void bd_accept_cb(struct ev_loop *loop, int fd, unsigned ev, void *arg)
 static int64_t bd_sweep_cb(struct ev_loop *loop, void *arg)
 {
 	uint64_t now = ev_now(loop), t = bd_opt->timeout_ms;
+	struct log_kv ctx[3];
 	unsigned i;
 
 	(void)arg;
@@ -369,6 +389,7 @@ static int64_t bd_sweep_cb(struct ev_loop *loop, void *arg)
 
 		if (c->fd < 0)
 			continue;
+		bd_log_ctx(c, ctx);
 		if (c->draining) {
 			if (now >= c->drain_until_ms)
 				bd_conn_close(c, "closed after 1607");
@@ -396,6 +417,7 @@ static int64_t bd_sweep_cb(struct ev_loop *loop, void *arg)
 			bd_conn_close(c, "timeout");
 		}
 	}
+	log_ctx_set(NULL, 0);
 	bd_status_sweep(now);
 	if (bd_opt->partial_expiry_s > 0)
 		bd_partial_expire(now);

@@ -156,8 +156,8 @@ enum bd_ticket {
 	BD_TICKET_REFUSED,            /* unusable: full handshake (logged) */
 };
 
-/* A trace id: up to 32 characters of [0-9a-z-] and the NUL. */
-#define BD_TRACE_MAX 33
+/* A trace id: up to 32 characters of [0-9a-z-] and the NUL (1048). */
+#define BD_TRACE_MAX (V3X_TRACE_MAX + 1)
 
 /* The log fields every line about connection c carries (log.h). */
 #define BD_KV_CONN(c) LKV_U("conn", (c)->idx), LKV_S("peer", (c)->peer_text), \

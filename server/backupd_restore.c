@@ -1,7 +1,7 @@
 /*
  * backupd_restore.c — the vigil/2 extension requests (protocol/v3x.h) on
  * a connection: 1040 capabilities, 1041 listing, 1043 reading, 1044
- * attributes.  Layouts and rules: docs/protocol/cyberbackup-v3.md,
+ * attributes, 1048 the trace id.  Layouts and rules: docs/protocol/cyberbackup-v3.md,
  * "Extension: restore".
  *
  * Authorization: the device is the TLS identity (certificate CN or PSK
@@ -93,7 +93,7 @@ static int bd_x_hello(struct bd_conn *c)
 	c->x_hello = 1;
 	memset(&m, 0, sizeof m);
 	m.code = V3X_RESP_HELLO;
-	m.caps = V3X_CAP_RESTORE | V3X_CAP_ATTR |
+	m.caps = V3X_CAP_RESTORE | V3X_CAP_ATTR | V3X_CAP_TRACE |
 		 (bd_opt->partial_expiry_s > 0 ? V3X_CAP_RESUME : 0);
 	m.chunk_max = BD_READ_CHUNK;
 	log_info(MOD, "#%u %s: extension hello, caps 0x%x, identity %s",
@@ -247,6 +247,18 @@ static int bd_x_offset(struct bd_conn *c)
 	return bd_x_send(c, &m);
 }
 
+/* 1048: the agent's job trace id; every later line about this
+ * connection carries it (BD_KV_CONN, the log context of bd_conn_cb). */
+static int bd_x_trace(struct bd_conn *c)
+{
+	/* the codec took 1..V3X_TRACE_MAX characters */
+	memcpy(c->trace, c->xreq.name, sizeof c->trace - 1);
+	c->trace[sizeof c->trace - 1] = '\0';
+	log_info_kv("conn", LOG_KVS(BD_KV_CONN(c)), "#%u %s: trace %s",
+		    c->idx, c->peer_text, c->trace);
+	return 0;
+}
+
 /* see backupd.h */
 int bd_restore_request(struct bd_conn *c)
 {
@@ -261,6 +273,8 @@ int bd_restore_request(struct bd_conn *c)
 		return bd_x_read(c);
 	case V3X_REQ_OFFSET:
 		return bd_x_offset(c);
+	case V3X_REQ_TRACE:
+		return bd_x_trace(c);
 	default:
 		return bd_x_attr(c);
 	}

@@ -32,6 +32,9 @@
 
 static void pump(struct backup_agent *ba);
 
+/* The fields every log line about job j carries (log.h). */
+#define JOB_KV(j) LKV_U("job", (j)->id), LKV_S("trace", (j)->trace)
+
 static struct backup_job *job(struct backup_agent *ba)
 {
 	return &ba->st.jobs[ba->cur];
@@ -134,7 +137,8 @@ static void file_skipped(struct backup_agent *ba)
 
 	j->files_failed++;
 	snprintf(j->error, sizeof j->error, "%s", ba->c.e.err);
-	log_warn("backup", "job %u: %s", (unsigned)j->id, ba->c.e.err);
+	log_warn_kv("backup", LOG_KVS(JOB_KV(j), LKV_S("err", ba->c.e.err)),
+		    "job %u: %s", (unsigned)j->id, ba->c.e.err);
 	file_close(ba);
 	step_soon(ba, BKA_NEXT);
 }
@@ -150,8 +154,7 @@ static void file_ended(struct backup_agent *ba, enum bke_event ev)
 
 		metric_add(M_BACKUP_FILE_MS, ms);
 		metric_add(M_BACKUP_FILE_KIBPS, metric_kibps(ba->c.e.size, ms));
-		log_info_kv("backup", LOG_KVS(LKV_U("job", j->id),
-			LKV_S("trace", j->trace), LKV_S("file", j->file),
+		log_info_kv("backup", LOG_KVS(JOB_KV(j), LKV_S("file", j->file),
 			LKV_U("bytes", ba->c.e.size), LKV_U("ms", ms)),
 			"job %u: sent %.120s (%llu bytes, %llu ms)",
 			(unsigned)j->id, j->file,
@@ -167,7 +170,9 @@ static void file_ended(struct backup_agent *ba, enum bke_event ev)
 		file_skipped(ba);
 	} else {
 		bk_conn_note_error(&ba->c.conn, ba->c.e.result, ba->c.e.err);
-		log_warn("backup", "job %u: %s", (unsigned)j->id, ba->c.e.err);
+		log_warn_kv("backup", LOG_KVS(JOB_KV(j),
+			    LKV_S("err", ba->c.e.err)), "job %u: %s",
+			    (unsigned)j->id, ba->c.e.err);
 		snprintf(text, sizeof text, "%.*s%s", BACKUP_ERR_MAX - 24,
 			 ba->c.e.err, ba->c.e.fatal ? "" : " (3 attempts)");
 		job_fail(ba, text);
@@ -180,15 +185,20 @@ static void note_event(struct backup_agent *ba, enum bke_event ev)
 	struct backup_job *j = job(ba);
 
 	if (ev == BKE_EV_NEXT_ADDR) {
-		log_info("backup", "job %u: %s; trying the next address",
-			 (unsigned)j->id, ba->c.e.err);
+		log_info_kv("backup", LOG_KVS(JOB_KV(j),
+			    LKV_S("err", ba->c.e.err)),
+			    "job %u: %s; trying the next address",
+			    (unsigned)j->id, ba->c.e.err);
 	} else if (ev == BKE_EV_RETRY) {
 		bk_conn_note_error(&ba->c.conn, ba->c.e.result, ba->c.e.err);
-		log_warn("backup", "job %u: %s", (unsigned)j->id, ba->c.e.err);
+		log_warn_kv("backup", LOG_KVS(JOB_KV(j),
+			    LKV_S("err", ba->c.e.err)), "job %u: %s",
+			    (unsigned)j->id, ba->c.e.err);
 		/* the delay in the log shows the backoff to whoever reads it */
-		log_info("backup", "job %u: retrying in %u ms (attempt %u of "
-			 "%u)", (unsigned)j->id, (unsigned)bke_wait_ms(&ba->c.e),
-			 ba->c.e.failures + 1, BACKUP_RETRY_ATTEMPTS);
+		log_info_kv("backup", LOG_KVS(JOB_KV(j)), "job %u: retrying "
+			    "in %u ms (attempt %u of %u)", (unsigned)j->id,
+			    (unsigned)bke_wait_ms(&ba->c.e),
+			    ba->c.e.failures + 1, BACKUP_RETRY_ATTEMPTS);
 	}
 }
 
@@ -566,6 +576,7 @@ void bka_run_start(struct backup_agent *ba, int i)
 	int id;
 
 	ba->fbase = 0;
+	bke_set_trace(&ba->c.e, j->trace);
 	if (!ba->st.configured) {
 		job_fail(ba, ba->st.cfg_error[0] ? ba->st.cfg_error
 				     : "no backup.server configured");

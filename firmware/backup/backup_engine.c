@@ -257,9 +257,30 @@ static int file_begin(struct bke *e)
 	return send_x(e, BKE_ATTR, &m);
 }
 
+/* The server takes trace ids and has not been told this one. */
+static int trace_wanted(const struct bke *e)
+{
+	return e->clear && (e->xcaps & V3X_CAP_TRACE) && e->trace[0] &&
+	       strcmp(e->trace, e->trace_sent) != 0;
+}
+
+/* 1048; its sending ends in sent(), which goes on where we were. */
+static int trace_begin(struct bke *e)
+{
+	struct v3x_msg m;
+
+	memset(&m, 0, sizeof m);
+	m.code = V3X_REQ_TRACE;
+	memcpy(m.name, e->trace, sizeof e->trace);
+	memcpy(e->trace_sent, e->trace, sizeof e->trace);
+	return send_x(e, BKE_TRACE, &m);
+}
+
 static int session_ready(struct bke *e)
 {
 	e->session = 1;
+	if (trace_wanted(e))    /* a kept session, a new job */
+		return trace_begin(e);
 	if (!e->in_file) {
 		finish(e, BKE_EV_DONE);
 		return 0;
@@ -267,8 +288,8 @@ static int session_ready(struct bke *e)
 	return file_begin(e);
 }
 
-/* vigil/2: 1040, asking for the attributes (the only capability a
- * backup uses so far). */
+/* vigil/2: 1040, asking for what a backup uses: attributes and the
+ * trace id (1045 is asked for by its own request). */
 static int hello_begin(struct bke *e)
 {
 	struct v3x_msg m;
@@ -276,7 +297,7 @@ static int hello_begin(struct bke *e)
 
 	memset(&m, 0, sizeof m);
 	m.code = V3X_REQ_HELLO;
-	m.caps = V3X_CAP_ATTR;
+	m.caps = V3X_CAP_ATTR | V3X_CAP_TRACE;
 	n = v3x_req_pack(e->buf, V3X_REQ_MAX, &m, NULL);
 	if (n < 0)
 		return fail(e, n, 1, "cannot build request 1040");
@@ -315,7 +336,7 @@ static int hello_in(struct bke *e)
 			    v3_reason_str(why));
 	e->xcaps = m.caps;
 	e->in_need = e->in_got = 0;
-	return session_begin(e);
+	return trace_wanted(e) ? trace_begin(e) : session_begin(e);
 }
 
 /* Makes an RSA-1024 key pair with exponent ex and saves the identity
@@ -529,6 +550,8 @@ static int sent(struct bke *e)
 		return stream_begin(e);
 	case BKE_ATTR:
 		return offset_begin(e);
+	case BKE_TRACE:
+		return e->session ? session_ready(e) : session_begin(e);
 	default:
 		break;
 	}
@@ -639,6 +662,17 @@ int bke_file(struct bke *e, const char *path, uint64_t size)
 }
 
 /* see backup_engine.h */
+void bke_set_trace(struct bke *e, const char *id)
+{
+	size_t n = id ? strlen(id) : 0;
+
+	e->trace[0] = '\0';
+	if (n > 0 && n <= V3X_TRACE_MAX &&
+	    strspn(id, "0123456789abcdefghijklmnopqrstuvwxyz-") == n)
+		memcpy(e->trace, id, n + 1);
+}
+
+/* see backup_engine.h */
 enum bke_want bke_want(const struct bke *e)
 {
 	if (e->must_close)
@@ -685,6 +719,7 @@ void bke_connected(struct bke *e, int clear)
 	e->addrs_failed = 0;
 	e->clear = clear;
 	e->xcaps = 0;
+	e->trace_sent[0] = '\0';       /* a new server: tell it again */
 	if ((clear && !e->x_refused ? hello_begin(e) : session_begin(e)) < 0)
 		failed(e);
 }

@@ -27,6 +27,9 @@
  *     1600 -> key pair, me.info) -> PUBKEY (1026 -> 1602)
  *                                | RECONNECT (1027 -> 1605)
  *        -> session up: IDLE (open) | SLICE_READ (file)
+ *   vigil/2: CONNECT -> HELLO (1040 -> 1640) [-> TRACE (1048)] -> the
+ *     session as above; a kept session with a new job's trace id sends
+ *     TRACE before the request.
  *   SLICE_READ -> SLICE_SEND (1028) -> ... last packet -> CRC (1603)
  *     equal -> COMMIT (1029 -> 1604) -> IDLE, DONE
  *     differs, 1st/2nd -> CRC_RETRY (1030) -> SLICE_READ (stream again)
@@ -68,7 +71,7 @@
 #include "hal/net.h"
 #include "hal/storage.h"
 #include "psk.h"
-#include "v3.h"
+#include "v3x.h"
 
 /* Ciphertext bytes per 1028 packet: 64 KiB (servers refuse more than
  * 16 MiB + 1024 per request; the doc suggests 64 KiB..1 MiB).  Files
@@ -132,6 +135,7 @@ enum bke_state {
 	BKE_OFFSET,     /* vigil/2: 1045 out, 1645 in: bytes the server kept */
 	BKE_PREFIX,     /* wants the kept bytes read locally, for the cksum */
 	BKE_THROTTLE,   /* a 1028 ready: wants a wait (backup.max_rate) */
+	BKE_TRACE,      /* vigil/2: 1048 out (no reply), then what was next */
 };
 
 enum bke_want {
@@ -179,6 +183,10 @@ struct bke {
 	int clear;              /* vigil/2: version 4, no AES-CBC */
 	uint32_t xcaps;         /* the server's 1640 caps on this transport */
 	int x_refused;          /* it answered 1040 with 1607: no hello */
+	/* the job's trace id (bke_set_trace) and the one this transport's
+	 * server was last told (1048 with V3X_CAP_TRACE); "" none */
+	char trace[V3X_TRACE_MAX + 1];
+	char trace_sent[V3X_TRACE_MAX + 1];
 	struct backup_identity id;
 	struct backup_key key;
 	uint8_t aes[BACKUP_AES_KEY_SIZE];
@@ -247,6 +255,13 @@ int bke_file(struct bke *e, const char *path, uint64_t size);
  * it the file goes without attributes). */
 void bke_file_attr(struct bke *e, uint32_t mode, int64_t mtime_s,
 		   uint32_t mtime_ns);
+
+/* The trace id of the requests that follow (the agent's job; NULL or ""
+ * none).  On a vigil/2 transport whose server has V3X_CAP_TRACE it is
+ * sent as a 1048 before the next request (after the 1640 on a new
+ * connection, so the server's lines for the whole session carry it);
+ * ids that break the 1048 rule ([0-9a-z-], 1..32) are not sent. */
+void bke_set_trace(struct bke *e, const char *id);
 
 enum bke_want bke_want(const struct bke *e);
 /* What the last feed decided (kept until taken). */

@@ -13,6 +13,7 @@
 #include "backup_status.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "board.h"
@@ -223,9 +224,10 @@ static void enc_job(struct cbor_enc *e, const struct backup_job *j,
 	size_t fl = strlen(j->file);
 	int file = fl > 0 && fl <= 200;
 
-	cbor_enc_map(e, 9u + (unsigned)file + (j->error[0] != 0) +
+	cbor_enc_map(e, 10u + (unsigned)file + (j->error[0] != 0) +
 			(j->cancel_reason[0] != 0));
 	kv_uint(e, "id", j->id);
+	kv_text(e, "trace", j->trace);
 	kv_text(e, "state", backup_job_state_name(j->state));
 	kv_text(e, "phase", j->phase ? j->phase : "");
 	kv_uint(e, "files", j->files_total);
@@ -410,11 +412,27 @@ static void enc_network(struct cbor_enc *e, const struct status_coap *co)
 	kv_bool(e, "dtls", co->dtls);
 }
 
+/* /metrics: the histograms in full, the agent's then each health
+ * check's as "health_check/<name>" */
+static void enc_metrics(struct cbor_enc *e, const struct health *h)
+{
+	char name[sizeof "health_check/" + HEALTH_NAME_MAX];
+
+	cbor_enc_map(e, (uint64_t)M_AGENT_END + h->nchecks);
+	for (enum metric m = 0; m < M_AGENT_END; m++)
+		metric_enc_named(e, metric_name(m), metric_get(m), m);
+	for (unsigned i = 0; i < h->nchecks; i++) {
+		snprintf(name, sizeof name, "health_check/%s",
+			 h->checks[i].name);
+		metric_enc_named(e, name, &h->checks[i].ms, M_HEALTH_CHECK_MS);
+	}
+}
+
 /* the whole document: 12 pairs */
 static void enc_all(struct cbor_enc *e, const struct status_src *s,
 		    const struct sd_clock *c)
 {
-	cbor_enc_map(e, 11);
+	cbor_enc_map(e, 12);
 	kv_uint(e, "schema", STATUS_SCHEMA_VERSION);
 	kv_time(e, "time", c->now_ms ? c->now_ms : 1, c);
 	enc_device(e, s);
@@ -429,6 +447,10 @@ static void enc_all(struct cbor_enc *e, const struct status_src *s,
 	enc_conns(e, s->backup, c);
 	enc_system(e, s);
 	enc_network(e, s->coap);
+	/* compact (metrics.h): the bounds are in docs/status.cddl, so the
+	 * fresh document stays within two 1024-byte blocks */
+	cbor_enc_cstr(e, "metrics");
+	metrics_enc_compact(e, 0, M_AGENT_END);
 }
 
 /* see status_doc.h */
@@ -453,7 +475,7 @@ int status_doc_encode(const struct status_src *src, enum status_part part,
 		enc_backup(&e, src, &c);
 		break;
 	case STATUS_METRICS:
-		metrics_enc(&e, 0, M_AGENT_END);
+		enc_metrics(&e, src->health);
 		break;
 	case STATUS_CONNS:
 	default:

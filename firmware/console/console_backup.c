@@ -23,14 +23,14 @@ static void show_job(struct con *c, const struct backup_job *j,
 		     uint64_t now)
 {
 	con_printf(c, "  job %u %s%s: %s, %u/%u files, %llu/%llu bytes, "
-		   "%llu s\n", (unsigned)j->id,
+		   "%llu s, trace %s\n", (unsigned)j->id,
 		   backup_job_state_name(j->state),
 		   j->scheduled ? " (scheduled)" : "", j->phase ? j->phase : "",
 		   (unsigned)j->files_done, (unsigned)j->files_total,
 		   (unsigned long long)j->bytes_done,
 		   (unsigned long long)j->bytes_total,
 		   (unsigned long long)(j->started_ms ? ((j->ended_ms ?
-		   j->ended_ms : now) - j->started_ms) / 1000 : 0));
+		   j->ended_ms : now) - j->started_ms) / 1000 : 0), j->trace);
 	if (j->file[0])
 		con_printf(c, "    file: %s\n", j->file);
 	if (j->files_failed)

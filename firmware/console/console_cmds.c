@@ -313,6 +313,12 @@ static void cmd_log(struct con *c, int argc, char **argv)
 			con_puts(c, line);
 }
 
+static void cmd_metrics(struct con *c, int argc, char **argv)
+{
+	(void)argc; (void)argv; /* no arguments */
+	con_show_metrics(c);
+}
+
 static void cmd_wdt(struct con *c, int argc, char **argv)
 {
 	(void)argc; (void)argv; /* no arguments */
@@ -521,6 +527,8 @@ static const struct con_cmd cmds[] = {
 	  NULL, NULL },
 	{ "wdt", "wdt", "watchdog device, timeout, last kick, gating",
 	  cmd_wdt, NULL, NULL },
+	{ "metrics", "metrics", "operation timings: count, sum, p50/p99",
+	  cmd_metrics, NULL, NULL },
 	{ "reboot", "reboot [reason]", "record the reason, then reboot",
 	  cmd_reboot, NULL, NULL },
 	{ "exit", "exit", "leave the console (log out; --console: stop)",

@@ -19,6 +19,8 @@ struct backup_status;
 void con_show_health(struct con *c);
 void con_show_wdt(struct con *c);
 void con_show_health_summary(struct con *c);
+/* `metrics`: each histogram's count, sum, mean, p50/p99 (console_metrics.c) */
+void con_show_metrics(struct con *c);
 /* `reboot`: records reason as the REQUESTED boot marker, then restarts the
  * board; refused where *env->can_reboot is 0 (the host board).  Returns
  * only when the restart did not happen (the marker is taken back). */

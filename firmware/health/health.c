@@ -145,6 +145,13 @@ int health_record(struct health *h, unsigned idx, enum health_result r,
 	if (!h || idx >= h->nchecks || r == HEALTH_NONE || r > HEALTH_SKIP)
 		return -EINVAL;
 	c = &h->checks[idx];
+	if (c->async_started_ms) {
+		uint64_t took = hal_clock_mono_ms() - c->async_started_ms;
+
+		c->async_started_ms = 0;
+		metric_add(M_HEALTH_CHECK_MS, took);
+		metric_add_to(&c->ms, M_HEALTH_CHECK_MS, took);
+	}
 	c->last_result = r;
 	c->last_run_ms = now_ms;
 	if (c->runs < UINT32_MAX)
@@ -167,11 +174,13 @@ static void run_one(struct health *h, unsigned i, uint64_t now_ms)
 
 	err[sizeof err - 1] = '\0'; /* whatever the check wrote, a string */
 	if (r == HEALTH_NONE) { /* started; health_record comes later */
+		c->async_started_ms = t0 ? t0 : 1;
 		c->next_due_ms = now_ms + c->def.interval_ms;
 		return;
 	}
 	took = hal_clock_mono_ms() - t0;
 	metric_add(M_HEALTH_CHECK_MS, took);
+	metric_add_to(&c->ms, M_HEALTH_CHECK_MS, took);
 	if (took > c->def.timeout_ms) {
 		r = HEALTH_FAIL;
 		snprintf(err, sizeof err, "took %" PRIu64 " ms (timeout %"

@@ -43,6 +43,7 @@
 
 #include "hal/notify.h"
 #include "hal/wdt.h"
+#include "metrics.h"
 
 /* Built-in checks are 8 (health_checks.h) plus the external command
  * (health_cmd.h); the rest is for later subsystems (backup, CoAP,
@@ -134,6 +135,11 @@ struct health_check {
 	uint32_t runs, fails;         /* since start, for the status */
 	uint32_t transitions;
 	char last_error[HEALTH_ERR_MAX]; /* of the last non-PASS result */
+	/* run durations of this check (bounds of M_HEALTH_CHECK_MS): a
+	 * synchronous run as timed, an asynchronous one from its start to
+	 * its health_record */
+	struct metric_counts ms;
+	uint64_t async_started_ms;    /* mono; 0: no asynchronous run open */
 };
 
 /* A subsystem's heartbeat: stuck when silent longer than max_silence. */

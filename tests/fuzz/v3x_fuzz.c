@@ -47,7 +47,7 @@ static enum v3_reason req_model(const uint8_t *h)
 	uint32_t size = le32(h + 19);
 	uint32_t want = code == 1040 ? 4 : code == 1041 ? 271 :
 			code == 1043 ? 279 : code == 1044 ? 271 :
-			code == 1045 ? 263 : 0;
+			code == 1045 ? 263 : code == 1048 ? 32 : 0;
 
 	if (h[16] != 4)
 		return V3_E_VERSION;
@@ -94,6 +94,9 @@ static void canonical(const uint8_t *msg, size_t len, size_t name_off,
 
 static size_t req_name_off(uint16_t code)
 {
+	/* 1048: the parser takes only zeros after the trace id */
+	if (code == V3X_REQ_TRACE)
+		return 0;
 	return code == V3X_REQ_HELLO ? 0 : V3_REQ_HDR_SIZE +
 	       (code == V3X_REQ_READ ? 24u : code == V3X_REQ_OFFSET ? 8u : 16u);
 }

@@ -38,7 +38,8 @@ def test_banner_prompt_and_crlf(console):
     assert "\r\n" in out
     assert "\n" not in out.replace("\r\n", "")
     for name in ("help", "version", "uptime", "status", "health", "backup",
-                 "conns", "probe", "config", "log", "wdt", "reboot", "exit"):
+                 "conns", "probe", "config", "log", "wdt", "metrics", "reboot",
+                 "exit"):
         assert f"  {name}" in out
 
 
@@ -121,6 +122,9 @@ EXPECTED = [
     ("log 3", "INFO main: running"),
     ("log x", "log: usage: log [n]"),
     ("wdt", "wdt: no watchdog (watchdog.device = none)"),
+    ("metrics", "metric                        count        sum     mean    p50<=    p99<="),
+    ("metrics", "backup_job                        0          0        0        -        -  ms"),
+    ("metrics", "health_check/liveness "),
     ("reboot testing", "reboot: refused on this board (a development machine)"),
     ("frobnicate", "unknown command `frobnicate` (`help` lists commands)"),
     ("cofnig", "unknown command `cofnig`; did you mean `config`?"),

@@ -186,8 +186,8 @@ DOC = {"schema": 1, "time": 1795432440,
                                              "runs": 12}}},
        "watchdog": {"device": None, "timeout": 30, "last_kick": None},
        "backup": {"state": "offline", "server": None, "last_error": None,
-                  "jobs": [{"id": 7, "state": "running", "bytes": 5 << 20, "bytes_done": 512,
-                            "started": 1795432000}]},
+                  "jobs": [{"id": 7, "trace": "9f2c01d4a7b3e655", "state": "running",
+                            "bytes": 5 << 20, "bytes_done": 512, "started": 1795432000}]},
        "conns": [],
        "system": {"load": [500, 250, 1125], "memory": {"total": 3 << 20, "available": 1000},
                   "temperature": -1500, "procs": 9},
@@ -230,8 +230,8 @@ backup
   server                -
   last_error            -
   jobs
-    id  state    bytes    bytes_done  started
-    7   running  5.0 MiB  512 B       2026-11-23 11:06:40
+    id  trace             state    bytes    bytes_done  started
+    7   9f2c01d4a7b3e655  running  5.0 MiB  512 B       2026-11-23 11:06:40
 conns                   (none)
 system
   load                  0.500, 0.250, 1.125
@@ -849,7 +849,7 @@ def vigild_doc_ok(doc):
     """The top-level shape of docs/status.cddl (test_coap_* of the server
     validate the whole schema; here: what the table relies on)."""
     assert set(doc) == {"schema", "time", "device", "uptime", "boot", "health", "watchdog",
-                        "backup", "conns", "system", "network"}, set(doc)
+                        "backup", "conns", "system", "network", "metrics"}, set(doc)
     assert doc["schema"] == 1
     assert doc["health"]["overall"] in ("starting", "healthy", "degraded", "unhealthy")
     assert isinstance(doc["health"]["checks"], dict) and doc["health"]["checks"]

@@ -477,7 +477,8 @@ TEST(vigil2_hello_then_attributes_before_the_stream)
 	CHECK_EQ_INT(e.st, BKE_HELLO);
 	REQUIRE(take_out(b, sizeof b) == 23 + 4);
 	REQUIRE(v3x_req_decode(&m, b, 27, NULL) == 27);
-	CHECK(m.code == V3X_REQ_HELLO && m.caps == V3X_CAP_ATTR);
+	CHECK(m.code == V3X_REQ_HELLO &&
+	      m.caps == (V3X_CAP_ATTR | V3X_CAP_TRACE));
 	reply_hello(V3X_CAP_RESTORE | V3X_CAP_ATTR);
 	CHECK_EQ_INT(e.xcaps, V3X_CAP_RESTORE | V3X_CAP_ATTR);
 	CHECK_EQ_INT(e.st, BKE_REGISTER);
@@ -643,6 +644,61 @@ TEST(vigil2_server_without_extension_is_reconnected_without_hello)
 	CHECK_EQ_INT(e.st, BKE_REGISTER);
 }
 
+/* 1048 right after the 1640 (before 1025), once per connection and
+ * job; again on a kept session when the job changes; never to a server
+ * without the bit, nor on a plain v3 transport. */
+TEST(vigil2_trace_id_sent_once_per_connection_and_job)
+{
+	uint8_t b[V3X_REQ_MAX + V3_REQ_SMALL_MAX];
+	struct v3x_msg m;
+
+	setup(1);
+	bke_set_trace(&e, "9f2c01d4a7b3e655");
+	REQUIRE(bke_open(&e) == 0);
+	bke_connected(&e, 1);
+	flush_out();
+	reply_hello(V3X_CAP_ATTR | V3X_CAP_TRACE);
+	CHECK_EQ_INT(e.st, BKE_TRACE);
+	/* no answer awaited: the 1025 follows the 1048 at once */
+	REQUIRE(take_out(b, sizeof b) == 23 + 32 + 23 + 255);
+	REQUIRE(v3x_req_decode(&m, b, sizeof b, NULL) == 23 + 32);
+	CHECK(m.code == V3X_REQ_TRACE);
+	CHECK_EQ_STR(m.name, "9f2c01d4a7b3e655");
+	CHECK(b[55 + 17] == (1025 & 0xff) && b[55 + 18] == 1025 >> 8);
+	CHECK_EQ_INT(e.st, BKE_REGISTER);
+	/* the same job's next file on the kept session: nothing more */
+	e.st = BKE_IDLE;
+	session_up();
+	REQUIRE(bke_file(&e, "/srv/a.txt", sizeof plain) == 0);
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_READ);
+	/* the next job on the same session: its id first */
+	bke_drop(&e);
+	session_up();
+	bke_set_trace(&e, "0123456789abcdef");
+	REQUIRE(bke_file(&e, "/srv/a.txt", sizeof plain) == 0);
+	CHECK_EQ_INT(e.st, BKE_TRACE);
+	REQUIRE(take_out(b, sizeof b) == 23 + 32);
+	REQUIRE(v3x_req_decode(&m, b, sizeof b, NULL) == 23 + 32);
+	CHECK_EQ_STR(m.name, "0123456789abcdef");
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_READ);
+	/* a server without the bit, and a plain v3 transport: none */
+	setup(1);
+	bke_set_trace(&e, "9f2c01d4a7b3e655");
+	REQUIRE(bke_open(&e) == 0);
+	bke_connected(&e, 1);
+	flush_out();
+	reply_hello(V3X_CAP_ATTR);
+	CHECK_EQ_INT(e.st, BKE_REGISTER);
+	setup(1);
+	bke_set_trace(&e, "9f2c01d4a7b3e655");
+	REQUIRE(bke_open(&e) == 0);
+	bke_connected(&e, 0);
+	CHECK_EQ_INT(e.st, BKE_REGISTER);
+	/* an id the 1048 rule refuses is not kept */
+	bke_set_trace(&e, "Not-Valid");
+	CHECK_EQ_STR(e.trace, "");
+}
+
 TEST_SUITE(backup_engine, reconnect_every_reply_code,
 	   register_and_pubkey_every_reply_code,
 	   crc_and_commit_every_reply_code,
@@ -655,4 +711,5 @@ TEST_SUITE(backup_engine, reconnect_every_reply_code,
 	   vigil2_resume_sends_only_the_rest_with_the_whole_cksum,
 	   vigil2_resume_at_zero_streams_from_the_start,
 	   max_rate_pauses_between_packets_without_a_retry,
-	   vigil2_server_without_extension_is_reconnected_without_hello)
+	   vigil2_server_without_extension_is_reconnected_without_hello,
+	   vigil2_trace_id_sent_once_per_connection_and_job)

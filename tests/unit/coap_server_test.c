@@ -17,6 +17,7 @@
 #include "hal/clock.h"
 #include "hal/sim.h"
 #include "health.h"
+#include "metrics.h"
 #include "status_doc.h"
 #include "test.h"
 #include "test_util.h"
@@ -284,6 +285,44 @@ TEST(status_doc_encodes_every_part)
 				       sizeof buf), -EINVAL);
 	CHECK_EQ_INT(status_doc_encode(NULL, STATUS_ALL, 0, 0, buf,
 				       sizeof buf), -EINVAL);
+	coap_srv_stop(&srv);
+}
+
+/* Every histogram with counts that take 5 bytes each, a sum of 9, and
+ * HEALTH_CHECKS_MAX checks with the longest names: /metrics still fits
+ * STATUS_DOC_MAX (the per-check histograms are its largest part). */
+static void fill_counts(struct metric_counts *c)
+{
+	memset(c, 0, sizeof *c);
+	c->count = 0x7fffffffu;
+	c->sum = 1ull << 40;
+	c->bucket[0] = 0x7fffffffu;     /* cumulative: 5 bytes each */
+}
+
+TEST(metrics_worst_case_fits)
+{
+	static uint8_t buf[STATUS_DOC_MAX];
+	char name[HEALTH_NAME_MAX];
+	int n;
+
+	REQUIRE(setup() == 1);
+	for (unsigned i = health.nchecks; i < HEALTH_CHECKS_MAX; i++) {
+		struct health_check_def d = { .name = name, .kind =
+			HEALTH_WANTED, .fn = pass_check };
+
+		snprintf(name, sizeof name, "check-%09u", i);
+		REQUIRE(health_add(&health, &d, 0) == (int)i);
+	}
+	for (unsigned i = 0; i < health.nchecks; i++)
+		fill_counts(&health.checks[i].ms);
+	for (enum metric m = 0; m < M_AGENT_END; m++)
+		fill_counts((struct metric_counts *)metric_get(m));
+	n = status_doc_encode(&src, STATUS_METRICS, 5000, 0, buf, sizeof buf);
+	printf("# /metrics worst case: %d of %d bytes\n", n, STATUS_DOC_MAX);
+	CHECK(n > 0 && n <= STATUS_DOC_MAX);
+	n = status_doc_encode(&src, STATUS_ALL, 5000, 0, buf, sizeof buf);
+	CHECK(n > 0 && cbor_map_has(buf, (size_t)n, "metrics"));
+	metrics_reset();
 	coap_srv_stop(&srv);
 }
 
@@ -1159,6 +1198,7 @@ TEST(probe_answers_when_the_attempt_ends)
 }
 
 TEST_SUITE(coap_server, parse_listen, status_doc_encodes_every_part,
+	   metrics_worst_case_fits,
 	   change_key_follows_state_not_clocks, get_status_block2_sequence,
 	   amplification_limit_without_block2, well_known_core_lists_resources,
 	   dedup_replays_cached_answer, malformed_get_rst_or_silence,

@@ -1,9 +1,11 @@
 /*
  * log_test.c — the RAM ring, levels, cutting and formatting of the log.
  */
+#define _POSIX_C_SOURCE 200809L     /* pipe, dup, dup2 */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "hal/sim.h"
 #include "log.h"
@@ -216,9 +218,53 @@ TEST(kv_call_keeps_text_in_ring_and_format_word)
 	CHECK_EQ_INT(log_set_format(LOG_FORMAT_TEXT), 0);
 }
 
+/* Runs one JSON record to stderr into out (a pipe stands in for fd 2). */
+static void json_of(char *out, size_t cap, const struct log_kv *kv, size_t n)
+{
+	int p[2], saved;
+	ssize_t got;
+
+	REQUIRE(pipe(p) == 0);
+	saved = dup(2);
+	REQUIRE(saved >= 0 && dup2(p[1], 2) == 2);
+	log_kv(LOG_INFO, "conn", kv, n, "line");
+	REQUIRE(dup2(saved, 2) == 2);
+	close(saved);
+	close(p[1]);
+	got = read(p[0], out, cap - 1);
+	close(p[0]);
+	out[got > 0 ? got : 0] = '\0';
+}
+
+/* The context goes on every JSON line until cleared; the call's own
+ * pairs win; empty strings are left out, and a value filled in later
+ * shows from then on. */
+TEST(context_fields_tag_every_json_line)
+{
+	char trace[8] = "", line[LOG_JSON_MAX];
+	struct log_kv ctx[] = { LKV_U("conn", 4), LKV_S("trace", trace) };
+
+	log_reset();
+	REQUIRE(log_configure(LOG_INFO, 1, 0) == 0);
+	REQUIRE(log_set_format(LOG_FORMAT_JSON) == 0);
+	log_ctx_set(ctx, 2);
+	json_of(line, sizeof line, NULL, 0);
+	CHECK(strstr(line, "\"msg\":\"line\",\"conn\":4}\n") != NULL);
+	strcpy(trace, "ab-1");
+	json_of(line, sizeof line, LOG_KVS(LKV_U("conn", 9), LKV_U("bytes", 1)));
+	CHECK(strstr(line, "\"conn\":9,\"bytes\":1,\"trace\":\"ab-1\"}")
+	      != NULL);
+	CHECK(strstr(line, "\"conn\":4") == NULL);
+	log_ctx_set(NULL, 0);
+	json_of(line, sizeof line, NULL, 0);
+	CHECK(strstr(line, "\"msg\":\"line\"}\n") != NULL);
+	log_reset();
+}
+
 TEST_SUITE(log, records_get_sequence_numbers, level_filters_records,
 	   ring_overwrites_oldest, long_text_is_cut_visibly,
 	   format_is_iso_time_level_module_text, longest_record_fits_line_max,
 	   configure_checks_level, json_has_fixed_keys_then_fields,
 	   json_escapes_hostile_bytes, json_long_fields_are_cut_and_closed,
-	   kv_call_keeps_text_in_ring_and_format_word)
+	   kv_call_keeps_text_in_ring_and_format_word,
+	   context_fields_tag_every_json_line)

@@ -61,4 +61,42 @@ TEST(cbor_form_is_cumulative)
 	CHECK_EQ_MEM(buf + e.len - sizeof tail, tail, sizeof tail);
 }
 
-TEST_SUITE(metrics, values_land_in_le_buckets, cbor_form_is_cumulative)
+/* A caller's own counts (a health check's) take the kind's bounds; the
+ * /status form is [count, sum, per-bucket counts up to the last non-zero
+ * one]. */
+TEST(own_counts_and_compact_form)
+{
+	struct metric_counts mine;
+	uint8_t buf[256];
+	struct cbor_enc e;
+	unsigned n;
+	static const uint8_t want[] = { 0x82, 0x00, 0x00 };
+
+	memset(&mine, 0, sizeof mine);
+	metrics_reset();
+	metric_add_to(&mine, M_HEALTH_CHECK_MS, 7);     /* <= 10: bucket 3 */
+	metric_add_to(&mine, M_END, 7);                 /* ignored */
+	CHECK_EQ_INT(mine.count, 1);
+	CHECK_EQ_INT(mine.sum, 7);
+	CHECK_EQ_INT(mine.bucket[3], 1);
+	CHECK_EQ_INT(metric_get(M_HEALTH_CHECK_MS)->count, 0);
+	CHECK(metric_bounds(M_HEALTH_CHECK_MS, &n)[3] == 10 && n == 11);
+	CHECK(metric_bounds(M_END, &n) == NULL && n == 0);
+	metric_add(M_BACKUP_FILE_KIBPS, 100);           /* <= 256: bucket 2 */
+	metric_add(M_BACKUP_FILE_KIBPS, 300000);        /* +Inf */
+	cbor_enc_init(&e, buf, sizeof buf);
+	metrics_enc_compact(&e, M_BACKUP_FILE_KIBPS, M_BACKUP_FILE_KIBPS + 1);
+	REQUIRE(cbor_enc_finish(&e) > 0);
+	/* {"backup_file_rate": [2, 300100, 0, 0, 1]} */
+	CHECK(buf[0] == 0xa1 && buf[1] == 0x70);
+	CHECK_EQ_MEM(buf + 2, "backup_file_rate", 16);
+	CHECK(buf[18] == 0x85 && buf[19] == 0x02 && buf[20] == 0x1a);
+	CHECK(buf[25] == 0 && buf[26] == 0 && buf[27] == 1);
+	cbor_enc_init(&e, buf, sizeof buf);             /* idle: 3 bytes */
+	metrics_enc_compact(&e, M_TLS_FULL_MS, M_TLS_FULL_MS + 1);
+	REQUIRE(cbor_enc_finish(&e) == 1 + 1 + 18 + 3);
+	CHECK_EQ_MEM(buf + 20, want, sizeof want);
+}
+
+TEST_SUITE(metrics, values_land_in_le_buckets, cbor_form_is_cumulative,
+	   own_counts_and_compact_form)

@@ -275,7 +275,48 @@ TEST(v3x_offset_query_and_answer)
 	CHECK_EQ_INT(why, V3_E_SIZE_LAYOUT);
 }
 
+/* 1048: 32 bytes, 1..32 of [0-9a-z-], zeros after; the limits both
+ * ways on pack and parse. */
+TEST(v3x_trace_request)
+{
+	struct v3x_msg x, y;
+	uint8_t o[V3X_REQ_MAX];
+	enum v3_reason why;
+
+	memset(&x, 0, sizeof x);
+	x.code = V3X_REQ_TRACE;
+	strcpy(x.name, "9f2c01d4a7b3e655");
+	REQUIRE(v3x_req_pack(o, sizeof o, &x, &why) == 23 + 32);
+	CHECK(o[16] == 4 && o[17] == (1048 & 0xff) && o[18] == 1048 >> 8);
+	CHECK(o[19] == 32 && memcmp(o + 23, "9f2c01d4a7b3e655", 16) == 0);
+	CHECK(o[23 + 16] == 0 && o[23 + 31] == 0);
+	CHECK_EQ_INT(v3x_req_decode(&y, o, 23 + 32, &why), 23 + 32);
+	CHECK_EQ_STR(y.name, "9f2c01d4a7b3e655");
+	CHECK_EQ_INT(v3x_req_decode(&y, o, 23 + 31, &why), -EAGAIN);
+	o[23 + 20] = 'x';       /* a byte after the NUL */
+	CHECK_EQ_INT(v3x_req_decode(&y, o, 23 + 32, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+	memset(o + 23, 'a', 32);        /* 32 characters: the most */
+	CHECK_EQ_INT(v3x_req_decode(&y, o, 23 + 32, &why), 23 + 32);
+	CHECK_EQ_INT((int)strlen(y.name), 32);
+	memset(o + 23, 0, 32);          /* empty */
+	CHECK_EQ_INT(v3x_req_decode(&y, o, 23 + 32, &why), -EBADMSG);
+	o[23] = 'A';                    /* not [0-9a-z-] */
+	CHECK_EQ_INT(v3x_req_decode(&y, o, 23 + 32, &why), -EBADMSG);
+	o[19] = 33;                     /* not the layout's size */
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_SIZE_LAYOUT);
+	memset(x.name, 'b', 33);        /* too long to pack */
+	x.name[33] = '\0';
+	CHECK_EQ_INT(v3x_req_pack(o, sizeof o, &x, &why), -EINVAL);
+	strcpy(x.name, "a b");
+	CHECK_EQ_INT(v3x_req_pack(o, sizeof o, &x, &why), -EINVAL);
+	x.name[0] = '\0';
+	CHECK_EQ_INT(v3x_req_pack(o, sizeof o, &x, &why), -EINVAL);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+}
+
 TEST_SUITE(v3x, v3x_list_request_layout, v3x_request_header_rules,
 	   v3x_read_request_ranges, v3x_attr_request_rules, v3x_entry_layout,
 	   v3x_data_head_only, v3x_small_responses,
-	   v3x_offset_query_and_answer);
+	   v3x_offset_query_and_answer, v3x_trace_request);
