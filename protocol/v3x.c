@@ -52,6 +52,8 @@ static uint32_t req_size(uint16_t code)
 		return V3X_ATTR_REQ_SIZE;
 	case V3X_REQ_OFFSET:
 		return V3X_OFFSET_REQ_SIZE;
+	case V3X_REQ_HAVE:
+		return V3X_HAVE_REQ_SIZE;
 	default:
 		return 0;
 	}
@@ -134,6 +136,18 @@ static int offset_parse(struct v3x_msg *m, const uint8_t *p,
 	return name_get(m, p + 8, 1, why);
 }
 
+static int have_parse(struct v3x_msg *m, const uint8_t *p, enum v3_reason *why)
+{
+	m->size = get_le64(p);
+	memcpy(m->sha256, p + 8, V3X_SHA256_SIZE);
+	m->mode = v3_get_le32(p + 40);
+	m->mtime_s = (int64_t)get_le64(p + 44);
+	m->mtime_ns = v3_get_le32(p + 52);
+	if (m->size > OFFSET_MAX || !mtime_mode_ok(m))
+		return v3_fail(why, V3_E_FIELD, -EBADMSG);
+	return name_get(m, p + 56, 1, why);
+}
+
 /* see v3x.h */
 int v3x_req_payload_parse(struct v3x_msg *m, const uint8_t *buf, size_t len,
 			  enum v3_reason *why)
@@ -155,6 +169,9 @@ int v3x_req_payload_parse(struct v3x_msg *m, const uint8_t *buf, size_t len,
 		break;
 	case V3X_REQ_OFFSET:
 		ret = offset_parse(m, buf, why);
+		break;
+	case V3X_REQ_HAVE:
+		ret = have_parse(m, buf, why);
 		break;
 	default:
 		ret = attr_parse(m, buf, why);
@@ -223,6 +240,15 @@ static int req_fields_put(uint8_t *p, const struct v3x_msg *m,
 			return v3_fail(why, V3_E_FIELD, -EINVAL);
 		put_le64(p, m->size);
 		return name_put(p + 8, m->name, 1, why);
+	case V3X_REQ_HAVE:
+		if (m->size > OFFSET_MAX || !mtime_mode_ok(m))
+			return v3_fail(why, V3_E_FIELD, -EINVAL);
+		put_le64(p, m->size);
+		memcpy(p + 8, m->sha256, V3X_SHA256_SIZE);
+		v3_put_le32(p + 40, m->mode);
+		put_le64(p + 44, (uint64_t)m->mtime_s);
+		v3_put_le32(p + 52, m->mtime_ns);
+		return name_put(p + 56, m->name, 1, why);
 	default:
 		if (!mtime_mode_ok(m))
 			return v3_fail(why, V3_E_FIELD, -EINVAL);
@@ -273,6 +299,8 @@ static int resp_size_ok(uint16_t code, uint32_t size)
 		return size == V3X_REFUSED_SIZE;
 	case V3X_RESP_OFFSET:
 		return size == V3X_OFFSET_RESP_SIZE;
+	case V3X_RESP_HAVE:
+		return size == V3X_HAVE_RESP_SIZE;
 	default:
 		return -1;
 	}
@@ -356,6 +384,11 @@ static int small_resp_parse(struct v3x_msg *m, const uint8_t *p,
 	case V3X_RESP_OFFSET:
 		m->offset = get_le64(p);
 		if (m->offset > OFFSET_MAX)
+			return v3_fail(why, V3_E_FIELD, -EBADMSG);
+		return 0;
+	case V3X_RESP_HAVE:
+		m->have = p[0];
+		if (m->have > 1)
 			return v3_fail(why, V3_E_FIELD, -EBADMSG);
 		return 0;
 	default:
@@ -443,6 +476,8 @@ static uint32_t resp_size(const struct v3x_msg *m, size_t name_len)
 		return V3X_REFUSED_SIZE;
 	case V3X_RESP_OFFSET:
 		return V3X_OFFSET_RESP_SIZE;
+	case V3X_RESP_HAVE:
+		return V3X_HAVE_RESP_SIZE;
 	default:
 		return 0;
 	}
@@ -479,6 +514,11 @@ static int resp_fields_put(uint8_t *p, const struct v3x_msg *m, size_t n,
 		if (m->offset > OFFSET_MAX)
 			return v3_fail(why, V3_E_FIELD, -EINVAL);
 		put_le64(p, m->offset);
+		return 0;
+	case V3X_RESP_HAVE:
+		if (m->have > 1)
+			return v3_fail(why, V3_E_FIELD, -EINVAL);
+		p[0] = m->have;
 		return 0;
 	default:
 		if (m->error == 0 || m->error > V3X_ERR_MAX)

@@ -275,7 +275,65 @@ TEST(v3x_offset_query_and_answer)
 	CHECK_EQ_INT(why, V3_E_SIZE_LAYOUT);
 }
 
+TEST(v3x_have_query_and_answer)
+{
+	struct v3x_msg x, y;
+	uint8_t o[V3X_REQ_MAX];
+	enum v3_reason why;
+
+	memset(&x, 0, sizeof x);
+	x.code = V3X_REQ_HAVE;
+	x.size = 5ull << 30;    /* over the u32 of a 1028 */
+	for (unsigned i = 0; i < V3X_SHA256_SIZE; i++)
+		x.sha256[i] = (uint8_t)(0xa0 + i);
+	x.mode = 0640;
+	x.mtime_s = -2;         /* before 1970: two's complement */
+	x.mtime_ns = 999999999;
+	strcpy(x.name, "srv_a.txt");
+	REQUIRE(v3x_req_pack(o, sizeof o, &x, &why) == 23 + 311);
+	CHECK(o[16] == 4 && o[17] == (1046 & 0xff) && o[18] == 1046 >> 8);
+	CHECK(o[19] == (311 & 0xff) && o[20] == 1);
+	CHECK(o[23 + 3] == 0x40 && o[23 + 4] == 1 && o[23 + 8] == 0xa0 && o[23 + 39] == 0xbf);
+	CHECK(o[23 + 40] == 0xa0 && o[23 + 41] == 1);          /* 0640 */
+	CHECK(o[23 + 44] == 0xfe && o[23 + 51] == 0xff);
+	CHECK(o[23 + 56] == 's' && o[23 + 56 + 9] == 0);
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), 23 + 311);
+	CHECK(y.size == 5ull << 30 && y.mode == 0640 && y.mtime_s == -2 &&
+	      y.mtime_ns == 999999999);
+	CHECK(memcmp(y.sha256, x.sha256, V3X_SHA256_SIZE) == 0);
+	CHECK_EQ_STR(y.name, "srv_a.txt");
+	o[23 + 52 + 3] = 0x3c;  /* mtime_ns 10^9 and more */
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+	o[23 + 55] = 0;
+	o[23 + 41] = 0x10;      /* mode beyond 07777 */
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+	o[23 + 41] = 1;
+	o[23 + 56] = '/';       /* not a v3 file name */
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), -EBADMSG);
+	o[20] = 2;              /* size 311 + 256 */
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_SIZE_LAYOUT);
+	memset(&x, 0, sizeof x);
+	x.code = V3X_RESP_HAVE;
+	x.have = 1;
+	CHECK_EQ_INT(v3x_resp_pack(buf, sizeof buf, &x, &why), 8);
+	CHECK(buf[0] == 4 && buf[1] == (1646 & 0xff) && buf[3] == 1 &&
+	      buf[7] == 1);
+	CHECK_EQ_INT(v3x_resp_decode(&y, buf, 8, &why), 8);
+	CHECK(y.code == V3X_RESP_HAVE && y.have == 1);
+	buf[7] = 2;
+	CHECK_EQ_INT(v3x_resp_decode(&y, buf, 8, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+	x.have = 2;
+	CHECK_EQ_INT(v3x_resp_pack(buf, sizeof buf, &x, &why), -EINVAL);
+	buf[3] = 0;             /* payload size 0 */
+	CHECK_EQ_INT(v3x_resp_decode(&y, buf, 7, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_SIZE_LAYOUT);
+}
+
 TEST_SUITE(v3x, v3x_list_request_layout, v3x_request_header_rules,
 	   v3x_read_request_ranges, v3x_attr_request_rules, v3x_entry_layout,
 	   v3x_data_head_only, v3x_small_responses,
-	   v3x_offset_query_and_answer);
+	   v3x_offset_query_and_answer, v3x_have_query_and_answer);
