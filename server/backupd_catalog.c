@@ -228,8 +228,15 @@ void bd_catalog_counts(struct bd_store_counts *n)
 		" NOT IN (SELECT session_id FROM pruned)");
 	n->files = bd_catalog_count("SELECT COUNT(*) FROM files");
 	n->versions = bd_catalog_count("SELECT COUNT(*) FROM versions");
+	/* the content once, and what versions of before the content store
+	 * hold on their own */
 	n->bytes_stored = bd_catalog_count(
+		"SELECT (SELECT COALESCE(SUM(size), 0) FROM content) +"
+		" (SELECT COALESCE(SUM(size), 0) FROM versions"
+		" WHERE sha256 IS NULL)");
+	n->bytes_logical = bd_catalog_count(
 		"SELECT COALESCE(SUM(size), 0) FROM versions");
+	n->contents = bd_catalog_count("SELECT COUNT(*) FROM content");
 	n->partials = bd_catalog_count("SELECT COUNT(*) FROM partials");
 	n->bytes_freed = bd_catalog_count("SELECT COALESCE(SUM(bytes_freed), 0)"
 					  " FROM stats");

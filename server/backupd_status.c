@@ -192,11 +192,13 @@ static void put_store(struct cbor_enc *e)
 	bd_catalog_counts(&n);
 	bd_partial_counts(&kept, &expired);
 	cbor_enc_cstr(e, "store");
-	cbor_enc_map(e, 8);
+	cbor_enc_map(e, 10);
 	put_kv_uint(e, "snapshots", n.snapshots);
 	put_kv_uint(e, "files", n.files);
 	put_kv_uint(e, "versions", n.versions);
+	put_kv_uint(e, "contents", n.contents);
 	put_kv_uint(e, "bytes_stored", n.bytes_stored);
+	put_kv_uint(e, "bytes_logical", n.bytes_logical);
 	put_kv_uint(e, "bytes_freed", n.bytes_freed);
 	put_kv_uint(e, "partials", n.partials);
 	put_kv_uint(e, "partials_kept", kept);
