@@ -262,6 +262,7 @@ struct bd_totals {
 	uint64_t started_ms;          /* ev_now at start */
 	uint64_t accepted, refused;   /* connections */
 	uint64_t files_stored, partial_cleared;
+	uint64_t files_by_hash;       /* of files_stored: 1046, no bytes */
 	uint64_t bytes_in, bytes_out; /* of closed connections */
 };
 

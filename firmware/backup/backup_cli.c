@@ -222,6 +222,32 @@ static int parse_opts(int argc, char **argv, struct backup_client_cfg *cfg,
 	return 0;
 }
 
+/* The last run's manifest from the state directory (a damaged one is
+ * dropped: every file is then sent once). */
+static void manifest_load(const struct backup_client_cfg *cfg)
+{
+	static struct bk_manifest mf;
+
+	if (bk_mf_load(&mf, cfg->state_dir) == -EBADMSG)
+		fprintf(stderr, "vigild backup: %s/%s unusable; sending every "
+			"file\n", cfg->state_dir, BACKUP_MANIFEST_FILE);
+	cli.mf = &mf;
+}
+
+static void manifest_save(const struct backup_client_cfg *cfg)
+{
+	int ret;
+
+	if (cli.mf->full > 0)
+		fprintf(stderr, "vigild backup: manifest full (%u entries): %u "
+			"files not recorded\n", BACKUP_MANIFEST_MAX,
+			cli.mf->full);
+	ret = bk_mf_save(cli.mf, cfg->state_dir);
+	if (ret < 0)
+		fprintf(stderr, "vigild backup: cannot write %s/%s: %s\n",
+			cfg->state_dir, BACKUP_MANIFEST_FILE, strerror(-ret));
+}
+
 static int run(const struct backup_client_cfg *cfg, int argc, char **argv,
 	       int first)
 {
@@ -237,8 +263,10 @@ static int run(const struct backup_client_cfg *cfg, int argc, char **argv,
 	}
 	if (j.tty)
 		cli.cfg.progress = progress;
+	manifest_load(cfg);
 	for (int i = first; i < argc; i++)
 		one_arg(&j, argv[i], &st);
+	manifest_save(cfg);
 	backup_client_close(&cli);
 	if (j.failed || st.errors) {
 		fprintf(stderr, "vigild backup: %u of %u files failed, %u paths "
@@ -250,8 +278,10 @@ static int run(const struct backup_client_cfg *cfg, int argc, char **argv,
 			"(%u skipped)\n", st.skipped);
 		return 1;
 	}
-	fprintf(stderr, "vigild backup: %u files verified, %u skipped\n",
-		j.ok, st.skipped);
+	fprintf(stderr, "vigild backup: %u files verified, %u skipped; %u "
+		"unchanged (%llu bytes) recorded by the server without "
+		"sending\n", j.ok, st.skipped, cli.files_deduped,
+		(unsigned long long)cli.bytes_deduped);
 	return 0;
 }
 

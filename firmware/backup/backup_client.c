@@ -254,20 +254,54 @@ int backup_client_connect(struct backup_client *c)
 	return ret < 0 ? ret : drive(c, -1);
 }
 
-/* The file's mode and mtime for its 1044 (none where the HAL keeps
- * none). */
-static void give_attr(struct bke *e, int fd)
-{
-	uint32_t mode, ns;
-	int64_t sec;
+/* A file's state as the manifest keeps it. */
+struct file_state {
+	int known;              /* mode and mtime are known */
+	struct bk_mf_entry st;
+};
 
-	if (hal_file_meta(fd, &mode, &sec, &ns) == 0)
-		bke_file_attr(e, mode, sec, ns);
+/* The file's mode and mtime for its 1044 (none where the HAL keeps
+ * none), and its hash when the manifest says it is unchanged. */
+static void give_attr(struct backup_client *c, int fd, const char *path,
+		      uint64_t size, struct file_state *fs)
+{
+	const struct bk_mf_entry *k;
+
+	memset(fs, 0, sizeof *fs);
+	if (hal_file_meta(fd, &fs->st.mode, &fs->st.mtime_s,
+			  &fs->st.mtime_ns) != 0)
+		return;
+	fs->known = 1;
+	fs->st.size = size;
+	bke_file_attr(&c->e, fs->st.mode, fs->st.mtime_s, fs->st.mtime_ns);
+	k = c->mf ? bk_mf_find(c->mf, path, size, fs->st.mtime_s,
+			       fs->st.mtime_ns) : NULL;
+	if (k != NULL)
+		bke_file_known(&c->e, k->sha);
+}
+
+/* A verified file: its state into the manifest. */
+static void record(struct backup_client *c, const char *path,
+		   struct file_state *fs)
+{
+	int deduped = 0;
+	const uint8_t *sha = bke_file_sha256(&c->e, &deduped);
+
+	if (deduped) {
+		c->files_deduped++;
+		c->bytes_deduped += fs->st.size;
+	}
+	if (c->mf == NULL || !fs->known)
+		return;
+	memcpy(fs->st.sha, sha, sizeof fs->st.sha);
+	/* a full table is counted in mf->full; that file is sent next time */
+	(void)bk_mf_put(c->mf, path, &fs->st);
 }
 
 /* see backup_client.h */
 int backup_client_send_file(struct backup_client *c, const char *path)
 {
+	struct file_state fs;
 	uint64_t size = 0;
 	int fd = hal_file_open(path, &size);
 	int ret;
@@ -277,10 +311,12 @@ int backup_client_send_file(struct backup_client *c, const char *path)
 			 fd == -EINVAL ? "not a regular file" : strerror(-fd));
 		return fd;
 	}
-	give_attr(&c->e, fd);
+	give_attr(c, fd, path, size, &fs);
 	ret = bke_file(&c->e, path, size);
 	if (ret == 0)
 		ret = drive(c, fd);
+	if (ret == 0)
+		record(c, path, &fs);
 	hal_file_close(fd);
 	return ret;
 }

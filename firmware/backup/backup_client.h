@@ -20,11 +20,17 @@
 
 #include "backup_conn.h"
 #include "backup_engine.h"
+#include "backup_manifest.h"
 
 struct backup_client {
 	struct backup_client_cfg cfg;
 	struct bke e;                   /* the protocol (e.err: last failure) */
 	struct backup_conn conn;        /* the transport under it */
+	/* the last run's manifest (borrowed; NULL: every file is sent):
+	 * unchanged files are offered by hash, verified ones recorded */
+	struct bk_manifest *mf;
+	unsigned files_deduped;         /* recorded by the server, not sent */
+	uint64_t bytes_deduped;         /* their sizes */
 };
 
 /* Splits "tcp://host:port" / "tls://host:port" ("[v6]:port" allowed).

@@ -44,6 +44,7 @@ static void end_file(struct bke *e)
 	e->enc_live = 0;
 	e->in_file = 0;
 	e->attr_set = 0;
+	e->known_set = 0;
 	e->path = NULL;
 }
 
@@ -158,8 +159,10 @@ static int stream_begin(struct bke *e)
 	e->req.version = e->clear ? V3_VERSION_CLEAR : V3_VERSION;
 	e->req.code = V3_REQ_FILE;
 	memcpy(e->req.name, e->name, sizeof e->name);
-	if (e->base == 0)       /* resumed: ck holds the kept bytes' state */
+	if (e->base == 0) {     /* resumed: ck holds the kept bytes' state */
 		cksum_init(&e->ck);
+		mbedtls_sha256_starts(&e->sha, 0);
+	}
 	e->loaded = 0;
 	if (e->enc_live)
 		backup_enc_free(&e->enc);
@@ -235,17 +238,17 @@ static int offset_in(struct bke *e)
 	if (e->base == 0)
 		return stream_begin(e);
 	cksum_init(&e->ck);
+	mbedtls_sha256_starts(&e->sha, 0);
 	e->prefix_pos = 0;
 	e->st = BKE_PREFIX;
 	return 0;
 }
 
 /* A file's first stream, after its 1044 when the server takes one. */
-static int file_begin(struct bke *e)
+static int attr_begin(struct bke *e)
 {
 	struct v3x_msg m;
 
-	e->sends = 1;
 	if (!e->clear || !e->attr_set || !(e->xcaps & V3X_CAP_ATTR))
 		return offset_begin(e);
 	memset(&m, 0, sizeof m);
@@ -255,6 +258,56 @@ static int file_begin(struct bke *e)
 	m.mtime_ns = e->attr_ns < 1000000000u ? e->attr_ns : 0;
 	memcpy(m.name, e->name, sizeof e->name);
 	return send_x(e, BKE_ATTR, &m);
+}
+
+/* A file: first, when it is unchanged and the server stores content by
+ * hash, the question whether it has these bytes (1046). */
+static int file_begin(struct bke *e)
+{
+	struct v3x_msg m;
+
+	e->sends = 1;
+	if (!e->clear || !e->known_set || !e->attr_set ||
+	    !(e->xcaps & V3X_CAP_DEDUP))
+		return attr_begin(e);
+	memset(&m, 0, sizeof m);
+	m.code = V3X_REQ_HAVE;
+	m.size = e->size;
+	memcpy(m.sha256, e->known_sha, sizeof m.sha256);
+	m.mode = e->attr_mode & 07777u;
+	m.mtime_s = e->attr_s;
+	m.mtime_ns = e->attr_ns < 1000000000u ? e->attr_ns : 0;
+	memcpy(m.name, e->name, sizeof e->name);
+	return send_x(e, BKE_HAVE, &m);
+}
+
+/* The 1046 answer in REPLY(e): 1646 have (done, nothing sent), or 1646
+ * not / a 1649 refusal: the bytes go as for a changed file. */
+static int have_in(struct bke *e)
+{
+	const uint8_t *b = REPLY(e);
+	enum v3_reason why = V3_OK;
+	struct v3x_msg m;
+
+	if (!v3x_resp_is_ext(b) ||
+	    v3x_resp_hdr_parse(&m, b, V3_RESP_HDR_SIZE, &why) < 0)
+		return fail(e, -EBADMSG, 0, "%s: bad 1046 answer", e->peer);
+	if (e->in_need == V3_RESP_HDR_SIZE) {
+		e->in_need += m.payload_size;
+		return 0;
+	}
+	if (v3x_resp_payload_parse(&m, b + V3_RESP_HDR_SIZE, m.payload_size,
+				   &why) < 0 ||
+	    (m.code != V3X_RESP_HAVE && m.code != V3X_RESP_REFUSED))
+		return fail(e, -EBADMSG, 0, "%s: bad 1646", e->peer);
+	e->in_need = e->in_got = 0;
+	if (m.code == V3X_RESP_REFUSED || !m.have)
+		return attr_begin(e);
+	memcpy(e->sha256, e->known_sha, sizeof e->sha256);
+	e->deduped = 1;
+	e->failures = 0;
+	finish(e, BKE_EV_DONE);
+	return 0;
 }
 
 static int session_ready(struct bke *e)
@@ -267,8 +320,8 @@ static int session_ready(struct bke *e)
 	return file_begin(e);
 }
 
-/* vigil/2: 1040, asking for the attributes (the only capability a
- * backup uses so far). */
+/* vigil/2: 1040, asking for what a backup uses (resume is used when the
+ * server offers it). */
 static int hello_begin(struct bke *e)
 {
 	struct v3x_msg m;
@@ -276,7 +329,7 @@ static int hello_begin(struct bke *e)
 
 	memset(&m, 0, sizeof m);
 	m.code = V3X_REQ_HELLO;
-	m.caps = V3X_CAP_ATTR;
+	m.caps = V3X_CAP_ATTR | V3X_CAP_DEDUP;
 	n = v3x_req_pack(e->buf, V3X_REQ_MAX, &m, NULL);
 	if (n < 0)
 		return fail(e, n, 1, "cannot build request 1040");
@@ -488,6 +541,8 @@ static int reply_in(struct bke *e)
 		return hello_in(e);
 	if (e->st == BKE_OFFSET)
 		return offset_in(e);
+	if (e->st == BKE_HAVE)
+		return have_in(e);
 	ret = v3_resp_hdr_parse(&r, b, V3_RESP_HDR_SIZE, &why);
 
 	if (ret < 0 && !(is_refusal(r.code) &&
@@ -521,6 +576,7 @@ static int sent(struct bke *e)
 		backup_enc_free(&e->enc);
 		e->enc_live = 0;
 		e->crc = cksum_final(&e->ck);
+		mbedtls_sha256_finish(&e->sha, e->sha256);
 		e->st = BKE_CRC;
 		break;
 	case BKE_CRC_RETRY:
@@ -543,6 +599,7 @@ void bke_init(struct bke *e, const struct backup_client_cfg *cfg)
 	memset(e, 0, sizeof *e);
 	e->cfg = cfg;
 	backup_key_init(&e->key);
+	mbedtls_sha256_init(&e->sha);
 	peer_text(e);
 }
 
@@ -571,6 +628,7 @@ void bke_free(struct bke *e)
 {
 	end_file(e);
 	backup_key_free(&e->key);
+	mbedtls_sha256_free(&e->sha);
 	mbedtls_platform_zeroize(e->aes, sizeof e->aes);
 	mbedtls_platform_zeroize(&e->id, sizeof e->id);
 	e->session = 0;
@@ -611,6 +669,20 @@ void bke_file_attr(struct bke *e, uint32_t mode, int64_t mtime_s,
 }
 
 /* see backup_engine.h */
+void bke_file_known(struct bke *e, const uint8_t sha256[32])
+{
+	e->known_set = 1;
+	memcpy(e->known_sha, sha256, sizeof e->known_sha);
+}
+
+/* see backup_engine.h */
+const uint8_t *bke_file_sha256(const struct bke *e, int *deduped)
+{
+	*deduped = e->deduped;
+	return e->sha256;
+}
+
+/* see backup_engine.h */
 int bke_file(struct bke *e, const char *path, uint64_t size)
 {
 	enum v3_reason why = V3_OK;
@@ -631,6 +703,7 @@ int bke_file(struct bke *e, const char *path, uint64_t size)
 			    V3_FILE_MAX);
 	e->path = path;
 	e->size = size;
+	e->deduped = 0;
 	e->base = e->best_base = 0;
 	e->slice = (uint64_t)content > (uint64_t)V3_PACKETS_MAX * BACKUP_SLICE
 			   ? BACKUP_SLICE_BIG : BACKUP_SLICE;
@@ -841,6 +914,7 @@ static int slice_ready(struct bke *e)
 	int n;
 
 	cksum_update(&e->ck, s, plain);
+	mbedtls_sha256_update(&e->sha, s, plain);
 	if (!e->clear && (backup_enc_blocks(&e->enc, s, whole) < 0 ||
 			  (e->req.packet == e->req.total &&
 			   backup_enc_final(&e->enc, s + whole,
@@ -866,6 +940,7 @@ static int prefix_done(struct bke *e)
 	uint8_t *s = bke_slice(e, &off, &len);
 
 	cksum_update(&e->ck, s, len);
+	mbedtls_sha256_update(&e->sha, s, len);
 	e->prefix_pos += len;
 	return e->prefix_pos == e->base ? stream_begin(e) : 0;
 }

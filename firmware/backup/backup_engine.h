@@ -27,6 +27,8 @@
  *     1600 -> key pair, me.info) -> PUBKEY (1026 -> 1602)
  *                                | RECONNECT (1027 -> 1605)
  *        -> session up: IDLE (open) | SLICE_READ (file)
+ *   vigil/2, a file bke_file_known named unchanged: HAVE (1046) ->
+ *     1646 have: IDLE, DONE (nothing sent) | else the file as below
  *   SLICE_READ -> SLICE_SEND (1028) -> ... last packet -> CRC (1603)
  *     equal -> COMMIT (1029 -> 1604) -> IDLE, DONE
  *     differs, 1st/2nd -> CRC_RETRY (1030) -> SLICE_READ (stream again)
@@ -67,6 +69,7 @@
 #include "cksum.h"
 #include "hal/net.h"
 #include "hal/storage.h"
+#include "mbedtls/sha256.h"
 #include "psk.h"
 #include "v3.h"
 
@@ -132,6 +135,7 @@ enum bke_state {
 	BKE_OFFSET,     /* vigil/2: 1045 out, 1645 in: bytes the server kept */
 	BKE_PREFIX,     /* wants the kept bytes read locally, for the cksum */
 	BKE_THROTTLE,   /* a 1028 ready: wants a wait (backup.max_rate) */
+	BKE_HAVE,       /* vigil/2: 1046 out, 1646 | 1649 in: stored? */
 };
 
 enum bke_want {
@@ -204,6 +208,11 @@ struct bke {
 	uint64_t base;          /* resumed: the server kept [0, base) */
 	uint64_t best_base;     /* the largest base of this file: progress */
 	uint64_t prefix_pos;    /* BKE_PREFIX: bytes of [0, base) cksummed */
+	int known_set;          /* bke_file_known for this file */
+	uint8_t known_sha[32];
+	int deduped;            /* DONE by a 1646: no byte was sent */
+	mbedtls_sha256_context sha;     /* of the plaintext sent */
+	uint8_t sha256[32];     /* the last DONE file's content hash */
 	int attr_set;           /* bke_file_attr for this file */
 	uint32_t attr_mode;
 	int64_t attr_s;
@@ -247,6 +256,17 @@ int bke_file(struct bke *e, const char *path, uint64_t size);
  * it the file goes without attributes). */
 void bke_file_attr(struct bke *e, uint32_t mode, int64_t mtime_s,
 		   uint32_t mtime_ns);
+
+/* The next bke_file is unchanged since a backup whose content had this
+ * SHA-256 (the client's manifest says so from size and mtime): with
+ * V3X_CAP_DEDUP and the attributes set, a 1046 asks the server to record
+ * it from its stored content, and the bytes go only if it has not got
+ * them.  Call before each bke_file, after bke_file_attr. */
+void bke_file_known(struct bke *e, const uint8_t sha256[32]);
+/* After a DONE file: its content's SHA-256 (the one sent, or the known
+ * one of a file the server recorded), and whether it was recorded
+ * without a transfer. */
+const uint8_t *bke_file_sha256(const struct bke *e, int *deduped);
 
 enum bke_want bke_want(const struct bke *e);
 /* What the last feed decided (kept until taken). */
