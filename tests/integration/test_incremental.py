@@ -96,6 +96,7 @@ def test_second_run_sends_only_the_changed_files(srv, pki, tmp_path):
     # (23 + 311 bytes) inside TLS records, plus the session: nowhere near
     # one more 50 KB file
     payload = 2 * 50_000 + 30_000
+    print("second run: payload", payload, "wire", sent)
     assert payload < sent < payload + 18 * 400 + 20_000, sent
     assert s2["files_by_hash"] == 18
     st = s2["store"]
@@ -128,6 +129,7 @@ def test_unchanged_run_stores_nothing_new(srv, pki, tmp_path):
     assert s2["store"]["contents"] == s1["store"]["contents"] == 13
     assert s2["store"]["snapshots"] == 2
     # only requests: 13 * (1046 + 1646) and the session, no file bytes
+    print("unchanged run: wire", s2["bytes_in"] - s1["bytes_in"])
     assert s2["bytes_in"] - s1["bytes_in"] < 13 * 400 + 20_000
     assert not list((tmp_path / "data" / ".tmp").iterdir())
 
