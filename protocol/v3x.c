@@ -54,6 +54,8 @@ static uint32_t req_size(uint16_t code)
 		return V3X_OFFSET_REQ_SIZE;
 	case V3X_REQ_HAVE:
 		return V3X_HAVE_REQ_SIZE;
+	case V3X_REQ_SEGMENT:
+		return V3X_SEGMENT_REQ_SIZE;
 	default:
 		return 0;
 	}
@@ -148,6 +150,25 @@ static int have_parse(struct v3x_msg *m, const uint8_t *p, enum v3_reason *why)
 	return name_get(m, p + 56, 1, why);
 }
 
+/* A segment lies inside its file: offset < size, 1 <= length <= the
+ * bytes after offset. */
+static int segment_ok(const struct v3x_msg *m)
+{
+	return m->size <= OFFSET_MAX && m->offset < m->size &&
+	       m->length >= 1 && m->length <= m->size - m->offset;
+}
+
+static int segment_parse(struct v3x_msg *m, const uint8_t *p,
+			 enum v3_reason *why)
+{
+	m->size = get_le64(p);
+	m->offset = get_le64(p + 8);
+	m->length = v3_get_le32(p + 16);
+	if (!segment_ok(m))
+		return v3_fail(why, V3_E_FIELD, -EBADMSG);
+	return name_get(m, p + 20, 1, why);
+}
+
 /* see v3x.h */
 int v3x_req_payload_parse(struct v3x_msg *m, const uint8_t *buf, size_t len,
 			  enum v3_reason *why)
@@ -172,6 +193,9 @@ int v3x_req_payload_parse(struct v3x_msg *m, const uint8_t *buf, size_t len,
 		break;
 	case V3X_REQ_HAVE:
 		ret = have_parse(m, buf, why);
+		break;
+	case V3X_REQ_SEGMENT:
+		ret = segment_parse(m, buf, why);
 		break;
 	default:
 		ret = attr_parse(m, buf, why);
@@ -249,6 +273,13 @@ static int req_fields_put(uint8_t *p, const struct v3x_msg *m,
 		put_le64(p + 44, (uint64_t)m->mtime_s);
 		v3_put_le32(p + 52, m->mtime_ns);
 		return name_put(p + 56, m->name, 1, why);
+	case V3X_REQ_SEGMENT:
+		if (!segment_ok(m))
+			return v3_fail(why, V3_E_FIELD, -EINVAL);
+		put_le64(p, m->size);
+		put_le64(p + 8, m->offset);
+		v3_put_le32(p + 16, m->length);
+		return name_put(p + 20, m->name, 1, why);
 	default:
 		if (!mtime_mode_ok(m))
 			return v3_fail(why, V3_E_FIELD, -EINVAL);
@@ -301,6 +332,8 @@ static int resp_size_ok(uint16_t code, uint32_t size)
 		return size == V3X_OFFSET_RESP_SIZE;
 	case V3X_RESP_HAVE:
 		return size == V3X_HAVE_RESP_SIZE;
+	case V3X_RESP_SEGMENT:
+		return size == V3X_SEGMENT_RESP_SIZE;
 	default:
 		return -1;
 	}
@@ -382,6 +415,7 @@ static int small_resp_parse(struct v3x_msg *m, const uint8_t *p,
 			return v3_fail(why, V3_E_FIELD, -EBADMSG);
 		return 0;
 	case V3X_RESP_OFFSET:
+	case V3X_RESP_SEGMENT:
 		m->offset = get_le64(p);
 		if (m->offset > OFFSET_MAX)
 			return v3_fail(why, V3_E_FIELD, -EBADMSG);
@@ -478,6 +512,8 @@ static uint32_t resp_size(const struct v3x_msg *m, size_t name_len)
 		return V3X_OFFSET_RESP_SIZE;
 	case V3X_RESP_HAVE:
 		return V3X_HAVE_RESP_SIZE;
+	case V3X_RESP_SEGMENT:
+		return V3X_SEGMENT_RESP_SIZE;
 	default:
 		return 0;
 	}
@@ -511,6 +547,7 @@ static int resp_fields_put(uint8_t *p, const struct v3x_msg *m, size_t n,
 		put_le64(p + 12, m->offset);
 		return 0;
 	case V3X_RESP_OFFSET:
+	case V3X_RESP_SEGMENT:
 		if (m->offset > OFFSET_MAX)
 			return v3_fail(why, V3_E_FIELD, -EINVAL);
 		put_le64(p, m->offset);

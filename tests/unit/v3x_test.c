@@ -333,7 +333,57 @@ TEST(v3x_have_query_and_answer)
 	CHECK_EQ_INT(why, V3_E_SIZE_LAYOUT);
 }
 
+TEST(v3x_segment_of_a_large_file)
+{
+	struct v3x_msg x, y;
+	uint8_t o[V3X_REQ_MAX];
+	enum v3_reason why;
+
+	memset(&x, 0, sizeof x);
+	x.code = V3X_REQ_SEGMENT;
+	x.size = (5ull << 30) + 3;      /* 5 GiB + 3: three 2 GiB segments */
+	x.offset = 4ull << 30;
+	x.length = (1u << 30) + 3;      /* the last one, to the end */
+	strcpy(x.name, "srv_big.img");
+	REQUIRE(v3x_req_pack(o, sizeof o, &x, &why) == 23 + 275);
+	CHECK(o[17] == (1047 & 0xff) && o[19] == (275 & 0xff) && o[20] == 1);
+	CHECK(o[23] == 3 && o[23 + 4] == 1 && o[23 + 12] == 1 &&
+	      o[23 + 16] == 3 && o[23 + 19] == 0x40);
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), 23 + 275);
+	CHECK(y.size == x.size && y.offset == x.offset && y.length == x.length);
+	CHECK_EQ_STR(y.name, "srv_big.img");
+	/* one byte past the end */
+	o[23 + 16] = 4;
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+	/* length 0 */
+	memset(o + 23 + 16, 0, 4);
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+	/* the offset at the size */
+	x.offset = x.size;
+	x.length = 1;
+	CHECK_EQ_INT(v3x_req_pack(o, sizeof o, &x, &why), -EINVAL);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+	/* a whole file of u32 max in one segment is fine */
+	x.size = 0xffffffffull;
+	x.offset = 0;
+	x.length = 0xffffffffu;
+	CHECK_EQ_INT(v3x_req_pack(o, sizeof o, &x, &why), 23 + 275);
+	memset(&x, 0, sizeof x);
+	x.code = V3X_RESP_SEGMENT;
+	x.offset = 2ull << 31;
+	CHECK_EQ_INT(v3x_resp_pack(buf, sizeof buf, &x, &why), 15);
+	CHECK(buf[1] == (1647 & 0xff) && buf[7 + 4] == 1);
+	CHECK_EQ_INT(v3x_resp_decode(&y, buf, 15, &why), 15);
+	CHECK(y.code == V3X_RESP_SEGMENT && y.offset == 2ull << 31);
+	buf[7 + 7] = 0x80;      /* over 2^63 - 1 */
+	CHECK_EQ_INT(v3x_resp_decode(&y, buf, 15, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+}
+
 TEST_SUITE(v3x, v3x_list_request_layout, v3x_request_header_rules,
 	   v3x_read_request_ranges, v3x_attr_request_rules, v3x_entry_layout,
 	   v3x_data_head_only, v3x_small_responses,
-	   v3x_offset_query_and_answer, v3x_have_query_and_answer);
+	   v3x_offset_query_and_answer, v3x_have_query_and_answer,
+	   v3x_segment_of_a_large_file);
