@@ -313,11 +313,16 @@ boot: image build/host/bin/vigilctl
 	$(Q)image/boot.sh $(BOARD)
 
 # Long forms of tests that make check runs smaller: the exporter with the
-# issue's 500 devices (prints its RSS and CPU).
-soak: build/host/bin/vigild build/host/bin/vigilctl
+# issue's 500 devices (prints its RSS and CPU); a file over 4 GiB backed
+# up over vigil/2 in 2 GiB segments and restored (~13 GiB of disk).
+soak: build/host/bin/vigild build/host/bin/vigilctl $(SERVER_BIN)
 	$(Q)VIGIL_EXPORTER_DEVICES=500 VIGIL_BIN_DIR="$(CURDIR)/build/host/bin" \
 		/usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
 		tests/integration/test_exporter.py
+	$(Q)VIGIL_LARGE_BYTES=4294971393 VIGIL_LARGE_SEGMENT=0 \
+		VIGIL_BIN_DIR="$(CURDIR)/build/host/bin" \
+		/usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
+		tests/integration/test_large_files.py -k segments_and_restores
 
 run: build/host/bin/vigild build/host/bin/vigilctl $(SERVER_BIN)
 	$(Q)tests/run-dev.sh

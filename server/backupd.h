@@ -146,6 +146,16 @@ struct bd_resume {
 	char path[BD_PATH_MAX];
 };
 
+/* A 1047 given: the next 1028 of name carries the bytes [offset,
+ * offset + length) of a file of total bytes (docs/protocol/
+ * cyberbackup-v3.md, "Files of 4 GiB and more"). */
+struct bd_segment {
+	uint8_t set;
+	char name[V3_NAME_FIELD];
+	uint64_t total, offset;
+	uint32_t length;
+};
+
 /* A 1044 waiting for the 1028 of its name. */
 struct bd_attr {
 	uint8_t set;
@@ -231,6 +241,11 @@ struct bd_conn {
 	uint8_t x_nodelay;            /* TCP_NODELAY set for 1643s */
 	struct bd_attr attr;
 	struct bd_resume resume;
+	struct bd_segment seg;
+	uint8_t in_seg;               /* the open transfer is a segment */
+	uint8_t seg_between;          /* a segment ended (1647): the file
+				       * stays open for the next 1047 */
+	uint64_t seg_end;             /* where the open segment ends */
 	unsigned partial_kept;        /* cut uploads kept for a resume */
 	char identity[BD_IDENTITY_MAX]; /* "" when TLS gave none */
 	int tx_fd;                    /* 1643 data being sent, -1: none */
@@ -328,6 +343,11 @@ void bd_session_flush(struct bd_conn *c);
 /* Drops whatever the connection left unfinished (temp file, open
  * transfer) and counts it in c->partial_cleared. */
 void bd_session_drop_partial(struct bd_conn *c);
+
+/* A 1047 in c->xreq: the next 1028 of its name is that segment.
+ * @retval 0  @retval <0 close (1607 queued: it does not continue what
+ * the connection holds) */
+int bd_session_segment(struct bd_conn *c);
 
 /* ---- backupd_restore.c ---- */
 

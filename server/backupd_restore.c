@@ -94,7 +94,7 @@ static int bd_x_hello(struct bd_conn *c)
 	c->x_hello = 1;
 	memset(&m, 0, sizeof m);
 	m.code = V3X_RESP_HELLO;
-	m.caps = V3X_CAP_RESTORE | V3X_CAP_ATTR | V3X_CAP_DEDUP |
+	m.caps = V3X_CAP_RESTORE | V3X_CAP_ATTR | V3X_CAP_DEDUP | V3X_CAP_LARGE |
 		 (bd_opt->partial_expiry_s > 0 ? V3X_CAP_RESUME : 0);
 	m.chunk_max = BD_READ_CHUNK;
 	log_info(MOD, "#%u %s: extension hello, caps 0x%x, identity %s",
@@ -291,6 +291,8 @@ int bd_restore_request(struct bd_conn *c)
 		return bd_x_offset(c);
 	case V3X_REQ_HAVE:
 		return bd_x_have(c);
+	case V3X_REQ_SEGMENT:
+		return bd_session_segment(c);
 	default:
 		return bd_x_attr(c);
 	}

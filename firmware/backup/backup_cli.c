@@ -29,8 +29,9 @@ static const char usage_text[] =
 	"      --tls-key FILE   its private key (tls)\n"
 	"      --name NAME      client name (default: backup.name or\n"
 	"                       device.name of --config, else the host name)\n"
-	"      --state DIR      where me.info lives (default: data.dir of\n"
-	"                       --config, else /var/lib/vigil)\n"
+	"      --state DIR      where me.info and the manifest of the last\n"
+	"                       run live (default: data.dir of --config,\n"
+	"                       else /var/lib/vigil)\n"
 	"      --config FILE    validate FILE first (vigild configuration;\n"
 	"                       its keys are the defaults of the options above\n"
 	"                       and of --tls-*; tls.psk and tls.min_version\n"
@@ -40,7 +41,9 @@ static const char usage_text[] =
 	"      --retry-cap MS   longest backoff between attempts "
 	"(default 30000)\n"
 	"      --max-rate B     most file bytes per second (default:\n"
-	"                       backup.max_rate of --config, else no limit)\n";
+	"                       backup.max_rate of --config, else no limit)\n"
+	"      --segment-max B  vigil/2: send files over B bytes in segments\n"
+	"                       of B (default and most 2147483648; for tests)\n";
 
 static struct backup_client cli;
 
@@ -207,6 +210,8 @@ static int parse_opts(int argc, char **argv, struct backup_client_cfg *cfg,
 			cfg->io_timeout_ms = (uint32_t)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--max-rate"))
 			cfg->max_rate = strtoull(v, NULL, 10);
+		else if (!strcmp(a, "--segment-max"))
+			cfg->segment_max = strtoull(v, NULL, 10);
 		else if (!strcmp(a, "--retry-cap"))
 			cfg->retry_cap_ms = (uint32_t)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--pubkey") && !strcmp(v, "auto"))
