@@ -320,6 +320,7 @@ soak: build/host/bin/vigild build/host/bin/vigilctl $(SERVER_BIN)
 		/usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
 		tests/integration/test_exporter.py
 	$(Q)VIGIL_LARGE_BYTES=4294971393 VIGIL_LARGE_SEGMENT=0 \
+		VIGIL_LARGE_TIMEOUT_MS=60000 \
 		VIGIL_BIN_DIR="$(CURDIR)/build/host/bin" \
 		/usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
 		tests/integration/test_large_files.py -k segments_and_restores

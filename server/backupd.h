@@ -506,6 +506,15 @@ int bd_store_commit(const uint8_t id[V3_ID_SIZE], const char *uuid_hex,
  * @retval >0 version  @retval -EIO */
 int64_t bd_store_next_version(const uint8_t id[V3_ID_SIZE], const char *name,
 			      int64_t *file_id);
+/* Links the stored content src as <data>/<uuid_hex>/<name>/v<version>
+ * (the directories made as needed; a taken number moves *version on, a
+ * content linked too often is named by src itself); the path to out.
+ * The directory is not fsynced: a version whose link a crash lost is
+ * read from its content (bd_catalog_version).
+ * @retval 0  @retval -ENOSPC / -EIO */
+int bd_store_link_named(const char *src, const char *uuid_hex,
+			const char *name, int64_t *version, char *out,
+			size_t cap);
 /* Inserts the versions row of f (size, cksum, attributes) at path
  * (absolute, under the data directory) with the content's sha256 hex
  * digest.  @retval 0  @retval -EIO */

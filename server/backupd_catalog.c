@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -242,14 +243,24 @@ void bd_catalog_counts(struct bd_store_counts *n)
 					  " FROM stats");
 }
 
+/* 1 when rel (under the data directory) exists. */
+static int bd_catalog_exists(const char *rel)
+{
+	char p[BD_PATH_MAX];
+
+	return snprintf(p, sizeof p, "%s/%s", bd_store_data_dir(), rel) <
+	       (int)sizeof p && access(p, F_OK) == 0;
+}
+
 /* see backupd.h */
 int bd_catalog_version(const uint8_t id[V3_ID_SIZE], uint64_t file_id,
 		       uint32_t version, char *path, size_t cap,
 		       uint64_t *size)
 {
 	sqlite3_stmt *s = bd_prep(
-		"SELECT v.path, v.size FROM versions v"
+		"SELECT v.path, v.size, c.path FROM versions v"
 		" JOIN files f ON f.id = v.file_id"
+		" LEFT JOIN content c ON c.sha256 = v.sha256"
 		" WHERE f.client_id=? AND f.id=? AND v.version=?");
 	int rc, ret = -ENOENT;
 
@@ -263,6 +274,12 @@ int bd_catalog_version(const uint8_t id[V3_ID_SIZE], uint64_t file_id,
 		const unsigned char *p = sqlite3_column_text(s, 0);
 		size_t n = (size_t)sqlite3_column_bytes(s, 0);
 
+		/* a version's own link lost in a crash: its content */
+		if (p != NULL && sqlite3_column_type(s, 2) != SQLITE_NULL &&
+		    !bd_catalog_exists((const char *)p)) {
+			p = sqlite3_column_text(s, 2);
+			n = (size_t)sqlite3_column_bytes(s, 2);
+		}
 		ret = -EIO;
 		if (p != NULL && n < cap) {
 			memcpy(path, p, n);

@@ -4,8 +4,8 @@
  * live once under <data>/.content/<first 2 hex>/<64 hex>, with a
  * `content` row (sha256, size, cksum, path).  A version's own path
  * (<data>/<client>/<name>/v<N>) is a hard link to it, so a second
- * device or a second path with the same bytes adds a directory entry
- * and a row, never the bytes.  A 1046 (docs/protocol/cyberbackup-v3.md,
+ * device, a second path or an unchanged file's next snapshot adds a
+ * directory entry and a row, never the bytes.  A 1046 (docs/protocol/cyberbackup-v3.md,
  * "Incremental runs") records a version from stored content without a
  * transfer; prune (bd_content_gc) deletes content no version references.
  *
@@ -210,10 +210,12 @@ static int bd_content_record(struct bd_conn *c, const struct v3x_msg *m,
 			     uint32_t cksum, unsigned *version)
 {
 	static struct bd_file f;
+	char vpath[BD_PATH_MAX];
 	int64_t file_id = 0, v;
 
 	v = bd_store_next_version(c->client_id, m->name, &file_id);
-	if (v <= 0)
+	if (v <= 0 || bd_store_link_named(path, c->uuid_hex, m->name, &v, vpath,
+					  sizeof vpath) != 0)
 		return -EIO;
 	memset(&f, 0, sizeof f);
 	f.size = m->size;
@@ -222,9 +224,12 @@ static int bd_content_record(struct bd_conn *c, const struct v3x_msg *m,
 	f.mode = m->mode;
 	f.mtime_s = m->mtime_s;
 	f.mtime_ns = m->mtime_ns;
-	if (bd_store_insert_version(file_id, v, &f, path, hex,
-				    c->session_row) != 0)
+	if (bd_store_insert_version(file_id, v, &f, vpath, hex,
+				    c->session_row) != 0) {
+		if (strcmp(vpath, path) != 0)
+			unlink(vpath);
 		return -EIO;
+	}
 	*version = (unsigned)v;
 	return 1;
 }

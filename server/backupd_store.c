@@ -595,6 +595,22 @@ static int bd_link_version(const char *src, const char *dir,
 }
 
 /* see backupd.h */
+int bd_store_link_named(const char *src, const char *uuid_hex,
+			const char *name, int64_t *version, char *out,
+			size_t cap)
+{
+	char dir[BD_PATH_MAX];
+	int ret = bd_pathf(dir, sizeof dir, "%s/%s", bd_data, uuid_hex);
+
+	if (ret != 0 || (ret = bd_mkdir(dir)) != 0)
+		return ret;
+	ret = bd_pathf(dir, sizeof dir, "%s/%s/%s", bd_data, uuid_hex, name);
+	if (ret != 0 || (ret = bd_mkdir(dir)) != 0)
+		return ret;
+	return bd_link_version(src, dir, version, out, cap);
+}
+
+/* see backupd.h */
 int bd_store_insert_version(int64_t file_id, int64_t version,
 			    const struct bd_file *f, const char *path,
 			    const char *sha_hex, int64_t session_row)

@@ -254,23 +254,17 @@ int backup_client_connect(struct backup_client *c)
 	return ret < 0 ? ret : drive(c, -1);
 }
 
-/* A file's state as the manifest keeps it. */
-struct file_state {
-	int known;              /* mode and mtime are known */
-	struct bk_mf_entry st;
-};
-
-/* The file's mode and mtime for its 1044 (none where the HAL keeps
- * none), and its hash when the manifest says it is unchanged. */
-static void give_attr(struct backup_client *c, int fd, const char *path,
-		      uint64_t size, struct file_state *fs)
+/* see backup_client.h */
+void backup_client_file_prepare(struct backup_client *c, int fd,
+				const char *path, uint64_t size)
 {
+	struct backup_file_state *fs = &c->cur;
 	const struct bk_mf_entry *k;
 
 	memset(fs, 0, sizeof *fs);
 	if (hal_file_meta(fd, &fs->st.mode, &fs->st.mtime_s,
 			  &fs->st.mtime_ns) != 0)
-		return;
+		return;         /* none where the HAL keeps none */
 	fs->known = 1;
 	fs->st.size = size;
 	bke_file_attr(&c->e, fs->st.mode, fs->st.mtime_s, fs->st.mtime_ns);
@@ -280,10 +274,10 @@ static void give_attr(struct backup_client *c, int fd, const char *path,
 		bke_file_known(&c->e, k->sha);
 }
 
-/* A verified file: its state into the manifest. */
-static void record(struct backup_client *c, const char *path,
-		   struct file_state *fs)
+/* see backup_client.h */
+void backup_client_file_verified(struct backup_client *c, const char *path)
 {
+	struct backup_file_state *fs = &c->cur;
 	int deduped = 0;
 	const uint8_t *sha = bke_file_sha256(&c->e, &deduped);
 
@@ -301,7 +295,6 @@ static void record(struct backup_client *c, const char *path,
 /* see backup_client.h */
 int backup_client_send_file(struct backup_client *c, const char *path)
 {
-	struct file_state fs;
 	uint64_t size = 0;
 	int fd = hal_file_open(path, &size);
 	int ret;
@@ -311,12 +304,12 @@ int backup_client_send_file(struct backup_client *c, const char *path)
 			 fd == -EINVAL ? "not a regular file" : strerror(-fd));
 		return fd;
 	}
-	give_attr(c, fd, path, size, &fs);
+	backup_client_file_prepare(c, fd, path, size);
 	ret = bke_file(&c->e, path, size);
 	if (ret == 0)
 		ret = drive(c, fd);
 	if (ret == 0)
-		record(c, path, &fs);
+		backup_client_file_verified(c, path);
 	hal_file_close(fd);
 	return ret;
 }
