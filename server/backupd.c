@@ -95,6 +95,7 @@ const char *bd_listen_text(int tls)
 /* Closes c, clearing what it left unfinished, and logs the count. */
 static void bd_conn_close(struct bd_conn *c, const char *reason)
 {
+	bd_content_batch_end();        /* its run is over: its snapshot too */
 	bd_partial_keep(c);
 	bd_session_drop_partial(c);
 	bd_restore_tx_end(c);
@@ -399,6 +400,7 @@ static int64_t bd_sweep_cb(struct ev_loop *loop, void *arg)
 		}
 	}
 	bd_status_sweep(now);
+	bd_content_batch_end();
 	if (bd_opt->partial_expiry_s > 0)
 		bd_partial_expire(now);
 	return t / 4 < 50 ? 50 : (t / 4 > 1000 ? 1000 : (int64_t)(t / 4));

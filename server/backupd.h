@@ -549,9 +549,14 @@ void bd_content_undo(const char *path);
  * content of that hash and size is stored and this client has stored it
  * before, records it as the next version of the name in this session.
  * @retval 1 recorded (version to *version)  @retval 0 not here: the
- * client sends the bytes  @retval -EIO */
+ * client sends the bytes  @retval -EIO
+ * The row is committed with its batch (bd_content_batch_end). */
 int bd_content_have(struct bd_conn *c, const struct v3x_msg *m,
 		    unsigned *version);
+/* Commits the 1046 confirmations not yet committed (backupd_content.c
+ * batches them); the store's own transactions, the sweep, a close and
+ * shutdown call it. */
+void bd_content_batch_end(void);
 /* Inside prune's transaction: deletes content no version references,
  * its bytes added to *freed.  @retval count  @retval -EIO */
 int bd_content_gc(uint64_t *freed);

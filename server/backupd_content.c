@@ -9,6 +9,15 @@
  * "Incremental runs") records a version from stored content without a
  * transfer; prune (bd_content_gc) deletes content no version references.
  *
+ * 1046 confirmations are committed in batches (BD_BATCH_ROWS, or at the
+ * next upload's commit, the sweep, a close or shutdown: bd_content_batch
+ * _end), each in a savepoint of the batch's transaction: a commit is a
+ * WAL fsync, which cost ~3.6 ms per unchanged file on ext4 (2000 files
+ * 7.2 s) against 0.1 ms without it.  A crash loses at most the last
+ * batch's rows — never content, and never an upload — so the snapshot
+ * then lists the file's previous version, and the next run records it
+ * again (its manifest still offers it).
+ *
  * The file system and the database change together: new content is
  * linked inside the commit's transaction and unlinked again when it
  * rolls back; a crash between the two leaves an unreferenced file that
@@ -30,6 +39,12 @@
 #include "log.h"
 
 #define MOD "store"
+/* Confirmations per batch (one commit): at least BD_BATCH_ROWS files
+ * per fsync, and the batch lasts at most until the next sweep. */
+#define BD_BATCH_ROWS 256u
+
+static int bd_batch_open;
+static unsigned bd_batch_rows;
 
 static void bd_hex(const uint8_t *p, size_t n, char *out)
 {
@@ -235,6 +250,33 @@ static int bd_content_record(struct bd_conn *c, const struct v3x_msg *m,
 }
 
 /* see backupd.h */
+void bd_content_batch_end(void)
+{
+	if (!bd_batch_open)
+		return;
+	bd_batch_open = 0;
+	if (sqlite3_exec(bd_store_db(), "COMMIT", NULL, NULL, NULL) ==
+	    SQLITE_OK)
+		return;
+	log_err(MOD, "committing %u recorded file(s): %s", bd_batch_rows,
+		sqlite3_errmsg(bd_store_db()));
+	sqlite3_exec(bd_store_db(), "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* The batch's transaction, opened when none is.  @retval 0 / -EIO */
+static int bd_batch_begin(void)
+{
+	if (bd_batch_open)
+		return 0;
+	if (sqlite3_exec(bd_store_db(), "BEGIN IMMEDIATE", NULL, NULL,
+			 NULL) != SQLITE_OK)
+		return -EIO;
+	bd_batch_open = 1;
+	bd_batch_rows = 0;
+	return 0;
+}
+
+/* see backupd.h */
 int bd_content_have(struct bd_conn *c, const struct v3x_msg *m,
 		    unsigned *version)
 {
@@ -245,7 +287,8 @@ int bd_content_have(struct bd_conn *c, const struct v3x_msg *m,
 	int ret;
 
 	bd_hex(m->sha256, sizeof m->sha256, hex);
-	if (sqlite3_exec(bd_store_db(), "BEGIN IMMEDIATE", NULL, NULL,
+	if (bd_batch_begin() != 0 ||
+	    sqlite3_exec(bd_store_db(), "SAVEPOINT have", NULL, NULL,
 			 NULL) != SQLITE_OK)
 		return -EIO;
 	ret = bd_content_find(hex, path, sizeof path, &size, &cksum);
@@ -256,11 +299,15 @@ int bd_content_have(struct bd_conn *c, const struct v3x_msg *m,
 		ret = bd_content_known_to(c->client_id, hex);
 	if (ret == 1)
 		ret = bd_content_record(c, m, hex, path, cksum, version);
-	if (ret == 1 && sqlite3_exec(bd_store_db(), "COMMIT", NULL, NULL,
-				     NULL) == SQLITE_OK)
-		return 1;
-	sqlite3_exec(bd_store_db(), "ROLLBACK", NULL, NULL, NULL);
-	return ret == 1 ? -EIO : ret;
+	if (ret != 1)
+		sqlite3_exec(bd_store_db(), "ROLLBACK TO have", NULL, NULL,
+			     NULL);
+	if (sqlite3_exec(bd_store_db(), "RELEASE have", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		ret = -EIO;
+	if (ret == 1 && ++bd_batch_rows >= BD_BATCH_ROWS)
+		bd_content_batch_end();
+	return ret;
 }
 
 /* see backupd.h */

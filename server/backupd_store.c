@@ -260,8 +260,10 @@ int bd_store_open_readonly(const char *data_dir)
 /* see backupd.h */
 void bd_store_close(void)
 {
-	if (bd_db != NULL)
+	if (bd_db != NULL) {
+		bd_content_batch_end();
 		sqlite3_close(bd_db);
+	}
 	bd_db = NULL;
 }
 
@@ -661,6 +663,7 @@ int bd_store_commit(const uint8_t id[V3_ID_SIZE], const char *uuid_hex,
 	if (ret != 0 || (ret = bd_mkdir(dir)) != 0)
 		goto fail;
 	ret = -EIO;
+	bd_content_batch_end();
 	if (sqlite3_exec(bd_db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
 	v = bd_store_next_version(id, f->name, &file_id);

@@ -128,6 +128,11 @@ def test_unchanged_run_stores_nothing_new(srv, pki, tmp_path):
     assert s2["store"]["bytes_stored"] == s1["store"]["bytes_stored"] == 12 * 20_000
     assert s2["store"]["contents"] == s1["store"]["contents"] == 13
     assert s2["store"]["snapshots"] == 2
+    # the confirmations are committed in batches, at the latest when the
+    # run's connection closes: another process sees every version now
+    db = sqlite3.connect(tmp_path / "data" / "backupd.sqlite", timeout=10)
+    assert db.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 26
+    db.close()
     # only requests: 13 * (1046 + 1646) and the session, no file bytes
     print("unchanged run: wire", s2["bytes_in"] - s1["bytes_in"])
     assert s2["bytes_in"] - s1["bytes_in"] < 13 * 400 + 20_000
