@@ -209,7 +209,7 @@ TOOL_LIBS_vigilctl := -lmicrohttpd -ljansson -lm
 TOOL_SRCS_vigilctl := $(addprefix firmware/backup/,restore_cli.c \
 	restore_client.c restore_engine.c backup_cli.c backup_client.c \
 	backup_engine.c backup_conn.c backup_tls.c backup_crypto.c \
-	backup_identity.c backup_retry.c backup_walk.c) \
+	backup_identity.c backup_retry.c backup_walk.c backup_manifest.c) \
 	$(wildcard firmware/config/*.c firmware/crypto/*.c) lib/log.c lib/log_json.c lib/metrics.c lib/psk.c \
 	$(HAL_LINUX)
 TOOL_PROGS := $(basename $(notdir $(wildcard tools/*.c)))
@@ -313,11 +313,17 @@ boot: image build/host/bin/vigilctl
 	$(Q)image/boot.sh $(BOARD)
 
 # Long forms of tests that make check runs smaller: the exporter with the
-# issue's 500 devices (prints its RSS and CPU).
-soak: build/host/bin/vigild build/host/bin/vigilctl
+# issue's 500 devices (prints its RSS and CPU); a file over 4 GiB backed
+# up over vigil/2 in 2 GiB segments and restored (~13 GiB of disk).
+soak: build/host/bin/vigild build/host/bin/vigilctl $(SERVER_BIN)
 	$(Q)VIGIL_EXPORTER_DEVICES=500 VIGIL_BIN_DIR="$(CURDIR)/build/host/bin" \
 		/usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
 		tests/integration/test_exporter.py
+	$(Q)VIGIL_LARGE_BYTES=4294971393 VIGIL_LARGE_SEGMENT=0 \
+		VIGIL_LARGE_TIMEOUT_MS=60000 \
+		VIGIL_BIN_DIR="$(CURDIR)/build/host/bin" \
+		/usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
+		tests/integration/test_large_files.py -k segments_and_restores
 
 run: build/host/bin/vigild build/host/bin/vigilctl $(SERVER_BIN)
 	$(Q)tests/run-dev.sh

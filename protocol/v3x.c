@@ -55,6 +55,10 @@ static uint32_t req_size(uint16_t code)
 		return V3X_OFFSET_REQ_SIZE;
 	case V3X_REQ_TRACE:
 		return V3X_TRACE_REQ_SIZE;
+	case V3X_REQ_HAVE:
+		return V3X_HAVE_REQ_SIZE;
+	case V3X_REQ_SEGMENT:
+		return V3X_SEGMENT_REQ_SIZE;
 	default:
 		return 0;
 	}
@@ -165,6 +169,37 @@ static int trace_parse(struct v3x_msg *m, const uint8_t *p,
 	return 0;
 }
 
+static int have_parse(struct v3x_msg *m, const uint8_t *p, enum v3_reason *why)
+{
+	m->size = get_le64(p);
+	memcpy(m->sha256, p + 8, V3X_SHA256_SIZE);
+	m->mode = v3_get_le32(p + 40);
+	m->mtime_s = (int64_t)get_le64(p + 44);
+	m->mtime_ns = v3_get_le32(p + 52);
+	if (m->size > OFFSET_MAX || !mtime_mode_ok(m))
+		return v3_fail(why, V3_E_FIELD, -EBADMSG);
+	return name_get(m, p + 56, 1, why);
+}
+
+/* A segment lies inside its file: offset < size, 1 <= length <= the
+ * bytes after offset. */
+static int segment_ok(const struct v3x_msg *m)
+{
+	return m->size <= OFFSET_MAX && m->offset < m->size &&
+	       m->length >= 1 && m->length <= m->size - m->offset;
+}
+
+static int segment_parse(struct v3x_msg *m, const uint8_t *p,
+			 enum v3_reason *why)
+{
+	m->size = get_le64(p);
+	m->offset = get_le64(p + 8);
+	m->length = v3_get_le32(p + 16);
+	if (!segment_ok(m))
+		return v3_fail(why, V3_E_FIELD, -EBADMSG);
+	return name_get(m, p + 20, 1, why);
+}
+
 /* see v3x.h */
 int v3x_req_payload_parse(struct v3x_msg *m, const uint8_t *buf, size_t len,
 			  enum v3_reason *why)
@@ -189,6 +224,12 @@ int v3x_req_payload_parse(struct v3x_msg *m, const uint8_t *buf, size_t len,
 		break;
 	case V3X_REQ_TRACE:
 		ret = trace_parse(m, buf, why);
+		break;
+	case V3X_REQ_HAVE:
+		ret = have_parse(m, buf, why);
+		break;
+	case V3X_REQ_SEGMENT:
+		ret = segment_parse(m, buf, why);
 		break;
 	default:
 		ret = attr_parse(m, buf, why);
@@ -274,6 +315,22 @@ static int req_fields_put(uint8_t *p, const struct v3x_msg *m,
 		return name_put(p + 8, m->name, 1, why);
 	case V3X_REQ_TRACE:
 		return trace_put(p, m->name, why);
+	case V3X_REQ_HAVE:
+		if (m->size > OFFSET_MAX || !mtime_mode_ok(m))
+			return v3_fail(why, V3_E_FIELD, -EINVAL);
+		put_le64(p, m->size);
+		memcpy(p + 8, m->sha256, V3X_SHA256_SIZE);
+		v3_put_le32(p + 40, m->mode);
+		put_le64(p + 44, (uint64_t)m->mtime_s);
+		v3_put_le32(p + 52, m->mtime_ns);
+		return name_put(p + 56, m->name, 1, why);
+	case V3X_REQ_SEGMENT:
+		if (!segment_ok(m))
+			return v3_fail(why, V3_E_FIELD, -EINVAL);
+		put_le64(p, m->size);
+		put_le64(p + 8, m->offset);
+		v3_put_le32(p + 16, m->length);
+		return name_put(p + 20, m->name, 1, why);
 	default:
 		if (!mtime_mode_ok(m))
 			return v3_fail(why, V3_E_FIELD, -EINVAL);
@@ -324,6 +381,10 @@ static int resp_size_ok(uint16_t code, uint32_t size)
 		return size == V3X_REFUSED_SIZE;
 	case V3X_RESP_OFFSET:
 		return size == V3X_OFFSET_RESP_SIZE;
+	case V3X_RESP_HAVE:
+		return size == V3X_HAVE_RESP_SIZE;
+	case V3X_RESP_SEGMENT:
+		return size == V3X_SEGMENT_RESP_SIZE;
 	default:
 		return -1;
 	}
@@ -405,8 +466,14 @@ static int small_resp_parse(struct v3x_msg *m, const uint8_t *p,
 			return v3_fail(why, V3_E_FIELD, -EBADMSG);
 		return 0;
 	case V3X_RESP_OFFSET:
+	case V3X_RESP_SEGMENT:
 		m->offset = get_le64(p);
 		if (m->offset > OFFSET_MAX)
+			return v3_fail(why, V3_E_FIELD, -EBADMSG);
+		return 0;
+	case V3X_RESP_HAVE:
+		m->have = p[0];
+		if (m->have > 1)
 			return v3_fail(why, V3_E_FIELD, -EBADMSG);
 		return 0;
 	default:
@@ -494,6 +561,10 @@ static uint32_t resp_size(const struct v3x_msg *m, size_t name_len)
 		return V3X_REFUSED_SIZE;
 	case V3X_RESP_OFFSET:
 		return V3X_OFFSET_RESP_SIZE;
+	case V3X_RESP_HAVE:
+		return V3X_HAVE_RESP_SIZE;
+	case V3X_RESP_SEGMENT:
+		return V3X_SEGMENT_RESP_SIZE;
 	default:
 		return 0;
 	}
@@ -527,9 +598,15 @@ static int resp_fields_put(uint8_t *p, const struct v3x_msg *m, size_t n,
 		put_le64(p + 12, m->offset);
 		return 0;
 	case V3X_RESP_OFFSET:
+	case V3X_RESP_SEGMENT:
 		if (m->offset > OFFSET_MAX)
 			return v3_fail(why, V3_E_FIELD, -EINVAL);
 		put_le64(p, m->offset);
+		return 0;
+	case V3X_RESP_HAVE:
+		if (m->have > 1)
+			return v3_fail(why, V3_E_FIELD, -EINVAL);
+		p[0] = m->have;
 		return 0;
 	default:
 		if (m->error == 0 || m->error > V3X_ERR_MAX)

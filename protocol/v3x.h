@@ -2,8 +2,10 @@
  * v3x.h — the vigil/2 extension messages beyond the clear 1028: capability
  * negotiation (1040/1640), listing a device's stored files (1041, answered
  * by 1641 entries and a 1642 end), reading a stored file (1043/1643),
- * a file's attributes before its upload (1044), the job's trace id
- * (1048) and the refusal 1649.
+ * a file's attributes before its upload (1044), the offset of a cut
+ * upload (1045/1645), content the server already has (1046/1646), a
+ * segment of a file too large for one 1028 transfer (1047/1647), the
+ * job's trace id (1048) and the refusal 1649.
  *
  * They are sent only on a TLS connection that negotiated ALPN "vigil/2"
  * (docs/protocol/cyberbackup-v3.md, "Extension: restore"), with version
@@ -32,11 +34,15 @@ enum v3x_code {
 	V3X_REQ_ATTR = 1044,    /* mode, mtime, file name */
 	V3X_REQ_OFFSET = 1045,  /* size, file name: how much is kept? */
 	V3X_REQ_TRACE = 1048,   /* the job's trace id (no answer) */
+	V3X_REQ_HAVE = 1046,    /* size, sha256, mode, mtime, file name */
+	V3X_REQ_SEGMENT = 1047, /* size, offset, length, file name */
 	V3X_RESP_HELLO = 1640,  /* caps, chunk_max */
 	V3X_RESP_ENTRY = 1641,  /* one stored file */
 	V3X_RESP_LIST_END = 1642, /* snapshot, count, more */
 	V3X_RESP_DATA = 1643,   /* file, version, offset, data */
 	V3X_RESP_OFFSET = 1645, /* offset: bytes kept of a cut upload */
+	V3X_RESP_HAVE = 1646,   /* have: 1 in the snapshot, 0 send it */
+	V3X_RESP_SEGMENT = 1647, /* offset: bytes held after a segment */
 	V3X_RESP_REFUSED = 1649 /* request code, error */
 };
 
@@ -44,9 +50,11 @@ enum v3x_code {
 #define V3X_CAP_RESTORE 0x1u    /* 1041, 1043 */
 #define V3X_CAP_ATTR 0x2u       /* 1044 */
 #define V3X_CAP_RESUME 0x4u     /* 1045: resume a cut upload */
+#define V3X_CAP_DEDUP 0x8u      /* 1046: content-addressed store */
+#define V3X_CAP_LARGE 0x10u     /* 1047: files in segments, u64 sizes */
 #define V3X_CAP_TRACE 0x40u     /* 1048: the server logs the trace id */
 #define V3X_CAPS_KNOWN (V3X_CAP_RESTORE | V3X_CAP_ATTR | V3X_CAP_RESUME | \
-			V3X_CAP_TRACE)
+			V3X_CAP_DEDUP | V3X_CAP_LARGE | V3X_CAP_TRACE)
 
 /* Why a 1649 refuses (the connection stays open). */
 enum v3x_error {
@@ -70,6 +78,11 @@ enum v3x_error {
  * up to the end of the fixed field. */
 #define V3X_TRACE_MAX 32
 #define V3X_TRACE_REQ_SIZE V3X_TRACE_MAX
+#define V3X_SHA256_SIZE 32
+#define V3X_HAVE_REQ_SIZE (56 + V3_NAME_FIELD)    /* 311 */
+#define V3X_HAVE_RESP_SIZE 1
+#define V3X_SEGMENT_REQ_SIZE (20 + V3_NAME_FIELD) /* 275 */
+#define V3X_SEGMENT_RESP_SIZE 8
 #define V3X_HELLO_RESP_SIZE 8
 #define V3X_ENTRY_HEAD 41                        /* + 1..250 name bytes */
 #define V3X_LIST_END_SIZE 13
@@ -79,8 +92,8 @@ enum v3x_error {
 #define V3X_CHUNK_MAX (1024u * 1024u)
 /* Largest 1641 on the wire. */
 #define V3X_ENTRY_MAX (V3_RESP_HDR_SIZE + V3X_ENTRY_HEAD + V3_NAME_MAX)
-/* Largest request (1043). */
-#define V3X_REQ_MAX (V3_REQ_HDR_SIZE + V3X_READ_REQ_SIZE)
+/* Largest request (1046). */
+#define V3X_REQ_MAX (V3_REQ_HDR_SIZE + V3X_HAVE_REQ_SIZE)
 
 /* One message either way; parse fills it, pack reads it.  Which fields
  * count depends on code (docs/protocol/cyberbackup-v3.md has the
@@ -94,18 +107,20 @@ struct v3x_msg {
 	uint64_t after;         /* 1041: list files with id > after */
 	uint64_t file_id;       /* 1043, 1641, 1643 */
 	uint32_t version;       /* 1043, 1641, 1643 (>= 1) */
-	uint64_t offset;        /* 1043, 1643, 1645 */
-	uint32_t length;        /* 1043: 1..V3X_CHUNK_MAX */
-	uint64_t size;          /* 1641, 1045 (the whole file) */
-	int64_t mtime_s;        /* 1044, 1641: seconds since 1970 */
-	uint32_t mtime_ns;      /* 1044, 1641: < 10^9 */
-	uint32_t mode;          /* 1044, 1641: permission bits (<= 07777) */
+	uint64_t offset;        /* 1043, 1643, 1645, 1047, 1647 */
+	uint32_t length;        /* 1043: 1..V3X_CHUNK_MAX; 1047: >= 1 */
+	uint64_t size;          /* 1641, 1045-1047 (the whole file) */
+	int64_t mtime_s;        /* 1044, 1046, 1641: seconds since 1970 */
+	uint32_t mtime_ns;      /* 1044, 1046, 1641: < 10^9 */
+	uint32_t mode;          /* 1044, 1046, 1641: permission bits (<= 07777) */
+	uint8_t sha256[V3X_SHA256_SIZE]; /* 1046: the content's SHA-256 */
+	uint8_t have;           /* 1646: 1 in the snapshot, 0 send the bytes */
 	uint32_t cksum;         /* 1641: the stored POSIX cksum */
 	uint32_t count;         /* 1642: entries in this batch */
 	uint8_t more;           /* 1642: 1 = ask again after the last id */
 	uint16_t refused_code;  /* 1649: the request refused */
 	uint16_t error;         /* 1649: enum v3x_error */
-	/* 1041/1043: the device (a v3 client name); 1044/1045/1641: the v3
+	/* 1041/1043: the device (a v3 client name); 1044-1047/1641: the v3
 	 * file name; 1048: the trace id.  NUL-terminated. */
 	char name[V3_NAME_FIELD];
 	/* 1643: the file's bytes (borrowed; NULL after a head-only parse,

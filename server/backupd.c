@@ -61,6 +61,7 @@ static void bd_remember_closed(const struct bd_conn *c, const char *reason)
 	bd_totals.bytes_in += c->bytes_in;
 	bd_totals.bytes_out += c->bytes_out;
 	bd_totals.files_stored += c->files_ok;
+	bd_totals.files_by_hash += c->files_deduped;
 	bd_totals.partial_cleared += c->partial_cleared;
 }
 
@@ -94,6 +95,7 @@ const char *bd_listen_text(int tls)
 /* Closes c, clearing what it left unfinished, and logs the count. */
 static void bd_conn_close(struct bd_conn *c, const char *reason)
 {
+	bd_content_batch_end();        /* its run is over: its snapshot too */
 	bd_partial_keep(c);
 	bd_session_drop_partial(c);
 	bd_restore_tx_end(c);
@@ -101,12 +103,13 @@ static void bd_conn_close(struct bd_conn *c, const char *reason)
 	metric_add(M_SRV_CONN_MS, ev_now(&bd_loop) - c->started_ms);
 	log_info_kv(MOD, LOG_KVS(BD_KV_CONN(c), LKV_S("reason", reason),
 				 LKV_U("files", c->files_ok),
+				 LKV_U("by_hash", c->files_deduped),
 				 LKV_U("bytes_in", c->bytes_in),
 				 LKV_U("bytes_out", c->bytes_out),
 				 LKV_U("ms", ev_now(&bd_loop) - c->started_ms)),
-		    "#%u %s: closed (%s): %u file(s) stored, %u partial cleared, %u kept, in %llu B, out %llu B, %llu ms",
+		    "#%u %s: closed (%s): %u file(s) stored, %u partial cleared, %u kept, %u by hash, in %llu B, out %llu B, %llu ms",
 		 c->idx, c->peer_text, reason, c->files_ok, c->partial_cleared,
-		 c->partial_kept,
+		 c->partial_kept, c->files_deduped,
 		 (unsigned long long)c->bytes_in,
 		 (unsigned long long)c->bytes_out,
 		 (unsigned long long)(ev_now(&bd_loop) - c->started_ms));
@@ -419,6 +422,7 @@ static int64_t bd_sweep_cb(struct ev_loop *loop, void *arg)
 	}
 	log_ctx_set(NULL, 0);
 	bd_status_sweep(now);
+	bd_content_batch_end();
 	if (bd_opt->partial_expiry_s > 0)
 		bd_partial_expire(now);
 	return t / 4 < 50 ? 50 : (t / 4 > 1000 ? 1000 : (int64_t)(t / 4));

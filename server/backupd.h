@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "mbedtls/aes.h"
+#include "mbedtls/sha256.h"
 #include "mbedtls/ssl.h"
 
 #include "cksum.h"
@@ -129,6 +130,11 @@ struct bd_file {
 	uint32_t mode;
 	int64_t mtime_s;
 	uint32_t mtime_ns;
+	/* SHA-256 of the plaintext as it is written (the content's address);
+	 * not live for a resumed upload, whose kept bytes are hashed from
+	 * the file at the commit */
+	mbedtls_sha256_context sha;
+	uint8_t sha_live;
 };
 
 /* A 1645 offset given: the next 1028 of name continues the partial. */
@@ -138,6 +144,16 @@ struct bd_resume {
 	uint64_t total, offset;
 	uint32_t crc;               /* cksum register over the kept bytes */
 	char path[BD_PATH_MAX];
+};
+
+/* A 1047 given: the next 1028 of name carries the bytes [offset,
+ * offset + length) of a file of total bytes (docs/protocol/
+ * cyberbackup-v3.md, "Files of 4 GiB and more"). */
+struct bd_segment {
+	uint8_t set;
+	char name[V3_NAME_FIELD];
+	uint64_t total, offset;
+	uint32_t length;
 };
 
 /* A 1044 waiting for the 1028 of its name. */
@@ -216,7 +232,8 @@ struct bd_conn {
 	uint8_t ct_head[16];
 	struct cksum_ctx ck;
 	struct bd_file file;
-	unsigned files_ok;
+	unsigned files_ok;            /* stored, or recorded by a 1046 */
+	unsigned files_deduped;       /* of those: recorded by a 1046 */
 	unsigned partial_cleared;     /* partial files dropped */
 	/* vigil/2 extension (backupd_restore.c) */
 	struct v3x_msg xreq;
@@ -224,6 +241,11 @@ struct bd_conn {
 	uint8_t x_nodelay;            /* TCP_NODELAY set for 1643s */
 	struct bd_attr attr;
 	struct bd_resume resume;
+	struct bd_segment seg;
+	uint8_t in_seg;               /* the open transfer is a segment */
+	uint8_t seg_between;          /* a segment ended (1647): the file
+				       * stays open for the next 1047 */
+	uint64_t seg_end;             /* where the open segment ends */
 	unsigned partial_kept;        /* cut uploads kept for a resume */
 	char identity[BD_IDENTITY_MAX]; /* "" when TLS gave none */
 	int tx_fd;                    /* 1643 data being sent, -1: none */
@@ -255,6 +277,7 @@ struct bd_totals {
 	uint64_t started_ms;          /* ev_now at start */
 	uint64_t accepted, refused;   /* connections */
 	uint64_t files_stored, partial_cleared;
+	uint64_t files_by_hash;       /* of files_stored: 1046, no bytes */
 	uint64_t bytes_in, bytes_out; /* of closed connections */
 };
 
@@ -321,6 +344,11 @@ void bd_session_flush(struct bd_conn *c);
  * transfer) and counts it in c->partial_cleared. */
 void bd_session_drop_partial(struct bd_conn *c);
 
+/* A 1047 in c->xreq: the next 1028 of its name is that segment.
+ * @retval 0  @retval <0 close (1607 queued: it does not continue what
+ * the connection holds) */
+int bd_session_segment(struct bd_conn *c);
+
 /* ---- backupd_restore.c ---- */
 
 /* The extension request in c->xreq (header parsed, payload in c->pay):
@@ -378,7 +406,9 @@ int bd_catalog_list(const uint8_t id[V3_ID_SIZE], uint64_t snapshot,
 struct bd_store_counts {
 	uint64_t snapshots;           /* sessions that stored files */
 	uint64_t files, versions;
-	uint64_t bytes_stored;        /* sum of the versions' sizes */
+	uint64_t bytes_stored;        /* bytes on disk: each content once */
+	uint64_t bytes_logical;       /* sum of the versions' sizes */
+	uint64_t contents;            /* distinct contents stored */
 	uint64_t partials;            /* kept for a resume now */
 	uint64_t bytes_freed;         /* by prune, ever */
 };
@@ -471,11 +501,65 @@ int bd_store_commit(const uint8_t id[V3_ID_SIZE], const char *uuid_hex,
 		    struct bd_file *f, int64_t session_row,
 		    unsigned *version);
 
+/* The next version number of (id, name), creating the files row; the
+ * file id to *file_id.  Inside the caller's transaction.
+ * @retval >0 version  @retval -EIO */
+int64_t bd_store_next_version(const uint8_t id[V3_ID_SIZE], const char *name,
+			      int64_t *file_id);
+/* Links the stored content src as <data>/<uuid_hex>/<name>/v<version>
+ * (the directories made as needed; a taken number moves *version on, a
+ * content linked too often is named by src itself); the path to out.
+ * The directory is not fsynced: a version whose link a crash lost is
+ * read from its content (bd_catalog_version).
+ * @retval 0  @retval -ENOSPC / -EIO */
+int bd_store_link_named(const char *src, const char *uuid_hex,
+			const char *name, int64_t *version, char *out,
+			size_t cap);
+/* Inserts the versions row of f (size, cksum, attributes) at path
+ * (absolute, under the data directory) with the content's sha256 hex
+ * digest.  @retval 0  @retval -EIO */
+int bd_store_insert_version(int64_t file_id, int64_t version,
+			    const struct bd_file *f, const char *path,
+			    const char *sha_hex, int64_t session_row);
+
 /* Session rows: start and end (counts and reason). */
 int64_t bd_store_session_start(const uint8_t id[V3_ID_SIZE],
 			       const char *peer);
 void bd_store_session_end(int64_t row, unsigned files_ok,
 			  unsigned partial_cleared, const char *reason);
+
+/* ---- backupd_content.c: content addressed by SHA-256 ---- */
+
+/* Hex digest + NUL. */
+#define BD_SHA_HEX 65u
+/* The SHA-256 of f's temp file as hex: from f->sha when it saw every
+ * byte, else read back from the file.  @retval 0  @retval -EIO */
+int bd_content_digest(struct bd_file *f, char hex[BD_SHA_HEX]);
+/* Inside the commit's transaction: makes the content of f's temp file
+ * known under hex — the stored content when there is one (the temp file
+ * is then not kept), else the temp file linked to <data>/.content/
+ * <2 hex>/<hex> and a content row.  Absolute path to path; *created = 1
+ * when it was linked now (bd_content_undo removes it on a rollback).
+ * @retval 0  @retval -ENOSPC / -EIO */
+int bd_content_put(const struct bd_file *f, const char *hex, char *path,
+		   size_t cap, int *created);
+/* Rolls back a bd_content_put that linked new content. */
+void bd_content_undo(const char *path);
+/* A 1046 of connection c (m: size, sha256, attributes, name): when
+ * content of that hash and size is stored and this client has stored it
+ * before, records it as the next version of the name in this session.
+ * @retval 1 recorded (version to *version)  @retval 0 not here: the
+ * client sends the bytes  @retval -EIO
+ * The row is committed with its batch (bd_content_batch_end). */
+int bd_content_have(struct bd_conn *c, const struct v3x_msg *m,
+		    unsigned *version);
+/* Commits the 1046 confirmations not yet committed (backupd_content.c
+ * batches them); the store's own transactions, the sweep, a close and
+ * shutdown call it. */
+void bd_content_batch_end(void);
+/* Inside prune's transaction: deletes content no version references,
+ * its bytes added to *freed.  @retval count  @retval -EIO */
+int bd_content_gc(uint64_t *freed);
 
 /* ---- backupd_tls.c ---- */
 

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -228,11 +229,27 @@ void bd_catalog_counts(struct bd_store_counts *n)
 		" NOT IN (SELECT session_id FROM pruned)");
 	n->files = bd_catalog_count("SELECT COUNT(*) FROM files");
 	n->versions = bd_catalog_count("SELECT COUNT(*) FROM versions");
+	/* the content once, and what versions of before the content store
+	 * hold on their own */
 	n->bytes_stored = bd_catalog_count(
+		"SELECT (SELECT COALESCE(SUM(size), 0) FROM content) +"
+		" (SELECT COALESCE(SUM(size), 0) FROM versions"
+		" WHERE sha256 IS NULL)");
+	n->bytes_logical = bd_catalog_count(
 		"SELECT COALESCE(SUM(size), 0) FROM versions");
+	n->contents = bd_catalog_count("SELECT COUNT(*) FROM content");
 	n->partials = bd_catalog_count("SELECT COUNT(*) FROM partials");
 	n->bytes_freed = bd_catalog_count("SELECT COALESCE(SUM(bytes_freed), 0)"
 					  " FROM stats");
+}
+
+/* 1 when rel (under the data directory) exists. */
+static int bd_catalog_exists(const char *rel)
+{
+	char p[BD_PATH_MAX];
+
+	return snprintf(p, sizeof p, "%s/%s", bd_store_data_dir(), rel) <
+	       (int)sizeof p && access(p, F_OK) == 0;
 }
 
 /* see backupd.h */
@@ -241,8 +258,9 @@ int bd_catalog_version(const uint8_t id[V3_ID_SIZE], uint64_t file_id,
 		       uint64_t *size)
 {
 	sqlite3_stmt *s = bd_prep(
-		"SELECT v.path, v.size FROM versions v"
+		"SELECT v.path, v.size, c.path FROM versions v"
 		" JOIN files f ON f.id = v.file_id"
+		" LEFT JOIN content c ON c.sha256 = v.sha256"
 		" WHERE f.client_id=? AND f.id=? AND v.version=?");
 	int rc, ret = -ENOENT;
 
@@ -256,6 +274,12 @@ int bd_catalog_version(const uint8_t id[V3_ID_SIZE], uint64_t file_id,
 		const unsigned char *p = sqlite3_column_text(s, 0);
 		size_t n = (size_t)sqlite3_column_bytes(s, 0);
 
+		/* a version's own link lost in a crash: its content */
+		if (p != NULL && sqlite3_column_type(s, 2) != SQLITE_NULL &&
+		    !bd_catalog_exists((const char *)p)) {
+			p = sqlite3_column_text(s, 2);
+			n = (size_t)sqlite3_column_bytes(s, 2);
+		}
 		ret = -EIO;
 		if (p != NULL && n < cap) {
 			memcpy(path, p, n);

@@ -82,8 +82,11 @@ int bd_partial_keep(struct bd_conn *c)
 	struct bd_file *f = &c->file;
 	char rel[BD_PATH_MAX], path[BD_PATH_MAX];
 
+	/* an open, unfinished file: in a transfer (also in its last
+	 * packet's data, when rx already counts it as ended) or between
+	 * two segments */
 	if (bd_opt->partial_expiry_s == 0 || !f->clear || f->fd < 0 ||
-	    f->complete || c->rx.next == 0 || !c->have_key || f->size == 0 ||
+	    f->complete || !c->have_key || f->size == 0 ||
 	    f->size >= f->total || c->ck.len != f->size ||
 	    bd_store_tmp_flush(f) != 0)
 		return 0;
@@ -169,7 +172,9 @@ int bd_partial_take(struct bd_conn *c)
 		return 0;
 	}
 	r->set = 0;
-	if ((uint64_t)c->req.orig_size != r->total - r->offset)
+	/* the rest in one transfer, or (1047) a segment starting there */
+	if (c->seg.set ? c->seg.offset != r->offset || c->seg.total != r->total
+		       : (uint64_t)c->req.orig_size != r->total - r->offset)
 		return -EINVAL;
 	f->fd = open(r->path, O_WRONLY | O_APPEND | O_CLOEXEC);
 	if (f->fd < 0)

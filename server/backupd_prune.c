@@ -6,8 +6,11 @@
  * periods from the epoch, UTC).  Every other snapshot is marked pruned
  * (it can no longer be listed or restored), and every stored version no
  * kept snapshot references — a kept snapshot S references each file's
- * newest version stored in a session <= S — is deleted with its file.
- * The bytes freed add up in the `stats` table for --status.  Runs on the
+ * newest version stored in a session <= S — is deleted with its name,
+ * then every content no version references any more (backupd_content.c)
+ * with its bytes.  The bytes freed (content, and versions stored before
+ * the content store, which own their bytes) add up in the `stats` table
+ * for --status.  Runs on the
  * database of a running server (its transactions wait for each other).
  */
 #include "backupd.h"
@@ -91,7 +94,8 @@ static int bd_exec(const char *sql)
 static int bd_prune_versions(const uint8_t id[V3_ID_SIZE], uint64_t *freed)
 {
 	static const char dead[] =
-		"SELECT v.file_id, v.version, v.path, v.size FROM versions v"
+		"SELECT v.file_id, v.version, v.path, v.size, v.sha256 IS NULL"
+		" FROM versions v"
 		" JOIN files f ON f.id = v.file_id WHERE f.client_id = ?1"
 		" AND NOT EXISTS (SELECT 1 FROM keep_snap k WHERE v.version ="
 		" (SELECT MAX(w.version) FROM versions w WHERE w.file_id ="
@@ -107,13 +111,17 @@ static int bd_prune_versions(const uint8_t id[V3_ID_SIZE], uint64_t *freed)
 	}
 	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
 	while (sqlite3_step(s) == SQLITE_ROW) {
+		const char *rel = (const char *)sqlite3_column_text(s, 2);
 		char p[BD_PATH_MAX];
 
-		if (snprintf(p, sizeof p, "%s/%s", bd_store_data_dir(),
-			     (const char *)sqlite3_column_text(s, 2)) <
+		/* a version named by its content path (EMLINK) leaves the
+		 * content to bd_content_gc */
+		if (rel != NULL && strncmp(rel, ".content/", 9) != 0 &&
+		    snprintf(p, sizeof p, "%s/%s", bd_store_data_dir(), rel) <
 		    (int)sizeof p)
 			unlink(p);
-		*freed += (uint64_t)sqlite3_column_int64(s, 3);
+		if (sqlite3_column_int(s, 4))   /* owns its bytes */
+			*freed += (uint64_t)sqlite3_column_int64(s, 3);
 		sqlite3_bind_int64(d, 1, sqlite3_column_int64(s, 0));
 		sqlite3_bind_int64(d, 2, sqlite3_column_int64(s, 1));
 		sqlite3_step(d);
@@ -172,7 +180,8 @@ static int bd_prune_device(const uint8_t id[V3_ID_SIZE], const char *name,
 		return -EIO;
 	pruned = bd_prune_mark(n);
 	deleted = pruned < 0 ? -EIO : bd_prune_versions(id, &freed);
-	if (deleted < 0 || bd_exec("COMMIT") != 0) {
+	if (deleted < 0 || bd_content_gc(&freed) < 0 ||
+	    bd_exec("COMMIT") != 0) {
 		bd_exec("ROLLBACK");
 		return -EIO;
 	}

@@ -1,7 +1,9 @@
 /*
  * backupd_restore.c — the vigil/2 extension requests (protocol/v3x.h) on
  * a connection: 1040 capabilities, 1041 listing, 1043 reading, 1044
- * attributes, 1048 the trace id.  Layouts and rules: docs/protocol/cyberbackup-v3.md,
+ * attributes, 1045 the offset of a cut upload, 1046 content the store
+ * may already have (backupd_content.c), 1048 the trace id.  Layouts and
+ * rules: docs/protocol/cyberbackup-v3.md,
  * "Extension: restore".
  *
  * Authorization: the device is the TLS identity (certificate CN or PSK
@@ -94,6 +96,7 @@ static int bd_x_hello(struct bd_conn *c)
 	memset(&m, 0, sizeof m);
 	m.code = V3X_RESP_HELLO;
 	m.caps = V3X_CAP_RESTORE | V3X_CAP_ATTR | V3X_CAP_TRACE |
+		 V3X_CAP_DEDUP | V3X_CAP_LARGE |
 		 (bd_opt->partial_expiry_s > 0 ? V3X_CAP_RESUME : 0);
 	m.chunk_max = BD_READ_CHUNK;
 	log_info(MOD, "#%u %s: extension hello, caps 0x%x, identity %s",
@@ -259,6 +262,33 @@ static int bd_x_trace(struct bd_conn *c)
 	return 0;
 }
 
+/* 1046: an unchanged file by its hash; 1646 says whether the store
+ * recorded it in this session or wants the bytes. */
+static int bd_x_have(struct bd_conn *c)
+{
+	struct v3x_msg m;
+	unsigned version = 0;
+	int ret;
+
+	if (!c->have_key)
+		return bd_x_refuse(c, V3X_ERR_ORDER, "no session");
+	ret = bd_content_have(c, &c->xreq, &version);
+	if (ret < 0)
+		return bd_x_refuse(c, V3X_ERR_SERVER, "database error");
+	memset(&m, 0, sizeof m);
+	m.code = V3X_RESP_HAVE;
+	m.have = (uint8_t)ret;
+	if (ret == 1) {
+		c->files_ok++;
+		c->files_deduped++;
+		log_debug(MOD, "#%u %s: %s v%u recorded from stored content "
+			  "(%llu bytes not sent)", c->idx, c->peer_text,
+			  c->xreq.name, version,
+			  (unsigned long long)c->xreq.size);
+	}
+	return bd_x_send(c, &m);
+}
+
 /* see backupd.h */
 int bd_restore_request(struct bd_conn *c)
 {
@@ -275,6 +305,10 @@ int bd_restore_request(struct bd_conn *c)
 		return bd_x_offset(c);
 	case V3X_REQ_TRACE:
 		return bd_x_trace(c);
+	case V3X_REQ_HAVE:
+		return bd_x_have(c);
+	case V3X_REQ_SEGMENT:
+		return bd_session_segment(c);
 	default:
 		return bd_x_attr(c);
 	}

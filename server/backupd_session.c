@@ -67,6 +67,9 @@ void bd_session_drop_partial(struct bd_conn *c)
 
 	if (bd_store_tmp_drop(&c->file) || had)
 		c->partial_cleared++;
+	c->seg.set = 0;
+	c->in_seg = 0;
+	c->seg_between = 0;
 	v3_file_rx_reset(&c->rx);
 	bd_cbc_free(&c->cbc);
 }
@@ -375,6 +378,110 @@ static void bd_take_attr(struct bd_conn *c)
 	c->file.mtime_ns = a->mtime_ns;
 }
 
+/* Packet 1 of a 1028 that starts a file: the temp file (or the kept
+ * bytes of a resume), the cksum, SHA-256 and cipher.
+ * @retval 1 open  @retval else refused (bd_reject's result) */
+static int bd_file_open(struct bd_conn *c)
+{
+	int ret;
+
+	c->file_started_ms = c->req_started_ms;
+	memcpy(c->file.name, c->req.name, sizeof c->file.name);
+	cksum_init(&c->ck);
+	if (!bd_req_clear(c) && bd_cbc_start(&c->cbc, c->aes_key) != 0)
+		return bd_reject(c, "cipher setup failed");
+	bd_iv_start(c);
+	ret = bd_partial_take(c);
+	if (ret < 0)
+		return bd_reject(c, "%s: does not continue its kept bytes",
+				 c->req.name);
+	if (ret == 0) {
+		c->file.base = 0;
+		ret = bd_store_tmp_open(&c->file, c->idx);
+		/* the content's address, hashed as it is written */
+		mbedtls_sha256_init(&c->file.sha);
+		mbedtls_sha256_starts(&c->file.sha, 0);
+		c->file.sha_live = 1;
+	} else {
+		ret = 0;
+	}
+	if (ret != 0)
+		return bd_reject(c, "%s: cannot open a temp file: %s",
+				 c->req.name,
+				 ret == -ENOSPC ? "disk full" : "I/O error");
+	return 1;
+}
+
+/* Packet 1: is it the segment a 1047 announced?  A 1047 for another
+ * name is forgotten; between two segments only the next one may come.
+ * @retval 1 a segment  @retval 0 a whole transfer  @retval <0 refused
+ * (bd_reject's result, or -EAGAIN when it answered and keeps going) */
+static int bd_seg_match(struct bd_conn *c)
+{
+	struct bd_segment *s = &c->seg;
+	int ret;
+
+	if (!s->set || strcmp(s->name, c->req.name) != 0) {
+		s->set = 0;
+		if (!c->seg_between)
+			return 0;
+		ret = bd_reject(c, "1028 for %s between segments of %s without "
+				"1047", c->req.name, c->file.name);
+		return ret == 0 ? -EAGAIN : ret;
+	}
+	if (bd_req_clear(c) && c->req.orig_size == s->length)
+		return 1;
+	ret = bd_reject(c, "1028 for %s: %u bytes of version %u, its 1047 said "
+			"%u clear ones", c->req.name, c->req.orig_size,
+			c->req.version, s->length);
+	return ret == 0 ? -EAGAIN : ret;
+}
+
+/* see backupd.h */
+int bd_session_segment(struct bd_conn *c)
+{
+	const struct v3x_msg *m = &c->xreq;
+	const struct bd_resume *r = &c->resume;
+
+	if (!c->have_key)
+		return bd_reject(c, "1047 before a session key");
+	if (c->seg_between ? strcmp(m->name, c->file.name) != 0 ||
+			     m->offset != c->file.size ||
+			     m->size != c->file.total
+			   : m->offset != 0 &&
+			     !(r->set && strcmp(r->name, m->name) == 0 &&
+			       r->offset == m->offset && r->total == m->size))
+		return bd_reject(c, "1047 for %s at %llu of %llu: not where "
+				 "its bytes end", m->name,
+				 (unsigned long long)m->offset,
+				 (unsigned long long)m->size);
+	c->seg.set = 1;
+	memcpy(c->seg.name, m->name, sizeof c->seg.name);
+	c->seg.total = m->size;
+	c->seg.offset = m->offset;
+	c->seg.length = m->length;
+	return 0;
+}
+
+/* A segment that is not the file's last is in: 1647 with the bytes
+ * held; the file stays open for the next 1047. */
+static int bd_seg_done(struct bd_conn *c)
+{
+	struct v3x_msg m;
+	uint8_t b[V3_RESP_HDR_SIZE + V3X_SEGMENT_RESP_SIZE];
+	int n;
+
+	c->in_seg = 0;
+	c->seg_between = 1;
+	memset(&m, 0, sizeof m);
+	m.code = V3X_RESP_SEGMENT;
+	m.offset = c->file.size;
+	n = v3x_resp_pack(b, sizeof b, &m, NULL);
+	if (n < 0 || bd_conn_queue(c, b, (size_t)n) != 0)
+		return -EIO;
+	return 0;
+}
+
 /* The 1028 fixed part is in c->pay: check it continues the transfer. */
 static int bd_on_file_head(struct bd_conn *c)
 {
@@ -393,27 +500,21 @@ static int bd_on_file_head(struct bd_conn *c)
 				 c->req.packet, c->req.total, v3_reason_str(why));
 	c->last_packet = ret == 1;
 	if (c->req.packet == 1) {
-		c->file_started_ms = c->req_started_ms;
-		memcpy(c->file.name, c->req.name, sizeof c->file.name);
-		cksum_init(&c->ck);
-		if (!bd_req_clear(c) && bd_cbc_start(&c->cbc, c->aes_key) != 0)
-			return bd_reject(c, "cipher setup failed");
-		bd_iv_start(c);
-		ret = bd_partial_take(c);
-		if (ret < 0)
-			return bd_reject(c, "%s: does not continue its kept bytes",
-					 c->req.name);
-		if (ret == 0) {
-			c->file.base = 0;
-			ret = bd_store_tmp_open(&c->file, c->idx);
+		int seg = bd_seg_match(c);
+
+		if (seg < 0)
+			return seg == -EAGAIN ? 0 : seg;
+		if (!(seg && c->seg_between) && (ret = bd_file_open(c)) != 1)
+			return ret;
+		c->seg_between = 0;
+		c->in_seg = (uint8_t)seg;
+		if (seg) {
+			c->file.total = c->seg.total;
+			c->seg_end = c->seg.offset + c->seg.length;
+			c->seg.set = 0;
 		} else {
-			ret = 0;
+			c->file.total = c->file.base + c->req.orig_size;
 		}
-		if (ret != 0)
-			return bd_reject(c, "%s: cannot open a temp file: %s",
-					 c->req.name,
-					 ret == -ENOSPC ? "disk full" : "I/O error");
-		c->file.total = c->file.base + c->req.orig_size;
 		c->file.clear = (uint8_t)bd_req_clear(c);
 		bd_take_attr(c);
 	}
@@ -434,6 +535,8 @@ static int bd_write_plain(struct bd_conn *c, const uint8_t *p, size_t n)
 	int ret;
 
 	cksum_update(&c->ck, p, n);
+	if (c->file.sha_live)
+		mbedtls_sha256_update(&c->file.sha, p, n);
 	ret = bd_store_tmp_write(&c->file, p, n);
 	if (ret != 0)
 		return bd_reject(c, "%s: cannot write: %s", c->file.name,
@@ -479,6 +582,9 @@ static int bd_file_done(struct bd_conn *c)
 	bd_session_flush(c);
 	if (c->st == BD_RX_CLOSING)
 		return 0;
+	if (c->in_seg && c->file.size == c->seg_end &&
+	    c->file.size < c->file.total)
+		return bd_seg_done(c);
 	if (c->file.size != c->file.total)
 		return bd_reject(c, "%s: %llu bytes decrypted, header said %u",
 				 c->file.name, (unsigned long long)c->file.size,
@@ -544,7 +650,8 @@ static int bd_on_ext_header(struct bd_conn *c)
 		return bd_reject(c, "header: %s (version 4, code %u, size %u)",
 				 v3_reason_str(why), c->xreq.code,
 				 c->xreq.payload_size);
-	if (c->file.fd >= 0)
+	if (c->file.fd >= 0 &&
+	    !(c->seg_between && c->xreq.code == V3X_REQ_SEGMENT))
 		return bd_reject(c, "%u in the middle of a transfer",
 				 c->xreq.code);
 	c->st = BD_RX_XPAYLOAD;

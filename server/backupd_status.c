@@ -156,6 +156,7 @@ static unsigned sum_open(struct bd_totals *sum)
 		sum->bytes_in += c->bytes_in;
 		sum->bytes_out += c->bytes_out;
 		sum->files_stored += c->files_ok;
+		sum->files_by_hash += c->files_deduped;
 	}
 	return open;
 }
@@ -175,6 +176,7 @@ static void put_totals(struct cbor_enc *e, const struct bd_totals *t,
 	put_kv_uint(e, "accepted", t->accepted);
 	put_kv_uint(e, "refused", t->refused);
 	put_kv_uint(e, "files_stored", t->files_stored);
+	put_kv_uint(e, "files_by_hash", t->files_by_hash);
 	put_kv_uint(e, "partial_cleared", t->partial_cleared);
 	put_kv_uint(e, "bytes_in", t->bytes_in);
 	put_kv_uint(e, "bytes_out", t->bytes_out);
@@ -192,11 +194,13 @@ static void put_store(struct cbor_enc *e)
 	bd_catalog_counts(&n);
 	bd_partial_counts(&kept, &expired);
 	cbor_enc_cstr(e, "store");
-	cbor_enc_map(e, 8);
+	cbor_enc_map(e, 10);
 	put_kv_uint(e, "snapshots", n.snapshots);
 	put_kv_uint(e, "files", n.files);
 	put_kv_uint(e, "versions", n.versions);
+	put_kv_uint(e, "contents", n.contents);
 	put_kv_uint(e, "bytes_stored", n.bytes_stored);
+	put_kv_uint(e, "bytes_logical", n.bytes_logical);
 	put_kv_uint(e, "bytes_freed", n.bytes_freed);
 	put_kv_uint(e, "partials", n.partials);
 	put_kv_uint(e, "partials_kept", kept);
@@ -213,7 +217,7 @@ int bd_status_encode(uint8_t *buf, size_t cap, uint64_t now)
 	while (closed < BD_CLOSED_KEEP && bd_closed_at(closed) != NULL)
 		closed++;
 	cbor_enc_init(&e, buf, cap);
-	cbor_enc_map(&e, 18);
+	cbor_enc_map(&e, 19);
 	put_totals(&e, &sum, open, now);
 	cbor_enc_cstr(&e, "metrics");
 	metrics_enc(&e, M_AGENT_END, M_END);

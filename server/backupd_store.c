@@ -53,8 +53,11 @@ static const char bd_schema[] =
 	" file_id INTEGER NOT NULL REFERENCES files(id), version INTEGER NOT NULL,"
 	" size INTEGER NOT NULL, cksum INTEGER NOT NULL, path TEXT NOT NULL,"
 	" stored_ms INTEGER NOT NULL, session_id INTEGER,"
-	" mode INTEGER, mtime_s INTEGER, mtime_ns INTEGER,"
+	" mode INTEGER, mtime_s INTEGER, mtime_ns INTEGER, sha256 TEXT,"
 	" PRIMARY KEY(file_id, version));"
+	"CREATE TABLE IF NOT EXISTS content("
+	" sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL,"
+	" cksum INTEGER NOT NULL, path TEXT NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS partials("
 	" client_id BLOB NOT NULL, name TEXT NOT NULL, size INTEGER NOT NULL,"
 	" received INTEGER NOT NULL, crc INTEGER NOT NULL, path TEXT NOT NULL,"
@@ -80,7 +83,15 @@ static const struct {
 	  "ALTER TABLE versions ADD COLUMN mtime_s INTEGER;"
 	  "ALTER TABLE versions ADD COLUMN mtime_ns INTEGER",
 	  "added versions.mode, mtime_s, mtime_ns (existing versions: none)" },
+	{ "SELECT sha256 FROM versions LIMIT 0",
+	  "ALTER TABLE versions ADD COLUMN sha256 TEXT",
+	  "added versions.sha256 (existing versions: stored by name only)" },
 };
+
+/* After the upgrades: the index the content lookups of 1046 and prune
+ * need (a device's versions of one content). */
+static const char bd_indexes[] =
+	"CREATE INDEX IF NOT EXISTS versions_sha ON versions(sha256);";
 
 /* Adds the columns a database lacks.  @retval 0  @retval -EIO */
 static int bd_schema_upgrade(void)
@@ -105,7 +116,8 @@ static int bd_schema_upgrade(void)
 		}
 		log_info(MOD, "database: %s", bd_upgrades[i].what);
 	}
-	return 0;
+	return sqlite3_exec(bd_db, bd_indexes, NULL, NULL, NULL) == SQLITE_OK
+	       ? 0 : -EIO;
 }
 
 /* snprintf that reports truncation: a path that does not fit is refused,
@@ -172,6 +184,11 @@ int bd_store_open(const char *data_dir)
 	}
 	bd_clean_tmp(p);
 	snprintf(p, sizeof p, "%s/.resume", bd_data);
+	if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+		log_err(MOD, "cannot create %s: %s", p, strerror(errno));
+		return -EIO;
+	}
+	snprintf(p, sizeof p, "%s/.content", bd_data);
 	if (mkdir(p, 0700) != 0 && errno != EEXIST) {
 		log_err(MOD, "cannot create %s: %s", p, strerror(errno));
 		return -EIO;
@@ -243,8 +260,10 @@ int bd_store_open_readonly(const char *data_dir)
 /* see backupd.h */
 void bd_store_close(void)
 {
-	if (bd_db != NULL)
+	if (bd_db != NULL) {
+		bd_content_batch_end();
 		sqlite3_close(bd_db);
+	}
 	bd_db = NULL;
 }
 
@@ -500,13 +519,13 @@ int bd_store_tmp_drop(struct bd_file *f)
 	f->fd = -1;
 	f->tmp[0] = '\0';
 	f->complete = 0;
+	f->sha_live = 0;
 	return had;
 }
 
-/* The next version number of (id, name), creating the files row; the file
- * id to *file_id.  @retval >0 version  @retval -EIO */
-static int64_t bd_next_version(const uint8_t id[V3_ID_SIZE], const char *name,
-			       int64_t *file_id)
+/* see backupd.h */
+int64_t bd_store_next_version(const uint8_t id[V3_ID_SIZE], const char *name,
+			      int64_t *file_id)
 {
 	sqlite3_stmt *s = bd_prep(
 		"INSERT OR IGNORE INTO files(client_id, name) VALUES(?,?)");
@@ -553,9 +572,13 @@ static int bd_fsync_dir(const char *p)
 	return ret;
 }
 
-/* Links the temp file to dir/v<version> (skipping numbers a crashed run
- * left on disk); final path to out.  @retval 0 / -ENOSPC / -EIO */
-static int bd_link_version(struct bd_file *f, const char *dir,
+/* Links the stored content src to dir/v<version> (skipping numbers a
+ * crashed run left on disk), so the client's directory shows each
+ * version by name while the bytes exist once; final path to out.  A
+ * content already linked as often as the file system allows (EMLINK: a
+ * common content, say the empty file) is named by its content path.
+ * @retval 0 / -ENOSPC / -EIO */
+static int bd_link_version(const char *src, const char *dir,
 			   int64_t *version, char *out, size_t cap)
 {
 	int tries;
@@ -563,22 +586,41 @@ static int bd_link_version(struct bd_file *f, const char *dir,
 	for (tries = 0; tries < 100; tries++, (*version)++) {
 		if (bd_pathf(out, cap, "%s/v%lld", dir, (long long)*version))
 			return -EIO;
-		if (link(f->tmp, out) == 0)
+		if (link(src, out) == 0)
 			return 0;
+		if (errno == EMLINK)
+			return bd_pathf(out, cap, "%s", src);
 		if (errno != EEXIST)
 			return bd_errno_to_ret(errno);
 	}
 	return -EIO;
 }
 
-static int bd_insert_version(int64_t file_id, int64_t version,
-			     const struct bd_file *f, const char *path,
-			     int64_t session_row)
+/* see backupd.h */
+int bd_store_link_named(const char *src, const char *uuid_hex,
+			const char *name, int64_t *version, char *out,
+			size_t cap)
+{
+	char dir[BD_PATH_MAX];
+	int ret = bd_pathf(dir, sizeof dir, "%s/%s", bd_data, uuid_hex);
+
+	if (ret != 0 || (ret = bd_mkdir(dir)) != 0)
+		return ret;
+	ret = bd_pathf(dir, sizeof dir, "%s/%s/%s", bd_data, uuid_hex, name);
+	if (ret != 0 || (ret = bd_mkdir(dir)) != 0)
+		return ret;
+	return bd_link_version(src, dir, version, out, cap);
+}
+
+/* see backupd.h */
+int bd_store_insert_version(int64_t file_id, int64_t version,
+			    const struct bd_file *f, const char *path,
+			    const char *sha_hex, int64_t session_row)
 {
 	sqlite3_stmt *s = bd_prep(
 		"INSERT INTO versions(file_id, version, size, cksum, path,"
-		" stored_ms, session_id, mode, mtime_s, mtime_ns)"
-		" VALUES(?,?,?,?,?,?,?,?,?,?)");
+		" stored_ms, session_id, mode, mtime_s, mtime_ns, sha256)"
+		" VALUES(?,?,?,?,?,?,?,?,?,?,?)");
 
 	if (s == NULL)
 		return -EIO;
@@ -594,6 +636,7 @@ static int bd_insert_version(int64_t file_id, int64_t version,
 		sqlite3_bind_int64(s, 9, f->mtime_s);
 		sqlite3_bind_int64(s, 10, f->mtime_ns);
 	}
+	sqlite3_bind_text(s, 11, sha_hex, -1, SQLITE_TRANSIENT);
 	return bd_step_done(s) == SQLITE_DONE ? 0 : -EIO;
 }
 
@@ -601,15 +644,18 @@ static int bd_insert_version(int64_t file_id, int64_t version,
 int bd_store_commit(const uint8_t id[V3_ID_SIZE], const char *uuid_hex,
 		    struct bd_file *f, int64_t session_row, unsigned *version)
 {
-	char dir[BD_PATH_MAX], path[BD_PATH_MAX];
+	char dir[BD_PATH_MAX], path[BD_PATH_MAX], content[BD_PATH_MAX];
+	char hex[BD_SHA_HEX];
 	int64_t file_id = 0, v;
-	int ret = bd_store_tmp_flush(f);
+	int ret = bd_store_tmp_flush(f), created = 0;
 
 	if (ret != 0 || fsync(f->fd) != 0) {
 		ret = ret != 0 ? ret : bd_errno_to_ret(errno);
 		bd_store_tmp_drop(f);
 		return ret;
 	}
+	if ((ret = bd_content_digest(f, hex)) != 0)
+		goto fail;
 	ret = bd_pathf(dir, sizeof dir, "%s/%s", bd_data, uuid_hex);
 	if (ret != 0 || (ret = bd_mkdir(dir)) != 0)
 		goto fail;
@@ -617,16 +663,21 @@ int bd_store_commit(const uint8_t id[V3_ID_SIZE], const char *uuid_hex,
 	if (ret != 0 || (ret = bd_mkdir(dir)) != 0)
 		goto fail;
 	ret = -EIO;
+	bd_content_batch_end();
 	if (sqlite3_exec(bd_db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
 		goto fail;
-	v = bd_next_version(id, f->name, &file_id);
+	v = bd_store_next_version(id, f->name, &file_id);
 	if (v <= 0)
 		goto rollback;
-	if ((ret = bd_link_version(f, dir, &v, path, sizeof path)) != 0)
+	if ((ret = bd_content_put(f, hex, content, sizeof content,
+				  &created)) != 0 ||
+	    (ret = bd_link_version(content, dir, &v, path, sizeof path)) != 0)
 		goto rollback;
-	if ((ret = bd_insert_version(file_id, v, f, path, session_row)) != 0 ||
+	if ((ret = bd_store_insert_version(file_id, v, f, path, hex,
+					   session_row)) != 0 ||
 	    sqlite3_exec(bd_db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-		unlink(path);
+		if (strcmp(path, content) != 0)
+			unlink(path);
 		ret = -EIO;
 		goto rollback;
 	}
@@ -636,6 +687,8 @@ int bd_store_commit(const uint8_t id[V3_ID_SIZE], const char *uuid_hex,
 	return 0;
 rollback:
 	sqlite3_exec(bd_db, "ROLLBACK", NULL, NULL, NULL);
+	if (created)
+		bd_content_undo(content);
 fail:
 	bd_store_tmp_drop(f);
 	return ret;

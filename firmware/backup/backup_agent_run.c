@@ -14,6 +14,11 @@
  *   when the engine gives up.  The connection stays open for the next
  *   job; readable while idle means the server closed it.
  *
+ * Incremental runs: the job loads the last run's manifest from the state
+ * directory at its start (one bounded read) and writes it back at its
+ * end (atomic); unchanged files are offered by hash (1046) by the
+ * engine, verified ones recorded (backup_client_file_*).
+ *
  * A connect always starts from a timer (the retry timer, 0 ms for the
  * first or the name's next address), never from the callback of the
  * descriptor it replaces.  One I/O timer checks for silence: no progress
@@ -34,6 +39,10 @@ static void pump(struct backup_agent *ba);
 
 /* The fields every log line about job j carries (log.h). */
 #define JOB_KV(j) LKV_U("job", (j)->id), LKV_S("trace", (j)->trace)
+/* The last run's manifest: one agent per process, like its state dir
+ * (BACKUP_MANIFEST_MAX entries, static; only the loaded part is
+ * touched). */
+static struct bk_manifest bka_manifest;
 
 static struct backup_job *job(struct backup_agent *ba)
 {
@@ -99,8 +108,26 @@ void bka_run_abort(struct backup_agent *ba)
 }
 
 /* The running job ends as done or failed; the connection stays up. */
+/* Writes the manifest back: every verified file of the job is in it. */
+static void manifest_save(struct backup_agent *ba)
+{
+	int ret;
+
+	if (ba->c.mf == NULL)
+		return;
+	ret = bk_mf_save(ba->c.mf, ba->cfg.state_dir);
+	if (ret < 0)
+		log_warn("backup", "cannot write %s/%s: %s", ba->cfg.state_dir,
+			 BACKUP_MANIFEST_FILE, strerror(-ret));
+	if (ba->c.mf->full > 0)
+		log_warn("backup", "manifest full (%u entries): %u files not "
+			 "recorded", BACKUP_MANIFEST_MAX, ba->c.mf->full);
+	ba->c.mf = NULL;
+}
+
 static void job_end(struct backup_agent *ba, enum backup_job_state s)
 {
+	manifest_save(ba);
 	file_close(ba);
 	backup_walk_stop(&ba->walk);
 	cancel_timer(ba, &ba->io_timer);
@@ -154,11 +181,15 @@ static void file_ended(struct backup_agent *ba, enum bke_event ev)
 
 		metric_add(M_BACKUP_FILE_MS, ms);
 		metric_add(M_BACKUP_FILE_KIBPS, metric_kibps(ba->c.e.size, ms));
+		int deduped = 0;
+
+		(void)bke_file_sha256(&ba->c.e, &deduped);
+		backup_client_file_verified(&ba->c, j->file);
 		log_info_kv("backup", LOG_KVS(JOB_KV(j), LKV_S("file", j->file),
 			LKV_U("bytes", ba->c.e.size), LKV_U("ms", ms)),
-			"job %u: sent %.120s (%llu bytes, %llu ms)",
-			(unsigned)j->id, j->file,
-			(unsigned long long)ba->c.e.size,
+			"job %u: %s %.120s (%llu bytes, %llu ms)",
+			(unsigned)j->id, deduped ? "unchanged, recorded by hash"
+			: "sent", j->file, (unsigned long long)ba->c.e.size,
 			(unsigned long long)ms);
 		j->files_done++;
 		ba->fbase += ba->c.e.size;
@@ -446,8 +477,6 @@ static void file_next(struct backup_agent *ba)
 	struct backup_job *j = job(ba);
 	int ret = backup_walk_next(&ba->walk, BACKUP_AGENT_WALK_BUDGET);
 	uint64_t size = 0;
-	uint32_t mode, ns;
-	int64_t sec;
 
 	if (ret == -EAGAIN) {
 		step_soon(ba, BKA_NEXT);
@@ -479,8 +508,7 @@ static void file_next(struct backup_agent *ba)
 		file_skipped(ba);
 		return;
 	}
-	if (hal_file_meta(ba->ffd, &mode, &sec, &ns) == 0)
-		bke_file_attr(&ba->c.e, mode, sec, ns);
+	backup_client_file_prepare(&ba->c, ba->ffd, j->file, size);
 	if (bke_file(&ba->c.e, j->file, size) < 0) {
 		file_skipped(ba);
 		return;
@@ -586,6 +614,10 @@ void bka_run_start(struct backup_agent *ba, int i)
 		job_fail(ba, "backup.paths is empty: nothing to back up");
 		return;
 	}
+	if (bk_mf_load(&bka_manifest, ba->cfg.state_dir) == -EBADMSG)
+		log_warn("backup", "%s/%s unusable; sending every file",
+			 ba->cfg.state_dir, BACKUP_MANIFEST_FILE);
+	ba->c.mf = &bka_manifest;
 	id = ev_timer_add(ba->loop, io_timeout(ba), on_io_timer, ba);
 	ba->io_timer = id > 0 ? id : -1;
 	ba->last_progress_ms = hal_clock_mono_ms();

@@ -29,8 +29,9 @@ static const char usage_text[] =
 	"      --tls-key FILE   its private key (tls)\n"
 	"      --name NAME      client name (default: backup.name or\n"
 	"                       device.name of --config, else the host name)\n"
-	"      --state DIR      where me.info lives (default: data.dir of\n"
-	"                       --config, else /var/lib/vigil)\n"
+	"      --state DIR      where me.info and the manifest of the last\n"
+	"                       run live (default: data.dir of --config,\n"
+	"                       else /var/lib/vigil)\n"
 	"      --config FILE    validate FILE first (vigild configuration;\n"
 	"                       its keys are the defaults of the options above\n"
 	"                       and of --tls-*; tls.psk and tls.min_version\n"
@@ -40,7 +41,9 @@ static const char usage_text[] =
 	"      --retry-cap MS   longest backoff between attempts "
 	"(default 30000)\n"
 	"      --max-rate B     most file bytes per second (default:\n"
-	"                       backup.max_rate of --config, else no limit)\n";
+	"                       backup.max_rate of --config, else no limit)\n"
+	"      --segment-max B  vigil/2: send files over B bytes in segments\n"
+	"                       of B (default and most 2147483648; for tests)\n";
 
 static struct backup_client cli;
 
@@ -207,6 +210,8 @@ static int parse_opts(int argc, char **argv, struct backup_client_cfg *cfg,
 			cfg->io_timeout_ms = (uint32_t)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--max-rate"))
 			cfg->max_rate = strtoull(v, NULL, 10);
+		else if (!strcmp(a, "--segment-max"))
+			cfg->segment_max = strtoull(v, NULL, 10);
 		else if (!strcmp(a, "--retry-cap"))
 			cfg->retry_cap_ms = (uint32_t)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--pubkey") && !strcmp(v, "auto"))
@@ -220,6 +225,32 @@ static int parse_opts(int argc, char **argv, struct backup_client_cfg *cfg,
 	}
 	*first = i;
 	return 0;
+}
+
+/* The last run's manifest from the state directory (a damaged one is
+ * dropped: every file is then sent once). */
+static void manifest_load(const struct backup_client_cfg *cfg)
+{
+	static struct bk_manifest mf;
+
+	if (bk_mf_load(&mf, cfg->state_dir) == -EBADMSG)
+		fprintf(stderr, "vigild backup: %s/%s unusable; sending every "
+			"file\n", cfg->state_dir, BACKUP_MANIFEST_FILE);
+	cli.mf = &mf;
+}
+
+static void manifest_save(const struct backup_client_cfg *cfg)
+{
+	int ret;
+
+	if (cli.mf->full > 0)
+		fprintf(stderr, "vigild backup: manifest full (%u entries): %u "
+			"files not recorded\n", BACKUP_MANIFEST_MAX,
+			cli.mf->full);
+	ret = bk_mf_save(cli.mf, cfg->state_dir);
+	if (ret < 0)
+		fprintf(stderr, "vigild backup: cannot write %s/%s: %s\n",
+			cfg->state_dir, BACKUP_MANIFEST_FILE, strerror(-ret));
 }
 
 static int run(const struct backup_client_cfg *cfg, int argc, char **argv,
@@ -237,8 +268,10 @@ static int run(const struct backup_client_cfg *cfg, int argc, char **argv,
 	}
 	if (j.tty)
 		cli.cfg.progress = progress;
+	manifest_load(cfg);
 	for (int i = first; i < argc; i++)
 		one_arg(&j, argv[i], &st);
+	manifest_save(cfg);
 	backup_client_close(&cli);
 	if (j.failed || st.errors) {
 		fprintf(stderr, "vigild backup: %u of %u files failed, %u paths "
@@ -250,8 +283,10 @@ static int run(const struct backup_client_cfg *cfg, int argc, char **argv,
 			"(%u skipped)\n", st.skipped);
 		return 1;
 	}
-	fprintf(stderr, "vigild backup: %u files verified, %u skipped\n",
-		j.ok, st.skipped);
+	fprintf(stderr, "vigild backup: %u files verified, %u skipped; %u "
+		"unchanged (%llu bytes) recorded by the server without "
+		"sending\n", j.ok, st.skipped, cli.files_deduped,
+		(unsigned long long)cli.bytes_deduped);
 	return 0;
 }
 

@@ -254,15 +254,42 @@ int backup_client_connect(struct backup_client *c)
 	return ret < 0 ? ret : drive(c, -1);
 }
 
-/* The file's mode and mtime for its 1044 (none where the HAL keeps
- * none). */
-static void give_attr(struct bke *e, int fd)
+/* see backup_client.h */
+void backup_client_file_prepare(struct backup_client *c, int fd,
+				const char *path, uint64_t size)
 {
-	uint32_t mode, ns;
-	int64_t sec;
+	struct backup_file_state *fs = &c->cur;
+	const struct bk_mf_entry *k;
 
-	if (hal_file_meta(fd, &mode, &sec, &ns) == 0)
-		bke_file_attr(e, mode, sec, ns);
+	memset(fs, 0, sizeof *fs);
+	if (hal_file_meta(fd, &fs->st.mode, &fs->st.mtime_s,
+			  &fs->st.mtime_ns) != 0)
+		return;         /* none where the HAL keeps none */
+	fs->known = 1;
+	fs->st.size = size;
+	bke_file_attr(&c->e, fs->st.mode, fs->st.mtime_s, fs->st.mtime_ns);
+	k = c->mf ? bk_mf_find(c->mf, path, size, fs->st.mtime_s,
+			       fs->st.mtime_ns) : NULL;
+	if (k != NULL)
+		bke_file_known(&c->e, k->sha);
+}
+
+/* see backup_client.h */
+void backup_client_file_verified(struct backup_client *c, const char *path)
+{
+	struct backup_file_state *fs = &c->cur;
+	int deduped = 0;
+	const uint8_t *sha = bke_file_sha256(&c->e, &deduped);
+
+	if (deduped) {
+		c->files_deduped++;
+		c->bytes_deduped += fs->st.size;
+	}
+	if (c->mf == NULL || !fs->known)
+		return;
+	memcpy(fs->st.sha, sha, sizeof fs->st.sha);
+	/* a full table is counted in mf->full; that file is sent next time */
+	(void)bk_mf_put(c->mf, path, &fs->st);
 }
 
 /* see backup_client.h */
@@ -277,10 +304,12 @@ int backup_client_send_file(struct backup_client *c, const char *path)
 			 fd == -EINVAL ? "not a regular file" : strerror(-fd));
 		return fd;
 	}
-	give_attr(&c->e, fd);
+	backup_client_file_prepare(c, fd, path, size);
 	ret = bke_file(&c->e, path, size);
 	if (ret == 0)
 		ret = drive(c, fd);
+	if (ret == 0)
+		backup_client_file_verified(c, path);
 	hal_file_close(fd);
 	return ret;
 }

@@ -20,11 +20,24 @@
 
 #include "backup_conn.h"
 #include "backup_engine.h"
+#include "backup_manifest.h"
+
+/* The file being backed up, as the manifest will keep it. */
+struct backup_file_state {
+	int known;                      /* mode and mtime are known */
+	struct bk_mf_entry st;
+};
 
 struct backup_client {
 	struct backup_client_cfg cfg;
 	struct bke e;                   /* the protocol (e.err: last failure) */
 	struct backup_conn conn;        /* the transport under it */
+	/* the last run's manifest (borrowed; NULL: every file is sent):
+	 * unchanged files are offered by hash, verified ones recorded */
+	struct bk_manifest *mf;
+	unsigned files_deduped;         /* recorded by the server, not sent */
+	uint64_t bytes_deduped;         /* their sizes */
+	struct backup_file_state cur;
 };
 
 /* Splits "tcp://host:port" / "tls://host:port" ("[v6]:port" allowed).
@@ -58,6 +71,15 @@ int backup_client_connect(struct backup_client *c);
  * @retval 0 verified by the server's cksum
  * @retval <0 failed (c->e.err) */
 int backup_client_send_file(struct backup_client *c, const char *path);
+
+/* Before bke_file of path (open at fd, size bytes): its mode and mtime
+ * for the 1044, and its content hash for a 1046 when the manifest (c->mf)
+ * has it unchanged. */
+void backup_client_file_prepare(struct backup_client *c, int fd,
+				const char *path, uint64_t size);
+/* After the engine's DONE for path: counts it in files_deduped when the
+ * server recorded it by hash, and puts its state into the manifest. */
+void backup_client_file_verified(struct backup_client *c, const char *path);
 
 /* Closes the connection, wipes key material, frees the TLS state. */
 void backup_client_close(struct backup_client *c);

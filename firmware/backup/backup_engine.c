@@ -44,6 +44,7 @@ static void end_file(struct bke *e)
 	e->enc_live = 0;
 	e->in_file = 0;
 	e->attr_set = 0;
+	e->known_set = 0;
 	e->path = NULL;
 }
 
@@ -142,7 +143,7 @@ static int session_begin(struct bke *e)
  * to read. */
 static int plan_packet(struct bke *e, uint16_t k)
 {
-	int ret = v3_file_packet(&e->req, e->size - e->base, e->slice, k);
+	int ret = v3_file_packet(&e->req, e->xfer, e->slice, k);
 
 	if (ret < 0)
 		return fail(e, ret, 1, "%s: no packet plan", e->path);
@@ -150,7 +151,8 @@ static int plan_packet(struct bke *e, uint16_t k)
 	return 0;
 }
 
-/* Starts (or restarts) the file's ciphertext (clear: plaintext) stream. */
+/* Starts (or restarts) the file's ciphertext (clear: plaintext) stream
+ * of [base, base + xfer). */
 static int stream_begin(struct bke *e)
 {
 	memset(&e->req, 0, sizeof e->req);
@@ -158,8 +160,10 @@ static int stream_begin(struct bke *e)
 	e->req.version = e->clear ? V3_VERSION_CLEAR : V3_VERSION;
 	e->req.code = V3_REQ_FILE;
 	memcpy(e->req.name, e->name, sizeof e->name);
-	if (e->base == 0)       /* resumed: ck holds the kept bytes' state */
+	if (e->base == 0) {     /* resumed: ck holds the kept bytes' state */
 		cksum_init(&e->ck);
+		mbedtls_sha256_starts(&e->sha, 0);
+	}
 	e->loaded = 0;
 	if (e->enc_live)
 		backup_enc_free(&e->enc);
@@ -189,6 +193,62 @@ static int send_x(struct bke *e, enum bke_state st, const struct v3x_msg *m)
 	return 0;
 }
 
+/* The largest segment this engine sends. */
+static uint64_t segment_max(const struct bke *e)
+{
+	uint64_t m = e->cfg->segment_max;
+
+	return m > 0 && m < BACKUP_SEGMENT_MAX ? m : BACKUP_SEGMENT_MAX;
+}
+
+/* The next transfer from base: the rest, or in segments its next one,
+ * announced by a 1047 (no answer; its 1028s follow). */
+static int xfer_begin(struct bke *e)
+{
+	struct v3x_msg m;
+
+	e->xfer = e->size - e->base;
+	if (!e->segmented)
+		return stream_begin(e);
+	if (e->xfer > segment_max(e))
+		e->xfer = segment_max(e);
+	memset(&m, 0, sizeof m);
+	m.code = V3X_REQ_SEGMENT;
+	m.size = e->size;
+	m.offset = e->base;
+	m.length = (uint32_t)e->xfer;
+	memcpy(m.name, e->name, sizeof e->name);
+	return send_x(e, BKE_SEGMENT, &m);
+}
+
+/* The 1647 after a segment: the server holds [0, base + xfer); the next
+ * segment follows. */
+static int seg_in(struct bke *e)
+{
+	const uint8_t *b = REPLY(e);
+	enum v3_reason why = V3_OK;
+	struct v3x_msg m;
+
+	if (!v3x_resp_is_ext(b) ||
+	    v3x_resp_hdr_parse(&m, b, V3_RESP_HDR_SIZE, &why) < 0)
+		return fail(e, -EBADMSG, 0, "%s: bad answer to a segment of %s",
+			    e->peer, e->path);
+	if (e->in_need == V3_RESP_HDR_SIZE) {
+		e->in_need += m.payload_size;
+		return 0;
+	}
+	if (v3x_resp_payload_parse(&m, b + V3_RESP_HDR_SIZE, m.payload_size,
+				   &why) < 0 || m.code != V3X_RESP_SEGMENT ||
+	    m.offset != e->base + e->xfer)
+		return fail(e, -EBADMSG, 0, "%s: bad 1647 for %s", e->peer,
+			    e->path);
+	e->in_need = e->in_got = 0;
+	e->base = m.offset;
+	e->best_base = m.offset;
+	e->failures = 0;        /* progress: a later cut costs no attempt */
+	return xfer_begin(e);
+}
+
 /* The stream, or first the question how much of it the server kept
  * (vigil/2 with V3X_CAP_RESUME). */
 static int offset_begin(struct bke *e)
@@ -197,7 +257,7 @@ static int offset_begin(struct bke *e)
 
 	e->base = 0;
 	if (!e->clear || !(e->xcaps & V3X_CAP_RESUME) || e->size == 0)
-		return stream_begin(e);
+		return xfer_begin(e);
 	memset(&m, 0, sizeof m);
 	m.code = V3X_REQ_OFFSET;
 	m.size = e->size;
@@ -233,19 +293,19 @@ static int offset_in(struct bke *e)
 		e->failures = 0;
 	}
 	if (e->base == 0)
-		return stream_begin(e);
+		return xfer_begin(e);
 	cksum_init(&e->ck);
+	mbedtls_sha256_starts(&e->sha, 0);
 	e->prefix_pos = 0;
 	e->st = BKE_PREFIX;
 	return 0;
 }
 
 /* A file's first stream, after its 1044 when the server takes one. */
-static int file_begin(struct bke *e)
+static int attr_begin(struct bke *e)
 {
 	struct v3x_msg m;
 
-	e->sends = 1;
 	if (!e->clear || !e->attr_set || !(e->xcaps & V3X_CAP_ATTR))
 		return offset_begin(e);
 	memset(&m, 0, sizeof m);
@@ -276,6 +336,66 @@ static int trace_begin(struct bke *e)
 	return send_x(e, BKE_TRACE, &m);
 }
 
+/* A file: first, when it is unchanged and the server stores content by
+ * hash, the question whether it has these bytes (1046).  A file over the
+ * v3 limit needs segments (V3X_CAP_LARGE), or is skipped unsent. */
+static int file_begin(struct bke *e)
+{
+	struct v3x_msg m;
+
+	e->sends = 1;
+	e->segmented = e->clear && (e->xcaps & V3X_CAP_LARGE) &&
+		       e->size > segment_max(e);
+	if (e->size > V3_FILE_MAX && !e->segmented) {
+		fail(e, -EMSGSIZE, 1, "%.150s: %llu bytes is over the v3 limit "
+		     "of %u (needs vigil/2 with large files)", e->path,
+		     (unsigned long long)e->size, V3_FILE_MAX);
+		finish(e, BKE_EV_SKIPPED);
+		return 0;
+	}
+	if (!e->clear || !e->known_set || !e->attr_set ||
+	    !(e->xcaps & V3X_CAP_DEDUP))
+		return attr_begin(e);
+	memset(&m, 0, sizeof m);
+	m.code = V3X_REQ_HAVE;
+	m.size = e->size;
+	memcpy(m.sha256, e->known_sha, sizeof m.sha256);
+	m.mode = e->attr_mode & 07777u;
+	m.mtime_s = e->attr_s;
+	m.mtime_ns = e->attr_ns < 1000000000u ? e->attr_ns : 0;
+	memcpy(m.name, e->name, sizeof e->name);
+	return send_x(e, BKE_HAVE, &m);
+}
+
+/* The 1046 answer in REPLY(e): 1646 have (done, nothing sent), or 1646
+ * not / a 1649 refusal: the bytes go as for a changed file. */
+static int have_in(struct bke *e)
+{
+	const uint8_t *b = REPLY(e);
+	enum v3_reason why = V3_OK;
+	struct v3x_msg m;
+
+	if (!v3x_resp_is_ext(b) ||
+	    v3x_resp_hdr_parse(&m, b, V3_RESP_HDR_SIZE, &why) < 0)
+		return fail(e, -EBADMSG, 0, "%s: bad 1046 answer", e->peer);
+	if (e->in_need == V3_RESP_HDR_SIZE) {
+		e->in_need += m.payload_size;
+		return 0;
+	}
+	if (v3x_resp_payload_parse(&m, b + V3_RESP_HDR_SIZE, m.payload_size,
+				   &why) < 0 ||
+	    (m.code != V3X_RESP_HAVE && m.code != V3X_RESP_REFUSED))
+		return fail(e, -EBADMSG, 0, "%s: bad 1646", e->peer);
+	e->in_need = e->in_got = 0;
+	if (m.code == V3X_RESP_REFUSED || !m.have)
+		return attr_begin(e);
+	memcpy(e->sha256, e->known_sha, sizeof e->sha256);
+	e->deduped = 1;
+	e->failures = 0;
+	finish(e, BKE_EV_DONE);
+	return 0;
+}
+
 static int session_ready(struct bke *e)
 {
 	e->session = 1;
@@ -288,8 +408,9 @@ static int session_ready(struct bke *e)
 	return file_begin(e);
 }
 
-/* vigil/2: 1040, asking for what a backup uses: attributes and the
- * trace id (1045 is asked for by its own request). */
+/* vigil/2: 1040, asking for what a backup uses: attributes, content by
+ * hash, large files and the trace id (resume is used when the server
+ * offers it). */
 static int hello_begin(struct bke *e)
 {
 	struct v3x_msg m;
@@ -297,7 +418,7 @@ static int hello_begin(struct bke *e)
 
 	memset(&m, 0, sizeof m);
 	m.code = V3X_REQ_HELLO;
-	m.caps = V3X_CAP_ATTR | V3X_CAP_TRACE;
+	m.caps = V3X_CAP_ATTR | V3X_CAP_TRACE | V3X_CAP_DEDUP | V3X_CAP_LARGE;
 	n = v3x_req_pack(e->buf, V3X_REQ_MAX, &m, NULL);
 	if (n < 0)
 		return fail(e, n, 1, "cannot build request 1040");
@@ -435,7 +556,7 @@ static int on_crc(struct bke *e, const struct v3_resp *r)
 		return fail(e, -EIO, 0, "%s: answered %u to %s", e->peer,
 			    r->code, e->path);
 	/* checked in bke_file; resumed: the rest's size */
-	(void)v3_content_size(e->clear, e->size - e->base, &content);
+	(void)v3_content_size(e->clear, e->xfer, &content);
 	if (r->content_size != content || strcmp(r->name, e->name) != 0)
 		return fail(e, -EBADMSG, 0, "%s: 1603 for another file",
 			    e->peer);
@@ -509,6 +630,10 @@ static int reply_in(struct bke *e)
 		return hello_in(e);
 	if (e->st == BKE_OFFSET)
 		return offset_in(e);
+	if (e->st == BKE_HAVE)
+		return have_in(e);
+	if (e->st == BKE_SEG_ACK)
+		return seg_in(e);
 	ret = v3_resp_hdr_parse(&r, b, V3_RESP_HDR_SIZE, &why);
 
 	if (ret < 0 && !(is_refusal(r.code) &&
@@ -541,17 +666,24 @@ static int sent(struct bke *e)
 			return plan_packet(e, (uint16_t)(e->req.packet + 1));
 		backup_enc_free(&e->enc);
 		e->enc_live = 0;
+		if (e->base + e->xfer < e->size) {
+			e->st = BKE_SEG_ACK;    /* a segment, not the end */
+			break;
+		}
 		e->crc = cksum_final(&e->ck);
+		mbedtls_sha256_finish(&e->sha, e->sha256);
 		e->st = BKE_CRC;
 		break;
 	case BKE_CRC_RETRY:
 		e->sends++;
 		e->base = 0;    /* the server dropped what it had */
-		return stream_begin(e);
+		return xfer_begin(e);
 	case BKE_ATTR:
 		return offset_begin(e);
 	case BKE_TRACE:
 		return e->session ? session_ready(e) : session_begin(e);
+	case BKE_SEGMENT:
+		return stream_begin(e);
 	default:
 		break;
 	}
@@ -566,6 +698,7 @@ void bke_init(struct bke *e, const struct backup_client_cfg *cfg)
 	memset(e, 0, sizeof *e);
 	e->cfg = cfg;
 	backup_key_init(&e->key);
+	mbedtls_sha256_init(&e->sha);
 	peer_text(e);
 }
 
@@ -594,6 +727,7 @@ void bke_free(struct bke *e)
 {
 	end_file(e);
 	backup_key_free(&e->key);
+	mbedtls_sha256_free(&e->sha);
 	mbedtls_platform_zeroize(e->aes, sizeof e->aes);
 	mbedtls_platform_zeroize(&e->id, sizeof e->id);
 	e->session = 0;
@@ -634,6 +768,20 @@ void bke_file_attr(struct bke *e, uint32_t mode, int64_t mtime_s,
 }
 
 /* see backup_engine.h */
+void bke_file_known(struct bke *e, const uint8_t sha256[32])
+{
+	e->known_set = 1;
+	memcpy(e->known_sha, sha256, sizeof e->known_sha);
+}
+
+/* see backup_engine.h */
+const uint8_t *bke_file_sha256(const struct bke *e, int *deduped)
+{
+	*deduped = e->deduped;
+	return e->sha256;
+}
+
+/* see backup_engine.h */
 int bke_file(struct bke *e, const char *path, uint64_t size)
 {
 	enum v3_reason why = V3_OK;
@@ -648,14 +796,14 @@ int bke_file(struct bke *e, const char *path, uint64_t size)
 	if (n < 0)
 		return fail(e, n, 1, "%.150s: no v3 name for this path: %s",
 			    path, v3_reason_str(why));
-	if (v3_cbc_size(size, &content) < 0)
-		return fail(e, -EMSGSIZE, 1, "%.150s: %llu bytes is over the "
-			    "v3 limit of %u", path, (unsigned long long)size,
-			    V3_FILE_MAX);
 	e->path = path;
 	e->size = size;
+	e->deduped = 0;
 	e->base = e->best_base = 0;
-	e->slice = (uint64_t)content > (uint64_t)V3_PACKETS_MAX * BACKUP_SLICE
+	/* one transfer of up to V3_FILE_MAX needs the bigger slice near the
+	 * top; segments (beyond it) are planned with BACKUP_SLICE */
+	e->slice = v3_cbc_size(size, &content) == 0 &&
+		   (uint64_t)content > (uint64_t)V3_PACKETS_MAX * BACKUP_SLICE
 			   ? BACKUP_SLICE_BIG : BACKUP_SLICE;
 	e->in_file = 1;
 	return request_begin(e);
@@ -829,7 +977,7 @@ uint8_t *bke_slice(struct bke *e, uint64_t *off, size_t *len)
 	}
 	*off = e->base + (uint64_t)(e->req.packet - 1) * e->slice;
 	*len = e->req.packet < e->req.total ? e->req.data_len
-					    : (size_t)(e->size - *off);
+					    : (size_t)(e->base + e->xfer - *off);
 	return e->buf + V3_REQ_FILE_HEAD_MAX;
 }
 
@@ -876,6 +1024,7 @@ static int slice_ready(struct bke *e)
 	int n;
 
 	cksum_update(&e->ck, s, plain);
+	mbedtls_sha256_update(&e->sha, s, plain);
 	if (!e->clear && (backup_enc_blocks(&e->enc, s, whole) < 0 ||
 			  (e->req.packet == e->req.total &&
 			   backup_enc_final(&e->enc, s + whole,
@@ -901,8 +1050,9 @@ static int prefix_done(struct bke *e)
 	uint8_t *s = bke_slice(e, &off, &len);
 
 	cksum_update(&e->ck, s, len);
+	mbedtls_sha256_update(&e->sha, s, len);
 	e->prefix_pos += len;
-	return e->prefix_pos == e->base ? stream_begin(e) : 0;
+	return e->prefix_pos == e->base ? xfer_begin(e) : 0;
 }
 
 /* see backup_engine.h */

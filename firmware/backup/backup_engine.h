@@ -30,6 +30,10 @@
  *   vigil/2: CONNECT -> HELLO (1040 -> 1640) [-> TRACE (1048)] -> the
  *     session as above; a kept session with a new job's trace id sends
  *     TRACE before the request.
+ *   vigil/2, a file bke_file_known named unchanged: HAVE (1046) ->
+ *     1646 have: IDLE, DONE (nothing sent) | else the file as below
+ *   a file over segment_max (vigil/2, V3X_CAP_LARGE): SEGMENT (1047) ->
+ *     its 1028s -> SEG_ACK (1647) -> SEGMENT ... the last one -> CRC
  *   SLICE_READ -> SLICE_SEND (1028) -> ... last packet -> CRC (1603)
  *     equal -> COMMIT (1029 -> 1604) -> IDLE, DONE
  *     differs, 1st/2nd -> CRC_RETRY (1030) -> SLICE_READ (stream again)
@@ -70,6 +74,7 @@
 #include "cksum.h"
 #include "hal/net.h"
 #include "hal/storage.h"
+#include "mbedtls/sha256.h"
 #include "psk.h"
 #include "v3x.h"
 
@@ -79,6 +84,11 @@
  * use 128 KiB slices, so the buffer holds BACKUP_SLICE_BIG. */
 #define BACKUP_SLICE 65536u
 #define BACKUP_SLICE_BIG (2u * BACKUP_SLICE)
+/* vigil/2 with V3X_CAP_LARGE: a file larger than this goes as 1028
+ * transfers of at most this many bytes, each announced by a 1047 (2 GiB:
+ * 32768 packets of BACKUP_SLICE, well inside the u32 sizes and u16
+ * packet numbers of a 1028). */
+#define BACKUP_SEGMENT_MAX (1ull << 31)
 #define BACKUP_IOBUF_SIZE (V3_REQ_FILE_HEAD_MAX + BACKUP_SLICE_BIG)
 #define BACKUP_IO_TIMEOUT_DEFAULT_MS 30000u
 #define BACKUP_HOST_MAX 256
@@ -110,6 +120,8 @@ struct backup_client_cfg {
 	uint32_t retry_cap_ms;          /* 0: BACKUP_RETRY_CAP_DEFAULT_MS */
 	uint32_t io_timeout_ms;         /* 0: BACKUP_IO_TIMEOUT_DEFAULT_MS */
 	uint64_t max_rate;              /* bytes/s of 1028s; 0: no limit */
+	uint64_t segment_max;           /* 0: BACKUP_SEGMENT_MAX (tests use
+					 * less; never more) */
 	enum backup_pubkey_mode pubkey;
 	/* Called after each 1028 packet is sent (may be NULL). */
 	void (*progress)(void *arg, const char *path, uint64_t done,
@@ -136,6 +148,9 @@ enum bke_state {
 	BKE_PREFIX,     /* wants the kept bytes read locally, for the cksum */
 	BKE_THROTTLE,   /* a 1028 ready: wants a wait (backup.max_rate) */
 	BKE_TRACE,      /* vigil/2: 1048 out (no reply), then what was next */
+	BKE_HAVE,       /* vigil/2: 1046 out, 1646 | 1649 in: stored? */
+	BKE_SEGMENT,    /* vigil/2: 1047 out (no reply), then its stream */
+	BKE_SEG_ACK,    /* a segment's last packet out: 1647 in */
 };
 
 enum bke_want {
@@ -209,9 +224,17 @@ struct bke {
 	int64_t tokens;         /* max_rate bucket: bytes that may go now */
 	uint64_t tokens_ms;     /* hal_clock_mono_ms of the last refill */
 	int tokens_set;         /* the bucket has started */
-	uint64_t base;          /* resumed: the server kept [0, base) */
+	uint64_t base;          /* resumed: the server kept [0, base); in
+				 * segments: where this transfer starts */
+	uint64_t xfer;          /* this 1028 transfer: [base, base + xfer) */
+	int segmented;          /* the file goes in 1047 segments */
 	uint64_t best_base;     /* the largest base of this file: progress */
 	uint64_t prefix_pos;    /* BKE_PREFIX: bytes of [0, base) cksummed */
+	int known_set;          /* bke_file_known for this file */
+	uint8_t known_sha[32];
+	int deduped;            /* DONE by a 1646: no byte was sent */
+	mbedtls_sha256_context sha;     /* of the plaintext sent */
+	uint8_t sha256[32];     /* the last DONE file's content hash */
 	int attr_set;           /* bke_file_attr for this file */
 	uint32_t attr_mode;
 	int64_t attr_s;
@@ -247,8 +270,11 @@ int bke_open(struct bke *e);
  * until the request ends (bke_want NOTHING).
  * @retval 0 started
  * @retval -EBUSY a request is running
- * @retval -EINVAL/-ENAMETOOLONG/-EMSGSIZE no v3 name for path, or over
- *         the v3 size limit (e->err; the file counts as SKIPPED) */
+ * @retval -EINVAL/-ENAMETOOLONG no v3 name for path (e->err; the file
+ *         counts as SKIPPED)
+ * A file over the v3 size limit (V3_FILE_MAX) is sent in segments when
+ * the connection is vigil/2 and the server has V3X_CAP_LARGE, and ends
+ * SKIPPED (-EMSGSIZE, e->err) otherwise, with no byte sent. */
 int bke_file(struct bke *e, const char *path, uint64_t size);
 /* The next bke_file's mode and mtime, sent as a 1044 before its stream
  * when the server has V3X_CAP_ATTR (call before each bke_file; without
@@ -262,6 +288,16 @@ void bke_file_attr(struct bke *e, uint32_t mode, int64_t mtime_s,
  * connection, so the server's lines for the whole session carry it);
  * ids that break the 1048 rule ([0-9a-z-], 1..32) are not sent. */
 void bke_set_trace(struct bke *e, const char *id);
+/* The next bke_file is unchanged since a backup whose content had this
+ * SHA-256 (the client's manifest says so from size and mtime): with
+ * V3X_CAP_DEDUP and the attributes set, a 1046 asks the server to record
+ * it from its stored content, and the bytes go only if it has not got
+ * them.  Call before each bke_file, after bke_file_attr. */
+void bke_file_known(struct bke *e, const uint8_t sha256[32]);
+/* After a DONE file: its content's SHA-256 (the one sent, or the known
+ * one of a file the server recorded), and whether it was recorded
+ * without a transfer. */
+const uint8_t *bke_file_sha256(const struct bke *e, int *deduped);
 
 enum bke_want bke_want(const struct bke *e);
 /* What the last feed decided (kept until taken). */

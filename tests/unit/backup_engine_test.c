@@ -17,6 +17,7 @@
 #include "hal/sim.h"
 #include "hal/storage.h"
 #include "log.h"
+#include "mbedtls/sha256.h"
 #include "test.h"
 #include "v3x.h"
 
@@ -478,7 +479,8 @@ TEST(vigil2_hello_then_attributes_before_the_stream)
 	REQUIRE(take_out(b, sizeof b) == 23 + 4);
 	REQUIRE(v3x_req_decode(&m, b, 27, NULL) == 27);
 	CHECK(m.code == V3X_REQ_HELLO &&
-	      m.caps == (V3X_CAP_ATTR | V3X_CAP_TRACE));
+	      m.caps == (V3X_CAP_ATTR | V3X_CAP_TRACE | V3X_CAP_DEDUP |
+			 V3X_CAP_LARGE));
 	reply_hello(V3X_CAP_RESTORE | V3X_CAP_ATTR);
 	CHECK_EQ_INT(e.xcaps, V3X_CAP_RESTORE | V3X_CAP_ATTR);
 	CHECK_EQ_INT(e.st, BKE_REGISTER);
@@ -541,6 +543,14 @@ TEST(vigil2_resume_sends_only_the_rest_with_the_whole_cksum)
 	flush_out();
 	CHECK_EQ_INT(e.st, BKE_CRC);
 	CHECK_EQ_INT(e.crc, plain_crc());
+	/* the content hash covers the kept bytes too */
+	{
+		uint8_t d[32];
+		int dd = 1;
+
+		REQUIRE(mbedtls_sha256(plain, sizeof plain, d, 0) == 0);
+		CHECK(memcmp(bke_file_sha256(&e, &dd), d, 32) == 0 && dd == 0);
+	}
 	/* the 1603 echoes the rest's size and the whole file's cksum */
 	{
 		struct v3_resp r = { .code = V3_RESP_FILE_CRC, .content_size = 60,
@@ -699,6 +709,280 @@ TEST(vigil2_trace_id_sent_once_per_connection_and_job)
 	CHECK_EQ_STR(e.trace, "");
 }
 
+static void reply_have(uint16_t code, uint8_t have)
+{
+	struct v3x_msg m = { .code = code, .have = have,
+			     .refused_code = V3X_REQ_HAVE,
+			     .error = V3X_ERR_SERVER };
+	uint8_t b[32];
+	int n = v3x_resp_pack(b, sizeof b, &m, NULL);
+
+	REQUIRE(n > 0);
+	reply_raw(b, (size_t)n);
+}
+
+/* A session up on a vigil/2 connection whose server has caps. */
+static void vigil2_up(uint32_t caps)
+{
+	setup(1);
+	REQUIRE(bke_open(&e) == 0);
+	bke_connected(&e, 1);
+	flush_out();
+	reply_hello(caps);
+	e.st = BKE_IDLE;
+	session_up();
+}
+
+TEST(vigil2_unchanged_file_is_recorded_by_hash_without_a_stream)
+{
+	uint8_t b[V3X_REQ_MAX], sha[32];
+	struct v3x_msg m;
+	int dd = 0;
+
+	vigil2_up(V3X_CAP_ATTR | V3X_CAP_DEDUP);
+	memset(sha, 0x5a, sizeof sha);
+	bke_file_attr(&e, 0100640, -5, 7);
+	bke_file_known(&e, sha);
+	REQUIRE(bke_file(&e, "/srv/a.txt", 3ull << 30) == 0);
+	CHECK_EQ_INT(e.st, BKE_HAVE);
+	REQUIRE(take_out(b, sizeof b) == 23 + 311);
+	REQUIRE(v3x_req_decode(&m, b, sizeof b, NULL) == 23 + 311);
+	CHECK(m.code == V3X_REQ_HAVE && m.size == 3ull << 30 &&
+	      m.mode == 0640 && m.mtime_s == -5 && m.mtime_ns == 7);
+	CHECK(memcmp(m.sha256, sha, 32) == 0);
+	CHECK_EQ_STR(m.name, "srv_a.txt");
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_RECV);
+	reply_have(V3X_RESP_HAVE, 1);
+	CHECK_EQ_INT(e.st, BKE_IDLE);
+	CHECK_EQ_INT(bke_take_event(&e), BKE_EV_DONE);
+	CHECK_EQ_INT(e.result, 0);
+	CHECK(memcmp(bke_file_sha256(&e, &dd), sha, 32) == 0 && dd == 1);
+	/* the next file, not known, goes the usual way */
+	bke_file_attr(&e, 0640, 1, 2);
+	REQUIRE(bke_file(&e, "/srv/b.txt", sizeof plain) == 0);
+	CHECK_EQ_INT(e.st, BKE_ATTR);
+}
+
+TEST(vigil2_content_the_server_lacks_is_sent_and_hashed)
+{
+	uint8_t b[V3X_REQ_MAX], sha[32], d[32];
+	struct v3x_msg m;
+	int dd = 1;
+
+	REQUIRE(mbedtls_sha256(plain, sizeof plain, d, 0) == 0);
+	for (uint16_t code = V3X_RESP_HAVE; code; code =
+	     code == V3X_RESP_HAVE ? V3X_RESP_REFUSED : 0) {
+		vigil2_up(V3X_CAP_ATTR | V3X_CAP_DEDUP);
+		memset(sha, 1, sizeof sha);
+		bke_file_attr(&e, 0640, 1, 2);
+		bke_file_known(&e, sha);
+		REQUIRE(bke_file(&e, "/srv/a.txt", sizeof plain) == 0);
+		flush_out();
+		reply_have(code, 0);
+		/* 1646 "send it" or a 1649: the 1044, then the bytes */
+		CHECK_EQ_INT(e.st, BKE_ATTR);
+		REQUIRE(take_out(b, sizeof b) == 23 + 271);
+		REQUIRE(v3x_req_decode(&m, b, sizeof b, NULL) > 0);
+		CHECK(m.code == V3X_REQ_ATTR);
+		feed_slice(0);
+		flush_out();
+		CHECK_EQ_INT(e.st, BKE_CRC);
+		reply(V3_RESP_FILE_CRC, plain_crc(), NULL);
+		flush_out();
+		reply(V3_RESP_ACK, 0, NULL);
+		CHECK_EQ_INT(bke_take_event(&e), BKE_EV_DONE);
+		CHECK(memcmp(bke_file_sha256(&e, &dd), d, 32) == 0 && dd == 0);
+	}
+}
+
+TEST(vigil2_no_1046_without_the_cap_the_hash_or_attributes)
+{
+	uint8_t sha[32] = { 0 };
+
+	vigil2_up(V3X_CAP_ATTR);        /* no V3X_CAP_DEDUP */
+	bke_file_attr(&e, 0640, 1, 2);
+	bke_file_known(&e, sha);
+	REQUIRE(bke_file(&e, "/srv/a.txt", sizeof plain) == 0);
+	CHECK_EQ_INT(e.st, BKE_ATTR);
+	vigil2_up(V3X_CAP_ATTR | V3X_CAP_DEDUP);
+	bke_file_known(&e, sha);        /* no attributes: nothing to record */
+	REQUIRE(bke_file(&e, "/srv/a.txt", sizeof plain) == 0);
+	CHECK_EQ_INT(e.st, BKE_SLICE_READ);
+	vigil2_up(V3X_CAP_ATTR | V3X_CAP_DEDUP);
+	bke_file_attr(&e, 0640, 1, 2);  /* not known: the bytes */
+	REQUIRE(bke_file(&e, "/srv/a.txt", sizeof plain) == 0);
+	CHECK_EQ_INT(e.st, BKE_ATTR);
+	/* plain v3: never */
+	setup(1);
+	session_up();
+	bke_file_attr(&e, 0640, 1, 2);
+	bke_file_known(&e, sha);
+	REQUIRE(bke_file(&e, "/srv/a.txt", sizeof plain) == 0);
+	CHECK_EQ_INT(e.st, BKE_SLICE_READ);
+}
+
+TEST(vigil2_bad_1046_answer_is_retried)
+{
+	static const uint8_t bad[8] = { 4, 0x6e, 0x06, 1, 0, 0, 0, 2 };
+	uint8_t sha[32] = { 0 };
+
+	vigil2_up(V3X_CAP_ATTR | V3X_CAP_DEDUP);
+	bke_file_attr(&e, 0640, 1, 2);
+	bke_file_known(&e, sha);
+	REQUIRE(bke_file(&e, "/srv/a.txt", sizeof plain) == 0);
+	flush_out();
+	reply_raw(bad, sizeof bad);     /* 1646 with have = 2 */
+	CHECK_EQ_INT(bke_take_event(&e), BKE_EV_RETRY);
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_CLOSE);
+}
+
+static void reply_seg(uint64_t off)
+{
+	struct v3x_msg m = { .code = V3X_RESP_SEGMENT, .offset = off };
+	uint8_t b[32];
+	int n = v3x_resp_pack(b, sizeof b, &m, NULL);
+
+	REQUIRE(n == 15);
+	reply_raw(b, (size_t)n);
+}
+
+/* The 1047 the engine sends next, decoded. */
+static void take_segment(struct v3x_msg *m)
+{
+	uint8_t b[V3X_REQ_MAX];
+
+	CHECK_EQ_INT(e.st, BKE_SEGMENT);
+	REQUIRE(take_out(b, sizeof b) == 23 + 275);
+	REQUIRE(v3x_req_decode(m, b, sizeof b, NULL) == 23 + 275);
+	REQUIRE(m->code == V3X_REQ_SEGMENT);
+}
+
+/* Segments of 30 bytes over the 100-byte file: 1047 and its 1028 four
+ * times, a 1647 after each but the last, whose 1603 carries the whole
+ * file's cksum and echoes the last segment's size. */
+TEST(vigil2_large_file_goes_in_segments)
+{
+	static const uint64_t at[] = { 0, 30, 60, 90 };
+	struct v3x_msg m;
+	uint8_t d[32];
+	int dd = 1;
+
+	vigil2_up(V3X_CAP_LARGE);
+	cfg.segment_max = 30;
+	REQUIRE(bke_file(&e, "/srv/a.txt", sizeof plain) == 0);
+	for (unsigned i = 0; i < 4; i++) {
+		take_segment(&m);
+		CHECK(m.size == 100 && m.offset == at[i]);
+		CHECK_EQ_INT(m.length, i < 3 ? 30 : 10);
+		feed_slice(0);
+		CHECK_EQ_INT(e.req.orig_size, m.length);
+		CHECK_EQ_INT(e.req.total, 1);
+		flush_out();
+		if (i < 3) {
+			CHECK_EQ_INT(e.st, BKE_SEG_ACK);
+			reply_seg(at[i] + 30);
+		}
+	}
+	CHECK_EQ_INT(e.st, BKE_CRC);
+	CHECK_EQ_INT(e.crc, plain_crc());
+	REQUIRE(mbedtls_sha256(plain, sizeof plain, d, 0) == 0);
+	CHECK(memcmp(bke_file_sha256(&e, &dd), d, 32) == 0);
+	{
+		struct v3_resp r = { .code = V3_RESP_FILE_CRC, .content_size = 10,
+				     .cksum = plain_crc() };
+		uint8_t o[V3_RESP_MAX];
+		int n;
+
+		snprintf(r.name, sizeof r.name, "%s", e.name);
+		n = v3_resp_pack(o, sizeof o, &r, NULL);
+		REQUIRE(n > 0);
+		reply_raw(o, (size_t)n);
+	}
+	CHECK_EQ_INT(e.st, BKE_COMMIT);
+}
+
+TEST(vigil2_segment_answered_with_another_offset_is_retried)
+{
+	struct v3x_msg m;
+
+	vigil2_up(V3X_CAP_LARGE);
+	cfg.segment_max = 30;
+	REQUIRE(bke_file(&e, "/srv/a.txt", sizeof plain) == 0);
+	take_segment(&m);
+	feed_slice(0);
+	flush_out();
+	reply_seg(31);
+	CHECK_EQ_INT(bke_take_event(&e), BKE_EV_RETRY);
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_CLOSE);
+}
+
+/* The arithmetic of a file over 4 GiB (5 GiB + 3) at the default
+ * segment size, without moving its bytes: three 1047s at 0, 2^31 and
+ * 2^32; 32768 packets of 64 KiB each for the first two, 16385 for the
+ * last, whose last packet is the 3 bytes at 5 GiB. */
+TEST(vigil2_over_4_gib_segment_offsets_and_packet_counts)
+{
+	const uint64_t size = (5ull << 30) + 3;
+	struct v3x_msg m;
+	uint64_t off;
+	size_t len;
+
+	vigil2_up(V3X_CAP_LARGE);
+	REQUIRE(bke_file(&e, "/srv/big.img", size) == 0);
+	for (unsigned i = 0; i < 3; i++) {
+		take_segment(&m);
+		CHECK(m.size == size && m.offset == (uint64_t)i << 31);
+		CHECK(m.length == (i < 2 ? 1u << 31 : (1u << 30) + 3));
+		CHECK_EQ_INT(e.req.total, i < 2 ? 32768 : 16385);
+		CHECK(e.req.content_size == m.length &&
+		      e.req.orig_size == m.length);
+		(void)bke_slice(&e, &off, &len);
+		CHECK(off == (uint64_t)i << 31 && len == 65536);
+		/* white box: as if the segment's packets had gone out */
+		e.req.packet = e.req.total;
+		(void)bke_slice(&e, &off, &len);
+		CHECK(off == ((uint64_t)i << 31) + (uint64_t)(e.req.total - 1) *
+			     65536);
+		CHECK_EQ_INT(len, i < 2 ? 65536 : 3);
+		if (i == 2)
+			break;
+		e.st = BKE_SEG_ACK;
+		e.out_len = e.out_off = 0;
+		e.in_need = V3_RESP_HDR_SIZE;
+		e.in_got = 0;
+		reply_seg((uint64_t)(i + 1) << 31);
+	}
+	CHECK(off + len == size);
+}
+
+TEST(over_the_v3_limit_without_large_files_is_skipped_unsent)
+{
+	const uint64_t size = (uint64_t)V3_FILE_MAX + 1;
+
+	/* plain v3, and vigil/2 without the cap: no byte, no close */
+	for (int v2 = 0; v2 < 2; v2++) {
+		if (v2)
+			vigil2_up(V3X_CAP_ATTR | V3X_CAP_RESUME);
+		else {
+			setup(1);
+			session_up();
+		}
+		REQUIRE(bke_file(&e, "/srv/big.img", size) == 0);
+		CHECK_EQ_INT(bke_take_event(&e), BKE_EV_SKIPPED);
+		CHECK_EQ_INT(e.result, -EMSGSIZE);
+		CHECK(strstr(e.err, "over the v3 limit") != NULL);
+		CHECK_EQ_INT(bke_want(&e), BKE_WANT_NOTHING);
+		CHECK(e.session);
+	}
+	/* at the limit: one transfer, the bigger slice */
+	setup(1);
+	session_up();
+	REQUIRE(bke_file(&e, "/srv/big.img", V3_FILE_MAX) == 0);
+	CHECK_EQ_INT(e.st, BKE_SLICE_READ);
+	CHECK_EQ_INT(e.slice, BACKUP_SLICE_BIG);
+	CHECK_EQ_INT(e.req.total, 32768);
+}
+
 TEST_SUITE(backup_engine, reconnect_every_reply_code,
 	   register_and_pubkey_every_reply_code,
 	   crc_and_commit_every_reply_code,
@@ -712,4 +996,12 @@ TEST_SUITE(backup_engine, reconnect_every_reply_code,
 	   vigil2_resume_at_zero_streams_from_the_start,
 	   max_rate_pauses_between_packets_without_a_retry,
 	   vigil2_server_without_extension_is_reconnected_without_hello,
-	   vigil2_trace_id_sent_once_per_connection_and_job)
+	   vigil2_trace_id_sent_once_per_connection_and_job,
+	   vigil2_unchanged_file_is_recorded_by_hash_without_a_stream,
+	   vigil2_content_the_server_lacks_is_sent_and_hashed,
+	   vigil2_no_1046_without_the_cap_the_hash_or_attributes,
+	   vigil2_bad_1046_answer_is_retried,
+	   vigil2_large_file_goes_in_segments,
+	   vigil2_segment_answered_with_another_offset_is_retried,
+	   vigil2_over_4_gib_segment_offsets_and_packet_counts,
+	   over_the_v3_limit_without_large_files_is_skipped_unsent)

@@ -275,6 +275,113 @@ TEST(v3x_offset_query_and_answer)
 	CHECK_EQ_INT(why, V3_E_SIZE_LAYOUT);
 }
 
+TEST(v3x_have_query_and_answer)
+{
+	struct v3x_msg x, y;
+	uint8_t o[V3X_REQ_MAX];
+	enum v3_reason why;
+
+	memset(&x, 0, sizeof x);
+	x.code = V3X_REQ_HAVE;
+	x.size = 5ull << 30;    /* over the u32 of a 1028 */
+	for (unsigned i = 0; i < V3X_SHA256_SIZE; i++)
+		x.sha256[i] = (uint8_t)(0xa0 + i);
+	x.mode = 0640;
+	x.mtime_s = -2;         /* before 1970: two's complement */
+	x.mtime_ns = 999999999;
+	strcpy(x.name, "srv_a.txt");
+	REQUIRE(v3x_req_pack(o, sizeof o, &x, &why) == 23 + 311);
+	CHECK(o[16] == 4 && o[17] == (1046 & 0xff) && o[18] == 1046 >> 8);
+	CHECK(o[19] == (311 & 0xff) && o[20] == 1);
+	CHECK(o[23 + 3] == 0x40 && o[23 + 4] == 1 && o[23 + 8] == 0xa0 && o[23 + 39] == 0xbf);
+	CHECK(o[23 + 40] == 0xa0 && o[23 + 41] == 1);          /* 0640 */
+	CHECK(o[23 + 44] == 0xfe && o[23 + 51] == 0xff);
+	CHECK(o[23 + 56] == 's' && o[23 + 56 + 9] == 0);
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), 23 + 311);
+	CHECK(y.size == 5ull << 30 && y.mode == 0640 && y.mtime_s == -2 &&
+	      y.mtime_ns == 999999999);
+	CHECK(memcmp(y.sha256, x.sha256, V3X_SHA256_SIZE) == 0);
+	CHECK_EQ_STR(y.name, "srv_a.txt");
+	o[23 + 52 + 3] = 0x3c;  /* mtime_ns 10^9 and more */
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+	o[23 + 55] = 0;
+	o[23 + 41] = 0x10;      /* mode beyond 07777 */
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+	o[23 + 41] = 1;
+	o[23 + 56] = '/';       /* not a v3 file name */
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), -EBADMSG);
+	o[20] = 2;              /* size 311 + 256 */
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_SIZE_LAYOUT);
+	memset(&x, 0, sizeof x);
+	x.code = V3X_RESP_HAVE;
+	x.have = 1;
+	CHECK_EQ_INT(v3x_resp_pack(buf, sizeof buf, &x, &why), 8);
+	CHECK(buf[0] == 4 && buf[1] == (1646 & 0xff) && buf[3] == 1 &&
+	      buf[7] == 1);
+	CHECK_EQ_INT(v3x_resp_decode(&y, buf, 8, &why), 8);
+	CHECK(y.code == V3X_RESP_HAVE && y.have == 1);
+	buf[7] = 2;
+	CHECK_EQ_INT(v3x_resp_decode(&y, buf, 8, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+	x.have = 2;
+	CHECK_EQ_INT(v3x_resp_pack(buf, sizeof buf, &x, &why), -EINVAL);
+	buf[3] = 0;             /* payload size 0 */
+	CHECK_EQ_INT(v3x_resp_decode(&y, buf, 7, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_SIZE_LAYOUT);
+}
+
+TEST(v3x_segment_of_a_large_file)
+{
+	struct v3x_msg x, y;
+	uint8_t o[V3X_REQ_MAX];
+	enum v3_reason why;
+
+	memset(&x, 0, sizeof x);
+	x.code = V3X_REQ_SEGMENT;
+	x.size = (5ull << 30) + 3;      /* 5 GiB + 3: three 2 GiB segments */
+	x.offset = 4ull << 30;
+	x.length = (1u << 30) + 3;      /* the last one, to the end */
+	strcpy(x.name, "srv_big.img");
+	REQUIRE(v3x_req_pack(o, sizeof o, &x, &why) == 23 + 275);
+	CHECK(o[17] == (1047 & 0xff) && o[19] == (275 & 0xff) && o[20] == 1);
+	CHECK(o[23] == 3 && o[23 + 4] == 1 && o[23 + 12] == 1 &&
+	      o[23 + 16] == 3 && o[23 + 19] == 0x40);
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), 23 + 275);
+	CHECK(y.size == x.size && y.offset == x.offset && y.length == x.length);
+	CHECK_EQ_STR(y.name, "srv_big.img");
+	/* one byte past the end */
+	o[23 + 16] = 4;
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+	/* length 0 */
+	memset(o + 23 + 16, 0, 4);
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+	/* the offset at the size */
+	x.offset = x.size;
+	x.length = 1;
+	CHECK_EQ_INT(v3x_req_pack(o, sizeof o, &x, &why), -EINVAL);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+	/* a whole file of u32 max in one segment is fine */
+	x.size = 0xffffffffull;
+	x.offset = 0;
+	x.length = 0xffffffffu;
+	CHECK_EQ_INT(v3x_req_pack(o, sizeof o, &x, &why), 23 + 275);
+	memset(&x, 0, sizeof x);
+	x.code = V3X_RESP_SEGMENT;
+	x.offset = 2ull << 31;
+	CHECK_EQ_INT(v3x_resp_pack(buf, sizeof buf, &x, &why), 15);
+	CHECK(buf[1] == (1647 & 0xff) && buf[7 + 4] == 1);
+	CHECK_EQ_INT(v3x_resp_decode(&y, buf, 15, &why), 15);
+	CHECK(y.code == V3X_RESP_SEGMENT && y.offset == 2ull << 31);
+	buf[7 + 7] = 0x80;      /* over 2^63 - 1 */
+	CHECK_EQ_INT(v3x_resp_decode(&y, buf, 15, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+}
+
 /* 1048: 32 bytes, 1..32 of [0-9a-z-], zeros after; the limits both
  * ways on pack and parse. */
 TEST(v3x_trace_request)
@@ -319,4 +426,5 @@ TEST(v3x_trace_request)
 TEST_SUITE(v3x, v3x_list_request_layout, v3x_request_header_rules,
 	   v3x_read_request_ranges, v3x_attr_request_rules, v3x_entry_layout,
 	   v3x_data_head_only, v3x_small_responses,
-	   v3x_offset_query_and_answer, v3x_trace_request);
+	   v3x_offset_query_and_answer, v3x_have_query_and_answer,
+	   v3x_segment_of_a_large_file, v3x_trace_request);

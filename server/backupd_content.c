@@ -1,0 +1,346 @@
+/*
+ * backupd_content.c — the store's content, addressed by SHA-256
+ * (docs/backupd.md, "Content-addressed store"): every version's bytes
+ * live once under <data>/.content/<first 2 hex>/<64 hex>, with a
+ * `content` row (sha256, size, cksum, path).  A version's own path
+ * (<data>/<client>/<name>/v<N>) is a hard link to it, so a second
+ * device, a second path or an unchanged file's next snapshot adds a
+ * directory entry and a row, never the bytes.  A 1046 (docs/protocol/cyberbackup-v3.md,
+ * "Incremental runs") records a version from stored content without a
+ * transfer; prune (bd_content_gc) deletes content no version references.
+ *
+ * 1046 confirmations are committed in batches (BD_BATCH_ROWS, or at the
+ * next upload's commit, the sweep, a close or shutdown: bd_content_batch
+ * _end), each in a savepoint of the batch's transaction: a commit is a
+ * WAL fsync, which cost ~3.6 ms per unchanged file on ext4 (2000 files
+ * 7.2 s) against 0.1 ms without it.  A crash loses at most the last
+ * batch's rows — never content, and never an upload — so the snapshot
+ * then lists the file's previous version, and the next run records it
+ * again (its manifest still offers it).
+ *
+ * The file system and the database change together: new content is
+ * linked inside the commit's transaction and unlinked again when it
+ * rolls back; a crash between the two leaves an unreferenced file that
+ * the next commit of the same bytes takes over (link replaces it).
+ */
+#define _GNU_SOURCE     /* O_CLOEXEC */
+#include "backupd.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "hal/clock.h"
+#include "log.h"
+
+#define MOD "store"
+/* Confirmations per batch (one commit): at least BD_BATCH_ROWS files
+ * per fsync, and the batch lasts at most until the next sweep. */
+#define BD_BATCH_ROWS 256u
+
+static int bd_batch_open;
+static unsigned bd_batch_rows;
+
+static void bd_hex(const uint8_t *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* SHA-256 of the file at path.  @retval 0  @retval -EIO */
+static int bd_hash_file(const char *path, uint8_t out[32])
+{
+	static uint8_t buf[BD_RX_CHUNK];
+	mbedtls_sha256_context sha;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
+	ssize_t n;
+
+	if (fd < 0)
+		return -EIO;
+	mbedtls_sha256_init(&sha);
+	mbedtls_sha256_starts(&sha, 0);
+	while ((n = read(fd, buf, sizeof buf)) > 0)
+		mbedtls_sha256_update(&sha, buf, (size_t)n);
+	if (n < 0)
+		ret = -EIO;
+	mbedtls_sha256_finish(&sha, out);
+	mbedtls_sha256_free(&sha);
+	close(fd);
+	return ret;
+}
+
+/* see backupd.h */
+int bd_content_digest(struct bd_file *f, char hex[BD_SHA_HEX])
+{
+	uint8_t d[32];
+
+	if (f->sha_live && f->base == 0) {
+		mbedtls_sha256_finish(&f->sha, d);
+		mbedtls_sha256_free(&f->sha);
+		f->sha_live = 0;
+	} else if (bd_hash_file(f->tmp, d) != 0) {
+		return -EIO;
+	}
+	bd_hex(d, sizeof d, hex);
+	return 0;
+}
+
+/* The stored content of hex: absolute path to path.
+ * @retval 1 found  @retval 0 none  @retval -EIO */
+static int bd_content_find(const char *hex, char *path, size_t cap,
+			   uint64_t *size, uint32_t *cksum)
+{
+	sqlite3_stmt *s = bd_prep("SELECT path, size, cksum FROM content"
+				  " WHERE sha256=?");
+	int rc, ret = 0;
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_text(s, 1, hex, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		ret = snprintf(path, cap, "%s/%s", bd_store_data_dir(),
+			       (const char *)sqlite3_column_text(s, 0)) <
+		      (int)cap ? 1 : -EIO;
+		*size = (uint64_t)sqlite3_column_int64(s, 1);
+		*cksum = (uint32_t)sqlite3_column_int64(s, 2);
+	} else if (rc != SQLITE_DONE) {
+		ret = -EIO;
+	}
+	sqlite3_finalize(s);
+	return ret;
+}
+
+static int bd_content_insert(const char *hex, const struct bd_file *f,
+			     const char *rel)
+{
+	sqlite3_stmt *s = bd_prep("INSERT INTO content(sha256, size, cksum,"
+				  " path) VALUES(?,?,?,?)");
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_text(s, 1, hex, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)f->size);
+	sqlite3_bind_int64(s, 3, f->crc);
+	sqlite3_bind_text(s, 4, rel, -1, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* Links f's temp file as new content at path (a stale file of a crashed
+ * run is replaced: it holds the same bytes or is garbage).
+ * @retval 0  @retval -ENOSPC / -EIO */
+static int bd_content_link(const struct bd_file *f, const char *path)
+{
+	char dir[BD_PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL || (size_t)(slash - path) >= sizeof dir)
+		return -EIO;
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return errno == ENOSPC ? -ENOSPC : -EIO;
+	if (link(f->tmp, path) == 0)
+		return 0;
+	if (errno == EEXIST && unlink(path) == 0 && link(f->tmp, path) == 0)
+		return 0;
+	return errno == ENOSPC ? -ENOSPC : -EIO;
+}
+
+/* see backupd.h */
+int bd_content_put(const struct bd_file *f, const char *hex, char *path,
+		   size_t cap, int *created)
+{
+	char rel[BD_PATH_MAX];
+	uint64_t size = 0;
+	uint32_t cksum = 0;
+	int ret = bd_content_find(hex, path, cap, &size, &cksum);
+
+	*created = 0;
+	if (ret < 0)
+		return ret;
+	if (ret == 1) {
+		if (size != f->size) {
+			log_err(MOD, "content %s: stored with %llu bytes, now "
+				"%llu", hex, (unsigned long long)size,
+				(unsigned long long)f->size);
+			return -EIO;
+		}
+		return 0;
+	}
+	if (snprintf(rel, sizeof rel, ".content/%.2s/%s", hex, hex) >=
+	    (int)sizeof rel ||
+	    snprintf(path, cap, "%s/%s", bd_store_data_dir(), rel) >= (int)cap)
+		return -EIO;
+	ret = bd_content_link(f, path);
+	if (ret != 0)
+		return ret;
+	*created = 1;
+	return bd_content_insert(hex, f, rel);
+}
+
+/* see backupd.h */
+void bd_content_undo(const char *path)
+{
+	unlink(path);
+}
+
+/* 1 when client id has a version of content hex (it has had the bytes:
+ * a client can never claim content it did not send by its hash alone),
+ * 0 not, -EIO. */
+static int bd_content_known_to(const uint8_t id[V3_ID_SIZE], const char *hex)
+{
+	sqlite3_stmt *s = bd_prep(
+		"SELECT 1 FROM versions v JOIN files f ON f.id = v.file_id"
+		" WHERE v.sha256 = ? AND f.client_id = ? LIMIT 1");
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	sqlite3_bind_text(s, 1, hex, -1, SQLITE_TRANSIENT);
+	sqlite3_bind_blob(s, 2, id, V3_ID_SIZE, SQLITE_TRANSIENT);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* Records the version of m's name from stored content at path (a 1046
+ * found it).  @retval 1 (version to *version)  @retval -EIO */
+static int bd_content_record(struct bd_conn *c, const struct v3x_msg *m,
+			     const char *hex, const char *path,
+			     uint32_t cksum, unsigned *version)
+{
+	static struct bd_file f;
+	char vpath[BD_PATH_MAX];
+	int64_t file_id = 0, v;
+
+	v = bd_store_next_version(c->client_id, m->name, &file_id);
+	if (v <= 0 || bd_store_link_named(path, c->uuid_hex, m->name, &v, vpath,
+					  sizeof vpath) != 0)
+		return -EIO;
+	memset(&f, 0, sizeof f);
+	f.size = m->size;
+	f.crc = cksum;
+	f.has_attr = 1;
+	f.mode = m->mode;
+	f.mtime_s = m->mtime_s;
+	f.mtime_ns = m->mtime_ns;
+	if (bd_store_insert_version(file_id, v, &f, vpath, hex,
+				    c->session_row) != 0) {
+		if (strcmp(vpath, path) != 0)
+			unlink(vpath);
+		return -EIO;
+	}
+	*version = (unsigned)v;
+	return 1;
+}
+
+/* see backupd.h */
+void bd_content_batch_end(void)
+{
+	if (!bd_batch_open)
+		return;
+	bd_batch_open = 0;
+	if (sqlite3_exec(bd_store_db(), "COMMIT", NULL, NULL, NULL) ==
+	    SQLITE_OK)
+		return;
+	log_err(MOD, "committing %u recorded file(s): %s", bd_batch_rows,
+		sqlite3_errmsg(bd_store_db()));
+	sqlite3_exec(bd_store_db(), "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* The batch's transaction, opened when none is.  @retval 0 / -EIO */
+static int bd_batch_begin(void)
+{
+	if (bd_batch_open)
+		return 0;
+	if (sqlite3_exec(bd_store_db(), "BEGIN IMMEDIATE", NULL, NULL,
+			 NULL) != SQLITE_OK)
+		return -EIO;
+	bd_batch_open = 1;
+	bd_batch_rows = 0;
+	return 0;
+}
+
+/* see backupd.h */
+int bd_content_have(struct bd_conn *c, const struct v3x_msg *m,
+		    unsigned *version)
+{
+	char hex[BD_SHA_HEX], path[BD_PATH_MAX];
+	uint64_t size = 0;
+	uint32_t cksum = 0;
+	struct stat st;
+	int ret;
+
+	bd_hex(m->sha256, sizeof m->sha256, hex);
+	if (bd_batch_begin() != 0 ||
+	    sqlite3_exec(bd_store_db(), "SAVEPOINT have", NULL, NULL,
+			 NULL) != SQLITE_OK)
+		return -EIO;
+	ret = bd_content_find(hex, path, sizeof path, &size, &cksum);
+	if (ret == 1 && (size != m->size || stat(path, &st) != 0 ||
+			 (uint64_t)st.st_size != size))
+		ret = 0;        /* another size, or the file is gone: send */
+	if (ret == 1)
+		ret = bd_content_known_to(c->client_id, hex);
+	if (ret == 1)
+		ret = bd_content_record(c, m, hex, path, cksum, version);
+	if (ret != 1)
+		sqlite3_exec(bd_store_db(), "ROLLBACK TO have", NULL, NULL,
+			     NULL);
+	if (sqlite3_exec(bd_store_db(), "RELEASE have", NULL, NULL, NULL) !=
+	    SQLITE_OK)
+		ret = -EIO;
+	if (ret == 1 && ++bd_batch_rows >= BD_BATCH_ROWS)
+		bd_content_batch_end();
+	return ret;
+}
+
+/* see backupd.h */
+int bd_content_gc(uint64_t *freed)
+{
+	sqlite3_stmt *s = bd_prep(
+		"SELECT sha256, path, size FROM content c WHERE NOT EXISTS"
+		" (SELECT 1 FROM versions v WHERE v.sha256 = c.sha256)");
+	sqlite3_stmt *d = bd_prep("DELETE FROM content WHERE sha256 = ?");
+	int n = 0, rc;
+
+	if (s == NULL || d == NULL) {
+		sqlite3_finalize(s);
+		sqlite3_finalize(d);
+		return -EIO;
+	}
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		char p[BD_PATH_MAX];
+
+		if (snprintf(p, sizeof p, "%s/%s", bd_store_data_dir(),
+			     (const char *)sqlite3_column_text(s, 1)) <
+		    (int)sizeof p)
+			unlink(p);
+		*freed += (uint64_t)sqlite3_column_int64(s, 2);
+		sqlite3_bind_text(d, 1, (const char *)sqlite3_column_text(s, 0),
+				  -1, SQLITE_TRANSIENT);
+		rc = sqlite3_step(d);
+		sqlite3_reset(d);
+		if (rc != SQLITE_DONE)
+			break;
+		n++;
+	}
+	sqlite3_finalize(s);
+	sqlite3_finalize(d);
+	return rc == SQLITE_DONE ? n : -EIO;
+}
