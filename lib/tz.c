@@ -180,8 +180,7 @@ int tz_parse(const char *s, struct tz *out, char *err, size_t cap)
 	memset(out, 0, sizeof *out);
 	ret = parse_name(&c);
 	if (ret == 0 && *c.p == '/')
-		ret = fail(&c, "zoneinfo names are not supported (the "
-			   "appliance has no zoneinfo): give the zone's rule");
+		ret = fail(&c, "no zoneinfo names; give the POSIX rule");
 	if (ret == 0 && !is_digit(*c.p) && *c.p != '+' && *c.p != '-')
 		ret = fail(&c, "UTC offset expected (e.g. CET-1)");
 	if (ret == 0)
