@@ -74,6 +74,7 @@ int bka_start_scheduled(struct backup_agent *ba)
 	const char *why = NULL;
 	int ret = backup_agent_now(ba, &why);
 
+	ba->st.window.due = 0;          /* this is the run that was due */
 	if (ret > 0) {
 		for (int i = 0; i < BACKUP_JOBS_MAX; i++)
 			if (ba->st.jobs[i].id == (uint32_t)ret)
