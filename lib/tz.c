@@ -17,10 +17,18 @@ struct cur {
 	size_t cap;
 };
 
+/* Records what is wrong and where: up to 12 bytes of the rest, any
+ * byte that is not printable ASCII shown as '?'. */
 static int fail(struct cur *c, const char *what)
 {
-	if (c->err && c->cap && *c->p)
-		snprintf(c->err, c->cap, "%s at `%.12s`", what, c->p);
+	char at[13];
+	size_t n = 0;
+
+	for (; n < sizeof at - 1 && c->p[n]; n++)
+		at[n] = c->p[n] >= 0x20 && c->p[n] < 0x7f ? c->p[n] : '?';
+	at[n] = '\0';
+	if (c->err && c->cap && n)
+		snprintf(c->err, c->cap, "%s at `%s`", what, at);
 	else if (c->err && c->cap)
 		snprintf(c->err, c->cap, "%s at the end", what);
 	return -EINVAL;
@@ -305,17 +313,23 @@ int64_t tz_next_change(const struct tz *z, int64_t utc_s)
 /* see tz.h */
 int32_t tz_offset(const struct tz *z, int64_t utc_s, int *dst)
 {
-	int64_t start, end;
-	int in;
+	/* The state set by the latest change at or before utc_s, among
+	 * the neighbouring years' too (a rule time may push a change over
+	 * the new year): consistent with tz_next_change by construction. */
+	int64_t best = INT64_MIN, y, t[2];
+	int in = 0;
 
-	if (!z->has_dst) {
-		if (dst)
-			*dst = 0;
-		return z->std_east_s;
+	if (z->has_dst) {
+		y = year_of(z, utc_s);
+		for (int64_t k = y - 1; k <= y + 1; k++) {
+			changes(z, k, &t[0], &t[1]);
+			for (int i = 0; i < 2; i++)
+				if (t[i] <= utc_s && t[i] >= best) {
+					best = t[i];
+					in = i == 0;
+				}
+		}
 	}
-	changes(z, year_of(z, utc_s), &start, &end);
-	in = start < end ? utc_s >= start && utc_s < end
-			 : utc_s >= start || utc_s < end; /* southern */
 	if (dst)
 		*dst = in;
 	return in ? z->dst_east_s : z->std_east_s;
