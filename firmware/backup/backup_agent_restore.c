@@ -144,11 +144,11 @@ static void rs_end(struct backup_agent *ba, enum restore_job_state s)
 			       LKV_U("failed", e->files_failed),
 			       LKV_U("bytes", e->bytes)),
 		       "restore %u %s: %u files restored and verified, %u "
-		       "failed, %u skipped, %llu bytes (snapshot %llu) into %s",
+		       "failed, %u skipped, %llu bytes (snapshot %llu)",
 		       (unsigned)j->id, e->files_failed ? "failed" : "done",
 		       e->files_ok, e->files_failed, e->files_skipped,
 		       (unsigned long long)e->bytes,
-		       (unsigned long long)e->snapshot, j->dest);
+		       (unsigned long long)e->snapshot);
 	}
 	bka_publish(ba);
 }
@@ -390,7 +390,7 @@ static const char *refusal(const struct backup_agent *ba,
 	*err = -EINVAL;
 	if (req->dest == NULL || req->dest[0] != '/')
 		return "DEST must be an absolute path";
-	if (strlen(req->dest) >= HAL_PATH_MAX - RSE_PATH_MAX ||
+	if (strlen(req->dest) >= HAL_PATH_MAX ||
 	    (req->pattern && strlen(req->pattern) >= HAL_PATH_MAX) ||
 	    (req->device && strlen(req->device) >= V3_NAME_FIELD))
 		return "DEST, PATTERN or NAME too long";
@@ -463,6 +463,9 @@ int backup_agent_restore(struct backup_agent *ba,
 	/* the backup's idle session goes: this run opens its own */
 	bka_conn_close(ba);
 	bke_drop(&ba->c.e);
+	/* vigil-backupd authorizes a restore by the client certificate,
+	 * which a resumed session does not show it: a full handshake */
+	bk_conn_forget_session(&ba->c.conn);
 	rs_setup(ba, req);
 	rse_start(&ba->rs.e, rjob(ba)->device, req->snapshot);
 	id = ev_timer_add(ba->loop, io_timeout(ba), on_io_timer, ba);
