@@ -123,7 +123,7 @@ void bka_window_configure(struct backup_agent *ba)
 {
 	struct backup_window_status *w = &ba->st.window;
 	char err[TZ_ERR_MAX];
-	int id;
+	int id, due = w->due;   /* a reload keeps a run that waits */
 
 	bka_window_stop(ba);
 	ba->has_window = 0;
@@ -143,6 +143,7 @@ void bka_window_configure(struct backup_agent *ba)
 		return;
 	}
 	ba->has_window = 1;
+	w->due = due;
 	snprintf(w->spec, sizeof w->spec, "%s", ba->cfg.window);
 	id = ev_timer_add(ba->loop, (int64_t)refresh(ba), on_window, ba);
 	if (id < 0)
