@@ -64,7 +64,7 @@ static int parse_name(struct cur *c)
 	while (is_alpha(c->p[n]))
 		n++;
 	if (n < 3 || n > TZ_NAME_MAX)
-		return fail(c, "zone name must have 3..15 letters");
+		return fail(c, "zone name must have 3..15 characters");
 	c->p += n;
 	return 0;
 }
@@ -78,8 +78,8 @@ static int expect(struct cur *c, char ch, const char *what)
 	return 0;
 }
 
-/* 1..digits decimal digits, value <= max. */
-static int parse_num(struct cur *c, unsigned digits, int32_t max,
+/* 1..digits decimal digits, min <= value <= max. */
+static int parse_num(struct cur *c, unsigned digits, int32_t min, int32_t max,
 		     int32_t *out)
 {
 	int32_t v = 0;
@@ -91,7 +91,7 @@ static int parse_num(struct cur *c, unsigned digits, int32_t max,
 	}
 	if (n == 0)
 		return fail(c, "number expected");
-	if (is_digit(c->p[n]) || v > max)
+	if (is_digit(c->p[n]) || v < min || v > max)
 		return fail(c, "number out of range");
 	c->p += n;
 	*out = v;
@@ -106,13 +106,13 @@ static int parse_hms(struct cur *c, int32_t max_h, int32_t *out)
 
 	if (*c->p == '+' || *c->p == '-')
 		sign = *c->p++ == '-' ? -1 : 1;
-	ret = parse_num(c, 3, max_h, &h);
+	ret = parse_num(c, 3, 0, max_h, &h);
 	if (ret == 0 && *c->p == ':') {
 		c->p++;
-		ret = parse_num(c, 2, 59, &m);
+		ret = parse_num(c, 2, 0, 59, &m);
 		if (ret == 0 && *c->p == ':') {
 			c->p++;
-			ret = parse_num(c, 2, 59, &s);
+			ret = parse_num(c, 2, 0, 59, &s);
 		}
 	}
 	*out = sign * (h * HOUR_S + m * 60 + s);
@@ -128,28 +128,22 @@ static int parse_rule(struct cur *c, struct tz_rule *r)
 	if (*c->p == 'J') {
 		c->p++;
 		r->kind = 'J';
-		ret = parse_num(c, 3, 365, &a);
-		if (ret == 0 && a < 1)
-			ret = fail(c, "Jn day must be 1..365");
+		ret = parse_num(c, 3, 1, 365, &a);
 	} else if (*c->p == 'M') {
 		c->p++;
 		r->kind = 'M';
-		ret = parse_num(c, 2, 12, &a);
-		if (ret == 0 && a < 1)
-			ret = fail(c, "month must be 1..12");
+		ret = parse_num(c, 2, 1, 12, &a);
 		if (ret == 0)
 			ret = expect(c, '.', "`.` expected in Mm.w.d");
 		if (ret == 0)
-			ret = parse_num(c, 1, 5, &b);
-		if (ret == 0 && b < 1)
-			ret = fail(c, "week must be 1..5");
+			ret = parse_num(c, 1, 1, 5, &b);
 		if (ret == 0)
 			ret = expect(c, '.', "`.` expected in Mm.w.d");
 		if (ret == 0)
-			ret = parse_num(c, 1, 6, &d);
+			ret = parse_num(c, 1, 0, 6, &d);
 	} else {
 		r->kind = 'D';
-		ret = parse_num(c, 3, 365, &a);
+		ret = parse_num(c, 3, 0, 365, &a);
 	}
 	if (ret < 0)
 		return ret;

@@ -193,15 +193,16 @@ int backup_agent_configure(struct backup_agent *ba,
 		backup_crypto_init();
 		ba->crypto_ready = 1;
 	}
-	if (ba->cur < 0) {
+	if (ba->cur < 0 && ba->st.restore.state != RESTORE_RUNNING) {
 		ba->cfg = *cfg;
 		snprintf(ba->st.server, sizeof ba->st.server, "%s",
 			 cfg->server);
 		configure_server(ba);
 		load_identity(ba);
 	} else {
-		/* the running job keeps its settings; the rest applies when
-		 * it ends (bka_job_finished) */
+		/* the running job (or restore) keeps its settings and its
+		 * connection; the rest applies when it ends
+		 * (bka_job_finished, bka_restore's end) */
 		ba->pending = *cfg;
 		ba->has_pending = 1;
 		ba->cfg.interval_ms = cfg->interval_ms;

@@ -150,6 +150,10 @@ static void rs_end(struct backup_agent *ba, enum restore_job_state s)
 		       (unsigned long long)e->bytes,
 		       (unsigned long long)e->snapshot);
 	}
+	if (ba->has_pending) {          /* a reload during the restore */
+		ba->has_pending = 0;
+		backup_agent_configure(ba, &ba->pending);
+	}
 	bka_publish(ba);
 }
 

@@ -64,25 +64,13 @@ static uint32_t refresh(struct backup_agent *ba)
 					       : WINDOW_RECHECK_MS;
 }
 
-/* "2026-12-07 01:00 local" for a log line. */
-static void local_text(const struct backup_agent *ba, int64_t utc_s,
-		       char *buf, size_t cap)
-{
-	struct tz_civil cv;
-
-	tz_civil(utc_s + tz_offset(&ba->tz, utc_s, NULL), &cv);
-	snprintf(buf, cap, "%04lld-%02d-%02d %02d:%02d local",
-		 (long long)cv.year, cv.mon, cv.mday, cv.hour, cv.min);
-}
-
 /* The window closed: scheduled jobs stop (manual ones go on). */
 static void close_scheduled(struct backup_agent *ba)
 {
-	char reason[BACKUP_REASON_MAX], when[40];
+	char reason[BACKUP_REASON_MAX];
 
-	local_text(ba, ba->st.window.next_open_s, when, sizeof when);
-	snprintf(reason, sizeof reason, "backup window %s closed (opens %s)",
-		 ba->st.window.spec, when);
+	snprintf(reason, sizeof reason, "backup window %s closed",
+		 ba->st.window.spec);
 	for (int i = 0; i < BACKUP_JOBS_MAX; i++) {
 		const struct backup_job *j = &ba->st.jobs[i];
 

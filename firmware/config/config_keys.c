@@ -117,13 +117,13 @@ const struct cfg_key cfg_keys[] = {
 	K_STR("backup.name", backup_name, 0, "._-", "", "Client name registered with the backup server; empty: device.name, else vigil."),
 	K_DUR("backup.retry_cap", backup_retry_cap_ms, 500, 3600 * 1000, 1, 1000, "30", "Longest wait between two retries of a backup request (exponential backoff from 500 ms)."),
 	K_INT("backup.max_rate", backup_max_rate, 0, INT64_C(1) << 40, "0", "Most bytes per second a backup sends (token bucket over the file data); 0 = no limit."),
-	K_CHECKED("backup.window", backup_window, 0, ":-", check_window, "", "Scheduled backups run only between these local times, HH:MM-HH:MM (may cross midnight; see time.zone); empty: at any time."),
+	K_CHECKED("backup.window", backup_window, 0, ":-", check_window, "", "Scheduled backups only between these local times, HH:MM-HH:MM (time.zone); empty: any time."),
 	K_DUR("backup.timeout", backup_timeout_ms, 100, 3600 * 1000, 1, 1000, "30", "A backup connection silent this long (no byte sent or received) fails and is retried."),
 	K_PATH("tls.ca", tls_ca, CFG_F_NONE, "none", "PEM CA certificate(s) the tls:// backup server's certificate must chain to; required for tls://."),
 	K_PATH("tls.cert", tls_cert, CFG_F_NONE, "none", "PEM client certificate presented to the tls:// backup server (with tls.key), or none."),
 	K_PATH("tls.key", tls_key, CFG_F_NONE, "none", "PEM private key of tls.cert (unencrypted), or none."),
 	K_SECRET("tls.psk", tls_psk, 0, ":-_.@", "", "Pre-shared key identity:hexkey for the tls:// backup server, instead of tls.cert/tls.key; empty: none."),
-	K_CHECKED("time.zone", time_zone, 1, "<>+-,.:/", check_zone, "UTC0", "Local time zone as a POSIX TZ rule, e.g. CET-1CEST,M3.5.0,M10.5.0/3 (no zoneinfo names)."),
+	K_CHECKED("time.zone", time_zone, 1, "<>+-,.:/", check_zone, "UTC0", "Local time as a POSIX TZ rule, e.g. CET-1CEST,M3.5.0,M10.5.0/3."),
 	K_ENUM("tls.min_version", tls_min_version, tls_version_words, "1.3", "Oldest TLS version accepted from the tls:// backup server: 1.3, or 1.2 for servers without TLS 1.3."),
 };
 

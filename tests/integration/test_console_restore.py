@@ -218,6 +218,9 @@ def test_one_transfer_at_a_time_and_cancel(board, silent_server, tmp_path):
     out = c.cmd("backup now")
     assert "refused: a restore is running" in out, out
     assert "restore: refused: a restore is running" in c.cmd(f"restore {dest}")
+    # a reload waits for the restore's end (it keeps its connection)
+    assert "config reload: applied" in c.cmd("config reload")
+    assert "restore 1 running" in c.cmd("restore status")
     out = c.cmd("restore cancel board swap postponed")
     assert "restore 1 cancelled" in out, out
     out = c.cmd("restore status")
