@@ -9,6 +9,7 @@ import os
 import re
 import socket
 import subprocess
+import threading
 import time
 
 import pytest
@@ -244,3 +245,91 @@ def test_console_restore_refuses_bad_arguments(board, silent_server, tmp_path):
     assert "unknown option `--paht`" in c.cmd("restore --paht a /tmp/x")
     assert "give exactly one DEST" in c.cmd("restore --overwrite")
     assert "restore: none since start" in c.cmd("restore status")
+
+
+class StallProxy:
+    """127.0.0.1 proxy to target: the first connection is passed through;
+    on later ones, the server's bytes stop after `limit` (held, not cut),
+    so a restore stays in the middle of a file for as long as the test
+    wants."""
+
+    def __init__(self, target, limit):
+        self.target, self.limit = target, limit
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.socks = []
+        self.conns = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                a, _ = self.sock.accept()
+            except OSError:
+                return
+            b = socket.create_connection(self.target, timeout=5)
+            b.settimeout(None)
+            self.socks += [a, b]
+            left = self.limit if self.conns > 0 else None
+            self.conns += 1
+            threading.Thread(target=self._pump, args=(a, b, None), daemon=True).start()
+            threading.Thread(target=self._pump, args=(b, a, left), daemon=True).start()
+
+    @staticmethod
+    def _pump(src, dst, left):
+        while True:
+            try:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if left is not None:
+                    data = data[:left]
+                    left -= len(data)
+                if data:
+                    dst.sendall(data)
+                if left == 0:
+                    break           # hold: nothing more downstream
+            except OSError:
+                break
+
+    def stop(self):
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        for s in self.socks:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+
+def test_cancel_mid_file_leaves_no_partial_file(srv, board, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "large.bin").write_bytes(os.urandom(3 << 20))
+    proxy = StallProxy(("127.0.0.1", srv.tls_port), 1 << 20)
+    try:
+        c = board("board-a", proxy.port, src, timeout=60)
+        backup_now(c)
+        dest = tmp_path / "dest"
+        assert "restore 1 started" in c.cmd(f"restore {dest}")
+        target = restored_root(dest, src) / "large.bin"
+        deadline = time.monotonic() + 30
+        out = ""
+        while time.monotonic() < deadline:
+            out = c.cmd("restore status")
+            if f"file: {src}/large.bin" in out and \
+                    (target.parent / "large.bin.tmp").exists():
+                break
+            time.sleep(0.1)
+        assert "restore 1 running: receiving" in out, out
+        assert (target.parent / "large.bin.tmp").stat().st_size < 3 << 20
+        out = c.cmd("restore cancel")
+        assert "restore 1 cancelled" in out, out
+        assert sorted(os.listdir(target.parent)) == [], os.listdir(target.parent)
+        assert "restore 1 cancelled: cancelled" in c.log()
+    finally:
+        proxy.stop()
