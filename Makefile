@@ -207,11 +207,11 @@ HOST_CFLAGS := -O2 -g
 TOOL_LIBS_vigilctl := -lmicrohttpd -ljansson -lm
 # vigilctl restore is vigild's restore client (firmware/backup/restore_*)
 TOOL_SRCS_vigilctl := $(addprefix firmware/backup/,restore_cli.c \
-	restore_client.c restore_engine.c backup_cli.c backup_client.c \
+	restore_client.c restore_engine.c restore_files.c backup_cli.c backup_client.c \
 	backup_engine.c backup_conn.c backup_tls.c backup_crypto.c \
 	backup_identity.c backup_retry.c backup_walk.c backup_manifest.c) \
 	$(wildcard firmware/config/*.c firmware/crypto/*.c) lib/log.c lib/log_json.c lib/metrics.c lib/psk.c \
-	$(HAL_LINUX)
+	lib/tz.c lib/daywin.c $(HAL_LINUX)
 TOOL_PROGS := $(basename $(notdir $(wildcard tools/*.c)))
 TOOL_PROGS := $(filter-out $(foreach t,$(TOOL_PROGS),$(t)_%),$(TOOL_PROGS))
 $(eval $(call compile_rules,build/hosttools,gcc,\

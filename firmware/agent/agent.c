@@ -363,6 +363,8 @@ static void backup_configure(void)
 	snprintf(bc.tls_key, sizeof bc.tls_key, "%s", c->tls_key);
 	snprintf(bc.tls_psk, sizeof bc.tls_psk, "%s", c->tls_psk);
 	bc.tls_allow12 = c->tls_min_version == CONFIG_TLS_1_2;
+	snprintf(bc.window, sizeof bc.window, "%s", c->backup_window);
+	snprintf(bc.zone, sizeof bc.zone, "%s", c->time_zone);
 	(void)backup_agent_configure(&agent.backup, &bc); /* logs itself */
 }
 

@@ -49,29 +49,32 @@ int backup_agent_init(struct backup_agent *ba, struct ev_loop *loop,
 	ba->cur = -1;
 	ba->next_id = 1;
 	ba->sched_timer = ba->step_timer = ba->io_timer = ba->retry_timer = -1;
+	ba->win_timer = -1;
 	ba->ffd = -1;
+	bka_restore_init(ba);
 	bke_init(&ba->c.e, &ba->c.cfg);
 	ba->c.conn.fd = -1;
 	bka_publish(ba);
 	return 0;
 }
 
-static int64_t on_schedule(struct ev_loop *loop, void *arg)
+/* see backup_agent_int.h */
+int bka_idle(const struct backup_agent *ba)
 {
-	struct backup_agent *ba = arg;
-	const char *why = NULL;
-	int ret;
-
-	(void)loop; /* ba has it */
 	for (int i = 0; i < BACKUP_JOBS_MAX; i++)
 		if (ba->st.jobs[i].state == BACKUP_JOB_QUEUED ||
-		    ba->st.jobs[i].state == BACKUP_JOB_RUNNING) {
-			ba->runs_skipped++;
-			log_info("backup", "scheduled run skipped: job %u is "
-				 "still pending", (unsigned)ba->st.jobs[i].id);
-			return (int64_t)ba->cfg.interval_ms;
-		}
-	ret = backup_agent_now(ba, &why);
+		    ba->st.jobs[i].state == BACKUP_JOB_RUNNING)
+			return 0;
+	return ba->st.restore.state != RESTORE_RUNNING;
+}
+
+/* see backup_agent_int.h */
+int bka_start_scheduled(struct backup_agent *ba)
+{
+	const char *why = NULL;
+	int ret = backup_agent_now(ba, &why);
+
+	ba->st.window.due = 0;          /* this is the run that was due */
 	if (ret > 0) {
 		for (int i = 0; i < BACKUP_JOBS_MAX; i++)
 			if (ba->st.jobs[i].id == (uint32_t)ret)
@@ -79,6 +82,30 @@ static int64_t on_schedule(struct ev_loop *loop, void *arg)
 	} else {
 		log_warn("backup", "scheduled run: %s", why);
 	}
+	return ret;
+}
+
+static int64_t on_schedule(struct ev_loop *loop, void *arg)
+{
+	struct backup_agent *ba = arg;
+
+	(void)loop; /* ba has it */
+	if (!bka_idle(ba)) {
+		ba->runs_skipped++;
+		log_info("backup", "scheduled run skipped: a %s is still "
+			 "pending", ba->st.restore.state == RESTORE_RUNNING
+			 ? "restore" : "backup job");
+		return (int64_t)ba->cfg.interval_ms;
+	}
+	if (!bka_window_open(ba)) {
+		if (!ba->st.window.due)
+			log_info("backup", "scheduled run waits for the backup "
+				 "window %s", ba->st.window.spec);
+		ba->st.window.due = 1;
+		bka_publish(ba);
+		return (int64_t)ba->cfg.interval_ms;
+	}
+	(void)bka_start_scheduled(ba);
 	return (int64_t)ba->cfg.interval_ms;
 }
 
@@ -166,19 +193,23 @@ int backup_agent_configure(struct backup_agent *ba,
 		backup_crypto_init();
 		ba->crypto_ready = 1;
 	}
-	if (ba->cur < 0) {
+	if (ba->cur < 0 && ba->st.restore.state != RESTORE_RUNNING) {
 		ba->cfg = *cfg;
 		snprintf(ba->st.server, sizeof ba->st.server, "%s",
 			 cfg->server);
 		configure_server(ba);
 		load_identity(ba);
 	} else {
-		/* the running job keeps its settings; the rest applies when
-		 * it ends (bka_job_finished) */
+		/* the running job (or restore) keeps its settings and its
+		 * connection; the rest applies when it ends
+		 * (bka_job_finished, bka_restore's end) */
 		ba->pending = *cfg;
 		ba->has_pending = 1;
 		ba->cfg.interval_ms = cfg->interval_ms;
+		memcpy(ba->cfg.window, cfg->window, sizeof ba->cfg.window);
+		memcpy(ba->cfg.zone, cfg->zone, sizeof ba->cfg.zone);
 	}
+	bka_window_configure(ba);
 	if (ba->sched_timer > 0)
 		ev_timer_cancel(ba->loop, ba->sched_timer);
 	ba->sched_timer = -1;
@@ -266,6 +297,12 @@ int backup_agent_now(struct backup_agent *ba, const char **why)
 		if (why)
 			*why = "no backup.server configured";
 		return -EINVAL;
+	}
+	if (ba->st.restore.state == RESTORE_RUNNING) {
+		if (why)
+			*why = "refused: a restore is running (one transfer at "
+			       "a time; `restore cancel` stops it)";
+		return -EBUSY;
 	}
 	i = free_slot(ba);
 	if (i < 0) {
@@ -366,6 +403,8 @@ void backup_agent_stop(struct backup_agent *ba)
 	if (ba->loop == NULL)
 		return;
 	backup_agent_cancel(ba, 0, "agent stopping");
+	bka_restore_stop(ba);
+	bka_window_stop(ba);
 	if (ba->sched_timer > 0)
 		ev_timer_cancel(ba->loop, ba->sched_timer);
 	ba->sched_timer = -1;

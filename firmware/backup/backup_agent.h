@@ -33,7 +33,10 @@
 #include "backup_client.h"
 #include "backup_status.h"
 #include "backup_walk.h"
+#include "daywin.h"
 #include "ev.h"
+#include "restore_files.h"
+#include "tz.h"
 
 #define BACKUP_PATHS_MAX 512        /* the comma-separated path list */
 /* Directory entries looked at per loop callback while walking. */
@@ -53,6 +56,29 @@ struct backup_agent_cfg {
 	char tls_key[HAL_PATH_MAX];    /* tls://: its key, "" */
 	char tls_psk[PSK_ID_MAX + 2 * PSK_KEY_MAX + 2]; /* tls.psk, "" */
 	int tls_allow12;               /* tls.min_version = 1.2 */
+	char window[DAYWIN_TEXT_MAX];  /* backup.window; "" always */
+	char zone[TZ_TEXT_MAX];        /* time.zone (POSIX TZ); "" UTC */
+};
+
+/* What the console's restore asks for (backup_agent_restore()). */
+struct backup_restore_req {
+	const char *device;            /* NULL: the client name */
+	uint64_t snapshot;             /* 0: latest */
+	const char *pattern;           /* NULL: every file */
+	const char *dest;              /* absolute */
+	int overwrite;
+};
+
+/* The restore engine's event-loop driver (backup_agent_restore.c). */
+struct bka_restore {
+	struct rse e;
+	struct restore_file rf;
+	struct restore_opts o;
+	char pattern[HAL_PATH_MAX];
+	int step_timer, io_timer;
+	int link;                    /* enum bka_link */
+	unsigned addr;               /* the server address being tried */
+	uint64_t last_progress_ms;
 };
 
 /* What the driver is doing for the running job (backup_agent_run.c). */
@@ -92,6 +118,14 @@ struct backup_agent {
 	struct backup_walk walk;
 	struct backup_status st;     /* published */
 	struct backup_client c;      /* configuration, engine, transport */
+	/* backup.window (backup_window.c) */
+	int has_window;
+	struct daywin win;
+	struct tz tz;
+	int win_timer;
+	/* the console's restore: c.conn is its transport too, since a
+	 * restore and a backup never run at the same time */
+	struct bka_restore rs;
 };
 
 /* Prepares *ba (static storage; zeroed here) on loop.  pub (may be NULL)
@@ -115,6 +149,21 @@ int backup_agent_configure(struct backup_agent *ba,
  * @retval -ENOSPC every slot holds a queued or running job
  * *why (may be NULL) gets a one-line reason on failure. */
 int backup_agent_now(struct backup_agent *ba, const char **why);
+
+/* Starts a restore of req's files into req->dest over backup.server
+ * (tls:// only: the TLS identity is the device), in the loop; progress
+ * and the result go to the status' restore member and the log.
+ * @retval >0 its id
+ * @retval -EBUSY a backup or a restore runs  @retval -EPERM safe mode
+ * @retval -EINVAL no usable tls:// backup.server, or a relative dest
+ * *why (may be NULL) gets a one-line reason on failure. */
+int backup_agent_restore(struct backup_agent *ba,
+			 const struct backup_restore_req *req,
+			 const char **why);
+
+/* Cancels the running restore (the file being written is dropped).
+ * @retval 0  @retval -ENOENT none runs */
+int backup_agent_restore_cancel(struct backup_agent *ba, const char *reason);
 
 /* Cancels job id (0: every queued or running job) with reason (may be
  * NULL or "").  @retval number of jobs cancelled (0 with id 0 is fine)

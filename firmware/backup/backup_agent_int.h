@@ -25,4 +25,23 @@ void bka_on_io_cb(struct ev_loop *loop, int fd, unsigned events,
 /* Closes the connection. */
 void bka_conn_close(struct backup_agent *ba);
 
+/* Queues a job started by the schedule (backup.interval, or the window
+ * opening with a run due).  @retval as backup_agent_now */
+int bka_start_scheduled(struct backup_agent *ba);
+/* 1 when no backup or restore is queued or running. */
+int bka_idle(const struct backup_agent *ba);
+
+/* backup.window (backup_window.c): applies cfg's window and zone and
+ * (re)arms its timer. */
+void bka_window_configure(struct backup_agent *ba);
+/* 1 when a scheduled run may start now (no window, or open). */
+int bka_window_open(struct backup_agent *ba);
+/* Stops the window's timer. */
+void bka_window_stop(struct backup_agent *ba);
+
+/* The restore driver (backup_agent_restore.c): its setup at init, and
+ * its end at agent stop. */
+void bka_restore_init(struct backup_agent *ba);
+void bka_restore_stop(struct backup_agent *ba);
+
 #endif

@@ -1,24 +1,18 @@
 /*
  * restore_client.c — the blocking driver of the restore engine
  * (restore_client.h).  The engine decides; this file connects, moves
- * bytes with bounded waits, and does the file system work of a restore:
- * the selection (pattern, existing files), parent directories, the
- * atomic write, mode and mtime.
+ * bytes with bounded waits; the file system work of a restore (the
+ * selection, parent directories, the atomic write, mode and mtime) is
+ * restore_files.c's, shared with the agent's driver.
  */
 #include "restore_client.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "hal/clock.h"
-#include "hal/file.h"
 #include "hal/poll.h"
-
-#define DIR_MODE 0755u
-/* What a file stored without attributes (plain v3) is restored with. */
-#define MODE_DEFAULT 0644u
 
 static uint32_t io_timeout(const struct restore_client *c)
 {
@@ -114,110 +108,6 @@ static void do_recv(struct restore_client *c)
 	}
 }
 
-/* Whether the pattern selects path: fnmatch, or path under it. */
-static int selected(const char *pattern, const char *path)
-{
-	size_t n;
-
-	if (pattern == NULL)
-		return 1;
-	if (fnmatch(pattern, path, 0) == 0)
-		return 1;
-	n = strlen(pattern);
-	while (n > 1 && pattern[n - 1] == '/')
-		n--;
-	return strncmp(path, pattern, n) == 0 && path[n] == '/';
-}
-
-/* Creates the parent directories of c->target (dest too; existing
- * ones are fine). */
-static int make_parents(struct restore_client *c)
-{
-	char dir[HAL_PATH_MAX];
-	char *s;
-	int ret;
-
-	memcpy(dir, c->target, sizeof dir);
-	for (s = dir + 1; (s = strchr(s, '/')) != NULL; s++) {
-		*s = '\0';
-		ret = hal_storage_mkdir(dir, DIR_MODE);
-		*s = '/';
-		if (ret < 0)
-			return ret;
-	}
-	return 0;
-}
-
-static void report(struct restore_client *c, const char *why)
-{
-	if (c->o->report != NULL)
-		c->o->report(c->e.path, why);
-}
-
-/* RSE_WANT_OPEN: the entry's target, checks, the temporary file. */
-static int do_open(struct restore_client *c)
-{
-	const struct v3x_msg *f = rse_entry(&c->e);
-	enum hal_file_type t;
-	uint64_t size = 0;
-	char tmp[HAL_PATH_MAX + 8];
-	int n, ret;
-
-	if (!selected(c->o->pattern, c->e.path))
-		return 0;
-	n = snprintf(c->target, sizeof c->target, "%s%s", c->o->dest,
-		     c->e.path);
-	if (n < 0 || (size_t)n >= sizeof c->target - 5) {
-		report(c, "path too long under the destination");
-		return -ENAMETOOLONG;
-	}
-	if (hal_file_stat(c->target, &t, &size) == 0 && !c->o->overwrite) {
-		report(c, "exists (kept; --overwrite replaces it)");
-		return 0;
-	}
-	/* the atomic write's temporary name must not be a restored file */
-	snprintf(tmp, sizeof tmp, "%s.tmp", c->target);
-	if (hal_file_stat(tmp, &t, &size) == 0) {
-		report(c, "its temporary name <path>.tmp exists");
-		return -EEXIST;
-	}
-	ret = make_parents(c);
-	if (ret == 0)
-		ret = hal_storage_afile_open(&c->f, c->target,
-					     f->mode ? f->mode : MODE_DEFAULT);
-	if (ret < 0)
-		report(c, strerror(-ret));
-	return ret < 0 ? ret : 1;
-}
-
-static void do_write(struct restore_client *c)
-{
-	uint64_t off;
-	size_t len;
-	const uint8_t *p = rse_data(&c->e, &off, &len);
-
-	rse_written(&c->e, hal_storage_afile_write(&c->f, p, len));
-}
-
-/* RSE_WANT_FINISH: rename into place only what was verified. */
-static void do_finish(struct restore_client *c)
-{
-	const struct v3x_msg *f = rse_entry(&c->e);
-	int ret = -EBADMSG;
-
-	if (c->e.verified) {
-		ret = hal_storage_afile_commit(&c->f);
-		if (ret == 0)
-			ret = hal_file_set_mtime(c->target, f->mtime_s,
-						 f->mtime_ns);
-		report(c, ret == 0 ? NULL : strerror(-ret));
-	} else {
-		hal_storage_afile_abort(&c->f);
-		report(c, c->e.file_err);
-	}
-	rse_finished(&c->e, ret);
-}
-
 static void drive(struct restore_client *c)
 {
 	for (;;) {
@@ -227,12 +117,17 @@ static void drive(struct restore_client *c)
 		case RSE_WANT_CONNECT: do_connect(c); break;
 		case RSE_WANT_SEND: do_send(c); break;
 		case RSE_WANT_RECV: do_recv(c); break;
-		case RSE_WANT_OPEN: rse_open_result(&c->e, do_open(c)); break;
-		case RSE_WANT_WRITE: do_write(c); break;
-		case RSE_WANT_FINISH: do_finish(c); break;
+		case RSE_WANT_OPEN:
+			rse_open_result(&c->e,
+					restore_file_open(&c->rf, &c->e, c->o));
+			break;
+		case RSE_WANT_WRITE: restore_file_write(&c->rf, &c->e); break;
+		case RSE_WANT_FINISH:
+			restore_file_finish(&c->rf, &c->e, c->o);
+			break;
 		case RSE_WANT_CLOSE:
 			/* a run cut mid-file leaves no partial file */
-			hal_storage_afile_abort(&c->f);
+			restore_file_abort(&c->rf);
 			bk_conn_close(&c->conn);
 			rse_closed(&c->e);
 			break;
@@ -247,8 +142,7 @@ int restore_client_run(struct restore_client *c,
 {
 	int ret;
 
-	memset(&c->f, 0, sizeof c->f);
-	c->f.fd = -1;
+	restore_file_reset(&c->rf);
 	c->cfg = *cfg;
 	c->o = o;
 	rse_start(&c->e, o->device, o->snapshot);

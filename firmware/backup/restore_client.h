@@ -12,27 +12,14 @@
 
 #include "backup_conn.h"
 #include "backup_engine.h"
-#include "hal/storage.h"
 #include "restore_engine.h"
-
-struct restore_opts {
-	const char *device;     /* whose files */
-	uint64_t snapshot;      /* 0: latest */
-	const char *pattern;    /* NULL: all; else fnmatch on the path, or
-				 * a directory the path lies under */
-	const char *dest;       /* restored paths go under it */
-	int overwrite;          /* replace existing files */
-	/* Called once per file that ended (may be NULL): its path, NULL on
-	 * success or why it failed or was skipped. */
-	void (*report)(const char *path, const char *why);
-};
+#include "restore_files.h"
 
 struct restore_client {
 	struct backup_client_cfg cfg;
 	struct backup_conn conn;
 	struct rse e;
-	struct hal_afile f;
-	char target[HAL_PATH_MAX];
+	struct restore_file rf;
 	const struct restore_opts *o;
 };
 

@@ -334,7 +334,7 @@ static void post(struct coap_srv *s, const struct route *r,
 		if (n > 0)
 			changed(s, rep, "job", (uint64_t)n);
 		else
-			set_error(rep, n == -ENOSPC
+			set_error(rep, n == -ENOSPC || n == -EBUSY
 				  ? COAP_CODE_SERVICE_UNAVAILABLE
 				  : n == -EINVAL ? COAP_CODE_NOT_IMPLEMENTED
 				  : COAP_CODE_FORBIDDEN, diag);

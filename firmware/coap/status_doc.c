@@ -279,14 +279,37 @@ static void enc_server(struct cbor_enc *e, const struct backup_status *b)
 	kv_text(e, "transport", b->tls ? "tls" : "tcp");
 }
 
-/* backup: 9 pairs (the value alone); last_error: 3 pairs */
+/* An epoch time already in seconds (0: null). */
+static void kv_epoch(struct cbor_enc *e, const char *k, int64_t t)
+{
+	cbor_enc_cstr(e, k);
+	if (t > 0)
+		cbor_enc_uint(e, (uint64_t)t);
+	else
+		cbor_enc_null(e);
+}
+
+/* window: 5 pairs, only with backup.window set */
+static void enc_window(struct cbor_enc *e, const struct backup_window_status *w)
+{
+	cbor_enc_cstr(e, "window");
+	cbor_enc_map(e, 5);
+	kv_text(e, "spec", w->spec);
+	kv_bool(e, "open", w->open);
+	kv_epoch(e, "next_open", w->next_open_s);
+	kv_epoch(e, "next_close", w->next_close_s);
+	kv_bool(e, "waiting", w->due);
+}
+
+/* backup: 9 pairs, 10 with a window (the value alone); last_error: 3 */
 static void enc_backup(struct cbor_enc *e, const struct status_src *s,
 		       const struct sd_clock *c)
 {
 	const struct backup_link *l = s->link;
 	const struct backup_status *b = s->backup;
+	int win = b && b->window.spec[0];
 
-	cbor_enc_map(e, 9);
+	cbor_enc_map(e, 9u + (unsigned)win);
 	kv_text(e, "state", b ? backup_status_state(b)
 			      : status_backup_state(l));
 	kv_text(e, "link", link_name(l));
@@ -307,6 +330,8 @@ static void enc_backup(struct cbor_enc *e, const struct status_src *s,
 		cbor_enc_null(e);
 	}
 	enc_jobs(e, b, c);
+	if (win)
+		enc_window(e, &b->window);
 }
 
 /* conns: the backup connection when it is up; conn: 12 pairs */
@@ -528,6 +553,11 @@ static uint32_t key_backup(uint32_t k, const struct backup_link *l,
 		k = fnv_u32(k, (uint32_t)b->jobs[i].state);
 		k = fnv_u32(k, b->jobs[i].files_done);
 		k = fnv(k, &b->jobs[i].bytes_done, sizeof b->jobs[i].bytes_done);
+	}
+	if (b) {
+		k = fnv_u32(k, (uint32_t)b->window.open);
+		k = fnv_u32(k, (uint32_t)b->window.due);
+		k = fnv(k, &b->window.next_open_s, sizeof b->window.next_open_s);
 	}
 	if (!l)
 		return fnv_u32(k, 0xffffffffu);

@@ -133,6 +133,9 @@ struct config {
 	int64_t backup_retry_cap_ms;           /* backoff cap */
 	int64_t backup_timeout_ms;             /* I/O silence limit */
 	int64_t backup_max_rate;               /* bytes/s; 0 = no limit */
+	char backup_window[16];                /* "HH:MM-HH:MM"; "" always
+						* (lib/daywin.h) */
+	char time_zone[64];                    /* POSIX TZ rule (lib/tz.h) */
 	/* tls.* (docs/backup.md, tls://) */
 	char tls_ca[CONFIG_PATH_MAX];          /* CA file; "" = none */
 	char tls_cert[CONFIG_PATH_MAX];        /* client cert; "" = none */

@@ -37,6 +37,11 @@ struct cfg_key {
 	const char *const *words; /* NULL-terminated */
 	const int64_t *set;       /* 0-terminated */
 	const char *chars;
+	/* string: a further check of the whole value (a grammar the
+	 * character list cannot express); NULL none.  @retval 0 valid
+	 * @retval <0 with msg set ("key: what is wrong") */
+	int (*check)(const struct cfg_key *k, const char *v, char *msg,
+		     size_t cap);
 	const char *def;          /* default, as text (validated like input) */
 	const char *help;
 };

@@ -19,7 +19,9 @@
 #include <string.h>
 
 #include "board.h"
+#include "daywin.h"
 #include "log.h"
+#include "tz.h"
 
 /* offsetof/sizeof of a field, and a compile error (negative array size)
  * when its size is not that of type t. */
@@ -44,6 +46,10 @@
 #define K_SECRET(n, f, lo, ch, d, h) { .name = n, .type = CFG_STRING, \
 	.flags = CFG_F_SECRET, FLD(f), .min = lo, .max = FSIZE(f) - 1, \
 	.chars = ch, .def = d, .help = h }
+/* a string whose value must also pass chk (a grammar of its own) */
+#define K_CHECKED(n, f, lo, ch, chk, d, h) { .name = n, .type = CFG_STRING, \
+	FLD(f), .min = lo, .max = FSIZE(f) - 1, .chars = ch, .check = chk, \
+	.def = d, .help = h }
 #define K_PATH(n, f, fl, d, h) { .name = n, .type = CFG_PATH, .flags = fl, \
 	FLD(f), .min = 1, .max = FSIZE(f) - 1, .def = d, .help = h }
 #define K_INT(n, f, lo, hi, d, h) { .name = n, .type = CFG_INT, \
@@ -64,6 +70,11 @@ static const char *const tls_version_words[] = { "1.3", "1.2", NULL };
 static const int64_t baud_rates[] = { 9600, 19200, 38400, 57600, 115200,
 	230400, 460800, 921600, 1000000, 1500000, 2000000, 3000000, 4000000,
 	0 };
+
+static int check_window(const struct cfg_key *k, const char *v, char *msg,
+			size_t cap);
+static int check_zone(const struct cfg_key *k, const char *v, char *msg,
+		      size_t cap);
 
 /* Table order is the order of config_format, config_diff and the docs. */
 const struct cfg_key cfg_keys[] = {
@@ -106,11 +117,13 @@ const struct cfg_key cfg_keys[] = {
 	K_STR("backup.name", backup_name, 0, "._-", "", "Client name registered with the backup server; empty: device.name, else vigil."),
 	K_DUR("backup.retry_cap", backup_retry_cap_ms, 500, 3600 * 1000, 1, 1000, "30", "Longest wait between two retries of a backup request (exponential backoff from 500 ms)."),
 	K_INT("backup.max_rate", backup_max_rate, 0, INT64_C(1) << 40, "0", "Most bytes per second a backup sends (token bucket over the file data); 0 = no limit."),
+	K_CHECKED("backup.window", backup_window, 0, ":-", check_window, "", "Scheduled backups only between these local times, HH:MM-HH:MM (time.zone); empty: any time."),
 	K_DUR("backup.timeout", backup_timeout_ms, 100, 3600 * 1000, 1, 1000, "30", "A backup connection silent this long (no byte sent or received) fails and is retried."),
 	K_PATH("tls.ca", tls_ca, CFG_F_NONE, "none", "PEM CA certificate(s) the tls:// backup server's certificate must chain to; required for tls://."),
 	K_PATH("tls.cert", tls_cert, CFG_F_NONE, "none", "PEM client certificate presented to the tls:// backup server (with tls.key), or none."),
 	K_PATH("tls.key", tls_key, CFG_F_NONE, "none", "PEM private key of tls.cert (unencrypted), or none."),
 	K_SECRET("tls.psk", tls_psk, 0, ":-_.@", "", "Pre-shared key identity:hexkey for the tls:// backup server, instead of tls.cert/tls.key; empty: none."),
+	K_CHECKED("time.zone", time_zone, 1, "<>+-,.:/", check_zone, "UTC0", "Local time as a POSIX TZ rule, e.g. CET-1CEST,M3.5.0,M10.5.0/3."),
 	K_ENUM("tls.min_version", tls_min_version, tls_version_words, "1.3", "Oldest TLS version accepted from the tls:// backup server: 1.3, or 1.2 for servers without TLS 1.3."),
 };
 
@@ -134,6 +147,9 @@ _Static_assert(sizeof BOARD_DATA_DIR <= CONFIG_PATH_MAX &&
 	       sizeof BOARD_LED_STATUS <= CONFIG_PATH_MAX &&
 	       sizeof BOARD_THERMAL_ZONE <= CONFIG_PATH_MAX,
 	       "a board path default is longer than CONFIG_PATH_MAX - 1");
+_Static_assert(FSIZE(backup_window) == DAYWIN_TEXT_MAX &&
+	       FSIZE(time_zone) == TZ_TEXT_MAX,
+	       "backup.window / time.zone fields must match lib's bounds");
 _Static_assert(LOG_ERR == 0 && LOG_WARN == 1 && LOG_INFO == 2 &&
 	       LOG_DEBUG == 3, "level_words[] must follow enum log_level");
 
@@ -419,6 +435,34 @@ static int check_path(const struct cfg_key *k, const char *v, char *msg,
 	return 0;
 }
 
+/* ---- grammars of their own ---- */
+
+static int check_window(const struct cfg_key *k, const char *v, char *msg,
+			size_t cap)
+{
+	char e[TZ_ERR_MAX], sh[CFG_SHOW_MAX];
+	struct daywin w;
+
+	if (v[0] == '\0' || daywin_parse(v, &w, e, sizeof e) == 0)
+		return 0;
+	snprintf(msg, cap, "%s: `%s`: %s", k->name, cfg_show(v, strlen(v), sh),
+		 e);
+	return -EBADMSG;
+}
+
+static int check_zone(const struct cfg_key *k, const char *v, char *msg,
+		      size_t cap)
+{
+	char e[TZ_ERR_MAX];
+	struct tz z;
+
+	if (tz_parse(v, &z, e, sizeof e) == 0)
+		return 0;
+	snprintf(msg, cap, "%s: %s (a POSIX TZ rule such as "
+		 "CET-1CEST,M3.5.0,M10.5.0/3)", k->name, e);
+	return -EBADMSG;
+}
+
 /* Validates a string or path and stores it, the field zero-filled. */
 static int apply_text(struct config *c, const struct cfg_key *k,
 		      const char *v, char *msg, size_t cap)
@@ -427,6 +471,8 @@ static int apply_text(struct config *c, const struct cfg_key *k,
 	int ret = k->type == CFG_PATH ? check_path(k, v, msg, cap) :
 					check_string(k, v, msg, cap);
 
+	if (ret == 0 && k->check)
+		ret = k->check(k, v, msg, cap);
 	if (ret < 0)
 		return ret;
 	/* checked: strlen(v) <= k->max == k->size - 1 */

@@ -42,6 +42,42 @@ static void show_job(struct con *c, const struct backup_job *j,
 		con_printf(c, "    cancel reason: %s\n", j->cancel_reason);
 }
 
+/* "in 3 h 20 min" from now (wall clock) to t (UTC epoch s). */
+static void in_text(int64_t t, char *buf, size_t cap)
+{
+	int64_t d = t - hal_clock_wall_ms() / 1000;
+
+	if (d < 0)
+		d = 0;
+	snprintf(buf, cap, "in %lld h %lld min", (long long)(d / 3600),
+		 (long long)(d / 60 % 60));
+}
+
+/* "  window 01:00-05:30 closed, opens 2026-12-07 00:00 UTC (in 13 h 20
+ * min)"; nothing without a window.  Times are UTC: the zone's own
+ * names are in time.zone, and UTC reads the same on every board. */
+static void show_window(struct con *c, const struct backup_window_status *w)
+{
+	struct tz_civil cv;
+	char in[40];
+	int64_t t = w->open ? w->next_close_s : w->next_open_s;
+
+	if (!w->spec[0])
+		return;
+	con_printf(c, "  window %s (local time) %s", w->spec,
+		   w->open ? "open" : "closed");
+	if (!w->clock_set) {
+		con_puts(c, ": the wall clock is not set; scheduled runs wait\n");
+		return;
+	}
+	tz_civil(t, &cv);
+	in_text(t, in, sizeof in);
+	con_printf(c, ", %s %04lld-%02d-%02d %02d:%02d UTC (%s)%s\n",
+		   w->open ? "closes" : "opens", (long long)cv.year, cv.mon,
+		   cv.mday, cv.hour, cv.min, in,
+		   w->due ? "; a scheduled run waits for it" : "");
+}
+
 static void show_jobs(struct con *c, const struct backup_status *ba)
 {
 	uint64_t now = hal_clock_mono_ms();
@@ -56,6 +92,7 @@ static void show_jobs(struct con *c, const struct backup_status *ba)
 		con_printf(c, "%llu s ago",
 			   (unsigned long long)ago_s(now, ba->last_success_ms));
 	con_puts(c, "\n");
+	show_window(c, &ba->window);
 	/* oldest first: ids grow, slots do not follow them */
 	for (;;) {
 		const struct backup_job *next = NULL;
@@ -132,6 +169,132 @@ void con_backup_cmd(struct con *c, struct backup_agent *ba, int argc,
 		else
 			con_printf(c, "backup: %s\n", why);
 	}
+}
+
+/* ---- restore ---- */
+
+static void show_restore(struct con *c, const struct restore_job *j)
+{
+	uint64_t now = hal_clock_mono_ms();
+
+	if (j->state == RESTORE_NONE) {
+		con_puts(c, "restore: none since start\n");
+		return;
+	}
+	con_printf(c, "restore %u %s: %s, device %s, snapshot ", (unsigned)j->id,
+		   restore_job_state_name(j->state), j->phase ? j->phase : "",
+		   j->device);
+	if (j->snapshot)
+		con_printf(c, "%llu", (unsigned long long)j->snapshot);
+	else
+		con_puts(c, "latest");
+	con_printf(c, ", into %s\n  %u restored and verified, %u failed, %u "
+		   "skipped, %llu bytes, %llu s\n", j->dest, j->files_ok,
+		   j->files_failed, j->files_skipped,
+		   (unsigned long long)j->bytes, (unsigned long long)
+		   (((j->ended_ms ? j->ended_ms : now) - j->started_ms) / 1000));
+	if (j->file[0])
+		con_printf(c, "  file: %s\n", j->file);
+	if (j->error[0])
+		con_printf(c, "  error: %s\n", j->error);
+	if (j->cancel_reason[0])
+		con_printf(c, "  cancel reason: %s\n", j->cancel_reason);
+}
+
+/* "restore cancel [reason]": the words after cancel, cut at a word. */
+static void restore_cancel(struct con *c, struct backup_agent *ba, int argc,
+			   char **argv)
+{
+	char reason[BACKUP_REASON_MAX] = "";
+	size_t len = 0;
+
+	for (int i = 2; i < argc; i++) {
+		int w = snprintf(reason + len, sizeof reason - len, "%s%s",
+				 i > 2 ? " " : "", argv[i]);
+
+		if (w < 0 || (size_t)w >= sizeof reason - len)
+			break;
+		len += (size_t)w;
+	}
+	if (backup_agent_restore_cancel(ba, reason) < 0)
+		con_puts(c, "restore: none is running\n");
+	else
+		con_printf(c, "restore %u cancelled\n",
+			   (unsigned)backup_agent_status(ba)->restore.id);
+}
+
+/* The options of `vigild restore` that make sense on the board.
+ * @retval 0 parsed  @retval -1 usage printed */
+static int restore_args(struct con *c, int argc, char **argv,
+			struct backup_restore_req *r)
+{
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		char *end = NULL;
+
+		if (!strcmp(a, "--overwrite")) {
+			r->overwrite = 1;
+			continue;
+		}
+		if (v == NULL) {
+			con_printf(c, "restore: %s needs a value\n", a);
+			return -1;
+		}
+		i++;
+		if (!strcmp(a, "--device")) {
+			r->device = v;
+		} else if (!strcmp(a, "--path")) {
+			r->pattern = v;
+		} else if (!strcmp(a, "--snapshot")) {
+			r->snapshot = strcmp(v, "latest") ? strtoull(v, &end, 10)
+							  : 0;
+			if (strcmp(v, "latest") && (v[0] < '0' || v[0] > '9' ||
+						    *end || r->snapshot == 0)) {
+				con_printf(c, "restore: bad snapshot `%s` (an id "
+					   "or latest)\n", v);
+				return -1;
+			}
+		} else {
+			con_printf(c, "restore: unknown option `%s`\n", a);
+			return -1;
+		}
+	}
+	if (i + 1 != argc) {
+		con_puts(c, "restore: give exactly one DEST (an absolute "
+			 "path)\n");
+		return -1;
+	}
+	r->dest = argv[i];
+	return 0;
+}
+
+/* see console_int.h */
+void con_restore_cmd(struct con *c, struct backup_agent *ba, int argc,
+		     char **argv)
+{
+	struct backup_restore_req r;
+	const char *why = "";
+	int id;
+
+	if (argc == 2 && !strcmp(argv[1], "status")) {
+		show_restore(c, &backup_agent_status(ba)->restore);
+		return;
+	}
+	if (argc >= 2 && !strcmp(argv[1], "cancel")) {
+		restore_cancel(c, ba, argc, argv);
+		return;
+	}
+	memset(&r, 0, sizeof r);
+	if (restore_args(c, argc, argv, &r) < 0)
+		return;
+	id = backup_agent_restore(ba, &r, &why);
+	if (id > 0)
+		con_printf(c, "restore %d started (`restore status` shows it)\n",
+			   id);
+	else
+		con_printf(c, "restore: %s\n", why);
 }
 
 /* see console_int.h */

@@ -287,6 +287,15 @@ static void cmd_backup(struct con *c, int argc, char **argv)
 	con_backup_cmd(c, c->env->backup, argc, argv);
 }
 
+static void cmd_restore(struct con *c, int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(c, find("restore"));
+		return;
+	}
+	con_restore_cmd(c, c->env->backup, argc, argv);
+}
+
 static void cmd_conns(struct con *c, int argc, char **argv)
 {
 	(void)argc; (void)argv; /* no arguments */
@@ -498,6 +507,9 @@ static void complete_help(const struct con *c, unsigned argc,
 			  struct le_cands *cands);
 
 static const char *const backup_subs[] = { "now", "jobs", "cancel", NULL };
+static const char *const restore_subs[] = { "status", "cancel",
+					    "--snapshot", "--path",
+					    "--overwrite", "--device", NULL };
 static const char *const config_subs[] = { "get", "set", "save", "reload",
 					   NULL };
 static const char *const status_subs[] = { "--json", NULL };
@@ -516,6 +528,10 @@ static const struct con_cmd cmds[] = {
 	{ "backup", "backup now|jobs|cancel <id>|all [reason]",
 	  "start a backup, list jobs, cancel one or all", cmd_backup,
 	  backup_subs, complete_cancel },
+	{ "restore", "restore [--snapshot ID|latest] [--path PATTERN] "
+	  "[--overwrite] [--device NAME] DEST|status|cancel [reason]",
+	  "get files back from backup.server into DEST", cmd_restore,
+	  restore_subs, NULL },
 	{ "conns", "conns", "connections with their byte counts and idle "
 	  "time", cmd_conns, NULL, NULL },
 	{ "probe", "probe", "test the backup server link now (0.5 s)",

@@ -43,5 +43,9 @@ void con_backup_cmd(struct con *c, struct backup_agent *ba, int argc,
 		    char **argv);
 /* `conns`: the backup connection with its statistics. */
 void con_conns_cmd(struct con *c, const struct backup_status *ba);
+/* restore [--snapshot ID|latest] [--path PATTERN] [--overwrite]
+ * [--device NAME] DEST | status | cancel [reason] */
+void con_restore_cmd(struct con *c, struct backup_agent *ba, int argc,
+		     char **argv);
 
 #endif

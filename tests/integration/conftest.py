@@ -137,6 +137,26 @@ def make_certs(out):
     return out
 
 
+def make_leaf(pki, name):
+    """A client certificate with CN=name, signed by the test CA."""
+    if (pki / f"{name}.crt").exists():
+        return
+    subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
+                    "ec_paramgen_curve:P-256", "-out", str(pki / f"{name}.key")],
+                   check=True, capture_output=True, timeout=30)
+    subprocess.run(["openssl", "req", "-new", "-key", str(pki / f"{name}.key"),
+                    "-subj", f"/O=vigil test/CN={name}", "-out", str(pki / f"{name}.csr")],
+                   check=True, capture_output=True, timeout=30)
+    ext = pki / f"{name}.ext"
+    ext.write_text("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
+                   "extendedKeyUsage=clientAuth\n")
+    subprocess.run(["openssl", "x509", "-req", "-in", str(pki / f"{name}.csr"), "-CA",
+                    str(pki / "ca.crt"), "-CAkey", str(pki / "ca.key"), "-CAcreateserial",
+                    "-sha256", "-days", "30", "-extfile", str(ext),
+                    "-out", str(pki / f"{name}.crt")],
+                   check=True, capture_output=True, timeout=30)
+
+
 @pytest.fixture(scope="session")
 def pki(tmp_path_factory):
     """A PKI for TLS tests; tests read it and never change it."""

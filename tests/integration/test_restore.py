@@ -12,32 +12,12 @@ import subprocess
 
 import pytest
 
-from conftest import binary, make_certs
+from conftest import binary, make_certs, make_leaf
 from backupd import Server, TIMEOUT_MS, tls_args
 
 # The large file: 200 MiB in the issue; VIGIL_RESTORE_LARGE_MIB scales it
 # for a loaded machine (the protocol path is the same from 2 chunks on).
 LARGE = int(os.environ.get("VIGIL_RESTORE_LARGE_MIB", "24")) << 20
-
-
-def make_leaf(pki, name):
-    """A client certificate with CN=name, signed by the test CA."""
-    if (pki / f"{name}.crt").exists():
-        return
-    subprocess.run(["openssl", "genpkey", "-algorithm", "EC", "-pkeyopt",
-                    "ec_paramgen_curve:P-256", "-out", str(pki / f"{name}.key")],
-                   check=True, capture_output=True, timeout=30)
-    subprocess.run(["openssl", "req", "-new", "-key", str(pki / f"{name}.key"),
-                    "-subj", f"/O=vigil test/CN={name}", "-out", str(pki / f"{name}.csr")],
-                   check=True, capture_output=True, timeout=30)
-    ext = pki / f"{name}.ext"
-    ext.write_text("basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\n"
-                   "extendedKeyUsage=clientAuth\n")
-    subprocess.run(["openssl", "x509", "-req", "-in", str(pki / f"{name}.csr"), "-CA",
-                    str(pki / "ca.crt"), "-CAkey", str(pki / "ca.key"), "-CAcreateserial",
-                    "-sha256", "-days", "30", "-extfile", str(ext),
-                    "-out", str(pki / f"{name}.crt")],
-                   check=True, capture_output=True, timeout=30)
 
 
 @pytest.fixture(scope="module")

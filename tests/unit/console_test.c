@@ -101,7 +101,8 @@ TEST(con_open_prints_banner_and_prompt)
 TEST(con_help_lists_every_command_with_crlf)
 {
 	static const char *const names[] = { "help", "version", "uptime",
-		"status", "health", "backup", "conns", "probe", "config",
+		"status", "health", "backup", "restore", "conns", "probe",
+		"config",
 		"log", "wdt", "reboot", "exit" };
 
 	REQUIRE(open_con(DEV, NULL, 0) == 0);
@@ -155,6 +156,20 @@ TEST(con_unbuilt_subsystems_say_so)
 	CHECK(has("backup: offline, server (none), last success never"));
 	type("backup sideways\r");
 	CHECK(has("backup: usage: backup now|jobs|cancel <id>|all [reason]"));
+	type("restore /mnt/new\r");
+	CHECK(has("restore: no backup.server configured"));
+	type("restore status\r");
+	CHECK(has("restore: none since start"));
+	type("restore cancel\r");
+	CHECK(has("restore: none is running"));
+	type("restore --snapshot 0 /mnt/new\r");
+	CHECK(has("restore: bad snapshot `0` (an id or latest)"));
+	type("restore --device\r");
+	CHECK(has("restore: --device needs a value"));
+	type("restore\r");
+	CHECK(has("restore: usage: restore [--snapshot ID|latest] [--path "
+		  "PATTERN] [--overwrite] [--device NAME] DEST|status|cancel "
+		  "[reason]"));
 	type("wdt\r");
 	CHECK(has("wdt: no watchdog"));
 	con_close(&con);

@@ -1,0 +1,196 @@
+/*
+ * tz_test.c — POSIX TZ rules (lib/tz.c) and daily windows (lib/daywin.c):
+ * the grammar and its errors, the offsets around real transitions (EU,
+ * US, a southern zone, a half-hour zone), civil dates, and a window's
+ * next edge across midnight and across a DST change.  The same offsets
+ * were compared with glibc's localtime over 200,000 instants per zone
+ * while writing this (tests/fuzz/tz_fuzz.c keeps the invariants).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "daywin.h"
+#include "test.h"
+#include "tz.h"
+
+#define CET "CET-1CEST,M3.5.0,M10.5.0/3"
+
+/* UTC seconds of a civil date and time. */
+static int64_t utc(int64_t y, int mo, int d, int h, int mi)
+{
+	return tz_days(y, mo, d) * 86400 + h * 3600 + mi * 60;
+}
+
+static int32_t off_at(const char *zone, int64_t t)
+{
+	struct tz z;
+
+	if (tz_parse(zone, &z, NULL, 0) != 0)
+		return INT32_MIN;
+	return tz_offset(&z, t, NULL);
+}
+
+TEST(parses_what_posix_allows)
+{
+	struct tz z;
+	char err[TZ_ERR_MAX];
+
+	CHECK_EQ_INT(tz_parse("UTC0", &z, err, sizeof err), 0);
+	CHECK_EQ_INT(z.std_east_s, 0);
+	CHECK_EQ_INT(z.has_dst, 0);
+	CHECK_EQ_INT(tz_parse(CET, &z, err, sizeof err), 0);
+	CHECK_EQ_INT(z.std_east_s, 3600);
+	CHECK_EQ_INT(z.dst_east_s, 7200);
+	CHECK_EQ_INT(z.end.time_s, 3 * 3600);
+	CHECK_EQ_INT(tz_parse("<+0530>-5:30", &z, err, sizeof err), 0);
+	CHECK_EQ_INT(z.std_east_s, 5 * 3600 + 1800);
+	CHECK_EQ_INT(tz_parse("<-03>3<-02>,M3.5.0/-2,M10.5.0/-1", &z, err,
+			      sizeof err), 0);
+	CHECK_EQ_INT(z.start.time_s, -2 * 3600);
+	CHECK_EQ_INT(tz_parse("IST-2IDT,M3.4.4/26,M10.5.0", &z, err,
+			      sizeof err), 0);
+	CHECK_EQ_INT(z.start.time_s, 26 * 3600);
+	CHECK_EQ_INT(tz_parse("AAA3BBB2,J60/1:30:15,300", &z, err, sizeof err),
+		     0);
+	CHECK_EQ_INT(z.dst_east_s, -2 * 3600);
+	CHECK_EQ_INT(z.start.time_s, 3600 + 1800 + 15);
+}
+
+TEST(refuses_with_a_reason)
+{
+	static const struct { const char *in, *why; } bad[] = {
+		{ "", "zone name" }, { "UT0", "3..15 characters" },
+		{ "CET", "UTC offset expected" }, { "CET25", "out of range" },
+		{ "CET-1CEST", "needs its rules" },
+		{ "CET-1CEST,M3.5.0", "end rule" },
+		{ "CET-1CEST,M13.5.0,M10.5.0", "out of range" },
+		{ "CET-1CEST,M3.6.0,M10.5.0", "out of range" },
+		{ "CET-1CEST,M3.5.7,M10.5.0", "out of range" },
+		{ "CET-1CEST,M3.5,M10.5.0", "`.` expected" },
+		{ "CET-1CEST,J0,J10", "out of range" },
+		{ "CET-1CEST,M3.5.0/168,M10.5.0", "out of range" },
+		{ "CET-1CEST,M3.5.0,M10.5.0x", "unexpected text" },
+		{ "Europe/Berlin", "no zoneinfo names" },
+		{ "<+05", "closing" }, { "CET-1:60", "out of range" },
+	};
+	char err[TZ_ERR_MAX];
+	struct tz z;
+
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		err[0] = '\0';
+		CHECK_EQ_INT(tz_parse(bad[i].in, &z, err, sizeof err), -EINVAL);
+		if (!strstr(err, bad[i].why))
+			CHECK_EQ_STR(err, bad[i].why);
+	}
+}
+
+TEST(offsets_change_at_the_real_instants)
+{
+	/* EU: last Sunday of March 01:00Z, of October 01:00Z */
+	CHECK_EQ_INT(off_at(CET, utc(2026, 3, 29, 0, 59) + 59), 3600);
+	CHECK_EQ_INT(off_at(CET, utc(2026, 3, 29, 1, 0)), 7200);
+	CHECK_EQ_INT(off_at(CET, utc(2026, 10, 25, 0, 59) + 59), 7200);
+	CHECK_EQ_INT(off_at(CET, utc(2026, 10, 25, 1, 0)), 3600);
+	/* US: second Sunday of March 02:00 EST, first of November 02:00 EDT */
+	CHECK_EQ_INT(off_at("EST5EDT,M3.2.0,M11.1.0", utc(2026, 3, 8, 6, 59)),
+		     -5 * 3600);
+	CHECK_EQ_INT(off_at("EST5EDT,M3.2.0,M11.1.0", utc(2026, 3, 8, 7, 0)),
+		     -4 * 3600);
+	CHECK_EQ_INT(off_at("EST5EDT,M3.2.0,M11.1.0", utc(2026, 11, 1, 6, 0)),
+		     -5 * 3600);
+	/* southern: summer over the new year */
+	CHECK_EQ_INT(off_at("AEST-10AEDT,M10.1.0,M4.1.0/3",
+			    utc(2026, 1, 15, 0, 0)), 11 * 3600);
+	CHECK_EQ_INT(off_at("AEST-10AEDT,M10.1.0,M4.1.0/3",
+			    utc(2026, 6, 15, 0, 0)), 10 * 3600);
+	CHECK_EQ_INT(off_at("AEST-10AEDT,M10.1.0,M4.1.0/3",
+			    utc(2026, 4, 4, 15, 59)), 11 * 3600);
+	CHECK_EQ_INT(off_at("AEST-10AEDT,M10.1.0,M4.1.0/3",
+			    utc(2026, 4, 4, 16, 0)), 10 * 3600);
+	CHECK_EQ_INT(off_at("<+0530>-5:30", utc(2026, 7, 1, 0, 0)), 19800);
+}
+
+TEST(civil_dates)
+{
+	struct tz_civil cv;
+
+	tz_civil(0, &cv);
+	CHECK_EQ_INT(cv.year, 1970);
+	CHECK_EQ_INT(cv.wday, 4);
+	tz_civil(utc(2000, 2, 29, 23, 59) + 58, &cv);
+	CHECK_EQ_INT(cv.year * 10000 + cv.mon * 100 + cv.mday, 20000229);
+	CHECK_EQ_INT(cv.hour * 10000 + cv.min * 100 + cv.sec, 235958);
+	CHECK_EQ_INT(cv.wday, 2);
+	tz_civil(-1, &cv);
+	CHECK_EQ_INT(cv.year * 10000 + cv.mon * 100 + cv.mday, 19691231);
+	CHECK_EQ_INT(tz_days(2026, 1, 1), 20454);
+}
+
+TEST(window_grammar)
+{
+	struct daywin w;
+	char err[TZ_ERR_MAX];
+
+	CHECK_EQ_INT(daywin_parse("01:00-05:30", &w, err, sizeof err), 0);
+	CHECK_EQ_INT(w.start_s, 3600);
+	CHECK_EQ_INT(w.end_s, 5 * 3600 + 1800);
+	CHECK_EQ_INT(daywin_parse("22:00-24:00", &w, err, sizeof err), 0);
+	CHECK_EQ_INT(w.end_s, 0);
+	CHECK(daywin_contains(&w, 23 * 3600));
+	CHECK(!daywin_contains(&w, 0));
+	CHECK_EQ_INT(daywin_parse("22:00-04:00", &w, err, sizeof err), 0);
+	CHECK(daywin_contains(&w, 3 * 3600));
+	CHECK(!daywin_contains(&w, 4 * 3600));
+	CHECK(!daywin_contains(&w, 21 * 3600 + 3599));
+	CHECK(daywin_contains(&w, 22 * 3600));
+	CHECK_EQ_INT(daywin_parse("01:00-01:00", &w, err, sizeof err), -EINVAL);
+	CHECK(strstr(err, "same time") != NULL);
+	CHECK_EQ_INT(daywin_parse("24:00-01:00", &w, err, sizeof err), -EINVAL);
+	CHECK_EQ_INT(daywin_parse("1:00-05:00", &w, err, sizeof err), -EINVAL);
+	CHECK_EQ_INT(daywin_parse("01:00-05:00 ", &w, err, sizeof err),
+		     -EINVAL);
+	CHECK_EQ_INT(daywin_parse("01:60-05:00", &w, err, sizeof err), -EINVAL);
+	CHECK(strstr(err, "HH:MM-HH:MM") != NULL);
+}
+
+TEST(window_edges_across_midnight_and_dst)
+{
+	struct daywin w;
+	struct tz z;
+	int open = -1;
+
+	REQUIRE(tz_parse(CET, &z, NULL, 0) == 0);
+	REQUIRE(daywin_parse("01:00-05:30", &w, NULL, 0) == 0);
+	/* 13:00 CET: closed, opens 01:00 CET = 00:00Z the next day */
+	CHECK_EQ_INT(daywin_next(&w, &z, utc(2026, 1, 1, 12, 0), &open),
+		     utc(2026, 1, 2, 0, 0));
+	CHECK_EQ_INT(open, 0);
+	/* 02:00 CEST (summer): open, closes 05:30 CEST = 03:30Z */
+	CHECK_EQ_INT(daywin_next(&w, &z, utc(2026, 7, 1, 0, 0), &open),
+		     utc(2026, 7, 1, 3, 30));
+	CHECK_EQ_INT(open, 1);
+	/* the night the clocks go forward: open 01:00 CET (00:00Z); the
+	 * hour 02:00-03:00 is skipped, 05:30 CEST is 03:30Z */
+	CHECK_EQ_INT(daywin_next(&w, &z, utc(2026, 3, 28, 12, 0), &open),
+		     utc(2026, 3, 29, 0, 0));
+	CHECK_EQ_INT(daywin_next(&w, &z, utc(2026, 3, 29, 0, 0), &open),
+		     utc(2026, 3, 29, 3, 30));
+	CHECK_EQ_INT(open, 1);
+	/* a window inside the skipped hour does not happen that night */
+	REQUIRE(daywin_parse("02:15-02:45", &w, NULL, 0) == 0);
+	CHECK_EQ_INT(daywin_next(&w, &z, utc(2026, 3, 28, 12, 0), &open),
+		     utc(2026, 3, 30, 0, 15));
+	/* across midnight, in UTC */
+	REQUIRE(tz_parse("UTC0", &z, NULL, 0) == 0);
+	REQUIRE(daywin_parse("22:00-04:00", &w, NULL, 0) == 0);
+	CHECK_EQ_INT(daywin_next(&w, &z, utc(2026, 5, 5, 23, 0), &open),
+		     utc(2026, 5, 6, 4, 0));
+	CHECK_EQ_INT(open, 1);
+	CHECK_EQ_INT(daywin_next(&w, &z, utc(2026, 5, 6, 4, 0), &open),
+		     utc(2026, 5, 6, 22, 0));
+	CHECK_EQ_INT(open, 0);
+}
+
+TEST_SUITE(tz, parses_what_posix_allows, refuses_with_a_reason,
+	   offsets_change_at_the_real_instants, civil_dates, window_grammar,
+	   window_edges_across_midnight_and_dst)
