@@ -1,0 +1,166 @@
+"""One campaign run's set-up: source files, a vigil-backupd (plain and TLS
+listeners), an agent (vigild --console) backing up to it, directly or
+through a fault, a watcher of the server's files and another client.
+Scenarios (tests/integration/test_campaign.py) drive the fault; the
+Rig gives them the pieces and checks the invariant at the end."""
+import os
+import random
+import re
+import time
+
+import invariant
+from backupd import Server
+from console import Console
+from v3_names import v3_name
+
+class Rig:
+    """files: {path: sha256} of what the agent backs up (one file of
+    `size` bytes and two small ones, random from the seed)."""
+
+    def __init__(self, tmp, seed, pki, size, transport="tls"):
+        self.tmp, self.seed, self.pki = tmp, seed, pki
+        self.rng = random.Random(seed)
+        self.transport = transport
+        self.src = tmp / "src"
+        self.src.mkdir(parents=True)
+        self.files = {}
+        for name, n in (("big.bin", size), ("a.txt", self.rng.randint(0, 4000)),
+                        ("b.bin", self.rng.randint(60_000, 140_000))):
+            p = self.src / name
+            with open(p, "wb") as f:
+                left = n
+                while left:
+                    k = min(left, 1 << 20)
+                    f.write(self.rng.randbytes(k))
+                    left -= k
+            self.files[p] = invariant.sha256(p)
+        self.big = self.src / "big.bin"
+        self.server = self.agent = self.prober = self.watch = None
+        self.data = tmp / "data"          # where vigil-backupd writes
+        self.data_view = self.data        # where this process reads it
+        self.server_prefix = ()
+        self.agent_prefix = ()
+        self.down_windows = []
+        self.servers = []
+        self.started = time.monotonic()
+
+    # ---- the server ----------------------------------------------------------
+    def server_args(self, plain="127.0.0.1:0", tls="127.0.0.1:0", extra=()):
+        return ["--data", str(self.data), "--timeout-ms", "2000",
+                "--plain", plain, "--tls", tls,
+                "--tls-cert", str(self.pki / "server.crt"),
+                "--tls-key", str(self.pki / "server.key"),
+                "--tls-ca", str(self.pki / "ca.crt"), *extra]
+
+    def start_server(self, plain="127.0.0.1:0", tls="127.0.0.1:0", extra=()):
+        self.server = Server(self.server_args(plain, tls, extra), self.server_prefix)
+        self.servers.append(self.server)
+        self.server.start()
+        return self.server
+
+    # ---- the agent -----------------------------------------------------------
+    def agent_conf(self, url, extra=""):
+        """The agent's configuration; `extra` lines ("key = value") add
+        keys or replace these defaults."""
+        keys = {
+            "data.dir": f"{self.tmp}/agentdata", "device.name": "campaign",
+            "watchdog.device": "none", "console.device": "none", "log.syslog": "false",
+            "coap.listen": "none", "coap.dtls_listen": "none",
+            "health.interval": "500ms", "health.start_period": "0",
+            "backup.server": url, "backup.paths": str(self.src),
+            "backup.timeout": "2", "backup.retry_cap": "1",
+        }
+        if url.startswith("tls://"):
+            keys.update({"tls.ca": self.pki / "ca.crt", "tls.cert": self.pki / "client.crt",
+                         "tls.key": self.pki / "client.key"})
+        for line in extra.splitlines():
+            if line.strip():
+                k, v = line.split("=", 1)
+                keys[k.strip()] = v.strip()
+        conf = self.tmp / "vigil.conf"
+        conf.write_text("".join(f"{k} = {v}\n" for k, v in keys.items()))
+        return conf
+
+    def start_agent(self, url, extra=""):
+        conf = self.agent_conf(url, extra)
+        n = len(list(self.tmp.glob("agent*.log")))
+        self.agent = Console(conf, self.tmp / f"agent{n}.log", self.agent_prefix)
+        try:
+            self.agent.expect(b"vigil> ", timeout=15)
+        except AssertionError as e:
+            raise AssertionError(f"{e}\nagent log:\n{self.agent.log()[-2000:]}") from None
+        return self.agent
+
+    def agent_url(self, port, host="127.0.0.1"):
+        return f"{self.transport}://{host}:{port}"
+
+    def server_port(self):
+        return self.server.port if self.transport == "tcp" else self.server.tls_port
+
+    # ---- watching -----------------------------------------------------------
+    def watch_start(self, prober_prefix=(), prober_addr=None):
+        self.watch = invariant.LayoutWatch(str(self.data_view))
+        addr = prober_addr or ("127.0.0.1", self.server.port)
+        self.prober = invariant.Prober(addr, prefix=prober_prefix)
+
+    def down(self):
+        """The server is meant to be down (or unable to store) from now."""
+        self.down_windows.append([time.monotonic(), None])
+
+    def up(self):
+        self.down_windows[-1][1] = time.monotonic()
+
+    # ---- what the agent did -------------------------------------------------
+    SENT = re.compile(r"job \d+: sent (.+?) \(\d+ bytes")
+    DONE = re.compile(r"job (\d+) done: (\d+) files")
+
+    def reported(self):
+        """Source paths the agent logged as sent (1604 received)."""
+        return {self.src / os.path.basename(p) for p in self.SENT.findall(self.agent.log())}
+
+    def wait_done(self, after_job=0, timeout=60, mark=0):
+        """Waits for the log line of a job id > after_job done with every
+        file, logged past offset `mark` of the agent's log; returns (job
+        id, when it was seen)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for job, n in self.DONE.findall(self.agent.log()[mark:]):
+                if int(job) > after_job and int(n) == len(self.files):
+                    return int(job), time.monotonic()
+            time.sleep(0.02)
+        raise AssertionError(f"no job after {after_job} done with every file:\n"
+                             + self.agent.log()[-3000:])
+
+    def agent_clients(self):
+        """The server's client directories holding the agent's big file
+        (one: the identity was never lost; the prober has its own)."""
+        name = v3_name(self.big)
+        return [d for d in invariant.client_dirs(str(self.data_view))
+                if os.path.isdir(os.path.join(d, name))]
+
+    # ---- the end ----------------------------------------------------------------
+    def check(self, server_alive=True):
+        """Violations of the invariant and files lost."""
+        bad, lost = invariant.check(str(self.data_view), self.files, self.reported(),
+                                    self.watch, self.agent, self.prober,
+                                    self.down_windows)
+        if server_alive and self.server.proc.poll() is not None:
+            bad.append(f"vigil-backupd exited ({self.server.proc.returncode})")
+        for s in self.servers:
+            crash = [ln for ln in s.lines if re.search(r"AddressSanitizer|runtime error|"
+                                                       r"assert|SIGSEGV", ln)]
+            if crash:
+                bad.append(f"vigil-backupd: {crash[:3]}")
+        return bad, lost
+
+    def close(self):
+        if self.prober is not None:
+            self.prober.stop()
+        if self.watch is not None:
+            self.watch.stop()
+        if self.agent is not None:
+            self.agent.close()
+        for s in self.servers:
+            if s.proc.poll() is None:
+                s.proc.kill()
+                s.proc.wait()

@@ -1,0 +1,374 @@
+"""The reliability campaign (issue 19, docs/reliability.md "Campaign"):
+each scenario runs several times with random seeds, each run injects its
+fault with the tools of tests/campaign/faults.py into a real vigild agent
+and a real vigil-backupd, and after every run the invariant
+(tests/campaign/invariant.py) is checked: every file the agent reported
+as sent is stored with the same sha256, no partial file was ever
+visible, the agent ends healthy without a restart, another client was
+served throughout.  Each run is recorded (tests/campaign/ledger.py) and a
+scenario fails if any of its runs broke the invariant, listing the
+seeds.
+
+`make check` runs the short form (VIGIL_CAMPAIGN=short: a few runs of
+each, 4 MiB files); `make soak` the full one (VIGIL_CAMPAIGN=full: 50 MiB,
+many runs) and writes the figures into docs/reliability.md.  A failing
+run is replayed with VIGIL_CAMPAIGN_SEED=<seed> VIGIL_CAMPAIGN_RUNS=1."""
+import os
+import pathlib
+import random
+import re
+import shutil
+import sys
+import time
+
+import pytest
+
+from netutil import free_port
+
+sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "campaign"))
+import faults  # noqa: E402
+import ledger  # noqa: E402
+from faults import Fault, FaultProxy  # noqa: E402
+from rig import Rig  # noqa: E402
+
+FULL = os.environ.get("VIGIL_CAMPAIGN", "short") == "full"
+SIZE = (50 if FULL else 4) << 20
+# runs per scenario: (short, full)
+RUNS = {
+    "cut_tls_resume": (3, 100), "cut_plain": (2, 30),
+    "corrupt_tls": (2, 30), "corrupt_plain": (2, 30),
+    "server_restart": (2, 30), "partition": (1, 10),
+    "disk_full": (2, 20), "agent_kill_writes": (1, 10), "clock": (2, 8),
+}
+
+
+def runs(scenario):
+    n = os.environ.get("VIGIL_CAMPAIGN_RUNS")
+    return int(n) if n else RUNS[scenario.split()[0]][FULL]
+
+
+def campaign(scenario, tmp_path, body):
+    """Runs body(rig-less tmp dir, seed) runs(scenario) times; records
+    each run; fails listing the runs that broke the invariant."""
+    base = int(os.environ.get("VIGIL_CAMPAIGN_SEED", random.randrange(1 << 31)))
+    failed = []
+    for i in range(runs(scenario)):
+        seed = base + i
+        t = tmp_path / f"run{i}"
+        t.mkdir()
+        t0 = time.monotonic()
+        info = {}
+        try:
+            bad, lost = body(t, seed, info)
+        except Exception as e:  # a run that could not finish is a failure
+            bad, lost = [f"{type(e).__name__}: {e}"], info.get("lost", 0)
+        ledger.record(scenario=scenario, seed=seed, ok=not bad, lost=lost,
+                      seconds=round(time.monotonic() - t0, 3),
+                      recovery_s=info.get("recovery_s"), full=FULL,
+                      violations=[str(b)[:2000] for b in bad],
+                      **{k: v for k, v in info.items() if k not in ("recovery_s", "lost")})
+        if bad:
+            failed.append((seed, bad))
+        else:
+            shutil.rmtree(t, ignore_errors=True)
+    assert not failed, f"{scenario}: {len(failed)} of {runs(scenario)} runs broke " \
+        "the invariant (replay: VIGIL_CAMPAIGN_SEED=<seed> VIGIL_CAMPAIGN_RUNS=1):\n" + \
+        "\n".join(f"seed {s}: " + "\n  ".join(map(str, b)) for s, b in failed)
+
+
+def rate_for(seconds):
+    """backup.max_rate that makes the big file take about `seconds`: the
+    fault then lands inside the transfer even on an idle machine."""
+    return f"backup.max_rate = {int(SIZE / seconds)}\n"
+
+
+# ---- connection cut at random offsets --------------------------------------------
+
+@pytest.mark.parametrize("transport", ["tls", "tcp"])
+def test_cut_at_random_offsets(transport, pki, tmp_path):
+    """The first k connections are cut at random byte offsets (over tls://,
+    vigil/2 resumes: up to 10 cuts; plain v3 resends the file: up to 2,
+    within its 3 attempts).  One job finishes with every file."""
+    scenario = "cut_tls_resume" if transport == "tls" else "cut_plain"
+
+    def body(t, seed, info):
+        rig = Rig(t, seed, pki, SIZE, transport)
+        proxy = None
+        try:
+            rig.start_server()
+            k = rig.rng.randint(1, 10 if transport == "tls" else 2)
+            plan = [Fault(cut_at=("up", rig.rng.randint(1, SIZE // k))) for _ in range(k)]
+            proxy = FaultProxy(("127.0.0.1", rig.server_port()), plan)
+            rig.watch_start()
+            rig.start_agent(rig.agent_url(proxy.port), "backup.timeout = 3\n")
+            rig.agent.cmd("backup now")
+            _, done = rig.wait_done(timeout=120)
+            info.update(cuts=proxy.cuts, conns=len(proxy.conns),
+                        recovery_s=round(done - proxy.last_fault_at, 3)
+                        if proxy.last_fault_at else 0.0)
+            return rig.check()
+        finally:
+            if proxy:
+                proxy.close()
+            rig.close()
+    campaign(scenario, tmp_path, body)
+
+
+# ---- one corrupted byte ----------------------------------------------------------
+
+@pytest.mark.parametrize("transport", ["tls", "tcp"])
+def test_one_corrupted_byte(transport, pki, tmp_path):
+    """One byte of the first connection is flipped, at a random offset of
+    either direction.  Over TLS the record fails its authentication and
+    the connection ends (retried); over plain v3 a flip in the file data
+    is caught by the cksum (1603 differs: 1030 and the file again), a
+    flip in a header by the server's checks.  The job still finishes and
+    nothing wrong is ever stored."""
+    scenario = f"corrupt_{'tls' if transport == 'tls' else 'plain'}"
+
+    def body(t, seed, info):
+        rig = Rig(t, seed, pki, SIZE, transport)
+        proxy = None
+        try:
+            rig.start_server()
+            if rig.rng.random() < 0.75:
+                at = ("up", rig.rng.randint(0, SIZE))
+            else:
+                at = ("down", rig.rng.randint(0, 2500 if transport == "tls" else 200))
+            proxy = FaultProxy(("127.0.0.1", rig.server_port()),
+                               [Fault(corrupt_at=at, mask=rig.rng.randint(1, 255))])
+            rig.watch_start()
+            rig.start_agent(rig.agent_url(proxy.port))
+            rig.agent.cmd("backup now")
+            _, done = rig.wait_done(timeout=60)
+            info.update(at=at, flipped=proxy.corrupted, conns=len(proxy.conns),
+                        recovery_s=round(done - proxy.last_fault_at, 3)
+                        if proxy.last_fault_at else 0.0)
+            bad, lost = rig.check()
+            if proxy.corrupted and transport == "tls" and at[0] == "up" and \
+                    at[1] < proxy.conns[0].count["up"] - 64 and len(proxy.conns) < 2:
+                bad.append("a corrupted TLS record was accepted (no new connection)")
+            if transport == "tcp" and proxy.corrupted:
+                crc = re.findall(r"cksum|1030|retry", rig.agent.log())
+                info["crc_path"] = bool(crc)
+            return bad, lost
+        finally:
+            if proxy:
+                proxy.close()
+            rig.close()
+    campaign(scenario, tmp_path, body)
+
+
+# ---- server restart mid-transfer ---------------------------------------------------
+
+def test_server_killed_and_restarted(pki, tmp_path):
+    """vigil-backupd gets kill -9 when its temp file reaches a random size,
+    stays down for a random 0-2.5 s and comes back on the same ports.
+    The job retries (or fails and the schedule's next job runs): a job
+    finishes with every file, and the stored files are whole."""
+
+    def body(t, seed, info):
+        transport = "tls" if seed % 2 else "tcp"
+        rig = Rig(t, seed, pki, SIZE, transport)
+        try:
+            plain, tls = free_port(), free_port()
+            rig.start_server(f"127.0.0.1:{plain}", f"127.0.0.1:{tls}")
+            rig.watch_start()
+            port = plain if transport == "tcp" else tls
+            rig.start_agent(rig.agent_url(port), rate_for(1.0) + "backup.interval = 2\n")
+            rig.agent.cmd("backup now")
+            at = rig.rng.randint(64 << 10, SIZE * 9 // 10)
+            rig.down()
+            faults.kill9_when(rig.server.proc,
+                              faults.file_size_at_least(rig.data / ".tmp", at),
+                              timeout=30, what=f"a temp file of {at} bytes")
+            pause = rig.rng.uniform(0, 2.5)
+            time.sleep(pause)           # the fault's length, not a wait for an event
+            mark = len(rig.agent.log())
+            rig.start_server(f"127.0.0.1:{plain}", f"127.0.0.1:{tls}")
+            back = time.monotonic()
+            rig.up()
+            _, done = rig.wait_done(timeout=60, mark=mark)
+            info.update(transport=transport, killed_at=at, down_s=round(pause, 3),
+                        recovery_s=round(done - back, 3))
+            return rig.check()
+        finally:
+            rig.close()
+    campaign("server_restart", tmp_path, body)
+
+
+# ---- partition, then heal --------------------------------------------------------
+
+def test_partition_then_heal(pki, tmp_path):
+    """In a network namespace of the test's own, nftables drops every
+    segment of the agent's TLS connection (port) for a random time while
+    a file is on its way (the issue's 5 minutes compressed: 2 s I/O
+    timeout, 1 s retry cap, a job every 3 s).  Another client on the
+    server's plain port is served all along.  After the heal a job
+    finishes with every file."""
+
+    def body(t, seed, info):
+        ns = faults.NetNs()
+        rig = Rig(t, seed, pki, SIZE, "tls")
+        try:
+            rig.server_prefix = rig.agent_prefix = ns.prefix
+            rig.start_server("127.0.0.1:1256", "127.0.0.1:1257")
+            rig.watch_start(prober_prefix=ns.prefix)
+            rig.start_agent(rig.agent_url(1257), rate_for(2.0) + "backup.interval = 3\n")
+            rig.agent.cmd("backup now")
+            faults.wait_until(lambda: "job 1: sent" in rig.agent.log() or
+                              rig.data_view.joinpath(".tmp").exists() and
+                              any(rig.data_view.joinpath(".tmp").iterdir()),
+                              30, what="the transfer to start")
+            time.sleep(rig.rng.uniform(0, 1.0))     # a random point of it
+            ns.partition(1257)
+            held = rig.rng.uniform(2, 4) if not FULL else rig.rng.uniform(5, 30)
+            time.sleep(held)                        # the partition's length
+            mark = len(rig.agent.log())
+            ns.heal()
+            healed = time.monotonic()
+            _, done = rig.wait_done(timeout=60, mark=mark)
+            info.update(partition_s=round(held, 3), recovery_s=round(done - healed, 3))
+            return rig.check()
+        finally:
+            rig.close()
+            ns.close()
+    campaign("partition", tmp_path, body)
+
+
+# ---- the server's disk full, then freed ---------------------------------------------
+
+def test_server_disk_full_then_freed(pki, tmp_path):
+    """vigil-backupd's data on a tmpfs (private mount namespace) filled
+    to leave less than the big file: the job fails cleanly (nothing
+    partial stored, the server keeps running); the space is freed and
+    the schedule's next job finishes."""
+
+    def body(t, seed, info):
+        mnt = t / "data"
+        ns = faults.TmpfsNs(mnt, SIZE * 3 + (16 << 20))
+        rig = Rig(t, seed, pki, SIZE, "tls" if seed % 2 else "tcp")
+        try:
+            rig.server_prefix = ns.prefix
+            rig.data, rig.data_view = mnt, pathlib.Path(ns.root)
+            rig.start_server()
+            rig.watch_start()
+            leave = rig.rng.randint(0, SIZE // 2)
+            ns.fill(leave)
+            rig.down()
+            rig.start_agent(rig.agent_url(rig.server_port()), "backup.interval = 2\n")
+            rig.agent.cmd("backup now")
+            faults.wait_until(lambda: re.search(r"job \d+ (failed|done)", rig.agent.log()),
+                              60, step=0.05, what="the first job to end")
+            mark = len(rig.agent.log())
+            ns.unfill()
+            freed = time.monotonic()
+            rig.up()
+            _, done = rig.wait_done(timeout=60, mark=mark)
+            first = re.search(r"job \d+ (failed|done)[^\n]*", rig.agent.log()).group(0)
+            info.update(left_free=leave, first_job=first[:200],
+                        recovery_s=round(done - freed, 3))
+            return rig.check()
+        finally:
+            rig.close()
+            ns.close()
+    campaign("disk_full", tmp_path, body)
+
+
+# ---- the agent killed while it writes its state -----------------------------------------
+
+ME_INFO = re.compile(r"\A[A-Za-z0-9._-]+\r?\n[0-9a-f]{32}\r?\n[A-Za-z0-9+/=\r\n]+\Z")
+START = re.compile(r"boot: start (\d+), last reset: (\w+)")
+
+
+def test_agent_killed_during_state_writes(pki, tmp_path):
+    """vigild gets kill -9 at a random moment 0-400 ms after it starts,
+    again and again, while it writes its boot record (at start), its
+    configuration (`config save`) and, on the first backup, its identity
+    (me.info).  After every kill: me.info is absent (never written) or
+    complete, and once written it never changes; the boot count goes on
+    (no "unreadable"); the saved configuration still loads.  Finally a
+    backup over the same identity finishes."""
+
+    def body(t, seed, info):
+        rig = Rig(t, seed, pki, SIZE // 8, "tls" if seed % 2 else "tcp")
+        me = t / "agentdata" / "me.info"
+        try:
+            rig.start_server()
+            rig.watch_start()
+            url = rig.agent_url(rig.server_port())
+            identity, boots, kills = None, 0, 0
+            for k in range(12 if not FULL else 40):
+                rig.start_agent(url)
+                rig.agent.send("config save\rbackup now\r")
+                time.sleep(rig.rng.uniform(0, 0.4))        # the random kill point
+                faults.kill9(rig.agent.proc)
+                kills += 1
+                log = rig.agent.log()
+                rig.agent.close()
+                assert "unreadable" not in log, log
+                m = START.findall(log)
+                assert len(m) == 1, log
+                n, reset = int(m[0][0]), m[0][1]
+                assert n in (boots, boots + 1) and (n == 1 or reset == "crash"), (boots, m, log)
+                boots = n
+                if me.exists():
+                    text = me.read_text()
+                    assert ME_INFO.match(text), f"me.info torn: {text!r}"
+                    assert identity in (None, text), "me.info changed"
+                    identity = text
+                elif identity is not None:
+                    raise AssertionError("me.info lost after it was written")
+            rig.start_agent(url)
+            rig.agent.cmd("backup now")
+            rig.wait_done(timeout=60)
+            assert rig.agent.proc.poll() is None
+            info.update(kills=kills, boots=boots, identity_written=identity is not None)
+            bad, lost = rig.check()
+            if len(rig.agent_clients()) != 1:
+                bad.append(f"the agent's clients on the server: {rig.agent_clients()}")
+            return bad, lost
+        finally:
+            rig.close()
+    campaign("agent_kill_writes", tmp_path, body)
+
+
+# ---- CLOCK_MONOTONIC at unusual values ----------------------------------------------------
+
+# (name, monotonic seconds a few seconds after the agent starts)
+CROSSINGS = [("2^31 ms", 2 ** 31 / 1000), ("2^32 ms", 2 ** 32 / 1000),
+             ("2^32 us", 2 ** 32 / 1e6), ("2^31 s", 2 ** 31), ("just booted", None)]
+
+
+@pytest.mark.parametrize("crossing", [c[0] for c in CROSSINGS])
+def test_monotonic_clock_crossings(crossing, pki, tmp_path):
+    """The agent runs in a time namespace whose CLOCK_MONOTONIC crosses a
+    width boundary (2^31 or 2^32 milliseconds, 2^32 microseconds, 2^31
+    seconds) 3 s after it starts, or reads about 2 s (a fresh boot).
+    Scheduled backups (every second), the health checks and the console
+    go on across the crossing: three jobs finish after it."""
+    at = dict(CROSSINGS)[crossing]
+
+    def body(t, seed, info):
+        rig = Rig(t, seed, pki, SIZE // 16, "tcp")
+        try:
+            rig.start_server()
+            rig.watch_start()
+            now = faults.monotonic_now()
+            offset = (at + 3 - now) if at is not None else -(now - 2)
+            rig.agent_prefix = faults.timens_prefix(offset)
+            rig.start_agent(rig.agent_url(rig.server_port()), "backup.interval = 1\n")
+            crossed = time.monotonic() + 3
+            faults.wait_until(lambda: time.monotonic() > crossed, 10, step=0.1,
+                              what="the crossing")
+            mark = len(rig.agent.log())
+            job = 0
+            for _ in range(3):
+                job, _ = rig.wait_done(after_job=job, timeout=30, mark=mark)
+            up = rig.agent.cmd("uptime")
+            info.update(offset_s=round(offset), jobs_after=job, uptime=up.strip()[-80:])
+            return rig.check()
+        finally:
+            rig.close()
+    # each crossing is its own scenario in the figures
+    campaign(f"clock {crossing}", tmp_path, body)
