@@ -7,7 +7,9 @@
 #   make fuzz           long fuzzing runs (FUZZ_SECONDS each, default 600)
 #   make bench          benchmarks against reference implementations
 #   make size           vigild's size per board, by part (vigil, mbedTLS, musl)
-#   make soak           long forms of tests (the exporter with 500 agents)
+#   make soak           long forms of tests (the exporter with 500 agents,
+#                       the full reliability campaign: docs/reliability.md)
+#   make campaign       the reliability campaign alone (VIGIL_CAMPAIGN=short|full)
 #   make image          the board's appliance image in build/image/BOARD
 #   make boot           boot a qemu board's image, console on this terminal
 #   make toolchain      packages + musl sysroots + mbedTLS (cached)
@@ -258,7 +260,7 @@ $(TC_STAMP): | packages
 toolchain: $(TC_STAMP)
 
 # ---- top-level targets ----
-.PHONY: all all-boards run check soak fuzz bench size image boot clean FORCE
+.PHONY: all all-boards run check soak campaign fuzz bench size image boot clean FORCE
 all: build/$(BOARD)/bin/vigild $(if $(filter host,$(BOARD)),\
 	$(addprefix build/host/bin/,$(TOOL_NAMES) $(TOOL_PROGS)) $(SERVER_BIN))
 
@@ -313,11 +315,28 @@ boot: image build/host/bin/vigilctl
 	$(Q)image/boot.sh $(BOARD)
 
 # Long forms of tests that make check runs smaller: the exporter with the
-# issue's 500 devices (prints its RSS and CPU).
-soak: build/host/bin/vigild build/host/bin/vigilctl
-	$(Q)VIGIL_EXPORTER_DEVICES=500 VIGIL_BIN_DIR="$(CURDIR)/build/host/bin" \
+# issue's 500 devices (prints its RSS and CPU), and the full reliability
+# campaign (tests/integration/test_campaign.py with VIGIL_CAMPAIGN=full:
+# 50 MiB files, 100 cut runs, ...), whose figures tests/campaign/report.py
+# writes into docs/reliability.md.  Both state how long they took.
+soak: build/host/bin/vigild build/host/bin/vigilctl $(SERVER_BIN)
+	$(Q)t0=$$(date +%s); VIGIL_EXPORTER_DEVICES=500 VIGIL_BIN_DIR="$(CURDIR)/build/host/bin" \
 		/usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
-		tests/integration/test_exporter.py
+		tests/integration/test_exporter.py; rc=$$?; \
+		echo "soak: exporter took $$(( $$(date +%s) - t0 )) s"; exit $$rc
+	$(Q)$(MAKE) --no-print-directory campaign VIGIL_CAMPAIGN=full
+
+# The reliability campaign alone (VIGIL_CAMPAIGN=short is what make check
+# runs; full is make soak's); the figures go to docs/reliability.md.
+VIGIL_CAMPAIGN ?= short
+campaign: build/host/bin/vigild $(SERVER_BIN)
+	$(Q)rm -f build/campaign/runs.jsonl; t0=$$(date +%s); \
+		VIGIL_CAMPAIGN=$(VIGIL_CAMPAIGN) VIGIL_BIN_DIR="$(CURDIR)/build/host/bin" \
+		/usr/bin/python3 -m pytest -q -p no:cacheprovider -n $$(nproc) \
+		tests/integration/test_campaign.py; rc=$$?; t=$$(( $$(date +%s) - t0 )); \
+		python3 tests/campaign/report.py --ledger build/campaign/runs.jsonl \
+			--write docs/reliability.md --duration $$t; \
+		echo "campaign ($(VIGIL_CAMPAIGN)) took $$t s"; exit $$rc
 
 run: build/host/bin/vigild build/host/bin/vigilctl $(SERVER_BIN)
 	$(Q)tests/run-dev.sh

@@ -144,6 +144,11 @@ def check(data, files, reported, watch=None, agent=None, prober=None,
         for v in versions_of(data, v3_name(path)):
             if os.path.getsize(v) != size or sha256(v) != digest:
                 bad.append(f"stored version differs from the source: {v}")
+    names = {v3_name(p) for p in files}
+    for d in client_dirs(data):
+        entries = set(os.listdir(d))
+        if entries & names and entries - names:
+            bad.append(f"stray names next to the agent's files: {sorted(entries - names)}")
     if watch is not None:
         watch.stop()
         sizes = {v3_name(p): os.path.getsize(p) for p in files}

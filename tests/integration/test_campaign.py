@@ -35,10 +35,10 @@ FULL = os.environ.get("VIGIL_CAMPAIGN", "short") == "full"
 SIZE = (50 if FULL else 4) << 20
 # runs per scenario: (short, full)
 RUNS = {
-    "cut_tls_resume": (3, 100), "cut_plain": (2, 30),
+    "cut_tls_resume": (2, 100), "cut_plain": (2, 30),
     "corrupt_tls": (2, 30), "corrupt_plain": (2, 30),
     "server_restart": (2, 30), "partition": (1, 10),
-    "disk_full": (2, 20), "agent_kill_writes": (1, 10), "clock": (2, 8),
+    "disk_full": (2, 20), "agent_kill_writes": (1, 10), "clock": (1, 8),
 }
 
 
@@ -149,8 +149,7 @@ def test_one_corrupted_byte(transport, pki, tmp_path):
                     at[1] < proxy.conns[0].count["up"] - 64 and len(proxy.conns) < 2:
                 bad.append("a corrupted TLS record was accepted (no new connection)")
             if transport == "tcp" and proxy.corrupted:
-                crc = re.findall(r"cksum|1030|retry", rig.agent.log())
-                info["crc_path"] = bool(crc)
+                info["crc_path"] = "cksum mismatch" in rig.agent.log()
             return bad, lost
         finally:
             if proxy:
@@ -320,10 +319,12 @@ def test_agent_killed_during_state_writes(pki, tmp_path):
                 elif identity is not None:
                     raise AssertionError("me.info lost after it was written")
             rig.start_agent(url)
+            started = time.monotonic()
             rig.agent.cmd("backup now")
-            rig.wait_done(timeout=60)
+            _, done = rig.wait_done(timeout=60)
             assert rig.agent.proc.poll() is None
-            info.update(kills=kills, boots=boots, identity_written=identity is not None)
+            info.update(kills=kills, boots=boots, identity_written=identity is not None,
+                        recovery_s=round(done - started, 3))
             bad, lost = rig.check()
             if len(rig.agent_clients()) != 1:
                 bad.append(f"the agent's clients on the server: {rig.agent_clients()}")
@@ -344,9 +345,9 @@ CROSSINGS = [("2^31 ms", 2 ** 31 / 1000), ("2^32 ms", 2 ** 32 / 1000),
 def test_monotonic_clock_crossings(crossing, pki, tmp_path):
     """The agent runs in a time namespace whose CLOCK_MONOTONIC crosses a
     width boundary (2^31 or 2^32 milliseconds, 2^32 microseconds, 2^31
-    seconds) 3 s after it starts, or reads about 2 s (a fresh boot).
+    seconds) 2 s after it starts, or reads about 2 s (a fresh boot).
     Scheduled backups (every second), the health checks and the console
-    go on across the crossing: three jobs finish after it."""
+    go on across the crossing: two jobs finish after it."""
     at = dict(CROSSINGS)[crossing]
 
     def body(t, seed, info):
@@ -355,15 +356,15 @@ def test_monotonic_clock_crossings(crossing, pki, tmp_path):
             rig.start_server()
             rig.watch_start()
             now = faults.monotonic_now()
-            offset = (at + 3 - now) if at is not None else -(now - 2)
+            offset = (at + 2 - now) if at is not None else -(now - 2)
             rig.agent_prefix = faults.timens_prefix(offset)
             rig.start_agent(rig.agent_url(rig.server_port()), "backup.interval = 1\n")
-            crossed = time.monotonic() + 3
+            crossed = time.monotonic() + 2
             faults.wait_until(lambda: time.monotonic() > crossed, 10, step=0.1,
                               what="the crossing")
             mark = len(rig.agent.log())
             job = 0
-            for _ in range(3):
+            for _ in range(2):
                 job, _ = rig.wait_done(after_job=job, timeout=30, mark=mark)
             up = rig.agent.cmd("uptime")
             info.update(offset_s=round(offset), jobs_after=job, uptime=up.strip()[-80:])
