@@ -36,7 +36,8 @@ FAULT = {
              "jobs every 1 s",
     "clock just booted": "the agent's CLOCK_MONOTONIC (time namespace) reads ~2 s at start "
                          "(a fresh boot); jobs every 1 s",
-    "load": "concurrent agents against one vigil-backupd",
+    "load": "{}: `vigild backup` processes at once against one vigil-backupd (plain v3), "
+            "each its own identity and file",
 }
 
 
@@ -71,6 +72,7 @@ def rows(runs):
             "max_recovery": max(rec) if rec else None,
             "median_recovery": statistics.median(rec) if rec else None,
             "seeds": [r["seed"] for r in rs if not r["ok"]],
+            "note": note(name, rs),
         })
     return out
 
@@ -91,6 +93,39 @@ def fuzz_rows(fuzz_dir):
     return out
 
 
+def note(name, rs):
+    """What the faults of a scenario's runs actually did."""
+    ok = [r for r in rs if r["ok"]]
+    s = lambda k: sum(r.get(k) or 0 for r in rs)  # noqa: E731
+    head = name.split()[0]
+    if head.startswith("cut"):
+        return f"{s('cuts')} cuts made over {s('conns')} connections"
+    if head.startswith("corrupt"):
+        flipped = s("flipped")
+        crc = sum(1 for r in rs if r.get("crc_path"))
+        return f"{flipped} of {len(rs)} runs flipped a byte" + \
+            (f", {crc} caught by the cksum (1030)" if head == "corrupt_plain" else "")
+    if head == "server_restart":
+        return f"down {min(r.get('down_s', 0) for r in rs):.1f}-" \
+            f"{max(r.get('down_s', 0) for r in rs):.1f} s"
+    if head == "partition":
+        return f"partitions of {min(r.get('partition_s', 0) for r in rs):.1f}-" \
+            f"{max(r.get('partition_s', 0) for r in rs):.1f} s"
+    if head == "disk_full":
+        failed = sum(1 for r in rs if " failed" in (r.get("first_job") or ""))
+        return f"the job on the full disk failed cleanly in {failed} of {len(rs)} runs"
+    if head == "agent_kill_writes":
+        return f"{s('kills')} kill -9s; identity written in " \
+            f"{sum(1 for r in rs if r.get('identity_written'))} runs"
+    if head == "clock":
+        return f"{s('jobs_after')} jobs after the crossing"
+    if head == "load" and ok:
+        r = max(ok, key=lambda r: r.get("server_hwm_kib", 0))
+        return (f"{r['agents']} agents, {r['mib']} MiB in {r['wall_s']} s; vigil-backupd "
+                f"VmHWM {r['server_hwm_kib'] / 1024:.1f} MiB, {r['cpu_s_per_gib']} CPU s/GiB")
+    return ""
+
+
 def fmt_s(v):
     return "—" if v is None else f"{v:.2f} s"
 
@@ -102,23 +137,26 @@ def table(runs, duration=None, fuzz_dir=None):
              f"{'full campaign (`make soak`)' if full else 'short campaign (`make check`)'}"
              + (f", {duration / 60:.1f} min" if duration else "") + ".",
              "",
-             "| scenario | fault | runs | failures | data lost | max recovery | median |",
-             "|---|---|---|---|---|---|---|"]
+             "| scenario | fault | runs | failures | data lost | max recovery | median "
+             "| what the faults did |",
+             "|---|---|---|---|---|---|---|---|"]
     total = {"runs": 0, "failures": 0, "lost": 0}
     for r in rows(runs):
         lines.append(f"| {r['scenario']} | {r['fault']} | {r['runs']} | {r['failures']} | "
                      f"{r['lost']} | {fmt_s(r['max_recovery'])} | "
-                     f"{fmt_s(r['median_recovery'])} |")
+                     f"{fmt_s(r['median_recovery'])} | {r['note']} |")
         for k in total:
             total[k] += r[k]
     lines.append(f"| **all** | | **{total['runs']}** | **{total['failures']}** | "
-                 f"**{total['lost']}** | | |")
+                 f"**{total['lost']}** | | | |")
     failed = [r for r in runs if not r["ok"]]
     if failed:
         lines += ["", "Runs that broke the invariant (replay with "
                   "`VIGIL_CAMPAIGN_SEED=<seed> VIGIL_CAMPAIGN_RUNS=1`):", ""]
         lines += [f"- {r['scenario']} seed {r['seed']}: "
-                  + "; ".join(v.splitlines()[0][:200] for v in r["violations"]) for r in failed]
+                  + "; ".join(v.splitlines()[0][:200] for v in r["violations"][:3])
+                  + (f" (and {len(r['violations']) - 3} more)" if len(r["violations"]) > 3 else "")
+                  for r in failed]
     fz = fuzz_rows(fuzz_dir)
     if fz:
         lines += ["", "| fuzz target | execs | seconds | crashes |", "|---|---|---|---|"]

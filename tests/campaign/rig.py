@@ -6,6 +6,7 @@ Rig gives them the pieces and checks the invariant at the end."""
 import os
 import random
 import re
+import threading
 import time
 
 import invariant
@@ -56,7 +57,15 @@ class Rig:
         self.server = Server(self.server_args(plain, tls, extra), self.server_prefix)
         self.servers.append(self.server)
         self.server.start()
+        # from here on a thread reads the log: a server whose stderr pipe
+        # fills up blocks in write(2), and the run would measure that
+        threading.Thread(target=self._drain, args=(self.server,), daemon=True).start()
         return self.server
+
+    @staticmethod
+    def _drain(server):
+        while server._read_some(0.2):    # False at the end of the pipe
+            pass
 
     # ---- the agent -----------------------------------------------------------
     def agent_conf(self, url, extra=""):
