@@ -36,6 +36,10 @@ FAULT = {
              "jobs every 1 s",
     "clock just booted": "the agent's CLOCK_MONOTONIC (time namespace) reads ~2 s at start "
                          "(a fresh boot); jobs every 1 s",
+    "coap_flood": "20,000 CoAP requests/s (NON GET /health, 64 source ports) at the agent "
+                  "during a backup, 4 s (full: 60 s)",
+    "dtls_flood": "20,000 DTLS ClientHellos/s without a cookie at the agent's DTLS port "
+                  "during a backup, 4 s (full: 60 s)",
     "load": "{}: `vigild backup` processes at once against one vigil-backupd (plain v3), "
             "each its own identity and file",
 }
@@ -119,6 +123,16 @@ def note(name, rs):
             f"{sum(1 for r in rs if r.get('identity_written'))} runs"
     if head == "clock":
         return f"{s('jobs_after')} jobs after the crossing"
+    if head in ("coap_flood", "dtls_flood") and ok:
+        sent = s("sent")
+        grow = max(r["rss_kib"][1] - r["rss_kib"][0] for r in ok)
+        return (f"{sent:,} requests at {min(r['rate'] for r in ok):,}-"
+                f"{max(r['rate'] for r in ok):,}/s, {s('answered') / max(sent, 1):.0%} answered; "
+                f"VmRSS growth at most {grow} KiB; first coap-client answer after the flood "
+                f"within {max(r['answer_after_s'] for r in ok):.3f} s"
+                + (f"; {s('verify_requests'):,} HelloVerifyRequests, a PSK handshake during "
+                   f"the flood within {max(r['answer_during_s'] for r in ok):.2f} s"
+                   if head == "dtls_flood" else ""))
     if head == "load" and ok:
         r = max(ok, key=lambda r: r.get("server_hwm_kib", 0))
         return (f"{r['agents']} agents, {r['mib']} MiB in {r['wall_s']} s; vigil-backupd "

@@ -13,11 +13,13 @@ seeds.
 each, 4 MiB files); `make soak` the full one (VIGIL_CAMPAIGN=full: 50 MiB,
 many runs) and writes the figures into docs/reliability.md.  A failing
 run is replayed with VIGIL_CAMPAIGN_SEED=<seed> VIGIL_CAMPAIGN_RUNS=1."""
+import json
 import os
 import pathlib
 import random
 import re
 import shutil
+import socket
 import sys
 import time
 
@@ -38,7 +40,7 @@ RUNS = {
     "cut_tls_resume": (2, 100), "cut_plain": (2, 30),
     "corrupt_tls": (2, 30), "corrupt_plain": (2, 30),
     "server_restart": (2, 30), "partition": (1, 10),
-    "disk_full": (2, 20), "agent_kill_writes": (1, 10), "clock": (1, 8), "load": (1, 3),
+    "disk_full": (2, 20), "agent_kill_writes": (1, 10), "clock": (1, 8), "load": (1, 3), "coap_flood": (1, 2), "dtls_flood": (1, 2),
 }
 
 
@@ -452,3 +454,108 @@ def test_many_agents_at_once(pki, tmp_path):
                     pr.wait()
             rig.close()
     campaign(f"load {n} agents", tmp_path, body)
+
+
+# ---- a CoAP flood at the agent ---------------------------------------------------------
+
+def proc_rss_kib(pid):
+    m = re.search(r"VmRSS:\s+(\d+) kB", open(f"/proc/{pid}/status").read())
+    return int(m.group(1))
+
+
+def health_runs(out):
+    """Sum of the `runs` column of the console's health table."""
+    return sum(int(m) for m in re.findall(
+        r"^\w+\s+(?:required|wanted)\s+\w+\s+\w+\s+\S+\s+(\d+)", out, re.M))
+
+
+PSK_ID, PSK_KEY = "ops", "secretkey123"
+
+
+@pytest.mark.parametrize("kind", ["coap", "dtls"])
+def test_flood(kind, pki, tmp_path):
+    """20,000 datagrams/s at one agent for 4 s (60 s in the full
+    campaign) while it runs its second backup.  coap: NON GET /health
+    from 64 source ports.  dtls: ClientHellos without a cookie at the
+    DTLS port, each of which must get a HelloVerifyRequest and leave no
+    state behind.  The backup finishes and is stored intact, the health
+    loop (which kicks the watchdog) keeps running, VmRSS does not grow
+    past what the first backup and a short flood reached (the agent
+    allocates nothing after start), and libcoap's coap-client is
+    answered during the flood (dtls: a full PSK handshake) and right
+    after it."""
+    import subprocess
+    secs = 60 if FULL else 4
+    if kind == "coap":
+        client = [shutil.which("coap-client-notls") or "/usr/bin/coap-client-notls"]
+        scheme = "coap"
+    else:
+        client = [shutil.which("coap-client-openssl") or "/usr/bin/coap-client-openssl",
+                  "-u", PSK_ID, "-k", PSK_KEY]
+        scheme = "coaps"
+
+    def get(port):
+        t0 = time.monotonic()
+        r = subprocess.run([*client, "-m", "get", "-B", "5",
+                            f"{scheme}://127.0.0.1:{port}/health"],
+                           capture_output=True, timeout=30)
+        ok = r.returncode == 0 and r.stdout.startswith(b"\xa2")
+        return ok, time.monotonic() - t0, r.stderr[-300:]
+
+    def body(t, seed, info):
+        rig = Rig(t, seed, pki, SIZE, "tls")
+        flood = None
+        try:
+            rig.start_server()
+            rig.watch_start()
+            port = free_port(socket.SOCK_DGRAM)
+            listen = (f"coap.listen = 127.0.0.1:{port}\n" if kind == "coap" else
+                      f"coap.dtls_listen = 127.0.0.1:{port}\n"
+                      f"coap.psk = {PSK_ID}:{PSK_KEY.encode().hex()}\n")
+            rig.start_agent(rig.agent_url(rig.server_port()), listen + rate_for(secs / 2))
+            pid = rig.agent.proc.pid
+            # a first backup and a short flood touch every buffer a
+            # backup and CoAP use: what grows after that would be new
+            rig.agent.cmd("backup now")
+            first, _ = rig.wait_done(timeout=120)
+            warm = subprocess.run([sys.executable, FLOOD, "127.0.0.1", str(port), "2000", "0.5",
+                                   "64", kind], capture_output=True, text=True, timeout=60)
+            assert warm.returncode == 0, warm.stderr
+            assert get(port)[0]
+            rss0, runs0 = proc_rss_kib(pid), health_runs(rig.agent.cmd("health"))
+            flood = subprocess.Popen([sys.executable, FLOOD, "127.0.0.1", str(port), "20000",
+                                      str(secs), "64", kind], stdout=subprocess.PIPE, text=True)
+            rig.agent.cmd("backup now")
+            during = get(port)
+            out, _ = flood.communicate(timeout=secs + 60)
+            stats = json.loads(out)
+            rig.wait_done(after_job=first, timeout=120)
+            rss1, runs1 = proc_rss_kib(pid), health_runs(rig.agent.cmd("health"))
+            after = get(port)
+            info.update(sent=stats["sent"], answered=stats["answered"],
+                        verify_requests=stats["verify_requests"],
+                        rate=round(stats["sent"] / stats["seconds"]), rss_kib=[rss0, rss1],
+                        health_runs=runs1 - runs0, answer_after_s=round(after[1], 3),
+                        answer_during_s=round(during[1], 3))
+            bad, lost = rig.check()
+            if rss1 > rss0 + 64:
+                bad.append(f"VmRSS grew from {rss0} to {rss1} KiB under the flood")
+            # 9 checks every 500 ms: at least 40 % of their runs
+            if runs1 - runs0 < 7 * secs:
+                bad.append(f"health loop starved: {runs1 - runs0} check runs in {secs} s")
+            for when, (ok, _, err) in (("during", during), ("after", after)):
+                if not ok:
+                    bad.append(f"coap-client {when} the flood not answered: {err!r}")
+            if kind == "dtls" and stats["verify_requests"] < stats["answered"]:
+                bad.append(f"{stats['answered'] - stats['verify_requests']} flood answers "
+                           "were not HelloVerifyRequests")
+            return bad, lost
+        finally:
+            if flood is not None and flood.poll() is None:
+                flood.kill()
+                flood.wait()
+            rig.close()
+    campaign(f"{kind}_flood", tmp_path, body)
+
+
+FLOOD = str(pathlib.Path(__file__).resolve().parents[1] / "campaign" / "coapflood.py")
