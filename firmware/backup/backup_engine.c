@@ -771,7 +771,10 @@ void bke_io_failed(struct bke *e, int err, const char *why)
 {
 	enum bke_want w = bke_want(e);
 
-	if (w == BKE_WANT_SEND && e->st == BKE_SLICE_SEND)
+	/* between two slices the driver waits for room to write: a peer
+	 * that stopped reading fails the file as a send does */
+	if ((w == BKE_WANT_SEND && e->st == BKE_SLICE_SEND) ||
+	    e->st == BKE_SLICE_READ)
 		fail(e, err, 0, "%s: sending %s: %s", e->peer, e->path, why);
 	else if (w == BKE_WANT_SEND)
 		fail(e, err, 0, "%s: sending %u: %s", e->peer, e->code, why);

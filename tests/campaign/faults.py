@@ -27,12 +27,18 @@ class Fault:
     corrupt_at (dir, n): byte n of dir is XORed with `mask` (one byte)
     hole_at    (dir, n): after n bytes of dir nothing more is forwarded
                either way, and the sockets stay open (a blackhole: the
-               peers see silence, not a close)"""
+               peers see silence, not a close; what they send is read
+               and dropped)
+    stall_at   (dir, n): after n bytes of dir the proxy stops reading
+               that direction: the sender's window closes and its
+               writes block, as behind a stuck peer or a link that
+               drops every packet"""
 
     def __init__(self, delay=0.0, rate=None, cut_at=None, corrupt_at=None,
-                 hole_at=None, mask=0x01):
+                 hole_at=None, stall_at=None, mask=0x01):
         self.delay, self.rate, self.mask = delay, rate, mask
         self.cut_at, self.corrupt_at, self.hole_at = cut_at, corrupt_at, hole_at
+        self.stall_at = stall_at
 
     def __repr__(self):
         parts = [f"{k}={v}" for k, v in vars(self).items()
@@ -48,6 +54,7 @@ class _Conn:
         self.count = {"up": 0, "down": 0}
         self.cut = self.holed = self.corrupted = False
         self.lock = threading.Lock()
+        self.closing = threading.Event()
         self.threads = [threading.Thread(target=self._pump, args=(src, dst, d), daemon=True)
                         for src, dst, d in ((a, b, "up"), (b, a, "down"))]
         for t in self.threads:
@@ -67,7 +74,7 @@ class _Conn:
                 return b"", "drop"
             then = None
             n = len(data)
-            for at, what in ((f.cut_at, "cut"), (f.hole_at, "hole")):
+            for at, what in ((f.cut_at, "cut"), (f.hole_at, "hole"), (f.stall_at, "stall")):
                 lim = self._limit(d, at)
                 if lim is not None and lim < n:
                     n, then = lim, what
@@ -88,6 +95,8 @@ class _Conn:
             elif then == "hole":
                 self.holed = True
                 self.proxy.holes += 1
+            elif then == "stall":
+                self.proxy.stalls += 1
             return bytes(out), then
 
     def _pump(self, src, dst, d):
@@ -112,6 +121,9 @@ class _Conn:
             if then == "cut":
                 self._fin(self.a)
                 self._fin(self.b)
+            if then == "stall":
+                self.closing.wait()     # read nothing more until close()
+                return
             # after a cut or in a hole: read and drop until the peer closes
         self._fin(dst)
 
@@ -123,6 +135,7 @@ class _Conn:
             pass
 
     def close(self):
+        self.closing.set()
         for s in (self.a, self.b):
             try:
                 s.shutdown(socket.SHUT_RDWR)
@@ -142,7 +155,7 @@ class FaultProxy:
     def __init__(self, target, plan=()):
         self.target, self.plan = target, plan
         self.bytes = {"up": 0, "down": 0}
-        self.cuts = self.holes = self.corrupted = 0
+        self.cuts = self.holes = self.stalls = self.corrupted = 0
         self.holed = False
         self.last_fault_at = None       # CLOCK_MONOTONIC of the last cut/hole/flip
         self.conns = []

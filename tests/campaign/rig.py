@@ -169,7 +169,9 @@ class Rig:
             self.watch.stop()
         if self.agent is not None:
             self.agent.close()
-        for s in self.servers:
+        for i, s in enumerate(self.servers):
             if s.proc.poll() is None:
                 s.proc.kill()
                 s.proc.wait()
+            # kept with the run's directory when the run failed
+            (self.tmp / f"server{i}.log").write_text("\n".join(s.lines) + "\n")

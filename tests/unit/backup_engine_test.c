@@ -333,6 +333,28 @@ TEST(cut_at_every_step_is_retried)
 	}
 }
 
+/* Between two slices the driver waits for room to write: an I/O
+ * failure there (a peer that stopped reading: the I/O timeout) fails
+ * the file like a failed send, and is retried (issue 19's campaign). */
+TEST(io_failure_between_slices_is_retried)
+{
+	uint64_t off;
+	size_t len;
+	uint8_t *p;
+
+	setup(1);
+	session_up();
+	REQUIRE(bke_file(&e, "/srv/big.bin", 3 * (uint64_t)BACKUP_SLICE) == 0);
+	REQUIRE(bke_want(&e) == BKE_WANT_READ);
+	p = bke_slice(&e, &off, &len);
+	memset(p, 0, len);
+	bke_slice_done(&e, 0);
+	flush_out();
+	REQUIRE(bke_want(&e) == BKE_WANT_READ);         /* the next slice */
+	bke_io_failed(&e, -ETIMEDOUT, "timed out");
+	check_retry("sending /srv/big.bin: timed out", 1);
+}
+
 /* Retry x3 -> give up; a local read failure -> skip; both end IDLE. */
 TEST(three_retry_outcomes)
 {
@@ -644,6 +666,7 @@ TEST(vigil2_server_without_extension_is_reconnected_without_hello)
 }
 
 TEST_SUITE(backup_engine, reconnect_every_reply_code,
+	io_failure_between_slices_is_retried,
 	   register_and_pubkey_every_reply_code,
 	   crc_and_commit_every_reply_code,
 	   cksum_mismatch_three_times_then_abort_every_reply_code,
