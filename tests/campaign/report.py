@@ -27,6 +27,8 @@ FAULT = {
     "cut_plain": "tcp:// plain v3: the first 1-2 connections cut at random offsets",
     "corrupt_tls": "one byte flipped at a random offset inside TLS (either direction)",
     "corrupt_plain": "one byte flipped at a random offset of plain v3 (either direction)",
+    "blackhole": "the first connection goes silent at a random offset: the proxy stops "
+                 "reading (window closes) or drops all it reads; I/O timeout 1 s",
     "server_restart": "vigil-backupd kill -9 at a random size of its temp file, down 0-2.5 s",
     "partition": "nftables drops the agent's TLS port in a netns for 2-4 s (full: 5-30 s)",
     "disk_full": "the server's tmpfs filled to leave less than the file, then freed",
@@ -109,6 +111,9 @@ def note(name, rs):
         crc = sum(1 for r in rs if r.get("crc_path"))
         return f"{flipped} of {len(rs)} runs flipped a byte" + \
             (f", {crc} caught by the cksum (1030)" if head == "corrupt_plain" else "")
+    if head == "blackhole":
+        return f"{s('silenced')} of {len(rs)} runs went silent " \
+            f"({sum(1 for r in rs if r.get('kind') == 'stall')} stalls)"
     if head == "server_restart":
         return f"down {min(r.get('down_s', 0) for r in rs):.1f}-" \
             f"{max(r.get('down_s', 0) for r in rs):.1f} s"

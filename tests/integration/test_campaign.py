@@ -37,10 +37,11 @@ FULL = os.environ.get("VIGIL_CAMPAIGN", "short") == "full"
 SIZE = (50 if FULL else 4) << 20
 # runs per scenario: (short, full)
 RUNS = {
-    "cut_tls_resume": (2, 100), "cut_plain": (2, 30),
-    "corrupt_tls": (2, 30), "corrupt_plain": (2, 30),
-    "server_restart": (2, 30), "partition": (1, 10),
-    "disk_full": (2, 20), "agent_kill_writes": (1, 10), "clock": (1, 8), "load": (1, 3), "coap_flood": (1, 2), "dtls_flood": (1, 2),
+    "cut_tls_resume": (2, 100), "cut_plain": (2, 20),
+    "corrupt_tls": (2, 20), "corrupt_plain": (2, 20), "blackhole": (2, 20),
+    "server_restart": (2, 20), "partition": (1, 8),
+    "disk_full": (2, 20), "agent_kill_writes": (1, 8), "clock": (1, 3), "load": (1, 2),
+    "coap_flood": (1, 1), "dtls_flood": (1, 1),
 }
 
 
@@ -160,6 +161,41 @@ def test_one_corrupted_byte(transport, pki, tmp_path):
                 proxy.close()
             rig.close()
     campaign(scenario, tmp_path, body)
+
+
+# ---- a peer that goes silent ------------------------------------------------------------
+
+def test_blackhole_mid_transfer(pki, tmp_path):
+    """At a random offset of the upload the first connection goes silent:
+    either the proxy stops reading (the agent's window closes and its
+    writes block, as behind a stuck server or a link that drops every
+    packet) or it reads and drops everything (the agent's bytes vanish
+    and no reply comes).  The agent's I/O timeout (1 s here) ends the
+    connection and the job finishes on the next one."""
+
+    def body(t, seed, info):
+        rig = Rig(t, seed, pki, SIZE, "tls" if seed % 2 else "tcp")
+        proxy = None
+        try:
+            rig.start_server()
+            at = ("up", rig.rng.randint(1, SIZE))
+            kind = rig.rng.choice(["stall", "hole"])
+            proxy = FaultProxy(("127.0.0.1", rig.server_port()),
+                               [Fault(**{f"{kind}_at": at})])
+            rig.watch_start()
+            rig.start_agent(rig.agent_url(proxy.port), "backup.timeout = 1\n")
+            rig.agent.cmd("backup now")
+            info.update(kind=kind, at=at, transport=rig.transport)
+            _, done = rig.wait_done(timeout=60)
+            info.update(silenced=proxy.stalls + proxy.holes, conns=len(proxy.conns),
+                        recovery_s=round(done - proxy.last_fault_at, 3)
+                        if proxy.last_fault_at else 0.0)
+            return rig.check()
+        finally:
+            if proxy:
+                proxy.close()
+            rig.close()
+    campaign("blackhole", tmp_path, body)
 
 
 # ---- server restart mid-transfer ---------------------------------------------------
