@@ -197,3 +197,24 @@ def agent_health(agent, timeout=15):
         if time.monotonic() > deadline:
             return [f"agent not healthy after {timeout} s:\n{out}"]
         time.sleep(0.25)
+
+
+def pem_body(path):
+    """The base64 lines of a PEM file joined (a private key's secret)."""
+    lines = open(path).read().splitlines()
+    return "".join(ln for ln in lines if ln and not ln.startswith("-----"))
+
+
+def secret_leaks(texts, secrets, window=24):
+    """Which secrets show up in any of texts: a run of `window` characters
+    of a secret (its base64 or hex form) is enough to count."""
+    found = []
+    for name, secret in secrets.items():
+        if len(secret) < window:
+            probes = [secret]
+        else:
+            probes = {secret[i:i + window] for i in range(0, len(secret) - window + 1, window)}
+        for label, text in texts.items():
+            if any(p in text for p in probes):
+                found.append(f"{name} appears in {label}")
+    return found

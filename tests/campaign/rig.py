@@ -43,6 +43,7 @@ class Rig:
         self.agent_prefix = ()
         self.down_windows = []
         self.servers = []
+        self.secrets = {}                 # name: text that must never be shown
         self.started = time.monotonic()
 
     # ---- the server ----------------------------------------------------------
@@ -153,6 +154,7 @@ class Rig:
         bad, lost = invariant.check(str(self.data_view), self.files, self.reported(),
                                     self.watch, self.agent, self.prober,
                                     self.down_windows)
+        bad += self.security()
         if server_alive and self.server.proc.poll() is not None:
             bad.append(f"vigil-backupd exited ({self.server.proc.returncode})")
         for s in self.servers:
@@ -161,6 +163,26 @@ class Rig:
             if crash:
                 bad.append(f"vigil-backupd: {crash[:3]}")
         return bad, lost
+
+    def security(self):
+        """No secret in a log or in the status; me.info mode 0600."""
+        bad = []
+        me = self.tmp / "agentdata" / "me.info"
+        secrets = dict(self.secrets)
+        if me.exists():
+            mode = me.stat().st_mode & 0o777
+            if mode != 0o600:
+                bad.append(f"me.info mode {mode:o}, not 600")
+            secrets["the agent's RSA key (me.info)"] = "".join(me.read_text().split()[2:])
+        secrets["the client's TLS key"] = invariant.pem_body(self.pki / "client.key")
+        secrets["the server's TLS key"] = invariant.pem_body(self.pki / "server.key")
+        texts = {f"vigil-backupd log {i}": "\n".join(s.lines)
+                 for i, s in enumerate(self.servers)}
+        if self.agent is not None:
+            texts["the agent's log"] = self.agent.log()
+            if self.agent.proc.poll() is None:
+                texts["status --json"] = self.agent.cmd("status --json", timeout=10)
+        return bad + invariant.secret_leaks(texts, secrets)
 
     def close(self):
         if self.prober is not None:

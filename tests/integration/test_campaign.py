@@ -548,6 +548,7 @@ def test_flood(kind, pki, tmp_path):
             listen = (f"coap.listen = 127.0.0.1:{port}\n" if kind == "coap" else
                       f"coap.dtls_listen = 127.0.0.1:{port}\n"
                       f"coap.psk = {PSK_ID}:{PSK_KEY.encode().hex()}\n")
+            rig.secrets["the DTLS pre-shared key"] = PSK_KEY.encode().hex()
             rig.start_agent(rig.agent_url(rig.server_port()), listen + rate_for(secs / 2))
             pid = rig.agent.proc.pid
             # a first backup and a short flood touch every buffer a
@@ -595,3 +596,38 @@ def test_flood(kind, pki, tmp_path):
 
 
 FLOOD = str(pathlib.Path(__file__).resolve().parents[1] / "campaign" / "coapflood.py")
+
+
+# ---- the checker itself -----------------------------------------------------------------
+
+def test_invariant_catches_what_it_checks(tmp_path):
+    """The invariant is not a check that cannot fail: a file reported but
+    missing, a stored version that differs, a stray name, a partial size
+    seen by the watcher and a secret in a log are each reported."""
+    import invariant
+    from v3_names import v3_name
+    src = tmp_path / "src"
+    src.mkdir()
+    a, b = src / "a.bin", src / "b.bin"
+    a.write_bytes(b"a" * 1000)
+    b.write_bytes(b"b" * 1000)
+    files = {a: invariant.sha256(a), b: invariant.sha256(b)}
+    data = tmp_path / "data"
+    client = data / ("ab" * 16)
+    (client / v3_name(a)).mkdir(parents=True)
+    (client / v3_name(a) / "v1").write_bytes(b"a" * 1000)
+    (client / v3_name(a) / "v2").write_bytes(b"a" * 999 + b"x")      # corrupt
+    (client / "stray").mkdir()
+    watch = invariant.LayoutWatch(str(data))
+    (client / v3_name(b)).mkdir()
+    (client / v3_name(b) / "v1").write_bytes(b"b" * 10)              # partial
+    faults.wait_until(lambda: v3_name(b) in watch.seen, 10, what="the watcher")
+    (client / v3_name(b) / "v1").write_bytes(b"b" * 1000)
+    bad, lost = invariant.check(str(data), files, [a, b], watch)
+    text = "\n".join(bad)
+    assert lost == 1 and "reported but not stored intact" in text, bad       # a's v2
+    assert "stored version differs" in text and "stray names" in text, bad
+    assert f"partial file visible: {v3_name(b)}" in text, bad
+    leaks = invariant.secret_leaks({"log": "... key=" + "Q" * 30 + " ..."},
+                                   {"key": "Q" * 40, "other": "Z" * 40})
+    assert leaks == ["key appears in log"], leaks
