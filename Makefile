@@ -231,6 +231,19 @@ $(if $(SERVER_SRCS),$(eval $(call link_rule,build/host/bin/vigil-backupd,\
 	$(call proto,$(HOST_ARCH)),build/hosttools,gcc,\
 	$(call mbed_libs,host) -lsqlite3)))
 
+# vigild and vigil-backupd with ASan + UBSan (glibc gcc, the unit tests'
+# objects): `make asan-bins`, then any test with
+# VIGIL_BIN_DIR=build/asan/bin (the campaign against sanitized programs:
+# `make campaign VIGIL_BIN=asan`, docs/reliability.md).
+$(eval $(call link_rule,build/asan/bin/vigild,$(call vigild_srcs,$(HOST_ARCH)),\
+	build/test-asan,gcc,$(ASAN) $(call mbed_libs,host)))
+$(if $(SERVER_SRCS),$(eval $(call link_rule,build/asan/bin/vigil-backupd,\
+	$(SERVER_SRCS) $(wildcard lib/*.c) $(HAL_LINUX) \
+	$(call proto,$(HOST_ARCH)),build/test-asan,gcc,\
+	$(ASAN) $(call mbed_libs,host) -lsqlite3)))
+.PHONY: asan-bins
+asan-bins: build/asan/bin/vigild $(if $(SERVER_SRCS),build/asan/bin/vigil-backupd)
+
 # Benchmarks (tests/bench/<name>_bench.c) and interop helpers
 # (tests/interop/<name>.c): -O2 like a release build, libcbor as reference.
 BENCH_NAMES := $(basename $(notdir $(wildcard tests/bench/*_bench.c)))
@@ -329,16 +342,20 @@ soak: build/host/bin/vigild build/host/bin/vigilctl $(SERVER_BIN)
 # The reliability campaign alone (VIGIL_CAMPAIGN=short is what make check
 # runs; full is make soak's): the table of the run is printed, and the
 # full campaign's is written into docs/reliability.md.
+# VIGIL_BIN=asan runs it against vigild and vigil-backupd built with
+# ASan + UBSan (any sanitizer report fails the run).
 VIGIL_CAMPAIGN ?= short
-campaign: build/host/bin/vigild $(SERVER_BIN)
-	$(Q)rm -f build/campaign/runs.jsonl; t0=$$(date +%s); \
-		VIGIL_CAMPAIGN=$(VIGIL_CAMPAIGN) VIGIL_BIN_DIR="$(CURDIR)/build/host/bin" \
+VIGIL_BIN ?= host
+CAMPAIGN_LOG := build/campaign/runs$(if $(filter-out host,$(VIGIL_BIN)),-$(VIGIL_BIN)).jsonl
+campaign: $(if $(filter asan,$(VIGIL_BIN)),asan-bins,build/host/bin/vigild $(SERVER_BIN))
+	$(Q)rm -f $(CAMPAIGN_LOG); t0=$$(date +%s); \
+		VIGIL_CAMPAIGN=$(VIGIL_CAMPAIGN) VIGIL_CAMPAIGN_LOG=$(CAMPAIGN_LOG) VIGIL_BIN_DIR="$(CURDIR)/build/$(VIGIL_BIN)/bin" \
 		/usr/bin/python3 -m pytest -q -p no:cacheprovider -n $$(nproc) \
 		tests/integration/test_campaign.py; rc=$$?; t=$$(( $$(date +%s) - t0 )); \
-		python3 tests/campaign/report.py --ledger build/campaign/runs.jsonl \
-			$(if $(filter full,$(VIGIL_CAMPAIGN)),--write docs/reliability.md) \
+		python3 tests/campaign/report.py --ledger $(CAMPAIGN_LOG) \
+			$(if $(filter full-host,$(VIGIL_CAMPAIGN)-$(VIGIL_BIN)),--write docs/reliability.md) \
 			--duration $$t; \
-		echo "campaign ($(VIGIL_CAMPAIGN)) took $$t s"; exit $$rc
+		echo "campaign ($(VIGIL_CAMPAIGN), $(VIGIL_BIN) binaries) took $$t s"; exit $$rc
 
 run: build/host/bin/vigild build/host/bin/vigilctl $(SERVER_BIN)
 	$(Q)tests/run-dev.sh

@@ -250,7 +250,8 @@ def test_partition_then_heal(pki, tmp_path):
         ns = faults.NetNs()
         rig = Rig(t, seed, pki, SIZE, "tls")
         try:
-            rig.server_prefix = rig.agent_prefix = ns.prefix
+            rig.server_prefix = (*ns.prefix, *rig.server_prefix)
+            rig.agent_prefix = (*ns.prefix, *rig.agent_prefix)
             rig.start_server("127.0.0.1:1256", "127.0.0.1:1257")
             rig.watch_start(prober_prefix=ns.prefix)
             rig.start_agent(rig.agent_url(1257), rate_for(2.0) + "backup.interval = 3\n")
@@ -288,7 +289,7 @@ def test_server_disk_full_then_freed(pki, tmp_path):
         ns = faults.TmpfsNs(mnt, SIZE * 3 + (16 << 20))
         rig = Rig(t, seed, pki, SIZE, "tls" if seed % 2 else "tcp")
         try:
-            rig.server_prefix = ns.prefix
+            rig.server_prefix = (*ns.prefix, *rig.server_prefix)
             rig.data, rig.data_view = mnt, pathlib.Path(ns.root)
             rig.start_server()
             rig.watch_start()
@@ -397,7 +398,7 @@ def test_monotonic_clock_crossings(crossing, pki, tmp_path):
             rig.watch_start()
             now = faults.monotonic_now()
             offset = (at + 2 - now) if at is not None else -(now - 2)
-            rig.agent_prefix = faults.timens_prefix(offset)
+            rig.agent_prefix = (*faults.timens_prefix(offset), *rig.agent_prefix)
             rig.start_agent(rig.agent_url(rig.server_port()), "backup.interval = 1\n")
             crossed = time.monotonic() + 2
             faults.wait_until(lambda: time.monotonic() > crossed, 10, step=0.1,
