@@ -331,29 +331,38 @@ boot: image build/host/bin/vigilctl
 # issue's 500 devices (prints its RSS and CPU), and the full reliability
 # campaign (tests/integration/test_campaign.py with VIGIL_CAMPAIGN=full:
 # 50 MiB files, 100 cut runs, ...), whose figures tests/campaign/report.py
-# writes into docs/reliability.md.  Both state how long they took.
-soak: build/host/bin/vigild build/host/bin/vigilctl $(SERVER_BIN)
+# writes into docs/reliability.md, after the short one against ASan builds
+# and under valgrind.  Each states how long it took.
+soak: build/host/bin/vigild build/host/bin/vigilctl $(SERVER_BIN) asan-bins
 	$(Q)t0=$$(date +%s); VIGIL_EXPORTER_DEVICES=500 VIGIL_BIN_DIR="$(CURDIR)/build/host/bin" \
 		/usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
 		tests/integration/test_exporter.py; rc=$$?; \
 		echo "soak: exporter took $$(( $$(date +%s) - t0 )) s"; exit $$rc
+	$(Q)VIGIL_CAMPAIGN_RUNS=2 $(MAKE) --no-print-directory campaign VIGIL_BIN=asan
+	$(Q)VIGIL_CAMPAIGN_RUNS=1 $(MAKE) --no-print-directory campaign VIGIL_BIN=valgrind
 	$(Q)$(MAKE) --no-print-directory campaign VIGIL_CAMPAIGN=full
 
 # The reliability campaign alone (VIGIL_CAMPAIGN=short is what make check
 # runs; full is make soak's): the table of the run is printed, and the
 # full campaign's is written into docs/reliability.md.
 # VIGIL_BIN=asan runs it against vigild and vigil-backupd built with
-# ASan + UBSan (any sanitizer report fails the run).
+# ASan + UBSan, VIGIL_BIN=valgrind under valgrind's memcheck (any report
+# fails the run); their own ledgers are summed up in docs/reliability.md
+# by the next full run.
 VIGIL_CAMPAIGN ?= short
 VIGIL_BIN ?= host
 CAMPAIGN_LOG := build/campaign/runs$(if $(filter-out host,$(VIGIL_BIN)),-$(VIGIL_BIN)).jsonl
 campaign: $(if $(filter asan,$(VIGIL_BIN)),asan-bins,build/host/bin/vigild $(SERVER_BIN))
 	$(Q)rm -f $(CAMPAIGN_LOG); t0=$$(date +%s); \
-		VIGIL_CAMPAIGN=$(VIGIL_CAMPAIGN) VIGIL_CAMPAIGN_LOG=$(CAMPAIGN_LOG) VIGIL_BIN_DIR="$(CURDIR)/build/$(VIGIL_BIN)/bin" \
+		VIGIL_CAMPAIGN=$(VIGIL_CAMPAIGN) VIGIL_CAMPAIGN_LOG=$(CAMPAIGN_LOG) \
+		VIGIL_CAMPAIGN_VALGRIND=$(if $(filter valgrind,$(VIGIL_BIN)),both) \
+		VIGIL_BIN_DIR="$(CURDIR)/build/$(if $(filter asan,$(VIGIL_BIN)),asan,host)/bin" \
 		/usr/bin/python3 -m pytest -q -p no:cacheprovider -n $$(nproc) \
 		tests/integration/test_campaign.py; rc=$$?; t=$$(( $$(date +%s) - t0 )); \
 		python3 tests/campaign/report.py --ledger $(CAMPAIGN_LOG) \
-			$(if $(filter full-host,$(VIGIL_CAMPAIGN)-$(VIGIL_BIN)),--write docs/reliability.md) \
+			$(if $(filter full-host,$(VIGIL_CAMPAIGN)-$(VIGIL_BIN)),--write docs/reliability.md \
+			--extra asan=build/campaign/runs-asan.jsonl \
+			--extra valgrind=build/campaign/runs-valgrind.jsonl) \
 			--duration $$t; \
 		echo "campaign ($(VIGIL_CAMPAIGN), $(VIGIL_BIN) binaries) took $$t s"; exit $$rc
 

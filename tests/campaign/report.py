@@ -149,7 +149,27 @@ def fmt_s(v):
     return "—" if v is None else f"{v:.2f} s"
 
 
-def table(runs, duration=None, fuzz_dir=None):
+def extra_lines(extras):
+    """One line per other ledger (the campaign against ASan builds, under
+    valgrind), if it exists."""
+    out = []
+    for name, path in extras:
+        p = pathlib.Path(path)
+        runs = ledger.load(p)
+        if not runs:
+            continue
+        when = datetime.datetime.fromtimestamp(p.stat().st_mtime).date().isoformat()
+        scen = len({r["scenario"] for r in runs})
+        fails = [r for r in runs if not r["ok"]]
+        out.append(f"- {name} ({when}, short form): {len(runs)} runs of {scen} scenarios, "
+                   f"{len(fails)} failures, {sum(r.get('lost', 0) for r in runs)} files lost"
+                   + ("" if not fails else "; " + "; ".join(
+                       f"{r['scenario']} seed {r['seed']}: {r['violations'][0].splitlines()[0][:150]}"
+                       for r in fails[:3])))
+    return out
+
+
+def table(runs, duration=None, fuzz_dir=None, extras=()):
     full = any(r.get("full") for r in runs)
     lines = [BEGIN, "",
              f"Last run: {datetime.date.today().isoformat()}, commit {git_rev()}, "
@@ -176,6 +196,11 @@ def table(runs, duration=None, fuzz_dir=None):
                   + "; ".join(v.splitlines()[0][:200] for v in r["violations"][:3])
                   + (f" (and {len(r['violations']) - 3} more)" if len(r["violations"]) > 3 else "")
                   for r in failed]
+    ex = extra_lines(extras)
+    if ex:
+        lines += ["", "The same scenarios against vigild and vigil-backupd built with "
+                  "ASan + UBSan (`make campaign VIGIL_BIN=asan`) and under valgrind's memcheck "
+                  "(`VIGIL_BIN=valgrind`); any report fails the run:", ""] + ex
     fz = fuzz_rows(fuzz_dir)
     if fz:
         lines += ["", "| fuzz target | execs | seconds | crashes |", "|---|---|---|---|"]
@@ -200,12 +225,14 @@ def main():
     ap.add_argument("--write")
     ap.add_argument("--duration", type=float)
     ap.add_argument("--fuzz")
+    ap.add_argument("--extra", action="append", default=[],
+                    help="NAME=LEDGER: a one-line summary of another campaign run")
     a = ap.parse_args()
     runs = ledger.load(a.ledger)
     if not runs:
         print(f"no campaign runs in {a.ledger or ledger.path()}", file=sys.stderr)
         return 1
-    text = table(runs, a.duration, a.fuzz)
+    text = table(runs, a.duration, a.fuzz, [x.split("=", 1) for x in a.extra])
     if a.write:
         write(a.write, text)
         print(f"wrote {a.write}")
