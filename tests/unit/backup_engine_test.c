@@ -222,7 +222,32 @@ TEST(register_and_pubkey_every_reply_code)
 			   "162-byte key" : "answered %u to 1026", codes[i]);
 		check_retry(want, 1);
 		CHECK_EQ_INT(e.key_acked, codes[i] == 1602);
+		/* any other refusal registers again on the next attempt */
+		CHECK_EQ_INT(e.have_id, codes[i] == 1602 || codes[i] == 1607);
 	}
+}
+
+/* A 1607 to the 160-byte key switches to 162 bytes; a 1607 to that one
+ * too means the server does not know the id (a damaged 1600, a lost
+ * registration): the next attempt registers again instead of sending
+ * 1026 for that id for good (issue 19's campaign). */
+TEST(refused_key_twice_registers_again)
+{
+	setup(1);
+	REQUIRE(bke_open(&e) == 0);
+	bke_connected(&e, 0);
+	flush_out();
+	reply(1600, 0, NULL);
+	flush_out();
+	reply(1607, 0, NULL);
+	check_retry("retrying with a 162-byte key", 1);
+	bke_connected(&e, 0);
+	CHECK_EQ_INT(e.st, BKE_PUBKEY);         /* the same id, the new key */
+	flush_out();
+	reply(1607, 0, NULL);
+	check_retry("answered 1607 to 1026", 2);
+	bke_connected(&e, 0);
+	CHECK_EQ_INT(e.st, BKE_REGISTER);       /* 1025 again */
 }
 
 /* The 1603, then the 1604 after 1029, for every code. */
@@ -666,6 +691,7 @@ TEST(vigil2_server_without_extension_is_reconnected_without_hello)
 }
 
 TEST_SUITE(backup_engine, reconnect_every_reply_code,
+	refused_key_twice_registers_again,
 	io_failure_between_slices_is_retried,
 	   register_and_pubkey_every_reply_code,
 	   crc_and_commit_every_reply_code,
