@@ -8,7 +8,6 @@ the table goes to stdout.
               [--duration SECONDS] [--fuzz build/fuzz/long]"""
 import argparse
 import datetime
-import json
 import os
 import pathlib
 import re

@@ -635,3 +635,56 @@ def test_invariant_catches_what_it_checks(tmp_path):
     leaks = invariant.secret_leaks({"log": "... key=" + "Q" * 30 + " ..."},
                                    {"key": "Q" * 40, "other": "Z" * 40})
     assert leaks == ["key appears in log"], leaks
+
+
+def test_fault_proxy_does_what_it_says():
+    """The proxy's byte-exact faults against a local sink: corrupt_at
+    flips exactly byte n, cut_at delivers exactly n bytes and then a
+    FIN, hole_at delivers n bytes and then silence on an open
+    connection."""
+    sink = socket.create_server(("127.0.0.1", 0))
+    got = []
+
+    def serve():
+        for _ in range(3):
+            conn, _ = sink.accept()
+            conn.settimeout(5)      # silence this long: the hole
+            buf = b""
+            try:
+                while True:
+                    d = conn.recv(65536)
+                    if not d:
+                        got.append((buf, "fin"))
+                        break
+                    buf += d
+            except socket.timeout:
+                got.append((buf, "silent"))
+            conn.close()
+    import threading
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    data = bytes(range(256)) * 64
+    plan = [Fault(corrupt_at=("up", 1000), mask=0x20), Fault(cut_at=("up", 5000)),
+            Fault(hole_at=("up", 3000))]
+    proxy = FaultProxy(sink.getsockname(), plan)
+    try:
+        for i in range(3):
+            c = socket.create_connection(("127.0.0.1", proxy.port), timeout=10)
+            c.sendall(data)
+            if i == 2:      # the hole: the sink hears nothing more, nor a FIN
+                faults.wait_until(lambda: proxy.holes == 1, 10, what="the hole")
+                faults.wait_until(lambda: len(got) == 3, 15, step=0.05, what="the sink")
+            else:
+                c.shutdown(socket.SHUT_WR)
+                faults.wait_until(lambda: len(got) == i + 1, 15, what="the sink")
+            c.close()
+        (flipped, end0), (cut, end1), (holed, end2) = got
+        diff = [k for k in range(len(data)) if flipped[k] != data[k]]
+        assert diff == [1000] and flipped[1000] == data[1000] ^ 0x20 and end0 == "fin"
+        assert cut == data[:5000] and end1 == "fin" and proxy.cuts == 1
+        assert holed == data[:3000] and end2 == "silent"
+    finally:
+        proxy.close()
+        sink.shutdown(socket.SHUT_RDWR)
+        sink.close()
+        t.join(15)
