@@ -5,6 +5,7 @@
 #   make run            build and run vigild on this machine (foreground)
 #   make check          everything the CI runs; ends with "N passed, N failed"
 #   make fuzz           long fuzzing runs (FUZZ_SECONDS each, default 600)
+#   make fuzz-long      every fuzz target for 10 million executions
 #   make bench          benchmarks against reference implementations
 #   make size           vigild's size per board, by part (vigil, mbedTLS, musl)
 #   make soak           long forms of tests (the exporter with 500 agents,
@@ -294,6 +295,16 @@ fuzz: $(addprefix build/fuzz/,$(FUZZ_NAMES))
 	$(Q)for f in $(FUZZ_NAMES); do \
 		tests/fuzz/run.sh $$f $(FUZZ_SECONDS) || exit 1; done
 
+# make fuzz-long: every target for FUZZ_LONG_RUNS executions (default 10
+# million, issue 19), one after another; a target that finds a crash
+# fails the step after the others ran.  The next full campaign (make
+# soak) puts the executions and crashes into docs/reliability.md.
+FUZZ_LONG_RUNS ?= 10000000
+.PHONY: fuzz-long
+fuzz-long: $(addprefix build/fuzz/,$(FUZZ_NAMES))
+	$(Q)rc=0; for f in $(FUZZ_NAMES); do \
+		tests/fuzz/run-long.sh $$f $(FUZZ_LONG_RUNS) || rc=1; done; exit $$rc
+
 # make bench writes docs/benchmarks.md (tests/bench/report.py): sizes, idle
 # wakeups and RSS measured there, and every benchmark program's figures.
 # It fails only when a figure could not be measured, never on a timing.
@@ -362,7 +373,8 @@ campaign: $(if $(filter asan,$(VIGIL_BIN)),asan-bins,build/host/bin/vigild $(SER
 		python3 tests/campaign/report.py --ledger $(CAMPAIGN_LOG) \
 			$(if $(filter full-host,$(VIGIL_CAMPAIGN)-$(VIGIL_BIN)),--write docs/reliability.md \
 			--extra asan=build/campaign/runs-asan.jsonl \
-			--extra valgrind=build/campaign/runs-valgrind.jsonl) \
+			--extra valgrind=build/campaign/runs-valgrind.jsonl \
+			--fuzz build/fuzz/long) \
 			--duration $$t; \
 		echo "campaign ($(VIGIL_CAMPAIGN), $(VIGIL_BIN) binaries) took $$t s"; exit $$rc
 
