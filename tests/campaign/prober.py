@@ -20,12 +20,15 @@ def once(addr, name, key, state, n):
     c = v3.Client(addr, name, key=key, timeout=5)
     try:
         if state.get("id") is None:
-            state["id"] = c.register()
+            c.register()
             c.send_key()
+            state["id"] = c.id      # registered once the key is taken
         else:
             c.id = state["id"]
             code = c.reconnect()
             if code != v3.R_RECON_OK:
+                # as a client that lost its registration: anew next time
+                state["id"] = None
                 raise v3.ServerError(code)
         c.backup(f"probe-{n % 4}", os.urandom(512))
     finally:
