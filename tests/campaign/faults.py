@@ -315,7 +315,7 @@ class TmpfsNs(_Holder):
         path = os.path.abspath(path)
         os.makedirs(path, exist_ok=True)
         super().__init__(["-m", "--propagation", "private"],
-                         f"mount -t tmpfs -o size={size},mode=0755 campaign {path}")
+                         f"mount -t tmpfs -o size={size},mode=0700 campaign {path}")
         self.prefix = ["nsenter", "-t", str(self.pid), "-m", "--"]
         self.root = f"/proc/{self.pid}/root{path}"
 

@@ -4,6 +4,7 @@ through a fault, a watcher of the server's files and another client.
 Scenarios (tests/integration/test_campaign.py) drive the fault; the
 Rig gives them the pieces and checks the invariant at the end."""
 import os
+import pathlib
 import random
 import re
 import threading
@@ -197,10 +198,16 @@ class Rig:
         bad = []
         me = self.tmp / "agentdata" / "me.info"
         secrets = dict(self.secrets)
+        # the agent's state and the stored copies are its owner's only
+        # (the server's directory is 0700: what is in it is no one else's)
+        for f in [*(self.tmp / "agentdata").glob("*"),
+                  *(pathlib.Path(v) for p in self.files
+                    for v in invariant.versions_of(str(self.data_view), v3_name(p)))]:
+            if f.is_file() and f.stat().st_mode & 0o077:
+                bad.append(f"{f} mode {f.stat().st_mode & 0o777:o}: open to others")
+        if self.data_view.is_dir() and self.data_view.stat().st_mode & 0o077:
+            bad.append(f"the server's data directory mode {self.data_view.stat().st_mode & 0o777:o}")
         if me.exists():
-            mode = me.stat().st_mode & 0o777
-            if mode != 0o600:
-                bad.append(f"me.info mode {mode:o}, not 600")
             secrets["the agent's RSA key (me.info)"] = "".join(me.read_text().split()[2:])
         secrets["the client's TLS key"] = invariant.pem_body(self.pki / "client.key")
         secrets["the server's TLS key"] = invariant.pem_body(self.pki / "server.key")
