@@ -17,17 +17,25 @@ import v3_client as v3  # noqa: E402
 
 
 def once(addr, name, key, state, n):
+    """One backup on a new connection, as a well-behaved client: the id
+    is kept from its 1600 on, the key is sent (again, the same one) until
+    a 1602 confirms it, and only a server that does not know the id
+    (1606 to the 1027, 1607 to the 1026) makes it register anew."""
     c = v3.Client(addr, name, key=key, timeout=5)
     try:
         if state.get("id") is None:
-            c.register()
-            c.send_key()
-            state["id"] = c.id      # registered once the key is taken
+            state["id"], state["keyed"] = c.register(), False
+        c.id = state["id"]
+        if not state["keyed"]:
+            try:
+                c.send_key()
+            except v3.ServerError:
+                state["id"] = None
+                raise
+            state["keyed"] = True
         else:
-            c.id = state["id"]
             code = c.reconnect()
             if code != v3.R_RECON_OK:
-                # as a client that lost its registration: anew next time
                 state["id"] = None
                 raise v3.ServerError(code)
         c.backup(f"probe-{n % 4}", os.urandom(512))
