@@ -5,9 +5,12 @@
 #   make run            build and run vigild on this machine (foreground)
 #   make check          everything the CI runs; ends with "N passed, N failed"
 #   make fuzz           long fuzzing runs (FUZZ_SECONDS each, default 600)
+#   make fuzz-long      every fuzz target for 10 million executions
 #   make bench          benchmarks against reference implementations
 #   make size           vigild's size per board, by part (vigil, mbedTLS, musl)
-#   make soak           long forms of tests (the exporter with 500 agents)
+#   make soak           long forms of tests (the exporter with 500 agents,
+#                       the full reliability campaign: docs/reliability.md)
+#   make campaign       the reliability campaign alone (VIGIL_CAMPAIGN=short|full)
 #   make image          the board's appliance image in build/image/BOARD
 #   make boot           boot a qemu board's image, console on this terminal
 #   make toolchain      packages + musl sysroots + mbedTLS (cached)
@@ -229,6 +232,19 @@ $(if $(SERVER_SRCS),$(eval $(call link_rule,build/host/bin/vigil-backupd,\
 	$(call proto,$(HOST_ARCH)),build/hosttools,gcc,\
 	$(call mbed_libs,host) -lsqlite3)))
 
+# vigild and vigil-backupd with ASan + UBSan (glibc gcc, the unit tests'
+# objects): `make asan-bins`, then any test with
+# VIGIL_BIN_DIR=build/asan/bin (the campaign against sanitized programs:
+# `make campaign VIGIL_BIN=asan`, docs/reliability.md).
+$(eval $(call link_rule,build/asan/bin/vigild,$(call vigild_srcs,$(HOST_ARCH)),\
+	build/test-asan,gcc,$(ASAN) $(call mbed_libs,host)))
+$(if $(SERVER_SRCS),$(eval $(call link_rule,build/asan/bin/vigil-backupd,\
+	$(SERVER_SRCS) $(wildcard lib/*.c) $(HAL_LINUX) \
+	$(call proto,$(HOST_ARCH)),build/test-asan,gcc,\
+	$(ASAN) $(call mbed_libs,host) -lsqlite3)))
+.PHONY: asan-bins
+asan-bins: build/asan/bin/vigild $(if $(SERVER_SRCS),build/asan/bin/vigil-backupd)
+
 # Benchmarks (tests/bench/<name>_bench.c) and interop helpers
 # (tests/interop/<name>.c): -O2 like a release build, libcbor as reference.
 BENCH_NAMES := $(basename $(notdir $(wildcard tests/bench/*_bench.c)))
@@ -258,7 +274,7 @@ $(TC_STAMP): | packages
 toolchain: $(TC_STAMP)
 
 # ---- top-level targets ----
-.PHONY: all all-boards run check soak fuzz bench size image boot clean FORCE
+.PHONY: all all-boards run check soak campaign fuzz bench size image boot clean FORCE
 all: build/$(BOARD)/bin/vigild $(if $(filter host,$(BOARD)),\
 	$(addprefix build/host/bin/,$(TOOL_NAMES) $(TOOL_PROGS)) $(SERVER_BIN))
 
@@ -278,6 +294,16 @@ check: all-boards $(addprefix build/host/bin/,$(TOOL_NAMES) $(TOOL_PROGS)) $(SER
 fuzz: $(addprefix build/fuzz/,$(FUZZ_NAMES))
 	$(Q)for f in $(FUZZ_NAMES); do \
 		tests/fuzz/run.sh $$f $(FUZZ_SECONDS) || exit 1; done
+
+# make fuzz-long: every target for FUZZ_LONG_RUNS executions (default 10
+# million, issue 19), one after another; a target that finds a crash
+# fails the step after the others ran.  The next full campaign (make
+# soak) puts the executions and crashes into docs/reliability.md.
+FUZZ_LONG_RUNS ?= 10000000
+.PHONY: fuzz-long
+fuzz-long: $(addprefix build/fuzz/,$(FUZZ_NAMES))
+	$(Q)rc=0; for f in $(FUZZ_NAMES); do \
+		tests/fuzz/run-long.sh $$f $(FUZZ_LONG_RUNS) || rc=1; done; exit $$rc
 
 # make bench writes docs/benchmarks.md (tests/bench/report.py): sizes, idle
 # wakeups and RSS measured there, and every benchmark program's figures.
@@ -314,16 +340,52 @@ boot: image build/host/bin/vigilctl
 
 # Long forms of tests that make check runs smaller: the exporter with the
 # issue's 500 devices (prints its RSS and CPU); a file over 4 GiB backed
-# up over vigil/2 in 2 GiB segments and restored (~13 GiB of disk).
-soak: build/host/bin/vigild build/host/bin/vigilctl $(SERVER_BIN)
-	$(Q)VIGIL_EXPORTER_DEVICES=500 VIGIL_BIN_DIR="$(CURDIR)/build/host/bin" \
+# up over vigil/2 in 2 GiB segments and restored (~13 GiB of disk); and the
+# full reliability
+# campaign (tests/integration/test_campaign.py with VIGIL_CAMPAIGN=full:
+# 50 MiB files, 100 cut runs, ...), whose figures tests/campaign/report.py
+# writes into docs/reliability.md, after the short one against ASan builds
+# and under valgrind.  Each states how long it took.
+soak: build/host/bin/vigild build/host/bin/vigilctl $(SERVER_BIN) asan-bins
+	$(Q)t0=$$(date +%s); VIGIL_EXPORTER_DEVICES=500 VIGIL_BIN_DIR="$(CURDIR)/build/host/bin" \
 		/usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
-		tests/integration/test_exporter.py
-	$(Q)VIGIL_LARGE_BYTES=4294971393 VIGIL_LARGE_SEGMENT=0 \
+		tests/integration/test_exporter.py; rc=$$?; \
+		echo "soak: exporter took $$(( $$(date +%s) - t0 )) s"; exit $$rc
+	$(Q)t0=$$(date +%s); VIGIL_LARGE_BYTES=4294971393 VIGIL_LARGE_SEGMENT=0 \
 		VIGIL_LARGE_TIMEOUT_MS=60000 \
 		VIGIL_BIN_DIR="$(CURDIR)/build/host/bin" \
 		/usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
-		tests/integration/test_large_files.py -k segments_and_restores
+		tests/integration/test_large_files.py -k segments_and_restores; \
+		rc=$$?; echo "soak: 4 GiB file took $$(( $$(date +%s) - t0 )) s"; \
+		exit $$rc
+	$(Q)VIGIL_CAMPAIGN_RUNS=2 $(MAKE) --no-print-directory campaign VIGIL_BIN=asan
+	$(Q)VIGIL_CAMPAIGN_RUNS=1 $(MAKE) --no-print-directory campaign VIGIL_BIN=valgrind
+	$(Q)$(MAKE) --no-print-directory campaign VIGIL_CAMPAIGN=full
+
+# The reliability campaign alone (VIGIL_CAMPAIGN=short is what make check
+# runs; full is make soak's): the table of the run is printed, and the
+# full campaign's is written into docs/reliability.md.
+# VIGIL_BIN=asan runs it against vigild and vigil-backupd built with
+# ASan + UBSan, VIGIL_BIN=valgrind under valgrind's memcheck (any report
+# fails the run); their own ledgers are summed up in docs/reliability.md
+# by the next full run.
+VIGIL_CAMPAIGN ?= short
+VIGIL_BIN ?= host
+CAMPAIGN_LOG := build/campaign/runs$(if $(filter-out host,$(VIGIL_BIN)),-$(VIGIL_BIN)).jsonl
+campaign: $(if $(filter asan,$(VIGIL_BIN)),asan-bins,build/host/bin/vigild $(SERVER_BIN))
+	$(Q)rm -f $(CAMPAIGN_LOG); t0=$$(date +%s); \
+		VIGIL_CAMPAIGN=$(VIGIL_CAMPAIGN) VIGIL_CAMPAIGN_LOG=$(CAMPAIGN_LOG) \
+		VIGIL_CAMPAIGN_VALGRIND=$(if $(filter valgrind,$(VIGIL_BIN)),both) \
+		VIGIL_BIN_DIR="$(CURDIR)/build/$(if $(filter asan,$(VIGIL_BIN)),asan,host)/bin" \
+		/usr/bin/python3 -m pytest -q -p no:cacheprovider -n $$(nproc) \
+		tests/integration/test_campaign.py; rc=$$?; t=$$(( $$(date +%s) - t0 )); \
+		python3 tests/campaign/report.py --ledger $(CAMPAIGN_LOG) \
+			$(if $(filter full-host,$(VIGIL_CAMPAIGN)-$(VIGIL_BIN)),--write docs/reliability.md \
+			--extra asan=build/campaign/runs-asan.jsonl \
+			--extra valgrind=build/campaign/runs-valgrind.jsonl \
+			--fuzz build/fuzz/long) \
+			--duration $$t; \
+		echo "campaign ($(VIGIL_CAMPAIGN), $(VIGIL_BIN) binaries) took $$t s"; exit $$rc
 
 run: build/host/bin/vigild build/host/bin/vigilctl $(SERVER_BIN)
 	$(Q)tests/run-dev.sh

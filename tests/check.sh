@@ -118,11 +118,16 @@ fuzz_chain() {
 }
 fuzz_chain &
 fuzz_pid=$!
+# The short reliability campaign runs inside the integration step
+# (tests/integration/test_campaign.py); each run is recorded in
+# build/campaign/runs.jsonl and its table is shown after the step.
+rm -f build/campaign/runs.jsonl
 # pytest-xdist: one worker per core (the tests share no state: each has
 # its own tmp_path and ephemeral ports); --durations names the slowest.
 step "integration" env VIGIL_BIN_DIR="$PWD/build/host/bin" \
 	/usr/bin/python3 -m pytest -q -p no:cacheprovider -n "$(nproc)" \
 	--durations=10 tests/integration
+python3 tests/campaign/report.py --ledger build/campaign/runs.jsonl
 wait "$fuzz_pid"
 for f in $FUZZ_NAMES; do
 	log=$LOGDIR/fuzz-$f.log

@@ -352,6 +352,7 @@ static int do_read(struct backup_agent *ba)
 	p = bke_slice(&ba->c.e, &off, &len);
 	job(ba)->phase = "sending";
 	bke_slice_done(&ba->c.e, hal_file_read_full(ba->ffd, off, p, len));
+	ba->last_progress_ms = hal_clock_mono_ms();   /* a long kept prefix */
 	job(ba)->bytes_done = ba->fbase + ba->c.e.loaded;
 	return 1;
 }
@@ -583,12 +584,14 @@ static int64_t on_io_timer(struct ev_loop *loop, void *arg)
 	enum bke_want w = bke_want(&ba->c.e);
 
 	(void)loop; /* ba has it */
+	/* WANT_READ waits for room to write (do_read: one slice per
+	 * callback), so a peer that stops reading stalls it like a send */
 	if (ba->link == BKA_LINK_NONE && w != BKE_WANT_SEND &&
-	    w != BKE_WANT_RECV)
+	    w != BKE_WANT_RECV && w != BKE_WANT_READ)
 		return t;
 	if (idle < t)
 		return (int64_t)(t - idle);
-	if (w == BKE_WANT_SEND)
+	if (w == BKE_WANT_SEND || w == BKE_WANT_READ)
 		ba->c.conn.stats.write_errors++;
 	else if (w == BKE_WANT_RECV)
 		ba->c.conn.stats.read_errors++;

@@ -528,9 +528,16 @@ static int on_pubkey(struct bke *e, const struct v3_resp *r)
 					"(1607); retrying with a 162-byte key",
 					e->peer);
 	}
-	if (r->code != V3_RESP_AES_KEY)
+	if (r->code != V3_RESP_AES_KEY) {
+		/* the id may be one the server does not know (a 1600 damaged
+		 * on the way, a server that lost a registration without a
+		 * key): register again, which gives the same id back while
+		 * no key was ever taken, instead of a 1026 for that id on
+		 * every attempt of every job */
+		e->have_id = 0;
 		return fail(e, -EIO, 0, "%s: answered %u to 1026", e->peer,
 			    r->code);
+	}
 	e->key_acked = 1;
 	return take_aes(e, r);
 }
@@ -954,7 +961,10 @@ void bke_io_failed(struct bke *e, int err, const char *why)
 {
 	enum bke_want w = bke_want(e);
 
-	if (w == BKE_WANT_SEND && e->st == BKE_SLICE_SEND)
+	/* between two slices the driver waits for room to write: a peer
+	 * that stopped reading fails the file as a send does */
+	if ((w == BKE_WANT_SEND && e->st == BKE_SLICE_SEND) ||
+	    e->st == BKE_SLICE_READ)
 		fail(e, err, 0, "%s: sending %s: %s", e->peer, e->path, why);
 	else if (w == BKE_WANT_SEND)
 		fail(e, err, 0, "%s: sending %u: %s", e->peer, e->code, why);

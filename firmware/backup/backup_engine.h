@@ -323,7 +323,9 @@ uint8_t *bke_in(struct bke *e, size_t *len);
 /* n (<= *len of bke_in) bytes arrived. */
 void bke_in_ack(struct bke *e, size_t n);
 /* A send or receive failed (reset, closed, timed out): err a negative
- * errno, why its text ("connection closed by the server"). */
+ * errno, why its text ("connection closed by the server").  Also fails
+ * the file between two of its slices (BKE_WANT_READ, the driver waiting
+ * for room to write); ignored when nothing is in flight. */
 void bke_io_failed(struct bke *e, int err, const char *why);
 
 /* BKE_WANT_READ: read the file's bytes [*off, *off + *len) into the

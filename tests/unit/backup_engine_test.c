@@ -223,7 +223,32 @@ TEST(register_and_pubkey_every_reply_code)
 			   "162-byte key" : "answered %u to 1026", codes[i]);
 		check_retry(want, 1);
 		CHECK_EQ_INT(e.key_acked, codes[i] == 1602);
+		/* any other refusal registers again on the next attempt */
+		CHECK_EQ_INT(e.have_id, codes[i] == 1602 || codes[i] == 1607);
 	}
+}
+
+/* A 1607 to the 160-byte key switches to 162 bytes; a 1607 to that one
+ * too means the server does not know the id (a damaged 1600, a lost
+ * registration): the next attempt registers again instead of sending
+ * 1026 for that id for good (issue 19's campaign). */
+TEST(refused_key_twice_registers_again)
+{
+	setup(1);
+	REQUIRE(bke_open(&e) == 0);
+	bke_connected(&e, 0);
+	flush_out();
+	reply(1600, 0, NULL);
+	flush_out();
+	reply(1607, 0, NULL);
+	check_retry("retrying with a 162-byte key", 1);
+	bke_connected(&e, 0);
+	CHECK_EQ_INT(e.st, BKE_PUBKEY);         /* the same id, the new key */
+	flush_out();
+	reply(1607, 0, NULL);
+	check_retry("answered 1607 to 1026", 2);
+	bke_connected(&e, 0);
+	CHECK_EQ_INT(e.st, BKE_REGISTER);       /* 1025 again */
 }
 
 /* The 1603, then the 1604 after 1029, for every code. */
@@ -332,6 +357,28 @@ TEST(cut_at_every_step_is_retried)
 			    : step == 3 ? "sending /srv/a.txt: connection reset"
 			    : "sending 1029: connection reset", 1);
 	}
+}
+
+/* Between two slices the driver waits for room to write: an I/O
+ * failure there (a peer that stopped reading: the I/O timeout) fails
+ * the file like a failed send, and is retried (issue 19's campaign). */
+TEST(io_failure_between_slices_is_retried)
+{
+	uint64_t off;
+	size_t len;
+	uint8_t *p;
+
+	setup(1);
+	session_up();
+	REQUIRE(bke_file(&e, "/srv/big.bin", 3 * (uint64_t)BACKUP_SLICE) == 0);
+	REQUIRE(bke_want(&e) == BKE_WANT_READ);
+	p = bke_slice(&e, &off, &len);
+	memset(p, 0, len);
+	bke_slice_done(&e, 0);
+	flush_out();
+	REQUIRE(bke_want(&e) == BKE_WANT_READ);         /* the next slice */
+	bke_io_failed(&e, -ETIMEDOUT, "timed out");
+	check_retry("sending /srv/big.bin: timed out", 1);
 }
 
 /* Retry x3 -> give up; a local read failure -> skip; both end IDLE. */
@@ -984,6 +1031,8 @@ TEST(over_the_v3_limit_without_large_files_is_skipped_unsent)
 }
 
 TEST_SUITE(backup_engine, reconnect_every_reply_code,
+	refused_key_twice_registers_again,
+	io_failure_between_slices_is_retried,
 	   register_and_pubkey_every_reply_code,
 	   crc_and_commit_every_reply_code,
 	   cksum_mismatch_three_times_then_abort_every_reply_code,
