@@ -23,6 +23,7 @@
 
 #include "mbedtls/net_sockets.h"
 #include "mbedtls/pk.h"
+#include "mbedtls/sha256.h"
 #include "mbedtls/ssl.h"
 #include "mbedtls/ssl_ticket.h"
 #include "mbedtls/x509_crt.h"
@@ -163,6 +164,63 @@ static int bd_psk_cb(void *arg, mbedtls_ssl_context *ssl,
 	return mbedtls_ssl_set_hs_psk(ssl, k->key, k->keylen);
 }
 
+/* Who holds each ticket.  A TLS 1.3 ticket of mbedTLS 3.6 carries no
+ * client certificate, so a resumed session would show no client, and
+ * the extension's authorization (backupd_restore.c: a device reads only
+ * its own files) would refuse every agent that resumed.  The server keeps
+ * the client of the tickets it issued, by the SHA-256 of the ticket's
+ * bytes (authentic: sealed with our ticket key, and usable only by the
+ * holder of its resumption secret).  A ring of BD_TICKET_CLIENTS: an
+ * agent uses its newest ticket, so the oldest entries are the ones that
+ * go; ticket keys are per run, and so is the table. */
+#define BD_TICKET_CLIENTS 1024
+struct bd_ticket_client {
+	unsigned char digest[32];
+	char peer[sizeof ((struct bd_conn *)0)->tls_peer];
+};
+static struct bd_ticket_client bd_ticket_clients[BD_TICKET_CLIENTS];
+static unsigned bd_ticket_next;
+
+/* The client a new ticket is for: the certificate's subject on a full
+ * handshake, else what this connection already knew (a PSK identity,
+ * or the client of the ticket it resumed). */
+static void bd_ticket_remember(const mbedtls_ssl_session *session,
+			       const unsigned char *t, size_t len)
+{
+	struct bd_ticket_client *e = &bd_ticket_clients[bd_ticket_next];
+	const mbedtls_x509_crt *crt = session->MBEDTLS_PRIVATE(peer_cert);
+	struct bd_conn *c = bd_tls_cur;
+
+	e->peer[0] = '\0';
+	if (crt != NULL) {
+		if (mbedtls_x509_dn_gets(e->peer, sizeof e->peer,
+					 &crt->subject) < 0)
+			e->peer[0] = '\0';
+	} else if (c != NULL) {
+		memcpy(e->peer, c->tls_peer, sizeof e->peer);
+	}
+	if (e->peer[0] == '\0' ||
+	    mbedtls_sha256(t, len, e->digest, 0) != 0)
+		return;
+	bd_ticket_next = (bd_ticket_next + 1) % BD_TICKET_CLIENTS;
+}
+
+/* The client of a ticket we issued (by its bytes, before they are
+ * decrypted in place), or "". */
+static const char *bd_ticket_client(const unsigned char *t, size_t len)
+{
+	unsigned char d[32];
+	unsigned i;
+
+	if (mbedtls_sha256(t, len, d, 0) != 0)
+		return "";
+	for (i = 0; i < BD_TICKET_CLIENTS; i++)
+		if (bd_ticket_clients[i].peer[0] != '\0' &&
+		    memcmp(bd_ticket_clients[i].digest, d, sizeof d) == 0)
+			return bd_ticket_clients[i].peer;
+	return "";
+}
+
 /* Issues a session ticket only for a session whose client proved who it
  * is (certificate verified, a PSK, or itself resumed from such a
  * ticket): with VERIFY_OPTIONAL (bd_tls_init) the handshake of a client
@@ -174,9 +232,14 @@ static int bd_ticket_write(void *p, const mbedtls_ssl_session *session,
 			   unsigned char *start, const unsigned char *end,
 			   size_t *tlen, uint32_t *lifetime)
 {
+	int ret;
+
 	if (session->MBEDTLS_PRIVATE(verify_result) != 0)
 		return MBEDTLS_ERR_SSL_NO_CLIENT_CERTIFICATE;
-	return mbedtls_ssl_ticket_write(p, session, start, end, tlen, lifetime);
+	ret = mbedtls_ssl_ticket_write(p, session, start, end, tlen, lifetime);
+	if (ret == 0)
+		bd_ticket_remember(session, start, *tlen);
+	return ret;
 }
 
 /* Why a ticket could not be used, for the log. */
@@ -200,12 +263,15 @@ static int bd_ticket_parse(void *p, mbedtls_ssl_session *session,
 			   unsigned char *buf, size_t len)
 {
 	struct bd_conn *c = bd_tls_cur;
+	/* looked up first: mbedTLS decrypts the ticket in place */
+	const char *holder = len > PSK_ID_MAX ? bd_ticket_client(buf, len) : "";
 	int ret = mbedtls_ssl_ticket_parse(p, session, buf, len);
 
 	if (c == NULL || len <= PSK_ID_MAX)
 		return ret;
 	if (ret == 0) {
 		c->tls_ticket = BD_TICKET_TAKEN;
+		snprintf(c->tls_peer, sizeof c->tls_peer, "%s", holder);
 	} else if (c->tls_ticket != BD_TICKET_REFUSED) {
 		c->tls_ticket = BD_TICKET_REFUSED;
 		bd_counts.tickets_refused++;
@@ -405,8 +471,10 @@ void bd_tls_conn_free(struct bd_conn *c)
 
 /* Records the outcome of a finished handshake in c and logs it: version
  * and suite (c->tls_info), the client (c->tls_peer: certificate subject,
- * "psk:<identity>", or "resumed session" for a ticket), and the ALPN,
- * which decides c->clear. */
+ * "psk:<identity>"), and the ALPN,
+ * which decides c->clear.  A resumed session shows the client of its
+ * ticket (bd_ticket_client), or "resumed session" for one we did not
+ * record. */
 static void bd_tls_record_done(struct bd_conn *c)
 {
 	const mbedtls_x509_crt *peer = mbedtls_ssl_get_peer_cert(c->tls);
@@ -418,8 +486,7 @@ static void bd_tls_record_done(struct bd_conn *c)
 		snprintf(c->tls_peer, sizeof c->tls_peer, "?");
 	else if (peer == NULL && c->tls_peer[0] == '\0')
 		snprintf(c->tls_peer, sizeof c->tls_peer, "resumed session");
-	if (peer == NULL && c->tls_ticket == BD_TICKET_TAKEN &&
-	    strncmp(c->tls_peer, "psk:", 4) != 0)
+	if (peer == NULL && c->tls_ticket == BD_TICKET_TAKEN)
 		bd_counts.resumed++;
 	snprintf(c->tls_info, sizeof c->tls_info, "%s %s",
 		 mbedtls_ssl_get_version(c->tls),
@@ -428,9 +495,12 @@ static void bd_tls_record_done(struct bd_conn *c)
 	bd_restore_identity(c);
 	log_info_kv(MOD, LOG_KVS(BD_KV_CONN(c), LKV_S("tls", c->tls_info),
 				 LKV_S("alpn", alpn), LKV_S("client", c->tls_peer)),
-		    "#%u %s: %s alpn %s%s, client %s", c->idx, c->peer_text,
+		    "#%u %s: %s alpn %s%s, client %s%s", c->idx, c->peer_text,
 		 c->tls_info, alpn != NULL ? alpn : "none",
-		 c->clear ? " (clear payload)" : "", c->tls_peer);
+		 c->clear ? " (clear payload)" : "", c->tls_peer,
+		 peer == NULL && c->tls_ticket == BD_TICKET_TAKEN &&
+		 strcmp(c->tls_peer, "resumed session") != 0
+			? " (resumed session)" : "");
 }
 
 /* The alert for a client certificate that is missing or did not verify

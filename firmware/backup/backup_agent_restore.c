@@ -467,9 +467,6 @@ int backup_agent_restore(struct backup_agent *ba,
 	/* the backup's idle session goes: this run opens its own */
 	bka_conn_close(ba);
 	bke_drop(&ba->c.e);
-	/* vigil-backupd authorizes a restore by the client certificate,
-	 * which a resumed session does not show it: a full handshake */
-	bk_conn_forget_session(&ba->c.conn);
 	rs_setup(ba, req);
 	rse_start(&ba->rs.e, rjob(ba)->device, req->snapshot);
 	id = ev_timer_add(ba->loop, io_timeout(ba), on_io_timer, ba);

@@ -107,13 +107,6 @@ int bk_conn_resume_dropped(struct backup_conn *c)
 }
 
 /* see backup_conn.h */
-void bk_conn_forget_session(struct backup_conn *c)
-{
-	if (c->tls_on)
-		backup_tls_forget_session(&c->tls);
-}
-
-/* see backup_conn.h */
 int bk_conn_up(struct backup_conn *c)
 {
 	struct backup_conn_stats *s = &c->stats;

@@ -84,10 +84,6 @@ int bk_conn_handshake(struct backup_conn *c, const char *host);
  * is now dropped (the next handshake is a full one), else 0. */
 int bk_conn_resume_dropped(struct backup_conn *c);
 
-/* The next handshake is a full one (tls; see
- * backup_tls_forget_session).  Safe for tcp. */
-void bk_conn_forget_session(struct backup_conn *c);
-
 /* The transport is up: statistics reset, link UP.
  * @retval 1 the payload goes clear (TLS chose vigil/2)  @retval 0 */
 int bk_conn_up(struct backup_conn *c);

@@ -503,14 +503,6 @@ const char *backup_tls_alpn(const struct backup_tls *t)
 	return s != NULL ? s : "";
 }
 
-/* see backup_tls.h */
-void backup_tls_forget_session(struct backup_tls *t)
-{
-	mbedtls_ssl_session_free(&t->ticket);
-	mbedtls_ssl_session_init(&t->ticket);
-	t->have_ticket = 0;
-}
-
 /* The handshake offering the saved session did not complete.  Whatever
  * the reason (a server that refuses resumption with a fatal alert, a
  * reset, a timeout), offering the same session again would most likely

@@ -172,12 +172,6 @@ void backup_tls_stop(struct backup_tls *t);
  * since the next handshake is a different (full) one. */
 int backup_tls_take_dropped(struct backup_tls *t);
 
-/* Forgets the saved session (not counted as a failure): the next
- * handshake is a full one, with the client certificate.  A restore
- * needs that: vigil-backupd authorizes it by the certificate, which a
- * resumed session does not show it.  Safe without one. */
-void backup_tls_forget_session(struct backup_tls *t);
-
 /* Stops and frees everything backup_tls_load made. */
 void backup_tls_free(struct backup_tls *t);
 

@@ -141,6 +141,8 @@ def test_console_restore_equals_the_source(srv, board, tmp_path):
     log = c.log()
     assert re.search(r"restore 1 done: 5 files restored and verified, 0 failed, "
                      r"0 skipped, 3215738 bytes \(snapshot 1\)", log), log
+    # the restore resumed the backup's session, and the server knew whose
+    srv.wait_for(r"client .*CN=board-a.*\(resumed session\)")
     # the agent still backs up afterwards (its session was reopened)
     backup_now(c)
 

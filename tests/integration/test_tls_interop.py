@@ -598,7 +598,7 @@ def test_backupd_resumption_and_a_ticket_from_before_a_restart(pki, tmp_path):
         out = s_client(srv.tls_port, *cert, "-sess_in", sess,
                        until=r"Verify return code")
         assert "Reused, TLSv1.3" in out, out
-        srv.wait_for(r"client resumed session")
+        srv.wait_for(r"client .*CN=.*\(resumed session\)")
         assert status(tmp_path)["tls_resumed"] == 1
     finally:
         srv.stop()
