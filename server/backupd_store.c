@@ -166,6 +166,7 @@ static void bd_clean_tmp(const char *dir)
 int bd_store_open(const char *data_dir)
 {
 	char p[BD_PATH_MAX];
+	int fd;
 	char *err = NULL;
 
 	if (strlen(data_dir) >= sizeof bd_data - 64) {
@@ -194,6 +195,17 @@ int bd_store_open(const char *data_dir)
 		return -EIO;
 	}
 	snprintf(p, sizeof p, "%s/backupd.sqlite", bd_data);
+	/* created 0600 before SQLite would make it 0644 (its journals take
+	 * the database's mode): it names every device and file */
+	fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		log_err(MOD, "cannot create %s: %s", p, strerror(errno));
+		return -EIO;
+	}
+	if (fchmod(fd, 0600) != 0)      /* one made by an older version */
+		log_warn(MOD, "%s: cannot make it 0600: %s", p,
+			 strerror(errno));
+	close(fd);
 	if (sqlite3_open(p, &bd_db) != SQLITE_OK) {
 		log_err(MOD, "cannot open %s: %s", p, sqlite3_errmsg(bd_db));
 		return -EIO;

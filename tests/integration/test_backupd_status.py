@@ -123,6 +123,9 @@ def test_status_without_server_and_second_server(server, tmp_path):
 def test_status_socket_is_private_and_removed(server, tmp_path):
     sock = tmp_path / "data" / "status.sock"
     assert oct(os.stat(sock).st_mode & 0o777) == "0o600"
+    # the catalog names every device and file: private too
+    db = tmp_path / "data" / "backupd.sqlite"
+    assert oct(os.stat(db).st_mode & 0o777) == "0o600"
     server.stop()
     assert not sock.exists()
 
