@@ -210,7 +210,7 @@ TOOL_SRCS_vigilctl := $(addprefix firmware/backup/,restore_cli.c \
 	restore_client.c restore_engine.c backup_cli.c backup_client.c \
 	backup_engine.c backup_conn.c backup_tls.c backup_crypto.c \
 	backup_identity.c backup_retry.c backup_walk.c) \
-	$(wildcard firmware/config/*.c firmware/crypto/*.c) lib/log.c lib/log_json.c lib/metrics.c lib/psk.c \
+	$(wildcard firmware/config/*.c firmware/crypto/*.c) lib/log.c lib/log_json.c lib/metrics.c lib/pattern.c lib/psk.c \
 	$(HAL_LINUX)
 TOOL_PROGS := $(basename $(notdir $(wildcard tools/*.c)))
 TOOL_PROGS := $(filter-out $(foreach t,$(TOOL_PROGS),$(t)_%),$(TOOL_PROGS))

@@ -8,13 +8,13 @@
 #include "restore_client.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "hal/clock.h"
 #include "hal/file.h"
 #include "hal/poll.h"
+#include "pattern.h"
 
 #define DIR_MODE 0755u
 /* What a file stored without attributes (plain v3) is restored with. */
@@ -114,14 +114,14 @@ static void do_recv(struct restore_client *c)
 	}
 }
 
-/* Whether the pattern selects path: fnmatch, or path under it. */
+/* Whether the pattern selects path: a match, or path under it. */
 static int selected(const char *pattern, const char *path)
 {
 	size_t n;
 
 	if (pattern == NULL)
 		return 1;
-	if (fnmatch(pattern, path, 0) == 0)
+	if (pattern_match(pattern, path))
 		return 1;
 	n = strlen(pattern);
 	while (n > 1 && pattern[n - 1] == '/')
