@@ -93,7 +93,10 @@ fw_dirs_for = $(if $(filter $(1),$(FW_DIRS)),$(1) $(LAYER_$(1)),\
 	$(if $(filter protocol hal/%,$(1)),,$(FW_DIRS)))
 fw_inc = $(addprefix -I,$(call fw_dirs_for,$(patsubst %/,%,$(dir $(1)))))
 FW_INCLUDES = $$(call fw_inc,$$<)
-FW_LIB := $(filter-out firmware/agent/main.c,$(wildcard lib/*.c firmware/*/*.c))
+# firmware/agent/libc_vfprintf.c replaces musl's vfprintf (lib/fmt.h):
+# only in the static board links of vigild, never under a host libc.
+VIGILD_ONLY := firmware/agent/main.c firmware/agent/libc_vfprintf.c
+FW_LIB := $(filter-out $(VIGILD_ONLY),$(wildcard lib/*.c firmware/*/*.c))
 UNIT_ALL := $(wildcard tests/unit/*_test.c)
 UNIT_LINUX_ONLY := $(wildcard tests/unit/linux_*_test.c)
 UNIT_CONTRACT := $(wildcard tests/unit/hal_*_test.c)
@@ -104,7 +107,7 @@ unit_sim_srcs = tests/unit/runner.c tests/unit/test_env_sim.c tests/unit/test_ut
 UNIT_LINUX_SRCS := tests/unit/runner.c tests/unit/test_env_linux.c \
 	$(UNIT_CONTRACT) $(UNIT_LINUX_ONLY) $(HAL_LINUX) \
 	firmware/backup/backup_walk.c
-vigild_srcs = firmware/agent/main.c $(FW_LIB) $(call proto,$(1)) $(HAL_LINUX)
+vigild_srcs = $(VIGILD_ONLY) $(FW_LIB) $(call proto,$(1)) $(HAL_LINUX)
 TOOL_NAMES := $(basename $(notdir $(wildcard tests/tools/*.c)))
 FUZZ_NAMES := $(basename $(notdir $(wildcard tests/fuzz/*_fuzz.c)))
 
