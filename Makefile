@@ -106,7 +106,7 @@ unit_sim_srcs = tests/unit/runner.c tests/unit/test_env_sim.c tests/unit/test_ut
 # linux_walk_test runs the backup walk over hal/linux's directory reads.
 UNIT_LINUX_SRCS := tests/unit/runner.c tests/unit/test_env_linux.c \
 	$(UNIT_CONTRACT) $(UNIT_LINUX_ONLY) $(HAL_LINUX) \
-	firmware/backup/backup_walk.c
+	firmware/backup/backup_walk.c lib/mem.c
 vigild_srcs = $(VIGILD_ONLY) $(FW_LIB) $(call proto,$(1)) $(HAL_LINUX)
 TOOL_NAMES := $(basename $(notdir $(wildcard tests/tools/*.c)))
 FUZZ_NAMES := $(basename $(notdir $(wildcard tests/fuzz/*_fuzz.c)))
@@ -153,7 +153,7 @@ define board_rules
 $(call compile_rules,build/$(1),$(call musl_cc,$($(1)_ARCH)),\
 	$(CSTD) $(WARN) $(TARGET_CFLAGS) $(TARGET_LTO) $($(1)_CFLAGS) $(call INCLUDES,$(1),$($(1)_ARCH)))
 $(call link_rule,build/$(1)/bin/vigild,$(call vigild_srcs,$($(1)_ARCH)),build/$(1),\
-	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS) $(TARGET_LTO) -Os $($(1)_CFLAGS) $($(1)_LDFLAGS) $(call mbed_libs,$($(1)_ARCH)))
+	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS) $(TARGET_LTO) $(TARGET_CFLAGS) $($(1)_CFLAGS) $($(1)_LDFLAGS) $(call mbed_libs,$($(1)_ARCH)))
 $(foreach t,$(TOOL_NAMES),$(call link_rule,build/$(1)/bin/$(t),\
 	tests/tools/$(t).c $(FW_LIB) $(call proto,$($(1)_ARCH)) $(HAL_LINUX),build/$(1),\
 	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS) $(TARGET_LTO) -Os $($(1)_CFLAGS) $(call mbed_libs,$($(1)_ARCH)))$(nl))
@@ -213,7 +213,7 @@ TOOL_SRCS_vigilctl := $(addprefix firmware/backup/,restore_cli.c \
 	restore_client.c restore_engine.c backup_cli.c backup_client.c \
 	backup_engine.c backup_conn.c backup_tls.c backup_crypto.c \
 	backup_identity.c backup_retry.c backup_walk.c) \
-	$(wildcard firmware/config/*.c firmware/crypto/*.c) lib/log.c lib/log_json.c lib/metrics.c lib/pattern.c lib/psk.c \
+	$(wildcard firmware/config/*.c firmware/crypto/*.c) lib/log.c lib/log_json.c lib/mem.c lib/metrics.c lib/pattern.c lib/psk.c \
 	$(HAL_LINUX)
 TOOL_PROGS := $(basename $(notdir $(wildcard tools/*.c)))
 TOOL_PROGS := $(filter-out $(foreach t,$(TOOL_PROGS),$(t)_%),$(TOOL_PROGS))
