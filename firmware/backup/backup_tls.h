@@ -26,10 +26,20 @@
  * that session: logged once, counted in resume_failures, and the next
  * handshake is a full one (curl and browsers do the same).
  *
+ * Write combining: mbedTLS hands over one record per send callback
+ * (MBEDTLS_SSL_OUT_CONTENT_LEN, 4 KiB of plaintext), and a send(2) per
+ * 4 KiB record was most of vigild's kernel time in a backup (perf, make
+ * bench).  The callback collects the records in out[] instead and sends
+ * them together when the next one does not fit, and every call below
+ * sends what is collected before it returns or waits: backup_tls_write
+ * writes as many records as len holds, then sends them; a call that
+ * finds collected bytes it cannot send yet returns -EAGAIN with
+ * BACKUP_TLS_WANT_WRITE (write returns the bytes it accepted before).
+ *
  * Memory: the certificates, key, config, one ssl context (record
  * buffers MBEDTLS_SSL_IN_CONTENT_LEN 16 KiB + OUT 4 KiB) and the saved
  * ticket come from the process arena (crypto.h); struct backup_tls
- * itself holds only the mbedTLS handles.
+ * holds the mbedTLS handles and out[] (BACKUP_TLS_COMBINE).
  */
 #ifndef VIGIL_BACKUP_TLS_H
 #define VIGIL_BACKUP_TLS_H
@@ -48,6 +58,12 @@
 /* Room for backup_tls error texts, e.g. "server certificate not trusted
  * (tls.ca /etc/vigil/ca.crt): ..." */
 #define BACKUP_TLS_ERR_MAX 160
+
+/* Bytes of records sent together: four full TLS 1.3 records (4096 +
+ * 22 bytes of header, type and tag each; TLS 1.2 GCM adds 29), so one
+ * send(2) per 16 KiB of data instead of four.  More would save little:
+ * the loopback send of 16 KiB costs about what the kernel's copy does. */
+#define BACKUP_TLS_COMBINE (4u * (MBEDTLS_SSL_OUT_CONTENT_LEN + 32u))
 
 #define BACKUP_TLS_WANT_READ 1u
 #define BACKUP_TLS_WANT_WRITE 2u
@@ -88,6 +104,8 @@ struct backup_tls {
 	unsigned want;                  /* BACKUP_TLS_WANT_* after -EAGAIN */
 	uint64_t raw_in, raw_out;       /* bytes on the socket (records) */
 	char err[BACKUP_TLS_ERR_MAX];   /* why the last call failed */
+	size_t out_len, out_sent;       /* out[out_sent..out_len) to send */
+	uint8_t out[BACKUP_TLS_COMBINE]; /* records collected (see above) */
 };
 
 /*
@@ -132,8 +150,10 @@ int backup_tls_handshake(struct backup_tls *t);
 int backup_tls_read(struct backup_tls *t, void *buf, size_t len);
 
 /*
- * Writes up to len plaintext bytes (at most one record's worth per call).
- * @retval >0 bytes accepted
+ * Writes up to len plaintext bytes, as records of at most
+ * MBEDTLS_SSL_OUT_CONTENT_LEN, and sends them.
+ * @retval >0 bytes accepted (some may wait in out[] for the socket: the
+ *         next call sends them first)
  * @retval -EAGAIN wait for t->want (call again with the same data)
  * @retval -EIO TLS or socket error (t->err)
  */
