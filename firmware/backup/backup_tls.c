@@ -11,6 +11,7 @@
 #include "crypto_platform.h"
 #include "hal/net.h"
 #include "hal/clock.h"
+#include "hal/mem.h"
 #include "log.h"
 #include "mem.h"
 #include "metrics.h"
@@ -142,6 +143,7 @@ static int tls_parse_file(struct backup_tls *t, const char *what,
 {
 	static unsigned char pem[BACKUP_TLS_PEM_MAX];
 	int n = hal_storage_read(path, pem, sizeof pem - 1), ret;
+	size_t used;
 
 	if (n <= 0) {
 		snprintf(t->err, sizeof t->err, "cannot read %s %s: %s", what,
@@ -150,6 +152,7 @@ static int tls_parse_file(struct backup_tls *t, const char *what,
 		return -EIO;
 	}
 	pem[n] = '\0';  /* PEM parsers want the NUL counted in the length */
+	used = (size_t)n + 1;
 	if (strstr((const char *)pem, "-----BEGIN") != NULL)
 		n++;
 	if (crt != NULL)
@@ -157,7 +160,11 @@ static int tls_parse_file(struct backup_tls *t, const char *what,
 	else
 		ret = mbedtls_pk_parse_key(&t->key, pem, (size_t)n, NULL, 0,
 					   crypto_rng, NULL);
-	mbedtls_platform_zeroize(pem, sizeof pem);
+	/* Wipe what was read (a key), not all 16 KiB: that made every page
+	 * of pem resident for good; the whole pages then go back to the
+	 * kernel, to be read as zeros. */
+	mbedtls_platform_zeroize(pem, used);
+	hal_mem_discard(pem, sizeof pem);
 	if (ret != 0) {
 		snprintf(t->err, sizeof t->err, "cannot parse %s %s "
 			 "(mbedTLS -0x%04x)", what, path, (unsigned)-ret);
