@@ -283,7 +283,8 @@ fuzz: $(addprefix build/fuzz/,$(FUZZ_NAMES))
 		tests/fuzz/run.sh $$f $(FUZZ_SECONDS) || exit 1; done
 
 # make bench writes docs/benchmarks.md (tests/bench/report.py): sizes, idle
-# wakeups and RSS measured there, and every benchmark program's figures.
+# wakeups and RSS measured there, every benchmark program's figures, and
+# tests/bench/agent_bench.py (the daemon's backup with 5 CoAP observers).
 # It fails only when a figure could not be measured, never on a timing.
 bench: $(addprefix build/bench/,$(BENCH_NAMES)) build/host/bin/vigild \
 		$(addprefix build/host/bin/,$(TOOL_PROGS)) $(SERVER_BIN) \
