@@ -96,7 +96,10 @@ fw_dirs_for = $(if $(filter $(1),$(FW_DIRS)),$(1) $(LAYER_$(1)),\
 	$(if $(filter protocol hal/%,$(1)),,$(FW_DIRS)))
 fw_inc = $(addprefix -I,$(call fw_dirs_for,$(patsubst %/,%,$(dir $(1)))))
 FW_INCLUDES = $$(call fw_inc,$$<)
-FW_LIB := $(filter-out firmware/agent/main.c,$(wildcard lib/*.c firmware/*/*.c))
+# firmware/agent/libc_vfprintf.c replaces musl's vfprintf (lib/fmt.h):
+# only in the static board links of vigild, never under a host libc.
+VIGILD_ONLY := firmware/agent/main.c firmware/agent/libc_vfprintf.c
+FW_LIB := $(filter-out $(VIGILD_ONLY),$(wildcard lib/*.c firmware/*/*.c))
 UNIT_ALL := $(wildcard tests/unit/*_test.c)
 UNIT_LINUX_ONLY := $(wildcard tests/unit/linux_*_test.c)
 UNIT_CONTRACT := $(wildcard tests/unit/hal_*_test.c)
@@ -106,8 +109,8 @@ unit_sim_srcs = tests/unit/runner.c tests/unit/test_env_sim.c tests/unit/test_ut
 # linux_walk_test runs the backup walk over hal/linux's directory reads.
 UNIT_LINUX_SRCS := tests/unit/runner.c tests/unit/test_env_linux.c \
 	$(UNIT_CONTRACT) $(UNIT_LINUX_ONLY) $(HAL_LINUX) \
-	firmware/backup/backup_walk.c
-vigild_srcs = firmware/agent/main.c $(FW_LIB) $(call proto,$(1)) $(HAL_LINUX)
+	firmware/backup/backup_walk.c lib/mem.c
+vigild_srcs = $(VIGILD_ONLY) $(FW_LIB) $(call proto,$(1)) $(HAL_LINUX)
 TOOL_NAMES := $(basename $(notdir $(wildcard tests/tools/*.c)))
 FUZZ_NAMES := $(basename $(notdir $(wildcard tests/fuzz/*_fuzz.c)))
 
@@ -153,7 +156,7 @@ define board_rules
 $(call compile_rules,build/$(1),$(call musl_cc,$($(1)_ARCH)),\
 	$(CSTD) $(WARN) $(TARGET_CFLAGS) $(TARGET_LTO) $($(1)_CFLAGS) $(call INCLUDES,$(1),$($(1)_ARCH)))
 $(call link_rule,build/$(1)/bin/vigild,$(call vigild_srcs,$($(1)_ARCH)),build/$(1),\
-	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS) $(TARGET_LTO) -Os $($(1)_CFLAGS) $($(1)_LDFLAGS) $(call mbed_libs,$($(1)_ARCH)))
+	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS) $(TARGET_LTO) $(TARGET_CFLAGS) $($(1)_CFLAGS) $($(1)_LDFLAGS) $(call mbed_libs,$($(1)_ARCH)))
 $(foreach t,$(TOOL_NAMES),$(call link_rule,build/$(1)/bin/$(t),\
 	tests/tools/$(t).c $(FW_LIB) $(call proto,$($(1)_ARCH)) $(HAL_LINUX),build/$(1),\
 	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS) $(TARGET_LTO) -Os $($(1)_CFLAGS) $(call mbed_libs,$($(1)_ARCH)))$(nl))
@@ -213,8 +216,8 @@ TOOL_SRCS_vigilctl := $(addprefix firmware/backup/,restore_cli.c \
 	restore_client.c restore_engine.c restore_files.c backup_cli.c backup_client.c \
 	backup_engine.c backup_conn.c backup_tls.c backup_crypto.c \
 	backup_identity.c backup_retry.c backup_walk.c backup_manifest.c) \
-	$(wildcard firmware/config/*.c firmware/crypto/*.c) lib/log.c lib/log_json.c lib/metrics.c lib/psk.c \
-	lib/tz.c lib/daywin.c $(HAL_LINUX)
+	$(wildcard firmware/config/*.c firmware/crypto/*.c) lib/log.c lib/log_json.c lib/mem.c lib/metrics.c \
+	lib/pattern.c lib/psk.c lib/tz.c lib/daywin.c $(HAL_LINUX)
 TOOL_PROGS := $(basename $(notdir $(wildcard tools/*.c)))
 TOOL_PROGS := $(filter-out $(foreach t,$(TOOL_PROGS),$(t)_%),$(TOOL_PROGS))
 $(eval $(call compile_rules,build/hosttools,gcc,\
@@ -306,7 +309,8 @@ fuzz-long: $(addprefix build/fuzz/,$(FUZZ_NAMES))
 		tests/fuzz/run-long.sh $$f $(FUZZ_LONG_RUNS) || rc=1; done; exit $$rc
 
 # make bench writes docs/benchmarks.md (tests/bench/report.py): sizes, idle
-# wakeups and RSS measured there, and every benchmark program's figures.
+# wakeups and RSS measured there, every benchmark program's figures, and
+# tests/bench/agent_bench.py (the daemon's backup with 5 CoAP observers).
 # It fails only when a figure could not be measured, never on a timing.
 bench: $(addprefix build/bench/,$(BENCH_NAMES)) build/host/bin/vigild \
 		$(addprefix build/host/bin/,$(TOOL_PROGS)) $(SERVER_BIN) \

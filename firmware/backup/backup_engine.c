@@ -18,6 +18,7 @@
 #include "hal/clock.h"
 #include "hal/rng.h"
 #include "log.h"
+#include "mem.h"
 #include "mbedtls/platform_util.h"
 #include "v3x.h"
 
@@ -702,7 +703,9 @@ static int sent(struct bke *e)
 /* see backup_engine.h */
 void bke_init(struct bke *e, const struct backup_client_cfg *cfg)
 {
-	memset(e, 0, sizeof *e);
+	/* Not memset: that made all of buf (128 KiB) resident, where a
+	 * 1 GiB file uses its first 64 KiB and the reply at its end. */
+	mem_clear(e, sizeof *e);
 	e->cfg = cfg;
 	backup_key_init(&e->key);
 	mbedtls_sha256_init(&e->sha);

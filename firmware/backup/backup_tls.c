@@ -11,7 +11,9 @@
 #include "crypto_platform.h"
 #include "hal/net.h"
 #include "hal/clock.h"
+#include "hal/mem.h"
 #include "log.h"
+#include "mem.h"
 #include "metrics.h"
 #include "hal/storage.h"
 #include "mbedtls/net_sockets.h"
@@ -66,17 +68,59 @@ static const int *tls_suites(int psk)
 	return aes ? tls_suites_aes : tls_suites_chacha;
 }
 
+/* Sends the collected records.  @retval 0 all sent  @retval -EAGAIN
+ * some are left  @retval <0 socket error */
+static int tls_flush(struct backup_tls *t)
+{
+	while (t->out_sent < t->out_len) {
+		int n = hal_net_send(t->fd, t->out + t->out_sent,
+				     t->out_len - t->out_sent);
+
+		if (n < 0)
+			return n;
+		t->out_sent += (size_t)n;
+		t->raw_out += (uint64_t)n;
+	}
+	t->out_len = t->out_sent = 0;
+	return 0;
+}
+
+/* mbedTLS's send callback: collects the record in out[], sending what
+ * is there first when it does not fit (see backup_tls.h). */
 static int tls_bio_send(void *ctx, const unsigned char *buf, size_t len)
 {
 	struct backup_tls *t = ctx;
-	int n = hal_net_send(t->fd, buf, len);
+	int ret = 0;
 
-	if (n == -EAGAIN)
+	if (len > sizeof t->out - t->out_len)
+		ret = tls_flush(t);
+	if (ret == -EAGAIN)
 		return MBEDTLS_ERR_SSL_WANT_WRITE;
-	if (n < 0)
+	if (ret < 0)
 		return MBEDTLS_ERR_NET_SEND_FAILED;
-	t->raw_out += (uint64_t)n;
-	return n;
+	if (len > sizeof t->out)        /* a record larger than out[] */
+		len = sizeof t->out;
+	memcpy(t->out + t->out_len, buf, len);
+	t->out_len += len;
+	return (int)len;
+}
+
+/* Sends the collected records before a call returns or waits.
+ * @retval 0 sent  @retval -EAGAIN t->want is WRITE  @retval -EIO */
+static int tls_send_collected(struct backup_tls *t, const char *during)
+{
+	int ret = tls_flush(t);
+
+	if (ret == -EAGAIN) {
+		t->want = BACKUP_TLS_WANT_WRITE;
+		return -EAGAIN;
+	}
+	if (ret < 0) {
+		snprintf(t->err, sizeof t->err, "%s: send: %s", during,
+			 strerror(-ret));
+		return -EIO;
+	}
+	return 0;
 }
 
 static int tls_bio_recv(void *ctx, unsigned char *buf, size_t len)
@@ -99,6 +143,7 @@ static int tls_parse_file(struct backup_tls *t, const char *what,
 {
 	static unsigned char pem[BACKUP_TLS_PEM_MAX];
 	int n = hal_storage_read(path, pem, sizeof pem - 1), ret;
+	size_t used;
 
 	if (n <= 0) {
 		snprintf(t->err, sizeof t->err, "cannot read %s %s: %s", what,
@@ -107,6 +152,7 @@ static int tls_parse_file(struct backup_tls *t, const char *what,
 		return -EIO;
 	}
 	pem[n] = '\0';  /* PEM parsers want the NUL counted in the length */
+	used = (size_t)n + 1;
 	if (strstr((const char *)pem, "-----BEGIN") != NULL)
 		n++;
 	if (crt != NULL)
@@ -114,7 +160,11 @@ static int tls_parse_file(struct backup_tls *t, const char *what,
 	else
 		ret = mbedtls_pk_parse_key(&t->key, pem, (size_t)n, NULL, 0,
 					   crypto_rng, NULL);
-	mbedtls_platform_zeroize(pem, sizeof pem);
+	/* Wipe what was read (a key), not all 16 KiB: that made every page
+	 * of pem resident for good; the whole pages then go back to the
+	 * kernel, to be read as zeros. */
+	mbedtls_platform_zeroize(pem, used);
+	hal_mem_discard(pem, sizeof pem);
 	if (ret != 0) {
 		snprintf(t->err, sizeof t->err, "cannot parse %s %s "
 			 "(mbedTLS -0x%04x)", what, path, (unsigned)-ret);
@@ -214,7 +264,7 @@ int backup_tls_load(struct backup_tls *t, const struct backup_tls_opts *o)
 {
 	int ret;
 
-	memset(t, 0, sizeof *t);
+	mem_clear(t, sizeof *t);        /* out[] stays out of the RSS */
 	t->fd = -1;
 	mbedtls_ssl_config_init(&t->conf);
 	mbedtls_x509_crt_init(&t->ca);
@@ -248,6 +298,7 @@ int backup_tls_start(struct backup_tls *t, int fd, const char *hostname)
 	backup_tls_stop(t);
 	t->fd = fd;
 	t->want = 0;
+	t->out_len = t->out_sent = 0;
 	t->rx_plain = t->server_ok = t->cert_seen = 0;
 	t->offered = t->resumed = t->dropped = 0;
 	t->started_ms = hal_clock_mono_ms();
@@ -418,7 +469,15 @@ int backup_tls_handshake(struct backup_tls *t)
 {
 	for (;;) {
 		int ret = mbedtls_ssl_handshake(&t->ssl);
+		/* our flight goes out before we wait for the server's */
+		int sent = tls_send_collected(t, "the TLS handshake");
 
+		if (sent == -EIO)
+			return sent;
+		if (sent == -EAGAIN && (ret == 0 ||
+		    ret == MBEDTLS_ERR_SSL_WANT_READ ||
+		    ret == MBEDTLS_ERR_SSL_WANT_WRITE))
+			return sent;    /* called again once it is out */
 		if (ret == 0) {
 			t->done = 1;
 			/* a resumed handshake verifies no certificate */
@@ -441,6 +500,10 @@ int backup_tls_handshake(struct backup_tls *t)
 /* see backup_tls.h */
 int backup_tls_read(struct backup_tls *t, void *buf, size_t len)
 {
+	int sent = tls_send_collected(t, "a TLS read");
+
+	if (sent < 0)
+		return sent;    /* the request goes out before its answer */
 	for (;;) {
 		int n = mbedtls_ssl_read(&t->ssl, buf, len);
 
@@ -464,10 +527,27 @@ int backup_tls_read(struct backup_tls *t, void *buf, size_t len)
 /* see backup_tls.h */
 int backup_tls_write(struct backup_tls *t, const void *buf, size_t len)
 {
-	int n = mbedtls_ssl_write(&t->ssl, buf, len);
+	const unsigned char *p = buf;
+	size_t done = 0;
+	int n = 0, sent = tls_send_collected(t, "a TLS write");
 
-	if (n >= 0)
-		return n;
+	if (sent < 0)
+		return sent;
+	while (done < len) {
+		n = mbedtls_ssl_write(&t->ssl, p + done, len - done);
+		if (n <= 0)
+			break;
+		done += (size_t)n;
+	}
+	/* What mbedTLS has not taken (n < 0) is the caller's to offer again
+	 * from p + done; what it took goes out now, or at the next call. */
+	sent = tls_send_collected(t, "a TLS write");
+	if (sent == -EIO)
+		return sent;
+	if (done > 0)
+		return (int)done;
+	if (sent == -EAGAIN)
+		return sent;
 	if (tls_want(t, n) == -EAGAIN)
 		return -EAGAIN;
 	return tls_fail(t, "a TLS write", n);
@@ -528,10 +608,13 @@ void backup_tls_stop(struct backup_tls *t)
 {
 	if (!t->live)
 		return;
-	if (t->done)
-		(void)mbedtls_ssl_close_notify(&t->ssl); /* best effort */
-	else if (t->offered)
+	if (t->done) {  /* best effort, no waiting */
+		(void)mbedtls_ssl_close_notify(&t->ssl);
+		(void)tls_flush(t);
+	} else if (t->offered) {
 		tls_drop_session(t);
+	}
+	t->out_len = t->out_sent = 0;
 	mbedtls_ssl_free(&t->ssl);
 	t->live = t->done = 0;
 	t->fd = -1;

@@ -4,9 +4,10 @@
 #include "restore_files.h"
 
 #include <errno.h>
-#include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
+
+#include "pattern.h"
 
 #define DIR_MODE 0755u
 /* What a file stored without attributes (plain v3) is restored with. */
@@ -20,14 +21,14 @@ void restore_file_reset(struct restore_file *rf)
 	rf->target[0] = '\0';
 }
 
-/* Whether the pattern selects path: fnmatch, or path under it. */
+/* Whether the pattern selects path: a match, or path under it. */
 static int selected(const char *pattern, const char *path)
 {
 	size_t n;
 
 	if (pattern == NULL)
 		return 1;
-	if (fnmatch(pattern, path, 0) == 0)
+	if (pattern_match(pattern, path))
 		return 1;
 	n = strlen(pattern);
 	while (n > 1 && pattern[n - 1] == '/')

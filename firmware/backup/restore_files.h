@@ -17,7 +17,7 @@
 struct restore_opts {
 	const char *device;     /* whose files */
 	uint64_t snapshot;      /* 0: latest */
-	const char *pattern;    /* NULL: all; else fnmatch on the path, or
+	const char *pattern;    /* NULL: all; else pattern_match on the path, or
 				 * a directory the path lies under */
 	const char *dest;       /* restored paths go under it */
 	int overwrite;          /* replace existing files */

@@ -230,14 +230,34 @@ static void retransmit(struct coap_srv *s, int i, uint64_t now_ms)
 	s->stats.notifications++;
 }
 
+/* The change keys of one tick: each resource's computed once, not once
+ * per observer (five observers of /status hashed the whole state five
+ * times per loop pass). */
+struct tick_keys {
+	uint32_t key[COAP_RES_COUNT];
+	uint32_t have;          /* bit res: key[res] computed */
+};
+
+static uint32_t tick_key(const struct coap_srv *s, struct tick_keys *tk,
+			 uint8_t res)
+{
+	if (res >= COAP_RES_COUNT)
+		return coap_res_change_key(s, res);
+	if (!(tk->have & (1u << res))) {
+		tk->key[res] = coap_res_change_key(s, res);
+		tk->have |= 1u << res;
+	}
+	return tk->key[res];
+}
+
 /* Whether slot i is due a notification: its state changed, or its
  * last one is about to go stale. */
 static bool due(const struct coap_srv *s, const struct coap_obs *o,
-		uint64_t now_ms)
+		uint64_t now_ms, struct tick_keys *tk)
 {
 	uint64_t stale = COAP_SRV_MAX_AGE_S * 1000u - COAP_SRV_REFRESH_EARLY_MS;
 
-	return coap_res_change_key(s, o->res) != o->key_sent ||
+	return tick_key(s, tk, o->res) != o->key_sent ||
 	       now_ms - o->last_sent_ms >= stale;
 }
 
@@ -254,6 +274,7 @@ static uint64_t refresh_wait(const struct coap_obs *o, uint64_t now_ms)
 uint32_t coap_obs_tick(struct coap_srv *s, uint64_t now_ms)
 {
 	uint32_t next = COAP_SRV_IDLE_MS;
+	struct tick_keys tk = { .have = 0 };
 
 	for (int i = 0; i < COAP_SRV_OBS_MAX; i++) {
 		struct coap_obs *o = &s->obs[i];
@@ -262,9 +283,9 @@ uint32_t coap_obs_tick(struct coap_srv *s, uint64_t now_ms)
 			continue;
 		if (o->con_pending && now_ms >= o->con_deadline_ms)
 			retransmit(s, i, now_ms);
-		else if (o->con_pending && due(s, o, now_ms))
+		else if (o->con_pending && due(s, o, now_ms, &tk))
 			o->dirty = true;  /* sent once the CON is answered */
-		else if (!o->con_pending && due(s, o, now_ms))
+		else if (!o->con_pending && due(s, o, now_ms, &tk))
 			notify(s, i, now_ms);
 		if (o->used && o->con_pending &&
 		    o->con_deadline_ms - now_ms < next)

@@ -14,7 +14,11 @@ Figures, each with the reference measured in the same run and the ratio:
   - idle VmHWM of the same two processes;
   - every line "bench ..." that each benchmark program prints (they
     measure their own references in the same run; their output is kept
-    verbatim in the page as well).
+    verbatim in the page as well);
+  - tests/bench/agent_bench.py last: vigild the daemon backing up 1 GiB
+    with five CoAP observers of /status (VmHWM and where it is, CPU per
+    GiB of both ends against backup_bench's raw AES-128-GCM rate, tcp and
+    tls, medians of 5); its headline figures go into the table.
 The page also names the machine (CPU model, cores) and the commit.
 
 Exit status: 1 only when a figure could not be measured (a program that
@@ -126,6 +130,22 @@ def idle_pair(tmp):
             p.wait()
 
 
+def agent_rows(text):
+    """The table rows of agent_bench's headline lines."""
+    rows = []
+    for m in re.finditer(r"^bench agent (\w+) (vigild|vigil-backupd) CPU: ([0-9.]+) s/GiB "
+                         r"\(reference raw AES-128-GCM ([0-9.]+) s/GiB, ratio ([0-9.]+)\)", text, re.M):
+        rows.append((f"backup CPU per GiB, {m.group(2)}, {m.group(1)}, 5 observers (median of 5)",
+                     f"{m.group(3)} s", f"{m.group(4)} s raw AES-128-GCM", m.group(5)))
+    for m in re.finditer(r"^bench agent (\w+) vigild VmHWM: (\d+) KiB", text, re.M):
+        rows.append((f"vigild VmHWM, 1 GiB {m.group(1)} backup, 5 observers", f"{m.group(2)} KiB",
+                     "512 KiB target", ratio(int(m.group(2)), 512)))
+    for m in re.finditer(r"^bench agent (\w+): .*median of \d+: ([0-9.]+) s, ([0-9.]+) MiB/s", text, re.M):
+        rows.append((f"backup throughput, {m.group(1)}, 5 observers (median of 5)",
+                     f"{m.group(3)} MiB/s", "-", "-"))
+    return rows
+
+
 def ratio(v, r):
     return f"{v / r:.2f}" if r else "-"
 
@@ -186,6 +206,23 @@ def main(argv):
         if not lines:
             missing.append(f"{name} (exit {r.returncode}, no figure)")
         outputs.append((name, r.returncode, r.stdout + r.stderr[-2000:]))
+
+    # the daemon with observers, against the raw GCM rate measured above
+    gcm = ""
+    for _, _, text in outputs:
+        m = re.search(r"AES-128-GCM encrypt.*?([0-9.]+)\s*$", text, re.M)
+        gcm = m.group(1) if m else gcm
+    print("=== agent_bench", flush=True)
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "bench", "agent_bench.py")]
+                       + ([gcm] if gcm else []), cwd=ROOT, text=True,
+                       capture_output=True, env=dict(os.environ, VIGIL_BIN_DIR=BIN))
+    print(r.stdout, end="", flush=True)
+    if not gcm:
+        missing.append("raw AES-128-GCM rate (backup_bench): no CPU ratio")
+    if r.returncode != 0 or "bench agent" not in r.stdout:
+        missing.append(f"agent_bench (exit {r.returncode})")
+    outputs.append(("agent_bench", r.returncode, r.stdout + r.stderr[-2000:]))
+    rows += agent_rows(r.stdout)
 
     with open(out_md, "w", encoding="utf-8") as f:
         f.write("# Benchmarks\n\n")

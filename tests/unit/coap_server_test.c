@@ -346,6 +346,29 @@ TEST(change_key_follows_state_not_clocks)
 	coap_srv_stop(&srv);
 }
 
+/* A running job's bytes change the key every 4 MiB, not every slice:
+ * observers are notified of progress, not of each 64 KiB. */
+TEST(change_key_counts_job_bytes_in_steps)
+{
+	static struct backup_status st;
+	uint32_t k;
+
+	REQUIRE(setup() == 1);
+	st.jobs[0].id = 1;
+	st.jobs[0].state = BACKUP_JOB_RUNNING;
+	src.backup = &st;
+	k = status_doc_change_key(&src, STATUS_BACKUP);
+	st.jobs[0].bytes_done = (4u << 20) - 65536u;
+	CHECK_EQ_INT(status_doc_change_key(&src, STATUS_BACKUP), k);
+	st.jobs[0].bytes_done = 4u << 20;
+	CHECK(status_doc_change_key(&src, STATUS_BACKUP) != k);
+	k = status_doc_change_key(&src, STATUS_BACKUP);
+	st.jobs[0].files_done = 1;      /* a file done is a change at once */
+	CHECK(status_doc_change_key(&src, STATUS_BACKUP) != k);
+	src.backup = NULL;
+	coap_srv_stop(&srv);
+}
+
 TEST(get_status_block2_sequence)
 {
 	static uint8_t doc[STATUS_DOC_MAX], doc2[STATUS_DOC_MAX];
@@ -1199,7 +1222,8 @@ TEST(probe_answers_when_the_attempt_ends)
 
 TEST_SUITE(coap_server, parse_listen, status_doc_encodes_every_part,
 	   metrics_worst_case_fits,
-	   change_key_follows_state_not_clocks, get_status_block2_sequence,
+	   change_key_follows_state_not_clocks,
+	   change_key_counts_job_bytes_in_steps, get_status_block2_sequence,
 	   amplification_limit_without_block2, well_known_core_lists_resources,
 	   dedup_replays_cached_answer, malformed_get_rst_or_silence,
 	   error_codes, observe_register_notify_deregister,
