@@ -187,21 +187,20 @@ static unsigned bd_ticket_next;
 static void bd_ticket_remember(const mbedtls_ssl_session *session,
 			       const unsigned char *t, size_t len)
 {
-	struct bd_ticket_client *e = &bd_ticket_clients[bd_ticket_next];
+	struct bd_ticket_client n = { .peer = "" };
 	const mbedtls_x509_crt *crt = session->MBEDTLS_PRIVATE(peer_cert);
 	struct bd_conn *c = bd_tls_cur;
 
-	e->peer[0] = '\0';
 	if (crt != NULL) {
-		if (mbedtls_x509_dn_gets(e->peer, sizeof e->peer,
+		if (mbedtls_x509_dn_gets(n.peer, sizeof n.peer,
 					 &crt->subject) < 0)
-			e->peer[0] = '\0';
+			n.peer[0] = '\0';
 	} else if (c != NULL) {
-		memcpy(e->peer, c->tls_peer, sizeof e->peer);
+		memcpy(n.peer, c->tls_peer, sizeof n.peer);
 	}
-	if (e->peer[0] == '\0' ||
-	    mbedtls_sha256(t, len, e->digest, 0) != 0)
+	if (n.peer[0] == '\0' || mbedtls_sha256(t, len, n.digest, 0) != 0)
 		return;
+	bd_ticket_clients[bd_ticket_next] = n;
 	bd_ticket_next = (bd_ticket_next + 1) % BD_TICKET_CLIENTS;
 }
 
