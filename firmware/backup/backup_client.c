@@ -137,15 +137,9 @@ static void do_send(struct backup_client *c)
 	while (bke_want(&c->e) == BKE_WANT_SEND) {
 		size_t len;
 		const uint8_t *p = bke_out(&c->e, &len);
-		int n = bk_conn_send(&c->conn, p, len);
+		int n = bk_conn_send_wait(&c->conn, p, len, &deadline,
+					  io_timeout(c));
 
-		if (n == -EAGAIN)
-			n = bk_conn_wait(&c->conn,
-				 bk_conn_events(&c->conn, HAL_POLLOUT), deadline);
-		else if (n > 0)
-			/* progress extends the deadline: only silence times
-			 * out */
-			deadline = hal_clock_mono_ms() + io_timeout(c);
 		if (n < 0) {
 			bke_io_failed(&c->e, n, bk_conn_why(&c->conn, n));
 			return;
@@ -163,14 +157,9 @@ static void do_recv(struct backup_client *c)
 	while (bke_want(&c->e) == BKE_WANT_RECV) {
 		size_t len;
 		uint8_t *p = bke_in(&c->e, &len);
-		int n = bk_conn_recv(&c->conn, p, len);
+		int n = bk_conn_recv_wait(&c->conn, p, len, &deadline,
+					  io_timeout(c));
 
-		if (n == -EAGAIN) {
-			n = bk_conn_wait(&c->conn,
-				 bk_conn_events(&c->conn, HAL_POLLIN), deadline);
-			if (n == 0)
-				continue;
-		}
 		if (n <= 0) {
 			bke_io_failed(&c->e, n == 0 ? -EIO : n,
 				      bk_conn_why(&c->conn, n));

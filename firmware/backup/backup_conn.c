@@ -252,3 +252,39 @@ int bk_conn_wait(const struct backup_conn *c, unsigned short ev,
 			return n;
 	}
 }
+
+/* One move of bytes for the blocking drivers: out sent, or (out NULL)
+ * received into in. */
+static int conn_move_wait(struct backup_conn *c, const void *out, void *in,
+			  size_t len, uint64_t *deadline, uint32_t silence_ms)
+{
+	for (;;) {
+		int n = out != NULL ? bk_conn_send(c, out, len)
+				    : bk_conn_recv(c, in, len);
+
+		if (n != -EAGAIN) {
+			if (n > 0)
+				*deadline = hal_clock_mono_ms() + silence_ms;
+			return n;
+		}
+		n = bk_conn_wait(c, bk_conn_events(c, out != NULL ? HAL_POLLOUT
+								  : HAL_POLLIN),
+				 *deadline);
+		if (n < 0)
+			return n;
+	}
+}
+
+/* see backup_conn.h */
+int bk_conn_send_wait(struct backup_conn *c, const void *buf, size_t len,
+		      uint64_t *deadline, uint32_t silence_ms)
+{
+	return conn_move_wait(c, buf, NULL, len, deadline, silence_ms);
+}
+
+/* see backup_conn.h */
+int bk_conn_recv_wait(struct backup_conn *c, void *buf, size_t len,
+		      uint64_t *deadline, uint32_t silence_ms)
+{
+	return conn_move_wait(c, NULL, buf, len, deadline, silence_ms);
+}

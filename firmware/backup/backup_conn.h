@@ -75,6 +75,16 @@ int bk_conn_open_result(struct backup_conn *c);
 int bk_conn_wait(const struct backup_conn *c, unsigned short ev,
 		 uint64_t deadline);
 
+/* For the blocking drivers: one bk_conn_send / bk_conn_recv that waits
+ * (bk_conn_wait) while the transport says -EAGAIN, until *deadline.
+ * Progress moves *deadline to silence_ms from now: only silence times
+ * out.  @retval as bk_conn_send / bk_conn_recv, never -EAGAIN;
+ * -ETIMEDOUT when the deadline passed */
+int bk_conn_send_wait(struct backup_conn *c, const void *buf, size_t len,
+		      uint64_t *deadline, uint32_t silence_ms);
+int bk_conn_recv_wait(struct backup_conn *c, void *buf, size_t len,
+		      uint64_t *deadline, uint32_t silence_ms);
+
 /* Advances the TLS handshake (tcp: 0 at once).
  * @retval 0 done  @retval -EAGAIN wait for bk_conn_events
  * @retval <0 failed (c->err says why) */

@@ -66,13 +66,9 @@ static void do_send(struct restore_client *c)
 	while (rse_want(&c->e) == RSE_WANT_SEND) {
 		size_t len;
 		const uint8_t *p = rse_out(&c->e, &len);
-		int n = bk_conn_send(&c->conn, p, len);
+		int n = bk_conn_send_wait(&c->conn, p, len, &deadline,
+					  io_timeout(c));
 
-		if (n == -EAGAIN)
-			n = bk_conn_wait(&c->conn,
-				 bk_conn_events(&c->conn, HAL_POLLOUT), deadline);
-		else if (n > 0)
-			deadline = hal_clock_mono_ms() + io_timeout(c);
 		if (n < 0) {
 			rse_io_failed(&c->e, n, bk_conn_why(&c->conn, n));
 			return;
@@ -89,16 +85,9 @@ static void do_recv(struct restore_client *c)
 	while (rse_want(&c->e) == RSE_WANT_RECV) {
 		size_t room;
 		uint8_t *p = rse_in(&c->e, &room);
-		int n = bk_conn_recv(&c->conn, p, room);
+		int n = bk_conn_recv_wait(&c->conn, p, room, &deadline,
+					  io_timeout(c));
 
-		if (n == -EAGAIN) {
-			n = bk_conn_wait(&c->conn,
-				 bk_conn_events(&c->conn, HAL_POLLIN), deadline);
-			if (n == 0)
-				continue;
-		} else if (n > 0) {
-			deadline = hal_clock_mono_ms() + io_timeout(c);
-		}
 		if (n <= 0) {
 			rse_io_failed(&c->e, n == 0 ? -EIO : n,
 				      bk_conn_why(&c->conn, n));
