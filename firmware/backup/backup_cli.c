@@ -172,6 +172,25 @@ int backup_cli_config(const char *prog, const char *path,
 	return 1;
 }
 
+/* see backup_cli.h */
+int backup_cli_common_opt(const char *a, const char *v,
+			  struct backup_client_cfg *cfg)
+{
+	if (!strcmp(a, "--state"))
+		snprintf(cfg->state_dir, sizeof cfg->state_dir, "%s", v);
+	else if (!strcmp(a, "--tls-ca"))
+		snprintf(cfg->tls_ca, sizeof cfg->tls_ca, "%s", v);
+	else if (!strcmp(a, "--tls-cert"))
+		snprintf(cfg->tls_cert, sizeof cfg->tls_cert, "%s", v);
+	else if (!strcmp(a, "--tls-key"))
+		snprintf(cfg->tls_key, sizeof cfg->tls_key, "%s", v);
+	else if (!strcmp(a, "--timeout"))
+		cfg->io_timeout_ms = (uint32_t)strtoul(v, NULL, 10);
+	else
+		return 0;
+	return 1;
+}
+
 /* Parses options into cfg; *first gets the index of the first PATH. */
 static int parse_opts(int argc, char **argv, struct backup_client_cfg *cfg,
 		      const char **server, const char **config, int *first)
@@ -192,22 +211,14 @@ static int parse_opts(int argc, char **argv, struct backup_client_cfg *cfg,
 		if (!v)
 			return usage("%s needs a value", a);
 		i++;
+		if (backup_cli_common_opt(a, v, cfg))
+			continue;
 		if (!strcmp(a, "--server"))
 			*server = v;
-		else if (!strcmp(a, "--tls-ca"))
-			snprintf(cfg->tls_ca, sizeof cfg->tls_ca, "%s", v);
-		else if (!strcmp(a, "--tls-cert"))
-			snprintf(cfg->tls_cert, sizeof cfg->tls_cert, "%s", v);
-		else if (!strcmp(a, "--tls-key"))
-			snprintf(cfg->tls_key, sizeof cfg->tls_key, "%s", v);
 		else if (!strcmp(a, "--name"))
 			snprintf(cfg->name, sizeof cfg->name, "%s", v);
-		else if (!strcmp(a, "--state"))
-			snprintf(cfg->state_dir, sizeof cfg->state_dir, "%s", v);
 		else if (!strcmp(a, "--config"))
 			*config = v;
-		else if (!strcmp(a, "--timeout"))
-			cfg->io_timeout_ms = (uint32_t)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--max-rate"))
 			cfg->max_rate = strtoull(v, NULL, 10);
 		else if (!strcmp(a, "--segment-max"))

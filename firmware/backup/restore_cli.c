@@ -69,6 +69,8 @@ static int snapshot_arg(const char *v, uint64_t *out)
 static int one_opt(const char *a, const char *v, struct args *g,
 		   struct backup_client_cfg *cfg)
 {
+	if (backup_cli_common_opt(a, v, cfg))
+		return 0;
 	if (!strcmp(a, "--server"))
 		g->server = v;
 	else if (!strcmp(a, "--device"))
@@ -80,16 +82,6 @@ static int one_opt(const char *a, const char *v, struct args *g,
 		g->o.pattern = v;
 	else if (!strcmp(a, "--config"))
 		g->config = v;
-	else if (!strcmp(a, "--state"))
-		snprintf(cfg->state_dir, sizeof cfg->state_dir, "%s", v);
-	else if (!strcmp(a, "--tls-ca"))
-		snprintf(cfg->tls_ca, sizeof cfg->tls_ca, "%s", v);
-	else if (!strcmp(a, "--tls-cert"))
-		snprintf(cfg->tls_cert, sizeof cfg->tls_cert, "%s", v);
-	else if (!strcmp(a, "--tls-key"))
-		snprintf(cfg->tls_key, sizeof cfg->tls_key, "%s", v);
-	else if (!strcmp(a, "--timeout"))
-		cfg->io_timeout_ms = (uint32_t)strtoul(v, NULL, 10);
 	else
 		return usage("unknown option '%s'", a);
 	return 0;
