@@ -24,6 +24,9 @@ void bka_on_io_cb(struct ev_loop *loop, int fd, unsigned events,
 		  void *arg);
 /* Closes the connection. */
 void bka_conn_close(struct backup_agent *ba);
+/* Waits for what the transport needs after -EAGAIN (dflt: what the
+ * caller was doing, HAL_POLLIN or HAL_POLLOUT) on the connection. */
+void bka_wait_io(struct backup_agent *ba, unsigned short dflt);
 
 /* Queues a job started by the schedule (backup.interval, or the window
  * opening with a run due).  @retval as backup_agent_now */

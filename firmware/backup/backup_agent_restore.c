@@ -228,13 +228,6 @@ static void link_step(struct backup_agent *ba)
 	rs_pump(ba);
 }
 
-static void wait_io(struct backup_agent *ba, unsigned short dflt)
-{
-	unsigned short w = bk_conn_events(&ba->c.conn, dflt);
-
-	ev_mod(ba->loop, ba->c.conn.fd, w == HAL_POLLOUT ? EV_WRITE : EV_READ);
-}
-
 /* RSE_WANT_SEND.  @retval 1 go on  @retval 0 waiting */
 static int do_send(struct backup_agent *ba)
 {
@@ -243,7 +236,7 @@ static int do_send(struct backup_agent *ba)
 	int n = bk_conn_send(&ba->c.conn, p, len);
 
 	if (n == -EAGAIN) {
-		wait_io(ba, HAL_POLLOUT);
+		bka_wait_io(ba, HAL_POLLOUT);
 		return 0;
 	}
 	if (n < 0) {
@@ -263,7 +256,7 @@ static int do_recv(struct backup_agent *ba)
 	int n = bk_conn_recv(&ba->c.conn, p, room);
 
 	if (n == -EAGAIN) {
-		wait_io(ba, HAL_POLLIN);
+		bka_wait_io(ba, HAL_POLLIN);
 		return 0;
 	}
 	if (n <= 0) {

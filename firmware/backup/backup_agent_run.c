@@ -289,8 +289,8 @@ static void link_step(struct backup_agent *ba)
 	bka_publish(ba);
 }
 
-/* Waits for ev on the connection. */
-static void wait_io(struct backup_agent *ba, unsigned short dflt)
+/* see backup_agent_int.h */
+void bka_wait_io(struct backup_agent *ba, unsigned short dflt)
 {
 	unsigned short w = bk_conn_events(&ba->c.conn, dflt);
 
@@ -305,7 +305,7 @@ static int do_send(struct backup_agent *ba)
 	int n = bk_conn_send(&ba->c.conn, p, len);
 
 	if (n == -EAGAIN) {
-		wait_io(ba, HAL_POLLOUT);
+		bka_wait_io(ba, HAL_POLLOUT);
 		return 0;
 	}
 	if (n < 0) {
@@ -325,7 +325,7 @@ static int do_recv(struct backup_agent *ba)
 	int n = bk_conn_recv(&ba->c.conn, p, len);
 
 	if (n == -EAGAIN) {
-		wait_io(ba, HAL_POLLIN);
+		bka_wait_io(ba, HAL_POLLIN);
 		return 0;
 	}
 	if (n <= 0) {
@@ -432,7 +432,7 @@ static void idle_input(struct backup_agent *ba)
 	int n = bk_conn_recv(&ba->c.conn, &b, 1);
 
 	if (n == -EAGAIN) {     /* nothing, or a TLS session ticket */
-		wait_io(ba, HAL_POLLIN);
+		bka_wait_io(ba, HAL_POLLIN);
 		return;
 	}
 	log_info("backup", "%s: %s", ba->c.conn.stats.peer, n == 0 ?
