@@ -349,8 +349,10 @@ boot: image build/host/bin/vigilctl
 # campaign (tests/integration/test_campaign.py with VIGIL_CAMPAIGN=full:
 # 50 MiB files, 100 cut runs, ...), whose figures tests/campaign/report.py
 # writes into docs/reliability.md, after the short one against ASan builds
-# and under valgrind.  Each states how long it took.
-soak: build/host/bin/vigild build/host/bin/vigilctl $(SERVER_BIN) asan-bins
+# and under valgrind, and after 20 power cuts of the qemu-x86_64 image
+# (its row of the table).  Each states how long it took.
+soak: build/host/bin/vigild build/host/bin/vigilctl $(SERVER_BIN) asan-bins \
+		build/image/qemu-x86_64/image.txt
 	$(Q)t0=$$(date +%s); VIGIL_EXPORTER_DEVICES=500 VIGIL_BIN_DIR="$(CURDIR)/build/host/bin" \
 		/usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
 		tests/integration/test_exporter.py; rc=$$?; \
@@ -362,6 +364,10 @@ soak: build/host/bin/vigild build/host/bin/vigilctl $(SERVER_BIN) asan-bins
 		tests/integration/test_large_files.py -k segments_and_restores; \
 		rc=$$?; echo "soak: 4 GiB file took $$(( $$(date +%s) - t0 )) s"; \
 		exit $$rc
+	$(Q)t0=$$(date +%s); VIGIL_POWER_CUTS=20 VIGIL_BIN_DIR="$(CURDIR)/build/host/bin" \
+		/usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
+		tests/e2e/test_power_cut_x86_64.py; rc=$$?; \
+		echo "soak: 20 qemu power cuts took $$(( $$(date +%s) - t0 )) s"; exit $$rc
 	$(Q)VIGIL_CAMPAIGN_RUNS=2 $(MAKE) --no-print-directory campaign VIGIL_BIN=asan
 	$(Q)VIGIL_CAMPAIGN_RUNS=1 $(MAKE) --no-print-directory campaign VIGIL_BIN=valgrind
 	$(Q)$(MAKE) --no-print-directory campaign VIGIL_CAMPAIGN=full

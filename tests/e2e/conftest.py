@@ -73,13 +73,14 @@ def pki(tmp_path_factory):
     return d / "pki"
 
 
-def make_data_disk(path, stage, board, backup_port, pki_dir):
-    """The board's flash as provisioned: config, certificates, and a file
-    to back up, in an ext4 image made without root (mke2fs -d)."""
+def make_data_disk(path, stage, board, backup_port, pki_dir, extra=""):
+    """The board's flash as provisioned: config (TEST_CONFIG, then the
+    lines of extra), certificates, and a file to back up, in an ext4
+    image made without root (mke2fs -d)."""
     os.makedirs(stage / "pki")
     os.makedirs(stage / "files")
     (stage / "vigil.conf").write_text(TEST_CONFIG.format(
-        host=GUEST_HOST, port=backup_port, data=DATA, board=board))
+        host=GUEST_HOST, port=backup_port, data=DATA, board=board) + extra)
     for src, dst in (("ca.crt", "ca.crt"), ("devices/device.crt", "device.crt"),
                      ("devices/device.key", "device.key")):
         (stage / "pki" / dst).write_bytes((pki_dir / src).read_bytes())

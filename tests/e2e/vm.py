@@ -187,6 +187,16 @@ class Vm:
         return {"start": start, "t_init": t_init, "t_prompt": time.monotonic(),
                 "end": m.end()}
 
+    def follow(self, seconds):
+        """Reads the serial line into the transcript for `seconds` (a
+        moment a test chose, such as a random power-cut point)."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            try:
+                self.child.read_nonblocking(65536, timeout=min(left, 0.05))
+            except pexpect.TIMEOUT:
+                pass
+
     def send_line(self, line):
         """Types a command without waiting for an answer (`reboot`)."""
         self.child.buffer = ""
