@@ -4,6 +4,8 @@
  */
 #include "backup_tls.h"
 
+#include "board.h"
+
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -173,6 +175,33 @@ static int tls_parse_file(struct backup_tls *t, const char *what,
 	return 0;
 }
 
+#ifdef BOARD_TEST_CLOCK
+/* mbedTLS judged the certificate's dates by time(); the HAL's wall clock
+ * carries the test clock offset (hal/linux/clock.c), so the dates are
+ * judged again by it: one clock for the agent, in tests too.  On a device
+ * the two are the same clock and this is not built. */
+static void tls_redate(const mbedtls_x509_crt *crt, uint32_t *flags)
+{
+	mbedtls_x509_time now;
+
+	if (mbedtls_x509_time_gmtime((mbedtls_time_t)(hal_clock_wall_ms() /
+						     1000), &now) != 0)
+		return;
+	*flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED |
+			      MBEDTLS_X509_BADCERT_FUTURE);
+	if (mbedtls_x509_time_cmp(&crt->valid_to, &now) < 0)
+		*flags |= MBEDTLS_X509_BADCERT_EXPIRED;
+	if (mbedtls_x509_time_cmp(&crt->valid_from, &now) > 0)
+		*flags |= MBEDTLS_X509_BADCERT_FUTURE;
+}
+#else
+static void tls_redate(const mbedtls_x509_crt *crt, uint32_t *flags)
+{
+	(void)crt;      /* mbedTLS's time() is the HAL's wall clock */
+	(void)flags;
+}
+#endif
+
 /* Called for each certificate of the server's chain, the server's own
  * (depth 0) last: remembers that the whole chain verified. */
 static int tls_vrfy(void *ctx, mbedtls_x509_crt *crt, int depth,
@@ -180,7 +209,7 @@ static int tls_vrfy(void *ctx, mbedtls_x509_crt *crt, int depth,
 {
 	struct backup_tls *t = ctx;
 
-	(void)crt; /* the flags say everything */
+	tls_redate(crt, flags);
 	t->vflags |= *flags;
 	t->cert_seen = 1;
 	if (depth == 0)

@@ -2,7 +2,8 @@
 test: a TCP proxy that delays, throttles, cuts, corrupts or blackholes;
 kill -9 at a moment chosen by an event; a size-limited tmpfs in a
 private mount namespace; a network namespace with nftables partitions;
-a time namespace with CLOCK_MONOTONIC offsets.
+a time namespace with CLOCK_MONOTONIC offsets; the host vigild's test
+wall-clock offset (CLOCK_REALTIME jumps).
 
 Everything here runs on 127.0.0.1 or in namespaces it creates, and every
 process or thread it starts is stopped by close()."""
@@ -354,3 +355,31 @@ def timens_prefix(monotonic_s):
 
 def monotonic_now():
     return time.clock_gettime(time.CLOCK_MONOTONIC)
+
+
+class WallClock:
+    """The host board's test wall-clock offset (hal/linux/clock.c,
+    docs/testing.md "Wall-clock jumps"): vigild started with env() reads
+    its CLOCK_REALTIME as the real one plus the offset in `path`, which
+    set() changes while it runs (a jump forward or back).  The file is
+    replaced whole, so vigild reads the old offset or the new one."""
+
+    def __init__(self, path, seconds=0):
+        self.path = str(path)
+        self.offset = None
+        self.set(seconds)
+
+    def env(self):
+        """A command prefix that starts a program with the offset."""
+        return ["env", f"VIGIL_TEST_WALL_OFFSET_FILE={self.path}"]
+
+    def set(self, seconds):
+        tmp = self.path + ".new"
+        with open(tmp, "w") as f:
+            f.write(f"{int(seconds * 1000)}\n")
+        os.replace(tmp, self.path)
+        self.offset = seconds
+
+    def now(self):
+        """The agent's wall clock, in epoch seconds."""
+        return time.time() + self.offset

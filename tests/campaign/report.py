@@ -5,7 +5,8 @@ between the campaign markers in FILE (docs/reliability.md); without it
 the table goes to stdout.
 
     report.py [--ledger runs.jsonl] [--write docs/reliability.md]
-              [--duration SECONDS] [--fuzz build/fuzz/long]"""
+              [--duration SECONDS] [--fuzz build/fuzz/long]
+              [--power-cuts build/e2e/power-cuts.jsonl]"""
 import argparse
 import datetime
 import os
@@ -37,6 +38,12 @@ FAULT = {
              "jobs every 1 s",
     "clock just booted": "the agent's CLOCK_MONOTONIC (time namespace) reads ~2 s at start "
                          "(a fresh boot); jobs every 1 s",
+    "wall_jumps": "the agent's CLOCK_REALTIME (test clock offset) jumps +1 d, back, -1 d, "
+                  "-10 y, +20 y, back, while it backs up every 1 s (plain v3)",
+    "wall_tls": "the agent starts with its CLOCK_REALTIME before the certificates' notBefore "
+                "(-1 d, -10 y) or after their notAfter (+20 y), then it is set right (TLS)",
+    "wall_window": "the agent's CLOCK_REALTIME jumps out of an open backup.window (local time "
+                   "+05:30) and back in, jobs every 1 s",
     "coap_flood": "20,000 CoAP requests/s (NON GET /health, 64 source ports) at the agent "
                   "during a backup, 4 s (full: 60 s)",
     "dtls_flood": "20,000 DTLS ClientHellos/s without a cookie at the agent's DTLS port "
@@ -80,6 +87,39 @@ def rows(runs):
             "note": note(name, rs),
         })
     return out
+
+
+POWER_CUTS = ledger.ROOT / "build/e2e/power-cuts.jsonl"
+
+
+def power_cut_row(path):
+    """The qemu power cuts (tests/e2e/test_power_cut_x86_64.py) as a row,
+    or None when they have not run."""
+    lines = ledger.load(path) if pathlib.Path(path).exists() else []
+    cuts = [c for c in lines if "cut" in c]
+    final = [c for c in lines if c.get("final")]
+    if not cuts:
+        return None
+    by = {}
+    for c in cuts:
+        by[c["phase"]] = by.get(c["phase"], 0) + 1
+    ident = [c["cut"] for c in cuts if c["identity"]]
+    f = final[0] if final else {}
+    note = (", ".join(f"{n} {p}" for p, n in sorted(by.items())) +
+            f"; e2fsck preened {sum(1 for c in cuts if c['fsck'] == 1)} times; "
+            + (f"me.info on disk from cut {ident[0]} on, never changed" if ident
+               else "me.info written only after the cuts")
+            + (f"; {f['clients']} client on the server at the end" if f else
+               "; the run did not finish"))
+    boot = f.get("boot_s")
+    return {"scenario": "power_cut_qemu", "runs": len(cuts),
+            "fault": "qemu-x86_64 killed (SIGKILL) 0-12 s after init starts vigild, which "
+                     "backs up every 1 s (boot.state, me.info, manifest writes); booted again "
+                     "from the same disk",
+            "failures": sum(1 for c in cuts if not c["ok"]) + (0 if f.get("ok", False) else 1),
+            "lost": 0, "max_recovery": boot, "median_recovery": boot,
+            "seeds": [], "note": note + (f"; power-on to prompt {boot} s after the last"
+                                         if boot else "")}
 
 
 def fuzz_rows(fuzz_dir):
@@ -127,6 +167,15 @@ def note(name, rs):
             f"{sum(1 for r in rs if r.get('identity_written'))} runs"
     if head == "clock":
         return f"{s('jobs_after')} jobs after the crossing"
+    if head == "wall_jumps":
+        return f"{6 * len(rs)} jumps, {s('jobs')} jobs; the clock check changed state " \
+            f"{s('clock_changes')} times (a wall clock before the build date: degraded)"
+    if head == "wall_tls":
+        return f"{s('clean_failures')} of {3 * len(rs)} starts with the clock wrong failed " \
+            "with the reason, none sent a file; max recovery: clock set right to a job done"
+    if head == "wall_window":
+        return f"{4 * len(rs)} jumps; outside the window no job started and the next " \
+            "opening was told from the new clock"
     if head in ("coap_flood", "dtls_flood") and ok:
         sent = s("sent")
         grow = max(r["rss_kib"][1] - r["rss_kib"][0] for r in ok)
@@ -168,7 +217,7 @@ def extra_lines(extras):
     return out
 
 
-def table(runs, duration=None, fuzz_dir=None, extras=()):
+def table(runs, duration=None, fuzz_dir=None, extras=(), power_cuts=POWER_CUTS):
     full = any(r.get("full") for r in runs)
     lines = [BEGIN, "",
              f"Last run: {datetime.date.today().isoformat()}, commit {git_rev()}, "
@@ -179,7 +228,8 @@ def table(runs, duration=None, fuzz_dir=None, extras=()):
              "| what the faults did |",
              "|---|---|---|---|---|---|---|---|"]
     total = {"runs": 0, "failures": 0, "lost": 0}
-    for r in rows(runs):
+    pc = power_cut_row(power_cuts)
+    for r in rows(runs) + ([pc] if pc else []):
         lines.append(f"| {r['scenario']} | {r['fault']} | {r['runs']} | {r['failures']} | "
                      f"{r['lost']} | {fmt_s(r['max_recovery'])} | "
                      f"{fmt_s(r['median_recovery'])} | {r['note']} |")
@@ -224,6 +274,8 @@ def main():
     ap.add_argument("--write")
     ap.add_argument("--duration", type=float)
     ap.add_argument("--fuzz")
+    ap.add_argument("--power-cuts", default=str(POWER_CUTS),
+                    help="the qemu power cuts' ledger (tests/e2e/test_power_cut_x86_64.py)")
     ap.add_argument("--extra", action="append", default=[],
                     help="NAME=LEDGER: a one-line summary of another campaign run")
     a = ap.parse_args()
@@ -231,7 +283,7 @@ def main():
     if not runs:
         print(f"no campaign runs in {a.ledger or ledger.path()}", file=sys.stderr)
         return 1
-    text = table(runs, a.duration, a.fuzz, [x.split("=", 1) for x in a.extra])
+    text = table(runs, a.duration, a.fuzz, [x.split("=", 1) for x in a.extra], a.power_cuts)
     if a.write:
         write(a.write, text)
         print(f"wrote {a.write}")

@@ -13,6 +13,7 @@ seeds.
 each, 4 MiB files); `make soak` the full one (VIGIL_CAMPAIGN=full: 50 MiB,
 many runs) and writes the figures into docs/reliability.md.  A failing
 run is replayed with VIGIL_CAMPAIGN_SEED=<seed> VIGIL_CAMPAIGN_RUNS=1."""
+import datetime
 import json
 import os
 import pathlib
@@ -41,6 +42,7 @@ RUNS = {
     "corrupt_tls": (2, 20), "corrupt_plain": (2, 20), "blackhole": (2, 20),
     "server_restart": (2, 20), "partition": (1, 8),
     "disk_full": (2, 20), "agent_kill_writes": (1, 8), "clock": (1, 3), "load": (1, 2),
+    "wall_jumps": (1, 5), "wall_tls": (1, 5), "wall_window": (1, 5),
     "coap_flood": (1, 1), "dtls_flood": (1, 1),
 }
 
@@ -414,6 +416,211 @@ def test_monotonic_clock_crossings(crossing, pki, tmp_path):
             rig.close()
     # each crossing is its own scenario in the figures
     campaign(f"clock {crossing}", tmp_path, body)
+
+
+# ---- CLOCK_REALTIME jumps (the host vigild's test wall-clock offset) ------------------
+
+DAY, YEAR = 86400, 365 * 86400
+# the jumps, in the order of a run: each step sets the agent's wall clock
+# to the real one plus the offset (s); the certificates are valid from the
+# test's start for a few years, so -1 d and -10 y are before their
+# notBefore, +20 y after their notAfter
+WALL_STEPS = [("+1 d", DAY), ("back", 0), ("-1 d", -DAY), ("-10 y", -10 * YEAR),
+              ("+20 y", 20 * YEAR), ("right", 0)]
+LOG_TS = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d{3}Z ", re.M)
+# a check's state change, "storage: starting -> healthy"; the load check
+# follows the machine's load average, not the agent's clocks
+TRANSITION = re.compile(r" (\w+): (\w+) -> (\w+)")
+LINK_UP = re.compile(r" backup_link: \w+ -> healthy")
+
+
+def last_log_time(text):
+    """Epoch seconds of the last time-stamped line of the agent's log."""
+    ts = LOG_TS.findall(text)[-1]
+    return datetime.datetime.strptime(ts, "%Y-%m-%dT%H:%M:%S").replace(
+        tzinfo=datetime.timezone.utc).timestamp()
+
+
+def wall_rig(t, seed, pki, transport, offset=0):
+    """A Rig whose agent (started by the caller) runs with the test wall
+    clock at `offset` s, and a watchdog "device" that is a plain file:
+    each kick appends a byte."""
+    rig = Rig(t, seed, pki, SIZE // 16, transport)
+    clock = faults.WallClock(t / "wall-offset", offset)
+    rig.agent_prefix = (*clock.env(), *rig.agent_prefix)
+    wdt = t / "wdt"
+    wdt.write_bytes(b"")
+    extra = f"backup.interval = 1\nwatchdog.device = {wdt}\nwatchdog.timeout = 2s\n"
+    return rig, clock, wdt, extra
+
+
+def test_wall_clock_jumps(pki, tmp_path):
+    """The agent's CLOCK_REALTIME jumps while it backs up every second
+    over plain v3: +1 day, back, -1 day, -10 years, +20 years, right
+    again.  Everything timed runs on the monotonic clock, so after each
+    jump two scheduled jobs finish, the watchdog goes on being kicked,
+    no check changes state except the clock check (the wall clock before
+    the build date is a warning), status --json's uptime and last
+    success age stay small; the log's time stamps follow the wall
+    clock, and the agent ends healthy."""
+    def body(t, seed, info):
+        rig, clock, wdt, extra = wall_rig(t, seed, pki, "tcp")
+        try:
+            rig.start_server()
+            rig.watch_start()
+            rig.start_agent(rig.agent_url(rig.server_port()), extra)
+            started = time.monotonic()
+            # once the backup link is healthy every check has settled
+            job, worst = rig.wait_done(timeout=30)[0], 0.0
+            faults.wait_until(lambda: LINK_UP.search(rig.agent.log()), 30, step=0.05,
+                              what="the backup link healthy")
+            first = len(rig.agent.log())
+            for name, offset in WALL_STEPS:
+                kicks = len(wdt.read_bytes())
+                mark = len(rig.agent.log())
+                clock.set(offset)
+                t_jump = time.monotonic()
+                for _ in range(2):
+                    job, seen = rig.wait_done(after_job=job, timeout=30, mark=mark)
+                worst = max(worst, seen - t_jump)
+                stamp = last_log_time(rig.agent.log())
+                if abs(stamp - clock.now()) > 120:
+                    return [f"{name}: the log says {stamp:.0f}, the agent's clock "
+                            f"{clock.now():.0f}"], 0
+                out = rig.agent.cmd("status --json", timeout=10)
+                st = json.loads(out[out.index("{"):out.rindex("}") + 1])
+                alive = time.monotonic() - started + 5
+                if st["uptime_s"] > alive or (st["backup"]["last_success_ago_s"] or 0) > 30:
+                    return [f"{name}: status --json has uptime_s {st['uptime_s']}, "
+                            f"last_success_ago_s {st['backup']['last_success_ago_s']} "
+                            f"{alive:.0f} s after the start"], 0
+                faults.wait_until(lambda: len(wdt.read_bytes()) > kicks, 10, step=0.1,
+                                  what=f"a watchdog kick after {name}")
+            log = rig.agent.log()[first:]
+            changed = [m.group(0) for m in TRANSITION.finditer(log)
+                       if m.group(1) not in ("clock", "load")]
+            stops = re.findall(r".*(?:stopping kicks|would stop kicking).*", log)
+            info.update(jobs=job, two_jobs_max_s=round(worst, 2),
+                        clock_changes=len([m for m in TRANSITION.finditer(log)
+                                           if m.group(1) == "clock"]))
+            info["recovery_s"] = round(worst, 3)
+            bad, lost = rig.check()
+            return bad + [f"a check changed state: {c}" for c in changed] + stops, lost
+        finally:
+            rig.close()
+    campaign("wall_jumps", tmp_path, body)
+
+
+# (name, offset, what the agent says of the server's certificate)
+WALL_TLS = [("-10 y", -10 * YEAR, "it is not valid yet"), ("-1 d", -DAY, "it is not valid yet"),
+            ("+20 y", 20 * YEAR, "it has expired")]
+
+
+def test_wall_clock_tls(pki, tmp_path):
+    """TLS with the agent's wall clock outside the certificates' dates.
+    For each of -10 years, -1 day (before notBefore) and +20 years (after
+    notAfter), in a random order, an agent starts with its clock that
+    wrong (no RTC, an RTC gone bad) and backs up every second over TLS:
+    its jobs fail with the reason (the server's certificate is not valid
+    yet, or has expired).  The clock set right while it runs, the next
+    job succeeds.  The clock then made wrong again, jobs go on: the
+    dates are checked at a full handshake, and the agent's connection
+    and session ticket were verified when the clock was right."""
+    def body(t, seed, info):
+        rig, clock, _wdt, extra = wall_rig(t, seed, pki, "tls")
+        steps = random.Random(seed).sample(WALL_TLS, len(WALL_TLS))
+        try:
+            rig.start_server()
+            rig.watch_start()
+            worst, failures = 0.0, 0
+            for name, offset, why in steps:
+                if rig.agent is not None:
+                    rig.agent.close()
+                clock.set(offset)
+                rig.start_agent(rig.agent_url(rig.server_port()), extra)
+                pat = re.compile(r"job (\d+) failed: .*server certificate verification "
+                                 r"failed: " + re.escape(why))
+                m = faults.wait_until(lambda: pat.search(rig.agent.log()), 30,
+                                      step=0.05, what=f"a job failing at {name}: {why}")
+                failures += 1
+                if rig.SENT.search(rig.agent.log()):
+                    return [f"{name}: a file was sent with the clock wrong"], 0
+                mark = len(rig.agent.log())
+                clock.set(0)
+                t_right = time.monotonic()
+                job, seen = rig.wait_done(after_job=int(m.group(1)), timeout=30, mark=mark)
+                worst = max(worst, seen - t_right)
+                mark = len(rig.agent.log())
+                clock.set(offset)
+                job, _ = rig.wait_done(after_job=job, timeout=30, mark=mark)
+                clock.set(0)
+            info.update(steps=[s[0] for s in steps], clean_failures=failures)
+            info["recovery_s"] = round(worst, 3)
+            return rig.check()
+        finally:
+            rig.close()
+    campaign("wall_tls", tmp_path, body)
+
+
+ZONE, ZONE_OFFSET = "<+0530>-5:30", 5 * 3600 + 1800   # local time is not UTC
+STARTED = re.compile(r"job (\d+) started")
+
+
+def hhmm(epoch):
+    lt = (epoch + ZONE_OFFSET) % 86400
+    return f"{lt // 3600:02d}:{lt // 60 % 60:02d}"
+
+
+def test_wall_clock_window(pki, tmp_path):
+    """backup.window (local time, +05:30) around wall-clock jumps: the
+    window is open for the hour either side of the real time and the
+    agent backs up every second.  +1 day and -1 day land in the same
+    window of another day (jobs go on); +12 hours lands outside it: the
+    schedule waits (no job starts over several ticks) and `backup jobs`
+    says when the window opens, from the new clock; the clock set right,
+    scheduled jobs run again."""
+    def body(t, seed, info):
+        rig, clock, wdt, extra = wall_rig(t, seed, pki, "tcp")
+        now = int(time.time()) // 60 * 60
+        opens, closes = now - 3600, now + 3600
+        spec = f"{hhmm(opens)}-{hhmm(closes)}"
+        extra += f"backup.window = {spec}\ntime.zone = {ZONE}\n"
+        steps = [("+1 d", DAY), ("-1 d", -DAY)]
+        random.Random(seed).shuffle(steps)
+        try:
+            rig.start_server()
+            rig.watch_start()
+            rig.start_agent(rig.agent_url(rig.server_port()), extra)
+            job, worst = rig.wait_done(timeout=30)[0], 0.0
+            for name, offset in [*steps, ("+12 h", DAY // 2), ("right", 0)]:
+                mark = len(rig.agent.log())
+                clock.set(offset)
+                t_jump = time.monotonic()
+                if offset != DAY // 2:
+                    job, seen = rig.wait_done(after_job=job, timeout=30, mark=mark)
+                    worst = max(worst, seen - t_jump)
+                    continue
+                waits = f"scheduled run waits for the backup window {spec}"
+                faults.wait_until(lambda: waits in rig.agent.log()[mark:], 30, step=0.05,
+                                  what=f"the schedule waiting at {name}")
+                at = mark + rig.agent.log()[mark:].index(waits)
+                kicks = len(wdt.read_bytes())   # a kick a second: ticks went by
+                faults.wait_until(lambda: len(wdt.read_bytes()) >= kicks + 3, 20, step=0.1,
+                                  what="three watchdog kicks")
+                late = [int(j) for j in STARTED.findall(rig.agent.log()[at:])]
+                out = rig.agent.cmd("backup jobs", timeout=10)
+                m = re.search(rf"window {re.escape(spec)} \(local time\) closed, opens "
+                              r"[-\d]+ [:\d]+ UTC \(in (\d+) h (\d+) min\)", out)
+                want = (opens + DAY - clock.now()) / 60
+                if late or not m or abs(int(m[1]) * 60 + int(m[2]) - want) > 2:
+                    return [f"{name}: jobs {late} started with the window closed; "
+                            f"it should open in {want:.0f} min:\n{out}"], 0
+            info.update(jobs=job, steps=[s[0] for s in steps])
+            info["recovery_s"] = round(worst, 3)
+            return rig.check()
+        finally:
+            rig.close()
+    campaign("wall_window", tmp_path, body)
 
 
 # ---- load: many agents at once ---------------------------------------------------------
