@@ -21,11 +21,15 @@ import random
 import re
 import shutil
 import socket
+import subprocess
 import sys
 import time
 
+import cbor2
+
 import pytest
 
+from conftest import binary
 from netutil import free_port
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "campaign"))
@@ -441,6 +445,17 @@ def last_log_time(text):
         tzinfo=datetime.timezone.utc).timestamp()
 
 
+def status_times(port):
+    """The epoch times of the agent's CoAP /status that were just
+    renewed (the last watchdog kick, the last backup), by vigilctl."""
+    r = subprocess.run([str(binary("vigilctl")), "status", f"coap://127.0.0.1:{port}/status",
+                        "--cbor"], capture_output=True, timeout=30)
+    assert r.returncode == 0, r.stderr
+    doc = cbor2.loads(r.stdout)
+    return {"watchdog.last_kick": doc["watchdog"]["last_kick"],
+            "backup.last_success": doc["backup"]["last_success"]}
+
+
 def wall_rig(t, seed, pki, transport, offset=0):
     """A Rig whose agent (started by the caller) runs with the test wall
     clock at `offset` s, and a watchdog "device" that is a plain file:
@@ -468,7 +483,9 @@ def test_wall_clock_jumps(pki, tmp_path):
         try:
             rig.start_server()
             rig.watch_start()
-            rig.start_agent(rig.agent_url(rig.server_port()), extra)
+            coap = free_port(socket.SOCK_DGRAM)
+            rig.start_agent(rig.agent_url(rig.server_port()),
+                            extra + f"coap.listen = 127.0.0.1:{coap}\n")
             started = time.monotonic()
             # once the backup link is healthy every check has settled
             job, worst = rig.wait_done(timeout=30)[0], 0.0
@@ -496,6 +513,11 @@ def test_wall_clock_jumps(pki, tmp_path):
                             f"{alive:.0f} s after the start"], 0
                 faults.wait_until(lambda: len(wdt.read_bytes()) > kicks, 10, step=0.1,
                                   what=f"a watchdog kick after {name}")
+                stamps = status_times(coap)
+                off = {k: round(v - clock.now()) for k, v in stamps.items()
+                       if abs(v - clock.now()) > 120}
+                if off:
+                    return [f"{name}: /status times off the agent's clock by (s): {off}"], 0
             log = rig.agent.log()[first:]
             changed = [m.group(0) for m in TRANSITION.finditer(log)
                        if m.group(1) not in ("clock", "load")]
