@@ -105,7 +105,7 @@ def power_cut_row(path):
         by[c["phase"]] = by.get(c["phase"], 0) + 1
     ident = [c["cut"] for c in cuts if c["identity"]]
     f = final[0] if final else {}
-    note = (", ".join(f"{n} {p}" for p, n in sorted(by.items())) +
+    note = ("cuts: " + ", ".join(f"{n} {p}" for p, n in sorted(by.items())) +
             f"; e2fsck preened {sum(1 for c in cuts if c['fsck'] == 1)} times; "
             + (f"me.info on disk from cut {ident[0]} on, never changed" if ident
                else "me.info written only after the cuts")
