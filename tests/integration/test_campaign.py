@@ -425,9 +425,9 @@ def test_monotonic_clock_crossings(crossing, pki, tmp_path):
 
 DAY, YEAR = 86400, 365 * 86400
 # the jumps, in the order of a run: each step sets the agent's wall clock
-# to the real one plus the offset (s); the certificates are valid from the
-# test's start for a few years, so -1 d and -10 y are before their
-# notBefore, +20 y after their notAfter
+# to the real one plus the offset (s); the test certificates are valid
+# from their making for 10 years (tests/toolchain/make-certs.sh), so -1 d
+# and -10 y are before their notBefore, +20 y after their notAfter
 WALL_STEPS = [("+1 d", DAY), ("back", 0), ("-1 d", -DAY), ("-10 y", -10 * YEAR),
               ("+20 y", 20 * YEAR), ("right", 0)]
 LOG_TS = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)\.\d{3}Z ", re.M)
@@ -476,9 +476,10 @@ def test_wall_clock_jumps(pki, tmp_path):
     over plain v3: +1 day, back, -1 day, -10 years, +20 years, right
     again.  Everything timed runs on the monotonic clock, so after each
     jump two scheduled jobs finish, the watchdog goes on being kicked,
-    no check changes state except the clock check (the wall clock before
-    the build date is a warning), status --json's uptime and last
-    success age stay small; the log's time stamps follow the wall
+    no check changes state but the clock check (a wall clock before the
+    build date is a warning) and the load check (the machine's load),
+    status --json's uptime and last success age stay small; the log's
+    time stamps and /status's last kick and last backup follow the wall
     clock, and the agent ends healthy."""
     def body(t, seed, info):
         rig, clock, wdt, extra = wall_rig(t, seed, pki, "tcp")
