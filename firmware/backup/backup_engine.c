@@ -46,6 +46,7 @@ static void end_file(struct bke *e)
 	e->in_file = 0;
 	e->attr_set = 0;
 	e->known_set = 0;
+	e->snap_op = 0;
 	e->path = NULL;
 }
 
@@ -127,6 +128,8 @@ static int session_begin(struct bke *e)
 	uint8_t spki[BACKUP_SPKI_MAX];
 	int n;
 
+	if (e->st != BKE_REGISTER)      /* a 1026 after 1600: the same one */
+		e->run_sessions++;
 	if (!e->have_id)
 		return send_req(e, BKE_REGISTER, V3_REQ_REGISTER, e->cfg->name,
 				NULL, 0);
@@ -397,11 +400,65 @@ static int have_in(struct bke *e)
 	return 0;
 }
 
+/* 1049: keep e->name in the run's snapshot, or seal the run; a server
+ * without the capability has no sealed snapshots: done, nothing sent. */
+static int snap_begin(struct bke *e)
+{
+	struct v3x_msg m;
+
+	if (!e->clear || !(e->xcaps & V3X_CAP_SNAPSHOT)) {
+		finish(e, BKE_EV_DONE);
+		return 0;
+	}
+	memset(&m, 0, sizeof m);
+	m.code = V3X_REQ_SNAPSHOT;
+	m.op = (uint8_t)e->snap_op;
+	if (e->snap_op == V3X_SNAP_SEAL)
+		m.sessions = e->run_sessions ? e->run_sessions : 1;
+	else
+		memcpy(m.name, e->name, sizeof e->name);
+	return send_x(e, BKE_SNAP, &m);
+}
+
+/* The 1049 answer in REPLY(e): 1648, or a 1649 (the session stays). */
+static int snap_in(struct bke *e)
+{
+	const uint8_t *b = REPLY(e);
+	enum v3_reason why = V3_OK;
+	struct v3x_msg m;
+
+	if (!v3x_resp_is_ext(b) ||
+	    v3x_resp_hdr_parse(&m, b, V3_RESP_HDR_SIZE, &why) < 0)
+		return fail(e, -EBADMSG, 0, "%s: bad 1049 answer", e->peer);
+	if (e->in_need == V3_RESP_HDR_SIZE) {
+		e->in_need += m.payload_size;
+		return 0;
+	}
+	if (v3x_resp_payload_parse(&m, b + V3_RESP_HDR_SIZE, m.payload_size,
+				   &why) < 0 ||
+	    (m.code != V3X_RESP_SNAPSHOT && m.code != V3X_RESP_REFUSED))
+		return fail(e, -EBADMSG, 0, "%s: bad 1648", e->peer);
+	e->in_need = e->in_got = 0;
+	e->failures = 0;
+	if (m.code == V3X_RESP_REFUSED) {
+		fail(e, -EIO, 1, "%s: 1049 refused (1649 %u)", e->peer,
+		     m.error);
+		finish(e, BKE_EV_SKIPPED);
+		return 0;
+	}
+	e->snap_id = m.snapshot;
+	e->snap_count = m.count;
+	finish(e, BKE_EV_DONE);
+	return 0;
+}
+
 static int session_ready(struct bke *e)
 {
 	e->session = 1;
 	if (trace_wanted(e))    /* a kept session, a new job */
 		return trace_begin(e);
+	if (e->snap_op)
+		return snap_begin(e);
 	if (!e->in_file) {
 		finish(e, BKE_EV_DONE);
 		return 0;
@@ -410,8 +467,8 @@ static int session_ready(struct bke *e)
 }
 
 /* vigil/2: 1040, asking for what a backup uses: attributes, content by
- * hash, large files and the trace id (resume is used when the server
- * offers it). */
+ * hash, large files, the trace id and sealed snapshots (resume is used
+ * when the server offers it). */
 static int hello_begin(struct bke *e)
 {
 	struct v3x_msg m;
@@ -419,7 +476,8 @@ static int hello_begin(struct bke *e)
 
 	memset(&m, 0, sizeof m);
 	m.code = V3X_REQ_HELLO;
-	m.caps = V3X_CAP_ATTR | V3X_CAP_TRACE | V3X_CAP_DEDUP | V3X_CAP_LARGE;
+	m.caps = V3X_CAP_ATTR | V3X_CAP_TRACE | V3X_CAP_DEDUP | V3X_CAP_LARGE |
+		 V3X_CAP_SNAPSHOT;
 	n = v3x_req_pack(e->buf, V3X_REQ_MAX, &m, NULL);
 	if (n < 0)
 		return fail(e, n, 1, "cannot build request 1040");
@@ -642,6 +700,8 @@ static int reply_in(struct bke *e)
 		return have_in(e);
 	if (e->st == BKE_SEG_ACK)
 		return seg_in(e);
+	if (e->st == BKE_SNAP)
+		return snap_in(e);
 	ret = v3_resp_hdr_parse(&r, b, V3_RESP_HDR_SIZE, &why);
 
 	if (ret < 0 && !(is_refusal(r.code) &&
@@ -816,6 +876,30 @@ int bke_file(struct bke *e, const char *path, uint64_t size)
 		   (uint64_t)content > (uint64_t)V3_PACKETS_MAX * BACKUP_SLICE
 			   ? BACKUP_SLICE_BIG : BACKUP_SLICE;
 	e->in_file = 1;
+	return request_begin(e);
+}
+
+/* see backup_engine.h */
+void bke_run_begin(struct bke *e)
+{
+	e->run_sessions = e->session ? 1u : 0u;
+}
+
+/* see backup_engine.h */
+int bke_snapshot(struct bke *e, const char *path)
+{
+	enum v3_reason why = V3_OK;
+
+	if (e->st != BKE_IDLE)
+		return -EBUSY;
+	if (!(e->xcaps & V3X_CAP_SNAPSHOT))
+		return -EOPNOTSUPP;
+	if (path != NULL && v3_name_from_path(e->name, sizeof e->name, path,
+					      strlen(path), &why) < 0)
+		return -EINVAL;
+	e->snap_op = path ? V3X_SNAP_KEEP : V3X_SNAP_SEAL;
+	e->snap_id = 0;
+	e->path = path;
 	return request_begin(e);
 }
 
