@@ -11,12 +11,15 @@ import signal
 import sqlite3
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 
 import pytest
 
 from backupd import Server, TIMEOUT_MS, tls_args
 from conftest import binary, make_certs
+from console import wait_job
+from test_console_restore import board, wait_restore  # noqa: F401 (fixture)
 from test_incremental import status
 from test_restore import config, make_leaf, restored_root, run
 
@@ -310,3 +313,65 @@ def test_an_old_database_upgrades(pki, tmp_path):
         assert files_under(restored_root(d, src)) == {"a": b"a"}
     finally:
         s.stop()
+
+
+def job_done(c, state="done"):
+    out = c.cmd("backup now")
+    m = re.search(r"job (\d+) queued", out)
+    assert m, out
+    out = wait_job(c, m.group(1), timeout=60)
+    assert f"job {m.group(1)} {state}" in out, out
+    return int(m.group(1))
+
+
+def test_agent_jobs_seal_and_a_cancelled_job_does_not(srv, board, tmp_path):
+    """The agent's jobs cover backup.paths: each seals its snapshot.  A
+    job cancelled mid-file seals nothing: `latest` then still holds a
+    file deleted before it (only a whole run shows a deletion), and the
+    next whole job drops it."""
+    src = tmp_path / "src"
+    write(src, "a.txt", b"a")
+    write(src, "gone.txt", b"gone")
+    write(src, "later.txt", b"later")
+    c = board("board-a", srv.tls_port, src, extra="backup.max_rate = 200000\n")
+    j = job_done(c)
+    m = re.search(rf"job {j}: snapshot (\d+) sealed: 3 files", c.log())
+    assert m, c.log()
+    first = m.group(1)
+    (src / "gone.txt").unlink()
+    j = job_done(c)
+    assert re.search(rf"job {j}: snapshot \d+ sealed: 2 files", c.log()), c.log()
+    dest = tmp_path / "d1"
+    assert "restore 1 started" in c.cmd(f"restore {dest}")
+    assert "2 restored and verified" in wait_restore(c, 1)
+    assert files_under(restored_root(dest, src)) == {"a.txt": b"a", "later.txt": b"later"}
+    dest = tmp_path / "d0"
+    assert "restore 2 started" in c.cmd(f"restore --snapshot {first} {dest}")
+    assert "3 restored and verified" in wait_restore(c, 2)
+    # deleted, then a job cancelled while it sends 4 MiB at 200 KB/s
+    (src / "later.txt").unlink()
+    write(src, "big.bin", os.urandom(4 << 20))
+    out = c.cmd("backup now")
+    j = re.search(r"job (\d+) queued", out).group(1)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        out = c.cmd("backup jobs")
+        m = re.search(rf"job {j} running[^\n]*sending[^\n]* (\d+)/\d+ bytes", out)
+        if m and int(m.group(1)) > 1 << 20:
+            break
+        time.sleep(0.1)
+    assert f"job {j} cancelled" in c.cmd(f"backup cancel {j}")
+    assert f"job {j}: snapshot" not in c.log()
+    dest = tmp_path / "d2"
+    out = c.cmd(f"restore {dest}")
+    rid = re.search(r"restore (\d+) started", out).group(1)
+    wait_restore(c, rid)
+    assert files_under(restored_root(dest, src)) == {"a.txt": b"a", "later.txt": b"later"}
+    (src / "big.bin").unlink()                  # (no 20 s at 200 KB/s)
+    j = job_done(c)
+    assert re.search(rf"job {j}: snapshot \d+ sealed: 1 files", c.log()), c.log()
+    dest = tmp_path / "d3"
+    out = c.cmd(f"restore {dest}")
+    rid = re.search(r"restore (\d+) started", out).group(1)
+    wait_restore(c, rid)
+    assert files_under(restored_root(dest, src)) == {"a.txt": b"a"}
