@@ -225,28 +225,43 @@ static int xfer_begin(struct bke *e)
 	return send_x(e, BKE_SEGMENT, &m);
 }
 
+/* An extension answer to the request e->code in REPLY(e): the header,
+ * then (in_need grown) its payload, which must be want or a 1649.
+ * @retval 1 m holds it  @retval 0 the payload is still to come
+ * @retval <0 failed (recorded) */
+static int x_reply(struct bke *e, struct v3x_msg *m, uint16_t want)
+{
+	const uint8_t *b = REPLY(e);
+
+	if (!v3x_resp_is_ext(b) ||
+	    v3x_resp_hdr_parse(m, b, V3_RESP_HDR_SIZE, NULL) < 0)
+		return fail(e, -EBADMSG, 0, "%s: bad answer to %u", e->peer,
+			    e->code);
+	if (e->in_need == V3_RESP_HDR_SIZE) {
+		e->in_need += m->payload_size;
+		return 0;
+	}
+	if (v3x_resp_payload_parse(m, b + V3_RESP_HDR_SIZE, m->payload_size,
+				   NULL) < 0 ||
+	    (m->code != want && m->code != V3X_RESP_REFUSED))
+		return fail(e, -EBADMSG, 0, "%s: bad %u answer to %u", e->peer,
+			    m->code, e->code);
+	e->in_need = e->in_got = 0;
+	return 1;
+}
+
 /* The 1647 after a segment: the server holds [0, base + xfer); the next
  * segment follows. */
 static int seg_in(struct bke *e)
 {
-	const uint8_t *b = REPLY(e);
-	enum v3_reason why = V3_OK;
 	struct v3x_msg m;
+	int ret = x_reply(e, &m, V3X_RESP_SEGMENT);
 
-	if (!v3x_resp_is_ext(b) ||
-	    v3x_resp_hdr_parse(&m, b, V3_RESP_HDR_SIZE, &why) < 0)
-		return fail(e, -EBADMSG, 0, "%s: bad answer to a segment of %s",
-			    e->peer, e->path);
-	if (e->in_need == V3_RESP_HDR_SIZE) {
-		e->in_need += m.payload_size;
-		return 0;
-	}
-	if (v3x_resp_payload_parse(&m, b + V3_RESP_HDR_SIZE, m.payload_size,
-				   &why) < 0 || m.code != V3X_RESP_SEGMENT ||
-	    m.offset != e->base + e->xfer)
+	if (ret <= 0)
+		return ret;
+	if (m.code != V3X_RESP_SEGMENT || m.offset != e->base + e->xfer)
 		return fail(e, -EBADMSG, 0, "%s: bad 1647 for %s", e->peer,
 			    e->path);
-	e->in_need = e->in_got = 0;
 	e->base = m.offset;
 	e->best_base = m.offset;
 	e->failures = 0;        /* progress: a later cut costs no attempt */
@@ -273,23 +288,13 @@ static int offset_begin(struct bke *e)
  * first, read locally), or from the start. */
 static int offset_in(struct bke *e)
 {
-	const uint8_t *b = REPLY(e);
-	enum v3_reason why = V3_OK;
 	struct v3x_msg m;
+	int ret = x_reply(e, &m, V3X_RESP_OFFSET);
 
-	if (!v3x_resp_is_ext(b) ||
-	    v3x_resp_hdr_parse(&m, b, V3_RESP_HDR_SIZE, &why) < 0)
-		return fail(e, -EBADMSG, 0, "%s: bad 1045 answer", e->peer);
-	if (e->in_need == V3_RESP_HDR_SIZE) {
-		e->in_need += m.payload_size;
-		return 0;
-	}
-	if (v3x_resp_payload_parse(&m, b + V3_RESP_HDR_SIZE, m.payload_size,
-				   &why) < 0 ||
-	    (m.code != V3X_RESP_OFFSET && m.code != V3X_RESP_REFUSED) ||
-	    (m.code == V3X_RESP_OFFSET && m.offset >= e->size && m.offset))
+	if (ret <= 0)
+		return ret;
+	if (m.code == V3X_RESP_OFFSET && m.offset >= e->size && m.offset)
 		return fail(e, -EBADMSG, 0, "%s: bad 1645", e->peer);
-	e->in_need = e->in_got = 0;
 	e->base = m.code == V3X_RESP_OFFSET ? m.offset : 0;
 	if (e->base > e->best_base) {
 		/* progress since the last attempt: the cut cost no attempt */
@@ -375,22 +380,11 @@ static int file_begin(struct bke *e)
  * not / a 1649 refusal: the bytes go as for a changed file. */
 static int have_in(struct bke *e)
 {
-	const uint8_t *b = REPLY(e);
-	enum v3_reason why = V3_OK;
 	struct v3x_msg m;
+	int ret = x_reply(e, &m, V3X_RESP_HAVE);
 
-	if (!v3x_resp_is_ext(b) ||
-	    v3x_resp_hdr_parse(&m, b, V3_RESP_HDR_SIZE, &why) < 0)
-		return fail(e, -EBADMSG, 0, "%s: bad 1046 answer", e->peer);
-	if (e->in_need == V3_RESP_HDR_SIZE) {
-		e->in_need += m.payload_size;
-		return 0;
-	}
-	if (v3x_resp_payload_parse(&m, b + V3_RESP_HDR_SIZE, m.payload_size,
-				   &why) < 0 ||
-	    (m.code != V3X_RESP_HAVE && m.code != V3X_RESP_REFUSED))
-		return fail(e, -EBADMSG, 0, "%s: bad 1646", e->peer);
-	e->in_need = e->in_got = 0;
+	if (ret <= 0)
+		return ret;
 	if (m.code == V3X_RESP_REFUSED || !m.have)
 		return attr_begin(e);
 	memcpy(e->sha256, e->known_sha, sizeof e->sha256);
@@ -423,22 +417,11 @@ static int snap_begin(struct bke *e)
 /* The 1049 answer in REPLY(e): 1648, or a 1649 (the session stays). */
 static int snap_in(struct bke *e)
 {
-	const uint8_t *b = REPLY(e);
-	enum v3_reason why = V3_OK;
 	struct v3x_msg m;
+	int ret = x_reply(e, &m, V3X_RESP_SNAPSHOT);
 
-	if (!v3x_resp_is_ext(b) ||
-	    v3x_resp_hdr_parse(&m, b, V3_RESP_HDR_SIZE, &why) < 0)
-		return fail(e, -EBADMSG, 0, "%s: bad 1049 answer", e->peer);
-	if (e->in_need == V3_RESP_HDR_SIZE) {
-		e->in_need += m.payload_size;
-		return 0;
-	}
-	if (v3x_resp_payload_parse(&m, b + V3_RESP_HDR_SIZE, m.payload_size,
-				   &why) < 0 ||
-	    (m.code != V3X_RESP_SNAPSHOT && m.code != V3X_RESP_REFUSED))
-		return fail(e, -EBADMSG, 0, "%s: bad 1648", e->peer);
-	e->in_need = e->in_got = 0;
+	if (ret <= 0)
+		return ret;
 	e->failures = 0;
 	if (m.code == V3X_RESP_REFUSED) {
 		fail(e, -EIO, 1, "%s: 1049 refused (1649 %u)", e->peer,
