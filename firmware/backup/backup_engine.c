@@ -167,6 +167,7 @@ static int stream_begin(struct bke *e)
 	if (e->base == 0) {     /* resumed: ck holds the kept bytes' state */
 		cksum_init(&e->ck);
 		mbedtls_sha256_starts(&e->sha, 0);
+		e->ckpts = 0;
 	}
 	e->loaded = 0;
 	if (e->enc_live)
@@ -268,6 +269,47 @@ static int seg_in(struct bke *e)
 	return xfer_begin(e);
 }
 
+/* Feeds the slice s of the file's bytes [off, off + len) to the cksum
+ * and SHA-256, keeping their state every BACKUP_CKPT_EVERY bytes. */
+static void hash_slice(struct bke *e, const uint8_t *s, uint64_t off,
+		       size_t len)
+{
+	const struct bke_ckpt *last = &e->ckpt[(e->ckpts - 1) % BACKUP_CKPTS];
+	struct bke_ckpt *c = &e->ckpt[e->ckpts % BACKUP_CKPTS];
+
+	cksum_update(&e->ck, s, len);
+	mbedtls_sha256_update(&e->sha, s, len);
+	off += len;
+	if (e->ckpts > 0 && off < last->off + BACKUP_CKPT_EVERY)
+		return;
+	c->off = off;
+	c->ck = e->ck;
+	mbedtls_sha256_clone(&c->sha, &e->sha);
+	e->ckpts++;
+}
+
+/* The hash state of the file's first base bytes, as far as a
+ * checkpoint has it: prefix_pos is where reading them goes on (0: from
+ * the start). */
+static void ckpt_restore(struct bke *e)
+{
+	const struct bke_ckpt *best = NULL;
+	unsigned i, n = e->ckpts < BACKUP_CKPTS ? e->ckpts : BACKUP_CKPTS;
+
+	for (i = 0; i < n; i++)
+		if (e->ckpt[i].off <= e->base &&
+		    (best == NULL || e->ckpt[i].off > best->off))
+			best = &e->ckpt[i];
+	e->prefix_pos = best ? best->off : 0;
+	if (best == NULL) {
+		cksum_init(&e->ck);
+		mbedtls_sha256_starts(&e->sha, 0);
+		return;
+	}
+	e->ck = best->ck;
+	mbedtls_sha256_clone(&e->sha, &best->sha);
+}
+
 /* The stream, or first the question how much of it the server kept
  * (vigil/2 with V3X_CAP_RESUME). */
 static int offset_begin(struct bke *e)
@@ -303,9 +345,9 @@ static int offset_in(struct bke *e)
 	}
 	if (e->base == 0)
 		return xfer_begin(e);
-	cksum_init(&e->ck);
-	mbedtls_sha256_starts(&e->sha, 0);
-	e->prefix_pos = 0;
+	ckpt_restore(e);
+	if (e->prefix_pos == e->base)
+		return xfer_begin(e);
 	e->st = BKE_PREFIX;
 	return 0;
 }
@@ -853,6 +895,7 @@ int bke_file(struct bke *e, const char *path, uint64_t size)
 	e->size = size;
 	e->deduped = 0;
 	e->base = e->best_base = 0;
+	e->ckpts = 0;
 	/* one transfer of up to V3_FILE_MAX needs the bigger slice near the
 	 * top; segments (beyond it) are planned with BACKUP_SLICE */
 	e->slice = v3_cbc_size(size, &content) == 0 &&
@@ -1103,8 +1146,7 @@ static int slice_ready(struct bke *e)
 	enum v3_reason why = V3_OK;
 	int n;
 
-	cksum_update(&e->ck, s, plain);
-	mbedtls_sha256_update(&e->sha, s, plain);
+	hash_slice(e, s, off, plain);
 	if (!e->clear && (backup_enc_blocks(&e->enc, s, whole) < 0 ||
 			  (e->req.packet == e->req.total &&
 			   backup_enc_final(&e->enc, s + whole,
@@ -1129,8 +1171,7 @@ static int prefix_done(struct bke *e)
 	size_t len;
 	uint8_t *s = bke_slice(e, &off, &len);
 
-	cksum_update(&e->ck, s, len);
-	mbedtls_sha256_update(&e->sha, s, len);
+	hash_slice(e, s, off, len);
 	e->prefix_pos += len;
 	return e->prefix_pos == e->base ? xfer_begin(e) : 0;
 }

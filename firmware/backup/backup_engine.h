@@ -95,6 +95,13 @@
 #define BACKUP_IO_TIMEOUT_DEFAULT_MS 30000u
 #define BACKUP_HOST_MAX 256
 #define BACKUP_ERR_MAX 200
+/* Resume without reading the kept bytes again: the cksum and SHA-256
+ * state of the file's first bytes is kept every BACKUP_CKPT_EVERY bytes
+ * read, the newest BACKUP_CKPTS of them (8 MiB back: more than a cut
+ * loses in socket buffers); a resume at offset O reads only from the
+ * newest one at or before O. */
+#define BACKUP_CKPT_EVERY (1u << 20)
+#define BACKUP_CKPTS 8
 /* Addresses of backup.server's name that are kept: a name with several
  * (IPv6 and IPv4 for "localhost", say) is tried in the resolver's order
  * until one connects. */
@@ -233,6 +240,12 @@ struct bke {
 	int segmented;          /* the file goes in 1047 segments */
 	uint64_t best_base;     /* the largest base of this file: progress */
 	uint64_t prefix_pos;    /* BKE_PREFIX: bytes of [0, base) cksummed */
+	struct bke_ckpt {       /* ck and sha over the file's [0, off) */
+		uint64_t off;
+		struct cksum_ctx ck;
+		mbedtls_sha256_context sha;
+	} ckpt[BACKUP_CKPTS];
+	unsigned ckpts;         /* taken for this stream (newest: ckpts - 1) */
 	int known_set;          /* bke_file_known for this file */
 	uint8_t known_sha[32];
 	int deduped;            /* DONE by a 1646: no byte was sent */

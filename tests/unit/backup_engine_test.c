@@ -1091,6 +1091,80 @@ TEST(vigil2_keep_and_seal_count_the_run_sessions)
 	CHECK_EQ_INT(e.run_sessions, 0);
 }
 
+/* A file of several checkpoints (BACKUP_CKPT_EVERY). */
+static uint8_t big[3u << 20];
+
+static void feed_big(void)
+{
+	uint64_t off;
+	size_t len;
+	uint8_t *p;
+
+	REQUIRE(bke_want(&e) == BKE_WANT_READ);
+	p = bke_slice(&e, &off, &len);
+	REQUIRE(off + len <= sizeof big);
+	memcpy(p, big + off, len);
+	bke_slice_done(&e, 0);
+}
+
+/* A resume at O reads the kept bytes only from the newest checkpoint at
+ * or before O (the cksum and SHA-256 state of the file's first bytes),
+ * and still ends with the whole file's cksum and hash. */
+TEST(vigil2_resume_reads_from_the_last_checkpoint)
+{
+	const uint64_t kept = (2u << 20) + 3 * 65536 + 100;
+	uint8_t d[32];
+	uint64_t off;
+	size_t len;
+	int dd = 1;
+
+	for (size_t i = 0; i < sizeof big; i++)
+		big[i] = (uint8_t)(i * 7 ^ i >> 9);
+	setup(1);
+	bke_set_trace(&e, "t1");
+	REQUIRE(bke_open(&e) == 0);
+	bke_connected(&e, 1);
+	flush_out();
+	reply_hello(V3X_CAP_RESUME | V3X_CAP_TRACE);
+	e.st = BKE_IDLE;        /* the 1048 as sent, the session up */
+	session_up();
+	REQUIRE(bke_file(&e, "/srv/big.bin", sizeof big) == 0);
+	flush_out();
+	reply_offset(0);
+	while (e.loaded < kept + 2 * 65536) {
+		feed_big();
+		flush_out();
+	}
+	/* cut; the reconnect (white box: its 1605) and the 1045 */
+	bke_io_failed(&e, -ECONNRESET, "reset");
+	bke_closed(&e);
+	bke_waited(&e);
+	REQUIRE(bke_want(&e) == BKE_WANT_CONNECT);
+	bke_connected(&e, 1);
+	flush_out();
+	reply_hello(V3X_CAP_RESUME | V3X_CAP_TRACE);
+	REQUIRE(e.st == BKE_TRACE);
+	session_up();
+	flush_out();
+	REQUIRE(e.st == BKE_OFFSET);
+	flush_out();
+	reply_offset(kept);
+	CHECK_EQ_INT(e.st, BKE_PREFIX);
+	(void)bke_slice(&e, &off, &len);
+	CHECK(off == (2u << 20) + 65536 && len == 65536);
+	while (e.st == BKE_PREFIX)
+		feed_big();
+	(void)bke_slice(&e, &off, &len);
+	CHECK(off == kept);
+	while (e.st != BKE_CRC) {
+		feed_big();
+		flush_out();
+	}
+	CHECK_EQ_INT(e.crc, cksum_buf(big, sizeof big));
+	REQUIRE(mbedtls_sha256(big, sizeof big, d, 0) == 0);
+	CHECK(memcmp(bke_file_sha256(&e, &dd), d, 32) == 0 && dd == 0);
+}
+
 TEST_SUITE(backup_engine, reconnect_every_reply_code,
 	refused_key_twice_registers_again,
 	io_failure_between_slices_is_retried,
@@ -1109,6 +1183,7 @@ TEST_SUITE(backup_engine, reconnect_every_reply_code,
 	   vigil2_trace_id_sent_once_per_connection_and_job,
 	   vigil2_unchanged_file_is_recorded_by_hash_without_a_stream,
 	   vigil2_keep_and_seal_count_the_run_sessions,
+	   vigil2_resume_reads_from_the_last_checkpoint,
 	   vigil2_content_the_server_lacks_is_sent_and_hashed,
 	   vigil2_no_1046_without_the_cap_the_hash_or_attributes,
 	   vigil2_bad_1046_answer_is_retried,
