@@ -148,7 +148,8 @@ int bd_catalog_snapshot(const uint8_t id[V3_ID_SIZE], uint64_t snapshot,
 }
 
 /* The statement sql with client id as ?1 and the integers a, b bound to
- * ?2, ?3, stepped once: its first column (0 for NULL), or -EIO. */
+ * ?2 and (when sql has it) ?3, stepped once: its first column (0 for
+ * NULL), or -EIO. */
 static int64_t bd_catalog_int(const char *sql, const uint8_t id[V3_ID_SIZE],
 			      int64_t a, int64_t b)
 {
@@ -159,7 +160,8 @@ static int64_t bd_catalog_int(const char *sql, const uint8_t id[V3_ID_SIZE],
 		return -EIO;
 	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
 	sqlite3_bind_int64(s, 2, a);
-	sqlite3_bind_int64(s, 3, b);
+	if (sqlite3_bind_parameter_count(s) >= 3)
+		sqlite3_bind_int64(s, 3, b);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		v = sqlite3_column_int64(s, 0);
 	sqlite3_finalize(s);
