@@ -6,7 +6,8 @@
  * periods from the epoch, UTC).  Every other snapshot is marked pruned
  * (it can no longer be listed or restored), and every stored version no
  * kept snapshot references — a kept snapshot S references each file's
- * newest version stored in a session <= S — is deleted with its name,
+ * newest version stored in a session <= S, of the files it holds
+ * (BD_SQL_MEMBER: a sealed run's) — is deleted with its name,
  * then every content no version references any more (backupd_content.c)
  * with its bytes.  The bytes freed (content, and versions stored before
  * the content store, which own their bytes) add up in the `stats` table
@@ -35,6 +36,7 @@ struct bd_keep {
 
 struct bd_snap {
 	int64_t id, started_ms;
+	int64_t lo;             /* BD_SQL_LO: which files it holds */
 	int keep;
 };
 
@@ -44,11 +46,10 @@ static struct bd_snap bd_snaps[PRUNE_SNAPS_MAX];
 static int bd_prune_snaps(const uint8_t id[V3_ID_SIZE])
 {
 	sqlite3_stmt *s = bd_prep(
-		"SELECT DISTINCT v.session_id, COALESCE(s.started_ms, 0)"
-		" FROM versions v JOIN files f ON f.id = v.file_id"
-		" LEFT JOIN sessions s ON s.id = v.session_id"
-		" WHERE f.client_id = ? AND v.session_id NOT IN"
-		" (SELECT session_id FROM pruned) ORDER BY v.session_id DESC");
+		"SELECT x.id, COALESCE(s.started_ms, 0), " BD_SQL_LO("?1", "x.id")
+		" FROM (" BD_SQL_SNAPS("?1") ") x LEFT JOIN sessions s"
+		" ON s.id = x.id WHERE x.id NOT IN"
+		" (SELECT session_id FROM pruned) ORDER BY x.id DESC");
 	int n = 0;
 
 	if (s == NULL)
@@ -57,6 +58,7 @@ static int bd_prune_snaps(const uint8_t id[V3_ID_SIZE])
 	while (sqlite3_step(s) == SQLITE_ROW && n < (int)PRUNE_SNAPS_MAX) {
 		bd_snaps[n].id = sqlite3_column_int64(s, 0);
 		bd_snaps[n].started_ms = sqlite3_column_int64(s, 1);
+		bd_snaps[n].lo = sqlite3_column_int64(s, 2);
 		bd_snaps[n].keep = 0;
 		n++;
 	}
@@ -99,7 +101,8 @@ static int bd_prune_versions(const uint8_t id[V3_ID_SIZE], uint64_t *freed)
 		" JOIN files f ON f.id = v.file_id WHERE f.client_id = ?1"
 		" AND NOT EXISTS (SELECT 1 FROM keep_snap k WHERE v.version ="
 		" (SELECT MAX(w.version) FROM versions w WHERE w.file_id ="
-		" v.file_id AND w.session_id <= k.id))";
+		" v.file_id AND w.session_id <= k.id) AND "
+		BD_SQL_MEMBER("v.file_id", "k.id", "k.lo") ")";
 	sqlite3_stmt *s = bd_prep(dead), *d = bd_prep(
 		"DELETE FROM versions WHERE file_id = ? AND version = ?");
 	int n = 0;
@@ -136,7 +139,7 @@ static int bd_prune_versions(const uint8_t id[V3_ID_SIZE], uint64_t *freed)
 /* Records the kept set in keep_snap and the others as pruned. */
 static int bd_prune_mark(int n)
 {
-	sqlite3_stmt *k = bd_prep("INSERT INTO keep_snap(id) VALUES(?)");
+	sqlite3_stmt *k = bd_prep("INSERT INTO keep_snap(id, lo) VALUES(?, ?)");
 	sqlite3_stmt *p = bd_prep("INSERT OR IGNORE INTO pruned(session_id)"
 				  " VALUES(?)");
 	int i, pruned = 0;
@@ -150,6 +153,8 @@ static int bd_prune_mark(int n)
 		sqlite3_stmt *s = bd_snaps[i].keep ? k : p;
 
 		sqlite3_bind_int64(s, 1, bd_snaps[i].id);
+		if (s == k)
+			sqlite3_bind_int64(k, 2, bd_snaps[i].lo);
 		sqlite3_step(s);
 		sqlite3_reset(s);
 		pruned += !bd_snaps[i].keep;
@@ -175,7 +180,8 @@ static int bd_prune_device(const uint8_t id[V3_ID_SIZE], const char *name,
 	bd_keep_periods(n, k->daily, DAY_MS, now);
 	bd_keep_periods(n, k->weekly, 7 * DAY_MS, now);
 	if (bd_exec("CREATE TEMP TABLE IF NOT EXISTS keep_snap("
-		    "id INTEGER PRIMARY KEY); BEGIN IMMEDIATE;"
+		    "id INTEGER PRIMARY KEY, lo INTEGER NOT NULL);"
+		    " BEGIN IMMEDIATE;"
 		    " DELETE FROM keep_snap") != 0)
 		return -EIO;
 	pruned = bd_prune_mark(n);
