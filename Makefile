@@ -227,13 +227,14 @@ $(foreach t,$(TOOL_PROGS),$(eval $(call link_rule,build/host/bin/$(t),\
 	build/hosttools,gcc,$(call mbed_libs,host) $(TOOL_LIBS_$(t)))))
 
 # vigil-backupd (server/*.c): a workstation/server program, glibc gcc, with
-# the agent's event loop and log, the Linux HAL, SQLite for metadata.
+# the agent's event loop and log, the Linux HAL, SQLite or PostgreSQL
+# (libpq) for metadata.
 SERVER_SRCS := $(wildcard server/*.c)
 SERVER_BIN := $(if $(SERVER_SRCS),build/host/bin/vigil-backupd)
 $(if $(SERVER_SRCS),$(eval $(call link_rule,build/host/bin/vigil-backupd,\
 	$(SERVER_SRCS) $(wildcard lib/*.c) $(HAL_LINUX) \
 	$(call proto,$(HOST_ARCH)),build/hosttools,gcc,\
-	$(call mbed_libs,host) -lsqlite3)))
+	$(call mbed_libs,host) -lsqlite3 -lpq)))
 
 # vigild and vigil-backupd with ASan + UBSan (glibc gcc, the unit tests'
 # objects): `make asan-bins`, then any test with
@@ -244,7 +245,7 @@ $(eval $(call link_rule,build/asan/bin/vigild,$(call vigild_srcs,$(HOST_ARCH)),\
 $(if $(SERVER_SRCS),$(eval $(call link_rule,build/asan/bin/vigil-backupd,\
 	$(SERVER_SRCS) $(wildcard lib/*.c) $(HAL_LINUX) \
 	$(call proto,$(HOST_ARCH)),build/test-asan,gcc,\
-	$(ASAN) $(call mbed_libs,host) -lsqlite3)))
+	$(ASAN) $(call mbed_libs,host) -lsqlite3 -lpq)))
 .PHONY: asan-bins
 asan-bins: build/asan/bin/vigild $(if $(SERVER_SRCS),build/asan/bin/vigil-backupd)
 

@@ -18,6 +18,7 @@
 #include "mbedtls/sha256.h"
 #include "mbedtls/ssl.h"
 
+#include "backupd_db.h"
 #include "cksum.h"
 #include "ev.h"
 #include "hal/net.h"
@@ -57,6 +58,8 @@
 /* Options (main.c fills them from the command line). */
 struct bd_options {
 	const char *data_dir;
+	const char *db;         /* PostgreSQL conninfo, NULL: SQLite in data_dir */
+	const char *instance;   /* name among instances sharing data_dir, or NULL */
 	const char *plain;      /* "[HOST:]PORT", NULL: plain v3 off */
 	const char *tls;        /* "[HOST:]PORT", NULL: TLS off */
 	const char *tls_cert;   /* PEM server certificate (chain) */
@@ -319,6 +322,12 @@ void bd_status_sweep(uint64_t now);
  * @retval length  @retval -ENOSPC (cannot happen within BD_STATUS_MAX) */
 int bd_status_encode(uint8_t *buf, size_t cap, uint64_t now);
 
+/* The status socket of instance name (NULL: the only one) is
+ * <data>/status-NAME.sock.  @retval 0  @retval -ENAMETOOLONG */
+int bd_status_set_instance(const char *name);
+/* The status socket's file name in the data directory. */
+const char *bd_status_sock_name(void);
+
 struct sockaddr_un;
 /* The socket address of <dir>/status.sock; a path too long for
  * sun_path goes through /proc/self/fd/<*dirfd> (close *dirfd, when not
@@ -422,9 +431,11 @@ int bd_catalog_version(const uint8_t id[V3_ID_SIZE], uint64_t file_id,
 
 /* ---- backupd_store.c ---- */
 
-struct sqlite3_stmt;
 /* Prepares sql on the store's database; NULL (logged) on failure. */
-struct sqlite3_stmt *bd_prep(const char *sql);
+struct bd_stmt *bd_prep(const char *sql);
+/* Metadata in the PostgreSQL database conninfo (backupd_db.h) instead
+ * of <data>/backupd.sqlite, for the bd_store_open* calls after it. */
+void bd_store_use_db(const char *conninfo);
 
 /* Opens (creating) <data>/backupd.sqlite and the data layout.
  * @retval 0 ok  @retval -EIO failure (logged) */
@@ -438,9 +449,14 @@ int bd_store_open_readonly(const char *data_dir);
  * to date; no layout, no cleaning: a running server may own it).
  * @retval 0  @retval -EIO (logged) */
 int bd_store_open_existing(const char *data_dir);
-struct sqlite3;
 /* The open database (backupd_prune.c runs its transaction on it). */
-struct sqlite3 *bd_store_db(void);
+struct bd_db *bd_store_db(void);
+
+/* ---- backupd_store_pg.c ---- */
+
+/* Creates the tables of a PostgreSQL database, or brings them up to
+ * date (one instance at a time).  @retval 0  @retval -EIO (logged) */
+int bd_store_pg_schema(struct bd_db *db);
 
 /* ---- backupd_prune.c ---- */
 

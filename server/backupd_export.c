@@ -171,7 +171,7 @@ static int bd_ex_all(struct bd_export *x, const uint8_t id[V3_ID_SIZE],
 static int bd_ex_usage(const char *msg)
 {
 	fprintf(stderr, "vigil-backupd export: %s\nUsage: vigil-backupd export "
-		"--data DIR --device NAME [--snapshot ID|latest] DEST\n", msg);
+		"--data DIR [--db CONNINFO] --device NAME [--snapshot ID|latest] DEST\n", msg);
 	return 2;
 }
 
@@ -182,6 +182,7 @@ int bd_export_main(int argc, char **argv)
 		{ "data", required_argument, NULL, 'd' },
 		{ "device", required_argument, NULL, 'n' },
 		{ "snapshot", required_argument, NULL, 's' },
+		{ "db", required_argument, NULL, 'b' },
 		{ NULL, 0, NULL, 0 }
 	};
 	const char *data = NULL, *device = NULL;
@@ -195,6 +196,8 @@ int bd_export_main(int argc, char **argv)
 			data = optarg;
 		else if (ch == 'n')
 			device = optarg;
+		else if (ch == 'b')
+			bd_store_use_db(optarg);
 		else if (ch == 's' && strcmp(optarg, "latest") != 0)
 			snap = strtoull(optarg, NULL, 10);
 		else if (ch != 's')

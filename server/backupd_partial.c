@@ -16,8 +16,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "hal/clock.h"
 #include "log.h"
 
@@ -31,48 +29,48 @@ static uint64_t bd_partial_next_sweep;
 /* Removes the partial (client id, name): its file and row. */
 static void bd_partial_forget(const uint8_t id[V3_ID_SIZE], const char *name)
 {
-	sqlite3_stmt *s = bd_prep("SELECT path FROM partials"
+	struct bd_stmt *s = bd_prep("SELECT path FROM partials"
 				  " WHERE client_id=? AND name=?");
 	char p[BD_PATH_MAX];
 
 	if (s == NULL)
 		return;
-	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(s) == SQLITE_ROW &&
+	bd_db_bind_blob(s, 1, id, V3_ID_SIZE);
+	bd_db_bind_text(s, 2, name);
+	if (bd_db_step(s) == BD_DB_ROW &&
 	    snprintf(p, sizeof p, "%s/%s", bd_store_data_dir(),
-		     (const char *)sqlite3_column_text(s, 0)) < (int)sizeof p)
+		     (const char *)bd_db_column_text(s, 0)) < (int)sizeof p)
 		unlink(p);
-	sqlite3_finalize(s);
+	bd_db_finalize(s);
 	s = bd_prep("DELETE FROM partials WHERE client_id=? AND name=?");
 	if (s == NULL)
 		return;
-	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
-	sqlite3_step(s);
-	sqlite3_finalize(s);
+	bd_db_bind_blob(s, 1, id, V3_ID_SIZE);
+	bd_db_bind_text(s, 2, name);
+	bd_db_step(s);
+	bd_db_finalize(s);
 }
 
 static int bd_partial_insert(const struct bd_conn *c, const char *rel)
 {
-	sqlite3_stmt *s = bd_prep(
+	struct bd_stmt *s = bd_prep(
 		"INSERT INTO partials(client_id, name, size, received, crc,"
 		" path, updated_ms) VALUES(?,?,?,?,?,?,?)");
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_blob(s, 1, c->client_id, V3_ID_SIZE, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, c->file.name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)c->file.total);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)c->file.size);
-	sqlite3_bind_int64(s, 5, c->ck.crc);
-	sqlite3_bind_text(s, 6, rel, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 7, hal_clock_wall_ms());
-	if (sqlite3_step(s) != SQLITE_DONE) {
-		sqlite3_finalize(s);
+	bd_db_bind_blob(s, 1, c->client_id, V3_ID_SIZE);
+	bd_db_bind_text(s, 2, c->file.name);
+	bd_db_bind_int64(s, 3, (int64_t)c->file.total);
+	bd_db_bind_int64(s, 4, (int64_t)c->file.size);
+	bd_db_bind_int64(s, 5, c->ck.crc);
+	bd_db_bind_text(s, 6, rel);
+	bd_db_bind_int64(s, 7, hal_clock_wall_ms());
+	if (bd_db_step(s) != BD_DB_DONE) {
+		bd_db_finalize(s);
 		return -EIO;
 	}
-	sqlite3_finalize(s);
+	bd_db_finalize(s);
 	return 0;
 }
 
@@ -90,7 +88,10 @@ int bd_partial_keep(struct bd_conn *c)
 	    f->size >= f->total || c->ck.len != f->size ||
 	    bd_store_tmp_flush(f) != 0)
 		return 0;
-	snprintf(rel, sizeof rel, ".resume/%s-%u-%u.kept", c->uuid_hex, c->idx,
+	/* unique among instances sharing the directory and across runs */
+	snprintf(rel, sizeof rel, ".resume/%s-%s-%llu-%u-%u.kept", c->uuid_hex,
+		 bd_opt->instance ? bd_opt->instance : "",
+		 (unsigned long long)hal_clock_wall_ms(), c->idx,
 		 ++bd_partial_seq);
 	if (snprintf(path, sizeof path, "%s/%s", bd_store_data_dir(), rel) >=
 	    (int)sizeof path)
@@ -118,24 +119,24 @@ int bd_partial_keep(struct bd_conn *c)
 static int bd_partial_find(const struct bd_conn *c, const char *name,
 			   struct bd_resume *r)
 {
-	sqlite3_stmt *s = bd_prep("SELECT size, received, crc, path FROM partials"
+	struct bd_stmt *s = bd_prep("SELECT size, received, crc, path FROM partials"
 				  " WHERE client_id=? AND name=?");
 	int found = 0;
 
 	if (s == NULL)
 		return 0;
-	sqlite3_bind_blob(s, 1, c->client_id, V3_ID_SIZE, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		r->total = (uint64_t)sqlite3_column_int64(s, 0);
-		r->offset = (uint64_t)sqlite3_column_int64(s, 1);
-		r->crc = (uint32_t)sqlite3_column_int64(s, 2);
+	bd_db_bind_blob(s, 1, c->client_id, V3_ID_SIZE);
+	bd_db_bind_text(s, 2, name);
+	if (bd_db_step(s) == BD_DB_ROW) {
+		r->total = (uint64_t)bd_db_column_int64(s, 0);
+		r->offset = (uint64_t)bd_db_column_int64(s, 1);
+		r->crc = (uint32_t)bd_db_column_int64(s, 2);
 		found = snprintf(r->path, sizeof r->path, "%s/%s",
 				 bd_store_data_dir(),
-				 (const char *)sqlite3_column_text(s, 3)) <
+				 (const char *)bd_db_column_text(s, 3)) <
 			(int)sizeof r->path;
 	}
-	sqlite3_finalize(s);
+	bd_db_finalize(s);
 	return found;
 }
 
@@ -186,15 +187,14 @@ int bd_partial_take(struct bd_conn *c)
 	c->ck.len = r->offset;
 	/* the connection owns the bytes now; a new cut keeps them again */
 	{
-		sqlite3_stmt *s = bd_prep("DELETE FROM partials"
+		struct bd_stmt *s = bd_prep("DELETE FROM partials"
 					  " WHERE client_id=? AND name=?");
 
 		if (s != NULL) {
-			sqlite3_bind_blob(s, 1, c->client_id, V3_ID_SIZE,
-					  SQLITE_TRANSIENT);
-			sqlite3_bind_text(s, 2, r->name, -1, SQLITE_TRANSIENT);
-			sqlite3_step(s);
-			sqlite3_finalize(s);
+			bd_db_bind_blob(s, 1, c->client_id, V3_ID_SIZE);
+			bd_db_bind_text(s, 2, r->name);
+			bd_db_step(s);
+			bd_db_finalize(s);
 		}
 	}
 	log_info(MOD, "#%u %s: %s resumed at %llu of %llu bytes", c->idx,
@@ -206,7 +206,7 @@ int bd_partial_take(struct bd_conn *c)
 /* see backupd.h */
 void bd_partial_expire(uint64_t now_mono)
 {
-	sqlite3_stmt *s;
+	struct bd_stmt *s;
 	uint64_t cutoff;
 	unsigned n = 0;
 
@@ -218,22 +218,22 @@ void bd_partial_expire(uint64_t now_mono)
 	s = bd_prep("SELECT path FROM partials WHERE updated_ms < ?");
 	if (s == NULL)
 		return;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)cutoff);
-	while (sqlite3_step(s) == SQLITE_ROW) {
+	bd_db_bind_int64(s, 1, (int64_t)cutoff);
+	while (bd_db_step(s) == BD_DB_ROW) {
 		char p[BD_PATH_MAX];
 
 		if (snprintf(p, sizeof p, "%s/%s", bd_store_data_dir(),
-			     (const char *)sqlite3_column_text(s, 0)) <
+			     (const char *)bd_db_column_text(s, 0)) <
 		    (int)sizeof p && unlink(p) == 0)
 			n++;
 	}
-	sqlite3_finalize(s);
+	bd_db_finalize(s);
 	s = bd_prep("DELETE FROM partials WHERE updated_ms < ?");
 	if (s == NULL)
 		return;
-	sqlite3_bind_int64(s, 1, (sqlite3_int64)cutoff);
-	sqlite3_step(s);
-	sqlite3_finalize(s);
+	bd_db_bind_int64(s, 1, (int64_t)cutoff);
+	bd_db_step(s);
+	bd_db_finalize(s);
 	if (n > 0) {
 		bd_partial_expired += n;
 		log_info(MOD, "expired %u partial upload(s)", n);

@@ -16,10 +16,14 @@ static void bd_usage(FILE *f)
 		"usage: vigil-backupd --data DIR [--plain [HOST:]PORT] [--tls [HOST:]PORT ...] [options]\n"
 		"       vigil-backupd --data DIR --status[=cbor|json|diag]\n"
 		"       vigil-backupd --data DIR --grant|--revoke DEVICE=READER\n"
-		"       vigil-backupd export --data DIR --device NAME [--snapshot ID] DEST\n"
-		"       vigil-backupd prune --data DIR [--keep-last N] [--keep-daily D]\n"
+		"       vigil-backupd export --data DIR [--db CONNINFO] --device NAME [--snapshot ID] DEST\n"
+		"       vigil-backupd prune --data DIR [--db CONNINFO] [--keep-last N] [--keep-daily D]\n"
 		"                     [--keep-weekly W]\n"
 		"  --data DIR          metadata (backupd.sqlite) and files\n"
+		"  --db CONNINFO       metadata in PostgreSQL instead (postgresql://...\n"
+		"                      or key=value; also for --grant, export, prune)\n"
+		"  --instance NAME     this server's name among instances sharing DIR\n"
+		"                      (its status socket, temp files; also for --status)\n"
 		"  --plain [HOST:]PORT plain CyberBackup v3 listener (1256 by convention)\n"
 		"  --tls [HOST:]PORT   TLS listener, mutual auth (1257 by convention)\n"
 		"  --tls-cert FILE     server certificate (PEM)\n"
@@ -65,6 +69,15 @@ static int bd_level(const char *s)
 	return -1;
 }
 
+/* 1 when name is 1..32 of [A-Za-z0-9_] (it goes into file names). */
+static int bd_instance_ok(const char *name)
+{
+	size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyz"
+			  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+
+	return n > 0 && n <= 32 && name[n] == '\0';
+}
+
 /* Applies one option; 0 ok, -1 bad value. */
 static int bd_opt_set(struct bd_options *o, int ch, const char *arg)
 {
@@ -74,6 +87,15 @@ static int bd_opt_set(struct bd_options *o, int ch, const char *arg)
 	case 'd':
 		o->data_dir = arg;
 		return 0;
+	case 'b':
+		if (!bd_db_where_is_pg(arg))
+			return -1;
+		o->db = arg;
+		bd_store_use_db(arg);
+		return 0;
+	case 'I':
+		o->instance = arg;
+		return bd_instance_ok(arg) ? bd_status_set_instance(arg) : -1;
 	case 'p':
 		o->plain = arg;
 		return 0;
@@ -132,6 +154,8 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "data", required_argument, NULL, 'd' },
+		{ "db", required_argument, NULL, 'b' },
+		{ "instance", required_argument, NULL, 'I' },
 		{ "plain", required_argument, NULL, 'p' },
 		{ "tls", required_argument, NULL, 's' },
 		{ "tls-cert", required_argument, NULL, 'C' },
