@@ -21,7 +21,8 @@ static void bd_usage(FILE *f)
 		"                     [--keep-weekly W]\n"
 		"  --data DIR          metadata (backupd.sqlite) and files\n"
 		"  --db CONNINFO       metadata in PostgreSQL instead (postgresql://...\n"
-		"                      or key=value; also for --grant, export, prune)\n"
+		"                      or key=value; also for --grant, export, prune;\n"
+		"                      default: $VIGIL_BACKUPD_DB)\n"
 		"  --instance NAME     this server's name among instances sharing DIR\n"
 		"                      (its status socket, temp files; also for --status)\n"
 		"  --plain [HOST:]PORT plain CyberBackup v3 listener (1256 by convention)\n"
@@ -76,6 +77,25 @@ static int bd_instance_ok(const char *name)
 			  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
 
 	return n > 0 && n <= 32 && name[n] == '\0';
+}
+
+/* VIGIL_BACKUPD_DB, when set, is the default of --db (for the server
+ * and every subcommand): a password in it stays out of the command
+ * line that ps shows.  @retval 0  @retval -1 (message on stderr) */
+static int bd_db_from_env(struct bd_options *o)
+{
+	const char *env = getenv("VIGIL_BACKUPD_DB");
+
+	if (env == NULL || env[0] == '\0')
+		return 0;
+	if (!bd_db_where_is_pg(env)) {
+		fprintf(stderr, "vigil-backupd: VIGIL_BACKUPD_DB is no PostgreSQL "
+			"connection string\n");
+		return -1;
+	}
+	o->db = env;
+	bd_store_use_db(env);
+	return 0;
 }
 
 /* Applies one option; 0 ok, -1 bad value. */
@@ -186,6 +206,8 @@ int main(int argc, char **argv)
 	const char *status = NULL, *grant = NULL;
 	int ch, revoke = 0;
 
+	if (bd_db_from_env(&o) != 0)
+		return 2;
 	if (argc > 1 && strcmp(argv[1], "export") == 0)
 		return bd_export_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "prune") == 0)

@@ -21,18 +21,7 @@ import pytest
 
 from backupd import Server, TIMEOUT_MS, tls_args
 from conftest import binary, make_certs, make_leaf
-from pgserver import PgServer
 from test_restore import config, make_tree, restored_root, run, tree_state
-
-
-@pytest.fixture(scope="module")
-def pg():
-    server = PgServer()
-    try:
-        server.start()
-        yield server
-    finally:
-        server.destroy()
 
 
 @pytest.fixture(scope="module")
