@@ -161,6 +161,23 @@ uint64_t bd_partial_offset(struct bd_conn *c, const char *name, uint64_t size)
 	return r->offset;
 }
 
+/* Deletes the partial row of (id, name).  @retval 1 this call deleted
+ * it  @retval 0 it was gone (or the database failed) */
+static int bd_partial_claim(const uint8_t id[V3_ID_SIZE], const char *name)
+{
+	struct bd_stmt *s = bd_prep("DELETE FROM partials"
+				    " WHERE client_id=? AND name=? RETURNING 1");
+	int rc;
+
+	if (s == NULL)
+		return 0;
+	bd_db_bind_blob(s, 1, id, V3_ID_SIZE);
+	bd_db_bind_text(s, 2, name);
+	rc = bd_db_step(s);
+	bd_db_finalize(s);
+	return rc == BD_DB_ROW;
+}
+
 /* see backupd.h */
 int bd_partial_take(struct bd_conn *c)
 {
@@ -185,17 +202,13 @@ int bd_partial_take(struct bd_conn *c)
 	f->base = r->offset;
 	c->ck.crc = r->crc;
 	c->ck.len = r->offset;
-	/* the connection owns the bytes now; a new cut keeps them again */
-	{
-		struct bd_stmt *s = bd_prep("DELETE FROM partials"
-					  " WHERE client_id=? AND name=?");
-
-		if (s != NULL) {
-			bd_db_bind_blob(s, 1, c->client_id, V3_ID_SIZE);
-			bd_db_bind_text(s, 2, r->name);
-			bd_db_step(s);
-			bd_db_finalize(s);
-		}
+	/* the connection owns the bytes now (a new cut keeps them again),
+	 * unless another instance sharing the database took them first */
+	if (!bd_partial_claim(c->client_id, r->name)) {
+		close(f->fd);
+		f->fd = -1;
+		f->tmp[0] = '\0';
+		return -EINVAL;
 	}
 	log_info(MOD, "#%u %s: %s resumed at %llu of %llu bytes", c->idx,
 		 c->peer_text, r->name, (unsigned long long)r->offset,

@@ -365,3 +365,38 @@ def test_postgresql_restarted_under_a_running_server(cluster, pg, tmp_path):
     st = cluster.status("a")["store"]
     assert st["files"] == 200
     print(f"first run: {agent.returncode}; {err.strip().splitlines()[-1:]}")
+
+
+def test_same_name_registered_through_both_instances_at_once(cluster, tmp_path):
+    """The unique name settles the race: both connections get the one id
+    (a registered client without a key gets its id again), the database
+    holds one client, and once it has a key the name is taken on both."""
+    import v3_client as v3
+    a, b = cluster.start("a"), cluster.start("b")
+    key = v3.rsa_key(17)
+    for i in range(10):
+        name = f"twin-{i}"
+        clients = [v3.Client(s.addr, name, key=key) for s in (a, b)]
+        go = threading.Barrier(2)
+        ids = [None, None]
+
+        def reg(k):
+            go.wait(timeout=10)
+            ids[k] = clients[k].register()
+
+        threads = [threading.Thread(target=reg, args=(k,)) for k in (0, 1)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        assert ids[0] is not None and ids[0] == ids[1], (name, ids)
+        assert cluster.sql(f"SELECT count(*) FROM clients WHERE name = '{name}'") == [["1"]]
+        clients[1].send_key()
+        clients[1].backup("f.txt", name.encode())
+        for c in clients:
+            c.close()
+        late = v3.Client(a.addr, name, key=key)
+        with pytest.raises(v3.ServerError) as e:
+            late.register()
+        assert e.value.args[0] == 1601
+        late.close()
