@@ -182,11 +182,13 @@ int bd_content_put(const struct bd_file *f, const char *hex, char *path,
 		}
 		return 0;
 	}
-	if (snprintf(rel, sizeof rel, ".content/%.2s/%s", hex, hex) >=
+	/* S3: bd_blob_put stored the object before the transaction */
+	if (snprintf(rel, sizeof rel, bd_blob_s3() ? BD_BLOB_S3_PREFIX
+		     "content/%.0s%s" : ".content/%.2s/%s", hex, hex) >=
 	    (int)sizeof rel ||
 	    snprintf(path, cap, "%s/%s", bd_store_data_dir(), rel) >= (int)cap)
 		return -EIO;
-	ret = bd_content_link(f, path);
+	ret = bd_blob_s3() ? 0 : bd_content_link(f, path);
 	if (ret != 0)
 		return ret;
 	*created = 1;
@@ -196,7 +198,10 @@ int bd_content_put(const struct bd_file *f, const char *hex, char *path,
 /* see backupd.h */
 void bd_content_undo(const char *path)
 {
-	unlink(path);
+	/* an object stays: another instance may have committed the same
+	 * bytes meanwhile, and the next upload of them reuses it */
+	if (bd_blob_key(path) == NULL)
+		unlink(path);
 }
 
 /* 1 when client id has a version of content hex (it has had the bytes:
@@ -292,8 +297,11 @@ int bd_content_have(struct bd_conn *c, const struct v3x_msg *m,
 			 NULL) != SQLITE_OK)
 		return -EIO;
 	ret = bd_content_find(hex, path, sizeof path, &size, &cksum);
-	if (ret == 1 && (size != m->size || stat(path, &st) != 0 ||
-			 (uint64_t)st.st_size != size))
+	/* an object is stored before its row: the row says it is there */
+	if (ret == 1 && (size != m->size ||
+			 (bd_blob_key(path) == NULL &&
+			  (stat(path, &st) != 0 ||
+			   (uint64_t)st.st_size != size))))
 		ret = 0;        /* another size, or the file is gone: send */
 	if (ret == 1)
 		ret = bd_content_known_to(c->client_id, hex);
@@ -329,8 +337,8 @@ int bd_content_gc(uint64_t *freed)
 
 		if (snprintf(p, sizeof p, "%s/%s", bd_store_data_dir(),
 			     (const char *)sqlite3_column_text(s, 1)) <
-		    (int)sizeof p)
-			unlink(p);
+		    (int)sizeof p && bd_blob_delete(p) != 0)
+			log_warn(MOD, "%s: not deleted (unreferenced now)", p);
 		*freed += (uint64_t)sqlite3_column_int64(s, 2);
 		sqlite3_bind_text(d, 1, (const char *)sqlite3_column_text(s, 0),
 				  -1, SQLITE_TRANSIENT);

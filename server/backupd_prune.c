@@ -117,6 +117,7 @@ static int bd_prune_versions(const uint8_t id[V3_ID_SIZE], uint64_t *freed)
 		/* a version named by its content path (EMLINK) leaves the
 		 * content to bd_content_gc */
 		if (rel != NULL && strncmp(rel, ".content/", 9) != 0 &&
+		    bd_blob_key(rel) == NULL &&
 		    snprintf(p, sizeof p, "%s/%s", bd_store_data_dir(), rel) <
 		    (int)sizeof p)
 			unlink(p);
@@ -223,7 +224,9 @@ static int bd_prune_all(const struct bd_keep *k)
 static int bd_prune_usage(const char *msg)
 {
 	fprintf(stderr, "vigil-backupd prune: %s\nUsage: vigil-backupd prune "
-		"--data DIR [--keep-last N] [--keep-daily D] [--keep-weekly W]\n",
+		"--data DIR [--keep-last N] [--keep-daily D] [--keep-weekly W]\n"
+		"       [--store s3://BUCKET --s3-endpoint URL "
+		"[--s3-credentials FILE]]\n",
 		msg);
 	return 2;
 }
@@ -236,8 +239,10 @@ int bd_prune_main(int argc, char **argv)
 		{ "keep-last", required_argument, NULL, 'l' },
 		{ "keep-daily", required_argument, NULL, 'D' },
 		{ "keep-weekly", required_argument, NULL, 'W' },
+		BD_BLOB_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
+	struct bd_blob_opts store = { 0 };
 	struct bd_keep k = { 0, 0, 0 };
 	const char *data = NULL;
 	int ch, ret;
@@ -245,7 +250,12 @@ int bd_prune_main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		char *end = NULL;
 		long v = optarg ? strtol(optarg, &end, 10) : -1;
+		int taken = bd_blob_opt(&store, ch, optarg);
 
+		if (taken < 0)
+			return bd_prune_usage("bad store option");
+		if (taken > 0)
+			continue;
 		if (ch == 'd') {
 			data = optarg;
 			continue;
@@ -267,6 +277,10 @@ int bd_prune_main(int argc, char **argv)
 				      "--keep-daily or --keep-weekly");
 	if (bd_store_open_existing(data) != 0)
 		return 1;
+	if (bd_blob_open(&store) != 0) {
+		bd_store_close();
+		return 1;
+	}
 	ret = bd_prune_all(&k);
 	bd_store_close();
 	if (ret != 0) {
