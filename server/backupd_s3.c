@@ -321,9 +321,9 @@ static long bd_s3_do(struct bd_s3_req *r)
 	curl_slist_free_all(hl);
 	r->length = cl >= 0 ? (uint64_t)cl : 0;
 	if (rc != CURLE_OK && !(rc == CURLE_WRITE_ERROR && r->out_over)) {
-		log_err(MOD, "%s %s/%s: %s", r->method, bd_bucket,
-			r->key != NULL ? r->key : "",
-			err[0] ? err : curl_easy_strerror(rc));
+		log_err(MOD, "%s %s/%s: %s (%s)", r->method, bd_bucket,
+			r->key != NULL ? r->key : "", curl_easy_strerror(rc),
+			err);
 		return bd_s3_curl_err(rc);
 	}
 	if ((status >= 200 && status < 300) || status == 404 || status == 416)

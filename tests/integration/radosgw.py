@@ -180,7 +180,9 @@ class RadosGW:
 
     # -- S3 from the test's side (curl, a client no one here wrote) -------
     def s3(self, method, path, data=None, expect_ok=True):
-        """An S3 request with curl's SigV4: (status, body bytes)."""
+        """An S3 request with curl's SigV4: (status, body bytes).  A
+        query is written as SigV4 signs it (curl 7.88 does not sort or
+        complete it): keys sorted, "key=" for a bare key."""
         args = ["curl", "-sS", "--max-time", "30", "-X", method,
                 "--aws-sigv4", "aws:amz:us-east-1:s3",
                 "--user", f"{self.access_key}:{self.secret_key}",
@@ -209,7 +211,7 @@ class RadosGW:
     def uploads(self, bucket):
         """Multipart uploads in progress (ListMultipartUploads)."""
         import re
-        _, body = self.s3("GET", f"/{bucket}?uploads")
+        _, body = self.s3("GET", f"/{bucket}?uploads=")
         return re.findall(r"<UploadId>([^<]*)</UploadId>", body.decode())
 
     def credentials_file(self, path):
