@@ -201,6 +201,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined
 FUZZ_SRCS_exporter_sd_fuzz := tools/vigilctl_exporter_sd.c
 FUZZ_LIBS_exporter_sd_fuzz := -ljansson
 FUZZ_SRCS_exporter_status_fuzz := tools/vigilctl_exporter_doc.c
+FUZZ_SRCS_s3_xml_fuzz := server/backupd_s3_xml.c
 $(eval $(call compile_rules,build/fuzz,clang,\
 	$(CSTD) $(FUZZ_FLAGS) $(call INCLUDES,host,host)))
 $(foreach f,$(FUZZ_NAMES),$(eval $(call link_rule,build/fuzz/$(f),\
@@ -228,13 +229,13 @@ $(foreach t,$(TOOL_PROGS),$(eval $(call link_rule,build/host/bin/$(t),\
 
 # vigil-backupd (server/*.c): a workstation/server program, glibc gcc, with
 # the agent's event loop and log, the Linux HAL, SQLite or PostgreSQL
-# (libpq) for metadata.
+# (libpq) for metadata, libcurl for the S3 store (server/backupd_s3.c).
 SERVER_SRCS := $(wildcard server/*.c)
 SERVER_BIN := $(if $(SERVER_SRCS),build/host/bin/vigil-backupd)
 $(if $(SERVER_SRCS),$(eval $(call link_rule,build/host/bin/vigil-backupd,\
 	$(SERVER_SRCS) $(wildcard lib/*.c) $(HAL_LINUX) \
 	$(call proto,$(HOST_ARCH)),build/hosttools,gcc,\
-	$(call mbed_libs,host) -lsqlite3 -lpq)))
+	$(call mbed_libs,host) -lsqlite3 -lpq -lcurl)))
 
 # vigild and vigil-backupd with ASan + UBSan (glibc gcc, the unit tests'
 # objects): `make asan-bins`, then any test with
@@ -245,7 +246,7 @@ $(eval $(call link_rule,build/asan/bin/vigild,$(call vigild_srcs,$(HOST_ARCH)),\
 $(if $(SERVER_SRCS),$(eval $(call link_rule,build/asan/bin/vigil-backupd,\
 	$(SERVER_SRCS) $(wildcard lib/*.c) $(HAL_LINUX) \
 	$(call proto,$(HOST_ARCH)),build/test-asan,gcc,\
-	$(ASAN) $(call mbed_libs,host) -lsqlite3 -lpq)))
+	$(ASAN) $(call mbed_libs,host) -lsqlite3 -lpq -lcurl)))
 .PHONY: asan-bins
 asan-bins: build/asan/bin/vigild $(if $(SERVER_SRCS),build/asan/bin/vigil-backupd)
 

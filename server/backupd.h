@@ -19,6 +19,7 @@
 #include "mbedtls/ssl.h"
 
 #include "backupd_db.h"
+#include "backupd_blob.h"
 #include "cksum.h"
 #include "ev.h"
 #include "hal/net.h"
@@ -74,6 +75,7 @@ struct bd_options {
 	uint32_t partial_expiry_s; /* keep cut uploads this long; 0: never */
 	int log_level;
 	int log_format;        /* enum log_format */
+	struct bd_blob_opts store; /* --store, --s3-* (backupd_blob.h) */
 };
 
 enum bd_rx_state {

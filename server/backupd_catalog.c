@@ -235,6 +235,8 @@ static int bd_catalog_exists(const char *rel)
 {
 	char p[BD_PATH_MAX];
 
+	if (bd_blob_key(rel) != NULL)   /* an object: there before its row */
+		return 1;
 	return snprintf(p, sizeof p, "%s/%s", bd_store_data_dir(), rel) <
 	       (int)sizeof p && access(p, F_OK) == 0;
 }

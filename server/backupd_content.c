@@ -181,11 +181,13 @@ int bd_content_put(const struct bd_file *f, const char *hex, char *path,
 		}
 		return 0;
 	}
-	if (snprintf(rel, sizeof rel, ".content/%.2s/%s", hex, hex) >=
+	/* S3: bd_blob_put stored the object before the transaction */
+	if (snprintf(rel, sizeof rel, bd_blob_s3() ? BD_BLOB_S3_PREFIX
+		     "content/%.0s%s" : ".content/%.2s/%s", hex, hex) >=
 	    (int)sizeof rel ||
 	    snprintf(path, cap, "%s/%s", bd_store_data_dir(), rel) >= (int)cap)
 		return -EIO;
-	ret = bd_content_link(f, path);
+	ret = bd_blob_s3() ? 0 : bd_content_link(f, path);
 	if (ret != 0)
 		return ret;
 	*created = 1;
@@ -195,10 +197,10 @@ int bd_content_put(const struct bd_file *f, const char *hex, char *path,
 /* see backupd.h */
 void bd_content_undo(const char *path)
 {
-	/* shared by instances, the same bytes may have been linked and
-	 * committed by another one meanwhile: the file stays, unreferenced
-	 * at worst, and the next commit of those bytes takes it over */
-	if (!bd_db_is_pg(bd_store_db()))
+	/* a file or object shared by instances stays: another one may
+	 * have committed the same bytes meanwhile, and the next upload of
+	 * them takes it over */
+	if (bd_blob_key(path) == NULL && !bd_db_is_pg(bd_store_db()))
 		unlink(path);
 }
 
@@ -293,8 +295,11 @@ int bd_content_have(struct bd_conn *c, const struct v3x_msg *m,
 	    bd_db_exec(bd_store_db(), "SAVEPOINT have") != BD_DB_OK)
 		return -EIO;
 	ret = bd_content_find(hex, path, sizeof path, &size, &cksum);
-	if (ret == 1 && (size != m->size || stat(path, &st) != 0 ||
-			 (uint64_t)st.st_size != size))
+	/* an object is stored before its row: the row says it is there */
+	if (ret == 1 && (size != m->size ||
+			 (bd_blob_key(path) == NULL &&
+			  (stat(path, &st) != 0 ||
+			   (uint64_t)st.st_size != size))))
 		ret = 0;        /* another size, or the file is gone: send */
 	if (ret == 1)
 		ret = bd_content_known_to(c->client_id, hex);
@@ -329,8 +334,8 @@ int bd_content_gc(uint64_t *freed)
 
 		if (snprintf(p, sizeof p, "%s/%s", bd_store_data_dir(),
 			     (const char *)bd_db_column_text(s, 1)) <
-		    (int)sizeof p)
-			unlink(p);
+		    (int)sizeof p && bd_blob_delete(p) != 0)
+			log_warn(MOD, "%s: not deleted (unreferenced now)", p);
 		*freed += (uint64_t)bd_db_column_int64(s, 2);
 		bd_db_bind_text(d, 1, bd_db_column_text(s, 0));
 		rc = bd_db_step(d);

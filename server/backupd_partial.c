@@ -194,7 +194,7 @@ int bd_partial_take(struct bd_conn *c)
 	if (c->seg.set ? c->seg.offset != r->offset || c->seg.total != r->total
 		       : (uint64_t)c->req.orig_size != r->total - r->offset)
 		return -EINVAL;
-	f->fd = open(r->path, O_WRONLY | O_APPEND | O_CLOEXEC);
+	f->fd = open(r->path, O_RDWR | O_APPEND | O_CLOEXEC);
 	if (f->fd < 0)
 		return -EIO;
 	memcpy(f->tmp, r->path, sizeof f->tmp);

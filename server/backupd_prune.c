@@ -114,6 +114,7 @@ static int bd_prune_versions(const uint8_t id[V3_ID_SIZE], uint64_t *freed)
 		/* a version named by its content path (EMLINK) leaves the
 		 * content to bd_content_gc */
 		if (rel != NULL && strncmp(rel, ".content/", 9) != 0 &&
+		    bd_blob_key(rel) == NULL &&
 		    snprintf(p, sizeof p, "%s/%s", bd_store_data_dir(), rel) <
 		    (int)sizeof p)
 			unlink(p);
@@ -226,7 +227,8 @@ static int bd_prune_usage(const char *msg)
 {
 	fprintf(stderr, "vigil-backupd prune: %s\nUsage: vigil-backupd prune "
 		"--data DIR [--db CONNINFO] [--keep-last N] [--keep-daily D]\n"
-		"       [--keep-weekly W]\n",
+		"       [--keep-weekly W] [--store s3://BUCKET --s3-endpoint URL "
+		"[--s3-credentials FILE]]\n",
 		msg);
 	return 2;
 }
@@ -240,8 +242,10 @@ int bd_prune_main(int argc, char **argv)
 		{ "keep-daily", required_argument, NULL, 'D' },
 		{ "keep-weekly", required_argument, NULL, 'W' },
 		{ "db", required_argument, NULL, 'b' },
+		BD_BLOB_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
+	struct bd_blob_opts store = { 0 };
 	struct bd_keep k = { 0, 0, 0 };
 	const char *data = NULL;
 	int ch, ret;
@@ -249,7 +253,12 @@ int bd_prune_main(int argc, char **argv)
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		char *end = NULL;
 		long v = optarg ? strtol(optarg, &end, 10) : -1;
+		int taken = bd_blob_opt(&store, ch, optarg);
 
+		if (taken < 0)
+			return bd_prune_usage("bad store option");
+		if (taken > 0)
+			continue;
 		if (ch == 'd' || ch == 'b') {
 			if (ch == 'd')
 				data = optarg;
@@ -274,6 +283,10 @@ int bd_prune_main(int argc, char **argv)
 				      "--keep-daily or --keep-weekly");
 	if (bd_store_open_existing(data) != 0)
 		return 1;
+	if (bd_blob_open(&store) != 0) {
+		bd_store_close();
+		return 1;
+	}
 	ret = bd_prune_all(&k);
 	bd_store_close();
 	if (ret != 0) {

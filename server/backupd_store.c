@@ -276,6 +276,7 @@ void bd_store_close(void)
 		bd_db_close(bd_db);
 	}
 	bd_db = NULL;
+	bd_blob_close();
 }
 
 /* see backupd.h */
@@ -433,7 +434,7 @@ int bd_store_tmp_open(struct bd_file *f, unsigned conn_idx)
 		     "%s/c%u-%u-%02x%02x%02x%02x.part", bd_tmp_dir, conn_idx,
 		     ++bd_tmp_seq, r[0], r[1], r[2], r[3]) != 0)
 		return -EIO;
-	f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	f->fd = open(f->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (f->fd < 0)
 		return bd_errno_to_ret(errno);
 	f->size = 0;
@@ -616,6 +617,8 @@ int bd_store_link_named(const char *src, const char *uuid_hex,
 	char dir[BD_PATH_MAX];
 	int ret = bd_pathf(dir, sizeof dir, "%s/%s", bd_data, uuid_hex);
 
+	if (bd_blob_key(src) != NULL)   /* an object: no per-version name */
+		return bd_pathf(out, cap, "%s", src);
 	if (ret != 0 || (ret = bd_mkdir(dir)) != 0)
 		return ret;
 	ret = bd_pathf(dir, sizeof dir, "%s/%s/%s", bd_data, uuid_hex, name);
@@ -661,18 +664,22 @@ int bd_store_commit(const uint8_t id[V3_ID_SIZE], const char *uuid_hex,
 	int64_t file_id = 0, v;
 	int ret = bd_store_tmp_flush(f), created = 0;
 
-	if (ret != 0 || fsync(f->fd) != 0) {
+	/* S3 keeps the bytes: the temp file need not survive a crash */
+	if (ret != 0 || (!bd_blob_s3() && fsync(f->fd) != 0)) {
 		ret = ret != 0 ? ret : bd_errno_to_ret(errno);
 		bd_store_tmp_drop(f);
 		return ret;
 	}
 	if ((ret = bd_content_digest(f, hex)) != 0)
 		goto fail;
-	ret = bd_pathf(dir, sizeof dir, "%s/%s", bd_data, uuid_hex);
-	if (ret != 0 || (ret = bd_mkdir(dir)) != 0)
+	/* S3: the object first, outside the transaction (it may take a
+	 * while); a rollback leaves it for the next upload of its bytes */
+	if (bd_blob_s3() && (ret = bd_blob_put(hex, f->fd, f->size)) != 0) {
+		ret = -EIO;
 		goto fail;
+	}
 	ret = bd_pathf(dir, sizeof dir, "%s/%s/%s", bd_data, uuid_hex, f->name);
-	if (ret != 0 || (ret = bd_mkdir(dir)) != 0)
+	if (ret != 0)
 		goto fail;
 	ret = -EIO;
 	bd_content_batch_end();
@@ -683,7 +690,8 @@ int bd_store_commit(const uint8_t id[V3_ID_SIZE], const char *uuid_hex,
 		goto rollback;
 	if ((ret = bd_content_put(f, hex, content, sizeof content,
 				  &created)) != 0 ||
-	    (ret = bd_link_version(content, dir, &v, path, sizeof path)) != 0)
+	    (ret = bd_store_link_named(content, uuid_hex, f->name, &v, path,
+					sizeof path)) != 0)
 		goto rollback;
 	if ((ret = bd_store_insert_version(file_id, v, f, path, hex,
 					   session_row)) != 0 ||
@@ -693,7 +701,8 @@ int bd_store_commit(const uint8_t id[V3_ID_SIZE], const char *uuid_hex,
 		ret = -EIO;
 		goto rollback;
 	}
-	bd_fsync_dir(dir);
+	if (bd_blob_key(content) == NULL)
+		bd_fsync_dir(dir);
 	bd_store_tmp_drop(f);
 	*version = (unsigned)v;
 	return 0;

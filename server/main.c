@@ -43,7 +43,8 @@ static void bd_usage(FILE *f)
 		"  --grant DEVICE=READER   let the TLS identity READER restore\n"
 		"                      DEVICE's files (--revoke: no longer)\n"
 		"  --status[=FORMAT]   print the running server's status (cbor, the\n"
-		"                      default; json; diag) and exit\n",
+		"                      default; json; diag) and exit\n"
+		BD_BLOB_USAGE,
 		BD_CONNS_MAX);
 }
 
@@ -102,7 +103,10 @@ static int bd_db_from_env(struct bd_options *o)
 static int bd_opt_set(struct bd_options *o, int ch, const char *arg)
 {
 	long long v;
+	int taken = bd_blob_opt(&o->store, ch, arg);
 
+	if (taken != 0)
+		return taken > 0 ? 0 : -1;
 	switch (ch) {
 	case 'd':
 		o->data_dir = arg;
@@ -194,6 +198,7 @@ int main(int argc, char **argv)
 		{ "partial-expiry", required_argument, NULL, 'E' },
 		{ "revoke", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
+		BD_BLOB_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct bd_options o = {

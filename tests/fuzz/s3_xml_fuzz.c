@@ -1,0 +1,52 @@
+/*
+ * s3_xml_fuzz.c — libFuzzer target for the S3 answers vigil-backupd
+ * reads (server/backupd_s3_xml.c): a ListObjectsV2 page and an element's
+ * text (UploadId, Code).
+ *
+ * Properties checked (__builtin_trap on violation):
+ *   - the list verdict is a count, -EBADMSG, -ENOSPC;
+ *   - every listed key is NUL-terminated below BD_S3_KEY_MAX and the
+ *     count equals the callbacks made;
+ *   - the token is NUL-terminated within its buffer, "" unless truncated;
+ *   - an element's text is its returned length, NUL-terminated;
+ *   - nothing is read past size (ASan).
+ */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../server/backupd_s3.h"
+
+static int calls;
+
+static int on_entry(void *arg, const char *key, uint64_t size)
+{
+	(void)arg;
+	(void)size;
+	if (strnlen(key, BD_S3_KEY_MAX) >= BD_S3_KEY_MAX)
+		__builtin_trap();
+	calls++;
+	return 0;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static char token[BD_S3_TOKEN_MAX], text[64];
+	const char *xml = (const char *)data;
+	int n;
+
+	calls = 0;
+	n = bd_s3_xml_list(xml, size, on_entry, NULL, token, sizeof token);
+	if (n >= 0 && (n != calls ||
+		       strnlen(token, sizeof token) >= sizeof token))
+		__builtin_trap();
+	if (n < 0 && n != -EBADMSG && n != -ENOSPC)
+		__builtin_trap();
+	n = bd_s3_xml_text(xml, size, "UploadId", text, sizeof text);
+	if (n >= 0 && strlen(text) != (size_t)n)
+		__builtin_trap();
+	if (n < 0 && n != -ENOENT && n != -EBADMSG && n != -ENOSPC)
+		__builtin_trap();
+	return 0;
+}

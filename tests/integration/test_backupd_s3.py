@@ -1,0 +1,222 @@
+"""vigil-backupd's S3 content store (docs/backupd.md, "S3 store") against
+a real Ceph RADOS Gateway (tests/integration/radosgw.py; one per module):
+what vigild backs up comes back from the bucket by `vigild restore` and
+`vigil-backupd export`; the same bytes are one object; a cut upload
+resumes and no object ever holds part of a file; prune deletes the
+objects no version references; with the gateway down a file is refused,
+never acknowledged, and goes again once it is back.
+
+Real processes on 127.0.0.1: radosgw + ceph-mon + ceph-osd, vigil-backupd
+(SQLite metadata, --store s3://BUCKET), vigild backup/restore over TLS."""
+import hashlib
+import itertools
+import os
+import re
+import sqlite3
+import subprocess
+import threading
+
+import pytest
+
+from conftest import binary, make_certs, make_leaf
+from backupd import Server, TIMEOUT_MS, tls_args
+from radosgw import RadosGW
+from test_backup_resume import CountingCutProxy
+from test_restore import config, make_tree, restored_root, run, tree_state
+
+# 12 MiB: more than one 8 MiB part, so the tree's large file goes as a
+# multipart upload (VIGIL_RESTORE_LARGE_MIB sets make_tree's size).
+BIG = 12 << 20
+_buckets = itertools.count(1)
+
+
+@pytest.fixture(scope="module")
+def rgw(tmp_path_factory):
+    g = RadosGW(tmp_path_factory.mktemp("rgw"))
+    g.start()
+    yield g
+    g.stop()
+
+
+@pytest.fixture(scope="module")
+def pki(tmp_path_factory):
+    d = make_certs(tmp_path_factory.mktemp("pki"))
+    for name in ("board-a", "board-b"):
+        make_leaf(d, name)
+    return d
+
+
+class S3Backupd:
+    """A vigil-backupd on SQLite + a fresh bucket of rgw."""
+
+    def __init__(self, rgw, pki, tmp_path):
+        self.rgw, self.tmp = rgw, tmp_path
+        self.bucket = rgw.make_bucket(f"vigil-{next(_buckets)}")
+        self.data = tmp_path / "data"
+        self.store = ["--store", f"s3://{self.bucket}", "--s3-endpoint",
+                      rgw.endpoint, "--s3-credentials",
+                      rgw.credentials_file(tmp_path / "s3.cred")]
+        self.srv = Server(["--data", str(self.data), "--timeout-ms",
+                           str(TIMEOUT_MS), "--plain", "127.0.0.1:0"]
+                          + self.store + tls_args(pki)).start()
+        # config() of test_restore reads the ports from a Server
+        self.tls_port, self.port = self.srv.tls_port, self.srv.port
+
+    def objects(self):
+        """{key: size} of the bucket."""
+        _, body = self.rgw.s3("GET", f"/{self.bucket}?list-type=2")
+        return {k: int(s) for k, s in re.findall(
+            r"<Key>([^<]*)</Key>.*?<Size>(\d+)</Size>", body.decode())}
+
+    def contents(self):
+        db = sqlite3.connect(self.data / "backupd.sqlite", timeout=10)
+        try:
+            return dict(db.execute("SELECT sha256, path FROM content"))
+        finally:
+            db.close()
+
+
+@pytest.fixture
+def s3d(rgw, pki, tmp_path):
+    s = S3Backupd(rgw, pki, tmp_path)
+    yield s
+    s.srv.stop()
+
+
+def sha(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def test_backup_restore_and_export_from_the_bucket(s3d, pki, tmp_path, monkeypatch):
+    src = tmp_path / "src"
+    monkeypatch.setattr("test_restore.LARGE", BIG)
+    files = make_tree(src)
+    conf = config(tmp_path, pki, s3d, "board-a")
+    r = run("backup", "--config", conf, src)
+    assert r.returncode == 0, r.stderr
+    # each content once, named by its hash, whole; nothing on local disk
+    want = {f"content/{sha(d)}": len(d) for d in files.values()}
+    assert s3d.objects() == want
+    assert set(s3d.contents().values()) == {"s3:" + k for k in want}
+    assert os.listdir(s3d.data / ".content") == []
+    assert not [d for d in os.listdir(s3d.data) if len(d) == 32]
+    dest = tmp_path / "dest"
+    r = run("restore", "--config", conf, dest)
+    assert r.returncode == 0, r.stderr
+    assert "7 files restored and verified, 0 failed" in r.stderr, r.stderr
+    assert tree_state(restored_root(dest, src)) == tree_state(src)
+    out = tmp_path / "export"
+    p = subprocess.run([str(binary("vigil-backupd")), "export", "--data",
+                        str(s3d.data), "--device", "board-a", *s3d.store,
+                        str(out)], capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    got = tree_state(restored_root(out, src))
+    assert {k: v[0] for k, v in got.items()} == \
+        {k: v[0] for k, v in tree_state(src).items()}
+
+
+def test_same_bytes_are_one_object(s3d, pki, tmp_path):
+    """Two devices with the same files, and a second run of one of them:
+    one object per distinct content."""
+    src = tmp_path / "src"
+    src.mkdir()
+    same = os.urandom(300_000)
+    for i in range(3):
+        (src / f"copy{i}.bin").write_bytes(same)
+    (src / "other.bin").write_bytes(b"x" * 5000)
+    for dev in ("board-a", "board-b", "board-a"):
+        r = run("backup", "--config", config(tmp_path, pki, s3d, dev), src)
+        assert r.returncode == 0, r.stderr
+    assert s3d.objects() == {f"content/{sha(same)}": len(same),
+                             f"content/{sha(b'x' * 5000)}": 5000}
+    db = sqlite3.connect(s3d.data / "backupd.sqlite", timeout=10)
+    assert db.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 12
+    db.close()
+
+
+def test_cut_upload_resumes_and_no_object_holds_a_part(s3d, pki, tmp_path):
+    """The connection is cut twice mid-file; vigild resumes; a watcher
+    listing the bucket all along sees only whole files' objects."""
+    big = tmp_path / "big.bin"
+    data = os.urandom(BIG)
+    big.write_bytes(data)
+    proxy = CountingCutProxy(("127.0.0.1", s3d.tls_port), [3 << 20, 4 << 20])
+    seen, stop = {}, threading.Event()
+
+    def watch():
+        while not stop.is_set():
+            seen.update(s3d.objects())
+    w = threading.Thread(target=watch, daemon=True)
+    w.start()
+    try:
+        conf = tmp_path / "vigil.conf"
+        conf.write_text("\n".join([
+            f"backup.server = tls://127.0.0.1:{proxy.port}",
+            "device.name = board-a", f"data.dir = {tmp_path / 'state'}",
+            f"tls.ca = {pki / 'ca.crt'}", f"tls.cert = {pki / 'board-a.crt'}",
+            f"tls.key = {pki / 'board-a.key'}"]) + "\n")
+        r = run("backup", "--config", conf, "--timeout", "5000",
+                "--retry-cap", "100", big, timeout=180)
+        assert r.returncode == 0, r.stderr
+    finally:
+        stop.set()
+        w.join(timeout=60)
+        proxy.close()
+    assert proxy.cuts_done == 2
+    s3d.srv.wait_for(r"stored \(clear payload\) ")
+    assert len([ln for ln in s3d.srv.lines if "resumed at" in ln]) == 2
+    seen.update(s3d.objects())
+    assert seen == {f"content/{sha(data)}": BIG}
+    assert s3d.rgw.uploads(s3d.bucket) == []
+    dest = tmp_path / "dest"
+    r = run("restore", "--config", conf, dest)
+    assert r.returncode == 0, r.stderr
+    assert (restored_root(dest, big)).read_bytes() == data
+
+
+def test_prune_deletes_unreferenced_objects(s3d, pki, tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    a, b = src / "a.txt", src / "b.txt"
+    b.write_bytes(b"b" * 777)
+    conf = config(tmp_path, pki, s3d, "board-a")
+    for i in range(1, 4):
+        a.write_bytes(bytes([64 + i]) * (1000 * i))
+        r = run("backup", "--config", conf, src if i == 1 else a)
+        assert r.returncode == 0, r.stderr
+    assert len(s3d.objects()) == 4
+    p = subprocess.run([str(binary("vigil-backupd")), "prune", "--data",
+                        str(s3d.data), "--keep-last", "1", *s3d.store],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    assert s3d.objects() == {f"content/{sha(b'C' * 3000)}": 3000,
+                             f"content/{sha(b'b' * 777)}": 777}
+
+
+def test_gateway_down_refuses_and_loses_nothing(s3d, pki, tmp_path):
+    """radosgw stopped: the upload is refused with a clear error in the
+    server's log and no version is recorded; once it is back, the next
+    run stores the file and it restores."""
+    src = tmp_path / "src"
+    src.mkdir()
+    f = src / "f.bin"
+    f.write_bytes(os.urandom(100_000))
+    conf = config(tmp_path, pki, s3d, "board-a")
+    s3d.rgw.stop_rgw()
+    try:
+        r = run("backup", "--config", conf, "--retry-cap", "100", src,
+                timeout=120)
+        assert r.returncode != 0, r.stderr
+        s3d.srv.wait_for(r"ERROR s3: (HEAD|PUT) [^ ]+/content/[0-9a-f]{64}: "
+                         r"Couldn't connect to server")
+    finally:
+        s3d.rgw.start_rgw()
+    db = sqlite3.connect(s3d.data / "backupd.sqlite", timeout=10)
+    assert db.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 0
+    db.close()
+    r = run("backup", "--config", conf, src)
+    assert r.returncode == 0, r.stderr
+    dest = tmp_path / "dest"
+    r = run("restore", "--config", conf, dest)
+    assert r.returncode == 0, r.stderr
+    assert (restored_root(dest, f)).read_bytes() == f.read_bytes()
