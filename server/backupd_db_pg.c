@@ -342,6 +342,28 @@ void bd_pg_bind_int64(struct bd_pg_stmt *s, int i, int64_t v)
 		s->types[i - 1] = BD_PG_OID_INT8;
 }
 
+/* Runs s; inside a transaction in a savepoint of its own: a failed
+ * statement (a name already taken) aborts a whole PostgreSQL transaction
+ * where SQLite fails only the statement, and the transaction may be a
+ * batch other connections' statements share (backupd_content.c). */
+static PGresult *bd_pg_run_stmt(struct bd_pg *pg, const struct bd_pg_stmt *s)
+{
+	PGresult *r;
+	int ok;
+
+	if (!pg->in_tx)
+		return bd_pg_run(pg, s, NULL);
+	if (bd_pg_exec(pg, "SAVEPOINT bd_stmt") != BD_DB_OK)
+		return NULL;
+	r = bd_pg_run(pg, s, NULL);
+	ok = PQresultStatus(r) == PGRES_COMMAND_OK ||
+	     PQresultStatus(r) == PGRES_TUPLES_OK;
+	if (!pg->tx_broken)
+		(void)bd_pg_exec(pg, ok ? "RELEASE bd_stmt"
+					: "ROLLBACK TO bd_stmt; RELEASE bd_stmt");
+	return r;
+}
+
 /* see backupd_db_pg.h */
 int bd_pg_step(struct bd_pg_stmt *s)
 {
@@ -351,7 +373,7 @@ int bd_pg_step(struct bd_pg_stmt *s)
 
 		if (s->failed)
 			return BD_DB_ERROR;
-		r = bd_pg_run(s->pg, s, NULL);
+		r = bd_pg_run_stmt(s->pg, s);
 		st = PQresultStatus(r);
 		if (r == NULL ||
 		    (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)) {
