@@ -62,6 +62,7 @@ struct bd_pg_stmt {
 	int lens[BD_PG_PARAMS], fmts[BD_PG_PARAMS];
 	PGresult *res;
 	int row, failed;
+	int reads;              /* a SELECT: it changes nothing to undo */
 	/* the last BYTEA decoded, of (blob_row, blob_col) */
 	unsigned char *blob;
 	size_t blob_len, blob_cap;
@@ -302,6 +303,7 @@ int bd_pg_prepare(struct bd_pg *pg, const char *sql, struct bd_pg_stmt **out)
 		return -EIO;
 	s->pg = pg;
 	s->blob_row = -1;
+	s->reads = strncmp(sql, "SELECT", 6) == 0;
 	if (bd_pg_translate(s, sql) != 0) {
 		bd_pg_set_err(pg, "statement has a bad parameter number");
 		bd_pg_finalize(s);
@@ -345,13 +347,15 @@ void bd_pg_bind_int64(struct bd_pg_stmt *s, int i, int64_t v)
 /* Runs s; inside a transaction in a savepoint of its own: a failed
  * statement (a name already taken) aborts a whole PostgreSQL transaction
  * where SQLite fails only the statement, and the transaction may be a
- * batch other connections' statements share (backupd_content.c). */
+ * batch other connections' statements share (backupd_content.c).  A
+ * SELECT goes without: the store's reads fail only with the connection,
+ * and each savepoint is two more round trips. */
 static PGresult *bd_pg_run_stmt(struct bd_pg *pg, const struct bd_pg_stmt *s)
 {
 	PGresult *r;
 	int ok;
 
-	if (!pg->in_tx)
+	if (!pg->in_tx || s->reads)
 		return bd_pg_run(pg, s, NULL);
 	if (bd_pg_exec(pg, "SAVEPOINT bd_stmt") != BD_DB_OK)
 		return NULL;
