@@ -1,7 +1,7 @@
 /*
  * v3x.c — pack and parse of the vigil/2 extension messages (v3x.h).
- * Layouts: docs/protocol/cyberbackup-v3.md, "Extension: restore" and
- * "Extension: trace id".
+ * Layouts: docs/protocol/cyberbackup-v3.md, "Extension: restore",
+ * "Extension: trace id" and "Sealed snapshots".
  */
 #include "v3x.h"
 
@@ -59,6 +59,8 @@ static uint32_t req_size(uint16_t code)
 		return V3X_HAVE_REQ_SIZE;
 	case V3X_REQ_SEGMENT:
 		return V3X_SEGMENT_REQ_SIZE;
+	case V3X_REQ_SNAPSHOT:
+		return V3X_SNAP_REQ_SIZE;
 	default:
 		return 0;
 	}
@@ -200,6 +202,31 @@ static int segment_parse(struct v3x_msg *m, const uint8_t *p,
 	return name_get(m, p + 20, 1, why);
 }
 
+/* A 1049's op and sessions go together: a keep carries 0 sessions, a
+ * seal at least 1. */
+static int snap_ok(const struct v3x_msg *m)
+{
+	return (m->op == V3X_SNAP_KEEP && m->sessions == 0) ||
+	       (m->op == V3X_SNAP_SEAL && m->sessions >= 1);
+}
+
+static int snap_parse(struct v3x_msg *m, const uint8_t *p,
+		      enum v3_reason *why)
+{
+	size_t i;
+
+	m->op = p[0];
+	m->sessions = v3_get_le32(p + 1);
+	if (!snap_ok(m))
+		return v3_fail(why, V3_E_FIELD, -EBADMSG);
+	if (m->op == V3X_SNAP_KEEP)
+		return name_get(m, p + 5, 1, why);
+	for (i = 0; i < V3_NAME_FIELD; i++)     /* a seal names nothing */
+		if (p[5 + i] != 0)
+			return v3_fail(why, V3_E_FIELD, -EBADMSG);
+	return 0;
+}
+
 /* see v3x.h */
 int v3x_req_payload_parse(struct v3x_msg *m, const uint8_t *buf, size_t len,
 			  enum v3_reason *why)
@@ -230,6 +257,9 @@ int v3x_req_payload_parse(struct v3x_msg *m, const uint8_t *buf, size_t len,
 		break;
 	case V3X_REQ_SEGMENT:
 		ret = segment_parse(m, buf, why);
+		break;
+	case V3X_REQ_SNAPSHOT:
+		ret = snap_parse(m, buf, why);
 		break;
 	default:
 		ret = attr_parse(m, buf, why);
@@ -331,6 +361,14 @@ static int req_fields_put(uint8_t *p, const struct v3x_msg *m,
 		put_le64(p + 8, m->offset);
 		v3_put_le32(p + 16, m->length);
 		return name_put(p + 20, m->name, 1, why);
+	case V3X_REQ_SNAPSHOT:
+		if (!snap_ok(m) ||
+		    (m->op == V3X_SNAP_SEAL && m->name[0] != '\0'))
+			return v3_fail(why, V3_E_FIELD, -EINVAL);
+		p[0] = m->op;
+		v3_put_le32(p + 1, m->sessions);
+		return m->op == V3X_SNAP_SEAL ? 0
+		       : name_put(p + 5, m->name, 1, why);
 	default:
 		if (!mtime_mode_ok(m))
 			return v3_fail(why, V3_E_FIELD, -EINVAL);
@@ -385,6 +423,8 @@ static int resp_size_ok(uint16_t code, uint32_t size)
 		return size == V3X_HAVE_RESP_SIZE;
 	case V3X_RESP_SEGMENT:
 		return size == V3X_SEGMENT_RESP_SIZE;
+	case V3X_RESP_SNAPSHOT:
+		return size == V3X_SNAP_RESP_SIZE;
 	default:
 		return -1;
 	}
@@ -476,6 +516,12 @@ static int small_resp_parse(struct v3x_msg *m, const uint8_t *p,
 		if (m->have > 1)
 			return v3_fail(why, V3_E_FIELD, -EBADMSG);
 		return 0;
+	case V3X_RESP_SNAPSHOT:
+		m->snapshot = get_le64(p);
+		m->count = v3_get_le32(p + 8);
+		if (m->snapshot == 0 || m->snapshot > OFFSET_MAX)
+			return v3_fail(why, V3_E_FIELD, -EBADMSG);
+		return 0;
 	default:
 		m->refused_code = v3_get_le16(p);
 		m->error = v3_get_le16(p + 2);
@@ -565,6 +611,8 @@ static uint32_t resp_size(const struct v3x_msg *m, size_t name_len)
 		return V3X_HAVE_RESP_SIZE;
 	case V3X_RESP_SEGMENT:
 		return V3X_SEGMENT_RESP_SIZE;
+	case V3X_RESP_SNAPSHOT:
+		return V3X_SNAP_RESP_SIZE;
 	default:
 		return 0;
 	}
@@ -607,6 +655,12 @@ static int resp_fields_put(uint8_t *p, const struct v3x_msg *m, size_t n,
 		if (m->have > 1)
 			return v3_fail(why, V3_E_FIELD, -EINVAL);
 		p[0] = m->have;
+		return 0;
+	case V3X_RESP_SNAPSHOT:
+		if (m->snapshot == 0 || m->snapshot > OFFSET_MAX)
+			return v3_fail(why, V3_E_FIELD, -EINVAL);
+		put_le64(p, m->snapshot);
+		v3_put_le32(p + 8, m->count);
 		return 0;
 	default:
 		if (m->error == 0 || m->error > V3X_ERR_MAX)

@@ -5,7 +5,8 @@
  * a file's attributes before its upload (1044), the offset of a cut
  * upload (1045/1645), content the server already has (1046/1646), a
  * segment of a file too large for one 1028 transfer (1047/1647), the
- * job's trace id (1048) and the refusal 1649.
+ * job's trace id (1048), the membership of a run's snapshot (1049/1648)
+ * and the refusal 1649.
  *
  * They are sent only on a TLS connection that negotiated ALPN "vigil/2"
  * (docs/protocol/cyberbackup-v3.md, "Extension: restore"), with version
@@ -36,6 +37,7 @@ enum v3x_code {
 	V3X_REQ_TRACE = 1048,   /* the job's trace id (no answer) */
 	V3X_REQ_HAVE = 1046,    /* size, sha256, mode, mtime, file name */
 	V3X_REQ_SEGMENT = 1047, /* size, offset, length, file name */
+	V3X_REQ_SNAPSHOT = 1049, /* op: keep a file name, or seal the run */
 	V3X_RESP_HELLO = 1640,  /* caps, chunk_max */
 	V3X_RESP_ENTRY = 1641,  /* one stored file */
 	V3X_RESP_LIST_END = 1642, /* snapshot, count, more */
@@ -43,6 +45,7 @@ enum v3x_code {
 	V3X_RESP_OFFSET = 1645, /* offset: bytes kept of a cut upload */
 	V3X_RESP_HAVE = 1646,   /* have: 1 in the snapshot, 0 send it */
 	V3X_RESP_SEGMENT = 1647, /* offset: bytes held after a segment */
+	V3X_RESP_SNAPSHOT = 1648, /* snapshot, count: answers 1049 */
 	V3X_RESP_REFUSED = 1649 /* request code, error */
 };
 
@@ -53,8 +56,16 @@ enum v3x_code {
 #define V3X_CAP_DEDUP 0x8u      /* 1046: content-addressed store */
 #define V3X_CAP_LARGE 0x10u     /* 1047: files in segments, u64 sizes */
 #define V3X_CAP_TRACE 0x40u     /* 1048: the server logs the trace id */
+#define V3X_CAP_SNAPSHOT 0x80u  /* 1049: sealed snapshots (membership) */
 #define V3X_CAPS_KNOWN (V3X_CAP_RESTORE | V3X_CAP_ATTR | V3X_CAP_RESUME | \
-			V3X_CAP_DEDUP | V3X_CAP_LARGE | V3X_CAP_TRACE)
+			V3X_CAP_DEDUP | V3X_CAP_LARGE | V3X_CAP_TRACE | \
+			V3X_CAP_SNAPSHOT)
+
+/* 1049's op. */
+enum v3x_snap_op {
+	V3X_SNAP_KEEP = 1,      /* the name stays in the run's snapshot */
+	V3X_SNAP_SEAL = 2       /* the run covered the whole tree */
+};
 
 /* Why a 1649 refuses (the connection stays open). */
 enum v3x_error {
@@ -83,6 +94,8 @@ enum v3x_error {
 #define V3X_HAVE_RESP_SIZE 1
 #define V3X_SEGMENT_REQ_SIZE (20 + V3_NAME_FIELD) /* 275 */
 #define V3X_SEGMENT_RESP_SIZE 8
+#define V3X_SNAP_REQ_SIZE (5 + V3_NAME_FIELD)     /* 260 */
+#define V3X_SNAP_RESP_SIZE 12
 #define V3X_HELLO_RESP_SIZE 8
 #define V3X_ENTRY_HEAD 41                        /* + 1..250 name bytes */
 #define V3X_LIST_END_SIZE 13
@@ -103,7 +116,8 @@ struct v3x_msg {
 	uint32_t payload_size;  /* parse: from the header; pack: computed */
 	uint32_t caps;          /* 1040, 1640 */
 	uint32_t chunk_max;     /* 1640 */
-	uint64_t snapshot;      /* 1041 (0: latest), 1642 (as resolved) */
+	uint64_t snapshot;      /* 1041 (0: latest), 1642 (as resolved),
+				 * 1648 (the session the 1049 went to) */
 	uint64_t after;         /* 1041: list files with id > after */
 	uint64_t file_id;       /* 1043, 1641, 1643 */
 	uint32_t version;       /* 1043, 1641, 1643 (>= 1) */
@@ -115,13 +129,17 @@ struct v3x_msg {
 	uint32_t mode;          /* 1044, 1046, 1641: permission bits (<= 07777) */
 	uint8_t sha256[V3X_SHA256_SIZE]; /* 1046: the content's SHA-256 */
 	uint8_t have;           /* 1646: 1 in the snapshot, 0 send the bytes */
+	uint8_t op;             /* 1049: enum v3x_snap_op */
+	uint32_t sessions;      /* 1049 seal: the run's sessions (>= 1) */
 	uint32_t cksum;         /* 1641: the stored POSIX cksum */
-	uint32_t count;         /* 1642: entries in this batch */
+	uint32_t count;         /* 1642: entries in this batch; 1648: the
+				 * sealed snapshot's files, 1 kept / 0 */
 	uint8_t more;           /* 1642: 1 = ask again after the last id */
 	uint16_t refused_code;  /* 1649: the request refused */
 	uint16_t error;         /* 1649: enum v3x_error */
-	/* 1041/1043: the device (a v3 client name); 1044-1047/1641: the v3
-	 * file name; 1048: the trace id.  NUL-terminated. */
+	/* 1041/1043: the device (a v3 client name); 1044-1047/1641 and a
+	 * 1049 keep: the v3 file name (a seal: ""); 1048: the trace id.
+	 * NUL-terminated. */
 	char name[V3_NAME_FIELD];
 	/* 1643: the file's bytes (borrowed; NULL after a head-only parse,
 	 * data_len then says how many follow). */

@@ -413,9 +413,44 @@ int bd_catalog_snapshot(const uint8_t id[V3_ID_SIZE], uint64_t snapshot,
  * @retval count  @retval -EIO */
 int bd_catalog_list(const uint8_t id[V3_ID_SIZE], uint64_t snapshot,
 		    uint64_t after, struct v3x_msg *e, unsigned max, int *more);
+/* Snapshot membership (docs/backupd.md, "Snapshots"), as SQL text for
+ * the queries of the catalog and of prune.  C, S, F, LO are SQL
+ * expressions (a parameter, a column).
+ * BD_SQL_SNAPS(C): the snapshot ids of client C: the sessions that stored
+ * a version, and the sealed ones.
+ * BD_SQL_LO(C, S): the first session of the run of the newest sealed
+ * snapshot <= S of client C; 0 when none is sealed.
+ * BD_SQL_MEMBER(F, S, LO): file F is in snapshot S (with its LO): any
+ * file when LO is 0, else one with a version or a keep in sessions
+ * LO..S. */
+#define BD_SQL_SNAPS(C) \
+	"SELECT v.session_id AS id FROM versions v JOIN files f" \
+	" ON f.id = v.file_id WHERE f.client_id = " C " UNION SELECT id" \
+	" FROM sessions WHERE client_id = " C " AND sealed IS NOT NULL"
+#define BD_SQL_LO(C, S) \
+	"COALESCE((SELECT sealed FROM sessions WHERE id = (SELECT MAX(id)" \
+	" FROM sessions WHERE client_id = " C " AND sealed IS NOT NULL" \
+	" AND id <= " S ")), 0)"
+#define BD_SQL_MEMBER(F, S, LO) \
+	"(" LO " = 0 OR EXISTS (SELECT 1 FROM versions m WHERE m.file_id = " \
+	F " AND m.session_id BETWEEN " LO " AND " S ") OR EXISTS (SELECT 1" \
+	" FROM kept m WHERE m.file_id = " F " AND m.session_id BETWEEN " LO \
+	" AND " S "))"
+/* 1049 keep: file name of client id stays in the snapshot of the run
+ * that session is part of.  @retval 1 kept  @retval 0 no version of it
+ * is stored (nothing to keep)  @retval -EIO */
+int bd_catalog_keep(const uint8_t id[V3_ID_SIZE], int64_t session,
+		    const char *name);
+/* 1049 seal: session is the last of a run of `sessions` sessions of
+ * client id that covered the device's whole tree; its snapshot holds
+ * what those sessions stored or kept.  *files: its files.
+ * @retval 0  @retval -EIO */
+int bd_catalog_seal(const uint8_t id[V3_ID_SIZE], int64_t session,
+		    uint32_t sessions, uint32_t *files);
 /* What the store holds, for --status (zeros when the database fails). */
 struct bd_store_counts {
-	uint64_t snapshots;           /* sessions that stored files */
+	uint64_t snapshots;           /* sessions that stored files, or sealed */
+	uint64_t sealed;              /* of them: sealed by their run */
 	uint64_t files, versions;
 	uint64_t bytes_stored;        /* bytes on disk: each content once */
 	uint64_t bytes_logical;       /* sum of the versions' sizes */

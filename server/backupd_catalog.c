@@ -1,9 +1,12 @@
 /*
  * backupd_catalog.c — the store seen as snapshots, for restore
  * (docs/protocol/cyberbackup-v3.md, "Extension: restore"): a device is a
- * v3 client (by name), a snapshot is a session that stored files, and
- * snapshot S holds each file's newest version stored in a session <= S.
- * Files stored over plain v3 are in it like any other.
+ * v3 client (by name), a snapshot is a session that stored files (or
+ * sealed a run), and snapshot S holds each file's newest version stored
+ * in a session <= S, of the files it has as members: every file until
+ * the device's first sealed run, then those the newest sealed run <= S
+ * stored or kept and what was stored after it (BD_SQL_MEMBER).  Files
+ * stored over plain v3 are in it like any other.
  */
 #include "backupd.h"
 
@@ -12,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "hal/clock.h"
 #include "log.h"
 
 #define MOD "store"
@@ -110,10 +114,9 @@ int bd_catalog_snapshot(const uint8_t id[V3_ID_SIZE], uint64_t snapshot,
 			uint64_t *out)
 {
 	struct bd_stmt *s = bd_prep(
-		"SELECT MAX(v.session_id) FROM versions v"
-		" JOIN files f ON f.id = v.file_id"
-		" WHERE f.client_id=?1 AND (?2 = 0 OR v.session_id = ?2)"
-		" AND v.session_id NOT IN (SELECT session_id FROM pruned)");
+		"SELECT MAX(x.id) FROM (" BD_SQL_SNAPS("?1") ") x"
+		" WHERE (?2 = 0 OR x.id = ?2)"
+		" AND x.id NOT IN (SELECT session_id FROM pruned)");
 	int rc, ret = -ENOENT;
 
 	if (s == NULL)
@@ -129,6 +132,91 @@ int bd_catalog_snapshot(const uint8_t id[V3_ID_SIZE], uint64_t snapshot,
 	}
 	bd_db_finalize(s);
 	return ret;
+}
+
+/* The statement sql with client id as ?1 and the integers a, b bound to
+ * ?2, ?3, stepped once: its first column (0 for NULL), or -EIO. */
+static int64_t bd_catalog_int(const char *sql, const uint8_t id[V3_ID_SIZE],
+			      int64_t a, int64_t b)
+{
+	struct bd_stmt *s = bd_prep(sql);
+	int64_t v = -EIO;
+
+	if (s == NULL)
+		return -EIO;
+	bd_db_bind_blob(s, 1, id, V3_ID_SIZE);
+	bd_db_bind_int64(s, 2, a);
+	bd_db_bind_int64(s, 3, b);
+	if (bd_db_step(s) == BD_DB_ROW)
+		v = bd_db_column_int64(s, 0);
+	bd_db_finalize(s);
+	return v;
+}
+
+/* see backupd.h */
+int bd_catalog_keep(const uint8_t id[V3_ID_SIZE], int64_t session,
+		    const char *name)
+{
+	struct bd_stmt *s = bd_prep("SELECT id FROM files"
+				  " WHERE client_id = ? AND name = ?");
+	int64_t file = 0;
+	int rc;
+
+	if (s == NULL)
+		return -EIO;
+	bd_db_bind_blob(s, 1, id, V3_ID_SIZE);
+	bd_db_bind_text(s, 2, name);
+	rc = bd_db_step(s);
+	if (rc == BD_DB_ROW)
+		file = bd_db_column_int64(s, 0);
+	bd_db_finalize(s);
+	if (rc != BD_DB_ROW)
+		return rc == BD_DB_DONE ? 0 : -EIO;
+	s = bd_prep("INSERT INTO kept(file_id, session_id) VALUES(?, ?)"
+		    " ON CONFLICT DO NOTHING");
+	if (s == NULL)
+		return -EIO;
+	bd_db_bind_int64(s, 1, file);
+	bd_db_bind_int64(s, 2, session);
+	rc = bd_db_step(s);
+	bd_db_finalize(s);
+	return rc == BD_DB_DONE ? 1 : -EIO;
+}
+
+/* see backupd.h */
+int bd_catalog_seal(const uint8_t id[V3_ID_SIZE], int64_t session,
+		    uint32_t sessions, uint32_t *files)
+{
+	/* the run's first session: the sessions-th newest of the client's
+	 * up to this one (fewer exist: its first) */
+	int64_t lo = bd_catalog_int(
+		"SELECT MIN(r.id) FROM (SELECT id FROM sessions"
+		" WHERE client_id = ?1 AND id <= ?2 ORDER BY id DESC LIMIT ?3) r",
+		id, session, sessions);
+	struct bd_stmt *s;
+	int64_t n;
+	int rc;
+
+	if (lo <= 0)
+		return -EIO;
+	s = bd_prep("UPDATE sessions SET sealed = ?, ended_ms = ? WHERE id = ?");
+	if (s == NULL)
+		return -EIO;
+	bd_db_bind_int64(s, 1, lo);
+	bd_db_bind_int64(s, 2, hal_clock_wall_ms());
+	bd_db_bind_int64(s, 3, session);
+	rc = bd_db_step(s);
+	bd_db_finalize(s);
+	if (rc != BD_DB_DONE)
+		return -EIO;
+	n = bd_catalog_int("SELECT COUNT(*) FROM files f WHERE f.client_id = ?1"
+			   " AND EXISTS (SELECT 1 FROM versions w WHERE"
+			   " w.file_id = f.id AND w.session_id <= ?2) AND "
+			   BD_SQL_MEMBER("f.id", "?2", "?3"), id, session, lo);
+	if (n < 0)
+		return -EIO;
+	*files = (uint32_t)n;
+	return 0;
 }
 
 /* One row of the listing into e. */
@@ -168,16 +256,22 @@ int bd_catalog_list(const uint8_t id[V3_ID_SIZE], uint64_t snapshot,
 		" WHERE f.client_id=?1 AND f.id > ?2 AND v.version ="
 		" (SELECT MAX(w.version) FROM versions w"
 		"  WHERE w.file_id = f.id AND w.session_id <= ?3)"
+		" AND " BD_SQL_MEMBER("f.id", "?3", "?5")
 		" ORDER BY f.id LIMIT ?4");
+	int64_t lo = bd_catalog_int("SELECT " BD_SQL_LO("?1", "?2"), id,
+				    (int64_t)snapshot, 0);
 	unsigned n = 0;
 	int rc;
 
-	if (s == NULL)
+	if (s == NULL || lo < 0) {
+		bd_db_finalize(s);
 		return -EIO;
+	}
 	bd_db_bind_blob(s, 1, id, V3_ID_SIZE);
 	bd_db_bind_int64(s, 2, (int64_t)after);
 	bd_db_bind_int64(s, 3, (int64_t)snapshot);
 	bd_db_bind_int64(s, 4, (int64_t)max + 1);
+	bd_db_bind_int64(s, 5, lo);
 	*more = 0;
 	while ((rc = bd_db_step(s)) == BD_DB_ROW) {
 		if (n == max) {
@@ -212,8 +306,12 @@ static uint64_t bd_catalog_count(const char *sql)
 void bd_catalog_counts(struct bd_store_counts *n)
 {
 	n->snapshots = bd_catalog_count(
-		"SELECT COUNT(DISTINCT session_id) FROM versions WHERE session_id"
-		" NOT IN (SELECT session_id FROM pruned)");
+		"SELECT COUNT(*) FROM (SELECT session_id AS id FROM versions"
+		" UNION SELECT id FROM sessions WHERE sealed IS NOT NULL) x"
+		" WHERE x.id NOT IN (SELECT session_id FROM pruned)");
+	n->sealed = bd_catalog_count(
+		"SELECT COUNT(*) FROM sessions WHERE sealed IS NOT NULL"
+		" AND id NOT IN (SELECT session_id FROM pruned)");
 	n->files = bd_catalog_count("SELECT COUNT(*) FROM files");
 	n->versions = bd_catalog_count("SELECT COUNT(*) FROM versions");
 	/* the content once, and what versions of before the content store

@@ -6,7 +6,8 @@
  * periods from the epoch, UTC).  Every other snapshot is marked pruned
  * (it can no longer be listed or restored), and every stored version no
  * kept snapshot references — a kept snapshot S references each file's
- * newest version stored in a session <= S — is deleted with its name,
+ * newest version stored in a session <= S, of the files it holds
+ * (BD_SQL_MEMBER: a sealed run's) — is deleted with its name,
  * then every content no version references any more (backupd_content.c)
  * with its bytes.  The bytes freed (content, and versions stored before
  * the content store, which own their bytes) add up in the `stats` table
@@ -33,6 +34,7 @@ struct bd_keep {
 
 struct bd_snap {
 	int64_t id, started_ms;
+	int64_t lo;             /* BD_SQL_LO: which files it holds */
 	int keep;
 };
 
@@ -42,11 +44,10 @@ static struct bd_snap bd_snaps[PRUNE_SNAPS_MAX];
 static int bd_prune_snaps(const uint8_t id[V3_ID_SIZE])
 {
 	struct bd_stmt *s = bd_prep(
-		"SELECT DISTINCT v.session_id, COALESCE(s.started_ms, 0)"
-		" FROM versions v JOIN files f ON f.id = v.file_id"
-		" LEFT JOIN sessions s ON s.id = v.session_id"
-		" WHERE f.client_id = ? AND v.session_id NOT IN"
-		" (SELECT session_id FROM pruned) ORDER BY v.session_id DESC");
+		"SELECT x.id, COALESCE(s.started_ms, 0), " BD_SQL_LO("?1", "x.id")
+		" FROM (" BD_SQL_SNAPS("?1") ") x LEFT JOIN sessions s"
+		" ON s.id = x.id WHERE x.id NOT IN"
+		" (SELECT session_id FROM pruned) ORDER BY x.id DESC");
 	int n = 0;
 
 	if (s == NULL)
@@ -55,6 +56,7 @@ static int bd_prune_snaps(const uint8_t id[V3_ID_SIZE])
 	while (bd_db_step(s) == BD_DB_ROW && n < (int)PRUNE_SNAPS_MAX) {
 		bd_snaps[n].id = bd_db_column_int64(s, 0);
 		bd_snaps[n].started_ms = bd_db_column_int64(s, 1);
+		bd_snaps[n].lo = bd_db_column_int64(s, 2);
 		bd_snaps[n].keep = 0;
 		n++;
 	}
@@ -96,7 +98,8 @@ static int bd_prune_versions(const uint8_t id[V3_ID_SIZE], uint64_t *freed)
 		" JOIN files f ON f.id = v.file_id WHERE f.client_id = ?1"
 		" AND NOT EXISTS (SELECT 1 FROM keep_snap k WHERE v.version ="
 		" (SELECT MAX(w.version) FROM versions w WHERE w.file_id ="
-		" v.file_id AND w.session_id <= k.id))";
+		" v.file_id AND w.session_id <= k.id) AND "
+		BD_SQL_MEMBER("v.file_id", "k.id", "k.lo") ")";
 	struct bd_stmt *s = bd_prep(dead), *d = bd_prep(
 		"DELETE FROM versions WHERE file_id = ? AND version = ?");
 	int n = 0;
@@ -134,7 +137,7 @@ static int bd_prune_versions(const uint8_t id[V3_ID_SIZE], uint64_t *freed)
 /* Records the kept set in keep_snap and the others as pruned. */
 static int bd_prune_mark(int n)
 {
-	struct bd_stmt *k = bd_prep("INSERT INTO keep_snap(id) VALUES(?)");
+	struct bd_stmt *k = bd_prep("INSERT INTO keep_snap(id, lo) VALUES(?, ?)");
 	struct bd_stmt *p = bd_prep("INSERT INTO pruned(session_id)"
 				  " VALUES(?) ON CONFLICT DO NOTHING");
 	int i, pruned = 0;
@@ -148,6 +151,8 @@ static int bd_prune_mark(int n)
 		struct bd_stmt *s = bd_snaps[i].keep ? k : p;
 
 		bd_db_bind_int64(s, 1, bd_snaps[i].id);
+		if (s == k)
+			bd_db_bind_int64(k, 2, bd_snaps[i].lo);
 		bd_db_step(s);
 		bd_db_reset(s);
 		pruned += !bd_snaps[i].keep;
@@ -174,7 +179,7 @@ static int bd_prune_device(const uint8_t id[V3_ID_SIZE], const char *name,
 	bd_keep_periods(n, k->weekly, 7 * DAY_MS, now);
 	/* exclusive: no instance links a version to content meanwhile */
 	if (bd_exec("CREATE TEMP TABLE IF NOT EXISTS keep_snap("
-		    "id BIGINT PRIMARY KEY)") != 0 ||
+		    "id BIGINT PRIMARY KEY, lo BIGINT NOT NULL)") != 0 ||
 	    bd_db_begin(bd_store_db(), 1) != BD_DB_OK)
 		return -EIO;
 	if (bd_exec("DELETE FROM keep_snap") != 0) {

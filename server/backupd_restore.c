@@ -2,7 +2,8 @@
  * backupd_restore.c — the vigil/2 extension requests (protocol/v3x.h) on
  * a connection: 1040 capabilities, 1041 listing, 1043 reading, 1044
  * attributes, 1045 the offset of a cut upload, 1046 content the store
- * may already have (backupd_content.c), 1048 the trace id.  Layouts and
+ * may already have (backupd_content.c), 1048 the trace id, 1049 a run's
+ * snapshot membership (keep a file, seal the run).  Layouts and
  * rules: docs/protocol/cyberbackup-v3.md,
  * "Extension: restore".
  *
@@ -96,7 +97,7 @@ static int bd_x_hello(struct bd_conn *c)
 	memset(&m, 0, sizeof m);
 	m.code = V3X_RESP_HELLO;
 	m.caps = V3X_CAP_RESTORE | V3X_CAP_ATTR | V3X_CAP_TRACE |
-		 V3X_CAP_DEDUP | V3X_CAP_LARGE |
+		 V3X_CAP_DEDUP | V3X_CAP_LARGE | V3X_CAP_SNAPSHOT |
 		 (bd_opt->partial_expiry_s > 0 ? V3X_CAP_RESUME : 0);
 	m.chunk_max = BD_READ_CHUNK;
 	log_info(MOD, "#%u %s: extension hello, caps 0x%x, identity %s",
@@ -292,6 +293,46 @@ static int bd_x_have(struct bd_conn *c)
 	return bd_x_send(c, &m);
 }
 
+/* 1049: a file the agent has but did not send stays in the run's
+ * snapshot (keep), or the run covered the whole tree (seal).  A sealed
+ * session is never written again: the connection goes on in a new one.
+ * 1648 answers both. */
+static int bd_x_snapshot(struct bd_conn *c)
+{
+	struct v3x_msg m;
+	uint32_t files = 0;
+	int ret;
+
+	if (!c->have_key || c->session_row <= 0)
+		return bd_x_refuse(c, V3X_ERR_ORDER, "no session");
+	bd_content_batch_end();         /* the run's 1046s first */
+	memset(&m, 0, sizeof m);
+	m.code = V3X_RESP_SNAPSHOT;
+	m.snapshot = (uint64_t)c->session_row;
+	if (c->xreq.op == V3X_SNAP_KEEP) {
+		ret = bd_catalog_keep(c->client_id, c->session_row,
+				      c->xreq.name);
+		m.count = ret > 0;
+	} else {
+		ret = bd_catalog_seal(c->client_id, c->session_row,
+				      c->xreq.sessions, &files);
+		m.count = files;
+	}
+	if (ret < 0)
+		return bd_x_refuse(c, V3X_ERR_SERVER, "database error");
+	if (c->xreq.op == V3X_SNAP_KEEP) {
+		log_info(MOD, "#%u %s: %s kept in the run's snapshot%s", c->idx,
+			 c->peer_text, c->xreq.name, m.count ? ""
+			 : " (no version stored: nothing to keep)");
+		return bd_x_send(c, &m);
+	}
+	log_info(MOD, "#%u %s: snapshot %lld sealed: %u files, a run of %u "
+		 "session(s)", c->idx, c->peer_text, (long long)c->session_row,
+		 (unsigned)files, (unsigned)c->xreq.sessions);
+	c->session_row = bd_store_session_start(c->client_id, c->peer_text);
+	return bd_x_send(c, &m);
+}
+
 /* see backupd.h */
 int bd_restore_request(struct bd_conn *c)
 {
@@ -312,6 +353,8 @@ int bd_restore_request(struct bd_conn *c)
 		return bd_x_have(c);
 	case V3X_REQ_SEGMENT:
 		return bd_session_segment(c);
+	case V3X_REQ_SNAPSHOT:
+		return bd_x_snapshot(c);
 	default:
 		return bd_x_attr(c);
 	}

@@ -194,8 +194,9 @@ static void put_store(struct cbor_enc *e)
 	bd_catalog_counts(&n);
 	bd_partial_counts(&kept, &expired);
 	cbor_enc_cstr(e, "store");
-	cbor_enc_map(e, 10);
+	cbor_enc_map(e, 11);
 	put_kv_uint(e, "snapshots", n.snapshots);
+	put_kv_uint(e, "sealed", n.sealed);
 	put_kv_uint(e, "files", n.files);
 	put_kv_uint(e, "versions", n.versions);
 	put_kv_uint(e, "contents", n.contents);

@@ -45,7 +45,8 @@ static const char bd_schema[] =
 	"CREATE TABLE IF NOT EXISTS sessions("
 	" id INTEGER PRIMARY KEY, client_id BLOB, peer TEXT,"
 	" started_ms INTEGER NOT NULL, ended_ms INTEGER,"
-	" files_ok INTEGER, partial_cleared INTEGER, end_reason TEXT);"
+	" files_ok INTEGER, partial_cleared INTEGER, end_reason TEXT,"
+	" sealed INTEGER);"
 	"CREATE TABLE IF NOT EXISTS files("
 	" id INTEGER PRIMARY KEY, client_id BLOB NOT NULL REFERENCES clients(id),"
 	" name TEXT NOT NULL, UNIQUE(client_id, name));"
@@ -63,6 +64,9 @@ static const char bd_schema[] =
 	" received INTEGER NOT NULL, crc INTEGER NOT NULL, path TEXT NOT NULL,"
 	" updated_ms INTEGER NOT NULL, PRIMARY KEY(client_id, name));"
 	"CREATE TABLE IF NOT EXISTS pruned(session_id INTEGER PRIMARY KEY);"
+	"CREATE TABLE IF NOT EXISTS kept("
+	" file_id INTEGER NOT NULL, session_id INTEGER NOT NULL,"
+	" PRIMARY KEY(file_id, session_id));"
 	"CREATE TABLE IF NOT EXISTS stats(bytes_freed INTEGER NOT NULL);"
 	"INSERT INTO stats SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM stats);"
 	"CREATE TABLE IF NOT EXISTS grants("
@@ -86,12 +90,17 @@ static const struct {
 	{ "SELECT sha256 FROM versions LIMIT 0",
 	  "ALTER TABLE versions ADD COLUMN sha256 TEXT",
 	  "added versions.sha256 (existing versions: stored by name only)" },
+	{ "SELECT sealed FROM sessions LIMIT 0",
+	  "ALTER TABLE sessions ADD COLUMN sealed INTEGER",
+	  "added sessions.sealed (existing sessions: unsealed)" },
 };
 
-/* After the upgrades: the index the content lookups of 1046 and prune
- * need (a device's versions of one content). */
+/* After the upgrades: the indexes the content lookups of 1046 and prune
+ * need (a device's versions of one content), and a device's sessions
+ * for the snapshot membership (BD_SQL_LO). */
 static const char bd_indexes[] =
-	"CREATE INDEX IF NOT EXISTS versions_sha ON versions(sha256);";
+	"CREATE INDEX IF NOT EXISTS versions_sha ON versions(sha256);"
+	"CREATE INDEX IF NOT EXISTS sessions_client ON sessions(client_id, id);";
 
 /* Adds the columns a SQLite database lacks (PostgreSQL databases:
  * backupd_store_pg.c).  @retval 0  @retval -EIO */

@@ -52,12 +52,18 @@ static const char bd_pg_schema[] =
 	" received BIGINT NOT NULL, crc BIGINT NOT NULL, path TEXT NOT NULL,"
 	" updated_ms BIGINT NOT NULL, PRIMARY KEY(client_id, name));"
 	"CREATE TABLE IF NOT EXISTS pruned(session_id BIGINT PRIMARY KEY);"
+	"CREATE TABLE IF NOT EXISTS kept("
+	" file_id BIGINT NOT NULL, session_id BIGINT NOT NULL,"
+	" PRIMARY KEY(file_id, session_id));"
 	"CREATE TABLE IF NOT EXISTS stats(bytes_freed BIGINT NOT NULL);"
 	"INSERT INTO stats SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM stats);"
 	"CREATE TABLE IF NOT EXISTS grants("
 	" device TEXT NOT NULL, reader TEXT NOT NULL,"
 	" PRIMARY KEY(device, reader));"
-	"CREATE INDEX IF NOT EXISTS versions_sha ON versions(sha256);";
+	"CREATE INDEX IF NOT EXISTS versions_sha ON versions(sha256);"
+	/* sealed snapshots: a database made before them gets the column */
+	"ALTER TABLE sessions ADD COLUMN IF NOT EXISTS sealed BIGINT;"
+	"CREATE INDEX IF NOT EXISTS sessions_client ON sessions(client_id, id);";
 
 /* see backupd.h */
 int bd_store_pg_schema(struct bd_db *db)

@@ -86,6 +86,7 @@ enum bka_step {
 	BKA_IDLE = 0,           /* no job, or the engine runs a file */
 	BKA_SCAN,               /* counting files and bytes */
 	BKA_NEXT,               /* walking to the next file */
+	BKA_KEEP,               /* a failed file: keep it in the snapshot */
 };
 
 /* The transport's setup, under the engine's CONNECT. */
@@ -115,6 +116,8 @@ struct backup_agent {
 	int ffd;                     /* the current file, -1 */
 	uint64_t file_started_ms;    /* when ffd was opened (mono) */
 	uint64_t fbase;              /* job bytes before this file */
+	int snap;                    /* the engine runs a 1049 (v3x_snap_op) */
+	unsigned unkept;             /* failed files not kept: no seal */
 	struct backup_walk walk;
 	struct backup_status st;     /* published */
 	struct backup_client c;      /* configuration, engine, transport */

@@ -10,7 +10,9 @@
  *     READ     one slice per callback (regular files are not pollable;
  *              the next one waits for the next writable event)
  *     WAIT     the retry timer;  CLOSE  ev_del and close
- *   -> the file's end (done / skipped) -> the next file; the job fails
+ *   -> the file's end (done / skipped: kept in the snapshot, 1049) -> the
+ *   next file; after the last one the run's snapshot is sealed (1049)
+ *   when every path was read and every failed file kept; the job fails
  *   when the engine gives up.  The connection stays open for the next
  *   job; readable while idle means the server closed it.
  *
@@ -99,6 +101,7 @@ void bka_run_abort(struct backup_agent *ba)
 	if (ba->c.e.st != BKE_IDLE || ba->c.e.in_file || ba->link)
 		bka_conn_close(ba);
 	bke_drop(&ba->c.e);
+	ba->snap = 0;
 	file_close(ba);
 	backup_walk_stop(&ba->walk);
 	cancel_timer(ba, &ba->step_timer);
@@ -167,7 +170,63 @@ static void file_skipped(struct backup_agent *ba)
 	log_warn_kv("backup", LOG_KVS(JOB_KV(j), LKV_S("err", ba->c.e.err)),
 		    "job %u: %s", (unsigned)j->id, ba->c.e.err);
 	file_close(ba);
-	step_soon(ba, BKA_NEXT);
+	step_soon(ba, BKA_KEEP);
+}
+
+/* A failed file is not gone from the device: it stays in the run's
+ * snapshot at its stored version (a path with no v3 name was never
+ * stored: nothing to keep). */
+static void keep_start(struct backup_agent *ba)
+{
+	int ret = bke_snapshot(&ba->c.e, job(ba)->file);
+
+	if (ret < 0) {
+		ba->unkept += ret != -EINVAL;
+		step_soon(ba, BKA_NEXT);
+		return;
+	}
+	ba->snap = V3X_SNAP_KEEP;
+	pump(ba);
+}
+
+/* The walk is over: done, or failed when a file failed. */
+static void job_finish(struct backup_agent *ba)
+{
+	struct backup_job *j = job(ba);
+	char text[BACKUP_ERR_MAX];
+
+	if (j->files_failed == 0) {
+		job_end(ba, BACKUP_JOB_DONE);
+		return;
+	}
+	snprintf(text, sizeof text, "%u of %u files failed; last: %.150s",
+		 (unsigned)j->files_failed, (unsigned)j->files_total, j->error);
+	snprintf(j->error, sizeof j->error, "%s", text);
+	job_end(ba, BACKUP_JOB_FAILED);
+}
+
+/* The whole tree is walked: seal the run's snapshot when every path was
+ * read and every failed file kept (and the server has sealed
+ * snapshots), then finish. */
+static void seal_start(struct backup_agent *ba)
+{
+	struct backup_job *j = job(ba);
+
+	if (!(ba->c.e.xcaps & V3X_CAP_SNAPSHOT)) {
+		job_finish(ba);
+		return;
+	}
+	if (ba->walk.st.errors || ba->unkept ||
+	    bke_snapshot(&ba->c.e, NULL) < 0) {
+		log_warn_kv("backup", LOG_KVS(JOB_KV(j)), "job %u: snapshot not "
+			    "sealed: %u paths unreadable, %u failed files not "
+			    "kept", (unsigned)j->id, (unsigned)ba->walk.st.errors,
+			    ba->unkept);
+		job_finish(ba);
+		return;
+	}
+	ba->snap = V3X_SNAP_SEAL;
+	pump(ba);
 }
 
 /* The engine ended the file's request (want NOTHING). */
@@ -208,6 +267,35 @@ static void file_ended(struct backup_agent *ba, enum bke_event ev)
 			 ba->c.e.err, ba->c.e.fatal ? "" : " (3 attempts)");
 		job_fail(ba, text);
 	}
+}
+
+/* The engine ended a 1049 (want NOTHING). */
+static void snap_ended(struct backup_agent *ba, enum bke_event ev)
+{
+	struct backup_job *j = job(ba);
+	struct bke *e = &ba->c.e;
+	int op = ba->snap;
+
+	ba->snap = 0;
+	if (ev != BKE_EV_DONE && ev != BKE_EV_SKIPPED) {
+		file_ended(ba, ev);     /* gave up: the job fails */
+		return;
+	}
+	if (op == V3X_SNAP_KEEP) {
+		ba->unkept += ev != BKE_EV_DONE || e->snap_id == 0;
+		step_soon(ba, BKA_NEXT);
+		return;
+	}
+	if (ev == BKE_EV_DONE && e->snap_id)
+		log_info_kv("backup", LOG_KVS(JOB_KV(j)), "job %u: snapshot %llu "
+			    "sealed: %u files", (unsigned)j->id,
+			    (unsigned long long)e->snap_id,
+			    (unsigned)e->snap_count);
+	else
+		log_warn_kv("backup", LOG_KVS(JOB_KV(j), LKV_S("err", e->err)),
+			    "job %u: snapshot not sealed: %s", (unsigned)j->id,
+			    e->err);
+	job_finish(ba);
 }
 
 /* Logs and records what the engine decided after a failure. */
@@ -372,8 +460,12 @@ static void pump(struct backup_agent *ba)
 			ended = ev;
 		switch (bke_want(e)) {
 		case BKE_WANT_NOTHING:
-			if (ba->cur >= 0 && ended != BKE_EV_NONE)
-				file_ended(ba, ended);
+			if (ba->cur >= 0 && ended != BKE_EV_NONE) {
+				if (ba->snap)
+					snap_ended(ba, ended);
+				else
+					file_ended(ba, ended);
+			}
 			return;
 		case BKE_WANT_CLOSE:
 			bka_conn_close(ba);
@@ -484,19 +576,7 @@ static void file_next(struct backup_agent *ba)
 		return;
 	}
 	if (ret == 0) {
-		if (j->files_failed == 0) {
-			job_end(ba, BACKUP_JOB_DONE);
-			return;
-		}
-		{
-			char text[BACKUP_ERR_MAX];
-
-			snprintf(text, sizeof text, "%u of %u files failed; "
-				 "last: %.150s", (unsigned)j->files_failed,
-				 (unsigned)j->files_total, j->error);
-			snprintf(j->error, sizeof j->error, "%s", text);
-		}
-		job_end(ba, BACKUP_JOB_FAILED);
+		seal_start(ba);
 		return;
 	}
 	snprintf(j->file, sizeof j->file, "%s", ba->walk.path);
@@ -551,6 +631,8 @@ static int64_t on_step(struct ev_loop *loop, void *arg)
 		scan(ba);
 	else if (s == BKA_NEXT)
 		file_next(ba);
+	else if (s == BKA_KEEP)
+		keep_start(ba);
 	bka_publish(ba);
 	return EV_STOP;
 }
@@ -607,7 +689,10 @@ void bka_run_start(struct backup_agent *ba, int i)
 	int id;
 
 	ba->fbase = 0;
+	ba->unkept = 0;
+	ba->snap = 0;
 	bke_set_trace(&ba->c.e, j->trace);
+	bke_run_begin(&ba->c.e);
 	if (!ba->st.configured) {
 		job_fail(ba, ba->st.cfg_error[0] ? ba->st.cfg_error
 				     : "no backup.server configured");

@@ -19,9 +19,12 @@
 
 static const char usage_text[] =
 	"Usage: vigild backup [OPTION]... PATH...\n"
+	"  or:  vigild backup --config FILE [OPTION]...\n"
 	"Backs up files and directories (recursive, symlinks not followed) "
 	"to a\nCyberBackup v3 server; exit 0 only when every file was "
-	"verified by cksum.\n\n"
+	"verified by cksum.\nWithout PATH: backup.paths of the --config "
+	"file, the whole tree, and the\nserver's snapshot of the run is "
+	"sealed (files deleted since are not in it).\n\n"
 	"      --server URL     tcp://HOST:PORT or tls://HOST:PORT (default:\n"
 	"                       backup.server of the --config file)\n"
 	"      --tls-ca FILE    CA certificate(s) the server must chain to (tls)\n"
@@ -46,9 +49,12 @@ static const char usage_text[] =
 	"                       of B (default and most 2147483648; for tests)\n";
 
 static struct backup_client cli;
+/* backup.paths of the --config file ("" none) */
+static const char *cli_cfg_paths = "";
 
 struct job {
 	unsigned ok, failed;
+	unsigned unkept;        /* failed, and not kept in the snapshot */
 	int tty;
 };
 
@@ -64,24 +70,33 @@ static void progress(void *arg, const char *path, uint64_t done,
 		fputc('\n', stderr);
 }
 
+/* A file that failed stays in the run's snapshot at its stored version
+ * (it is not gone from the device); unkept ones stop the seal. */
 static void one_file(struct job *j, const char *path)
 {
+	int ret;
+
 	if (backup_client_send_file(&cli, path) == 0) {
 		j->ok++;
-	} else {
-		j->failed++;
-		fprintf(stderr, "vigild backup: %s\n", cli.e.err);
+		return;
 	}
+	j->failed++;
+	fprintf(stderr, "vigild backup: %s\n", cli.e.err);
+	/* -EINVAL: no v3 name, so never stored: nothing to keep */
+	ret = backup_client_snapshot(&cli, path);
+	if (ret != -EINVAL && (ret < 0 || cli.e.snap_id == 0))
+		j->unkept++;
 }
 
-/* Every regular file under path, in walk order. */
-static void one_arg(struct job *j, const char *path,
+/* Every regular file under the paths of list (separated by sep, or one
+ * path with sep '\0'), in walk order. */
+static void one_arg(struct job *j, const char *list, char sep,
 		    struct backup_walk_stats *st)
 {
 	static struct backup_walk w;
 	int ret;
 
-	backup_walk_start(&w, path, '\0');
+	backup_walk_start(&w, list, sep);
 	while ((ret = backup_walk_next(&w, UINT32_MAX)) != 0)
 		if (ret == 1)
 			one_file(j, w.path);
@@ -146,6 +161,7 @@ int backup_cli_config(const char *prog, const char *path,
 	if (config_load(&cfg, path, &errs) == 0) {
 		if (*server == NULL && cfg.backup_server[0])
 			*server = cfg.backup_server;
+		cli_cfg_paths = cfg.backup_paths;
 		if (!bc->name[0])
 			snprintf(bc->name, sizeof bc->name, "%s",
 				 cfg.backup_name[0] ? cfg.backup_name
@@ -264,13 +280,36 @@ static void manifest_save(const struct backup_client_cfg *cfg)
 			cfg->state_dir, BACKUP_MANIFEST_FILE, strerror(-ret));
 }
 
+/* The whole tree was walked and each file is verified or kept: the
+ * server's snapshot of this run is sealed (a server without sealed
+ * snapshots is not asked). */
+static void seal(const struct job *j, const struct backup_walk_stats *st)
+{
+	if (!(cli.e.xcaps & V3X_CAP_SNAPSHOT))
+		return;
+	if (st->errors || j->unkept) {
+		fprintf(stderr, "vigild backup: snapshot not sealed: %u paths "
+			"unreadable, %u failed files not kept\n", st->errors,
+			j->unkept);
+		return;
+	}
+	if (backup_client_snapshot(&cli, NULL) == 0 && cli.e.snap_id)
+		fprintf(stderr, "vigild backup: snapshot %llu sealed: %u "
+			"files\n", (unsigned long long)cli.e.snap_id,
+			(unsigned)cli.e.snap_count);
+	else
+		fprintf(stderr, "vigild backup: snapshot not sealed: %s\n",
+			cli.e.err);
+}
+
 static int run(const struct backup_client_cfg *cfg, int argc, char **argv,
 	       int first)
 {
 	struct backup_walk_stats st = { 0, 0, 0 };
-	struct job j = { 0, 0, isatty(2) };
+	struct job j = { 0, 0, 0, isatty(2) };
 
 	backup_crypto_init();
+	/* one run: the engine counts its sessions from bke_init */
 	if (backup_client_init(&cli, cfg) < 0 ||
 	    backup_client_connect(&cli) < 0) {
 		fprintf(stderr, "vigild backup: %s\n", cli.e.err);
@@ -281,7 +320,11 @@ static int run(const struct backup_client_cfg *cfg, int argc, char **argv,
 		cli.cfg.progress = progress;
 	manifest_load(cfg);
 	for (int i = first; i < argc; i++)
-		one_arg(&j, argv[i], &st);
+		one_arg(&j, argv[i], '\0', &st);
+	if (first >= argc) {    /* the configured tree: the whole of it */
+		one_arg(&j, cli_cfg_paths, ',', &st);
+		seal(&j, &st);
+	}
 	manifest_save(cfg);
 	backup_client_close(&cli);
 	if (j.failed || st.errors) {
@@ -317,8 +360,9 @@ int backup_cli_main(int argc, char **argv)
 	if (!server)
 		return usage("%s", "--server URL is required (or backup.server "
 			     "in the --config file)");
-	if (first >= argc)
-		return usage("%s", "no PATH given");
+	if (first >= argc && !cli_cfg_paths[0])
+		return usage("%s", "no PATH given (and no backup.paths in a "
+			     "--config file)");
 	ret = backup_cli_resolve("vigild backup", &cfg, server);
 	return ret ? ret : run(&cfg, argc, argv, first);
 }

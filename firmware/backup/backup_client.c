@@ -304,6 +304,14 @@ int backup_client_send_file(struct backup_client *c, const char *path)
 }
 
 /* see backup_client.h */
+int backup_client_snapshot(struct backup_client *c, const char *path)
+{
+	int ret = bke_snapshot(&c->e, path);
+
+	return ret < 0 ? ret : drive(c, -1);
+}
+
+/* see backup_client.h */
 void backup_client_close(struct backup_client *c)
 {
 	bk_conn_free(&c->conn);

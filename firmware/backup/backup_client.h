@@ -81,6 +81,12 @@ void backup_client_file_prepare(struct backup_client *c, int fd,
  * server recorded it by hash, and puts its state into the manifest. */
 void backup_client_file_verified(struct backup_client *c, const char *path);
 
+/* The run's snapshot (bke_snapshot): keeps path (a file the run has but
+ * could not send), or with NULL seals the run.  @retval 0 done (c->e.
+ * snap_id: the 1648's snapshot, 0 when the server has no sealed
+ * snapshots)  @retval <0 failed or not offered (c->e.err) */
+int backup_client_snapshot(struct backup_client *c, const char *path);
+
 /* Closes the connection, wipes key material, frees the TLS state. */
 void backup_client_close(struct backup_client *c);
 

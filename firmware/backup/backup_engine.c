@@ -46,6 +46,7 @@ static void end_file(struct bke *e)
 	e->in_file = 0;
 	e->attr_set = 0;
 	e->known_set = 0;
+	e->snap_op = 0;
 	e->path = NULL;
 }
 
@@ -127,6 +128,8 @@ static int session_begin(struct bke *e)
 	uint8_t spki[BACKUP_SPKI_MAX];
 	int n;
 
+	if (e->st != BKE_REGISTER)      /* a 1026 after 1600: the same one */
+		e->run_sessions++;
 	if (!e->have_id)
 		return send_req(e, BKE_REGISTER, V3_REQ_REGISTER, e->cfg->name,
 				NULL, 0);
@@ -164,6 +167,7 @@ static int stream_begin(struct bke *e)
 	if (e->base == 0) {     /* resumed: ck holds the kept bytes' state */
 		cksum_init(&e->ck);
 		mbedtls_sha256_starts(&e->sha, 0);
+		e->ckpts = 0;
 	}
 	e->loaded = 0;
 	if (e->enc_live)
@@ -222,32 +226,88 @@ static int xfer_begin(struct bke *e)
 	return send_x(e, BKE_SEGMENT, &m);
 }
 
+/* An extension answer to the request e->code in REPLY(e): the header,
+ * then (in_need grown) its payload, which must be want or a 1649.
+ * @retval 1 m holds it  @retval 0 the payload is still to come
+ * @retval <0 failed (recorded) */
+static int x_reply(struct bke *e, struct v3x_msg *m, uint16_t want)
+{
+	const uint8_t *b = REPLY(e);
+
+	if (!v3x_resp_is_ext(b) ||
+	    v3x_resp_hdr_parse(m, b, V3_RESP_HDR_SIZE, NULL) < 0)
+		return fail(e, -EBADMSG, 0, "%s: bad answer to %u", e->peer,
+			    e->code);
+	if (e->in_need == V3_RESP_HDR_SIZE) {
+		e->in_need += m->payload_size;
+		return 0;
+	}
+	if (v3x_resp_payload_parse(m, b + V3_RESP_HDR_SIZE, m->payload_size,
+				   NULL) < 0 ||
+	    (m->code != want && m->code != V3X_RESP_REFUSED))
+		return fail(e, -EBADMSG, 0, "%s: bad %u answer to %u", e->peer,
+			    m->code, e->code);
+	e->in_need = e->in_got = 0;
+	return 1;
+}
+
 /* The 1647 after a segment: the server holds [0, base + xfer); the next
  * segment follows. */
 static int seg_in(struct bke *e)
 {
-	const uint8_t *b = REPLY(e);
-	enum v3_reason why = V3_OK;
 	struct v3x_msg m;
+	int ret = x_reply(e, &m, V3X_RESP_SEGMENT);
 
-	if (!v3x_resp_is_ext(b) ||
-	    v3x_resp_hdr_parse(&m, b, V3_RESP_HDR_SIZE, &why) < 0)
-		return fail(e, -EBADMSG, 0, "%s: bad answer to a segment of %s",
-			    e->peer, e->path);
-	if (e->in_need == V3_RESP_HDR_SIZE) {
-		e->in_need += m.payload_size;
-		return 0;
-	}
-	if (v3x_resp_payload_parse(&m, b + V3_RESP_HDR_SIZE, m.payload_size,
-				   &why) < 0 || m.code != V3X_RESP_SEGMENT ||
-	    m.offset != e->base + e->xfer)
+	if (ret <= 0)
+		return ret;
+	if (m.code != V3X_RESP_SEGMENT || m.offset != e->base + e->xfer)
 		return fail(e, -EBADMSG, 0, "%s: bad 1647 for %s", e->peer,
 			    e->path);
-	e->in_need = e->in_got = 0;
 	e->base = m.offset;
 	e->best_base = m.offset;
 	e->failures = 0;        /* progress: a later cut costs no attempt */
 	return xfer_begin(e);
+}
+
+/* Feeds the slice s of the file's bytes [off, off + len) to the cksum
+ * and SHA-256, keeping their state every BACKUP_CKPT_EVERY bytes. */
+static void hash_slice(struct bke *e, const uint8_t *s, uint64_t off,
+		       size_t len)
+{
+	const struct bke_ckpt *last = &e->ckpt[(e->ckpts - 1) % BACKUP_CKPTS];
+	struct bke_ckpt *c = &e->ckpt[e->ckpts % BACKUP_CKPTS];
+
+	cksum_update(&e->ck, s, len);
+	mbedtls_sha256_update(&e->sha, s, len);
+	off += len;
+	if (e->ckpts > 0 && off < last->off + BACKUP_CKPT_EVERY)
+		return;
+	c->off = off;
+	c->ck = e->ck;
+	mbedtls_sha256_clone(&c->sha, &e->sha);
+	e->ckpts++;
+}
+
+/* The hash state of the file's first base bytes, as far as a
+ * checkpoint has it: prefix_pos is where reading them goes on (0: from
+ * the start). */
+static void ckpt_restore(struct bke *e)
+{
+	const struct bke_ckpt *best = NULL;
+	unsigned i, n = e->ckpts < BACKUP_CKPTS ? e->ckpts : BACKUP_CKPTS;
+
+	for (i = 0; i < n; i++)
+		if (e->ckpt[i].off <= e->base &&
+		    (best == NULL || e->ckpt[i].off > best->off))
+			best = &e->ckpt[i];
+	e->prefix_pos = best ? best->off : 0;
+	if (best == NULL) {
+		cksum_init(&e->ck);
+		mbedtls_sha256_starts(&e->sha, 0);
+		return;
+	}
+	e->ck = best->ck;
+	mbedtls_sha256_clone(&e->sha, &best->sha);
 }
 
 /* The stream, or first the question how much of it the server kept
@@ -270,23 +330,13 @@ static int offset_begin(struct bke *e)
  * first, read locally), or from the start. */
 static int offset_in(struct bke *e)
 {
-	const uint8_t *b = REPLY(e);
-	enum v3_reason why = V3_OK;
 	struct v3x_msg m;
+	int ret = x_reply(e, &m, V3X_RESP_OFFSET);
 
-	if (!v3x_resp_is_ext(b) ||
-	    v3x_resp_hdr_parse(&m, b, V3_RESP_HDR_SIZE, &why) < 0)
-		return fail(e, -EBADMSG, 0, "%s: bad 1045 answer", e->peer);
-	if (e->in_need == V3_RESP_HDR_SIZE) {
-		e->in_need += m.payload_size;
-		return 0;
-	}
-	if (v3x_resp_payload_parse(&m, b + V3_RESP_HDR_SIZE, m.payload_size,
-				   &why) < 0 ||
-	    (m.code != V3X_RESP_OFFSET && m.code != V3X_RESP_REFUSED) ||
-	    (m.code == V3X_RESP_OFFSET && m.offset >= e->size && m.offset))
+	if (ret <= 0)
+		return ret;
+	if (m.code == V3X_RESP_OFFSET && m.offset >= e->size && m.offset)
 		return fail(e, -EBADMSG, 0, "%s: bad 1645", e->peer);
-	e->in_need = e->in_got = 0;
 	e->base = m.code == V3X_RESP_OFFSET ? m.offset : 0;
 	if (e->base > e->best_base) {
 		/* progress since the last attempt: the cut cost no attempt */
@@ -295,9 +345,9 @@ static int offset_in(struct bke *e)
 	}
 	if (e->base == 0)
 		return xfer_begin(e);
-	cksum_init(&e->ck);
-	mbedtls_sha256_starts(&e->sha, 0);
-	e->prefix_pos = 0;
+	ckpt_restore(e);
+	if (e->prefix_pos == e->base)
+		return xfer_begin(e);
 	e->st = BKE_PREFIX;
 	return 0;
 }
@@ -372,22 +422,11 @@ static int file_begin(struct bke *e)
  * not / a 1649 refusal: the bytes go as for a changed file. */
 static int have_in(struct bke *e)
 {
-	const uint8_t *b = REPLY(e);
-	enum v3_reason why = V3_OK;
 	struct v3x_msg m;
+	int ret = x_reply(e, &m, V3X_RESP_HAVE);
 
-	if (!v3x_resp_is_ext(b) ||
-	    v3x_resp_hdr_parse(&m, b, V3_RESP_HDR_SIZE, &why) < 0)
-		return fail(e, -EBADMSG, 0, "%s: bad 1046 answer", e->peer);
-	if (e->in_need == V3_RESP_HDR_SIZE) {
-		e->in_need += m.payload_size;
-		return 0;
-	}
-	if (v3x_resp_payload_parse(&m, b + V3_RESP_HDR_SIZE, m.payload_size,
-				   &why) < 0 ||
-	    (m.code != V3X_RESP_HAVE && m.code != V3X_RESP_REFUSED))
-		return fail(e, -EBADMSG, 0, "%s: bad 1646", e->peer);
-	e->in_need = e->in_got = 0;
+	if (ret <= 0)
+		return ret;
 	if (m.code == V3X_RESP_REFUSED || !m.have)
 		return attr_begin(e);
 	memcpy(e->sha256, e->known_sha, sizeof e->sha256);
@@ -397,11 +436,54 @@ static int have_in(struct bke *e)
 	return 0;
 }
 
+/* 1049: keep e->name in the run's snapshot, or seal the run; a server
+ * without the capability has no sealed snapshots: done, nothing sent. */
+static int snap_begin(struct bke *e)
+{
+	struct v3x_msg m;
+
+	if (!e->clear || !(e->xcaps & V3X_CAP_SNAPSHOT)) {
+		finish(e, BKE_EV_DONE);
+		return 0;
+	}
+	memset(&m, 0, sizeof m);
+	m.code = V3X_REQ_SNAPSHOT;
+	m.op = (uint8_t)e->snap_op;
+	if (e->snap_op == V3X_SNAP_SEAL)
+		m.sessions = e->run_sessions ? e->run_sessions : 1;
+	else
+		memcpy(m.name, e->name, sizeof e->name);
+	return send_x(e, BKE_SNAP, &m);
+}
+
+/* The 1049 answer in REPLY(e): 1648, or a 1649 (the session stays). */
+static int snap_in(struct bke *e)
+{
+	struct v3x_msg m;
+	int ret = x_reply(e, &m, V3X_RESP_SNAPSHOT);
+
+	if (ret <= 0)
+		return ret;
+	e->failures = 0;
+	if (m.code == V3X_RESP_REFUSED) {
+		fail(e, -EIO, 1, "%s: 1049 refused (1649 %u)", e->peer,
+		     m.error);
+		finish(e, BKE_EV_SKIPPED);
+		return 0;
+	}
+	e->snap_id = m.snapshot;
+	e->snap_count = m.count;
+	finish(e, BKE_EV_DONE);
+	return 0;
+}
+
 static int session_ready(struct bke *e)
 {
 	e->session = 1;
 	if (trace_wanted(e))    /* a kept session, a new job */
 		return trace_begin(e);
+	if (e->snap_op)
+		return snap_begin(e);
 	if (!e->in_file) {
 		finish(e, BKE_EV_DONE);
 		return 0;
@@ -410,8 +492,8 @@ static int session_ready(struct bke *e)
 }
 
 /* vigil/2: 1040, asking for what a backup uses: attributes, content by
- * hash, large files and the trace id (resume is used when the server
- * offers it). */
+ * hash, large files, the trace id and sealed snapshots (resume is used
+ * when the server offers it). */
 static int hello_begin(struct bke *e)
 {
 	struct v3x_msg m;
@@ -419,7 +501,8 @@ static int hello_begin(struct bke *e)
 
 	memset(&m, 0, sizeof m);
 	m.code = V3X_REQ_HELLO;
-	m.caps = V3X_CAP_ATTR | V3X_CAP_TRACE | V3X_CAP_DEDUP | V3X_CAP_LARGE;
+	m.caps = V3X_CAP_ATTR | V3X_CAP_TRACE | V3X_CAP_DEDUP | V3X_CAP_LARGE |
+		 V3X_CAP_SNAPSHOT;
 	n = v3x_req_pack(e->buf, V3X_REQ_MAX, &m, NULL);
 	if (n < 0)
 		return fail(e, n, 1, "cannot build request 1040");
@@ -642,6 +725,8 @@ static int reply_in(struct bke *e)
 		return have_in(e);
 	if (e->st == BKE_SEG_ACK)
 		return seg_in(e);
+	if (e->st == BKE_SNAP)
+		return snap_in(e);
 	ret = v3_resp_hdr_parse(&r, b, V3_RESP_HDR_SIZE, &why);
 
 	if (ret < 0 && !(is_refusal(r.code) &&
@@ -810,12 +895,37 @@ int bke_file(struct bke *e, const char *path, uint64_t size)
 	e->size = size;
 	e->deduped = 0;
 	e->base = e->best_base = 0;
+	e->ckpts = 0;
 	/* one transfer of up to V3_FILE_MAX needs the bigger slice near the
 	 * top; segments (beyond it) are planned with BACKUP_SLICE */
 	e->slice = v3_cbc_size(size, &content) == 0 &&
 		   (uint64_t)content > (uint64_t)V3_PACKETS_MAX * BACKUP_SLICE
 			   ? BACKUP_SLICE_BIG : BACKUP_SLICE;
 	e->in_file = 1;
+	return request_begin(e);
+}
+
+/* see backup_engine.h */
+void bke_run_begin(struct bke *e)
+{
+	e->run_sessions = e->session ? 1u : 0u;
+}
+
+/* see backup_engine.h */
+int bke_snapshot(struct bke *e, const char *path)
+{
+	enum v3_reason why = V3_OK;
+
+	if (e->st != BKE_IDLE)
+		return -EBUSY;
+	if (!(e->xcaps & V3X_CAP_SNAPSHOT))
+		return -EOPNOTSUPP;
+	if (path != NULL && v3_name_from_path(e->name, sizeof e->name, path,
+					      strlen(path), &why) < 0)
+		return -EINVAL;
+	e->snap_op = path ? V3X_SNAP_KEEP : V3X_SNAP_SEAL;
+	e->snap_id = 0;
+	e->path = path;
 	return request_begin(e);
 }
 
@@ -1036,8 +1146,7 @@ static int slice_ready(struct bke *e)
 	enum v3_reason why = V3_OK;
 	int n;
 
-	cksum_update(&e->ck, s, plain);
-	mbedtls_sha256_update(&e->sha, s, plain);
+	hash_slice(e, s, off, plain);
 	if (!e->clear && (backup_enc_blocks(&e->enc, s, whole) < 0 ||
 			  (e->req.packet == e->req.total &&
 			   backup_enc_final(&e->enc, s + whole,
@@ -1062,8 +1171,7 @@ static int prefix_done(struct bke *e)
 	size_t len;
 	uint8_t *s = bke_slice(e, &off, &len);
 
-	cksum_update(&e->ck, s, len);
-	mbedtls_sha256_update(&e->sha, s, len);
+	hash_slice(e, s, off, len);
 	e->prefix_pos += len;
 	return e->prefix_pos == e->base ? xfer_begin(e) : 0;
 }

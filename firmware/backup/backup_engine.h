@@ -34,6 +34,8 @@
  *     1646 have: IDLE, DONE (nothing sent) | else the file as below
  *   a file over segment_max (vigil/2, V3X_CAP_LARGE): SEGMENT (1047) ->
  *     its 1028s -> SEG_ACK (1647) -> SEGMENT ... the last one -> CRC
+ *   vigil/2, V3X_CAP_SNAPSHOT, bke_snapshot: SNAP (1049 keep or seal ->
+ *     1648): IDLE, DONE | 1649: IDLE, SKIPPED
  *   SLICE_READ -> SLICE_SEND (1028) -> ... last packet -> CRC (1603)
  *     equal -> COMMIT (1029 -> 1604) -> IDLE, DONE
  *     differs, 1st/2nd -> CRC_RETRY (1030) -> SLICE_READ (stream again)
@@ -93,6 +95,13 @@
 #define BACKUP_IO_TIMEOUT_DEFAULT_MS 30000u
 #define BACKUP_HOST_MAX 256
 #define BACKUP_ERR_MAX 200
+/* Resume without reading the kept bytes again: the cksum and SHA-256
+ * state of the file's first bytes is kept every BACKUP_CKPT_EVERY bytes
+ * read, the newest BACKUP_CKPTS of them (8 MiB back: more than a cut
+ * loses in socket buffers); a resume at offset O reads only from the
+ * newest one at or before O. */
+#define BACKUP_CKPT_EVERY (1u << 20)
+#define BACKUP_CKPTS 8
 /* Addresses of backup.server's name that are kept: a name with several
  * (IPv6 and IPv4 for "localhost", say) is tried in the resolver's order
  * until one connects. */
@@ -151,6 +160,7 @@ enum bke_state {
 	BKE_HAVE,       /* vigil/2: 1046 out, 1646 | 1649 in: stored? */
 	BKE_SEGMENT,    /* vigil/2: 1047 out (no reply), then its stream */
 	BKE_SEG_ACK,    /* a segment's last packet out: 1647 in */
+	BKE_SNAP,       /* vigil/2: 1049 out, 1648 | 1649 in */
 };
 
 enum bke_want {
@@ -230,11 +240,24 @@ struct bke {
 	int segmented;          /* the file goes in 1047 segments */
 	uint64_t best_base;     /* the largest base of this file: progress */
 	uint64_t prefix_pos;    /* BKE_PREFIX: bytes of [0, base) cksummed */
+	struct bke_ckpt {       /* ck and sha over the file's [0, off) */
+		uint64_t off;
+		struct cksum_ctx ck;
+		mbedtls_sha256_context sha;
+	} ckpt[BACKUP_CKPTS];
+	unsigned ckpts;         /* taken for this stream (newest: ckpts - 1) */
 	int known_set;          /* bke_file_known for this file */
 	uint8_t known_sha[32];
 	int deduped;            /* DONE by a 1646: no byte was sent */
 	mbedtls_sha256_context sha;     /* of the plaintext sent */
 	uint8_t sha256[32];     /* the last DONE file's content hash */
+	/* the run's snapshot (1049): the request in flight (enum
+	 * v3x_snap_op, 0 none), the sessions begun since bke_run_begin, the
+	 * last 1648 (snapshot 0: none) */
+	int snap_op;
+	uint32_t run_sessions;
+	uint64_t snap_id;
+	uint32_t snap_count;
 	int attr_set;           /* bke_file_attr for this file */
 	uint32_t attr_mode;
 	int64_t attr_s;
@@ -298,6 +321,19 @@ void bke_file_known(struct bke *e, const uint8_t sha256[32]);
  * one of a file the server recorded), and whether it was recorded
  * without a transfer. */
 const uint8_t *bke_file_sha256(const struct bke *e, int *deduped);
+
+/* A run (a job, a `vigild backup`) starts: the sessions it uses are
+ * counted from here, for its seal. */
+void bke_run_begin(struct bke *e);
+/* The run's snapshot (vigil/2, the last server has V3X_CAP_SNAPSHOT):
+ * path keeps that file, which the run has but did not send, in the
+ * snapshot at its stored version (1049 keep); NULL seals the run: its
+ * snapshot is what its sessions stored or kept (1049 seal).  A request
+ * like bke_file: DONE with e->snap_id, e->snap_count (the 1648), or
+ * SKIPPED (a 1649).
+ * @retval 0 started  @retval -EBUSY  @retval -EOPNOTSUPP the server
+ * has no sealed snapshots  @retval -EINVAL no v3 name for path */
+int bke_snapshot(struct bke *e, const char *path);
 
 enum bke_want bke_want(const struct bke *e);
 /* What the last feed decided (kept until taken). */

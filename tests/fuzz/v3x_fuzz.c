@@ -48,7 +48,8 @@ static enum v3_reason req_model(const uint8_t *h)
 	uint32_t want = code == 1040 ? 4 : code == 1041 ? 271 :
 			code == 1043 ? 279 : code == 1044 ? 271 :
 			code == 1045 ? 263 : code == 1046 ? 311 :
-			code == 1047 ? 275 : code == 1048 ? 32 : 0;
+			code == 1047 ? 275 : code == 1048 ? 32 :
+			code == 1049 ? 260 : 0;
 
 	if (h[16] != 4)
 		return V3_E_VERSION;
@@ -73,6 +74,7 @@ static enum v3_reason resp_model(const uint8_t *h)
 	case 1645: ok = s == 8; break;
 	case 1646: ok = s == 1; break;
 	case 1647: ok = s == 8; break;
+	case 1648: ok = s == 12; break;
 	case 1649: ok = s == 4; break;
 	default: return V3_E_CODE;
 	}
@@ -102,7 +104,8 @@ static size_t req_name_off(uint16_t code)
 		return 0;
 	return code == V3X_REQ_HELLO ? 0 : V3_REQ_HDR_SIZE +
 	       (code == V3X_REQ_READ ? 24u : code == V3X_REQ_OFFSET ? 8u :
-		code == V3X_REQ_HAVE ? 56u : code == V3X_REQ_SEGMENT ? 20u : 16u);
+		code == V3X_REQ_HAVE ? 56u : code == V3X_REQ_SEGMENT ? 20u :
+		code == V3X_REQ_SNAPSHOT ? 5u : 16u);
 }
 
 static int one_req(const uint8_t *d, size_t size)

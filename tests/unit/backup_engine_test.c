@@ -527,7 +527,7 @@ TEST(vigil2_hello_then_attributes_before_the_stream)
 	REQUIRE(v3x_req_decode(&m, b, 27, NULL) == 27);
 	CHECK(m.code == V3X_REQ_HELLO &&
 	      m.caps == (V3X_CAP_ATTR | V3X_CAP_TRACE | V3X_CAP_DEDUP |
-			 V3X_CAP_LARGE));
+			 V3X_CAP_LARGE | V3X_CAP_SNAPSHOT));
 	reply_hello(V3X_CAP_RESTORE | V3X_CAP_ATTR);
 	CHECK_EQ_INT(e.xcaps, V3X_CAP_RESTORE | V3X_CAP_ATTR);
 	CHECK_EQ_INT(e.st, BKE_REGISTER);
@@ -1030,6 +1030,141 @@ TEST(over_the_v3_limit_without_large_files_is_skipped_unsent)
 	CHECK_EQ_INT(e.req.total, 32768);
 }
 
+static void reply_snap(uint16_t code, uint64_t snapshot, uint32_t count)
+{
+	struct v3x_msg m = { .code = code, .snapshot = snapshot,
+			     .count = count, .refused_code = V3X_REQ_SNAPSHOT,
+			     .error = V3X_ERR_SERVER };
+	uint8_t b[32];
+	int n = v3x_resp_pack(b, sizeof b, &m, NULL);
+
+	REQUIRE(n > 0);
+	reply_raw(b, (size_t)n);
+}
+
+/* 1049: a keep names the file, a seal counts the run's sessions (the
+ * kept one it started on, and each reconnect); 1648 ends it DONE, 1649
+ * SKIPPED; a server without the cap is never asked. */
+TEST(vigil2_keep_and_seal_count_the_run_sessions)
+{
+	uint8_t b[V3X_REQ_MAX];
+	struct v3x_msg m;
+
+	vigil2_up(V3X_CAP_ATTR);
+	CHECK_EQ_INT(bke_snapshot(&e, NULL), -EOPNOTSUPP);
+	vigil2_up(V3X_CAP_SNAPSHOT);
+	bke_run_begin(&e);              /* a job on a kept session */
+	CHECK_EQ_INT(e.run_sessions, 1);
+	CHECK_EQ_INT(bke_snapshot(&e, "/srv/a/b\x01"), 0);
+	REQUIRE(take_out(b, sizeof b) == 23 + 260);
+	REQUIRE(v3x_req_decode(&m, b, sizeof b, NULL) == 23 + 260);
+	CHECK(m.code == V3X_REQ_SNAPSHOT && m.op == V3X_SNAP_KEEP &&
+	      m.sessions == 0);
+	CHECK_EQ_STR(m.name, "srv_a_b_-01");
+	reply_snap(V3X_RESP_SNAPSHOT, 9, 1);
+	CHECK_EQ_INT(bke_take_event(&e), BKE_EV_DONE);
+	CHECK(e.st == BKE_IDLE && e.snap_id == 9 && e.snap_count == 1);
+	REQUIRE(bke_snapshot(&e, "/srv/x") == 0);
+	flush_out();
+	reply_snap(V3X_RESP_REFUSED, 0, 0);
+	CHECK_EQ_INT(bke_take_event(&e), BKE_EV_SKIPPED);
+	CHECK(e.st == BKE_IDLE && e.snap_id == 0 && e.session == 1);
+	/* the seal, cut: the reconnect is the run's second session */
+	REQUIRE(bke_snapshot(&e, NULL) == 0);
+	REQUIRE(take_out(b, sizeof b) == 23 + 260);
+	REQUIRE(v3x_req_decode(&m, b, sizeof b, NULL) == 23 + 260);
+	CHECK(m.op == V3X_SNAP_SEAL && m.sessions == 1 && m.name[0] == '\0');
+	snprintf(e.id.name, sizeof e.id.name, "dev");   /* for the 1027 */
+	bke_io_failed(&e, -ECONNRESET, "reset");
+	CHECK_EQ_INT(bke_want(&e), BKE_WANT_CLOSE);
+	bke_closed(&e);
+	bke_waited(&e);
+	REQUIRE(bke_want(&e) == BKE_WANT_CONNECT);
+	bke_connected(&e, 1);
+	flush_out();
+	reply_hello(V3X_CAP_SNAPSHOT);
+	CHECK_EQ_INT(e.st, BKE_RECONNECT);
+	CHECK_EQ_INT(e.run_sessions, 2);
+	/* a new job on a fresh connection counts from 0 */
+	bke_drop(&e);
+	bke_run_begin(&e);
+	CHECK_EQ_INT(e.run_sessions, 0);
+}
+
+/* A file of several checkpoints (BACKUP_CKPT_EVERY). */
+static uint8_t big[3u << 20];
+
+static void feed_big(void)
+{
+	uint64_t off;
+	size_t len;
+	uint8_t *p;
+
+	REQUIRE(bke_want(&e) == BKE_WANT_READ);
+	p = bke_slice(&e, &off, &len);
+	REQUIRE(off + len <= sizeof big);
+	memcpy(p, big + off, len);
+	bke_slice_done(&e, 0);
+}
+
+/* A resume at O reads the kept bytes only from the newest checkpoint at
+ * or before O (the cksum and SHA-256 state of the file's first bytes),
+ * and still ends with the whole file's cksum and hash. */
+TEST(vigil2_resume_reads_from_the_last_checkpoint)
+{
+	const uint64_t kept = (2u << 20) + 3 * 65536 + 100;
+	uint8_t d[32];
+	uint64_t off;
+	size_t len;
+	int dd = 1;
+
+	for (size_t i = 0; i < sizeof big; i++)
+		big[i] = (uint8_t)(i * 7 ^ i >> 9);
+	setup(1);
+	bke_set_trace(&e, "t1");
+	REQUIRE(bke_open(&e) == 0);
+	bke_connected(&e, 1);
+	flush_out();
+	reply_hello(V3X_CAP_RESUME | V3X_CAP_TRACE);
+	e.st = BKE_IDLE;        /* the 1048 as sent, the session up */
+	session_up();
+	REQUIRE(bke_file(&e, "/srv/big.bin", sizeof big) == 0);
+	flush_out();
+	reply_offset(0);
+	while (e.loaded < kept + 2 * 65536) {
+		feed_big();
+		flush_out();
+	}
+	/* cut; the reconnect (white box: its 1605) and the 1045 */
+	bke_io_failed(&e, -ECONNRESET, "reset");
+	bke_closed(&e);
+	bke_waited(&e);
+	REQUIRE(bke_want(&e) == BKE_WANT_CONNECT);
+	bke_connected(&e, 1);
+	flush_out();
+	reply_hello(V3X_CAP_RESUME | V3X_CAP_TRACE);
+	REQUIRE(e.st == BKE_TRACE);
+	session_up();
+	flush_out();
+	REQUIRE(e.st == BKE_OFFSET);
+	flush_out();
+	reply_offset(kept);
+	CHECK_EQ_INT(e.st, BKE_PREFIX);
+	(void)bke_slice(&e, &off, &len);
+	CHECK(off == (2u << 20) + 65536 && len == 65536);
+	while (e.st == BKE_PREFIX)
+		feed_big();
+	(void)bke_slice(&e, &off, &len);
+	CHECK(off == kept);
+	while (e.st != BKE_CRC) {
+		feed_big();
+		flush_out();
+	}
+	CHECK_EQ_INT(e.crc, cksum_buf(big, sizeof big));
+	REQUIRE(mbedtls_sha256(big, sizeof big, d, 0) == 0);
+	CHECK(memcmp(bke_file_sha256(&e, &dd), d, 32) == 0 && dd == 0);
+}
+
 TEST_SUITE(backup_engine, reconnect_every_reply_code,
 	refused_key_twice_registers_again,
 	io_failure_between_slices_is_retried,
@@ -1047,6 +1182,8 @@ TEST_SUITE(backup_engine, reconnect_every_reply_code,
 	   vigil2_server_without_extension_is_reconnected_without_hello,
 	   vigil2_trace_id_sent_once_per_connection_and_job,
 	   vigil2_unchanged_file_is_recorded_by_hash_without_a_stream,
+	   vigil2_keep_and_seal_count_the_run_sessions,
+	   vigil2_resume_reads_from_the_last_checkpoint,
 	   vigil2_content_the_server_lacks_is_sent_and_hashed,
 	   vigil2_no_1046_without_the_cap_the_hash_or_attributes,
 	   vigil2_bad_1046_answer_is_retried,

@@ -423,8 +423,88 @@ TEST(v3x_trace_request)
 	CHECK_EQ_INT(why, V3_E_FIELD);
 }
 
+/* 1049: a keep names a file and carries 0 sessions; a seal carries
+ * 1.. sessions and a zero name field; 1648 answers both. */
+TEST(v3x_snapshot_keep_and_seal)
+{
+	struct v3x_msg x, y;
+	uint8_t o[V3X_REQ_MAX];
+	enum v3_reason why;
+
+	memset(&x, 0, sizeof x);
+	x.code = V3X_REQ_SNAPSHOT;
+	x.op = V3X_SNAP_KEEP;
+	strcpy(x.name, "srv_locked.db");
+	REQUIRE(v3x_req_pack(o, sizeof o, &x, &why) == 23 + 260);
+	CHECK(o[16] == 4 && o[17] == (1049 & 0xff) && o[18] == 1049 >> 8);
+	CHECK(o[19] == (260 & 0xff) && o[20] == 1);
+	CHECK(o[23] == 1 && o[24] == 0 && o[27] == 0 && o[28] == 's' &&
+	      o[28 + 13] == 0);
+	CHECK_EQ_INT(v3x_req_decode(&y, o, 23 + 260, &why), 23 + 260);
+	CHECK(y.op == V3X_SNAP_KEEP && y.sessions == 0);
+	CHECK_EQ_STR(y.name, "srv_locked.db");
+	CHECK_EQ_INT(v3x_req_decode(&y, o, 23 + 259, &why), -EAGAIN);
+	o[24] = 1;              /* a keep with sessions */
+	CHECK_EQ_INT(v3x_req_decode(&y, o, 23 + 260, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+	o[24] = 0;
+	o[28] = '/';            /* not a v3 file name */
+	CHECK_EQ_INT(v3x_req_decode(&y, o, 23 + 260, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_NAME_SEPARATOR);
+	x.op = V3X_SNAP_SEAL;   /* a seal names nothing */
+	CHECK_EQ_INT(v3x_req_pack(o, sizeof o, &x, &why), -EINVAL);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+	x.name[0] = '\0';
+	x.sessions = 0;         /* at least this session */
+	CHECK_EQ_INT(v3x_req_pack(o, sizeof o, &x, &why), -EINVAL);
+	x.sessions = 0x01020304;
+	REQUIRE(v3x_req_pack(o, sizeof o, &x, &why) == 23 + 260);
+	CHECK(o[23] == 2 && o[24] == 4 && o[27] == 1 && o[28] == 0 &&
+	      o[23 + 259] == 0);
+	CHECK_EQ_INT(v3x_req_decode(&y, o, 23 + 260, &why), 23 + 260);
+	CHECK(y.op == V3X_SNAP_SEAL && y.sessions == 0x01020304 &&
+	      y.name[0] == '\0');
+	o[23 + 259] = 'x';      /* a byte in the seal's name field */
+	CHECK_EQ_INT(v3x_req_decode(&y, o, 23 + 260, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+	o[23 + 259] = 0;
+	memset(o + 24, 0, 4);   /* a seal of 0 sessions */
+	CHECK_EQ_INT(v3x_req_decode(&y, o, 23 + 260, &why), -EBADMSG);
+	o[24] = 1;
+	o[23] = 3;              /* no such op */
+	CHECK_EQ_INT(v3x_req_decode(&y, o, 23 + 260, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+	o[23] = 0;
+	CHECK_EQ_INT(v3x_req_decode(&y, o, 23 + 260, &why), -EBADMSG);
+	o[19] = (261 & 0xff);   /* not the layout's size */
+	CHECK_EQ_INT(v3x_req_decode(&y, o, sizeof o, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_SIZE_LAYOUT);
+	memset(&x, 0, sizeof x);
+	x.code = V3X_RESP_SNAPSHOT;
+	x.snapshot = 0x1122334455ull;
+	x.count = 70000;
+	CHECK_EQ_INT(v3x_resp_pack(buf, sizeof buf, &x, &why), 19);
+	CHECK(buf[0] == 4 && buf[1] == (1648 & 0xff) && buf[2] == 1648 >> 8 &&
+	      buf[3] == 12);
+	CHECK(buf[7] == 0x55 && buf[11] == 0x11 && buf[15] == (70000 & 0xff) &&
+	      buf[17] == 1);
+	CHECK_EQ_INT(v3x_resp_decode(&y, buf, 19, &why), 19);
+	CHECK(y.snapshot == 0x1122334455ull && y.count == 70000);
+	memset(buf + 7, 0, 8);  /* snapshot 0 */
+	CHECK_EQ_INT(v3x_resp_decode(&y, buf, 19, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_FIELD);
+	buf[14] = 0x80;         /* over 2^63 - 1 */
+	CHECK_EQ_INT(v3x_resp_decode(&y, buf, 19, &why), -EBADMSG);
+	x.snapshot = 0;
+	CHECK_EQ_INT(v3x_resp_pack(buf, sizeof buf, &x, &why), -EINVAL);
+	buf[3] = 13;
+	CHECK_EQ_INT(v3x_resp_decode(&y, buf, 20, &why), -EBADMSG);
+	CHECK_EQ_INT(why, V3_E_SIZE_LAYOUT);
+}
+
 TEST_SUITE(v3x, v3x_list_request_layout, v3x_request_header_rules,
 	   v3x_read_request_ranges, v3x_attr_request_rules, v3x_entry_layout,
 	   v3x_data_head_only, v3x_small_responses,
 	   v3x_offset_query_and_answer, v3x_have_query_and_answer,
-	   v3x_segment_of_a_large_file, v3x_trace_request);
+	   v3x_segment_of_a_large_file, v3x_trace_request,
+	   v3x_snapshot_keep_and_seal);
