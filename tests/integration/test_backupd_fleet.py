@@ -18,8 +18,8 @@ import pytest
 
 from backupd import Server, TIMEOUT_MS, tls_args
 from conftest import binary, make_certs, make_leaf
+from holdproxy import HoldProxy
 from radosgw import RadosGW
-from test_backupd_pg import HoldProxy
 from test_restore import config, make_tree, restored_root, run, tree_state
 
 BIG = 12 << 20          # more than one 8 MiB part: a multipart upload

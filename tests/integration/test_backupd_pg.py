@@ -12,8 +12,6 @@ restarted under a running server."""
 import hashlib
 import os
 import re
-import signal
-import socket
 import subprocess
 import threading
 
@@ -22,6 +20,7 @@ import pytest
 
 from backupd import Server, TIMEOUT_MS, tls_args
 from conftest import binary, make_certs, make_leaf
+from holdproxy import HoldProxy
 from test_restore import config, make_tree, restored_root, run, tree_state
 
 
@@ -155,6 +154,20 @@ def test_bad_db_is_a_clear_startup_error(pg, tmp_path):
                "no_such_database" in ln for ln in s.lines), s.lines
 
 
+def test_db_and_instance_options_are_checked(tmp_path):
+    backupd = str(binary("vigil-backupd"))
+    data = ["--data", str(tmp_path / "data"), "--plain", "127.0.0.1:0"]
+    for bad in (["--db", str(tmp_path / "x.sqlite")], ["--instance", "a/b"],
+                ["--instance", ""], ["--instance", "x" * 33]):
+        r = subprocess.run([backupd] + data + bad, capture_output=True, text=True,
+                           timeout=10)
+        assert r.returncode == 2 and "bad value for option" in r.stderr, (bad, r.stderr)
+    r = subprocess.run([backupd] + data, capture_output=True, text=True, timeout=10,
+                       env=dict(os.environ, VIGIL_BACKUPD_DB="/var/lib/x.sqlite"))
+    assert r.returncode == 2 and "VIGIL_BACKUPD_DB" in r.stderr, r.stderr
+    assert not (tmp_path / "data").exists()
+
+
 # ---- two instances ------------------------------------------------------------
 
 def test_backup_through_one_restore_through_the_other(cluster, tmp_path):
@@ -173,65 +186,6 @@ def test_backup_through_one_restore_through_the_other(cluster, tmp_path):
     assert sa != sb
     ids = cluster.sql("SELECT id FROM sessions ORDER BY id")
     assert len(ids) == len({i[0] for i in ids}) >= 2
-
-
-class HoldProxy:
-    """127.0.0.1 proxy: connection 0 goes to targets[0] and is held (no
-    more bytes forwarded) once `hold_after` client bytes went through;
-    later connections go to targets[1]."""
-
-    def __init__(self, targets, hold_after):
-        self.targets, self.hold_after = targets, hold_after
-        self.held = threading.Event()
-        self.conns = 0
-        self.sock = socket.create_server(("127.0.0.1", 0))
-        self.port = self.sock.getsockname()[1]
-        self.socks = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                a, _ = self.sock.accept()
-            except OSError:
-                return
-            first = self.conns == 0
-            self.conns += 1
-            b = socket.create_connection(self.targets[0 if first else 1], timeout=5)
-            b.settimeout(None)
-            self.socks += [a, b]
-            left = [self.hold_after if first else None]
-            threading.Thread(target=self._pump, args=(a, b, left), daemon=True).start()
-            threading.Thread(target=self._pump, args=(b, a, [None]), daemon=True).start()
-
-    def _pump(self, src, dst, left):
-        while True:
-            try:
-                data = src.recv(65536)
-            except OSError:
-                data = b""
-            if not data:
-                break
-            if left[0] is not None:
-                data = data[:left[0]]
-                left[0] -= len(data)
-            try:
-                dst.sendall(data)
-            except OSError:
-                break
-            if left[0] == 0:
-                self.held.set()
-                return              # forwards nothing more; the server ends it
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def close(self):
-        self.sock.close()
-        for s in self.socks:
-            s.close()
 
 
 def test_instance_stopped_mid_transfer_the_other_serves_the_resume(cluster, tmp_path):
@@ -364,7 +318,7 @@ def test_postgresql_restarted_under_a_running_server(cluster, pg, tmp_path):
     a.wait_for(r"database: connection lost", timeout=10)
     # after the outage: a new run completes, and the restore holds every
     # file (what the first run had stored and what it had not)
-    r = backup(conf, src)
+    backup(conf, src)
     a.wait_for(r"database: connected again", timeout=10)
     restore_equals(tmp_path, conf, src, "dest")
     st = cluster.status("a")["store"]
