@@ -13,7 +13,7 @@
  * Every S3 call blocks the server's one event loop while it runs, within
  * --s3-timeout-ms (docs/backupd.md, "S3 store": what that costs).
  */
-#define _GNU_SOURCE     /* O_TMPFILE */
+#define _GNU_SOURCE     /* O_TMPFILE, fallocate */
 #include "backupd_blob.h"
 
 #include <errno.h>
@@ -27,11 +27,14 @@
 #include "backupd.h"
 #include "backupd_s3.h"
 #include "log.h"
+#include "mbedtls/sha256.h"
 
 #define MOD "store"
 #define BD_BLOB_KEY_FMT "content/%s"
 
 static int bd_blob_on_s3;
+/* The parts' ETags of the one upload being completed (~780 KiB). */
+static char bd_blob_etags[BD_S3_PARTS_MAX][BD_S3_ETAG_MAX];
 static char bd_blob_bucket[64];
 
 /* see backupd_blob.h */
@@ -126,33 +129,6 @@ const char *bd_blob_key(const char *path)
 	return strncmp(path, BD_BLOB_S3_PREFIX, 3) == 0 ? path + 3 : NULL;
 }
 
-/* Multipart upload of fd's [0, size) to key.  @retval 0  @retval <0 */
-static int bd_blob_put_parts(const char *key, int fd, uint64_t size)
-{
-	static char etags[BD_S3_PARTS_MAX][BD_S3_ETAG_MAX];
-	char id[BD_S3_UPLOAD_ID_MAX] = "";
-	uint64_t part = BD_BLOB_PART, off;
-	unsigned n = 0;
-	int ret;
-
-	/* parts grow (in MiB) when the file needs more than S3's 10000 */
-	while (size / part >= BD_S3_PARTS_MAX)
-		part += 1024u * 1024u;
-	ret = bd_s3_mpu_create(key, id);
-	for (off = 0; ret == 0 && off < size; off += part, n++) {
-		uint64_t len = size - off < part ? size - off : part;
-
-		ret = bd_s3_mpu_part(key, id, n + 1, fd, off, len, etags[n]);
-	}
-	if (ret == 0)
-		ret = bd_s3_mpu_complete(key, id, etags, n);
-	if (ret != 0 && id[0] != '\0' && bd_s3_mpu_abort(key, id) != 0)
-		log_warn(MOD, "%s: multipart upload %s left behind (the "
-			 "bucket's lifecycle rule or the next expiry removes "
-			 "it)", key, id);
-	return ret;
-}
-
 /* see backupd_blob.h */
 int bd_blob_put(const char *hex, int fd, uint64_t size)
 {
@@ -166,9 +142,7 @@ int bd_blob_put(const char *hex, int fd, uint64_t size)
 		return 0;      /* the same bytes are there (by their hash) */
 	if (ret != 0 && ret != -ENOENT)
 		return ret;
-	if (size <= BD_BLOB_PART)
-		return bd_s3_put_fd(key, fd, 0, size, hex);
-	return bd_blob_put_parts(key, fd, size);
+	return bd_s3_put_fd(key, fd, 0, size, hex);
 }
 
 /* An unlinked read-write file under <data>/.tmp.  @retval fd / -EIO */
@@ -253,4 +227,206 @@ int bd_blob_delete(const char *path)
 		return -EIO;
 	}
 	return bd_s3_delete(key);
+}
+
+/* Reads fd's [off, off + len) through the shared buffer into the cksum.
+ * @retval 0  @retval -EIO */
+static int bd_blob_cksum_range(int fd, uint64_t off, uint64_t len,
+			       struct cksum_ctx *ck)
+{
+	static uint8_t buf[256u * 1024u];
+
+	while (len > 0) {
+		size_t n = len < sizeof buf ? (size_t)len : sizeof buf;
+
+		if (pread(fd, buf, n, (off_t)off) != (ssize_t)n)
+			return -EIO;
+		cksum_update(ck, buf, n);
+		off += n;
+		len -= n;
+	}
+	return 0;
+}
+
+/* Starts the multipart upload of up under a fresh upload/<random> key.
+ * @retval 0  @retval <0 */
+static int bd_blob_up_start(struct bd_blob_up *up)
+{
+	static const char digits[] = "0123456789abcdef";
+	uint8_t r[16];
+	char *p;
+	size_t i;
+
+	if (bd_random(r, sizeof r) != 0)
+		return -EIO;
+	p = up->key + snprintf(up->key, sizeof up->key, "upload/");
+	for (i = 0; i < sizeof r; i++) {
+		*p++ = digits[r[i] >> 4];
+		*p++ = digits[r[i] & 15];
+	}
+	*p = '\0';
+	up->sent = 0;
+	up->parts = 0;
+	cksum_init(&up->ck);
+	if (bd_s3_mpu_create(up->key, up->id) != 0) {
+		up->key[0] = '\0';
+		return -EIO;
+	}
+	return 0;
+}
+
+/* see backupd_blob.h */
+int bd_blob_up_spool(int fd, uint64_t end, struct bd_blob_up *up)
+{
+	static int warned;
+	char etag[BD_S3_ETAG_MAX];
+	int n = 0;
+
+	while (end - up->sent >= BD_BLOB_PART) {
+		if (up->key[0] == '\0' && bd_blob_up_start(up) != 0)
+			return -EIO;
+		if (bd_blob_cksum_range(fd, up->sent, BD_BLOB_PART, &up->ck) ||
+		    bd_s3_mpu_part(up->key, up->id, up->parts + 1, fd,
+				   up->sent, BD_BLOB_PART, etag) != 0)
+			return -EIO;
+		/* the part is in the store: its local bytes are not needed */
+		if (fallocate(fd, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE,
+			      (off_t)up->sent, BD_BLOB_PART) != 0 && !warned++)
+			log_warn(MOD, "cannot free sent parts of temp files "
+				 "(%s): they use local disk until the commit",
+				 strerror(errno));
+		up->sent += BD_BLOB_PART;
+		up->parts++;
+		n++;
+	}
+	return n;
+}
+
+/* The ETags of the parts, checked to be 1..n in order. */
+struct bd_blob_parts {
+	char (*etags)[BD_S3_ETAG_MAX];
+	unsigned n;
+	uint64_t bytes;
+	int gap;
+};
+
+static int bd_blob_on_part(void *arg, unsigned part, const char *etag,
+			   uint64_t size)
+{
+	struct bd_blob_parts *p = arg;
+
+	if (part != p->n + 1 || p->n >= BD_S3_PARTS_MAX) {
+		p->gap = 1;
+		return 0;
+	}
+	snprintf(p->etags[p->n++], BD_S3_ETAG_MAX, "%s", etag);
+	p->bytes += size;
+	return 0;
+}
+
+/* SHA-256 hex of key's first size bytes, read back by ranges.
+ * @retval 0  @retval <0 */
+static int bd_blob_hash_object(const char *key, uint64_t size, char hex[65])
+{
+	static uint8_t buf[BD_BLOB_PART];
+	static const char digits[] = "0123456789abcdef";
+	mbedtls_sha256_context sha;
+	uint64_t off = 0;
+	uint8_t d[32];
+	int i, ret = 0;
+
+	mbedtls_sha256_init(&sha);
+	mbedtls_sha256_starts(&sha, 0);
+	while (ret == 0 && off < size) {
+		size_t n = size - off < sizeof buf ? (size_t)(size - off)
+						   : sizeof buf;
+
+		ret = bd_s3_get(key, off, buf, n);
+		if (ret == 0)
+			mbedtls_sha256_update(&sha, buf, n);
+		off += n;
+	}
+	mbedtls_sha256_finish(&sha, d);
+	mbedtls_sha256_free(&sha);
+	for (i = 0; i < 32; i++) {
+		hex[2 * i] = digits[d[i] >> 4];
+		hex[2 * i + 1] = digits[d[i] & 15];
+	}
+	hex[64] = '\0';
+	return ret;
+}
+
+/* The last part and the completion.  @retval 0  @retval <0 */
+static int bd_blob_up_complete(int fd, uint64_t size, struct bd_blob_up *up)
+{
+	struct bd_blob_parts p = { bd_blob_etags, 0, 0, 0 };
+	char etag[BD_S3_ETAG_MAX];
+
+	if (size > up->sent &&
+	    bd_s3_mpu_part(up->key, up->id, up->parts + 1, fd, up->sent,
+			   size - up->sent, etag) != 0)
+		return -EIO;
+	if (bd_s3_mpu_parts(up->key, up->id, bd_blob_on_part, &p) < 0)
+		return -EIO;
+	if (p.gap || p.bytes != size) {
+		log_err(MOD, "%s: the upload holds %llu bytes in %u parts, "
+			"not %llu", up->key, (unsigned long long)p.bytes, p.n,
+			(unsigned long long)size);
+		return -EIO;
+	}
+	return bd_s3_mpu_complete(up->key, up->id, bd_blob_etags, p.n);
+}
+
+/* see backupd_blob.h */
+int bd_blob_up_finish(int fd, uint64_t size, struct bd_blob_up *up,
+		      int have_hex, char hex[65])
+{
+	char key[BD_S3_KEY_MAX];
+	uint64_t have = 0;
+	int ret = bd_blob_up_complete(fd, size, up);
+
+	if (ret != 0) {
+		bd_blob_up_abort(up);
+		return ret;
+	}
+	up->id[0] = '\0';      /* complete: an object now, not an upload */
+	if (!have_hex)
+		ret = bd_blob_hash_object(up->key, size, hex);
+	snprintf(key, sizeof key, BD_BLOB_KEY_FMT, hex);
+	if (ret == 0 && ((ret = bd_s3_head(key, &have)) == -ENOENT ||
+			 (ret == 0 && have != size))) {
+		ret = size <= BD_S3_COPY_MAX ? bd_s3_copy(up->key, key) : -EFBIG;
+		if (ret == -EFBIG)
+			log_err(MOD, "%s: %llu bytes: more than one S3 copy "
+				"takes (5 GiB)", key, (unsigned long long)size);
+	}
+	if (bd_s3_delete(up->key) != 0)
+		log_warn(MOD, "%s: not deleted (a copy of %s)", up->key, key);
+	up->key[0] = '\0';
+	return ret;
+}
+
+/* see backupd_blob.h */
+void bd_blob_up_abort(struct bd_blob_up *up)
+{
+	if (up->key[0] != '\0' && up->id[0] != '\0' &&
+	    bd_s3_mpu_abort(up->key, up->id) != 0)
+		log_warn(MOD, "%s: upload %s not aborted (expiry tries again)",
+			 up->key, up->id);
+	up->key[0] = '\0';
+	up->id[0] = '\0';
+}
+
+/* see backupd_blob.h */
+int bd_blob_up_held(const char *key, const char *id, uint64_t *held)
+{
+	struct bd_blob_parts p = { bd_blob_etags, 0, 0, 0 };
+	int ret = bd_s3_mpu_parts(key, id, bd_blob_on_part, &p);
+
+	*held = 0;
+	if (ret < 0)
+		return ret;
+	/* whole parts only: a short one could only be a last part */
+	*held = p.bytes == (uint64_t)p.n * BD_BLOB_PART ? p.bytes : 0;
+	return 0;
 }

@@ -60,6 +60,7 @@ struct bd_s3_req {
 	size_t out_cap, out_len;
 	int out_over;             /* more than out_cap came */
 	char *etag;               /* the ETag header to here, if not NULL */
+	const char *copy_from;    /* x-amz-copy-source, or NULL */
 	uint64_t length;          /* HEAD: Content-Length */
 };
 
@@ -224,7 +225,7 @@ static int bd_s3_url(const struct bd_s3_req *r, char *url, size_t cap)
 /* Sets up the method and the body of r.  @retval headers list */
 static struct curl_slist *bd_s3_setup(struct bd_s3_req *r)
 {
-	char h[128];
+	char h[BD_S3_KEY_MAX + 96];
 	struct curl_slist *hl = NULL;
 
 	snprintf(h, sizeof h, "x-amz-content-sha256: %s",
@@ -233,6 +234,11 @@ static struct curl_slist *bd_s3_setup(struct bd_s3_req *r)
 	/* no "Expect:" to drop 100-continue: curl 7.88 signs the empty
 	 * header it removes, and the signature then fails (HTTP 403) */
 	curl_easy_setopt(bd_curl, CURLOPT_EXPECT_100_TIMEOUT_MS, 200L);
+	if (r->copy_from != NULL) {
+		snprintf(h, sizeof h, "x-amz-copy-source: /%s/%s", bd_bucket,
+			 r->copy_from);
+		hl = curl_slist_append(hl, h);
+	}
 	if (strcmp(r->method, "PUT") == 0) {
 		curl_easy_setopt(bd_curl, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(bd_curl, CURLOPT_READFUNCTION, bd_s3_on_read);
@@ -525,6 +531,69 @@ int bd_s3_mpu_abort(const char *key, const char *id)
 	r.query = q;
 	ret = bd_s3_ret(bd_s3_do(&r));
 	return ret == -ENOENT ? 0 : ret;
+}
+
+/* One ListParts page from marker (0: the first).  @retval parts
+ * @retval <0 */
+static int bd_s3_parts_page(const char *key, const char *id,
+			    unsigned *marker, bd_s3_part_cb cb, void *arg)
+{
+	char q[BD_S3_UPLOAD_ID_MAX * 3 + 64], u[BD_S3_UPLOAD_ID_MAX * 3 + 32];
+	struct bd_s3_req r;
+	int n, ret;
+
+	if (bd_s3_upload_query(u, sizeof u, 0, id) != 0)
+		return -EINVAL;
+	n = *marker ? snprintf(q, sizeof q, "part-number-marker=%u&%s",
+			       *marker, u)
+		    : snprintf(q, sizeof q, "%s", u);
+	if (n < 0 || (size_t)n >= sizeof q)
+		return -EINVAL;
+	bd_s3_req_init(&r, "GET", key);
+	r.query = q;
+	ret = bd_s3_ret(bd_s3_do(&r));
+	if (ret != 0)
+		return ret;
+	ret = bd_s3_xml_parts(bd_resp, bd_resp_len, cb, arg, marker);
+	if (ret == -EBADMSG || ret == -ENOSPC)
+		log_err(MOD, "parts of %s/%s: unreadable answer", bd_bucket,
+			key);
+	return ret;
+}
+
+/* see backupd_s3.h */
+int bd_s3_mpu_parts(const char *key, const char *id, bd_s3_part_cb cb,
+		    void *arg)
+{
+	unsigned marker = 0;
+	int n = 0, ret;
+
+	do {
+		ret = bd_s3_parts_page(key, id, &marker, cb, arg);
+		if (ret < 0)
+			return ret;
+		n += ret;
+	} while (marker != 0);
+	return n;
+}
+
+/* see backupd_s3.h */
+int bd_s3_copy(const char *src, const char *dst)
+{
+	struct bd_s3_req r;
+	char code[64];
+
+	bd_s3_req_init(&r, "PUT", dst);
+	r.copy_from = src;
+	r.body = "";
+	/* an error can come with status 200 in the body */
+	if (bd_s3_ret(bd_s3_do(&r)) != 0 ||
+	    bd_s3_xml_text(bd_resp, bd_resp_len, "Code", code,
+			   sizeof code) >= 0) {
+		log_err(MOD, "copying %s/%s to %s failed", bd_bucket, src, dst);
+		return -EIO;
+	}
+	return 0;
 }
 
 /* see backupd_s3.h */

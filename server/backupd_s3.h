@@ -61,6 +61,18 @@ int bd_s3_mpu_part(const char *key, const char *id, unsigned part, int fd,
 int bd_s3_mpu_complete(const char *key, const char *id,
 		       const char (*etags)[BD_S3_ETAG_MAX], unsigned n);
 int bd_s3_mpu_abort(const char *key, const char *id);
+/* The parts an upload holds (ListParts, page by page) to cb as (number,
+ * ETag, size).  @retval parts  @retval -ENOENT no such upload
+ * @retval <0 */
+typedef int (*bd_s3_part_cb)(void *arg, unsigned part, const char *etag,
+			     uint64_t size);
+int bd_s3_mpu_parts(const char *key, const char *id, bd_s3_part_cb cb,
+		    void *arg);
+
+/* Server-side copy of src to dst, both in the bucket (CopyObject: at
+ * most 5 GiB).  @retval 0  @retval -ENOENT  @retval <0 */
+#define BD_S3_COPY_MAX (5ull << 30)
+int bd_s3_copy(const char *src, const char *dst);
 
 /* GET the bytes [off, off + len) of key into buf (len > 0).
  * @retval 0 all len bytes  @retval -ENOENT  @retval -ERANGE the object is
@@ -90,5 +102,10 @@ int bd_s3_xml_text(const char *xml, size_t len, const char *tag, char *out,
  * @retval entries  @retval -EBADMSG / -ENOSPC / cb's error */
 int bd_s3_xml_list(const char *xml, size_t len, bd_s3_list_cb cb, void *arg,
 		   char *token, size_t token_cap);
+/* One ListParts page: every <Part> (PartNumber, ETag, Size) to cb; the
+ * next page's marker to *next (0 on the last page).
+ * @retval parts  @retval -EBADMSG / -ENOSPC / cb's error */
+int bd_s3_xml_parts(const char *xml, size_t len, bd_s3_part_cb cb, void *arg,
+		    unsigned *next);
 
 #endif

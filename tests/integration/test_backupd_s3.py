@@ -20,6 +20,7 @@ import pytest
 
 from conftest import binary, make_certs, make_leaf
 from backupd import Server, TIMEOUT_MS, tls_args
+from netutil import free_port
 from radosgw import RadosGW
 from test_backup_resume import CountingCutProxy
 from test_restore import config, make_tree, restored_root, run, tree_state
@@ -27,6 +28,7 @@ from test_restore import config, make_tree, restored_root, run, tree_state
 # 12 MiB: more than one 8 MiB part, so the tree's large file goes as a
 # multipart upload (VIGIL_RESTORE_LARGE_MIB sets make_tree's size).
 BIG = 12 << 20
+PART = 8 << 20      # backupd_blob.h BD_BLOB_PART
 _buckets = itertools.count(1)
 
 
@@ -47,20 +49,28 @@ def pki(tmp_path_factory):
 
 
 class S3Backupd:
-    """A vigil-backupd on SQLite + a fresh bucket of rgw."""
+    """A vigil-backupd on SQLite + a fresh bucket of rgw (on a fixed TLS
+    port, so a restarted one is found where the first was)."""
 
     def __init__(self, rgw, pki, tmp_path):
-        self.rgw, self.tmp = rgw, tmp_path
+        self.rgw, self.tmp, self.pki = rgw, tmp_path, pki
         self.bucket = rgw.make_bucket(f"vigil-{next(_buckets)}")
         self.data = tmp_path / "data"
         self.store = ["--store", f"s3://{self.bucket}", "--s3-endpoint",
                       rgw.endpoint, "--s3-credentials",
                       rgw.credentials_file(tmp_path / "s3.cred")]
-        self.srv = Server(["--data", str(self.data), "--timeout-ms",
-                           str(TIMEOUT_MS), "--plain", "127.0.0.1:0"]
-                          + self.store + tls_args(pki)).start()
+        self.tls_port = free_port()
+        self.srv = self.start()
         # config() of test_restore reads the ports from a Server
-        self.tls_port, self.port = self.srv.tls_port, self.srv.port
+        self.port = self.srv.port
+
+    def start(self, prefix=()):
+        args = tls_args(self.pki)
+        args[args.index("--tls") + 1] = f"127.0.0.1:{self.tls_port}"
+        return Server(["--data", str(self.data), "--timeout-ms",
+                       str(TIMEOUT_MS), "--plain", "127.0.0.1:0",
+                       "--log-level", "debug"] + self.store + args,
+                      prefix=prefix).start()
 
     def objects(self):
         """{key: size} of the bucket."""
@@ -135,12 +145,15 @@ def test_same_bytes_are_one_object(s3d, pki, tmp_path):
 
 
 def test_cut_upload_resumes_and_no_object_holds_a_part(s3d, pki, tmp_path):
-    """The connection is cut twice mid-file; vigild resumes; a watcher
-    listing the bucket all along sees only whole files' objects."""
+    """The connection is cut twice mid-file, each time after a part went
+    to the store; vigild resumes at what the store holds (whole 8 MiB
+    parts); a watcher listing the bucket all along sees only the whole
+    file's object, and no upload is left in progress."""
     big = tmp_path / "big.bin"
-    data = os.urandom(BIG)
+    data = os.urandom(3 * PART)
     big.write_bytes(data)
-    proxy = CountingCutProxy(("127.0.0.1", s3d.tls_port), [3 << 20, 4 << 20])
+    proxy = CountingCutProxy(("127.0.0.1", s3d.tls_port),
+                             [PART + (2 << 20), PART + (2 << 20)])
     seen, stop = {}, threading.Event()
 
     def watch():
@@ -164,9 +177,14 @@ def test_cut_upload_resumes_and_no_object_holds_a_part(s3d, pki, tmp_path):
         proxy.close()
     assert proxy.cuts_done == 2
     s3d.srv.wait_for(r"stored \(clear payload\) ")
-    assert len([ln for ln in s3d.srv.lines if "resumed at" in ln]) == 2
-    seen.update(s3d.objects())
-    assert seen == {f"content/{sha(data)}": BIG}
+    resumed = [int(m.group(1)) for m in (re.search(r"resumed at (\d+) ", ln)
+                                         for ln in s3d.srv.lines) if m]
+    assert resumed == [PART, 2 * PART], "\n".join(s3d.srv.lines)
+    # a completed upload/<random> object (the whole file, before it is
+    # copied to its content name) may show for a moment: never a part
+    assert all(size == len(data) for size in seen.values()), seen
+    assert f"content/{sha(data)}" in seen
+    assert s3d.objects() == {f"content/{sha(data)}": len(data)}
     assert s3d.rgw.uploads(s3d.bucket) == []
     dest = tmp_path / "dest"
     r = run("restore", "--config", conf, dest)
@@ -220,3 +238,70 @@ def test_gateway_down_refuses_and_loses_nothing(s3d, pki, tmp_path):
     r = run("restore", "--config", conf, dest)
     assert r.returncode == 0, r.stderr
     assert (restored_root(dest, f)).read_bytes() == f.read_bytes()
+
+
+def board_conf(tmp_path, pki, port, rate=None):
+    conf = tmp_path / "vigil.conf"
+    conf.write_text("\n".join([
+        f"backup.server = tls://127.0.0.1:{port}",
+        "device.name = board-a", f"data.dir = {tmp_path / 'state'}",
+        f"tls.ca = {pki / 'ca.crt'}", f"tls.cert = {pki / 'board-a.crt'}",
+        f"tls.key = {pki / 'board-a.key'}"]
+        + ([f"backup.max_rate = {rate}"] if rate else [])) + "\n")
+    return conf
+
+
+def test_instance_killed_mid_transfer_next_one_resumes(s3d, pki, tmp_path):
+    """SIGKILL once the first part is in the store: a new instance on the
+    same metadata offers the resume at that part (the row the part
+    wrote), and the file is stored whole."""
+    big = tmp_path / "big.bin"
+    data = os.urandom(4 * PART)
+    big.write_bytes(data)
+    conf = board_conf(tmp_path, pki, s3d.tls_port, rate=8 << 20)
+    agent = subprocess.Popen(
+        [str(binary("vigild")), "backup", "--config", str(conf),
+         "--timeout", "5000", "--retry-cap", "200", str(big)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        s3d.srv.wait_for(r"1 part\(s\), 8388608 bytes in the store",
+                         timeout=60)
+        s3d.srv.proc.kill()
+        s3d.srv.stop()
+        s3d.srv = s3d.start()
+        _, err = agent.communicate(timeout=180)
+        assert agent.returncode == 0, err
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+            agent.wait()
+    line = s3d.srv.wait_for(r"resumed at \d+ of", timeout=30)
+    assert f"resumed at {PART} of {len(data)} bytes" in line, line
+    s3d.srv.wait_for(r"stored \(clear payload\) ")
+    assert s3d.objects() == {f"content/{sha(data)}": len(data)}
+    assert s3d.rgw.uploads(s3d.bucket) == []
+    dest = tmp_path / "dest"
+    r = run("restore", "--config", conf, dest)
+    assert r.returncode == 0, r.stderr
+    assert restored_root(dest, big).read_bytes() == data
+
+
+def test_large_upload_needs_little_local_disk(s3d, pki, tmp_path):
+    """The data directory on a 24 MiB tmpfs (a private mount namespace):
+    a 64 MiB file is stored, because each part sent is punched out of
+    the temp file."""
+    s3d.srv.stop()
+    s3d.data.mkdir(exist_ok=True)
+    s3d.srv = s3d.start(prefix=[
+        "unshare", "-m", "--propagation", "private", "sh", "-c",
+        'mount -t tmpfs -o size=24m vigil-s3-test "$0" && exec "$@"',
+        str(s3d.data)])
+    big = tmp_path / "big.bin"
+    data = os.urandom(8 * PART)
+    big.write_bytes(data)
+    conf = board_conf(tmp_path, pki, s3d.tls_port)
+    r = run("backup", "--config", conf, "--timeout", "10000", big,
+            timeout=180)
+    assert r.returncode == 0, r.stderr
+    assert s3d.objects() == {f"content/{sha(data)}": len(data)}
