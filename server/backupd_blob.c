@@ -35,6 +35,8 @@
 static int bd_blob_on_s3;
 /* The parts' ETags of the one upload being completed (~780 KiB). */
 static char bd_blob_etags[BD_S3_PARTS_MAX][BD_S3_ETAG_MAX];
+/* Object bytes read back (restore, export, a resumed upload's hash). */
+static uint8_t bd_blob_buf[BD_BLOB_PART];
 static char bd_blob_bucket[64];
 
 /* see backupd_blob.h */
@@ -161,15 +163,14 @@ static int bd_blob_tmpfile(void)
 /* Fetches key's [off, off + len) into fd.  @retval 0  @retval <0 */
 static int bd_blob_fetch(const char *key, uint64_t off, uint64_t len, int fd)
 {
-	static uint8_t buf[BD_BLOB_PART];
-
 	while (len > 0) {
-		size_t n = len < sizeof buf ? (size_t)len : sizeof buf;
-		int ret = bd_s3_get(key, off, buf, n);
+		size_t n = len < sizeof bd_blob_buf ? (size_t)len
+						    : sizeof bd_blob_buf;
+		int ret = bd_s3_get(key, off, bd_blob_buf, n);
 
 		if (ret != 0)
 			return ret == -ERANGE ? -ENOENT : ret;
-		if (write(fd, buf, n) != (ssize_t)n)
+		if (write(fd, bd_blob_buf, n) != (ssize_t)n)
 			return -EIO;
 		off += n;
 		len -= n;
@@ -328,7 +329,6 @@ static int bd_blob_on_part(void *arg, unsigned part, const char *etag,
  * @retval 0  @retval <0 */
 static int bd_blob_hash_object(const char *key, uint64_t size, char hex[65])
 {
-	static uint8_t buf[BD_BLOB_PART];
 	static const char digits[] = "0123456789abcdef";
 	mbedtls_sha256_context sha;
 	uint64_t off = 0;
@@ -338,12 +338,12 @@ static int bd_blob_hash_object(const char *key, uint64_t size, char hex[65])
 	mbedtls_sha256_init(&sha);
 	mbedtls_sha256_starts(&sha, 0);
 	while (ret == 0 && off < size) {
-		size_t n = size - off < sizeof buf ? (size_t)(size - off)
-						   : sizeof buf;
+		size_t n = size - off < sizeof bd_blob_buf
+			   ? (size_t)(size - off) : sizeof bd_blob_buf;
 
-		ret = bd_s3_get(key, off, buf, n);
+		ret = bd_s3_get(key, off, bd_blob_buf, n);
 		if (ret == 0)
-			mbedtls_sha256_update(&sha, buf, n);
+			mbedtls_sha256_update(&sha, bd_blob_buf, n);
 		off += n;
 	}
 	mbedtls_sha256_finish(&sha, d);
