@@ -17,6 +17,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
+import time
 
 import pytest
 
@@ -67,13 +68,15 @@ class S3Backupd:
         # config() of test_restore reads the ports from a Server
         self.port = self.srv.port
 
-    def start(self, prefix=()):
+    def srv_args(self):
         args = tls_args(self.pki)
         args[args.index("--tls") + 1] = f"127.0.0.1:{self.tls_port}"
-        return Server(["--data", str(self.data), "--timeout-ms",
-                       str(TIMEOUT_MS), "--plain", "127.0.0.1:0",
-                       "--log-level", "debug"] + self.store + args,
-                      prefix=prefix).start()
+        return ["--data", str(self.data), "--timeout-ms", str(TIMEOUT_MS),
+                "--plain", "127.0.0.1:0", "--log-level", "debug"] \
+            + self.store + args
+
+    def start(self, prefix=()):
+        return Server(self.srv_args(), prefix=prefix).start()
 
     def objects(self):
         """{key: size} of the bucket."""
@@ -362,5 +365,39 @@ def test_large_upload_needs_little_local_disk(s3d, pki, tmp_path):
     conf = board_conf(tmp_path, pki, s3d.tls_port)
     r = run("backup", "--config", conf, "--timeout", "10000", big,
             timeout=180)
+    assert r.returncode == 0, r.stderr
+    assert s3d.objects() == {f"content/{sha(data)}": len(data)}
+
+
+def test_expired_partial_aborts_its_upload(s3d, pki, tmp_path):
+    """A cut upload whose partial expires (--partial-expiry 1, the sweep
+    a new instance runs at start) has its multipart upload aborted: no
+    parts stay in the bucket, and the file then starts from byte 0."""
+    big = tmp_path / "big.bin"
+    data = os.urandom(2 * PART)
+    big.write_bytes(data)
+    # the first connection is cut after a part, every later one at once
+    proxy = FaultProxy(("127.0.0.1", s3d.tls_port), lambda i: Fault(
+        cut_at=("up", PART + (2 << 20) if i == 0 else 1)))
+    try:
+        r = run("backup", "--config", board_conf(tmp_path, pki, proxy.port),
+                "--timeout", "5000", "--retry-cap", "100", big, timeout=60)
+        assert r.returncode != 0, r.stderr
+    finally:
+        proxy.close()
+    s3d.srv.wait_for(r"kept 8388608 of 16777216 bytes")
+    s3d.srv.stop()
+    assert len(s3d.rgw.uploads(s3d.bucket)) == 1
+    db = sqlite3.connect(s3d.data / "backupd.sqlite", timeout=10)
+    (updated,) = db.execute("SELECT updated_ms FROM partials").fetchone()
+    db.close()
+    # the row must be older than the expiry when the new instance starts
+    while time.time() * 1000 < updated + 1500:
+        time.sleep(0.05)
+    s3d.srv = Server(s3d.srv_args() + ["--partial-expiry", "1"]).start()
+    s3d.srv.wait_for(r"expired 1 partial upload\(s\)")
+    assert s3d.rgw.uploads(s3d.bucket) == []
+    r = run("backup", "--config", board_conf(tmp_path, pki, s3d.tls_port),
+            big, timeout=60)
     assert r.returncode == 0, r.stderr
     assert s3d.objects() == {f"content/{sha(data)}": len(data)}
