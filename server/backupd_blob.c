@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backupd.h"
@@ -429,4 +430,51 @@ int bd_blob_up_held(const char *key, const char *id, uint64_t *held)
 	/* whole parts only: a short one could only be a last part */
 	*held = p.bytes == (uint64_t)p.n * BD_BLOB_PART ? p.bytes : 0;
 	return 0;
+}
+
+/* What bd_blob_sweep passes to each listed object. */
+struct bd_blob_sweep {
+	char cutoff[BD_S3_TIME_MAX];   /* "YYYY-MM-DDTHH:MM:SS" */
+	int (*referenced)(void *arg, const char *path);
+	void *arg;
+	int deleted;
+};
+
+static int bd_blob_on_object(void *arg, const char *key, uint64_t size,
+			     const char *modified)
+{
+	struct bd_blob_sweep *w = arg;
+	char path[BD_S3_KEY_MAX + 4];
+	int ret;
+
+	(void)size;
+	/* ISO 8601 UTC times of one form compare as text */
+	if (strlen(modified) < 19 || strncmp(modified, w->cutoff, 19) >= 0)
+		return 0;
+	snprintf(path, sizeof path, BD_BLOB_S3_PREFIX "%s", key);
+	ret = w->referenced(w->arg, path);
+	if (ret != 0)
+		return ret < 0 ? ret : 0;
+	ret = bd_s3_delete(key);
+	if (ret == 0)
+		w->deleted++;
+	return ret;
+}
+
+/* see backupd_blob.h */
+int bd_blob_sweep(uint32_t min_age_s,
+		  int (*referenced)(void *arg, const char *path), void *arg)
+{
+	struct bd_blob_sweep w = { "", referenced, arg, 0 };
+	time_t t = time(NULL) - (time_t)min_age_s;
+	struct tm tm;
+	int ret;
+
+	if (!bd_blob_on_s3 || gmtime_r(&t, &tm) == NULL)
+		return 0;
+	strftime(w.cutoff, sizeof w.cutoff, "%Y-%m-%dT%H:%M:%S", &tm);
+	ret = bd_s3_list("content/", bd_blob_on_object, &w);
+	if (ret >= 0)
+		ret = bd_s3_list("upload/", bd_blob_on_object, &w);
+	return ret < 0 ? ret : w.deleted;
 }

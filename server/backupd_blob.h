@@ -84,6 +84,14 @@ int bd_blob_open_range(const char *path, uint64_t size, uint64_t off,
 /* Deletes the stored content at path (absolute).  @retval 0  @retval <0 */
 int bd_blob_delete(const char *path);
 
+/* S3: deletes the objects under content/ and upload/ last modified more
+ * than min_age_s ago that referenced(arg, stored path) says no row
+ * names (1 named, 0 not, <0 error): what a crash between an upload and
+ * its commit left.  The age spares uploads in progress.
+ * @retval objects deleted  @retval <0 */
+int bd_blob_sweep(uint32_t min_age_s,
+		  int (*referenced)(void *arg, const char *path), void *arg);
+
 /* ---- S3: a file streamed to a multipart upload as it is received ----
  *
  * The received bytes are spooled to the temp file as before; each time

@@ -85,8 +85,12 @@ int bd_s3_head(const char *key, uint64_t *size);
 /* DELETE key (a missing key is not an error).  @retval 0  @retval <0 */
 int bd_s3_delete(const char *key);
 
-/* One listed object.  @retval 0 go on  @retval <0 stop with that error */
-typedef int (*bd_s3_list_cb)(void *arg, const char *key, uint64_t size);
+/* One listed object: its key, size and LastModified as S3 writes it
+ * ("2026-12-06T14:00:00.000Z", UTC; "" when absent).
+ * @retval 0 go on  @retval <0 stop with that error */
+#define BD_S3_TIME_MAX 32u
+typedef int (*bd_s3_list_cb)(void *arg, const char *key, uint64_t size,
+			     const char *modified);
 /* Lists every object under prefix (ListObjectsV2, page by page).
  * @retval count  @retval <0 */
 int bd_s3_list(const char *prefix, bd_s3_list_cb cb, void *arg);
@@ -97,7 +101,8 @@ int bd_s3_list(const char *prefix, bd_s3_list_cb cb, void *arg);
  * @retval length  @retval -ENOENT  @retval -EBADMSG  @retval -ENOSPC */
 int bd_s3_xml_text(const char *xml, size_t len, const char *tag, char *out,
 		   size_t cap);
-/* One ListObjectsV2 page: every <Contents> (Key, Size) to cb; the next
+/* One ListObjectsV2 page: every <Contents> (Key, Size, LastModified)
+ * to cb; the next
  * page's continuation token to token ("" on the last page).
  * @retval entries  @retval -EBADMSG / -ENOSPC / cb's error */
 int bd_s3_xml_list(const char *xml, size_t len, bd_s3_list_cb cb, void *arg,

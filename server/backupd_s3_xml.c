@@ -149,7 +149,7 @@ static int bd_xml_u64(const char *s, uint64_t *v)
 static int bd_xml_entry(const char *p, const char *end, bd_s3_list_cb cb,
 			void *arg)
 {
-	char key[BD_S3_KEY_MAX], size[24];
+	char key[BD_S3_KEY_MAX], size[24], when[BD_S3_TIME_MAX];
 	uint64_t v;
 	int ret = bd_xml_elem(p, end, "Key", key, sizeof key, NULL);
 
@@ -158,7 +158,12 @@ static int bd_xml_entry(const char *p, const char *end, bd_s3_list_cb cb,
 	ret = bd_xml_elem(p, end, "Size", size, sizeof size, NULL);
 	if (ret < 0 || bd_xml_u64(size, &v) != 0)
 		return -EBADMSG;
-	return cb(arg, key, v);
+	ret = bd_xml_elem(p, end, "LastModified", when, sizeof when, NULL);
+	if (ret == -ENOENT)
+		when[0] = '\0';
+	else if (ret < 0)
+		return -EBADMSG;
+	return cb(arg, key, v, when);
 }
 
 /* One <Part> block [p, end) to the callback.  @retval 0 / <0 */

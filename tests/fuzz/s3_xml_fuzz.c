@@ -5,8 +5,8 @@
  *
  * Properties checked (__builtin_trap on violation):
  *   - the list verdict is a count, -EBADMSG, -ENOSPC;
- *   - every listed key is NUL-terminated below BD_S3_KEY_MAX and the
- *     count equals the callbacks made;
+ *   - every listed key is NUL-terminated below BD_S3_KEY_MAX, its time
+ *     below BD_S3_TIME_MAX, and the count equals the callbacks made;
  *   - the token is NUL-terminated within its buffer, "" unless truncated;
  *   - a parts verdict is a count of parts numbered 1..10000 whose ETag
  *     is NUL-terminated below BD_S3_ETAG_MAX; the next marker is 0 or a
@@ -23,11 +23,13 @@
 
 static int calls;
 
-static int on_entry(void *arg, const char *key, uint64_t size)
+static int on_entry(void *arg, const char *key, uint64_t size,
+		    const char *modified)
 {
 	(void)arg;
 	(void)size;
-	if (strnlen(key, BD_S3_KEY_MAX) >= BD_S3_KEY_MAX)
+	if (strnlen(key, BD_S3_KEY_MAX) >= BD_S3_KEY_MAX ||
+	    strnlen(modified, BD_S3_TIME_MAX) >= BD_S3_TIME_MAX)
 		__builtin_trap();
 	calls++;
 	return 0;

@@ -255,6 +255,13 @@ def test_cut_upload_resumes_and_no_object_holds_a_part(s3d, pki, tmp_path):
 
 
 def test_prune_deletes_unreferenced_objects(s3d, pki, tmp_path):
+    """prune --keep-last 1 deletes the objects only pruned versions
+    referenced; with --orphan-age 0 also objects no row names (what a
+    crash between upload and commit leaves), and nothing else."""
+    orphans = [f"content/{sha(b'orphan')}", "upload/0123456789abcdef"]
+    for key in orphans:
+        s3d.rgw.s3("PUT", f"/{s3d.bucket}/{key}", data=b"orphan")
+    put_at = time.time()
     src = tmp_path / "src"
     src.mkdir()
     a, b = src / "a.txt", src / "b.txt"
@@ -264,11 +271,17 @@ def test_prune_deletes_unreferenced_objects(s3d, pki, tmp_path):
         a.write_bytes(bytes([64 + i]) * (1000 * i))
         r = run("backup", "--config", conf, src if i == 1 else a)
         assert r.returncode == 0, r.stderr
-    assert len(s3d.objects()) == 4
+    assert len(s3d.objects()) == 4 + len(orphans)
+    # S3 times have whole seconds: every object must be older than now
+    while time.time() < put_at + 1.1:
+        time.sleep(0.05)
     p = subprocess.run([str(binary("vigil-backupd")), "prune", "--data",
-                        str(s3d.data), "--keep-last", "1", *s3d.store],
+                        str(s3d.data), "--keep-last", "1", "--orphan-age",
+                        "0", *s3d.store],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr
+    assert "bucket: 2 unreferenced object(s) older than 0 s deleted" \
+        in p.stdout, p.stdout
     assert s3d.objects() == {f"content/{sha(b'C' * 3000)}": 3000,
                              f"content/{sha(b'b' * 777)}": 777}
 
