@@ -280,13 +280,17 @@ static int bd_s3_curl_err(CURLcode rc)
 /* Logs a failed request: S3's Code from the body when there is one. */
 static void bd_s3_log_fail(const struct bd_s3_req *r, long status)
 {
-	char code[64] = "", msg[160] = "";
+	char code[96] = "", msg[160] = "";
 
 	if (r->out == NULL || r->out_len == 0) {
 		bd_s3_xml_text(bd_resp, bd_resp_len, "Code", code, sizeof code);
 		bd_s3_xml_text(bd_resp, bd_resp_len, "Message", msg,
 			       sizeof msg);
 	}
+	/* a HEAD's answer has no body to name the error */
+	if (code[0] == '\0' && (status == 401 || status == 403))
+		snprintf(code, sizeof code, "(access denied: check the "
+			 "credentials and the bucket's permissions)");
 	log_err(MOD, "%s %s/%s: HTTP %ld %s%s%s", r->method, bd_bucket,
 		r->key != NULL ? r->key : "", status, code,
 		msg[0] ? ": " : "", msg);
@@ -335,7 +339,7 @@ static long bd_s3_do(struct bd_s3_req *r)
 	if ((status >= 200 && status < 300) || status == 404 || status == 416)
 		return status;
 	bd_s3_log_fail(r, status);
-	return -EIO;
+	return status == 401 || status == 403 ? -EACCES : -EIO;
 }
 
 /* A request r for method and key with nothing else. */

@@ -4,10 +4,11 @@
  * path-style URLs (ENDPOINT/BUCKET/KEY), one reused connection, every
  * call blocking with bounded timeouts.
  *
- * Calls return 0 or a negative errno: -ENOENT (404), -EIO (an S3 error
- * or a transport failure, logged with the HTTP status and S3's error
- * Code), -ETIMEDOUT (no answer in time), -ECONNREFUSED / -EHOSTUNREACH
- * (the store is down).  Credentials are never logged.
+ * Calls return 0 or a negative errno: -ENOENT (404), -EACCES (401/403),
+ * -EIO (another S3 error or a transport failure, logged with the HTTP
+ * status and S3's error Code), -ETIMEDOUT (no answer in time),
+ * -ECONNREFUSED / -EHOSTUNREACH (the store is down).  Credentials are
+ * never logged.
  */
 #ifndef VIGIL_BACKUPD_S3_H
 #define VIGIL_BACKUPD_S3_H

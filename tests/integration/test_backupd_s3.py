@@ -414,3 +414,38 @@ def test_expired_partial_aborts_its_upload(s3d, pki, tmp_path):
             big, timeout=60)
     assert r.returncode == 0, r.stderr
     assert s3d.objects() == {f"content/{sha(data)}": len(data)}
+
+
+@pytest.mark.parametrize("case", ["no-endpoint", "no-credentials",
+                                  "no-bucket", "wrong-secret"])
+def test_startup_refuses_an_unusable_store(rgw, tmp_path, case):
+    """Each way --store s3:// cannot work ends the start with exit 1 and
+    one line that says why; the secret never shows in the log."""
+    cred = rgw.credentials_file(tmp_path / "s3.cred")
+    args = {
+        "no-endpoint": ["--store", "s3://vigil-none"],
+        "no-credentials": ["--store", "s3://vigil-none", "--s3-endpoint",
+                           rgw.endpoint],
+        "no-bucket": ["--store", "s3://vigil-none", "--s3-endpoint",
+                      rgw.endpoint, "--s3-credentials", str(cred)],
+        "wrong-secret": ["--store", f"s3://{rgw.make_bucket('vigil-secret')}",
+                         "--s3-endpoint", rgw.endpoint, "--s3-credentials",
+                         str(tmp_path / "bad.cred")],
+    }[case]
+    (tmp_path / "bad.cred").write_text(
+        f"access_key = {rgw.access_key}\nsecret_key = not-the-secret\n")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("VIGIL_S3_")}
+    p = subprocess.run([str(binary("vigil-backupd")), "--data",
+                        str(tmp_path / "data"), "--plain", "127.0.0.1:0",
+                        *args], capture_output=True, text=True, timeout=60,
+                       env=env)
+    assert p.returncode == 1, p.stderr
+    want = {"no-endpoint": "--store s3://vigil-none needs --s3-endpoint URL",
+            "no-credentials": "no credentials: give --s3-credentials FILE",
+            "no-bucket": "bucket vigil-none at http://127.0.0.1:"
+                         f"{rgw.rgw_port}: no such bucket",
+            "wrong-secret": ": Permission denied"}[case]
+    assert want in p.stderr, p.stderr
+    if case == "wrong-secret":
+        assert "HTTP 403 (access denied: check the credentials" in p.stderr
+    assert rgw.secret_key not in p.stderr and "not-the-secret" not in p.stderr
