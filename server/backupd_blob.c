@@ -38,6 +38,20 @@ static int bd_blob_on_s3;
 static char bd_blob_etags[BD_S3_PARTS_MAX][BD_S3_ETAG_MAX];
 /* Object bytes read back (restore, export, a resumed upload's hash). */
 static uint8_t bd_blob_buf[BD_BLOB_PART];
+/* The object ranges fetched last, each in an unlinked temp file: a
+ * restore asks for a file's chunks in order, 1 MiB each, and one GET
+ * serves eight of them; BD_BLOB_RANGES restores at once each keep
+ * theirs (the least recently used goes).  Objects never change (their
+ * name is their hash). */
+#define BD_BLOB_RANGES 8u
+struct bd_blob_range {
+	char key[BD_S3_KEY_MAX];
+	uint64_t start, end;
+	uint64_t used;            /* bd_blob_uses when last used */
+	int fd;                   /* -1: empty */
+};
+static struct bd_blob_range bd_blob_ranges[BD_BLOB_RANGES];
+static uint64_t bd_blob_uses;
 static char bd_blob_bucket[64];
 
 /* see backupd_blob.h */
@@ -73,6 +87,19 @@ int bd_blob_opt(struct bd_blob_opts *o, int ch, const char *arg)
 	}
 }
 
+/* Empties the read ranges (closing their files when they were open). */
+static void bd_blob_ranges_reset(int open)
+{
+	unsigned i;
+
+	for (i = 0; i < BD_BLOB_RANGES; i++) {
+		if (open && bd_blob_ranges[i].fd >= 0)
+			close(bd_blob_ranges[i].fd);
+		memset(&bd_blob_ranges[i], 0, sizeof bd_blob_ranges[i]);
+		bd_blob_ranges[i].fd = -1;
+	}
+}
+
 /* see backupd_blob.h */
 int bd_blob_open(const struct bd_blob_opts *o)
 {
@@ -102,6 +129,7 @@ int bd_blob_open(const struct bd_blob_opts *o)
 		return -1;
 	}
 	bd_blob_on_s3 = 1;
+	bd_blob_ranges_reset(0);
 	log_info(MOD, "content in bucket %s at %s", bd_blob_bucket,
 		 o->endpoint);
 	return 0;
@@ -110,8 +138,10 @@ int bd_blob_open(const struct bd_blob_opts *o)
 /* see backupd_blob.h */
 void bd_blob_close(void)
 {
-	if (bd_blob_on_s3)
+	if (bd_blob_on_s3) {
+		bd_blob_ranges_reset(1);
 		bd_s3_close();
+	}
 	bd_blob_on_s3 = 0;
 }
 
@@ -179,11 +209,73 @@ static int bd_blob_fetch(const char *key, uint64_t off, uint64_t len, int fd)
 	return 0;
 }
 
+/* The range holding key's [off, off + len), or NULL. */
+static struct bd_blob_range *bd_blob_range_find(const char *key, uint64_t off,
+						uint64_t len)
+{
+	unsigned i;
+
+	for (i = 0; i < BD_BLOB_RANGES; i++) {
+		struct bd_blob_range *c = &bd_blob_ranges[i];
+
+		if (c->fd >= 0 && strcmp(c->key, key) == 0 &&
+		    off >= c->start && off <= c->end && len <= c->end - off)
+			return c;
+	}
+	return NULL;
+}
+
+/* An empty range, or the least recently used one (emptied). */
+static struct bd_blob_range *bd_blob_range_free(void)
+{
+	struct bd_blob_range *c = &bd_blob_ranges[0];
+	unsigned i;
+
+	for (i = 0; i < BD_BLOB_RANGES && c->fd >= 0; i++)
+		if (bd_blob_ranges[i].fd < 0 ||
+		    bd_blob_ranges[i].used < c->used)
+			c = &bd_blob_ranges[i];
+	if (c->fd >= 0)
+		close(c->fd);
+	c->fd = -1;
+	return c;
+}
+
+/* Fetches key's bytes from off, at least len and up to BD_BLOB_PART
+ * (within size), into a range.  @retval range  @retval NULL (*err) */
+static struct bd_blob_range *bd_blob_range_fill(const char *key,
+						uint64_t size, uint64_t off,
+						uint64_t len, int *err)
+{
+	struct bd_blob_range *c;
+	uint64_t end = off + (len > BD_BLOB_PART ? len : BD_BLOB_PART);
+	int fd = bd_blob_tmpfile(), ret;
+
+	*err = fd;
+	if (fd < 0)
+		return NULL;
+	if (end > size)
+		end = size;
+	ret = end > off ? bd_blob_fetch(key, off, end - off, fd) : 0;
+	if (ret != 0) {
+		close(fd);
+		*err = ret;
+		return NULL;
+	}
+	c = bd_blob_range_free();
+	snprintf(c->key, sizeof c->key, "%s", key);
+	c->fd = fd;
+	c->start = off;
+	c->end = end;
+	return c;
+}
+
 /* see backupd_blob.h */
 int bd_blob_open_range(const char *path, uint64_t size, uint64_t off,
 		       uint64_t len, uint64_t *fd_off)
 {
 	const char *key = bd_blob_key(path);
+	struct bd_blob_range *c;
 	struct stat st;
 	int fd, ret;
 
@@ -203,17 +295,20 @@ int bd_blob_open_range(const char *path, uint64_t size, uint64_t off,
 			"--s3-endpoint", path);
 		return -EIO;
 	}
-	fd = bd_blob_tmpfile();
-	if (fd < 0)
-		return fd;
-	ret = len > 0 ? bd_blob_fetch(key, off, len, fd) : 0;
-	if (ret == 0 && lseek(fd, 0, SEEK_SET) != 0)
-		ret = -EIO;
-	if (ret != 0) {
-		close(fd);
+	c = bd_blob_range_find(key, off, len);
+	if (c == NULL && (c = bd_blob_range_fill(key, size, off, len,
+						 &ret)) == NULL)
 		return ret;
+	c->used = ++bd_blob_uses;
+	*fd_off = off - c->start;
+	fd = fcntl(c->fd, F_DUPFD_CLOEXEC, 0);
+	if (fd < 0)
+		return -EIO;
+	/* a reader that read()s (export) starts at its range */
+	if (lseek(fd, (off_t)*fd_off, SEEK_SET) < 0) {
+		close(fd);
+		return -EIO;
 	}
-	*fd_off = 0;
 	return fd;
 }
 

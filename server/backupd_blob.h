@@ -74,10 +74,12 @@ const char *bd_blob_key(const char *path);
 int bd_blob_put(const char *hex, int fd, uint64_t size);
 
 /* Opens the bytes [off, off + len) of the stored path (absolute) of a
- * content of size bytes for reading: a local file as it is (*fd_off =
- * off), an object fetched into an unlinked file under <data>/.tmp
- * (*fd_off = 0).  @retval fd  @retval -ENOENT missing or not size bytes
- * @retval <0 other errors (logged) */
+ * content of size bytes for reading (off + len <= size): a local file as
+ * it is (*fd_off = off), an object's range fetched (with up to
+ * BD_BLOB_PART read ahead, kept for the next call) into an unlinked file
+ * under <data>/.tmp, where it starts at *fd_off.  The file position is
+ * *fd_off.  The caller closes fd.  @retval fd  @retval -ENOENT missing
+ * or not size bytes  @retval <0 other errors (logged) */
 int bd_blob_open_range(const char *path, uint64_t size, uint64_t off,
 		       uint64_t len, uint64_t *fd_off);
 
