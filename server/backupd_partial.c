@@ -124,8 +124,8 @@ static int bd_partial_insert(const struct bd_conn *c, const char *rel)
 	return 0;
 }
 
-/* The parts of resumable file c is receiving may be continued: whether
- * this connection may keep what it receives at all. */
+/* 1 when a cut would keep what c receives: a vigil/2 transfer of a
+ * client with a session, resume on, the file not all here yet. */
 static int bd_partial_resumable(const struct bd_conn *c)
 {
 	const struct bd_file *f = &c->file;
