@@ -349,19 +349,12 @@ static int bd_blob_cksum_range(int fd, uint64_t off, uint64_t len,
  * @retval 0  @retval <0 */
 static int bd_blob_up_start(struct bd_blob_up *up)
 {
-	static const char digits[] = "0123456789abcdef";
 	uint8_t r[16];
-	char *p;
-	size_t i;
 
 	if (bd_random(r, sizeof r) != 0)
 		return -EIO;
-	p = up->key + snprintf(up->key, sizeof up->key, "upload/");
-	for (i = 0; i < sizeof r; i++) {
-		*p++ = digits[r[i] >> 4];
-		*p++ = digits[r[i] & 15];
-	}
-	*p = '\0';
+	memcpy(up->key, "upload/", 7);
+	bd_s3_hex(r, sizeof r, up->key + 7);
 	up->sent = 0;
 	up->parts = 0;
 	cksum_init(&up->ck);
@@ -425,11 +418,9 @@ static int bd_blob_on_part(void *arg, unsigned part, const char *etag,
  * @retval 0  @retval <0 */
 static int bd_blob_hash_object(const char *key, uint64_t size, char hex[65])
 {
-	static const char digits[] = "0123456789abcdef";
 	mbedtls_sha256_context sha;
 	uint64_t off = 0;
-	uint8_t d[32];
-	int i, ret = 0;
+	int ret = 0;
 
 	mbedtls_sha256_init(&sha);
 	mbedtls_sha256_starts(&sha, 0);
@@ -442,13 +433,7 @@ static int bd_blob_hash_object(const char *key, uint64_t size, char hex[65])
 			mbedtls_sha256_update(&sha, bd_blob_buf, n);
 		off += n;
 	}
-	mbedtls_sha256_finish(&sha, d);
-	mbedtls_sha256_free(&sha);
-	for (i = 0; i < 32; i++) {
-		hex[2 * i] = digits[d[i] >> 4];
-		hex[2 * i + 1] = digits[d[i] & 15];
-	}
-	hex[64] = '\0';
+	bd_s3_sha_hex(&sha, hex);
 	return ret;
 }
 

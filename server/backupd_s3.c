@@ -387,14 +387,35 @@ int bd_s3_put_fd(const char *key, int fd, uint64_t off, uint64_t len,
 	return bd_s3_ret(bd_s3_do(&r));
 }
 
+/* see backupd_s3.h */
+void bd_s3_hex(const uint8_t *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* see backupd_s3.h */
+void bd_s3_sha_hex(struct mbedtls_sha256_context *ctx, char hex[65])
+{
+	uint8_t d[32];
+
+	mbedtls_sha256_finish(ctx, d);
+	mbedtls_sha256_free(ctx);
+	bd_s3_hex(d, sizeof d, hex);
+}
+
 /* SHA-256 hex of fd's [off, off + len).  @retval 0  @retval -EIO */
 static int bd_s3_hash_fd(int fd, uint64_t off, uint64_t len, char hex[65])
 {
 	static uint8_t buf[256u * 1024u];
-	static const char digits[] = "0123456789abcdef";
 	mbedtls_sha256_context sha;
-	uint8_t d[32];
-	int i, ret = 0;
+	int ret = 0;
 
 	mbedtls_sha256_init(&sha);
 	mbedtls_sha256_starts(&sha, 0);
@@ -410,13 +431,7 @@ static int bd_s3_hash_fd(int fd, uint64_t off, uint64_t len, char hex[65])
 		off += (uint64_t)got;
 		len -= (uint64_t)got;
 	}
-	mbedtls_sha256_finish(&sha, d);
-	mbedtls_sha256_free(&sha);
-	for (i = 0; i < 32; i++) {
-		hex[2 * i] = digits[d[i] >> 4];
-		hex[2 * i + 1] = digits[d[i] & 15];
-	}
-	hex[64] = '\0';
+	bd_s3_sha_hex(&sha, hex);
 	return ret;
 }
 
@@ -490,7 +505,6 @@ int bd_s3_mpu_complete(const char *key, const char *id,
 	unsigned i;
 	struct bd_s3_req r;
 	mbedtls_sha256_context c;
-	uint8_t d[32];
 
 	if (n == 0 || n > BD_S3_PARTS_MAX ||
 	    bd_s3_upload_query(q, sizeof q, 0, id) != 0)
@@ -504,10 +518,7 @@ int bd_s3_mpu_complete(const char *key, const char *id,
 	mbedtls_sha256_init(&c);
 	mbedtls_sha256_starts(&c, 0);
 	mbedtls_sha256_update(&c, (const uint8_t *)body, len);
-	mbedtls_sha256_finish(&c, d);
-	mbedtls_sha256_free(&c);
-	for (i = 0; i < 32; i++)
-		snprintf(sha + 2 * i, 3, "%02x", d[i]);
+	bd_s3_sha_hex(&c, sha);
 	bd_s3_req_init(&r, "POST", key);
 	r.query = q;
 	r.body = body;
