@@ -50,14 +50,17 @@ static const char bd_pg_schema[] =
 	"CREATE TABLE IF NOT EXISTS partials("
 	" client_id BYTEA NOT NULL, name TEXT NOT NULL, size BIGINT NOT NULL,"
 	" received BIGINT NOT NULL, crc BIGINT NOT NULL, path TEXT NOT NULL,"
-	" updated_ms BIGINT NOT NULL, PRIMARY KEY(client_id, name));"
+	" updated_ms BIGINT NOT NULL, upload_id TEXT,"
+	" PRIMARY KEY(client_id, name));"
 	"CREATE TABLE IF NOT EXISTS pruned(session_id BIGINT PRIMARY KEY);"
 	"CREATE TABLE IF NOT EXISTS stats(bytes_freed BIGINT NOT NULL);"
 	"INSERT INTO stats SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM stats);"
 	"CREATE TABLE IF NOT EXISTS grants("
 	" device TEXT NOT NULL, reader TEXT NOT NULL,"
 	" PRIMARY KEY(device, reader));"
-	"CREATE INDEX IF NOT EXISTS versions_sha ON versions(sha256);";
+	"CREATE INDEX IF NOT EXISTS versions_sha ON versions(sha256);"
+	/* S3 multipart uploads: a database made before gets the column */
+	"ALTER TABLE partials ADD COLUMN IF NOT EXISTS upload_id TEXT;";
 
 /* see backupd.h */
 int bd_store_pg_schema(struct bd_db *db)
