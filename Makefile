@@ -312,7 +312,8 @@ fuzz-long: $(addprefix build/fuzz/,$(FUZZ_NAMES))
 
 # make bench writes docs/benchmarks.md (tests/bench/report.py): sizes, idle
 # wakeups and RSS measured there, every benchmark program's figures, and
-# tests/bench/agent_bench.py (the daemon's backup with 5 CoAP observers).
+# tests/bench/agent_bench.py (the daemon's backup with 5 CoAP observers),
+# tests/bench/s3_bench.py (vigil-backupd on S3 against local disk).
 # It fails only when a figure could not be measured, never on a timing.
 bench: $(addprefix build/bench/,$(BENCH_NAMES)) build/host/bin/vigild \
 		$(addprefix build/host/bin/,$(TOOL_PROGS)) $(SERVER_BIN) \

@@ -140,6 +140,7 @@ struct bd_file {
 	 * the file at the commit */
 	mbedtls_sha256_context sha;
 	uint8_t sha_live;
+	struct bd_blob_up up;         /* S3: the parts sent so far */
 };
 
 /* A 1645 offset given: the next 1028 of name continues the partial. */
@@ -149,6 +150,7 @@ struct bd_resume {
 	uint64_t total, offset;
 	uint32_t crc;               /* cksum register over the kept bytes */
 	char path[BD_PATH_MAX];
+	char upload[BD_S3_UPLOAD_ID_MAX]; /* S3: its multipart upload */
 };
 
 /* A 1047 given: the next 1028 of name carries the bytes [offset,
@@ -389,6 +391,12 @@ uint64_t bd_partial_offset(struct bd_conn *c, const char *name,
  * resume  @retval -EINVAL its size does not continue the partial
  * @retval -EIO */
 int bd_partial_take(struct bd_conn *c);
+/* S3: sends the whole parts c's file has spooled and records what the
+ * store holds as the partial a resume continues (any instance sharing
+ * the metadata).  @retval 0  @retval <0 (the store failed; logged) */
+int bd_partial_spool(struct bd_conn *c);
+/* Forgets the partial row of (id, name) after its file was stored. */
+void bd_partial_done(const uint8_t id[V3_ID_SIZE], const char *name);
 /* Drops partials older than --partial-expiry (at most once a minute). */
 void bd_partial_expire(uint64_t now_mono);
 void bd_partial_counts(uint64_t *kept, uint64_t *expired);

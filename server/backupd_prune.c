@@ -233,9 +233,37 @@ static int bd_prune_usage(const char *msg)
 	fprintf(stderr, "vigil-backupd prune: %s\nUsage: vigil-backupd prune "
 		"--data DIR [--db CONNINFO] [--keep-last N] [--keep-daily D]\n"
 		"       [--keep-weekly W] [--store s3://BUCKET --s3-endpoint URL "
-		"[--s3-credentials FILE]]\n",
+		"[--s3-credentials FILE] [--orphan-age S]]\n",
 		msg);
 	return 2;
+}
+
+/* 1 when a content row names the stored path, 0 not, -EIO. */
+static int bd_prune_referenced(void *arg, const char *path)
+{
+	struct bd_stmt *s = bd_prep("SELECT 1 FROM content WHERE path = ?");
+	int rc;
+
+	(void)arg;
+	if (s == NULL)
+		return -EIO;
+	bd_db_bind_text(s, 1, path);
+	rc = bd_db_step(s);
+	bd_db_finalize(s);
+	return rc == BD_DB_ROW ? 1 : rc == BD_DB_DONE ? 0 : -EIO;
+}
+
+/* S3: deletes objects older than age_s that no row names (a crash
+ * between an upload and its commit leaves them).  @retval 0 / -EIO */
+static int bd_prune_orphans(uint32_t age_s)
+{
+	int n = bd_blob_sweep(age_s, bd_prune_referenced, NULL);
+
+	if (n < 0)
+		return -EIO;
+	printf("bucket: %d unreferenced object(s) older than %u s deleted\n",
+	       n, (unsigned)age_s);
+	return 0;
 }
 
 /* see backupd.h */
@@ -247,12 +275,14 @@ int bd_prune_main(int argc, char **argv)
 		{ "keep-daily", required_argument, NULL, 'D' },
 		{ "keep-weekly", required_argument, NULL, 'W' },
 		{ "db", required_argument, NULL, 'b' },
+		{ "orphan-age", required_argument, NULL, 'o' },
 		BD_BLOB_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct bd_blob_opts store = { 0 };
 	struct bd_keep k = { 0, 0, 0 };
 	const char *data = NULL;
+	long orphan_age = 3600;
 	int ch, ret;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -274,7 +304,9 @@ int bd_prune_main(int argc, char **argv)
 		if (ch == '?' || end == optarg || *end != '\0' || v < 0 ||
 		    v > 100000)
 			return bd_prune_usage("bad option or value");
-		if (ch == 'l')
+		if (ch == 'o')
+			orphan_age = v;
+		else if (ch == 'l')
 			k.last = v;
 		else if (ch == 'D')
 			k.daily = v;
@@ -293,6 +325,8 @@ int bd_prune_main(int argc, char **argv)
 		return 1;
 	}
 	ret = bd_prune_all(&k);
+	if (ret == 0 && bd_blob_s3())
+		ret = bd_prune_orphans((uint32_t)orphan_age);
 	bd_store_close();
 	if (ret != 0) {
 		fprintf(stderr, "vigil-backupd prune: database error\n");

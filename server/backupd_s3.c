@@ -60,6 +60,7 @@ struct bd_s3_req {
 	size_t out_cap, out_len;
 	int out_over;             /* more than out_cap came */
 	char *etag;               /* the ETag header to here, if not NULL */
+	const char *copy_from;    /* x-amz-copy-source, or NULL */
 	uint64_t length;          /* HEAD: Content-Length */
 };
 
@@ -224,7 +225,7 @@ static int bd_s3_url(const struct bd_s3_req *r, char *url, size_t cap)
 /* Sets up the method and the body of r.  @retval headers list */
 static struct curl_slist *bd_s3_setup(struct bd_s3_req *r)
 {
-	char h[128];
+	char h[BD_S3_KEY_MAX + 96];
 	struct curl_slist *hl = NULL;
 
 	snprintf(h, sizeof h, "x-amz-content-sha256: %s",
@@ -233,6 +234,11 @@ static struct curl_slist *bd_s3_setup(struct bd_s3_req *r)
 	/* no "Expect:" to drop 100-continue: curl 7.88 signs the empty
 	 * header it removes, and the signature then fails (HTTP 403) */
 	curl_easy_setopt(bd_curl, CURLOPT_EXPECT_100_TIMEOUT_MS, 200L);
+	if (r->copy_from != NULL) {
+		snprintf(h, sizeof h, "x-amz-copy-source: /%s/%s", bd_bucket,
+			 r->copy_from);
+		hl = curl_slist_append(hl, h);
+	}
 	if (strcmp(r->method, "PUT") == 0) {
 		curl_easy_setopt(bd_curl, CURLOPT_UPLOAD, 1L);
 		curl_easy_setopt(bd_curl, CURLOPT_READFUNCTION, bd_s3_on_read);
@@ -274,13 +280,17 @@ static int bd_s3_curl_err(CURLcode rc)
 /* Logs a failed request: S3's Code from the body when there is one. */
 static void bd_s3_log_fail(const struct bd_s3_req *r, long status)
 {
-	char code[64] = "", msg[160] = "";
+	char code[96] = "", msg[160] = "";
 
 	if (r->out == NULL || r->out_len == 0) {
 		bd_s3_xml_text(bd_resp, bd_resp_len, "Code", code, sizeof code);
 		bd_s3_xml_text(bd_resp, bd_resp_len, "Message", msg,
 			       sizeof msg);
 	}
+	/* a HEAD's answer has no body to name the error */
+	if (code[0] == '\0' && (status == 401 || status == 403))
+		snprintf(code, sizeof code, "(access denied: check the "
+			 "credentials and the bucket's permissions)");
 	log_err(MOD, "%s %s/%s: HTTP %ld %s%s%s", r->method, bd_bucket,
 		r->key != NULL ? r->key : "", status, code,
 		msg[0] ? ": " : "", msg);
@@ -329,7 +339,7 @@ static long bd_s3_do(struct bd_s3_req *r)
 	if ((status >= 200 && status < 300) || status == 404 || status == 416)
 		return status;
 	bd_s3_log_fail(r, status);
-	return -EIO;
+	return status == 401 || status == 403 ? -EACCES : -EIO;
 }
 
 /* A request r for method and key with nothing else. */
@@ -377,14 +387,35 @@ int bd_s3_put_fd(const char *key, int fd, uint64_t off, uint64_t len,
 	return bd_s3_ret(bd_s3_do(&r));
 }
 
+/* see backupd_s3.h */
+void bd_s3_hex(const uint8_t *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}
+
+/* see backupd_s3.h */
+void bd_s3_sha_hex(struct mbedtls_sha256_context *ctx, char hex[65])
+{
+	uint8_t d[32];
+
+	mbedtls_sha256_finish(ctx, d);
+	mbedtls_sha256_free(ctx);
+	bd_s3_hex(d, sizeof d, hex);
+}
+
 /* SHA-256 hex of fd's [off, off + len).  @retval 0  @retval -EIO */
 static int bd_s3_hash_fd(int fd, uint64_t off, uint64_t len, char hex[65])
 {
 	static uint8_t buf[256u * 1024u];
-	static const char digits[] = "0123456789abcdef";
 	mbedtls_sha256_context sha;
-	uint8_t d[32];
-	int i, ret = 0;
+	int ret = 0;
 
 	mbedtls_sha256_init(&sha);
 	mbedtls_sha256_starts(&sha, 0);
@@ -400,13 +431,7 @@ static int bd_s3_hash_fd(int fd, uint64_t off, uint64_t len, char hex[65])
 		off += (uint64_t)got;
 		len -= (uint64_t)got;
 	}
-	mbedtls_sha256_finish(&sha, d);
-	mbedtls_sha256_free(&sha);
-	for (i = 0; i < 32; i++) {
-		hex[2 * i] = digits[d[i] >> 4];
-		hex[2 * i + 1] = digits[d[i] & 15];
-	}
-	hex[64] = '\0';
+	bd_s3_sha_hex(&sha, hex);
 	return ret;
 }
 
@@ -480,7 +505,6 @@ int bd_s3_mpu_complete(const char *key, const char *id,
 	unsigned i;
 	struct bd_s3_req r;
 	mbedtls_sha256_context c;
-	uint8_t d[32];
 
 	if (n == 0 || n > BD_S3_PARTS_MAX ||
 	    bd_s3_upload_query(q, sizeof q, 0, id) != 0)
@@ -494,10 +518,7 @@ int bd_s3_mpu_complete(const char *key, const char *id,
 	mbedtls_sha256_init(&c);
 	mbedtls_sha256_starts(&c, 0);
 	mbedtls_sha256_update(&c, (const uint8_t *)body, len);
-	mbedtls_sha256_finish(&c, d);
-	mbedtls_sha256_free(&c);
-	for (i = 0; i < 32; i++)
-		snprintf(sha + 2 * i, 3, "%02x", d[i]);
+	bd_s3_sha_hex(&c, sha);
 	bd_s3_req_init(&r, "POST", key);
 	r.query = q;
 	r.body = body;
@@ -525,6 +546,69 @@ int bd_s3_mpu_abort(const char *key, const char *id)
 	r.query = q;
 	ret = bd_s3_ret(bd_s3_do(&r));
 	return ret == -ENOENT ? 0 : ret;
+}
+
+/* One ListParts page from marker (0: the first).  @retval parts
+ * @retval <0 */
+static int bd_s3_parts_page(const char *key, const char *id,
+			    unsigned *marker, bd_s3_part_cb cb, void *arg)
+{
+	char q[BD_S3_UPLOAD_ID_MAX * 3 + 64], u[BD_S3_UPLOAD_ID_MAX * 3 + 32];
+	struct bd_s3_req r;
+	int n, ret;
+
+	if (bd_s3_upload_query(u, sizeof u, 0, id) != 0)
+		return -EINVAL;
+	n = *marker ? snprintf(q, sizeof q, "part-number-marker=%u&%s",
+			       *marker, u)
+		    : snprintf(q, sizeof q, "%s", u);
+	if (n < 0 || (size_t)n >= sizeof q)
+		return -EINVAL;
+	bd_s3_req_init(&r, "GET", key);
+	r.query = q;
+	ret = bd_s3_ret(bd_s3_do(&r));
+	if (ret != 0)
+		return ret;
+	ret = bd_s3_xml_parts(bd_resp, bd_resp_len, cb, arg, marker);
+	if (ret == -EBADMSG || ret == -ENOSPC)
+		log_err(MOD, "parts of %s/%s: unreadable answer", bd_bucket,
+			key);
+	return ret;
+}
+
+/* see backupd_s3.h */
+int bd_s3_mpu_parts(const char *key, const char *id, bd_s3_part_cb cb,
+		    void *arg)
+{
+	unsigned marker = 0;
+	int n = 0, ret;
+
+	do {
+		ret = bd_s3_parts_page(key, id, &marker, cb, arg);
+		if (ret < 0)
+			return ret;
+		n += ret;
+	} while (marker != 0);
+	return n;
+}
+
+/* see backupd_s3.h */
+int bd_s3_copy(const char *src, const char *dst)
+{
+	struct bd_s3_req r;
+	char code[64];
+
+	bd_s3_req_init(&r, "PUT", dst);
+	r.copy_from = src;
+	r.body = "";
+	/* an error can come with status 200 in the body */
+	if (bd_s3_ret(bd_s3_do(&r)) != 0 ||
+	    bd_s3_xml_text(bd_resp, bd_resp_len, "Code", code,
+			   sizeof code) >= 0) {
+		log_err(MOD, "copying %s/%s to %s failed", bd_bucket, src, dst);
+		return -EIO;
+	}
+	return 0;
 }
 
 /* see backupd_s3.h */

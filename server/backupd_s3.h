@@ -4,10 +4,11 @@
  * path-style URLs (ENDPOINT/BUCKET/KEY), one reused connection, every
  * call blocking with bounded timeouts.
  *
- * Calls return 0 or a negative errno: -ENOENT (404), -EIO (an S3 error
- * or a transport failure, logged with the HTTP status and S3's error
- * Code), -ETIMEDOUT (no answer in time), -ECONNREFUSED / -EHOSTUNREACH
- * (the store is down).  Credentials are never logged.
+ * Calls return 0 or a negative errno: -ENOENT (404), -EACCES (401/403),
+ * -EIO (another S3 error or a transport failure, logged with the HTTP
+ * status and S3's error Code), -ETIMEDOUT (no answer in time),
+ * -ECONNREFUSED / -EHOSTUNREACH (the store is down).  Credentials are
+ * never logged.
  */
 #ifndef VIGIL_BACKUPD_S3_H
 #define VIGIL_BACKUPD_S3_H
@@ -61,6 +62,18 @@ int bd_s3_mpu_part(const char *key, const char *id, unsigned part, int fd,
 int bd_s3_mpu_complete(const char *key, const char *id,
 		       const char (*etags)[BD_S3_ETAG_MAX], unsigned n);
 int bd_s3_mpu_abort(const char *key, const char *id);
+/* The parts an upload holds (ListParts, page by page) to cb as (number,
+ * ETag, size).  @retval parts  @retval -ENOENT no such upload
+ * @retval <0 */
+typedef int (*bd_s3_part_cb)(void *arg, unsigned part, const char *etag,
+			     uint64_t size);
+int bd_s3_mpu_parts(const char *key, const char *id, bd_s3_part_cb cb,
+		    void *arg);
+
+/* Server-side copy of src to dst, both in the bucket (CopyObject: at
+ * most 5 GiB).  @retval 0  @retval -ENOENT  @retval <0 */
+#define BD_S3_COPY_MAX (5ull << 30)
+int bd_s3_copy(const char *src, const char *dst);
 
 /* GET the bytes [off, off + len) of key into buf (len > 0).
  * @retval 0 all len bytes  @retval -ENOENT  @retval -ERANGE the object is
@@ -73,11 +86,21 @@ int bd_s3_head(const char *key, uint64_t *size);
 /* DELETE key (a missing key is not an error).  @retval 0  @retval <0 */
 int bd_s3_delete(const char *key);
 
-/* One listed object.  @retval 0 go on  @retval <0 stop with that error */
-typedef int (*bd_s3_list_cb)(void *arg, const char *key, uint64_t size);
+/* One listed object: its key, size and LastModified as S3 writes it
+ * ("2026-12-06T14:00:00.000Z", UTC; "" when absent).
+ * @retval 0 go on  @retval <0 stop with that error */
+#define BD_S3_TIME_MAX 32u
+typedef int (*bd_s3_list_cb)(void *arg, const char *key, uint64_t size,
+			     const char *modified);
 /* Lists every object under prefix (ListObjectsV2, page by page).
  * @retval count  @retval <0 */
 int bd_s3_list(const char *prefix, bd_s3_list_cb cb, void *arg);
+
+/* p[0..n) as lowercase hex into out (2n + 1 bytes with the NUL). */
+void bd_s3_hex(const uint8_t *p, size_t n, char *out);
+/* Ends the SHA-256 ctx (freed) with its digest as hex (65 bytes). */
+struct mbedtls_sha256_context;
+void bd_s3_sha_hex(struct mbedtls_sha256_context *ctx, char hex[65]);
 
 /* ---- backupd_s3_xml.c: the answers' XML (no I/O) ---- */
 
@@ -85,10 +108,16 @@ int bd_s3_list(const char *prefix, bd_s3_list_cb cb, void *arg);
  * @retval length  @retval -ENOENT  @retval -EBADMSG  @retval -ENOSPC */
 int bd_s3_xml_text(const char *xml, size_t len, const char *tag, char *out,
 		   size_t cap);
-/* One ListObjectsV2 page: every <Contents> (Key, Size) to cb; the next
+/* One ListObjectsV2 page: every <Contents> (Key, Size, LastModified)
+ * to cb; the next
  * page's continuation token to token ("" on the last page).
  * @retval entries  @retval -EBADMSG / -ENOSPC / cb's error */
 int bd_s3_xml_list(const char *xml, size_t len, bd_s3_list_cb cb, void *arg,
 		   char *token, size_t token_cap);
+/* One ListParts page: every <Part> (PartNumber, ETag, Size) to cb; the
+ * next page's marker to *next (0 on the last page).
+ * @retval parts  @retval -EBADMSG / -ENOSPC / cb's error */
+int bd_s3_xml_parts(const char *xml, size_t len, bd_s3_part_cb cb, void *arg,
+		    unsigned *next);
 
 #endif

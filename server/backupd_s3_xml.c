@@ -149,7 +149,7 @@ static int bd_xml_u64(const char *s, uint64_t *v)
 static int bd_xml_entry(const char *p, const char *end, bd_s3_list_cb cb,
 			void *arg)
 {
-	char key[BD_S3_KEY_MAX], size[24];
+	char key[BD_S3_KEY_MAX], size[24], when[BD_S3_TIME_MAX];
 	uint64_t v;
 	int ret = bd_xml_elem(p, end, "Key", key, sizeof key, NULL);
 
@@ -158,7 +158,77 @@ static int bd_xml_entry(const char *p, const char *end, bd_s3_list_cb cb,
 	ret = bd_xml_elem(p, end, "Size", size, sizeof size, NULL);
 	if (ret < 0 || bd_xml_u64(size, &v) != 0)
 		return -EBADMSG;
-	return cb(arg, key, v);
+	ret = bd_xml_elem(p, end, "LastModified", when, sizeof when, NULL);
+	if (ret == -ENOENT)
+		when[0] = '\0';
+	else if (ret < 0)
+		return -EBADMSG;
+	return cb(arg, key, v, when);
+}
+
+/* One <Part> block [p, end) to the callback.  @retval 0 / <0 */
+static int bd_xml_part(const char *p, const char *end, bd_s3_part_cb cb,
+		       void *arg)
+{
+	char num[12], etag[BD_S3_ETAG_MAX], size[24];
+	uint64_t n, v;
+
+	if (bd_xml_elem(p, end, "PartNumber", num, sizeof num, NULL) < 0 ||
+	    bd_xml_u64(num, &n) != 0 || n == 0 || n > BD_S3_PARTS_MAX ||
+	    bd_xml_elem(p, end, "ETag", etag, sizeof etag, NULL) <= 0 ||
+	    bd_xml_elem(p, end, "Size", size, sizeof size, NULL) < 0 ||
+	    bd_xml_u64(size, &v) != 0)
+		return -EBADMSG;
+	return cb(arg, (unsigned)n, etag, v);
+}
+
+/* The truncation flag of a page and, when set, the text of next.
+ * @retval 0 last page  @retval 1 more  @retval -EBADMSG / -ENOSPC */
+static int bd_xml_more(const char *xml, const char *end, const char *next,
+		       char *out, size_t cap)
+{
+	char trunc[8];
+	int ret = bd_xml_elem(xml, end, "IsTruncated", trunc, sizeof trunc,
+			      NULL);
+
+	if (ret == -ENOENT || (ret >= 0 && strcmp(trunc, "false") == 0))
+		return 0;
+	if (ret < 0 || strcmp(trunc, "true") != 0)
+		return -EBADMSG;
+	ret = bd_xml_elem(xml, end, next, out, cap, NULL);
+	return ret > 0 ? 1 : ret == -ENOSPC ? -ENOSPC : -EBADMSG;
+}
+
+/* see backupd_s3.h */
+int bd_s3_xml_parts(const char *xml, size_t len, bd_s3_part_cb cb, void *arg,
+		    unsigned *next)
+{
+	const char *p = xml, *end = xml + len, *s, *e;
+	char marker[12];
+	uint64_t m;
+	int ret, n = 0;
+
+	*next = 0;
+	if (bd_xml_find(p, end, "<ListPartsResult") == NULL)
+		return -EBADMSG;
+	while ((s = bd_xml_find(p, end, "<Part>")) != NULL) {
+		e = bd_xml_find(s, end, "</Part>");
+		if (e == NULL)
+			return -EBADMSG;
+		ret = bd_xml_part(s + 6, e, cb, arg);
+		if (ret < 0)
+			return ret;
+		p = e + 7;
+		n++;
+	}
+	ret = bd_xml_more(xml, end, "NextPartNumberMarker", marker,
+			  sizeof marker);
+	if (ret <= 0)
+		return ret < 0 ? ret : n;
+	if (bd_xml_u64(marker, &m) != 0 || m == 0 || m >= BD_S3_PARTS_MAX)
+		return -EBADMSG;
+	*next = (unsigned)m;
+	return n;
 }
 
 /* see backupd_s3.h */
@@ -166,9 +236,9 @@ int bd_s3_xml_list(const char *xml, size_t len, bd_s3_list_cb cb, void *arg,
 		   char *token, size_t token_cap)
 {
 	const char *p = xml, *end = xml + len, *s, *e;
-	char trunc[8];
 	int ret, n = 0;
 
+	token[0] = '\0';
 	if (bd_xml_find(p, end, "<ListBucketResult") == NULL)
 		return -EBADMSG;
 	while ((s = bd_xml_find(p, end, "<Contents>")) != NULL) {
@@ -181,13 +251,8 @@ int bd_s3_xml_list(const char *xml, size_t len, bd_s3_list_cb cb, void *arg,
 		p = e + 11;
 		n++;
 	}
-	token[0] = '\0';
-	ret = bd_xml_elem(xml, end, "IsTruncated", trunc, sizeof trunc, NULL);
-	if (ret == -ENOENT || (ret >= 0 && strcmp(trunc, "false") == 0))
-		return n;
-	if (ret < 0 || strcmp(trunc, "true") != 0)
-		return -EBADMSG;
-	ret = bd_xml_elem(xml, end, "NextContinuationToken", token, token_cap,
-			  NULL);
-	return ret > 0 ? n : -EBADMSG;
+	ret = bd_xml_more(xml, end, "NextContinuationToken", token, token_cap);
+	if (ret == 0)
+		token[0] = '\0';
+	return ret < 0 ? ret : n;
 }

@@ -93,6 +93,9 @@ static const struct {
 	{ "SELECT sealed FROM sessions LIMIT 0",
 	  "ALTER TABLE sessions ADD COLUMN sealed INTEGER",
 	  "added sessions.sealed (existing sessions: unsealed)" },
+	{ "SELECT upload_id FROM partials LIMIT 0",
+	  "ALTER TABLE partials ADD COLUMN upload_id TEXT",
+	  "added partials.upload_id (S3 multipart uploads)" },
 };
 
 /* After the upgrades: the indexes the content lookups of 1046 and prune
@@ -443,6 +446,7 @@ int bd_store_tmp_open(struct bd_file *f, unsigned conn_idx)
 		     "%s/c%u-%u-%02x%02x%02x%02x.part", bd_tmp_dir, conn_idx,
 		     ++bd_tmp_seq, r[0], r[1], r[2], r[3]) != 0)
 		return -EIO;
+	memset(&f->up, 0, sizeof f->up);
 	f->fd = open(f->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (f->fd < 0)
 		return bd_errno_to_ret(errno);
@@ -538,6 +542,7 @@ int bd_store_tmp_drop(struct bd_file *f)
 		close(f->fd);
 		unlink(f->tmp);
 	}
+	bd_blob_up_abort(&f->up);      /* parts of a file not stored */
 	f->fd = -1;
 	f->tmp[0] = '\0';
 	f->complete = 0;
@@ -664,6 +669,27 @@ int bd_store_insert_version(int64_t file_id, int64_t version,
 	return bd_step_done(s) == BD_DB_DONE ? 0 : -EIO;
 }
 
+/* The content's digest to hex and, on S3, its object: a file of more
+ * than a part goes as (the rest of) its multipart upload, a smaller one
+ * by one PUT.  @retval 0  @retval -EIO */
+static int bd_store_object(struct bd_file *f, char hex[BD_SHA_HEX])
+{
+	int live = f->sha_live && f->base == 0;
+
+	if (bd_blob_s3() && f->size > BD_BLOB_PART &&
+	    bd_blob_up_spool(f->fd, f->size, &f->up) < 0)
+		return -EIO;
+	if (f->up.key[0] == '\0' || live)
+		if (bd_content_digest(f, hex) != 0)
+			return -EIO;
+	if (f->up.key[0] != '\0')
+		return bd_blob_up_finish(f->fd, f->size, &f->up, live, hex)
+		       ? -EIO : 0;
+	if (bd_blob_s3() && bd_blob_put(hex, f->fd, f->size) != 0)
+		return -EIO;
+	return 0;
+}
+
 /* see backupd.h */
 int bd_store_commit(const uint8_t id[V3_ID_SIZE], const char *uuid_hex,
 		    struct bd_file *f, int64_t session_row, unsigned *version)
@@ -679,14 +705,10 @@ int bd_store_commit(const uint8_t id[V3_ID_SIZE], const char *uuid_hex,
 		bd_store_tmp_drop(f);
 		return ret;
 	}
-	if ((ret = bd_content_digest(f, hex)) != 0)
-		goto fail;
 	/* S3: the object first, outside the transaction (it may take a
 	 * while); a rollback leaves it for the next upload of its bytes */
-	if (bd_blob_s3() && (ret = bd_blob_put(hex, f->fd, f->size)) != 0) {
-		ret = -EIO;
+	if ((ret = bd_store_object(f, hex)) != 0)
 		goto fail;
-	}
 	ret = bd_pathf(dir, sizeof dir, "%s/%s/%s", bd_data, uuid_hex, f->name);
 	if (ret != 0)
 		goto fail;
@@ -712,6 +734,8 @@ int bd_store_commit(const uint8_t id[V3_ID_SIZE], const char *uuid_hex,
 	}
 	if (bd_blob_key(content) == NULL)
 		bd_fsync_dir(dir);
+	if (bd_blob_s3())
+		bd_partial_done(id, f->name);
 	bd_store_tmp_drop(f);
 	*version = (unsigned)v;
 	return 0;

@@ -50,7 +50,8 @@ static const char bd_pg_schema[] =
 	"CREATE TABLE IF NOT EXISTS partials("
 	" client_id BYTEA NOT NULL, name TEXT NOT NULL, size BIGINT NOT NULL,"
 	" received BIGINT NOT NULL, crc BIGINT NOT NULL, path TEXT NOT NULL,"
-	" updated_ms BIGINT NOT NULL, PRIMARY KEY(client_id, name));"
+	" updated_ms BIGINT NOT NULL, upload_id TEXT,"
+	" PRIMARY KEY(client_id, name));"
 	"CREATE TABLE IF NOT EXISTS pruned(session_id BIGINT PRIMARY KEY);"
 	"CREATE TABLE IF NOT EXISTS kept("
 	" file_id BIGINT NOT NULL, session_id BIGINT NOT NULL,"
@@ -63,7 +64,9 @@ static const char bd_pg_schema[] =
 	"CREATE INDEX IF NOT EXISTS versions_sha ON versions(sha256);"
 	/* sealed snapshots: a database made before them gets the column */
 	"ALTER TABLE sessions ADD COLUMN IF NOT EXISTS sealed BIGINT;"
-	"CREATE INDEX IF NOT EXISTS sessions_client ON sessions(client_id, id);";
+	"CREATE INDEX IF NOT EXISTS sessions_client ON sessions(client_id, id);"
+	/* S3 multipart uploads: a database made before gets the column */
+	"ALTER TABLE partials ADD COLUMN IF NOT EXISTS upload_id TEXT;";
 
 /* see backupd.h */
 int bd_store_pg_schema(struct bd_db *db)
