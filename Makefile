@@ -201,6 +201,7 @@ FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined
 FUZZ_SRCS_exporter_sd_fuzz := tools/vigilctl_exporter_sd.c
 FUZZ_LIBS_exporter_sd_fuzz := -ljansson
 FUZZ_SRCS_exporter_status_fuzz := tools/vigilctl_exporter_doc.c
+FUZZ_SRCS_s3_xml_fuzz := server/backupd_s3_xml.c
 $(eval $(call compile_rules,build/fuzz,clang,\
 	$(CSTD) $(FUZZ_FLAGS) $(call INCLUDES,host,host)))
 $(foreach f,$(FUZZ_NAMES),$(eval $(call link_rule,build/fuzz/$(f),\
@@ -227,13 +228,14 @@ $(foreach t,$(TOOL_PROGS),$(eval $(call link_rule,build/host/bin/$(t),\
 	build/hosttools,gcc,$(call mbed_libs,host) $(TOOL_LIBS_$(t)))))
 
 # vigil-backupd (server/*.c): a workstation/server program, glibc gcc, with
-# the agent's event loop and log, the Linux HAL, SQLite for metadata.
+# the agent's event loop and log, the Linux HAL, SQLite or PostgreSQL
+# (libpq) for metadata, libcurl for the S3 store (server/backupd_s3.c).
 SERVER_SRCS := $(wildcard server/*.c)
 SERVER_BIN := $(if $(SERVER_SRCS),build/host/bin/vigil-backupd)
 $(if $(SERVER_SRCS),$(eval $(call link_rule,build/host/bin/vigil-backupd,\
 	$(SERVER_SRCS) $(wildcard lib/*.c) $(HAL_LINUX) \
 	$(call proto,$(HOST_ARCH)),build/hosttools,gcc,\
-	$(call mbed_libs,host) -lsqlite3)))
+	$(call mbed_libs,host) -lsqlite3 -lpq -lcurl)))
 
 # vigild and vigil-backupd with ASan + UBSan (glibc gcc, the unit tests'
 # objects): `make asan-bins`, then any test with
@@ -244,7 +246,7 @@ $(eval $(call link_rule,build/asan/bin/vigild,$(call vigild_srcs,$(HOST_ARCH)),\
 $(if $(SERVER_SRCS),$(eval $(call link_rule,build/asan/bin/vigil-backupd,\
 	$(SERVER_SRCS) $(wildcard lib/*.c) $(HAL_LINUX) \
 	$(call proto,$(HOST_ARCH)),build/test-asan,gcc,\
-	$(ASAN) $(call mbed_libs,host) -lsqlite3)))
+	$(ASAN) $(call mbed_libs,host) -lsqlite3 -lpq -lcurl)))
 .PHONY: asan-bins
 asan-bins: build/asan/bin/vigild $(if $(SERVER_SRCS),build/asan/bin/vigil-backupd)
 
@@ -310,7 +312,8 @@ fuzz-long: $(addprefix build/fuzz/,$(FUZZ_NAMES))
 
 # make bench writes docs/benchmarks.md (tests/bench/report.py): sizes, idle
 # wakeups and RSS measured there, every benchmark program's figures, and
-# tests/bench/agent_bench.py (the daemon's backup with 5 CoAP observers).
+# tests/bench/agent_bench.py (the daemon's backup with 5 CoAP observers),
+# tests/bench/s3_bench.py (vigil-backupd on S3 against local disk).
 # It fails only when a figure could not be measured, never on a timing.
 bench: $(addprefix build/bench/,$(BENCH_NAMES)) build/host/bin/vigild \
 		$(addprefix build/host/bin/,$(TOOL_PROGS)) $(SERVER_BIN) \

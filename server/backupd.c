@@ -546,6 +546,7 @@ static int bd_start(void)
 		return -1;
 	}
 	if (bd_listeners() != 0 || bd_store_open(bd_opt->data_dir) != 0 ||
+	    bd_blob_open(&bd_opt->store) != 0 ||
 	    bd_status_open(&bd_loop, bd_opt->data_dir) != 0)
 		return -1;
 	bd_totals.started_ms = ev_now(&bd_loop);

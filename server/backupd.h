@@ -18,6 +18,8 @@
 #include "mbedtls/sha256.h"
 #include "mbedtls/ssl.h"
 
+#include "backupd_db.h"
+#include "backupd_blob.h"
 #include "cksum.h"
 #include "ev.h"
 #include "hal/net.h"
@@ -57,6 +59,8 @@
 /* Options (main.c fills them from the command line). */
 struct bd_options {
 	const char *data_dir;
+	const char *db;         /* PostgreSQL conninfo, NULL: SQLite in data_dir */
+	const char *instance;   /* name among instances sharing data_dir, or NULL */
 	const char *plain;      /* "[HOST:]PORT", NULL: plain v3 off */
 	const char *tls;        /* "[HOST:]PORT", NULL: TLS off */
 	const char *tls_cert;   /* PEM server certificate (chain) */
@@ -71,6 +75,7 @@ struct bd_options {
 	uint32_t partial_expiry_s; /* keep cut uploads this long; 0: never */
 	int log_level;
 	int log_format;        /* enum log_format */
+	struct bd_blob_opts store; /* --store, --s3-* (backupd_blob.h) */
 };
 
 enum bd_rx_state {
@@ -135,6 +140,7 @@ struct bd_file {
 	 * the file at the commit */
 	mbedtls_sha256_context sha;
 	uint8_t sha_live;
+	struct bd_blob_up up;         /* S3: the parts sent so far */
 };
 
 /* A 1645 offset given: the next 1028 of name continues the partial. */
@@ -144,6 +150,7 @@ struct bd_resume {
 	uint64_t total, offset;
 	uint32_t crc;               /* cksum register over the kept bytes */
 	char path[BD_PATH_MAX];
+	char upload[BD_S3_UPLOAD_ID_MAX]; /* S3: its multipart upload */
 };
 
 /* A 1047 given: the next 1028 of name carries the bytes [offset,
@@ -319,6 +326,12 @@ void bd_status_sweep(uint64_t now);
  * @retval length  @retval -ENOSPC (cannot happen within BD_STATUS_MAX) */
 int bd_status_encode(uint8_t *buf, size_t cap, uint64_t now);
 
+/* The status socket of instance name (NULL: the only one) is
+ * <data>/status-NAME.sock.  @retval 0  @retval -ENAMETOOLONG */
+int bd_status_set_instance(const char *name);
+/* The status socket's file name in the data directory. */
+const char *bd_status_sock_name(void);
+
 struct sockaddr_un;
 /* The socket address of <dir>/status.sock; a path too long for
  * sun_path goes through /proc/self/fd/<*dirfd> (close *dirfd, when not
@@ -378,6 +391,12 @@ uint64_t bd_partial_offset(struct bd_conn *c, const char *name,
  * resume  @retval -EINVAL its size does not continue the partial
  * @retval -EIO */
 int bd_partial_take(struct bd_conn *c);
+/* S3: sends the whole parts c's file has spooled and records what the
+ * store holds as the partial a resume continues (any instance sharing
+ * the metadata).  @retval 0  @retval <0 (the store failed; logged) */
+int bd_partial_spool(struct bd_conn *c);
+/* Forgets the partial row of (id, name) after its file was stored. */
+void bd_partial_done(const uint8_t id[V3_ID_SIZE], const char *name);
 /* Drops partials older than --partial-expiry (at most once a minute). */
 void bd_partial_expire(uint64_t now_mono);
 void bd_partial_counts(uint64_t *kept, uint64_t *expired);
@@ -457,9 +476,11 @@ int bd_catalog_version(const uint8_t id[V3_ID_SIZE], uint64_t file_id,
 
 /* ---- backupd_store.c ---- */
 
-struct sqlite3_stmt;
 /* Prepares sql on the store's database; NULL (logged) on failure. */
-struct sqlite3_stmt *bd_prep(const char *sql);
+struct bd_stmt *bd_prep(const char *sql);
+/* Metadata in the PostgreSQL database conninfo (backupd_db.h) instead
+ * of <data>/backupd.sqlite, for the bd_store_open* calls after it. */
+void bd_store_use_db(const char *conninfo);
 
 /* Opens (creating) <data>/backupd.sqlite and the data layout.
  * @retval 0 ok  @retval -EIO failure (logged) */
@@ -473,9 +494,14 @@ int bd_store_open_readonly(const char *data_dir);
  * to date; no layout, no cleaning: a running server may own it).
  * @retval 0  @retval -EIO (logged) */
 int bd_store_open_existing(const char *data_dir);
-struct sqlite3;
 /* The open database (backupd_prune.c runs its transaction on it). */
-struct sqlite3 *bd_store_db(void);
+struct bd_db *bd_store_db(void);
+
+/* ---- backupd_store_pg.c ---- */
+
+/* Creates the tables of a PostgreSQL database, or brings them up to
+ * date (one instance at a time).  @retval 0  @retval -EIO (logged) */
+int bd_store_pg_schema(struct bd_db *db);
 
 /* ---- backupd_prune.c ---- */
 

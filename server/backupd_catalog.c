@@ -15,8 +15,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "hal/clock.h"
 #include "log.h"
 
@@ -25,27 +23,27 @@
 /* see backupd.h */
 int bd_catalog_device(const char *name, uint8_t id[V3_ID_SIZE])
 {
-	sqlite3_stmt *s = bd_prep("SELECT id FROM clients WHERE name=?");
+	struct bd_stmt *s = bd_prep("SELECT id FROM clients WHERE name=?");
 	int rc, ret = -ENOENT;
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == V3_ID_SIZE) {
-		memcpy(id, sqlite3_column_blob(s, 0), V3_ID_SIZE);
+	bd_db_bind_text(s, 1, name);
+	rc = bd_db_step(s);
+	if (rc == BD_DB_ROW && bd_db_column_bytes(s, 0) == V3_ID_SIZE) {
+		memcpy(id, bd_db_column_blob(s, 0), V3_ID_SIZE);
 		ret = 0;
-	} else if (rc != SQLITE_DONE) {
+	} else if (rc != BD_DB_DONE) {
 		ret = -EIO;
 	}
-	sqlite3_finalize(s);
+	bd_db_finalize(s);
 	return ret;
 }
 
 /* see backupd.h */
 int bd_catalog_may_read(const char *identity, const char *device)
 {
-	sqlite3_stmt *s;
+	struct bd_stmt *s;
 	int rc;
 
 	if (identity[0] == '\0')
@@ -55,35 +53,28 @@ int bd_catalog_may_read(const char *identity, const char *device)
 	s = bd_prep("SELECT 1 FROM grants WHERE device=? AND reader=?");
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_text(s, 1, device, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, identity, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EIO;
+	bd_db_bind_text(s, 1, device);
+	bd_db_bind_text(s, 2, identity);
+	rc = bd_db_step(s);
+	bd_db_finalize(s);
+	return rc == BD_DB_ROW ? 1 : rc == BD_DB_DONE ? 0 : -EIO;
 }
 
-/* Runs the grant change on db.  @retval SQLite result (DONE: ok) */
-static int bd_grant_apply(sqlite3 *db, const char *device,
-			  const char *reader, int revoke)
+/* Runs the grant change.  @retval BD_DB_DONE ok, else the error */
+static int bd_grant_apply(const char *device, const char *reader, int revoke)
 {
-	sqlite3_stmt *s = NULL;
-	int rc = SQLITE_OK;
-
-	if (!revoke)
-		rc = sqlite3_exec(db, "CREATE TABLE IF NOT EXISTS grants("
-				  "device TEXT NOT NULL, reader TEXT NOT NULL,"
-				  " PRIMARY KEY(device, reader))", NULL, NULL,
-				  NULL);
-	if (rc != SQLITE_OK ||
-	    sqlite3_prepare_v2(db, revoke
+	struct bd_stmt *s = bd_prep(revoke
 			       ? "DELETE FROM grants WHERE device=? AND reader=?"
-			       : "INSERT OR IGNORE INTO grants(device, reader)"
-				 " VALUES(?,?)", -1, &s, NULL) != SQLITE_OK)
-		return SQLITE_ERROR;
-	sqlite3_bind_text(s, 1, device, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, reader, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
+			       : "INSERT INTO grants(device, reader)"
+				 " VALUES(?,?) ON CONFLICT DO NOTHING");
+	int rc;
+
+	if (s == NULL)
+		return BD_DB_ERROR;
+	bd_db_bind_text(s, 1, device);
+	bd_db_bind_text(s, 2, reader);
+	rc = bd_db_step(s);
+	bd_db_finalize(s);
 	return rc;
 }
 
@@ -91,9 +82,8 @@ static int bd_grant_apply(sqlite3 *db, const char *device,
 int bd_catalog_grant(const char *data_dir, const char *spec, int revoke)
 {
 	const char *eq = strchr(spec, '=');
-	char db_path[BD_PATH_MAX], device[V3_NAME_FIELD];
-	sqlite3 *db = NULL;
-	int rc = SQLITE_ERROR;
+	char device[V3_NAME_FIELD];
+	int rc = BD_DB_ERROR;
 
 	if (eq == NULL || eq == spec || eq[1] == '\0' ||
 	    (size_t)(eq - spec) >= sizeof device) {
@@ -103,20 +93,17 @@ int bd_catalog_grant(const char *data_dir, const char *spec, int revoke)
 	}
 	memcpy(device, spec, (size_t)(eq - spec));
 	device[eq - spec] = '\0';
-	snprintf(db_path, sizeof db_path, "%s/backupd.sqlite", data_dir);
 	/* not bd_store_open: it would clean a running server's temp files */
-	if (sqlite3_open_v2(db_path, &db, SQLITE_OPEN_READWRITE, NULL) ==
-	    SQLITE_OK) {
-		sqlite3_busy_timeout(db, 5000);
-		rc = bd_grant_apply(db, device, eq + 1, revoke);
-	}
-	if (rc != SQLITE_DONE) {
-		fprintf(stderr, "vigil-backupd: %s: %s\n", db_path,
-			db ? sqlite3_errmsg(db) : "cannot open");
-		sqlite3_close(db);
+	if (bd_store_open_existing(data_dir) == 0)
+		rc = bd_grant_apply(device, eq + 1, revoke);
+	if (rc != BD_DB_DONE) {
+		fprintf(stderr, "vigil-backupd: %s: %s\n", data_dir,
+			bd_store_db() ? bd_db_errmsg(bd_store_db())
+				      : "cannot open the database");
+		bd_store_close();
 		return 1;
 	}
-	sqlite3_close(db);
+	bd_store_close();
 	fprintf(stderr, "vigil-backupd: %s %s to read %s\n",
 		revoke ? "no longer allowing" : "allowing", eq + 1, device);
 	return 0;
@@ -126,7 +113,7 @@ int bd_catalog_grant(const char *data_dir, const char *spec, int revoke)
 int bd_catalog_snapshot(const uint8_t id[V3_ID_SIZE], uint64_t snapshot,
 			uint64_t *out)
 {
-	sqlite3_stmt *s = bd_prep(
+	struct bd_stmt *s = bd_prep(
 		"SELECT MAX(x.id) FROM (" BD_SQL_SNAPS("?1") ") x"
 		" WHERE (?2 = 0 OR x.id = ?2)"
 		" AND x.id NOT IN (SELECT session_id FROM pruned)");
@@ -134,37 +121,35 @@ int bd_catalog_snapshot(const uint8_t id[V3_ID_SIZE], uint64_t snapshot,
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)snapshot);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && sqlite3_column_type(s, 0) != SQLITE_NULL) {
-		*out = (uint64_t)sqlite3_column_int64(s, 0);
+	bd_db_bind_blob(s, 1, id, V3_ID_SIZE);
+	bd_db_bind_int64(s, 2, (int64_t)snapshot);
+	rc = bd_db_step(s);
+	if (rc == BD_DB_ROW && !bd_db_column_is_null(s, 0)) {
+		*out = (uint64_t)bd_db_column_int64(s, 0);
 		ret = 0;
-	} else if (rc != SQLITE_ROW) {
+	} else if (rc != BD_DB_ROW) {
 		ret = -EIO;
 	}
-	sqlite3_finalize(s);
+	bd_db_finalize(s);
 	return ret;
 }
 
 /* The statement sql with client id as ?1 and the integers a, b bound to
- * ?2 and (when sql has it) ?3, stepped once: its first column (0 for
- * NULL), or -EIO. */
+ * ?2, ?3, stepped once: its first column (0 for NULL), or -EIO. */
 static int64_t bd_catalog_int(const char *sql, const uint8_t id[V3_ID_SIZE],
 			      int64_t a, int64_t b)
 {
-	sqlite3_stmt *s = bd_prep(sql);
+	struct bd_stmt *s = bd_prep(sql);
 	int64_t v = -EIO;
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, a);
-	if (sqlite3_bind_parameter_count(s) >= 3)
-		sqlite3_bind_int64(s, 3, b);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	bd_db_bind_blob(s, 1, id, V3_ID_SIZE);
+	bd_db_bind_int64(s, 2, a);
+	bd_db_bind_int64(s, 3, b);
+	if (bd_db_step(s) == BD_DB_ROW)
+		v = bd_db_column_int64(s, 0);
+	bd_db_finalize(s);
 	return v;
 }
 
@@ -172,30 +157,30 @@ static int64_t bd_catalog_int(const char *sql, const uint8_t id[V3_ID_SIZE],
 int bd_catalog_keep(const uint8_t id[V3_ID_SIZE], int64_t session,
 		    const char *name)
 {
-	sqlite3_stmt *s = bd_prep("SELECT id FROM files"
+	struct bd_stmt *s = bd_prep("SELECT id FROM files"
 				  " WHERE client_id = ? AND name = ?");
 	int64_t file = 0;
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW)
-		file = sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW)
-		return rc == SQLITE_DONE ? 0 : -EIO;
+	bd_db_bind_blob(s, 1, id, V3_ID_SIZE);
+	bd_db_bind_text(s, 2, name);
+	rc = bd_db_step(s);
+	if (rc == BD_DB_ROW)
+		file = bd_db_column_int64(s, 0);
+	bd_db_finalize(s);
+	if (rc != BD_DB_ROW)
+		return rc == BD_DB_DONE ? 0 : -EIO;
 	s = bd_prep("INSERT INTO kept(file_id, session_id) VALUES(?, ?)"
 		    " ON CONFLICT DO NOTHING");
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, file);
-	sqlite3_bind_int64(s, 2, session);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 1 : -EIO;
+	bd_db_bind_int64(s, 1, file);
+	bd_db_bind_int64(s, 2, session);
+	rc = bd_db_step(s);
+	bd_db_finalize(s);
+	return rc == BD_DB_DONE ? 1 : -EIO;
 }
 
 /* see backupd.h */
@@ -208,7 +193,7 @@ int bd_catalog_seal(const uint8_t id[V3_ID_SIZE], int64_t session,
 		"SELECT MIN(r.id) FROM (SELECT id FROM sessions"
 		" WHERE client_id = ?1 AND id <= ?2 ORDER BY id DESC LIMIT ?3) r",
 		id, session, sessions);
-	sqlite3_stmt *s;
+	struct bd_stmt *s;
 	int64_t n;
 	int rc;
 
@@ -217,12 +202,12 @@ int bd_catalog_seal(const uint8_t id[V3_ID_SIZE], int64_t session,
 	s = bd_prep("UPDATE sessions SET sealed = ?, ended_ms = ? WHERE id = ?");
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, lo);
-	sqlite3_bind_int64(s, 2, hal_clock_wall_ms());
-	sqlite3_bind_int64(s, 3, session);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE)
+	bd_db_bind_int64(s, 1, lo);
+	bd_db_bind_int64(s, 2, hal_clock_wall_ms());
+	bd_db_bind_int64(s, 3, session);
+	rc = bd_db_step(s);
+	bd_db_finalize(s);
+	if (rc != BD_DB_DONE)
 		return -EIO;
 	n = bd_catalog_int("SELECT COUNT(*) FROM files f WHERE f.client_id = ?1"
 			   " AND EXISTS (SELECT 1 FROM versions w WHERE"
@@ -235,24 +220,24 @@ int bd_catalog_seal(const uint8_t id[V3_ID_SIZE], int64_t session,
 }
 
 /* One row of the listing into e. */
-static void bd_catalog_row(sqlite3_stmt *s, struct v3x_msg *e)
+static void bd_catalog_row(struct bd_stmt *s, struct v3x_msg *e)
 {
-	const unsigned char *name = sqlite3_column_text(s, 8);
-	size_t n = (size_t)sqlite3_column_bytes(s, 8);
+	const char *name = bd_db_column_text(s, 8);
+	size_t n = (size_t)bd_db_column_bytes(s, 8);
 
 	memset(e, 0, sizeof *e);
 	e->code = V3X_RESP_ENTRY;
-	e->file_id = (uint64_t)sqlite3_column_int64(s, 0);
-	e->version = (uint32_t)sqlite3_column_int64(s, 1);
-	e->size = (uint64_t)sqlite3_column_int64(s, 2);
-	e->cksum = (uint32_t)sqlite3_column_int64(s, 3);
-	if (sqlite3_column_type(s, 4) != SQLITE_NULL) {
-		e->mode = (uint32_t)sqlite3_column_int64(s, 4) & 07777u;
-		e->mtime_s = sqlite3_column_int64(s, 5);
-		e->mtime_ns = (uint32_t)sqlite3_column_int64(s, 6);
+	e->file_id = (uint64_t)bd_db_column_int64(s, 0);
+	e->version = (uint32_t)bd_db_column_int64(s, 1);
+	e->size = (uint64_t)bd_db_column_int64(s, 2);
+	e->cksum = (uint32_t)bd_db_column_int64(s, 3);
+	if (!bd_db_column_is_null(s, 4)) {
+		e->mode = (uint32_t)bd_db_column_int64(s, 4) & 07777u;
+		e->mtime_s = bd_db_column_int64(s, 5);
+		e->mtime_ns = (uint32_t)bd_db_column_int64(s, 6);
 	} else {
 		/* stored without 1044 (plain v3): the time it was stored */
-		e->mtime_s = sqlite3_column_int64(s, 7) / 1000;
+		e->mtime_s = bd_db_column_int64(s, 7) / 1000;
 	}
 	if (e->mtime_ns >= 1000000000u)
 		e->mtime_ns = 0;
@@ -264,7 +249,7 @@ static void bd_catalog_row(sqlite3_stmt *s, struct v3x_msg *e)
 int bd_catalog_list(const uint8_t id[V3_ID_SIZE], uint64_t snapshot,
 		    uint64_t after, struct v3x_msg *e, unsigned max, int *more)
 {
-	sqlite3_stmt *s = bd_prep(
+	struct bd_stmt *s = bd_prep(
 		"SELECT f.id, v.version, v.size, v.cksum, v.mode, v.mtime_s,"
 		" v.mtime_ns, v.stored_ms, f.name FROM files f"
 		" JOIN versions v ON v.file_id = f.id"
@@ -279,24 +264,24 @@ int bd_catalog_list(const uint8_t id[V3_ID_SIZE], uint64_t snapshot,
 	int rc;
 
 	if (s == NULL || lo < 0) {
-		sqlite3_finalize(s);
+		bd_db_finalize(s);
 		return -EIO;
 	}
-	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)after);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)snapshot);
-	sqlite3_bind_int64(s, 4, (sqlite3_int64)max + 1);
-	sqlite3_bind_int64(s, 5, lo);
+	bd_db_bind_blob(s, 1, id, V3_ID_SIZE);
+	bd_db_bind_int64(s, 2, (int64_t)after);
+	bd_db_bind_int64(s, 3, (int64_t)snapshot);
+	bd_db_bind_int64(s, 4, (int64_t)max + 1);
+	bd_db_bind_int64(s, 5, lo);
 	*more = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = bd_db_step(s)) == BD_DB_ROW) {
 		if (n == max) {
 			*more = 1;
 			break;
 		}
 		bd_catalog_row(s, &e[n++]);
 	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+	bd_db_finalize(s);
+	if (rc != BD_DB_ROW && rc != BD_DB_DONE) {
 		log_err(MOD, "listing: database error %d", rc);
 		return -EIO;
 	}
@@ -306,14 +291,14 @@ int bd_catalog_list(const uint8_t id[V3_ID_SIZE], uint64_t snapshot,
 /* One integer from sql, 0 on any failure. */
 static uint64_t bd_catalog_count(const char *sql)
 {
-	sqlite3_stmt *s = bd_prep(sql);
+	struct bd_stmt *s = bd_prep(sql);
 	uint64_t v = 0;
 
 	if (s == NULL)
 		return 0;
-	if (sqlite3_step(s) == SQLITE_ROW)
-		v = (uint64_t)sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	if (bd_db_step(s) == BD_DB_ROW)
+		v = (uint64_t)bd_db_column_int64(s, 0);
+	bd_db_finalize(s);
 	return v;
 }
 
@@ -348,6 +333,8 @@ static int bd_catalog_exists(const char *rel)
 {
 	char p[BD_PATH_MAX];
 
+	if (bd_blob_key(rel) != NULL)   /* an object: there before its row */
+		return 1;
 	return snprintf(p, sizeof p, "%s/%s", bd_store_data_dir(), rel) <
 	       (int)sizeof p && access(p, F_OK) == 0;
 }
@@ -357,7 +344,7 @@ int bd_catalog_version(const uint8_t id[V3_ID_SIZE], uint64_t file_id,
 		       uint32_t version, char *path, size_t cap,
 		       uint64_t *size)
 {
-	sqlite3_stmt *s = bd_prep(
+	struct bd_stmt *s = bd_prep(
 		"SELECT v.path, v.size, c.path FROM versions v"
 		" JOIN files f ON f.id = v.file_id"
 		" LEFT JOIN content c ON c.sha256 = v.sha256"
@@ -366,30 +353,30 @@ int bd_catalog_version(const uint8_t id[V3_ID_SIZE], uint64_t file_id,
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)file_id);
-	sqlite3_bind_int64(s, 3, version);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		const unsigned char *p = sqlite3_column_text(s, 0);
-		size_t n = (size_t)sqlite3_column_bytes(s, 0);
+	bd_db_bind_blob(s, 1, id, V3_ID_SIZE);
+	bd_db_bind_int64(s, 2, (int64_t)file_id);
+	bd_db_bind_int64(s, 3, version);
+	rc = bd_db_step(s);
+	if (rc == BD_DB_ROW) {
+		const char *p = bd_db_column_text(s, 0);
+		size_t n = (size_t)bd_db_column_bytes(s, 0);
 
 		/* a version's own link lost in a crash: its content */
-		if (p != NULL && sqlite3_column_type(s, 2) != SQLITE_NULL &&
+		if (p != NULL && !bd_db_column_is_null(s, 2) &&
 		    !bd_catalog_exists((const char *)p)) {
-			p = sqlite3_column_text(s, 2);
-			n = (size_t)sqlite3_column_bytes(s, 2);
+			p = bd_db_column_text(s, 2);
+			n = (size_t)bd_db_column_bytes(s, 2);
 		}
 		ret = -EIO;
 		if (p != NULL && n < cap) {
 			memcpy(path, p, n);
 			path[n] = '\0';
-			*size = (uint64_t)sqlite3_column_int64(s, 1);
+			*size = (uint64_t)bd_db_column_int64(s, 1);
 			ret = 0;
 		}
-	} else if (rc != SQLITE_DONE) {
+	} else if (rc != BD_DB_DONE) {
 		ret = -EIO;
 	}
-	sqlite3_finalize(s);
+	bd_db_finalize(s);
 	return ret;
 }

@@ -33,8 +33,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "hal/clock.h"
 #include "log.h"
 
@@ -101,43 +99,43 @@ int bd_content_digest(struct bd_file *f, char hex[BD_SHA_HEX])
 static int bd_content_find(const char *hex, char *path, size_t cap,
 			   uint64_t *size, uint32_t *cksum)
 {
-	sqlite3_stmt *s = bd_prep("SELECT path, size, cksum FROM content"
+	struct bd_stmt *s = bd_prep("SELECT path, size, cksum FROM content"
 				  " WHERE sha256=?");
 	int rc, ret = 0;
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_text(s, 1, hex, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
+	bd_db_bind_text(s, 1, hex);
+	rc = bd_db_step(s);
+	if (rc == BD_DB_ROW) {
 		ret = snprintf(path, cap, "%s/%s", bd_store_data_dir(),
-			       (const char *)sqlite3_column_text(s, 0)) <
+			       (const char *)bd_db_column_text(s, 0)) <
 		      (int)cap ? 1 : -EIO;
-		*size = (uint64_t)sqlite3_column_int64(s, 1);
-		*cksum = (uint32_t)sqlite3_column_int64(s, 2);
-	} else if (rc != SQLITE_DONE) {
+		*size = (uint64_t)bd_db_column_int64(s, 1);
+		*cksum = (uint32_t)bd_db_column_int64(s, 2);
+	} else if (rc != BD_DB_DONE) {
 		ret = -EIO;
 	}
-	sqlite3_finalize(s);
+	bd_db_finalize(s);
 	return ret;
 }
 
 static int bd_content_insert(const char *hex, const struct bd_file *f,
 			     const char *rel)
 {
-	sqlite3_stmt *s = bd_prep("INSERT INTO content(sha256, size, cksum,"
-				  " path) VALUES(?,?,?,?)");
+	struct bd_stmt *s = bd_prep("INSERT INTO content(sha256, size, cksum,"
+				  " path) VALUES(?,?,?,?) ON CONFLICT DO NOTHING");
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_text(s, 1, hex, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 2, (sqlite3_int64)f->size);
-	sqlite3_bind_int64(s, 3, f->crc);
-	sqlite3_bind_text(s, 4, rel, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	bd_db_bind_text(s, 1, hex);
+	bd_db_bind_int64(s, 2, (int64_t)f->size);
+	bd_db_bind_int64(s, 3, f->crc);
+	bd_db_bind_text(s, 4, rel);
+	rc = bd_db_step(s);
+	bd_db_finalize(s);
+	return rc == BD_DB_DONE ? 0 : -EIO;
 }
 
 /* Links f's temp file as new content at path (a stale file of a crashed
@@ -156,7 +154,8 @@ static int bd_content_link(const struct bd_file *f, const char *path)
 		return errno == ENOSPC ? -ENOSPC : -EIO;
 	if (link(f->tmp, path) == 0)
 		return 0;
-	if (errno == EEXIST && unlink(path) == 0 && link(f->tmp, path) == 0)
+	/* rename: the name never goes missing for an instance reading it */
+	if (errno == EEXIST && rename(f->tmp, path) == 0)
 		return 0;
 	return errno == ENOSPC ? -ENOSPC : -EIO;
 }
@@ -182,11 +181,13 @@ int bd_content_put(const struct bd_file *f, const char *hex, char *path,
 		}
 		return 0;
 	}
-	if (snprintf(rel, sizeof rel, ".content/%.2s/%s", hex, hex) >=
+	/* S3: bd_blob_put stored the object before the transaction */
+	if (snprintf(rel, sizeof rel, bd_blob_s3() ? BD_BLOB_S3_PREFIX
+		     "content/%.0s%s" : ".content/%.2s/%s", hex, hex) >=
 	    (int)sizeof rel ||
 	    snprintf(path, cap, "%s/%s", bd_store_data_dir(), rel) >= (int)cap)
 		return -EIO;
-	ret = bd_content_link(f, path);
+	ret = bd_blob_s3() ? 0 : bd_content_link(f, path);
 	if (ret != 0)
 		return ret;
 	*created = 1;
@@ -196,7 +197,11 @@ int bd_content_put(const struct bd_file *f, const char *hex, char *path,
 /* see backupd.h */
 void bd_content_undo(const char *path)
 {
-	unlink(path);
+	/* a file or object shared by instances stays: another one may
+	 * have committed the same bytes meanwhile, and the next upload of
+	 * them takes it over */
+	if (bd_blob_key(path) == NULL && !bd_db_is_pg(bd_store_db()))
+		unlink(path);
 }
 
 /* 1 when client id has a version of content hex (it has had the bytes:
@@ -204,18 +209,18 @@ void bd_content_undo(const char *path)
  * 0 not, -EIO. */
 static int bd_content_known_to(const uint8_t id[V3_ID_SIZE], const char *hex)
 {
-	sqlite3_stmt *s = bd_prep(
+	struct bd_stmt *s = bd_prep(
 		"SELECT 1 FROM versions v JOIN files f ON f.id = v.file_id"
 		" WHERE v.sha256 = ? AND f.client_id = ? LIMIT 1");
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_text(s, 1, hex, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_blob(s, 2, id, V3_ID_SIZE, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW ? 1 : rc == SQLITE_DONE ? 0 : -EIO;
+	bd_db_bind_text(s, 1, hex);
+	bd_db_bind_blob(s, 2, id, V3_ID_SIZE);
+	rc = bd_db_step(s);
+	bd_db_finalize(s);
+	return rc == BD_DB_ROW ? 1 : rc == BD_DB_DONE ? 0 : -EIO;
 }
 
 /* Records the version of m's name from stored content at path (a 1046
@@ -255,12 +260,12 @@ void bd_content_batch_end(void)
 	if (!bd_batch_open)
 		return;
 	bd_batch_open = 0;
-	if (sqlite3_exec(bd_store_db(), "COMMIT", NULL, NULL, NULL) ==
-	    SQLITE_OK)
+	if (bd_db_commit(bd_store_db()) ==
+	    BD_DB_OK)
 		return;
 	log_err(MOD, "committing %u recorded file(s): %s", bd_batch_rows,
-		sqlite3_errmsg(bd_store_db()));
-	sqlite3_exec(bd_store_db(), "ROLLBACK", NULL, NULL, NULL);
+		bd_db_errmsg(bd_store_db()));
+	bd_db_rollback(bd_store_db());
 }
 
 /* The batch's transaction, opened when none is.  @retval 0 / -EIO */
@@ -268,8 +273,7 @@ static int bd_batch_begin(void)
 {
 	if (bd_batch_open)
 		return 0;
-	if (sqlite3_exec(bd_store_db(), "BEGIN IMMEDIATE", NULL, NULL,
-			 NULL) != SQLITE_OK)
+	if (bd_db_begin(bd_store_db(), 0) != BD_DB_OK)
 		return -EIO;
 	bd_batch_open = 1;
 	bd_batch_rows = 0;
@@ -288,22 +292,23 @@ int bd_content_have(struct bd_conn *c, const struct v3x_msg *m,
 
 	bd_hex(m->sha256, sizeof m->sha256, hex);
 	if (bd_batch_begin() != 0 ||
-	    sqlite3_exec(bd_store_db(), "SAVEPOINT have", NULL, NULL,
-			 NULL) != SQLITE_OK)
+	    bd_db_exec(bd_store_db(), "SAVEPOINT have") != BD_DB_OK)
 		return -EIO;
 	ret = bd_content_find(hex, path, sizeof path, &size, &cksum);
-	if (ret == 1 && (size != m->size || stat(path, &st) != 0 ||
-			 (uint64_t)st.st_size != size))
+	/* an object is stored before its row: the row says it is there */
+	if (ret == 1 && (size != m->size ||
+			 (bd_blob_key(path) == NULL &&
+			  (stat(path, &st) != 0 ||
+			   (uint64_t)st.st_size != size))))
 		ret = 0;        /* another size, or the file is gone: send */
 	if (ret == 1)
 		ret = bd_content_known_to(c->client_id, hex);
 	if (ret == 1)
 		ret = bd_content_record(c, m, hex, path, cksum, version);
 	if (ret != 1)
-		sqlite3_exec(bd_store_db(), "ROLLBACK TO have", NULL, NULL,
-			     NULL);
-	if (sqlite3_exec(bd_store_db(), "RELEASE have", NULL, NULL, NULL) !=
-	    SQLITE_OK)
+		bd_db_exec(bd_store_db(), "ROLLBACK TO have");
+	if (bd_db_exec(bd_store_db(), "RELEASE have") !=
+	    BD_DB_OK)
 		ret = -EIO;
 	if (ret == 1 && ++bd_batch_rows >= BD_BATCH_ROWS)
 		bd_content_batch_end();
@@ -313,34 +318,33 @@ int bd_content_have(struct bd_conn *c, const struct v3x_msg *m,
 /* see backupd.h */
 int bd_content_gc(uint64_t *freed)
 {
-	sqlite3_stmt *s = bd_prep(
+	struct bd_stmt *s = bd_prep(
 		"SELECT sha256, path, size FROM content c WHERE NOT EXISTS"
 		" (SELECT 1 FROM versions v WHERE v.sha256 = c.sha256)");
-	sqlite3_stmt *d = bd_prep("DELETE FROM content WHERE sha256 = ?");
+	struct bd_stmt *d = bd_prep("DELETE FROM content WHERE sha256 = ?");
 	int n = 0, rc;
 
 	if (s == NULL || d == NULL) {
-		sqlite3_finalize(s);
-		sqlite3_finalize(d);
+		bd_db_finalize(s);
+		bd_db_finalize(d);
 		return -EIO;
 	}
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+	while ((rc = bd_db_step(s)) == BD_DB_ROW) {
 		char p[BD_PATH_MAX];
 
 		if (snprintf(p, sizeof p, "%s/%s", bd_store_data_dir(),
-			     (const char *)sqlite3_column_text(s, 1)) <
-		    (int)sizeof p)
-			unlink(p);
-		*freed += (uint64_t)sqlite3_column_int64(s, 2);
-		sqlite3_bind_text(d, 1, (const char *)sqlite3_column_text(s, 0),
-				  -1, SQLITE_TRANSIENT);
-		rc = sqlite3_step(d);
-		sqlite3_reset(d);
-		if (rc != SQLITE_DONE)
+			     (const char *)bd_db_column_text(s, 1)) <
+		    (int)sizeof p && bd_blob_delete(p) != 0)
+			log_warn(MOD, "%s: not deleted (unreferenced now)", p);
+		*freed += (uint64_t)bd_db_column_int64(s, 2);
+		bd_db_bind_text(d, 1, bd_db_column_text(s, 0));
+		rc = bd_db_step(d);
+		bd_db_reset(d);
+		if (rc != BD_DB_DONE)
 			break;
 		n++;
 	}
-	sqlite3_finalize(s);
-	sqlite3_finalize(d);
-	return rc == SQLITE_DONE ? n : -EIO;
+	bd_db_finalize(s);
+	bd_db_finalize(d);
+	return rc == BD_DB_DONE ? n : -EIO;
 }

@@ -77,6 +77,7 @@ static const char *bd_ex_file(const struct v3x_msg *f, const char *stored,
 	struct timespec ts[2];
 	struct stat st;
 	uint32_t crc = 0;
+	uint64_t at = 0;
 	int in, out, ret;
 
 	if (lstat(target, &st) == 0) {
@@ -86,9 +87,10 @@ static const char *bd_ex_file(const struct v3x_msg *f, const char *stored,
 	if (bd_ex_parents(target) != 0)
 		return "cannot create its directory";
 	snprintf(tmp, sizeof tmp, "%s.export-tmp", target);
-	in = open(stored, O_RDONLY | O_CLOEXEC);
+	in = bd_blob_open_range(stored, f->size, 0, f->size, &at);
 	if (in < 0)
-		return "stored file missing";
+		return in == -ENOENT ? "stored file missing"
+				     : "store unavailable";
 	out = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 		   f->mode ? f->mode : 0644u);
 	if (out < 0) {
@@ -171,7 +173,9 @@ static int bd_ex_all(struct bd_export *x, const uint8_t id[V3_ID_SIZE],
 static int bd_ex_usage(const char *msg)
 {
 	fprintf(stderr, "vigil-backupd export: %s\nUsage: vigil-backupd export "
-		"--data DIR --device NAME [--snapshot ID|latest] DEST\n", msg);
+		"--data DIR [--db CONNINFO] --device NAME [--snapshot ID|latest] DEST\n"
+		"       [--store s3://BUCKET --s3-endpoint URL "
+		"[--s3-credentials FILE]]\n", msg);
 	return 2;
 }
 
@@ -182,8 +186,11 @@ int bd_export_main(int argc, char **argv)
 		{ "data", required_argument, NULL, 'd' },
 		{ "device", required_argument, NULL, 'n' },
 		{ "snapshot", required_argument, NULL, 's' },
+		{ "db", required_argument, NULL, 'b' },
+		BD_BLOB_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
+	struct bd_blob_opts store = { 0 };
 	const char *data = NULL, *device = NULL;
 	struct bd_export x = { 0 };
 	uint8_t id[V3_ID_SIZE];
@@ -191,10 +198,18 @@ int bd_export_main(int argc, char **argv)
 	int ch, ret;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		int taken = bd_blob_opt(&store, ch, optarg);
+
+		if (taken < 0)
+			return bd_ex_usage("bad store option");
+		if (taken > 0)
+			continue;
 		if (ch == 'd')
 			data = optarg;
 		else if (ch == 'n')
 			device = optarg;
+		else if (ch == 'b')
+			bd_store_use_db(optarg);
 		else if (ch == 's' && strcmp(optarg, "latest") != 0)
 			snap = strtoull(optarg, NULL, 10);
 		else if (ch != 's')
@@ -205,6 +220,10 @@ int bd_export_main(int argc, char **argv)
 	x.dest = argv[optind];
 	if (bd_store_open_readonly(data) != 0)
 		return 1;
+	if (bd_blob_open(&store) != 0) {
+		bd_store_close();
+		return 1;
+	}
 	ret = bd_catalog_device(device, id);
 	if (ret == 0)
 		ret = bd_catalog_snapshot(id, snap, &snap);

@@ -23,8 +23,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "hal/clock.h"
 
 #define PRUNE_SNAPS_MAX 65536u
@@ -45,7 +43,7 @@ static struct bd_snap bd_snaps[PRUNE_SNAPS_MAX];
 /* The device's live snapshots, newest first.  @retval count  @retval -EIO */
 static int bd_prune_snaps(const uint8_t id[V3_ID_SIZE])
 {
-	sqlite3_stmt *s = bd_prep(
+	struct bd_stmt *s = bd_prep(
 		"SELECT x.id, COALESCE(s.started_ms, 0), " BD_SQL_LO("?1", "x.id")
 		" FROM (" BD_SQL_SNAPS("?1") ") x LEFT JOIN sessions s"
 		" ON s.id = x.id WHERE x.id NOT IN"
@@ -54,15 +52,15 @@ static int bd_prune_snaps(const uint8_t id[V3_ID_SIZE])
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
-	while (sqlite3_step(s) == SQLITE_ROW && n < (int)PRUNE_SNAPS_MAX) {
-		bd_snaps[n].id = sqlite3_column_int64(s, 0);
-		bd_snaps[n].started_ms = sqlite3_column_int64(s, 1);
-		bd_snaps[n].lo = sqlite3_column_int64(s, 2);
+	bd_db_bind_blob(s, 1, id, V3_ID_SIZE);
+	while (bd_db_step(s) == BD_DB_ROW && n < (int)PRUNE_SNAPS_MAX) {
+		bd_snaps[n].id = bd_db_column_int64(s, 0);
+		bd_snaps[n].started_ms = bd_db_column_int64(s, 1);
+		bd_snaps[n].lo = bd_db_column_int64(s, 2);
 		bd_snaps[n].keep = 0;
 		n++;
 	}
-	sqlite3_finalize(s);
+	bd_db_finalize(s);
 	return n;
 }
 
@@ -87,8 +85,7 @@ static void bd_keep_periods(int n, long periods, int64_t period_ms,
 
 static int bd_exec(const char *sql)
 {
-	return sqlite3_exec(bd_store_db(), sql, NULL, NULL, NULL) == SQLITE_OK
-	       ? 0 : -EIO;
+	return bd_db_exec(bd_store_db(), sql) == BD_DB_OK ? 0 : -EIO;
 }
 
 /* Deletes the versions of client id that no kept snapshot (in table
@@ -103,64 +100,65 @@ static int bd_prune_versions(const uint8_t id[V3_ID_SIZE], uint64_t *freed)
 		" (SELECT MAX(w.version) FROM versions w WHERE w.file_id ="
 		" v.file_id AND w.session_id <= k.id) AND "
 		BD_SQL_MEMBER("v.file_id", "k.id", "k.lo") ")";
-	sqlite3_stmt *s = bd_prep(dead), *d = bd_prep(
+	struct bd_stmt *s = bd_prep(dead), *d = bd_prep(
 		"DELETE FROM versions WHERE file_id = ? AND version = ?");
 	int n = 0;
 
 	if (s == NULL || d == NULL) {
-		sqlite3_finalize(s);
-		sqlite3_finalize(d);
+		bd_db_finalize(s);
+		bd_db_finalize(d);
 		return -EIO;
 	}
-	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
-	while (sqlite3_step(s) == SQLITE_ROW) {
-		const char *rel = (const char *)sqlite3_column_text(s, 2);
+	bd_db_bind_blob(s, 1, id, V3_ID_SIZE);
+	while (bd_db_step(s) == BD_DB_ROW) {
+		const char *rel = (const char *)bd_db_column_text(s, 2);
 		char p[BD_PATH_MAX];
 
 		/* a version named by its content path (EMLINK) leaves the
 		 * content to bd_content_gc */
 		if (rel != NULL && strncmp(rel, ".content/", 9) != 0 &&
+		    bd_blob_key(rel) == NULL &&
 		    snprintf(p, sizeof p, "%s/%s", bd_store_data_dir(), rel) <
 		    (int)sizeof p)
 			unlink(p);
-		if (sqlite3_column_int(s, 4))   /* owns its bytes */
-			*freed += (uint64_t)sqlite3_column_int64(s, 3);
-		sqlite3_bind_int64(d, 1, sqlite3_column_int64(s, 0));
-		sqlite3_bind_int64(d, 2, sqlite3_column_int64(s, 1));
-		sqlite3_step(d);
-		sqlite3_reset(d);
+		if (bd_db_column_int(s, 4))   /* owns its bytes */
+			*freed += (uint64_t)bd_db_column_int64(s, 3);
+		bd_db_bind_int64(d, 1, bd_db_column_int64(s, 0));
+		bd_db_bind_int64(d, 2, bd_db_column_int64(s, 1));
+		bd_db_step(d);
+		bd_db_reset(d);
 		n++;
 	}
-	sqlite3_finalize(s);
-	sqlite3_finalize(d);
+	bd_db_finalize(s);
+	bd_db_finalize(d);
 	return n;
 }
 
 /* Records the kept set in keep_snap and the others as pruned. */
 static int bd_prune_mark(int n)
 {
-	sqlite3_stmt *k = bd_prep("INSERT INTO keep_snap(id, lo) VALUES(?, ?)");
-	sqlite3_stmt *p = bd_prep("INSERT OR IGNORE INTO pruned(session_id)"
-				  " VALUES(?)");
+	struct bd_stmt *k = bd_prep("INSERT INTO keep_snap(id, lo) VALUES(?, ?)");
+	struct bd_stmt *p = bd_prep("INSERT INTO pruned(session_id)"
+				  " VALUES(?) ON CONFLICT DO NOTHING");
 	int i, pruned = 0;
 
 	if (k == NULL || p == NULL) {
-		sqlite3_finalize(k);
-		sqlite3_finalize(p);
+		bd_db_finalize(k);
+		bd_db_finalize(p);
 		return -EIO;
 	}
 	for (i = 0; i < n; i++) {
-		sqlite3_stmt *s = bd_snaps[i].keep ? k : p;
+		struct bd_stmt *s = bd_snaps[i].keep ? k : p;
 
-		sqlite3_bind_int64(s, 1, bd_snaps[i].id);
+		bd_db_bind_int64(s, 1, bd_snaps[i].id);
 		if (s == k)
-			sqlite3_bind_int64(k, 2, bd_snaps[i].lo);
-		sqlite3_step(s);
-		sqlite3_reset(s);
+			bd_db_bind_int64(k, 2, bd_snaps[i].lo);
+		bd_db_step(s);
+		bd_db_reset(s);
 		pruned += !bd_snaps[i].keep;
 	}
-	sqlite3_finalize(k);
-	sqlite3_finalize(p);
+	bd_db_finalize(k);
+	bd_db_finalize(p);
 	return pruned;
 }
 
@@ -179,16 +177,20 @@ static int bd_prune_device(const uint8_t id[V3_ID_SIZE], const char *name,
 		bd_snaps[i].keep = 1;
 	bd_keep_periods(n, k->daily, DAY_MS, now);
 	bd_keep_periods(n, k->weekly, 7 * DAY_MS, now);
+	/* exclusive: no instance links a version to content meanwhile */
 	if (bd_exec("CREATE TEMP TABLE IF NOT EXISTS keep_snap("
-		    "id INTEGER PRIMARY KEY, lo INTEGER NOT NULL);"
-		    " BEGIN IMMEDIATE;"
-		    " DELETE FROM keep_snap") != 0)
+		    "id BIGINT PRIMARY KEY, lo BIGINT NOT NULL)") != 0 ||
+	    bd_db_begin(bd_store_db(), 1) != BD_DB_OK)
 		return -EIO;
+	if (bd_exec("DELETE FROM keep_snap") != 0) {
+		bd_db_rollback(bd_store_db());
+		return -EIO;
+	}
 	pruned = bd_prune_mark(n);
 	deleted = pruned < 0 ? -EIO : bd_prune_versions(id, &freed);
 	if (deleted < 0 || bd_content_gc(&freed) < 0 ||
-	    bd_exec("COMMIT") != 0) {
-		bd_exec("ROLLBACK");
+	    bd_db_commit(bd_store_db()) != BD_DB_OK) {
+		bd_db_rollback(bd_store_db());
 		return -EIO;
 	}
 	*freed_all += freed;
@@ -201,27 +203,27 @@ static int bd_prune_device(const uint8_t id[V3_ID_SIZE], const char *name,
 /* Every device in turn; the bytes freed added to stats. */
 static int bd_prune_all(const struct bd_keep *k)
 {
-	sqlite3_stmt *s = bd_prep("SELECT id, name FROM clients ORDER BY name");
+	struct bd_stmt *s = bd_prep("SELECT id, name FROM clients ORDER BY name");
 	uint64_t freed = 0;
 	int ret = 0;
 
 	if (s == NULL)
 		return -EIO;
-	while (ret == 0 && sqlite3_step(s) == SQLITE_ROW) {
+	while (ret == 0 && bd_db_step(s) == BD_DB_ROW) {
 		uint8_t id[V3_ID_SIZE];
 
-		if (sqlite3_column_bytes(s, 0) != V3_ID_SIZE)
+		if (bd_db_column_bytes(s, 0) != V3_ID_SIZE)
 			continue;
-		memcpy(id, sqlite3_column_blob(s, 0), V3_ID_SIZE);
-		ret = bd_prune_device(id, (const char *)sqlite3_column_text(s, 1),
+		memcpy(id, bd_db_column_blob(s, 0), V3_ID_SIZE);
+		ret = bd_prune_device(id, (const char *)bd_db_column_text(s, 1),
 				      k, &freed);
 	}
-	sqlite3_finalize(s);
+	bd_db_finalize(s);
 	s = bd_prep("UPDATE stats SET bytes_freed = bytes_freed + ?");
 	if (s != NULL) {
-		sqlite3_bind_int64(s, 1, (sqlite3_int64)freed);
-		sqlite3_step(s);
-		sqlite3_finalize(s);
+		bd_db_bind_int64(s, 1, (int64_t)freed);
+		bd_db_step(s);
+		bd_db_finalize(s);
 	}
 	return ret;
 }
@@ -229,9 +231,39 @@ static int bd_prune_all(const struct bd_keep *k)
 static int bd_prune_usage(const char *msg)
 {
 	fprintf(stderr, "vigil-backupd prune: %s\nUsage: vigil-backupd prune "
-		"--data DIR [--keep-last N] [--keep-daily D] [--keep-weekly W]\n",
+		"--data DIR [--db CONNINFO] [--keep-last N] [--keep-daily D]\n"
+		"       [--keep-weekly W] [--store s3://BUCKET --s3-endpoint URL "
+		"[--s3-credentials FILE] [--orphan-age S]]\n",
 		msg);
 	return 2;
+}
+
+/* 1 when a content row names the stored path, 0 not, -EIO. */
+static int bd_prune_referenced(void *arg, const char *path)
+{
+	struct bd_stmt *s = bd_prep("SELECT 1 FROM content WHERE path = ?");
+	int rc;
+
+	(void)arg;
+	if (s == NULL)
+		return -EIO;
+	bd_db_bind_text(s, 1, path);
+	rc = bd_db_step(s);
+	bd_db_finalize(s);
+	return rc == BD_DB_ROW ? 1 : rc == BD_DB_DONE ? 0 : -EIO;
+}
+
+/* S3: deletes objects older than age_s that no row names (a crash
+ * between an upload and its commit leaves them).  @retval 0 / -EIO */
+static int bd_prune_orphans(uint32_t age_s)
+{
+	int n = bd_blob_sweep(age_s, bd_prune_referenced, NULL);
+
+	if (n < 0)
+		return -EIO;
+	printf("bucket: %d unreferenced object(s) older than %u s deleted\n",
+	       n, (unsigned)age_s);
+	return 0;
 }
 
 /* see backupd.h */
@@ -242,24 +274,39 @@ int bd_prune_main(int argc, char **argv)
 		{ "keep-last", required_argument, NULL, 'l' },
 		{ "keep-daily", required_argument, NULL, 'D' },
 		{ "keep-weekly", required_argument, NULL, 'W' },
+		{ "db", required_argument, NULL, 'b' },
+		{ "orphan-age", required_argument, NULL, 'o' },
+		BD_BLOB_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
+	struct bd_blob_opts store = { 0 };
 	struct bd_keep k = { 0, 0, 0 };
 	const char *data = NULL;
+	long orphan_age = 3600;
 	int ch, ret;
 
 	while ((ch = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		char *end = NULL;
 		long v = optarg ? strtol(optarg, &end, 10) : -1;
+		int taken = bd_blob_opt(&store, ch, optarg);
 
-		if (ch == 'd') {
-			data = optarg;
+		if (taken < 0)
+			return bd_prune_usage("bad store option");
+		if (taken > 0)
+			continue;
+		if (ch == 'd' || ch == 'b') {
+			if (ch == 'd')
+				data = optarg;
+			else
+				bd_store_use_db(optarg);
 			continue;
 		}
 		if (ch == '?' || end == optarg || *end != '\0' || v < 0 ||
 		    v > 100000)
 			return bd_prune_usage("bad option or value");
-		if (ch == 'l')
+		if (ch == 'o')
+			orphan_age = v;
+		else if (ch == 'l')
 			k.last = v;
 		else if (ch == 'D')
 			k.daily = v;
@@ -273,7 +320,13 @@ int bd_prune_main(int argc, char **argv)
 				      "--keep-daily or --keep-weekly");
 	if (bd_store_open_existing(data) != 0)
 		return 1;
+	if (bd_blob_open(&store) != 0) {
+		bd_store_close();
+		return 1;
+	}
 	ret = bd_prune_all(&k);
+	if (ret == 0 && bd_blob_s3())
+		ret = bd_prune_orphans((uint32_t)orphan_age);
 	bd_store_close();
 	if (ret != 0) {
 		fprintf(stderr, "vigil-backupd prune: database error\n");

@@ -155,13 +155,15 @@ static int bd_x_list(struct bd_conn *c)
 	return bd_x_send(c, &end);
 }
 
-/* Opens the stored file of a 1043 and checks it is whole.
- * @retval fd  @retval -1 refused (1649 queued)  @retval < -1 close */
+/* Opens the bytes a 1043 asks for of its stored file (checked whole;
+ * an object's range fetched, backupd_blob.c); where they start in the
+ * file to *fd_off.  @retval fd  @retval -1 refused (1649 queued)
+ * @retval < -1 close */
 static int bd_x_open(struct bd_conn *c, const uint8_t id[V3_ID_SIZE],
-		     uint64_t *size)
+		     uint64_t *size, uint64_t *fd_off)
 {
 	char rel[BD_PATH_MAX], path[BD_PATH_MAX];
-	struct stat st;
+	uint64_t len;
 	int ret = bd_catalog_version(id, c->xreq.file_id, c->xreq.version,
 				     rel, sizeof rel, size), fd;
 
@@ -170,13 +172,18 @@ static int bd_x_open(struct bd_conn *c, const uint8_t id[V3_ID_SIZE],
 	if (ret < 0 || snprintf(path, sizeof path, "%s/%s",
 				bd_store_data_dir(), rel) >= (int)sizeof path)
 		return bd_x_refuse(c, V3X_ERR_SERVER, "database error") ? -EIO : -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0 || fstat(fd, &st) != 0 || (uint64_t)st.st_size != *size) {
+	if (c->xreq.offset > *size)
+		return bd_x_refuse(c, V3X_ERR_NO_FILE, "offset past the end") ? -EIO : -1;
+	len = *size - c->xreq.offset;
+	if (len > c->xreq.length)
+		len = c->xreq.length;
+	fd = bd_blob_open_range(path, *size, c->xreq.offset, len, fd_off);
+	if (fd < 0) {
 		log_err(MOD, "#%u %s: %s: missing or not %llu bytes", c->idx,
 			c->peer_text, path, (unsigned long long)*size);
-		if (fd >= 0)
-			close(fd);
-		return bd_x_refuse(c, V3X_ERR_SERVER, "stored file damaged") ? -EIO : -1;
+		return bd_x_refuse(c, V3X_ERR_SERVER, fd == -ENOENT ?
+				   "stored file damaged" : "store unavailable")
+		       ? -EIO : -1;
 	}
 	return fd;
 }
@@ -186,18 +193,14 @@ static int bd_x_read(struct bd_conn *c)
 	uint8_t id[V3_ID_SIZE];
 	uint8_t head[V3_RESP_HDR_SIZE + V3X_DATA_HEAD];
 	struct v3x_msg d;
-	uint64_t size = 0, n;
+	uint64_t size = 0, n, fd_off = 0;
 	int ret = bd_x_device(c, id), fd, len;
 
 	if (ret != 1)
 		return ret;
-	fd = bd_x_open(c, id, &size);
+	fd = bd_x_open(c, id, &size, &fd_off);
 	if (fd < 0)
 		return fd == -1 ? 0 : fd;
-	if (c->xreq.offset > size) {
-		close(fd);
-		return bd_x_refuse(c, V3X_ERR_NO_FILE, "offset past the end");
-	}
 	n = size - c->xreq.offset;
 	if (n > c->xreq.length)
 		n = c->xreq.length;
@@ -219,7 +222,7 @@ static int bd_x_read(struct bd_conn *c)
 	if (!c->x_nodelay && hal_net_set_nodelay(c->fd) == 0)
 		c->x_nodelay = 1;
 	c->tx_fd = fd;
-	c->tx_off = c->xreq.offset;
+	c->tx_off = fd_off;
 	c->tx_left = n;
 	if (c->xreq.offset + n == size)
 		c->files_read++;

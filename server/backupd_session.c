@@ -541,6 +541,10 @@ static int bd_write_plain(struct bd_conn *c, const uint8_t *p, size_t n)
 	if (ret != 0)
 		return bd_reject(c, "%s: cannot write: %s", c->file.name,
 				 ret == -ENOSPC ? "disk full" : "I/O error");
+	/* S3: a whole part goes as soon as it is here (backupd_blob.h) */
+	if (bd_partial_spool(c) != 0)
+		return bd_reject(c, "%s: cannot store: object store failed",
+				 c->file.name);
 	return 0;
 }
 

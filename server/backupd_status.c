@@ -298,6 +298,27 @@ void bd_status_sweep(uint64_t now)
 		st_reader_done("did not read its document in time");
 }
 
+/* The socket's file name: status.sock, or status-NAME.sock for the
+ * instance NAME (instances sharing a data directory each have one). */
+static char st_name[64] = "status.sock";
+
+/* see backupd.h */
+int bd_status_set_instance(const char *name)
+{
+	if (name == NULL)
+		return 0;
+	if ((size_t)snprintf(st_name, sizeof st_name, "status-%s.sock", name) >=
+	    sizeof st_name)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/* see backupd.h */
+const char *bd_status_sock_name(void)
+{
+	return st_name;
+}
+
 /* see backupd.h */
 int bd_status_addr(const char *dir, struct sockaddr_un *a, int *dirfd)
 {
@@ -306,7 +327,7 @@ int bd_status_addr(const char *dir, struct sockaddr_un *a, int *dirfd)
 	memset(a, 0, sizeof *a);
 	a->sun_family = AF_UNIX;
 	*dirfd = -1;
-	if ((size_t)snprintf(path, sizeof path, "%s/status.sock", dir) >=
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, st_name) >=
 	    sizeof path)
 		return -ENAMETOOLONG;
 	if (strlen(path) < sizeof a->sun_path) {
@@ -316,8 +337,8 @@ int bd_status_addr(const char *dir, struct sockaddr_un *a, int *dirfd)
 	*dirfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (*dirfd < 0)
 		return -errno;
-	snprintf(a->sun_path, sizeof a->sun_path, "/proc/self/fd/%d/status.sock",
-		 *dirfd);
+	snprintf(a->sun_path, sizeof a->sun_path, "/proc/self/fd/%d/%s",
+		 *dirfd, st_name);
 	return 0;
 }
 
@@ -361,7 +382,7 @@ int bd_status_open(struct ev_loop *loop, const char *data_dir)
 	struct sockaddr_un a;
 	int dirfd, ret = bd_status_addr(data_dir, &a, &dirfd);
 
-	snprintf(st_path, sizeof st_path, "%s/status.sock", data_dir);
+	snprintf(st_path, sizeof st_path, "%s/%s", data_dir, st_name);
 	st_loop = loop;
 	if (ret == 0 && st_someone_listens(&a))
 		ret = -EADDRINUSE;

@@ -93,8 +93,8 @@ int bd_status_query(const char *data_dir, const char *format)
 	ssize_t len;
 
 	if (fd < 0) {
-		fprintf(stderr, "vigil-backupd: no server answers on %s/status.sock: %s\n",
-			data_dir, strerror(-fd));
+		fprintf(stderr, "vigil-backupd: no server answers on %s/%s: %s\n",
+			data_dir, bd_status_sock_name(), strerror(-fd));
 		return 1;
 	}
 	len = q_read_all(fd);

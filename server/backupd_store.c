@@ -21,15 +21,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include <sqlite3.h>
-
 #include "hal/clock.h"
 #include "log.h"
 
 #define MOD "store"
 
-static sqlite3 *bd_db;
+static struct bd_db *bd_db;
+static const char *bd_where;    /* PostgreSQL connection string, or NULL */
 static char bd_data[BD_PATH_MAX / 2];
+static char bd_tmp_dir[BD_PATH_MAX];   /* <data>/.tmp[/<instance>] */
 static unsigned bd_tmp_seq;
 
 static const char bd_schema[] =
@@ -93,6 +93,9 @@ static const struct {
 	{ "SELECT sealed FROM sessions LIMIT 0",
 	  "ALTER TABLE sessions ADD COLUMN sealed INTEGER",
 	  "added sessions.sealed (existing sessions: unsealed)" },
+	{ "SELECT upload_id FROM partials LIMIT 0",
+	  "ALTER TABLE partials ADD COLUMN upload_id TEXT",
+	  "added partials.upload_id (S3 multipart uploads)" },
 };
 
 /* After the upgrades: the indexes the content lookups of 1046 and prune
@@ -102,31 +105,55 @@ static const char bd_indexes[] =
 	"CREATE INDEX IF NOT EXISTS versions_sha ON versions(sha256);"
 	"CREATE INDEX IF NOT EXISTS sessions_client ON sessions(client_id, id);";
 
-/* Adds the columns a database lacks.  @retval 0  @retval -EIO */
+/* Adds the columns a SQLite database lacks (PostgreSQL databases:
+ * backupd_store_pg.c).  @retval 0  @retval -EIO */
 static int bd_schema_upgrade(void)
 {
 	size_t i;
 
+	if (bd_db_is_pg(bd_db))
+		return bd_store_pg_schema(bd_db);
 	for (i = 0; i < sizeof bd_upgrades / sizeof bd_upgrades[0]; i++) {
-		sqlite3_stmt *s = NULL;
-		char *err = NULL;
+		struct bd_stmt *s = NULL;
 
-		if (sqlite3_prepare_v2(bd_db, bd_upgrades[i].probe, -1, &s,
-				       NULL) == SQLITE_OK) {
-			sqlite3_finalize(s);
+		if (bd_db_prepare(bd_db, bd_upgrades[i].probe, &s) == BD_DB_OK) {
+			bd_db_finalize(s);
 			continue;
 		}
-		if (sqlite3_exec(bd_db, bd_upgrades[i].alter, NULL, NULL,
-				 &err) != SQLITE_OK) {
+		if (bd_db_exec(bd_db, bd_upgrades[i].alter) != BD_DB_OK) {
 			log_err(MOD, "database: %s: %s", bd_upgrades[i].alter,
-				err ? err : "?");
-			sqlite3_free(err);
+				bd_db_errmsg(bd_db));
 			return -EIO;
 		}
 		log_info(MOD, "database: %s", bd_upgrades[i].what);
 	}
-	return sqlite3_exec(bd_db, bd_indexes, NULL, NULL, NULL) == SQLITE_OK
-	       ? 0 : -EIO;
+	return bd_db_exec(bd_db, bd_indexes) == BD_DB_OK ? 0 : -EIO;
+}
+
+/* Opens the metadata database (the PostgreSQL one given to
+ * bd_store_use_db, else <data>/backupd.sqlite) with the schema of
+ * bd_schema, brought up to date unless read-only.  @retval 0 / -EIO */
+static int bd_store_open_db(enum bd_db_mode mode, int busy_ms)
+{
+	char p[BD_PATH_MAX];
+	const char *where = bd_where != NULL ? bd_where : p;
+
+	snprintf(p, sizeof p, "%s/backupd.sqlite", bd_data);
+	if (bd_db_open(where, mode, busy_ms, &bd_db) != 0)
+		return -EIO;
+	if (mode == BD_DB_READONLY)
+		return 0;
+	if (!bd_db_is_pg(bd_db) && bd_db_exec(bd_db, bd_schema) != BD_DB_OK) {
+		log_err(MOD, "database %s: %s", p, bd_db_errmsg(bd_db));
+		return -EIO;
+	}
+	return bd_schema_upgrade();
+}
+
+/* see backupd.h */
+void bd_store_use_db(const char *conninfo)
+{
+	bd_where = conninfo;
 }
 
 /* snprintf that reports truncation: a path that does not fit is refused,
@@ -176,7 +203,6 @@ int bd_store_open(const char *data_dir)
 {
 	char p[BD_PATH_MAX];
 	int fd;
-	char *err = NULL;
 
 	if (strlen(data_dir) >= sizeof bd_data - 64) {
 		log_err(MOD, "data directory path too long");
@@ -192,6 +218,14 @@ int bd_store_open(const char *data_dir)
 		log_err(MOD, "cannot create %s: %s", p, strerror(errno));
 		return -EIO;
 	}
+	/* an instance sharing the data directory cleans only its own */
+	if (bd_opt->instance != NULL)
+		snprintf(p, sizeof p, "%s/.tmp/%s", bd_data, bd_opt->instance);
+	if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+		log_err(MOD, "cannot create %s: %s", p, strerror(errno));
+		return -EIO;
+	}
+	memcpy(bd_tmp_dir, p, sizeof bd_tmp_dir);
 	bd_clean_tmp(p);
 	snprintf(p, sizeof p, "%s/.resume", bd_data);
 	if (mkdir(p, 0700) != 0 && errno != EEXIST) {
@@ -215,21 +249,11 @@ int bd_store_open(const char *data_dir)
 		log_warn(MOD, "%s: cannot make it 0600: %s", p,
 			 strerror(errno));
 	close(fd);
-	if (sqlite3_open(p, &bd_db) != SQLITE_OK) {
-		log_err(MOD, "cannot open %s: %s", p, sqlite3_errmsg(bd_db));
-		return -EIO;
-	}
-	sqlite3_busy_timeout(bd_db, 1000);
-	if (sqlite3_exec(bd_db, bd_schema, NULL, NULL, &err) != SQLITE_OK) {
-		log_err(MOD, "database %s: %s", p, err ? err : "?");
-		sqlite3_free(err);
-		return -EIO;
-	}
-	return bd_schema_upgrade();
+	return bd_store_open_db(BD_DB_CREATE, 1000);
 }
 
 /* see backupd.h */
-struct sqlite3 *bd_store_db(void)
+struct bd_db *bd_store_db(void)
 {
 	return bd_db;
 }
@@ -237,45 +261,23 @@ struct sqlite3 *bd_store_db(void)
 /* see backupd.h */
 int bd_store_open_existing(const char *data_dir)
 {
-	char p[BD_PATH_MAX];
-	char *err = NULL;
-
 	if (strlen(data_dir) >= sizeof bd_data - 64) {
 		log_err(MOD, "data directory path too long");
 		return -EIO;
 	}
 	strcpy(bd_data, data_dir);
-	snprintf(p, sizeof p, "%s/backupd.sqlite", bd_data);
-	if (sqlite3_open_v2(p, &bd_db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK) {
-		log_err(MOD, "cannot open %s: %s", p, sqlite3_errmsg(bd_db));
-		return -EIO;
-	}
-	sqlite3_busy_timeout(bd_db, 10000);
-	if (sqlite3_exec(bd_db, bd_schema, NULL, NULL, &err) != SQLITE_OK) {
-		log_err(MOD, "database %s: %s", p, err ? err : "?");
-		sqlite3_free(err);
-		return -EIO;
-	}
-	return bd_schema_upgrade();
+	return bd_store_open_db(BD_DB_READWRITE, 10000);
 }
 
 /* see backupd.h */
 int bd_store_open_readonly(const char *data_dir)
 {
-	char p[BD_PATH_MAX];
-
 	if (strlen(data_dir) >= sizeof bd_data - 64) {
 		log_err(MOD, "data directory path too long");
 		return -EIO;
 	}
 	strcpy(bd_data, data_dir);
-	snprintf(p, sizeof p, "%s/backupd.sqlite", bd_data);
-	if (sqlite3_open_v2(p, &bd_db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
-		log_err(MOD, "cannot open %s: %s", p, sqlite3_errmsg(bd_db));
-		return -EIO;
-	}
-	sqlite3_busy_timeout(bd_db, 5000);
-	return 0;
+	return bd_store_open_db(BD_DB_READONLY, 5000);
 }
 
 /* see backupd.h */
@@ -283,9 +285,10 @@ void bd_store_close(void)
 {
 	if (bd_db != NULL) {
 		bd_content_batch_end();
-		sqlite3_close(bd_db);
+		bd_db_close(bd_db);
 	}
 	bd_db = NULL;
+	bd_blob_close();
 }
 
 /* see backupd.h */
@@ -295,23 +298,23 @@ const char *bd_store_data_dir(void)
 }
 
 /* see backupd.h */
-sqlite3_stmt *bd_prep(const char *sql)
+struct bd_stmt *bd_prep(const char *sql)
 {
-	sqlite3_stmt *s = NULL;
+	struct bd_stmt *s = NULL;
 
-	if (sqlite3_prepare_v2(bd_db, sql, -1, &s, NULL) != SQLITE_OK) {
-		log_err(MOD, "sql: %s", sqlite3_errmsg(bd_db));
+	if (bd_db_prepare(bd_db, sql, &s) != BD_DB_OK) {
+		log_err(MOD, "sql: %s", bd_db_errmsg(bd_db));
 		return NULL;
 	}
 	return s;
 }
 
-/* Runs a statement to completion; SQLite result code. */
-static int bd_step_done(sqlite3_stmt *s)
+/* Runs a statement to completion; its BD_DB_ result. */
+static int bd_step_done(struct bd_stmt *s)
 {
-	int rc = sqlite3_step(s);
+	int rc = bd_db_step(s);
 
-	sqlite3_finalize(s);
+	bd_db_finalize(s);
 	return rc;
 }
 
@@ -321,29 +324,29 @@ static int bd_step_done(sqlite3_stmt *s)
  * @retval -EIO */
 static int bd_keyless_id(const char *name, uint8_t id[V3_ID_SIZE])
 {
-	sqlite3_stmt *s = bd_prep(
+	struct bd_stmt *s = bd_prep(
 		"SELECT c.id FROM clients c LEFT JOIN keys k ON k.client_id = c.id"
 		" WHERE c.name=? AND k.client_id IS NULL");
 	int rc, ret = -EEXIST;
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW && sqlite3_column_bytes(s, 0) == V3_ID_SIZE) {
-		memcpy(id, sqlite3_column_blob(s, 0), V3_ID_SIZE);
+	bd_db_bind_text(s, 1, name);
+	rc = bd_db_step(s);
+	if (rc == BD_DB_ROW && bd_db_column_bytes(s, 0) == V3_ID_SIZE) {
+		memcpy(id, bd_db_column_blob(s, 0), V3_ID_SIZE);
 		ret = 1;
-	} else if (rc != SQLITE_DONE) {
+	} else if (rc != BD_DB_DONE) {
 		ret = -EIO;
 	}
-	sqlite3_finalize(s);
+	bd_db_finalize(s);
 	return ret;
 }
 
 /* see backupd.h */
 int bd_store_register(const char *name, uint8_t id[V3_ID_SIZE])
 {
-	sqlite3_stmt *s;
+	struct bd_stmt *s;
 	int rc;
 
 	if (bd_random(id, V3_ID_SIZE) != 0)
@@ -351,51 +354,52 @@ int bd_store_register(const char *name, uint8_t id[V3_ID_SIZE])
 	s = bd_prep("INSERT INTO clients(id, name, created_ms) VALUES(?,?,?)");
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 3, hal_clock_wall_ms());
+	bd_db_bind_blob(s, 1, id, V3_ID_SIZE);
+	bd_db_bind_text(s, 2, name);
+	bd_db_bind_int64(s, 3, hal_clock_wall_ms());
 	rc = bd_step_done(s);
-	if (rc == SQLITE_CONSTRAINT)
+	if (rc == BD_DB_CONSTRAINT)
 		return bd_keyless_id(name, id);
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return rc == BD_DB_DONE ? 0 : -EIO;
 }
 
 /* 1 when (id, name) is a registered client, 0 when not, -EIO. */
 static int bd_client_known(const uint8_t id[V3_ID_SIZE], const char *name)
 {
-	sqlite3_stmt *s = bd_prep("SELECT 1 FROM clients WHERE id=? AND name=?");
+	struct bd_stmt *s = bd_prep("SELECT 1 FROM clients WHERE id=? AND name=?");
 	int rc;
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	sqlite3_finalize(s);
-	if (rc == SQLITE_ROW)
+	bd_db_bind_blob(s, 1, id, V3_ID_SIZE);
+	bd_db_bind_text(s, 2, name);
+	rc = bd_db_step(s);
+	bd_db_finalize(s);
+	if (rc == BD_DB_ROW)
 		return 1;
-	return rc == SQLITE_DONE ? 0 : -EIO;
+	return rc == BD_DB_DONE ? 0 : -EIO;
 }
 
 /* see backupd.h */
 int bd_store_set_key(const uint8_t id[V3_ID_SIZE], const char *name,
 		     const uint8_t *spki, size_t len, enum bd_oaep oaep)
 {
-	sqlite3_stmt *s;
+	struct bd_stmt *s;
 	int known = bd_client_known(id, name);
 
 	if (known <= 0)
 		return known == 0 ? -ENOENT : -EIO;
-	s = bd_prep("INSERT OR REPLACE INTO keys(client_id, spki, updated_ms,"
-		    " oaep_hash) VALUES(?,?,?,?)");
+	s = bd_prep("INSERT INTO keys(client_id, spki, updated_ms,"
+		    " oaep_hash) VALUES(?,?,?,?) ON CONFLICT(client_id) DO UPDATE"
+		    " SET spki = excluded.spki, updated_ms = excluded.updated_ms,"
+		    " oaep_hash = excluded.oaep_hash");
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
-	sqlite3_bind_blob(s, 2, spki, (int)len, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 3, hal_clock_wall_ms());
-	sqlite3_bind_text(s, 4, oaep == BD_OAEP_SHA1 ? "sha1" : "sha256", -1,
-			  SQLITE_STATIC);
-	return bd_step_done(s) == SQLITE_DONE ? 0 : -EIO;
+	bd_db_bind_blob(s, 1, id, V3_ID_SIZE);
+	bd_db_bind_blob(s, 2, spki, len);
+	bd_db_bind_int64(s, 3, hal_clock_wall_ms());
+	bd_db_bind_text(s, 4, oaep == BD_OAEP_SHA1 ? "sha1" : "sha256");
+	return bd_step_done(s) == BD_DB_DONE ? 0 : -EIO;
 }
 
 /* see backupd.h */
@@ -403,31 +407,31 @@ int bd_store_get_key(const uint8_t id[V3_ID_SIZE], const char *name,
 		     uint8_t *spki, size_t cap, size_t *len,
 		     enum bd_oaep *oaep)
 {
-	sqlite3_stmt *s = bd_prep(
+	struct bd_stmt *s = bd_prep(
 		"SELECT k.spki, k.oaep_hash = 'sha1' FROM keys k"
 		" JOIN clients c ON c.id = k.client_id WHERE c.id=? AND c.name=?");
 	int rc, ret = -ENOENT;
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
-	rc = sqlite3_step(s);
-	if (rc == SQLITE_ROW) {
-		size_t n = (size_t)sqlite3_column_bytes(s, 0);
+	bd_db_bind_blob(s, 1, id, V3_ID_SIZE);
+	bd_db_bind_text(s, 2, name);
+	rc = bd_db_step(s);
+	if (rc == BD_DB_ROW) {
+		size_t n = (size_t)bd_db_column_bytes(s, 0);
 
 		ret = -EIO;
 		if (n <= cap) {
-			memcpy(spki, sqlite3_column_blob(s, 0), n);
+			memcpy(spki, bd_db_column_blob(s, 0), n);
 			*len = n;
-			*oaep = sqlite3_column_int(s, 1) ? BD_OAEP_SHA1
+			*oaep = bd_db_column_int(s, 1) ? BD_OAEP_SHA1
 							 : BD_OAEP_SHA256;
 			ret = 0;
 		}
-	} else if (rc != SQLITE_DONE) {
+	} else if (rc != BD_DB_DONE) {
 		ret = -EIO;
 	}
-	sqlite3_finalize(s);
+	bd_db_finalize(s);
 	return ret;
 }
 
@@ -439,10 +443,11 @@ int bd_store_tmp_open(struct bd_file *f, unsigned conn_idx)
 	if (bd_random(r, sizeof r) != 0)
 		return -EIO;
 	if (bd_pathf(f->tmp, sizeof f->tmp,
-		     "%s/.tmp/c%u-%u-%02x%02x%02x%02x.part", bd_data, conn_idx,
+		     "%s/c%u-%u-%02x%02x%02x%02x.part", bd_tmp_dir, conn_idx,
 		     ++bd_tmp_seq, r[0], r[1], r[2], r[3]) != 0)
 		return -EIO;
-	f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	memset(&f->up, 0, sizeof f->up);
+	f->fd = open(f->tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 	if (f->fd < 0)
 		return bd_errno_to_ret(errno);
 	f->size = 0;
@@ -537,6 +542,7 @@ int bd_store_tmp_drop(struct bd_file *f)
 		close(f->fd);
 		unlink(f->tmp);
 	}
+	bd_blob_up_abort(&f->up);      /* parts of a file not stored */
 	f->fd = -1;
 	f->tmp[0] = '\0';
 	f->complete = 0;
@@ -548,28 +554,28 @@ int bd_store_tmp_drop(struct bd_file *f)
 int64_t bd_store_next_version(const uint8_t id[V3_ID_SIZE], const char *name,
 			      int64_t *file_id)
 {
-	sqlite3_stmt *s = bd_prep(
-		"INSERT OR IGNORE INTO files(client_id, name) VALUES(?,?)");
+	struct bd_stmt *s = bd_prep(
+		"INSERT INTO files(client_id, name) VALUES(?,?) ON CONFLICT DO NOTHING");
 	int64_t v = -EIO;
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
-	if (bd_step_done(s) != SQLITE_DONE)
+	bd_db_bind_blob(s, 1, id, V3_ID_SIZE);
+	bd_db_bind_text(s, 2, name);
+	if (bd_step_done(s) != BD_DB_DONE)
 		return -EIO;
 	s = bd_prep("SELECT f.id, COALESCE(MAX(v.version), 0) + 1 FROM files f"
 		    " LEFT JOIN versions v ON v.file_id = f.id"
 		    " WHERE f.client_id=? AND f.name=? GROUP BY f.id");
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, name, -1, SQLITE_TRANSIENT);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		*file_id = sqlite3_column_int64(s, 0);
-		v = sqlite3_column_int64(s, 1);
+	bd_db_bind_blob(s, 1, id, V3_ID_SIZE);
+	bd_db_bind_text(s, 2, name);
+	if (bd_db_step(s) == BD_DB_ROW) {
+		*file_id = bd_db_column_int64(s, 0);
+		v = bd_db_column_int64(s, 1);
 	}
-	sqlite3_finalize(s);
+	bd_db_finalize(s);
 	return v;
 }
 
@@ -625,6 +631,8 @@ int bd_store_link_named(const char *src, const char *uuid_hex,
 	char dir[BD_PATH_MAX];
 	int ret = bd_pathf(dir, sizeof dir, "%s/%s", bd_data, uuid_hex);
 
+	if (bd_blob_key(src) != NULL)   /* an object: no per-version name */
+		return bd_pathf(out, cap, "%s", src);
 	if (ret != 0 || (ret = bd_mkdir(dir)) != 0)
 		return ret;
 	ret = bd_pathf(dir, sizeof dir, "%s/%s/%s", bd_data, uuid_hex, name);
@@ -638,27 +646,48 @@ int bd_store_insert_version(int64_t file_id, int64_t version,
 			    const struct bd_file *f, const char *path,
 			    const char *sha_hex, int64_t session_row)
 {
-	sqlite3_stmt *s = bd_prep(
+	struct bd_stmt *s = bd_prep(
 		"INSERT INTO versions(file_id, version, size, cksum, path,"
 		" stored_ms, session_id, mode, mtime_s, mtime_ns, sha256)"
 		" VALUES(?,?,?,?,?,?,?,?,?,?,?)");
 
 	if (s == NULL)
 		return -EIO;
-	sqlite3_bind_int64(s, 1, file_id);
-	sqlite3_bind_int64(s, 2, version);
-	sqlite3_bind_int64(s, 3, (int64_t)f->size);
-	sqlite3_bind_int64(s, 4, f->crc);
-	sqlite3_bind_text(s, 5, path + strlen(bd_data) + 1, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 6, hal_clock_wall_ms());
-	sqlite3_bind_int64(s, 7, session_row);
+	bd_db_bind_int64(s, 1, file_id);
+	bd_db_bind_int64(s, 2, version);
+	bd_db_bind_int64(s, 3, (int64_t)f->size);
+	bd_db_bind_int64(s, 4, f->crc);
+	bd_db_bind_text(s, 5, path + strlen(bd_data) + 1);
+	bd_db_bind_int64(s, 6, hal_clock_wall_ms());
+	bd_db_bind_int64(s, 7, session_row);
 	if (f->has_attr) {
-		sqlite3_bind_int64(s, 8, f->mode);
-		sqlite3_bind_int64(s, 9, f->mtime_s);
-		sqlite3_bind_int64(s, 10, f->mtime_ns);
+		bd_db_bind_int64(s, 8, f->mode);
+		bd_db_bind_int64(s, 9, f->mtime_s);
+		bd_db_bind_int64(s, 10, f->mtime_ns);
 	}
-	sqlite3_bind_text(s, 11, sha_hex, -1, SQLITE_TRANSIENT);
-	return bd_step_done(s) == SQLITE_DONE ? 0 : -EIO;
+	bd_db_bind_text(s, 11, sha_hex);
+	return bd_step_done(s) == BD_DB_DONE ? 0 : -EIO;
+}
+
+/* The content's digest to hex and, on S3, its object: a file of more
+ * than a part goes as (the rest of) its multipart upload, a smaller one
+ * by one PUT.  @retval 0  @retval -EIO */
+static int bd_store_object(struct bd_file *f, char hex[BD_SHA_HEX])
+{
+	int live = f->sha_live && f->base == 0;
+
+	if (bd_blob_s3() && f->size > BD_BLOB_PART &&
+	    bd_blob_up_spool(f->fd, f->size, &f->up) < 0)
+		return -EIO;
+	if (f->up.key[0] == '\0' || live)
+		if (bd_content_digest(f, hex) != 0)
+			return -EIO;
+	if (f->up.key[0] != '\0')
+		return bd_blob_up_finish(f->fd, f->size, &f->up, live, hex)
+		       ? -EIO : 0;
+	if (bd_blob_s3() && bd_blob_put(hex, f->fd, f->size) != 0)
+		return -EIO;
+	return 0;
 }
 
 /* see backupd.h */
@@ -670,44 +699,48 @@ int bd_store_commit(const uint8_t id[V3_ID_SIZE], const char *uuid_hex,
 	int64_t file_id = 0, v;
 	int ret = bd_store_tmp_flush(f), created = 0;
 
-	if (ret != 0 || fsync(f->fd) != 0) {
+	/* S3 keeps the bytes: the temp file need not survive a crash */
+	if (ret != 0 || (!bd_blob_s3() && fsync(f->fd) != 0)) {
 		ret = ret != 0 ? ret : bd_errno_to_ret(errno);
 		bd_store_tmp_drop(f);
 		return ret;
 	}
-	if ((ret = bd_content_digest(f, hex)) != 0)
-		goto fail;
-	ret = bd_pathf(dir, sizeof dir, "%s/%s", bd_data, uuid_hex);
-	if (ret != 0 || (ret = bd_mkdir(dir)) != 0)
+	/* S3: the object first, outside the transaction (it may take a
+	 * while); a rollback leaves it for the next upload of its bytes */
+	if ((ret = bd_store_object(f, hex)) != 0)
 		goto fail;
 	ret = bd_pathf(dir, sizeof dir, "%s/%s/%s", bd_data, uuid_hex, f->name);
-	if (ret != 0 || (ret = bd_mkdir(dir)) != 0)
+	if (ret != 0)
 		goto fail;
 	ret = -EIO;
 	bd_content_batch_end();
-	if (sqlite3_exec(bd_db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+	if (bd_db_begin(bd_db, 0) != BD_DB_OK)
 		goto fail;
 	v = bd_store_next_version(id, f->name, &file_id);
 	if (v <= 0)
 		goto rollback;
 	if ((ret = bd_content_put(f, hex, content, sizeof content,
 				  &created)) != 0 ||
-	    (ret = bd_link_version(content, dir, &v, path, sizeof path)) != 0)
+	    (ret = bd_store_link_named(content, uuid_hex, f->name, &v, path,
+					sizeof path)) != 0)
 		goto rollback;
 	if ((ret = bd_store_insert_version(file_id, v, f, path, hex,
 					   session_row)) != 0 ||
-	    sqlite3_exec(bd_db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
+	    bd_db_commit(bd_db) != BD_DB_OK) {
 		if (strcmp(path, content) != 0)
 			unlink(path);
 		ret = -EIO;
 		goto rollback;
 	}
-	bd_fsync_dir(dir);
+	if (bd_blob_key(content) == NULL)
+		bd_fsync_dir(dir);
+	if (bd_blob_s3())
+		bd_partial_done(id, f->name);
 	bd_store_tmp_drop(f);
 	*version = (unsigned)v;
 	return 0;
 rollback:
-	sqlite3_exec(bd_db, "ROLLBACK", NULL, NULL, NULL);
+	bd_db_rollback(bd_db);
 	if (created)
 		bd_content_undo(content);
 fail:
@@ -718,21 +751,22 @@ fail:
 /* see backupd.h */
 int64_t bd_store_session_start(const uint8_t id[V3_ID_SIZE], const char *peer)
 {
-	sqlite3_stmt *s = bd_prep(
-		"INSERT INTO sessions(client_id, peer, started_ms) VALUES(?,?,?)");
+	struct bd_stmt *s = bd_prep(
+		"INSERT INTO sessions(client_id, peer, started_ms) VALUES(?,?,?) RETURNING id");
 	int64_t row = 0;
 
 	if (s == NULL)
 		return 0;
-	sqlite3_bind_blob(s, 1, id, V3_ID_SIZE, SQLITE_TRANSIENT);
-	sqlite3_bind_text(s, 2, peer, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 3, hal_clock_wall_ms());
-	if (bd_step_done(s) == SQLITE_DONE)
-		row = sqlite3_last_insert_rowid(bd_db);
+	bd_db_bind_blob(s, 1, id, V3_ID_SIZE);
+	bd_db_bind_text(s, 2, peer);
+	bd_db_bind_int64(s, 3, hal_clock_wall_ms());
+	if (bd_db_step(s) == BD_DB_ROW)
+		row = bd_db_column_int64(s, 0);
+	bd_db_finalize(s);
 	s = bd_prep("UPDATE clients SET last_seen_ms=? WHERE id=?");
 	if (s != NULL) {
-		sqlite3_bind_int64(s, 1, hal_clock_wall_ms());
-		sqlite3_bind_blob(s, 2, id, V3_ID_SIZE, SQLITE_TRANSIENT);
+		bd_db_bind_int64(s, 1, hal_clock_wall_ms());
+		bd_db_bind_blob(s, 2, id, V3_ID_SIZE);
 		bd_step_done(s);
 	}
 	return row;
@@ -742,7 +776,7 @@ int64_t bd_store_session_start(const uint8_t id[V3_ID_SIZE], const char *peer)
 void bd_store_session_end(int64_t row, unsigned files_ok,
 			  unsigned partial_cleared, const char *reason)
 {
-	sqlite3_stmt *s;
+	struct bd_stmt *s;
 
 	if (row <= 0)
 		return;
@@ -750,11 +784,11 @@ void bd_store_session_end(int64_t row, unsigned files_ok,
 		    " partial_cleared=?, end_reason=? WHERE id=?");
 	if (s == NULL)
 		return;
-	sqlite3_bind_int64(s, 1, hal_clock_wall_ms());
-	sqlite3_bind_int64(s, 2, files_ok);
-	sqlite3_bind_int64(s, 3, partial_cleared);
-	sqlite3_bind_text(s, 4, reason, -1, SQLITE_TRANSIENT);
-	sqlite3_bind_int64(s, 5, row);
+	bd_db_bind_int64(s, 1, hal_clock_wall_ms());
+	bd_db_bind_int64(s, 2, files_ok);
+	bd_db_bind_int64(s, 3, partial_cleared);
+	bd_db_bind_text(s, 4, reason);
+	bd_db_bind_int64(s, 5, row);
 	bd_step_done(s);
 }
 

@@ -16,10 +16,16 @@ static void bd_usage(FILE *f)
 		"usage: vigil-backupd --data DIR [--plain [HOST:]PORT] [--tls [HOST:]PORT ...] [options]\n"
 		"       vigil-backupd --data DIR --status[=cbor|json|diag]\n"
 		"       vigil-backupd --data DIR --grant|--revoke DEVICE=READER\n"
-		"       vigil-backupd export --data DIR --device NAME [--snapshot ID] DEST\n"
-		"       vigil-backupd prune --data DIR [--keep-last N] [--keep-daily D]\n"
-		"                     [--keep-weekly W]\n"
+		"       vigil-backupd export --data DIR [--db CONNINFO] --device NAME [--snapshot ID] DEST\n"
+		"       vigil-backupd prune --data DIR [--db CONNINFO] [--keep-last N] [--keep-daily D]\n"
+		"                     [--keep-weekly W] [--orphan-age S]\n"
+		"  (export and prune take the --store and --s3-* options too)\n"
 		"  --data DIR          metadata (backupd.sqlite) and files\n"
+		"  --db CONNINFO       metadata in PostgreSQL instead (postgresql://...\n"
+		"                      or key=value; also for --grant, export, prune;\n"
+		"                      default: $VIGIL_BACKUPD_DB)\n"
+		"  --instance NAME     this server's name among instances sharing DIR\n"
+		"                      (its status socket, temp files; also for --status)\n"
 		"  --plain [HOST:]PORT plain CyberBackup v3 listener (1256 by convention)\n"
 		"  --tls [HOST:]PORT   TLS listener, mutual auth (1257 by convention)\n"
 		"  --tls-cert FILE     server certificate (PEM)\n"
@@ -38,7 +44,8 @@ static void bd_usage(FILE *f)
 		"  --grant DEVICE=READER   let the TLS identity READER restore\n"
 		"                      DEVICE's files (--revoke: no longer)\n"
 		"  --status[=FORMAT]   print the running server's status (cbor, the\n"
-		"                      default; json; diag) and exit\n",
+		"                      default; json; diag) and exit\n"
+		BD_BLOB_USAGE,
 		BD_CONNS_MAX);
 }
 
@@ -65,15 +72,55 @@ static int bd_level(const char *s)
 	return -1;
 }
 
+/* 1 when name is 1..32 of [A-Za-z0-9_] (it goes into file names). */
+static int bd_instance_ok(const char *name)
+{
+	size_t n = strspn(name, "abcdefghijklmnopqrstuvwxyz"
+			  "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_");
+
+	return n > 0 && n <= 32 && name[n] == '\0';
+}
+
+/* VIGIL_BACKUPD_DB, when set, is the default of --db (for the server
+ * and every subcommand): a password in it stays out of the command
+ * line that ps shows.  @retval 0  @retval -1 (message on stderr) */
+static int bd_db_from_env(struct bd_options *o)
+{
+	const char *env = getenv("VIGIL_BACKUPD_DB");
+
+	if (env == NULL || env[0] == '\0')
+		return 0;
+	if (!bd_db_where_is_pg(env)) {
+		fprintf(stderr, "vigil-backupd: VIGIL_BACKUPD_DB is no PostgreSQL "
+			"connection string\n");
+		return -1;
+	}
+	o->db = env;
+	bd_store_use_db(env);
+	return 0;
+}
+
 /* Applies one option; 0 ok, -1 bad value. */
 static int bd_opt_set(struct bd_options *o, int ch, const char *arg)
 {
 	long long v;
+	int taken = bd_blob_opt(&o->store, ch, arg);
 
+	if (taken != 0)
+		return taken > 0 ? 0 : -1;
 	switch (ch) {
 	case 'd':
 		o->data_dir = arg;
 		return 0;
+	case 'b':
+		if (!bd_db_where_is_pg(arg))
+			return -1;
+		o->db = arg;
+		bd_store_use_db(arg);
+		return 0;
+	case 'I':
+		o->instance = arg;
+		return bd_instance_ok(arg) ? bd_status_set_instance(arg) : -1;
 	case 'p':
 		o->plain = arg;
 		return 0;
@@ -132,6 +179,8 @@ int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "data", required_argument, NULL, 'd' },
+		{ "db", required_argument, NULL, 'b' },
+		{ "instance", required_argument, NULL, 'I' },
 		{ "plain", required_argument, NULL, 'p' },
 		{ "tls", required_argument, NULL, 's' },
 		{ "tls-cert", required_argument, NULL, 'C' },
@@ -150,6 +199,7 @@ int main(int argc, char **argv)
 		{ "partial-expiry", required_argument, NULL, 'E' },
 		{ "revoke", required_argument, NULL, 'R' },
 		{ "help", no_argument, NULL, 'h' },
+		BD_BLOB_LONGOPTS,
 		{ NULL, 0, NULL, 0 }
 	};
 	struct bd_options o = {
@@ -162,6 +212,8 @@ int main(int argc, char **argv)
 	const char *status = NULL, *grant = NULL;
 	int ch, revoke = 0;
 
+	if (bd_db_from_env(&o) != 0)
+		return 2;
 	if (argc > 1 && strcmp(argv[1], "export") == 0)
 		return bd_export_main(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "prune") == 0)

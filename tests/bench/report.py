@@ -18,7 +18,9 @@ Figures, each with the reference measured in the same run and the ratio:
   - tests/bench/agent_bench.py last: vigild the daemon backing up 1 GiB
     with five CoAP observers of /status (VmHWM and where it is, CPU per
     GiB of both ends against backup_bench's raw AES-128-GCM rate, tcp and
-    tls, medians of 5); its headline figures go into the table.
+    tls, medians of 5); its headline figures go into the table;
+  - tests/bench/s3_bench.py: vigil-backupd's backup and restore
+    throughput with content in S3 (a real radosgw) against local disk.
 The page also names the machine (CPU model, cores) and the commit.
 
 Exit status: 1 only when a figure could not be measured (a program that
@@ -223,6 +225,22 @@ def main(argv):
         missing.append(f"agent_bench (exit {r.returncode})")
     outputs.append(("agent_bench", r.returncode, r.stdout + r.stderr[-2000:]))
     rows += agent_rows(r.stdout)
+
+    # vigil-backupd's S3 content store against its local one (radosgw)
+    print("=== s3_bench", flush=True)
+    r = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "bench", "s3_bench.py")],
+                       cwd=ROOT, text=True, capture_output=True,
+                       env=dict(os.environ, VIGIL_BIN_DIR=BIN))
+    print(r.stdout, end="", flush=True)
+    if r.returncode != 0 or "bench s3" not in r.stdout:
+        missing.append(f"s3_bench (exit {r.returncode})")
+    outputs.append(("s3_bench", r.returncode, r.stdout + r.stderr[-2000:]))
+    for m in re.finditer(r"^bench s3 (\w+) (\d+) MiB .*: S3 store \(radosgw, same host\) "
+                         r"([0-9.]+) MiB/s, local disk ([0-9.]+) MiB/s, ratio ([0-9.]+)",
+                         r.stdout, re.M):
+        rows.append((f"vigil-backupd {m.group(1)} throughput, S3 store (radosgw), "
+                     f"{m.group(2)} MiB over tls", f"{m.group(3)} MiB/s",
+                     f"{m.group(4)} MiB/s local disk", m.group(5)))
 
     with open(out_md, "w", encoding="utf-8") as f:
         f.write("# Benchmarks\n\n")

@@ -237,3 +237,26 @@ def agent(tmp_path):
     yield start
     for c in started:
         c.close()
+
+
+@pytest.fixture(scope="module")
+def pg():
+    """A real PostgreSQL 15 for the module (pgserver.py), always stopped."""
+    from pgserver import PgServer
+    server = PgServer()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.destroy()
+
+
+@pytest.fixture(params=["sqlite", "pg"])
+def backend(request, monkeypatch):
+    """vigil-backupd's metadata backend for the test: SQLite in the data
+    directory, or a fresh database on the module's PostgreSQL, named by
+    VIGIL_BACKUPD_DB for every vigil-backupd the test starts."""
+    if request.param == "pg":
+        pg = request.getfixturevalue("pg")
+        monkeypatch.setenv("VIGIL_BACKUPD_DB", pg.conninfo(pg.new_db()))
+    return request.param

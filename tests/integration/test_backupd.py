@@ -5,7 +5,6 @@ import hashlib
 import os
 import shutil
 import socket
-import sqlite3
 import struct
 import subprocess
 import threading
@@ -13,6 +12,7 @@ import time
 
 import pytest
 
+import metadb
 import v3_client as v3
 from backupd import TIMEOUT_MS, stored, tls_args, tls_context
 from conftest import binary
@@ -20,7 +20,7 @@ from v3_names import v3_name
 
 
 @pytest.fixture
-def server(server_factory):
+def server(server_factory, backend):
     return server_factory()
 
 
@@ -53,14 +53,14 @@ def test_two_versions_both_kept_and_in_sqlite(server, tmp_path):
     assert stored(tmp_path / "data", c, "notes.txt") == {
         1: b"first version\n", 2: b"second, longer version\n"}
     server.stop()
-    db = sqlite3.connect(tmp_path / "data/backupd.sqlite")
-    rows = db.execute(
+    data = tmp_path / "data"
+    rows = metadb.rows(data,
         "SELECT v.version, v.size, v.cksum FROM versions v JOIN files f ON f.id = v.file_id"
-        " JOIN clients c ON c.id = f.client_id WHERE c.name = 'versions' ORDER BY 1").fetchall()
+        " JOIN clients c ON c.id = f.client_id WHERE c.name = 'versions' ORDER BY 1")
     assert rows == [(1, 14, v3.posix_cksum(b"first version\n")),
                     (2, 23, v3.posix_cksum(b"second, longer version\n"))]
-    assert db.execute("SELECT length(spki) FROM keys").fetchone() == (160,)
-    sess = db.execute("SELECT files_ok, partial_cleared, end_reason FROM sessions").fetchall()
+    assert metadb.rows(data, "SELECT length(spki) FROM keys") == [(160,)]
+    sess = metadb.rows(data, "SELECT files_ok, partial_cleared, end_reason FROM sessions")
     assert sess == [(2, 0, "peer closed")]
 
 
@@ -305,7 +305,8 @@ HOSTILE = ["truncated_header", "truncated_header_silent", "wrong_version",
 
 
 @pytest.mark.parametrize("kind", HOSTILE)
-def test_hostile_client_others_served(server, kind):
+def test_hostile_client_others_served(server_factory, kind):
+    server = server_factory()   # the protocol's defences: SQLite is enough
     stop = threading.Event()
     results = []
     workers = [threading.Thread(target=_spam_good_clients, args=(server, stop, results, i))

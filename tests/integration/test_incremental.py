@@ -7,12 +7,12 @@ counts are read from the server's --status (wire bytes of the closed
 connections) and its store counters."""
 import hashlib
 import os
-import sqlite3
 import subprocess
 
 import cbor2
 import pytest
 
+import metadb
 from conftest import binary, make_certs
 from backupd import Server, TIMEOUT_MS, tls_args
 from test_restore import config, make_leaf, restored_root, run, tree_state
@@ -27,7 +27,7 @@ def pki(tmp_path_factory):
 
 
 @pytest.fixture
-def srv(pki, tmp_path):
+def srv(pki, tmp_path, backend):
     s = Server(["--data", str(tmp_path / "data"), "--timeout-ms", str(TIMEOUT_MS),
                 "--plain", "127.0.0.1:0"] + tls_args(pki)).start()
     yield s
@@ -130,9 +130,7 @@ def test_unchanged_run_stores_nothing_new(srv, pki, tmp_path):
     assert s2["store"]["snapshots"] == 2
     # the confirmations are committed in batches, at the latest when the
     # run's connection closes: another process sees every version now
-    db = sqlite3.connect(tmp_path / "data" / "backupd.sqlite", timeout=10)
-    assert db.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 26
-    db.close()
+    assert metadb.rows(tmp_path / "data", "SELECT COUNT(*) FROM versions") == [(26,)]
     # only requests: 13 * (1046 + 1646) and the session, no file bytes
     print("unchanged run: wire", s2["bytes_in"] - s1["bytes_in"])
     assert s2["bytes_in"] - s1["bytes_in"] < 13 * 400 + 20_000
@@ -215,9 +213,7 @@ def test_retention_frees_exactly_the_unreferenced_content(srv, pki, tmp_path):
     st = status(tmp_path)["store"]
     assert st["contents"] == 3 and st["bytes_freed"] == 2000
     assert st["bytes_stored"] == 7_000 + 1000 + 3000
-    db = sqlite3.connect(tmp_path / "data" / "backupd.sqlite", timeout=10)
-    paths = [r[0] for r in db.execute("SELECT path FROM content")]
-    db.close()
+    paths = [r[0] for r in metadb.rows(tmp_path / "data", "SELECT path FROM content")]
     on_disk = sorted(str(q.relative_to(tmp_path / "data"))
                      for q in (tmp_path / "data" / ".content").rglob("*") if q.is_file())
     assert on_disk == sorted(paths)
@@ -242,10 +238,8 @@ def test_every_snapshot_restores_through_both_transports(srv, pki, tmp_path, tra
         os.utime(p, ns=(1_650_000_000_000_000_123 + i,) * 2)
         backup(conf, src)
         states.append(tree_state(src))
-    db = sqlite3.connect(tmp_path / "data" / "backupd.sqlite", timeout=10)
-    snaps = [r[0] for r in db.execute(
-        "SELECT DISTINCT session_id FROM versions ORDER BY session_id")]
-    db.close()
+    snaps = [r[0] for r in metadb.rows(
+        tmp_path / "data", "SELECT DISTINCT session_id FROM versions ORDER BY session_id")]
     assert len(snaps) == 3
     tls_conf = config(tmp_path, pki, srv, "board-a")
     for snap, want in zip(snaps, states):

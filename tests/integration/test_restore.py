@@ -12,6 +12,7 @@ import subprocess
 
 import pytest
 
+import metadb
 from conftest import binary, make_certs, make_leaf
 from backupd import Server, TIMEOUT_MS, tls_args
 
@@ -30,7 +31,7 @@ def pki(tmp_path_factory):
 
 
 @pytest.fixture
-def srv(pki, tmp_path):
+def srv(pki, tmp_path, backend):
     s = Server(["--data", str(tmp_path / "data"), "--timeout-ms", str(TIMEOUT_MS),
                 "--plain", "127.0.0.1:0"] + tls_args(pki)).start()
     yield s
@@ -304,7 +305,6 @@ def test_retention_keeps_the_right_snapshots_and_frees_the_rest(srv, pki, tmp_pa
     before stay; the versions only the others referenced are deleted and
     their bytes counted in --status."""
     import cbor2
-    import sqlite3
     import time
     src = tmp_path / "src"
     src.mkdir()
@@ -319,14 +319,12 @@ def test_retention_keeps_the_right_snapshots_and_frees_the_rest(srv, pki, tmp_pa
     today = int(time.time() * 1000) // day * day + 1000
     when = [today - 30 * day, today - 8 * day, today - 2 * day,
             today - day + 1000, today - day + 2000, today]
-    db = sqlite3.connect(tmp_path / "data" / "backupd.sqlite", timeout=10)
-    sessions = [r[0] for r in db.execute(
-        "SELECT DISTINCT session_id FROM versions ORDER BY session_id")]
+    data = tmp_path / "data"
+    sessions = [r[0] for r in metadb.rows(
+        data, "SELECT DISTINCT session_id FROM versions ORDER BY session_id")]
     assert len(sessions) == 6
     for s, t in zip(sessions, when):
-        db.execute("UPDATE sessions SET started_ms=? WHERE id=?", (t, s))
-    db.commit()
-    db.close()
+        metadb.rows(data, "UPDATE sessions SET started_ms=? WHERE id=?", (t, s))
     backupd = str(binary("vigil-backupd"))
     p = subprocess.run([backupd, "prune", "--data", str(tmp_path / "data"),
                         "--keep-last", "1", "--keep-daily", "3"],

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+import metadb
 from backupd import Server, TIMEOUT_MS, tls_args
 from conftest import binary, make_certs
 from console import wait_job
@@ -37,7 +38,7 @@ def start_server(pki, tmp_path):
 
 
 @pytest.fixture
-def srv(pki, tmp_path):
+def srv(pki, tmp_path, backend):
     s = start_server(pki, tmp_path)
     yield s
     s.stop()
@@ -116,9 +117,7 @@ def test_deleted_file_leaves_the_sealed_snapshot(srv, pki, tmp_path):
     st = status(tmp_path)["store"]
     assert st["snapshots"] == 2 and st["sealed"] == 2
     # a sealed session is closed; the connection's close went to a new row
-    db = sqlite3.connect(tmp_path / "data" / "backupd.sqlite", timeout=10)
-    rows = db.execute("SELECT id, sealed FROM sessions ORDER BY id").fetchall()
-    db.close()
+    rows = metadb.rows(tmp_path / "data", "SELECT id, sealed FROM sessions ORDER BY id")
     assert (s1, s1) in rows and (s2, s2) in rows
 
 
