@@ -179,8 +179,9 @@ static int bd_x_open(struct bd_conn *c, const uint8_t id[V3_ID_SIZE],
 		len = c->xreq.length;
 	fd = bd_blob_open_range(path, *size, c->xreq.offset, len, fd_off);
 	if (fd < 0) {
-		log_err(MOD, "#%u %s: %s: missing or not %llu bytes", c->idx,
-			c->peer_text, path, (unsigned long long)*size);
+		log_err(MOD, "#%u %s: %s: %s", c->idx, c->peer_text, path,
+			fd == -ENOENT ? "missing or not the stored size"
+				      : "cannot be read from the store");
 		return bd_x_refuse(c, V3X_ERR_SERVER, fd == -ENOENT ?
 				   "stored file damaged" : "store unavailable")
 		       ? -EIO : -1;

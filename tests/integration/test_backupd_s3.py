@@ -449,3 +449,50 @@ def test_startup_refuses_an_unusable_store(rgw, tmp_path, case):
     if case == "wrong-secret":
         assert "HTTP 403 (access denied: check the credentials" in p.stderr
     assert rgw.secret_key not in p.stderr and "not-the-secret" not in p.stderr
+
+
+def test_gateway_down_mid_stream_refuses_and_the_file_goes_again(s3d, pki, tmp_path):
+    """radosgw stops after the first part of a streamed file went: the
+    server refuses the file with a clear error (nothing acknowledged);
+    with the gateway back, the next run stores the file whole, and a
+    restore while it is down is refused as the store's fault."""
+    big = tmp_path / "big.bin"
+    data = os.urandom(4 * PART)
+    big.write_bytes(data)
+    # 4 MiB/s: the gateway is gone long before the file's last part
+    conf = board_conf(tmp_path, pki, s3d.tls_port, rate=4 << 20)
+    agent = subprocess.Popen(
+        [str(binary("vigild")), "backup", "--config", str(conf),
+         "--timeout", "5000", "--retry-cap", "100", str(big)],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True)
+    try:
+        s3d.srv.wait_for(r"1 part\(s\), 8388608 bytes in the store",
+                         timeout=60)
+        s3d.rgw.stop_rgw()
+        # (the 1607 line itself may be cut short by a long file name)
+        s3d.srv.wait_for(r"ERROR s3: PUT [^ ]+/upload/[0-9a-f]{32}: "
+                         r"Couldn't connect to server", timeout=60)
+        s3d.srv.wait_for(r"1607 and close: ", timeout=60)
+        _, err = agent.communicate(timeout=120)
+    finally:
+        if agent.poll() is None:
+            agent.kill()
+            agent.wait()
+        if "rgw" not in s3d.rgw.procs:
+            s3d.rgw.start_rgw()
+    assert agent.returncode != 0, err
+    db = sqlite3.connect(s3d.data / "backupd.sqlite", timeout=10)
+    assert db.execute("SELECT COUNT(*) FROM versions").fetchone()[0] == 0
+    db.close()
+    r = run("backup", "--config", conf, "--timeout", "5000", big, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert s3d.objects() == {f"content/{sha(data)}": len(data)}
+    s3d.rgw.stop_rgw()
+    try:
+        r = run("restore", "--config", conf, tmp_path / "dest", timeout=120)
+        assert r.returncode != 0
+        assert "server refused: server error" in r.stderr, r.stderr
+        s3d.srv.wait_for(r"refused \(1649 \d+\): store unavailable")
+    finally:
+        s3d.rgw.start_rgw()
