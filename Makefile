@@ -219,7 +219,7 @@ TOOL_SRCS_vigilctl := $(addprefix firmware/backup/,restore_cli.c \
 	backup_engine.c backup_conn.c backup_tls.c backup_crypto.c \
 	backup_identity.c backup_retry.c backup_walk.c backup_manifest.c) \
 	$(wildcard firmware/config/*.c firmware/crypto/*.c) lib/log.c lib/log_json.c lib/mem.c lib/metrics.c \
-	lib/pattern.c lib/psk.c lib/tz.c lib/daywin.c $(HAL_LINUX)
+	lib/num.c lib/pattern.c lib/psk.c lib/tz.c lib/daywin.c $(HAL_LINUX)
 TOOL_PROGS := $(basename $(notdir $(wildcard tools/*.c)))
 TOOL_PROGS := $(filter-out $(foreach t,$(TOOL_PROGS),$(t)_%),$(TOOL_PROGS))
 $(eval $(call compile_rules,build/hosttools,gcc,\
