@@ -55,6 +55,10 @@
 #define K_INT(n, f, lo, hi, d, h) { .name = n, .type = CFG_INT, \
 	FLD_T(f, int64_t), .min = lo, .max = hi, .def = d, .help = h }
 
+/* cfg_key.off and .size are 16 bits wide */
+_Static_assert(sizeof(struct config) <= UINT16_MAX,
+	       "struct config outgrew cfg_key.off");
+
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
@@ -342,7 +346,7 @@ void cfg_expect(const struct cfg_key *k, char *buf, size_t cap)
 	size_t n = 0;
 
 	buf[0] = '\0';
-	switch (k->type) {
+	switch ((enum cfg_type)k->type) {
 	case CFG_BOOL:
 		cat(buf, cap, &n, "a boolean: true/false, yes/no, on/off, 1/0");
 		return;
