@@ -392,12 +392,6 @@ const char *config_key_name(unsigned i)
 	return i < cfg_key_total ? cfg_keys[i].name : NULL;
 }
 
-/* see config.h */
-const char *config_key_help(unsigned i)
-{
-	return i < cfg_key_total ? cfg_keys[i].help : NULL;
-}
-
 /* ---- writing ---- */
 
 /* Bounded output: the first failure sticks, buf stays NUL-terminated. */

@@ -26,10 +26,11 @@ enum cfg_type { CFG_BOOL, CFG_INT, CFG_DURATION, CFG_ENUM, CFG_STRING,
  *   enum:     int, the index of the word in words[]
  *   string:   char[size]; min..max bytes, each A-Z a-z 0-9 or in chars
  *   path:     char[size]; absolute, 1..size-1 bytes, flags CFG_F_NONE */
-/* The narrow members come last, sized to what the table holds: 88
- * bytes a key on 64-bit boards instead of 112 (about 1.1 KB of vigild;
- * the K_*() macros and config_keys.c's assertions keep the values in
- * range at compile time). */
+/* The narrow members come last, sized to what the table holds (88
+ * bytes a key on 64-bit boards instead of 112, about 1.1 KB of vigild;
+ * without the help pointer, see config_keys.c, 80); the K_*() macros
+ * and config_keys.c's assertion keep the values in range at compile
+ * time. */
 struct cfg_key {
 	const char *name;
 	int64_t min, max;
@@ -42,7 +43,6 @@ struct cfg_key {
 	int (*check)(const struct cfg_key *k, const char *v, char *msg,
 		     size_t cap);
 	const char *def;          /* default, as text (validated like input) */
-	const char *help;
 	uint32_t unit_ms, step_ms; /* durations: at most 49 days */
 	uint16_t off;             /* of the field in struct config */
 	uint16_t size;            /* of the field (checked by the setters) */

@@ -3,7 +3,11 @@
  * typed values behind it (parse, validate, describe, print).
  *
  * Adding a key is one K_*() line in cfg_keys[] plus its field in struct
- * config (config.h) and its row in docs/config.md.  The default is text,
+ * config (config.h) and its row in docs/config.md.  The K_*() line's
+ * last argument, h, is the key's one-line help for whoever reads this
+ * table; it is not compiled in: nothing in vigild showed it, and the
+ * 47 texts were ~3.4 KB of the binary (the user's help is
+ * docs/config.md).  The default is text,
  * applied through the same setter as the file, so it is validated like
  * any value (the unit tests apply every default).  The K_*() macros check
  * at compile time that the field has the C type the setter writes.
@@ -31,29 +35,29 @@
 	0 * sizeof(char[FSIZE(f) == sizeof(t) ? 1 : -1]), .size = FSIZE(f)
 
 #define K_BOOL(n, f, d, h) { .name = n, .type = CFG_BOOL, FLD_T(f, int), \
-	.def = d, .help = h }
+	.def = d }
 #define K_ENUM(n, f, w, d, h) { .name = n, .type = CFG_ENUM, FLD_T(f, int), \
-	.words = w, .def = d, .help = h }
+	.words = w, .def = d }
 #define K_INTSET(n, f, s, d, h) { .name = n, .type = CFG_INT, \
-	FLD_T(f, int64_t), .set = s, .def = d, .help = h }
+	FLD_T(f, int64_t), .set = s, .def = d }
 /* lo, hi and step in ms; unit: what a bare number counts, in ms */
 #define K_DUR(n, f, lo, hi, step, unit, d, h) { .name = n, \
 	.type = CFG_DURATION, FLD_T(f, int64_t), .min = lo, .max = hi, \
-	.step_ms = step, .unit_ms = unit, .def = d, .help = h }
+	.step_ms = step, .unit_ms = unit, .def = d }
 #define K_STR(n, f, lo, ch, d, h) { .name = n, .type = CFG_STRING, FLD(f), \
-	.min = lo, .max = FSIZE(f) - 1, .chars = ch, .def = d, .help = h }
+	.min = lo, .max = FSIZE(f) - 1, .chars = ch, .def = d }
 /* a string never shown by config_diff (whose output is logged) */
 #define K_SECRET(n, f, lo, ch, d, h) { .name = n, .type = CFG_STRING, \
 	.flags = CFG_F_SECRET, FLD(f), .min = lo, .max = FSIZE(f) - 1, \
-	.chars = ch, .def = d, .help = h }
+	.chars = ch, .def = d }
 /* a string whose value must also pass chk (a grammar of its own) */
 #define K_CHECKED(n, f, lo, ch, chk, d, h) { .name = n, .type = CFG_STRING, \
 	FLD(f), .min = lo, .max = FSIZE(f) - 1, .chars = ch, .check = chk, \
-	.def = d, .help = h }
+	.def = d }
 #define K_PATH(n, f, fl, d, h) { .name = n, .type = CFG_PATH, .flags = fl, \
-	FLD(f), .min = 1, .max = FSIZE(f) - 1, .def = d, .help = h }
+	FLD(f), .min = 1, .max = FSIZE(f) - 1, .def = d }
 #define K_INT(n, f, lo, hi, d, h) { .name = n, .type = CFG_INT, \
-	FLD_T(f, int64_t), .min = lo, .max = hi, .def = d, .help = h }
+	FLD_T(f, int64_t), .min = lo, .max = hi, .def = d }
 
 /* cfg_key.off and .size are 16 bits wide */
 _Static_assert(sizeof(struct config) <= UINT16_MAX,
