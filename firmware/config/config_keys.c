@@ -348,6 +348,7 @@ void cfg_expect(const struct cfg_key *k, char *buf, size_t cap)
 {
 	char num[24];
 	size_t n = 0;
+	int en = k->type == CFG_ENUM;   /* words, else an int's set */
 
 	buf[0] = '\0';
 	switch ((enum cfg_type)k->type) {
@@ -378,12 +379,12 @@ void cfg_expect(const struct cfg_key *k, char *buf, size_t cap)
 	case CFG_ENUM:
 		break;
 	}
-	cat(buf, cap, &n, k->words || k->set ? "one of " : "an integer");
-	for (unsigned i = 0; k->words ? k->words[i] != NULL :
+	cat(buf, cap, &n, en || k->set ? "one of " : "an integer");
+	for (unsigned i = 0; en ? k->words[i] != NULL :
 			     k->set && k->set[i] != 0; i++) {
-		snprintf(num, sizeof num, "%" PRId64, k->set ? k->set[i] : 0);
+		snprintf(num, sizeof num, "%" PRId64, en ? 0 : k->set[i]);
 		cat(buf, cap, &n, i ? ", " : "");
-		cat(buf, cap, &n, k->words ? k->words[i] : num);
+		cat(buf, cap, &n, en ? k->words[i] : num);
 	}
 }
 
