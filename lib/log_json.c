@@ -10,7 +10,8 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
+
+#include "tz.h"
 
 /* ,"cut":true}\n — kept free until the line is closed. */
 #define JW_TAIL 13
@@ -152,17 +153,15 @@ static void jw_pair(struct jw *w, const struct log_kv *kv)
 void log_ts(int64_t wall_ms, char buf[LOG_TS_SIZE])
 {
 	int64_t wall = wall_ms < 0 ? 0 : wall_ms; /* clock unset */
-	time_t secs = (time_t)(wall / 1000);
-	struct tm tm;
+	struct tz_civil cv;
 
-	if (!gmtime_r(&secs, &tm))
-		memset(&tm, 0, sizeof tm);
+	tz_civil(wall / 1000, &cv);
 	/* the modulos tell the compiler each field's width */
 	snprintf(buf, LOG_TS_SIZE, "%04u-%02u-%02uT%02u:%02u:%02u.%03uZ",
-		 (unsigned)(tm.tm_year + 1900) % 10000u,
-		 (unsigned)(tm.tm_mon + 1) % 100u, (unsigned)tm.tm_mday % 100u,
-		 (unsigned)tm.tm_hour % 100u, (unsigned)tm.tm_min % 100u,
-		 (unsigned)tm.tm_sec % 100u, (unsigned)(wall % 1000));
+		 (unsigned)(cv.year % 10000), (unsigned)cv.mon % 100u,
+		 (unsigned)cv.mday % 100u, (unsigned)cv.hour % 100u,
+		 (unsigned)cv.min % 100u, (unsigned)cv.sec % 100u,
+		 (unsigned)(wall % 1000));
 }
 
 /* see log.h */

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #define DAY_S 86400
 #define HOUR_S 3600
@@ -245,6 +246,31 @@ void tz_civil(int64_t s, struct tz_civil *out)
 	out->sec = (int)(sod % 60);
 	/* 1970-01-01 was a Thursday (4) */
 	out->wday = (int)(((days % 7) + 11) % 7);
+}
+
+/* Seconds beyond which tm_year (an int) could not hold the year;
+ * 1e16 s is ~317 million years. */
+#define GMTIME_MAX_S 10000000000000000LL
+
+/* see tz.h */
+int tz_gmtime(int64_t s, struct tm *tm)
+{
+	struct tz_civil cv;
+
+	if (s > GMTIME_MAX_S || s < -GMTIME_MAX_S)
+		return -EOVERFLOW;
+	tz_civil(s, &cv);
+	memset(tm, 0, sizeof *tm);
+	tm->tm_year = (int)(cv.year - 1900);
+	tm->tm_mon = cv.mon - 1;
+	tm->tm_mday = cv.mday;
+	tm->tm_hour = cv.hour;
+	tm->tm_min = cv.min;
+	tm->tm_sec = cv.sec;
+	tm->tm_wday = cv.wday;
+	tm->tm_yday = (int)(tz_days(cv.year, cv.mon, cv.mday) -
+			    tz_days(cv.year, 1, 1));
+	return 0;
 }
 
 static const uint8_t mdays[12] = { 31, 28, 31, 30, 31, 30, 31, 31, 30,

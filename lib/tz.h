@@ -72,4 +72,11 @@ void tz_civil(int64_t s, struct tz_civil *out);
 /* Days from 1970-01-01 to year-mon-mday (proleptic Gregorian). */
 int64_t tz_days(int64_t year, int mon, int mday);
 
+struct tm;
+/* gmtime_r(3) over tz_civil: *tm gets the UTC fields of s (tm_isdst 0,
+ * every other member zeroed); vigild's gmtime_r (firmware/agent/
+ * libc_gmtime.c).  @retval 0 done  @retval -EOVERFLOW the year would
+ * not fit tm_year (|s| > 1e16, as musl refuses) */
+int tz_gmtime(int64_t s, struct tm *tm);
+
 #endif

@@ -14,6 +14,7 @@
 #include "backup_client.h"
 #include "backup_walk.h"
 #include "config.h"
+#include "num.h"
 
 #define EXIT_USAGE 2
 
@@ -188,6 +189,17 @@ int backup_cli_config(const char *prog, const char *path,
 	return 1;
 }
 
+/* *out gets v, a number of at most 32 bits.  @retval 1 @retval -1 not */
+static int num_u32(const char *v, uint32_t *out)
+{
+	uint64_t n;
+
+	if (num_u64(v, UINT32_MAX, &n) != 0)
+		return -1;
+	*out = (uint32_t)n;
+	return 1;
+}
+
 /* see backup_cli.h */
 int backup_cli_common_opt(const char *a, const char *v,
 			  struct backup_client_cfg *cfg)
@@ -201,17 +213,30 @@ int backup_cli_common_opt(const char *a, const char *v,
 	else if (!strcmp(a, "--tls-key"))
 		snprintf(cfg->tls_key, sizeof cfg->tls_key, "%s", v);
 	else if (!strcmp(a, "--timeout"))
-		cfg->io_timeout_ms = (uint32_t)strtoul(v, NULL, 10);
+		return num_u32(v, &cfg->io_timeout_ms);
 	else
 		return 0;
 	return 1;
+}
+
+/* backup's own numeric options, as backup_cli_common_opt. */
+static int number_opt(const char *a, const char *v,
+		      struct backup_client_cfg *cfg)
+{
+	if (!strcmp(a, "--max-rate"))
+		return num_u64(v, UINT64_MAX, &cfg->max_rate) ? -1 : 1;
+	if (!strcmp(a, "--segment-max"))
+		return num_u64(v, UINT64_MAX, &cfg->segment_max) ? -1 : 1;
+	if (!strcmp(a, "--retry-cap"))
+		return num_u32(v, &cfg->retry_cap_ms);
+	return 0;
 }
 
 /* Parses options into cfg; *first gets the index of the first PATH. */
 static int parse_opts(int argc, char **argv, struct backup_client_cfg *cfg,
 		      const char **server, const char **config, int *first)
 {
-	int i;
+	int i, ret;
 
 	for (i = 1; i < argc && argv[i][0] == '-' && argv[i][1]; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -227,7 +252,12 @@ static int parse_opts(int argc, char **argv, struct backup_client_cfg *cfg,
 		if (!v)
 			return usage("%s needs a value", a);
 		i++;
-		if (backup_cli_common_opt(a, v, cfg))
+		ret = backup_cli_common_opt(a, v, cfg);
+		if (ret == 0)
+			ret = number_opt(a, v, cfg);
+		if (ret < 0)
+			return usage("bad number '%s'", v);
+		if (ret > 0)
 			continue;
 		if (!strcmp(a, "--server"))
 			*server = v;
@@ -235,12 +265,6 @@ static int parse_opts(int argc, char **argv, struct backup_client_cfg *cfg,
 			snprintf(cfg->name, sizeof cfg->name, "%s", v);
 		else if (!strcmp(a, "--config"))
 			*config = v;
-		else if (!strcmp(a, "--max-rate"))
-			cfg->max_rate = strtoull(v, NULL, 10);
-		else if (!strcmp(a, "--segment-max"))
-			cfg->segment_max = strtoull(v, NULL, 10);
-		else if (!strcmp(a, "--retry-cap"))
-			cfg->retry_cap_ms = (uint32_t)strtoul(v, NULL, 10);
 		else if (!strcmp(a, "--pubkey") && !strcmp(v, "auto"))
 			cfg->pubkey = BACKUP_PUBKEY_AUTO;
 		else if (!strcmp(a, "--pubkey") && !strcmp(v, "160"))

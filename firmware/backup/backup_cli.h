@@ -19,7 +19,8 @@ int backup_cli_config(const char *prog, const char *path,
 		      struct backup_client_cfg *bc, const char **server);
 /* The options both commands take for the transport and the state:
  * --state, --tls-ca, --tls-cert, --tls-key, --timeout (a with value v).
- * @retval 1 taken into cfg  @retval 0 not one of them */
+ * @retval 1 taken into cfg  @retval 0 not one of them
+ * @retval -1 one of them, but v is not a number (--timeout) */
 int backup_cli_common_opt(const char *a, const char *v,
 			  struct backup_client_cfg *cfg);
 /* state_dir /var/lib/vigil and the host name as the name, when empty. */

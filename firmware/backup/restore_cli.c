@@ -11,6 +11,7 @@
 
 #include "backup_cli.h"
 #include "backup_client.h"
+#include "num.h"
 #include "restore_client.h"
 
 #define EXIT_USAGE 2
@@ -55,21 +56,22 @@ static int usage(const char *msg, const char *arg)
 
 static int snapshot_arg(const char *v, uint64_t *out)
 {
-	char *end;
-
 	if (!strcmp(v, "latest")) {
 		*out = 0;
 		return 0;
 	}
-	*out = strtoull(v, &end, 10);
-	return (*v >= '0' && *v <= '9' && *end == '\0' && *out > 0) ? 0 : -1;
+	return num_u64(v, UINT64_MAX, out) == 0 && *out > 0 ? 0 : -1;
 }
 
 /* One option with its value v.  @retval 0  @retval exit status */
 static int one_opt(const char *a, const char *v, struct args *g,
 		   struct backup_client_cfg *cfg)
 {
-	if (backup_cli_common_opt(a, v, cfg))
+	int ret = backup_cli_common_opt(a, v, cfg);
+
+	if (ret < 0)
+		return usage("bad number '%s'", v);
+	if (ret > 0)
 		return 0;
 	if (!strcmp(a, "--server"))
 		g->server = v;

@@ -12,10 +12,10 @@
  */
 #include "config_int.h"
 
-#include <assert.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "hal/storage.h"
@@ -306,12 +306,14 @@ void config_defaults(struct config *c)
 	for (unsigned i = 0; i < cfg_key_total; i++) {
 		/* a refused board default is a build mistake; the unit tests
 		 * apply every default of the host board, and vigild on any
-		 * other board stops here at its first start */
-		int ret = cfg_apply(c, &cfg_keys[i], cfg_keys[i].def, msg,
-				    sizeof msg);
-
-		assert(ret == 0);
-		(void)ret; /* unused with NDEBUG */
+		 * other board stops here at its first start, saying which
+		 * (an assert(3) took musl's abort path and said less) */
+		if (cfg_apply(c, &cfg_keys[i], cfg_keys[i].def, msg,
+			      sizeof msg) != 0) {
+			fprintf(stderr, "vigild: board default refused: %s\n",
+				msg);
+			exit(EXIT_FAILURE);
+		}
 	}
 }
 
@@ -390,12 +392,6 @@ unsigned config_key_count(void)
 const char *config_key_name(unsigned i)
 {
 	return i < cfg_key_total ? cfg_keys[i].name : NULL;
-}
-
-/* see config.h */
-const char *config_key_help(unsigned i)
-{
-	return i < cfg_key_total ? cfg_keys[i].help : NULL;
 }
 
 /* ---- writing ---- */

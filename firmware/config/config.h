@@ -273,8 +273,4 @@ unsigned config_key_count(void);
  * Static storage: never freed. */
 const char *config_key_name(unsigned i);
 
-/* One-line help of the i-th key, NULL past the end (for the console).
- * Static storage. */
-const char *config_key_help(unsigned i);
-
 #endif

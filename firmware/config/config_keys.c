@@ -3,7 +3,11 @@
  * typed values behind it (parse, validate, describe, print).
  *
  * Adding a key is one K_*() line in cfg_keys[] plus its field in struct
- * config (config.h) and its row in docs/config.md.  The default is text,
+ * config (config.h) and its row in docs/config.md.  The K_*() line's
+ * last argument, h, is the key's one-line help for whoever reads this
+ * table; it is not compiled in: nothing in vigild showed it, and the
+ * 47 texts were ~3.4 KB of the binary (the user's help is
+ * docs/config.md).  The default is text,
  * applied through the same setter as the file, so it is validated like
  * any value (the unit tests apply every default).  The K_*() macros check
  * at compile time that the field has the C type the setter writes.
@@ -31,29 +35,33 @@
 	0 * sizeof(char[FSIZE(f) == sizeof(t) ? 1 : -1]), .size = FSIZE(f)
 
 #define K_BOOL(n, f, d, h) { .name = n, .type = CFG_BOOL, FLD_T(f, int), \
-	.def = d, .help = h }
+	.def = d }
 #define K_ENUM(n, f, w, d, h) { .name = n, .type = CFG_ENUM, FLD_T(f, int), \
-	.words = w, .def = d, .help = h }
+	.words = w, .def = d }
 #define K_INTSET(n, f, s, d, h) { .name = n, .type = CFG_INT, \
-	FLD_T(f, int64_t), .set = s, .def = d, .help = h }
+	FLD_T(f, int64_t), .set = s, .def = d }
 /* lo, hi and step in ms; unit: what a bare number counts, in ms */
 #define K_DUR(n, f, lo, hi, step, unit, d, h) { .name = n, \
 	.type = CFG_DURATION, FLD_T(f, int64_t), .min = lo, .max = hi, \
-	.step_ms = step, .unit_ms = unit, .def = d, .help = h }
+	.step_ms = step, .unit_ms = unit, .def = d }
 #define K_STR(n, f, lo, ch, d, h) { .name = n, .type = CFG_STRING, FLD(f), \
-	.min = lo, .max = FSIZE(f) - 1, .chars = ch, .def = d, .help = h }
+	.min = lo, .max = FSIZE(f) - 1, .chars = ch, .def = d }
 /* a string never shown by config_diff (whose output is logged) */
 #define K_SECRET(n, f, lo, ch, d, h) { .name = n, .type = CFG_STRING, \
 	.flags = CFG_F_SECRET, FLD(f), .min = lo, .max = FSIZE(f) - 1, \
-	.chars = ch, .def = d, .help = h }
+	.chars = ch, .def = d }
 /* a string whose value must also pass chk (a grammar of its own) */
 #define K_CHECKED(n, f, lo, ch, chk, d, h) { .name = n, .type = CFG_STRING, \
 	FLD(f), .min = lo, .max = FSIZE(f) - 1, .chars = ch, .check = chk, \
-	.def = d, .help = h }
+	.def = d }
 #define K_PATH(n, f, fl, d, h) { .name = n, .type = CFG_PATH, .flags = fl, \
-	FLD(f), .min = 1, .max = FSIZE(f) - 1, .def = d, .help = h }
+	FLD(f), .min = 1, .max = FSIZE(f) - 1, .def = d }
 #define K_INT(n, f, lo, hi, d, h) { .name = n, .type = CFG_INT, \
-	FLD_T(f, int64_t), .min = lo, .max = hi, .def = d, .help = h }
+	FLD_T(f, int64_t), .min = lo, .max = hi, .def = d }
+
+/* cfg_key.off and .size are 16 bits wide */
+_Static_assert(sizeof(struct config) <= UINT16_MAX,
+	       "struct config outgrew cfg_key.off");
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -340,9 +348,10 @@ void cfg_expect(const struct cfg_key *k, char *buf, size_t cap)
 {
 	char num[24];
 	size_t n = 0;
+	int en = k->type == CFG_ENUM;   /* words, else an int's set */
 
 	buf[0] = '\0';
-	switch (k->type) {
+	switch ((enum cfg_type)k->type) {
 	case CFG_BOOL:
 		cat(buf, cap, &n, "a boolean: true/false, yes/no, on/off, 1/0");
 		return;
@@ -370,12 +379,12 @@ void cfg_expect(const struct cfg_key *k, char *buf, size_t cap)
 	case CFG_ENUM:
 		break;
 	}
-	cat(buf, cap, &n, k->words || k->set ? "one of " : "an integer");
-	for (unsigned i = 0; k->words ? k->words[i] != NULL :
+	cat(buf, cap, &n, en || k->set ? "one of " : "an integer");
+	for (unsigned i = 0; en ? k->words[i] != NULL :
 			     k->set && k->set[i] != 0; i++) {
-		snprintf(num, sizeof num, "%" PRId64, k->set ? k->set[i] : 0);
+		snprintf(num, sizeof num, "%" PRId64, en ? 0 : k->set[i]);
 		cat(buf, cap, &n, i ? ", " : "");
-		cat(buf, cap, &n, k->words ? k->words[i] : num);
+		cat(buf, cap, &n, en ? k->words[i] : num);
 	}
 }
 

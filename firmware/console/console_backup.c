@@ -8,11 +8,11 @@
 
 #include <errno.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "backup_agent.h"
 #include "hal/clock.h"
+#include "num.h"
 
 static uint64_t ago_s(uint64_t now, uint64_t t)
 {
@@ -119,8 +119,7 @@ static void cancel(struct con *c, struct backup_agent *ba, int argc,
 {
 	char reason[BACKUP_REASON_MAX] = "";
 	size_t len = 0;
-	unsigned long id = 0;
-	char *end = NULL;
+	uint64_t id = 0;
 	int n;
 
 	for (int i = 3; i < argc; i++) {
@@ -131,21 +130,20 @@ static void cancel(struct con *c, struct backup_agent *ba, int argc,
 			break;          /* cut at a word: a bounded reason */
 		len += (size_t)w;
 	}
-	if (strcmp(argv[2], "all") != 0) {
-		id = strtoul(argv[2], &end, 10);
-		if (!end || *end || id == 0 || id > UINT32_MAX) {
-			con_printf(c, "backup: `%s` is not a job id\n",
-				   argv[2]);
-			return;
-		}
+	if (strcmp(argv[2], "all") != 0 &&
+	    (num_u64(argv[2], UINT32_MAX, &id) != 0 || id == 0)) {
+		con_printf(c, "backup: `%s` is not a job id\n", argv[2]);
+		return;
 	}
 	n = backup_agent_cancel(ba, (uint32_t)id, reason);
 	if (n == -ENOENT)
-		con_printf(c, "backup: no job %lu\n", id);
+		con_printf(c, "backup: no job %lu\n", (unsigned long)id);
 	else if (n == -EINVAL)
-		con_printf(c, "backup: job %lu has already ended\n", id);
+		con_printf(c, "backup: job %lu has already ended\n",
+			   (unsigned long)id);
 	else if (id)
-		con_printf(c, "backup: job %lu cancelled\n", id);
+		con_printf(c, "backup: job %lu cancelled\n",
+			   (unsigned long)id);
 	else
 		con_printf(c, "backup: %d job%s cancelled\n", n,
 			   n == 1 ? "" : "s");
@@ -232,7 +230,6 @@ static int restore_args(struct con *c, int argc, char **argv,
 
 	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		char *end = NULL;
 
 		if (!strcmp(a, "--overwrite")) {
 			r->overwrite = 1;
@@ -248,10 +245,10 @@ static int restore_args(struct con *c, int argc, char **argv,
 		} else if (!strcmp(a, "--path")) {
 			r->pattern = v;
 		} else if (!strcmp(a, "--snapshot")) {
-			r->snapshot = strcmp(v, "latest") ? strtoull(v, &end, 10)
-							  : 0;
-			if (strcmp(v, "latest") && (v[0] < '0' || v[0] > '9' ||
-						    *end || r->snapshot == 0)) {
+			r->snapshot = 0;
+			if (strcmp(v, "latest") &&
+			    (num_u64(v, UINT64_MAX, &r->snapshot) != 0 ||
+			     r->snapshot == 0)) {
 				con_printf(c, "restore: bad snapshot `%s` (an id "
 					   "or latest)\n", v);
 				return -1;

@@ -16,6 +16,7 @@
 #include "hal/netif.h"
 #include "hal/storage.h"
 #include "hal/sysinfo.h"
+#include "tz.h"
 
 /* see health_checks.h */
 void health_limits_default(struct health_limits *lim)
@@ -271,20 +272,6 @@ int health_checks_add(struct health *h, struct health_builtin *b,
 	return n;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
- * days_from_civil). */
-static int64_t days_from_civil(int64_t y, int64_t m, int64_t d)
-{
-	int64_t era, yoe, doy, doe;
-
-	y -= m <= 2;
-	era = (y >= 0 ? y : y - 399) / 400;
-	yoe = y - era * 400;
-	doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
-
 /* see health_checks.h */
 int health_parse_date(const char *ymd, int64_t *wall_ms)
 {
@@ -306,6 +293,6 @@ int health_parse_date(const char *ymd, int64_t *wall_ms)
 	}
 	if (v[1] < 1 || v[1] > 12 || v[2] < 1 || v[2] > 31)
 		return -EINVAL;
-	*wall_ms = days_from_civil(v[0], v[1], v[2]) * 86400000;
+	*wall_ms = tz_days(v[0], (int)v[1], (int)v[2]) * 86400000;
 	return 0;
 }

@@ -237,6 +237,14 @@ def test_usage_errors_exit_2(tmp_path):
                         "http://x:1", str(tmp_path)],
                        capture_output=True, text=True, timeout=10)
     assert r.returncode == 2 and "bad server URL" in r.stderr
+    # numbers are whole strings of digits (strtoul took "5s" as 5)
+    for opt, val in (("--timeout", "5s"), ("--max-rate", "-1"),
+                     ("--retry-cap", "4294967296"), ("--segment-max", "")):
+        r = subprocess.run([str(binary("vigild")), "backup", "--server",
+                            "tcp://127.0.0.1:1", opt, val, str(tmp_path)],
+                           capture_output=True, text=True, timeout=10)
+        assert r.returncode == 2 and f"bad number '{val}'" in r.stderr, \
+            (opt, r.stderr)
 
 
 def test_against_vigil_backupd(tree, tmp_path):

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <time.h>
 
 #include "daywin.h"
 #include "test.h"
@@ -126,6 +127,33 @@ TEST(civil_dates)
 	CHECK_EQ_INT(tz_days(2026, 1, 1), 20454);
 }
 
+/* tz_gmtime (vigild's gmtime_r) field by field against the C library's
+ * over 4000 years on both sides of the epoch, with odd seconds. */
+TEST(gmtime_matches_the_c_library)
+{
+	struct tm tm;
+	int bad = 0;
+
+	for (int64_t s = -62135596800LL; s < 64060588800LL;
+	     s += 86400LL * 97 + 3607) {
+		time_t t = (time_t)s;
+		struct tm a, b;
+
+		if (tz_gmtime(s, &a) != 0 || !gmtime_r(&t, &b))
+			bad++;
+		else if (a.tm_year != b.tm_year || a.tm_mon != b.tm_mon ||
+			 a.tm_mday != b.tm_mday || a.tm_hour != b.tm_hour ||
+			 a.tm_min != b.tm_min || a.tm_sec != b.tm_sec ||
+			 a.tm_wday != b.tm_wday || a.tm_yday != b.tm_yday ||
+			 a.tm_isdst != 0)
+			bad++;
+	}
+	CHECK_EQ_INT(bad, 0);
+	CHECK_EQ_INT(tz_gmtime(10000000000000001LL, &tm), -EOVERFLOW);
+	CHECK_EQ_INT(tz_gmtime(-10000000000000001LL, &tm), -EOVERFLOW);
+	CHECK_EQ_INT(tz_gmtime(10000000000000000LL, &tm), 0);
+}
+
 TEST(window_grammar)
 {
 	struct daywin w;
@@ -192,5 +220,6 @@ TEST(window_edges_across_midnight_and_dst)
 }
 
 TEST_SUITE(tz, parses_what_posix_allows, refuses_with_a_reason,
-	   offsets_change_at_the_real_instants, civil_dates, window_grammar,
+	   offsets_change_at_the_real_instants, civil_dates,
+	   gmtime_matches_the_c_library, window_grammar,
 	   window_edges_across_midnight_and_dst)
