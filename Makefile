@@ -302,11 +302,15 @@ fuzz: $(addprefix build/fuzz/,$(FUZZ_NAMES))
 # million, issue 19), one after another; a target that finds a crash
 # fails the step after the others ran.  The next full campaign (make
 # soak) puts the executions and crashes into docs/reliability.md.
+# FUZZ_LONG_SECONDS (default 0: none) caps each target's time, for a
+# run that must end by a given hour; the table then shows how far each got.
 FUZZ_LONG_RUNS ?= 10000000
+FUZZ_LONG_SECONDS ?= 0
 .PHONY: fuzz-long
 fuzz-long: $(addprefix build/fuzz/,$(FUZZ_NAMES))
 	$(Q)rc=0; for f in $(FUZZ_NAMES); do \
-		tests/fuzz/run-long.sh $$f $(FUZZ_LONG_RUNS) || rc=1; done; exit $$rc
+		tests/fuzz/run-long.sh $$f $(FUZZ_LONG_RUNS) \
+			$(FUZZ_LONG_SECONDS) || rc=1; done; exit $$rc
 
 # make bench writes docs/benchmarks.md (tests/bench/report.py): sizes, idle
 # wakeups and RSS measured there, every benchmark program's figures, and
