@@ -98,9 +98,11 @@ static int parse_num(struct cur *c, unsigned digits, int32_t min, int32_t max,
 	return 0;
 }
 
-/* [+-]hh[:mm[:ss]] in seconds, |hh| <= max_h. */
+/* [+-]hh[:mm[:ss]] in seconds, at most max_h:00:00 either way (so
+ * 24:30 is refused: an offset beyond a day, which tz.h does not allow). */
 static int parse_hms(struct cur *c, int32_t max_h, int32_t *out)
 {
+	const char *start = c->p;
 	int32_t h = 0, m = 0, s = 0, sign = 1;
 	int ret;
 
@@ -114,6 +116,10 @@ static int parse_hms(struct cur *c, int32_t max_h, int32_t *out)
 			c->p++;
 			ret = parse_num(c, 2, 0, 59, &s);
 		}
+	}
+	if (ret == 0 && h == max_h && (m || s)) {
+		c->p = start;
+		return fail(c, "hours:minutes:seconds out of range");
 	}
 	*out = sign * (h * HOUR_S + m * 60 + s);
 	return ret;

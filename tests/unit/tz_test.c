@@ -54,6 +54,14 @@ TEST(parses_what_posix_allows)
 		     0);
 	CHECK_EQ_INT(z.dst_east_s, -2 * 3600);
 	CHECK_EQ_INT(z.start.time_s, 3600 + 1800 + 15);
+	/* the edges: a whole day either way, and 167 h for a rule time */
+	CHECK_EQ_INT(tz_parse("<+24>-24:00:00", &z, err, sizeof err), 0);
+	CHECK_EQ_INT(z.std_east_s, 24 * 3600);
+	CHECK_EQ_INT(tz_parse("<-24>24", &z, err, sizeof err), 0);
+	CHECK_EQ_INT(z.std_east_s, -24 * 3600);
+	CHECK_EQ_INT(tz_parse("CET-1CEST,M3.5.0/-167:00:00,M10.5.0", &z, err,
+			      sizeof err), 0);
+	CHECK_EQ_INT(z.start.time_s, -167 * 3600);
 }
 
 TEST(refuses_with_a_reason)
@@ -72,6 +80,11 @@ TEST(refuses_with_a_reason)
 		{ "CET-1CEST,M3.5.0,M10.5.0x", "unexpected text" },
 		{ "Europe/Berlin", "no zoneinfo names" },
 		{ "<+05", "closing" }, { "CET-1:60", "out of range" },
+		/* found by tz_fuzz: more than a day east or west */
+		{ "<+09p>24:30", "out of range at `24:30`" },
+		{ "UTC-24:00:01", "out of range at `-24:00:01`" },
+		{ "CET-1CEST24:01,M3.5.0,M10.5.0", "out of range" },
+		{ "CET-1CEST,M3.5.0/167:00:01,M10.5.0", "out of range" },
 	};
 	char err[TZ_ERR_MAX];
 	struct tz z;
