@@ -16,9 +16,10 @@ TIMEOUT_MS = 2000
 class Server(StderrLines):
     """A vigil-backupd whose log (stderr) is read line by line."""
 
-    def __init__(self, args, prefix=()):
+    def __init__(self, args, prefix=(), exe=None):
+        """exe: another vigil-backupd than VIGIL_BIN_DIR's."""
         self.proc = subprocess.Popen(
-            list(prefix) + [str(binary("vigil-backupd"))] + args,
+            list(prefix) + [str(exe or binary("vigil-backupd"))] + args,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE)
         super().__init__()
