@@ -14,11 +14,12 @@ PROMPT = b"vigil> "
 class Console:
     """vigild --console on a pty; the log (stderr) goes to a file."""
 
-    def __init__(self, config, log_path, prefix=()):
+    def __init__(self, config, log_path, prefix=(), exe=None):
+        """exe: another vigild than VIGIL_BIN_DIR's."""
         self.master, slave = os.openpty()
         self.log_path = log_path
         self.proc = subprocess.Popen(
-            [*prefix, str(binary("vigild")), "--console", "--config", str(config)],
+            [*prefix, str(exe or binary("vigild")), "--console", "--config", str(config)],
             stdin=slave, stdout=slave, stderr=open(log_path, "wb"),
             start_new_session=True)
         os.close(slave)
