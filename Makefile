@@ -291,7 +291,7 @@ UNIT_BINS := build/test-asan/unit-sim build/test-asan/unit-linux \
 	$(foreach a,$(TEST_ARCHES),build/test-$(a)/unit-sim build/test-$(a)/unit-linux)
 
 check: all-boards $(addprefix build/host/bin/,$(TOOL_NAMES) $(TOOL_PROGS)) $(SERVER_BIN) \
-		$(if $(SERVER_SRCS),build/asan/bin/vigil-backupd) \
+		build/asan/bin/vigild $(if $(SERVER_SRCS),build/asan/bin/vigil-backupd) \
 		$(UNIT_BINS) $(addprefix build/fuzz/,$(FUZZ_NAMES)) \
 		$(addprefix build/interop/,$(INTEROP_NAMES)) \
 		$(foreach b,$(IMAGE_BOARDS),build/image/$(b)/image.txt)
