@@ -328,7 +328,11 @@ class Fuzzer:
                                                   0.3 if broken else 3.0):
                     sess.learn(code, payload)
                 if conn.closed:
-                    st.add("closed by the server")
+                    # a session nothing was done to must never be refused
+                    st.add("closed by the server" if broken else "valid session refused")
+                    if not broken:
+                        self.fail(f"a valid session was closed by the server at "
+                                  f"code {msg[17:19].hex()}")
                     break
         finally:
             conn.sock.close()
