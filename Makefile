@@ -200,7 +200,10 @@ $(foreach a,$(TEST_ARCHES),$(eval $(call test_arch_rules,$(a))))
 
 # Fuzz targets: libFuzzer, each links its module and the sim HAL;
 # FUZZ_SRCS_<name>/FUZZ_LIBS_<name>: a target's extra sources and libraries.
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined
+# UBSan stops the run (a crash with its input saved), as ASan does: a
+# report it only printed went unnoticed in a long run.
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined
 FUZZ_SRCS_exporter_sd_fuzz := tools/vigilctl_exporter_sd.c
 FUZZ_LIBS_exporter_sd_fuzz := -ljansson
 FUZZ_SRCS_exporter_status_fuzz := tools/vigilctl_exporter_doc.c

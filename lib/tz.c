@@ -300,8 +300,11 @@ int64_t tz_next_change(const struct tz *z, int64_t utc_s)
 
 	if (!z->has_dst)
 		return best;
+	/* y + 2 too: rule times and offsets move a year's changes by up to
+	 * ~8 days, so late on 31 December (standard time) both changes of
+	 * y + 1 may lie behind utc_s already (tz_fuzz: AXS2YAS0,0/-2,0/-1) */
 	y = year_of(z, utc_s);
-	for (int64_t k = y - 1; k <= y + 1; k++) {
+	for (int64_t k = y - 1; k <= y + 2; k++) {
 		changes(z, k, &t[0], &t[1]);
 		for (int i = 0; i < 2; i++)
 			if (t[i] > utc_s && t[i] < best)

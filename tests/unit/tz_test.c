@@ -123,6 +123,27 @@ TEST(offsets_change_at_the_real_instants)
 	CHECK_EQ_INT(off_at("<+0530>-5:30", utc(2026, 7, 1, 0, 0)), 19800);
 }
 
+/* Found by tz_fuzz: UTC-2 with daylight time at UTC+0 from 1 January
+ * 00:00 to 1 January 00:00 (both changes on the first day, one hour
+ * apart in UTC).  Late on 31 December standard time, the next change is
+ * the next year's: it used to be missed ("no change", INT64_MAX). */
+TEST(next_change_late_in_the_year)
+{
+	struct tz z;
+	int64_t t = utc(1900, 1, 1, 0, 36), nc;
+
+	CHECK_EQ_INT(tz_parse("AXS2YAS0,0/-2,0/-1", &z, NULL, 0), 0);
+	nc = tz_next_change(&z, t);
+	CHECK(nc == utc(1900, 12, 31, 23, 0));
+	CHECK_EQ_INT(tz_offset(&z, nc - 1, NULL), tz_offset(&z, t, NULL));
+	CHECK(tz_offset(&z, nc, NULL) != tz_offset(&z, t, NULL));
+	for (int64_t y = 1970; y < 2100; y += 7) {      /* any year */
+		t = utc(y, 12, 31, 23, 30);
+		nc = tz_next_change(&z, t);
+		CHECK(nc > t && nc - t < 400 * 86400);
+	}
+}
+
 TEST(civil_dates)
 {
 	struct tz_civil cv;
@@ -205,5 +226,6 @@ TEST(window_edges_across_midnight_and_dst)
 }
 
 TEST_SUITE(tz, parses_what_posix_allows, refuses_with_a_reason,
-	   offsets_change_at_the_real_instants, civil_dates, window_grammar,
+	   offsets_change_at_the_real_instants, next_change_late_in_the_year,
+	   civil_dates, window_grammar,
 	   window_edges_across_midnight_and_dst)
