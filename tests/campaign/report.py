@@ -94,7 +94,9 @@ def fuzz_rows(fuzz_dir):
             re.findall(r"Done \d+ runs in (\d+) second", text)
         # one artifact per crash, leak, timeout or out-of-memory (a crash's
         # report names it twice: the sanitizer's SUMMARY and libFuzzer's)
-        crashes = len(re.findall(r"Test unit written to", text))
+        # (a build whose UBSan only printed: its distinct reports count)
+        crashes = len(re.findall(r"Test unit written to", text)) or \
+            len(set(re.findall(r"(\S+:\d+:\d+): runtime error", text)))
         out.append((log.stem, int(execs[-1]) if execs else 0,
                     int(secs[-1]) if secs else None, crashes))
     return out
