@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # tests/campaign/suite_under.sh asan|valgrind [PYTEST ARGS...] — the whole
-# integration suite (tests/integration) with vigild and vigil-backupd
+# integration suite (tests/integration, or the tests the arguments name) with vigild and vigil-backupd
 # built with ASan + UBSan (build/asan/bin, `make asan-bins`) or run under
 # valgrind's memcheck (the host build), every other program the host
 # build's.  The tests find programs through VIGIL_BIN_DIR, so this makes
 # build/suite-MODE/bin: links to build/host/bin, and for the two servers
-# the sanitized binaries or scripts that exec valgrind.  Every sanitizer
+# the sanitized binaries or scripts that exec valgrind; waits for events
+# are stretched 10x under valgrind (VIGIL_TEST_TIME_SCALE).  Every sanitizer
 # and memcheck report goes to its own file in build/suite-MODE/reports/
 # (the tests still see the programs' normal stderr); the summary at the
 # end counts them: a report is a finding whether or not a test failed.
@@ -14,6 +15,7 @@ set -uo pipefail
 cd "$(dirname "$0")/../.."
 mode=$1
 shift
+[[ " $* " == *" tests/"* ]] || set -- "$@" tests/integration
 out=build/suite-$mode
 rm -rf "$out" && mkdir -p "$out/bin" "$out/reports"
 reports=$PWD/$out/reports
@@ -36,12 +38,15 @@ for prog in vigild vigil-backupd; do
 		exit 2 ;;
 	esac
 done
+# waits for events stretched (conftest.TIME_SCALE): memcheck is ~20x slower
+scale=${VIGIL_TEST_TIME_SCALE:-$([[ $mode == valgrind ]] && echo 10 || echo 1)}
 t0=$SECONDS
+VIGIL_TEST_TIME_SCALE=$scale \
 ASAN_OPTIONS="log_path=$reports/asan:detect_leaks=1:abort_on_error=0" \
 UBSAN_OPTIONS="log_path=$reports/ubsan:print_stacktrace=1" \
 VIGIL_BIN_DIR="$PWD/$out/bin" \
 	/usr/bin/python3 -m pytest -q -p no:cacheprovider -rfE \
-	--junitxml="$out/junit.xml" "$@" tests/integration 2>&1 | tee "$out/pytest.log"
+	--junitxml="$out/junit.xml" "$@" 2>&1 | tee "$out/pytest.log"
 rc=${PIPESTATUS[0]}
 # valgrind -q writes nothing for a clean run: an empty log is no finding
 find "$reports" -type f -empty -delete

@@ -7,7 +7,7 @@ import ssl
 import subprocess
 import time
 
-from conftest import binary
+from conftest import TIME_SCALE, binary
 from proclog import StderrLines
 
 TIMEOUT_MS = 2000
@@ -28,7 +28,7 @@ class Server(StderrLines):
 
     def wait_for(self, pattern, timeout=5.0, start=0):
         """The first log line (from index start) matching regex pattern."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * TIME_SCALE
         while True:
             for line in self.lines[start:]:
                 if re.search(pattern, line):
@@ -59,7 +59,7 @@ class Server(StderrLines):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         try:
-            rc = self.proc.wait(timeout=5)
+            rc = self.proc.wait(timeout=5 * TIME_SCALE)
         finally:
             if self.proc.poll() is None:
                 self.proc.kill()

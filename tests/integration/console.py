@@ -6,7 +6,7 @@ import select
 import subprocess
 import time
 
-from conftest import binary
+from conftest import TIME_SCALE, binary
 
 PROMPT = b"vigil> "
 
@@ -39,7 +39,7 @@ class Console:
     def expect(self, text, timeout=5.0):
         """Everything up to and including text; fails after timeout."""
         text = text.encode() if isinstance(text, str) else text
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * TIME_SCALE
         while text not in self.buf:
             left = deadline - time.monotonic()
             if left <= 0 or not self._read(min(left, 0.1)):
@@ -74,7 +74,7 @@ class Console:
 
     def wait_exit(self, timeout=5.0):
         try:
-            return self.proc.wait(timeout)
+            return self.proc.wait(timeout * TIME_SCALE)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
@@ -92,7 +92,7 @@ class Console:
 
 def wait_job(c, job, states=("done", "failed", "cancelled"), timeout=30):
     """Polls `backup jobs` until job reaches one of states."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout * TIME_SCALE
     pat = re.compile(rf"job {job} (\w+)")
     out = ""
     while time.monotonic() < deadline:
