@@ -42,7 +42,15 @@ class Server(StderrLines):
         raise AssertionError(f"no log line matching {pattern!r}; got:\n" + "\n".join(self.lines))
 
     def start(self):
-        self.wait_for("ready:")
+        try:
+            self.wait_for("ready:")
+        except BaseException:
+            # the caller never gets the object to stop: a fixture's
+            # `Server(...).start()` that failed left the server running
+            # (seen under valgrind, where the start took longer)
+            self.proc.kill()
+            self.proc.wait()
+            raise
         for line in self.lines:
             m = re.search(r"listening (plain|TLS) v3 on 127\.0\.0\.1:(\d+)", line)
             if m and m.group(1) == "plain":
