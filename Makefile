@@ -11,6 +11,9 @@
 #   make soak           long forms of tests (the exporter with 500 agents,
 #                       the full reliability campaign: docs/reliability.md)
 #   make campaign       the reliability campaign alone (VIGIL_CAMPAIGN=short|full)
+#   make sessfuzz       the stateful fuzzer of vigil-backupd's sessions (ASan build)
+#   make suite-asan     the integration suite against ASan builds of the servers
+#   make suite-valgrind the integration suite with the servers under valgrind
 #   make image          the board's appliance image in build/image/BOARD
 #   make boot           boot a qemu board's image, console on this terminal
 #   make toolchain      packages + musl sysroots + mbedTLS (cached)
@@ -205,7 +208,10 @@ $(foreach a,$(TEST_ARCHES),$(eval $(call test_arch_rules,$(a))))
 
 # Fuzz targets: libFuzzer, each links its module and the sim HAL;
 # FUZZ_SRCS_<name>/FUZZ_LIBS_<name>: a target's extra sources and libraries.
-FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined
+# UBSan stops the run (a crash with its input saved), as ASan does: a
+# report it only printed went unnoticed in a long run.
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined \
+	-fno-sanitize-recover=undefined
 FUZZ_SRCS_exporter_sd_fuzz := tools/vigilctl_exporter_sd.c
 FUZZ_LIBS_exporter_sd_fuzz := -ljansson
 FUZZ_SRCS_exporter_status_fuzz := tools/vigilctl_exporter_doc.c
@@ -298,6 +304,7 @@ UNIT_BINS := build/test-asan/unit-sim build/test-asan/unit-linux \
 	$(foreach a,$(TEST_ARCHES),build/test-$(a)/unit-sim build/test-$(a)/unit-linux)
 
 check: all-boards $(addprefix build/host/bin/,$(TOOL_NAMES) $(TOOL_PROGS)) $(SERVER_BIN) \
+		build/asan/bin/vigild $(if $(SERVER_SRCS),build/asan/bin/vigil-backupd) \
 		$(UNIT_BINS) $(addprefix build/fuzz/,$(FUZZ_NAMES)) \
 		$(addprefix build/interop/,$(INTEROP_NAMES)) \
 		$(foreach b,$(IMAGE_BOARDS),build/image/$(b)/image.txt)
@@ -312,11 +319,15 @@ fuzz: $(addprefix build/fuzz/,$(FUZZ_NAMES))
 # million, issue 19), one after another; a target that finds a crash
 # fails the step after the others ran.  The next full campaign (make
 # soak) puts the executions and crashes into docs/reliability.md.
+# FUZZ_LONG_SECONDS (default 0: none) caps each target's time, for a
+# run that must end by a given hour; the table then shows how far each got.
 FUZZ_LONG_RUNS ?= 10000000
+FUZZ_LONG_SECONDS ?= 0
 .PHONY: fuzz-long
 fuzz-long: $(addprefix build/fuzz/,$(FUZZ_NAMES))
 	$(Q)rc=0; for f in $(FUZZ_NAMES); do \
-		tests/fuzz/run-long.sh $$f $(FUZZ_LONG_RUNS) || rc=1; done; exit $$rc
+		tests/fuzz/run-long.sh $$f $(FUZZ_LONG_RUNS) \
+			$(FUZZ_LONG_SECONDS) || rc=1; done; exit $$rc
 
 # make bench writes docs/benchmarks.md (tests/bench/report.py): sizes, idle
 # wakeups and RSS measured there, every benchmark program's figures, and
@@ -379,9 +390,31 @@ soak: build/host/bin/vigild build/host/bin/vigilctl $(SERVER_BIN) asan-bins \
 		/usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
 		tests/e2e/test_power_cut_x86_64.py; rc=$$?; \
 		echo "soak: 20 qemu power cuts took $$(( $$(date +%s) - t0 )) s"; exit $$rc
+	$(Q)$(MAKE) --no-print-directory sessfuzz SESSFUZZ_SESSIONS=3000
 	$(Q)VIGIL_CAMPAIGN_RUNS=2 $(MAKE) --no-print-directory campaign VIGIL_BIN=asan
 	$(Q)VIGIL_CAMPAIGN_RUNS=1 $(MAKE) --no-print-directory campaign VIGIL_BIN=valgrind
 	$(Q)$(MAKE) --no-print-directory campaign VIGIL_CAMPAIGN=full
+
+# The stateful fuzzer of vigil-backupd's network input
+# (tests/integration/test_session_fuzz.py, tests/campaign/sessfuzz.py):
+# SESSFUZZ_SESSIONS random and mutated sessions at the ASan + UBSan build
+# (make check runs 40); its figures are printed and appended to
+# build/campaign/sessfuzz.jsonl.  The integration suite under valgrind or
+# against the ASan builds: make suite-valgrind, make suite-asan
+# (tests/campaign/suite_under.sh; long: run them alone, at nice).
+SESSFUZZ_SESSIONS ?= 400
+.PHONY: sessfuzz suite-asan suite-valgrind
+sessfuzz: $(SERVER_BIN) asan-bins
+	$(Q)t0=$$(date +%s); VIGIL_SESSFUZZ_SESSIONS=$(SESSFUZZ_SESSIONS) \
+		VIGIL_BIN_DIR="$(CURDIR)/build/host/bin" \
+		/usr/bin/python3 -m pytest -q -s -p no:cacheprovider \
+		tests/integration/test_session_fuzz.py -k mutated; rc=$$?; \
+		echo "sessfuzz: $(SESSFUZZ_SESSIONS) sessions took $$(( $$(date +%s) - t0 )) s"; \
+		exit $$rc
+suite-asan: all asan-bins $(addprefix build/interop/,$(INTEROP_NAMES))
+	$(Q)tests/campaign/suite_under.sh asan
+suite-valgrind: all $(addprefix build/interop/,$(INTEROP_NAMES))
+	$(Q)tests/campaign/suite_under.sh valgrind
 
 # The reliability campaign alone (VIGIL_CAMPAIGN=short is what make check
 # runs; full is make soak's): the table of the run is printed, and the

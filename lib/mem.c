@@ -9,13 +9,13 @@
 
 #define MEM_PIECE 4096u
 
+/* n > 0.  p[0] == 0 and every byte equal to the one before it: one
+ * memcmp, the C library's fast loop instead of one of our own per byte
+ * (under the fuzzers' coverage instrumentation a byte loop over the CoAP
+ * server's 76 KB was most of each run). */
 static int all_zero(const unsigned char *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		if (p[i])
-			return 0;
-	}
-	return 1;
+	return p[0] == 0 && memcmp(p, p + 1, n - 1) == 0;
 }
 
 /* see mem.h */

@@ -99,9 +99,11 @@ static int parse_num(struct cur *c, unsigned digits, int32_t min, int32_t max,
 	return 0;
 }
 
-/* [+-]hh[:mm[:ss]] in seconds, |hh| <= max_h. */
+/* [+-]hh[:mm[:ss]] in seconds, at most max_h:00:00 either way (so
+ * 24:30 is refused: an offset beyond a day, which tz.h does not allow). */
 static int parse_hms(struct cur *c, int32_t max_h, int32_t *out)
 {
+	const char *start = c->p;
 	int32_t h = 0, m = 0, s = 0, sign = 1;
 	int ret;
 
@@ -115,6 +117,10 @@ static int parse_hms(struct cur *c, int32_t max_h, int32_t *out)
 			c->p++;
 			ret = parse_num(c, 2, 0, 59, &s);
 		}
+	}
+	if (ret == 0 && h == max_h && (m || s)) {
+		c->p = start;
+		return fail(c, "hours:minutes:seconds out of range");
 	}
 	*out = sign * (h * HOUR_S + m * 60 + s);
 	return ret;
@@ -320,8 +326,11 @@ int64_t tz_next_change(const struct tz *z, int64_t utc_s)
 
 	if (!z->has_dst)
 		return best;
+	/* y + 2 too: rule times and offsets move a year's changes by up to
+	 * ~8 days, so late on 31 December (standard time) both changes of
+	 * y + 1 may lie behind utc_s already (tz_fuzz: AXS2YAS0,0/-2,0/-1) */
 	y = year_of(z, utc_s);
-	for (int64_t k = y - 1; k <= y + 1; k++) {
+	for (int64_t k = y - 1; k <= y + 2; k++) {
 		changes(z, k, &t[0], &t[1]);
 		for (int i = 0; i < 2; i++)
 			if (t[i] > utc_s && t[i] < best)

@@ -63,7 +63,8 @@ int tz_parse(const char *s, struct tz *out, char *err, size_t cap);
 int32_t tz_offset(const struct tz *z, int64_t utc_s, int *dst);
 
 /* The next instant after utc_s at which the offset changes, or
- * INT64_MAX without daylight time. */
+ * INT64_MAX without daylight time.  Here and in tz_offset, |utc_s| <
+ * 2^62 (beyond, the day arithmetic would overflow). */
 int64_t tz_next_change(const struct tz *z, int64_t utc_s);
 
 /* Splits seconds since 1970-01-01T00:00 into civil fields. */

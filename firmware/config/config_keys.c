@@ -571,7 +571,10 @@ const struct cfg_key *cfg_find(const char *s, size_t n)
 
 /* Optimal-string-alignment distance (a swap of neighbours costs 1),
  * 3 meaning "3 or more".  Three rows of CONFIG_KEY_MAX; O(an * bn) with
- * both <= CONFIG_KEY_MAX + 1, since longer a are cut off first. */
+ * both <= CONFIG_KEY_MAX + 1, since longer a are cut off first.  A row's
+ * minimum never falls in later rows (a swap's cell is at least its
+ * diagonal neighbour in the row between), so a row of 3s ends the walk:
+ * a word unlike b costs a few rows, not all of them. */
 static unsigned distance(const char *a, size_t an, const char *b)
 {
 	unsigned d[3][CONFIG_KEY_MAX];
@@ -585,7 +588,8 @@ static unsigned distance(const char *a, size_t an, const char *b)
 		unsigned *cur = d[i % 3], *up = d[(i - 1) % 3];
 		unsigned *up2 = d[(i + 1) % 3]; /* row i - 2 */
 
-		cur[0] = (unsigned)i;
+		unsigned low = cur[0] = (unsigned)i;
+
 		for (size_t j = 1; j <= bn; j++) {
 			unsigned v = up[j - 1] + (a[i - 1] != b[j - 1]);
 
@@ -597,7 +601,10 @@ static unsigned distance(const char *a, size_t an, const char *b)
 			    a[i - 2] == b[j - 1] && up2[j - 2] + 1 < v)
 				v = up2[j - 2] + 1;
 			cur[j] = v;
+			low = v < low ? v : low;
 		}
+		if (low >= 3)
+			return 3;
 	}
 	return d[an % 3][bn] < 3 ? d[an % 3][bn] : 3;
 }

@@ -250,8 +250,12 @@ static size_t common_len(const struct le_cands *c)
 
 static void list_cands(struct le *e)
 {
+	/* a column's padding in one piece, not one emit per space */
+	static const char pad[] = "                                  ";
 	const struct le_cands *c = &e->cands;
 	size_t col = 0;
+
+	_Static_assert(sizeof pad - 1 == LE_CAND_LEN + 2, "pad: one column");
 
 	emit_s(e, "\r\n");
 	for (unsigned i = 0; i < c->stored; i++) {
@@ -262,8 +266,7 @@ static void list_cands(struct le *e)
 			col = 0;
 		}
 		emit(e, c->c[i], n);
-		for (; n < w; n++)
-			emit(e, " ", 1);
+		emit(e, pad, w - n);
 		col += w;
 	}
 	emit_s(e, "\r\n");

@@ -132,7 +132,11 @@ def fuzz_rows(fuzz_dir):
         execs = re.findall(r"stat::number_of_executed_units:\s*(\d+)", text)
         secs = re.findall(r"stat::total_time_s?:?\s*(\d+)", text) or \
             re.findall(r"Done \d+ runs in (\d+) second", text)
-        crashes = len(re.findall(r"==\d+==ERROR|SUMMARY: \w+Sanitizer|deadly signal", text))
+        # one artifact per crash, leak, timeout or out-of-memory (a crash's
+        # report names it twice: the sanitizer's SUMMARY and libFuzzer's)
+        # (a build whose UBSan only printed: its distinct reports count)
+        crashes = len(re.findall(r"Test unit written to", text)) or \
+            len(set(re.findall(r"(\S+:\d+:\d+): runtime error", text)))
         out.append((log.stem, int(execs[-1]) if execs else 0,
                     int(secs[-1]) if secs else None, crashes))
     return out

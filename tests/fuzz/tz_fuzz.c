@@ -58,7 +58,7 @@ static void check_zone(const struct tz *z, int64_t t)
 		require(nc == INT64_MAX && dst == 0);
 		return;
 	}
-	require(nc > t);
+	require(nc > t && nc != INT64_MAX);
 	if (nc - t > 3 * YEAR_S)
 		return;         /* a rule pair that never changes in a year */
 	require(tz_offset(z, nc - 1, NULL) == off);

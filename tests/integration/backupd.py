@@ -7,7 +7,7 @@ import ssl
 import subprocess
 import time
 
-from conftest import binary
+from conftest import TIME_SCALE, binary
 from proclog import StderrLines
 
 TIMEOUT_MS = 2000
@@ -16,9 +16,10 @@ TIMEOUT_MS = 2000
 class Server(StderrLines):
     """A vigil-backupd whose log (stderr) is read line by line."""
 
-    def __init__(self, args, prefix=()):
+    def __init__(self, args, prefix=(), exe=None):
+        """exe: another vigil-backupd than VIGIL_BIN_DIR's."""
         self.proc = subprocess.Popen(
-            list(prefix) + [str(binary("vigil-backupd"))] + args,
+            list(prefix) + [str(exe or binary("vigil-backupd"))] + args,
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE)
         super().__init__()
@@ -27,7 +28,7 @@ class Server(StderrLines):
 
     def wait_for(self, pattern, timeout=5.0, start=0):
         """The first log line (from index start) matching regex pattern."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * TIME_SCALE
         while True:
             for line in self.lines[start:]:
                 if re.search(pattern, line):
@@ -41,7 +42,15 @@ class Server(StderrLines):
         raise AssertionError(f"no log line matching {pattern!r}; got:\n" + "\n".join(self.lines))
 
     def start(self):
-        self.wait_for("ready:")
+        try:
+            self.wait_for("ready:")
+        except BaseException:
+            # the caller never gets the object to stop: a fixture's
+            # `Server(...).start()` that failed left the server running
+            # (seen under valgrind, where the start took longer)
+            self.proc.kill()
+            self.proc.wait()
+            raise
         for line in self.lines:
             m = re.search(r"listening (plain|TLS) v3 on 127\.0\.0\.1:(\d+)", line)
             if m and m.group(1) == "plain":
@@ -58,7 +67,7 @@ class Server(StderrLines):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
         try:
-            rc = self.proc.wait(timeout=5)
+            rc = self.proc.wait(timeout=5 * TIME_SCALE)
         finally:
             if self.proc.poll() is None:
                 self.proc.kill()

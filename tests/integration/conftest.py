@@ -17,6 +17,9 @@ from proclog import StderrLines
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 BIN_DIR = pathlib.Path(os.environ.get("VIGIL_BIN_DIR", ROOT / "build/host/bin"))
 BUILD_DIR = BIN_DIR.parents[1]
+# Waits for a program's events are multiplied by this: the suite under
+# valgrind (tests/campaign/suite_under.sh) runs the programs ~20x slower.
+TIME_SCALE = float(os.environ.get("VIGIL_TEST_TIME_SCALE", "1"))
 
 
 def binary(name):
@@ -41,7 +44,7 @@ class Agent(StderrLines):
 
     def wait_for(self, text, timeout=5.0):
         """Returns the first log line containing text, or fails."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * TIME_SCALE
         seen = 0
         while True:
             for line in self.lines[seen:]:
@@ -65,7 +68,7 @@ class Agent(StderrLines):
 
     def wait_exit(self, timeout=5.0):
         """The exit status of a process expected to stop on its own."""
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * TIME_SCALE
         while self.proc.poll() is None and time.monotonic() < deadline:
             self._read_some(0.05)
         if self.proc.poll() is None:

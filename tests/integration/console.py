@@ -6,7 +6,7 @@ import select
 import subprocess
 import time
 
-from conftest import binary
+from conftest import TIME_SCALE, binary
 
 PROMPT = b"vigil> "
 
@@ -14,11 +14,12 @@ PROMPT = b"vigil> "
 class Console:
     """vigild --console on a pty; the log (stderr) goes to a file."""
 
-    def __init__(self, config, log_path, prefix=()):
+    def __init__(self, config, log_path, prefix=(), exe=None):
+        """exe: another vigild than VIGIL_BIN_DIR's."""
         self.master, slave = os.openpty()
         self.log_path = log_path
         self.proc = subprocess.Popen(
-            [*prefix, str(binary("vigild")), "--console", "--config", str(config)],
+            [*prefix, str(exe or binary("vigild")), "--console", "--config", str(config)],
             stdin=slave, stdout=slave, stderr=open(log_path, "wb"),
             start_new_session=True)
         os.close(slave)
@@ -38,7 +39,7 @@ class Console:
     def expect(self, text, timeout=5.0):
         """Everything up to and including text; fails after timeout."""
         text = text.encode() if isinstance(text, str) else text
-        deadline = time.monotonic() + timeout
+        deadline = time.monotonic() + timeout * TIME_SCALE
         while text not in self.buf:
             left = deadline - time.monotonic()
             if left <= 0 or not self._read(min(left, 0.1)):
@@ -73,7 +74,7 @@ class Console:
 
     def wait_exit(self, timeout=5.0):
         try:
-            return self.proc.wait(timeout)
+            return self.proc.wait(timeout * TIME_SCALE)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
@@ -91,7 +92,7 @@ class Console:
 
 def wait_job(c, job, states=("done", "failed", "cancelled"), timeout=30):
     """Polls `backup jobs` until job reaches one of states."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout * TIME_SCALE
     pat = re.compile(rf"job {job} (\w+)")
     out = ""
     while time.monotonic() < deadline:

@@ -272,6 +272,96 @@ TEST(unknown_keys_get_a_hint_when_close)
 	CHECK_EQ_STR(errs.e[0].key, "k??y");
 }
 
+/* Optimal-string-alignment distance, the whole table (no early end). */
+static unsigned ref_distance(const char *a, const char *b)
+{
+	size_t an = strlen(a), bn = strlen(b);
+	unsigned d[CONFIG_KEY_MAX + 3][CONFIG_KEY_MAX + 3];
+
+	for (size_t i = 0; i <= an; i++)
+		d[i][0] = (unsigned)i;
+	for (size_t j = 0; j <= bn; j++)
+		d[0][j] = (unsigned)j;
+	for (size_t i = 1; i <= an; i++) {
+		for (size_t j = 1; j <= bn; j++) {
+			unsigned v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	}
+	return d[an][bn];
+}
+
+/* config_set's message for word: the hint the reference picks (the first
+ * key at the smallest distance, if below 3), or none. */
+static void check_hint(const char *word)
+{
+	char err[CONFIG_ERR_MSG_MAX], want[CONFIG_ERR_MSG_MAX];
+	const char *best = NULL;
+	unsigned bestd = 3;
+
+	for (unsigned i = 0; i < config_key_count(); i++) {
+		unsigned dist = ref_distance(word, config_key_name(i));
+
+		if (dist < bestd) {
+			bestd = dist;
+			best = config_key_name(i);
+		}
+	}
+	if (bestd == 0)
+		return; /* the edit made another key */
+	if (best)
+		snprintf(want, sizeof want, "unknown key `%s` (did you mean "
+			 "`%s`?)", word, best);
+	else
+		snprintf(want, sizeof want, "unknown key `%s`", word);
+	CHECK_EQ_INT(config_set(&cfg, word, "1", err, sizeof err), -ENOENT);
+	CHECK_EQ_STR(err, want);
+}
+
+/* The hint's distance ends a walk early once a row is all 3 or more;
+ * every key with one and two edits (dropped, swapped, replaced bytes, a
+ * suffix) gets the hint a full table gives. */
+TEST(unknown_key_hints_match_a_full_distance_table)
+{
+	char w[CONFIG_KEY_MAX + 3];
+
+	config_defaults(&cfg);
+	for (unsigned k = 0; k < config_key_count(); k++) {
+		const char *name = config_key_name(k);
+		size_t n = strlen(name);
+
+		for (size_t i = 0; i < n; i++) {
+			snprintf(w, sizeof w, "%.*s%s", (int)i, name,
+				 name + i + 1);         /* one byte dropped */
+			if (w[0] != '\0')
+				check_hint(w);
+			memcpy(w, name, n + 1);         /* one replaced */
+			w[i] = 'q';
+			check_hint(w);
+			w[n - 1 - i / 2] = 'z';         /* and another */
+			check_hint(w);
+			if (i + 1 < n && name[i] != name[i + 1]) {
+				memcpy(w, name, n + 1); /* a swap */
+				w[i] = name[i + 1];
+				w[i + 1] = name[i];
+				check_hint(w);
+			}
+		}
+		snprintf(w, sizeof w, "%sxy", name);    /* two appended */
+		check_hint(w);
+		snprintf(w, sizeof w, "%sxyz", name);   /* three */
+		check_hint(w);
+	}
+}
+
 TEST(duplicate_keys)
 {
 	CHECK_EQ_INT(parse("log.level = info\n# x\nlog.level = debug\n"
@@ -819,7 +909,9 @@ TEST_SUITE(config,
 	   full_file_with_comments_crlf_bom_and_tabs, comment_rules,
 	   quoted_values, crlf_and_carriage_returns, control_bytes_are_errors,
 	   line_length_limit_is_exact, missing_equals_and_missing_key,
-	   unknown_keys_get_a_hint_when_close, duplicate_keys, empty_values,
+	   unknown_keys_get_a_hint_when_close,
+	   unknown_key_hints_match_a_full_distance_table, duplicate_keys,
+	   empty_values,
 	   bool_spellings, enum_words, duration_units_and_bounds,
 	   baud_rate_set, paths, device_name,
 	   every_error_is_listed_up_to_the_bound, file_size_limit_is_exact,

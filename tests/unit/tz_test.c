@@ -55,6 +55,14 @@ TEST(parses_what_posix_allows)
 		     0);
 	CHECK_EQ_INT(z.dst_east_s, -2 * 3600);
 	CHECK_EQ_INT(z.start.time_s, 3600 + 1800 + 15);
+	/* the edges: a whole day either way, and 167 h for a rule time */
+	CHECK_EQ_INT(tz_parse("<+24>-24:00:00", &z, err, sizeof err), 0);
+	CHECK_EQ_INT(z.std_east_s, 24 * 3600);
+	CHECK_EQ_INT(tz_parse("<-24>24", &z, err, sizeof err), 0);
+	CHECK_EQ_INT(z.std_east_s, -24 * 3600);
+	CHECK_EQ_INT(tz_parse("CET-1CEST,M3.5.0/-167:00:00,M10.5.0", &z, err,
+			      sizeof err), 0);
+	CHECK_EQ_INT(z.start.time_s, -167 * 3600);
 }
 
 TEST(refuses_with_a_reason)
@@ -73,6 +81,11 @@ TEST(refuses_with_a_reason)
 		{ "CET-1CEST,M3.5.0,M10.5.0x", "unexpected text" },
 		{ "Europe/Berlin", "no zoneinfo names" },
 		{ "<+05", "closing" }, { "CET-1:60", "out of range" },
+		/* found by tz_fuzz: more than a day east or west */
+		{ "<+09p>24:30", "out of range at `24:30`" },
+		{ "UTC-24:00:01", "out of range at `-24:00:01`" },
+		{ "CET-1CEST24:01,M3.5.0,M10.5.0", "out of range" },
+		{ "CET-1CEST,M3.5.0/167:00:01,M10.5.0", "out of range" },
 	};
 	char err[TZ_ERR_MAX];
 	struct tz z;
@@ -109,6 +122,27 @@ TEST(offsets_change_at_the_real_instants)
 	CHECK_EQ_INT(off_at("AEST-10AEDT,M10.1.0,M4.1.0/3",
 			    utc(2026, 4, 4, 16, 0)), 10 * 3600);
 	CHECK_EQ_INT(off_at("<+0530>-5:30", utc(2026, 7, 1, 0, 0)), 19800);
+}
+
+/* Found by tz_fuzz: UTC-2 with daylight time at UTC+0 from 1 January
+ * 00:00 to 1 January 00:00 (both changes on the first day, one hour
+ * apart in UTC).  Late on 31 December standard time, the next change is
+ * the next year's: it used to be missed ("no change", INT64_MAX). */
+TEST(next_change_late_in_the_year)
+{
+	struct tz z;
+	int64_t t = utc(1900, 1, 1, 0, 36), nc;
+
+	CHECK_EQ_INT(tz_parse("AXS2YAS0,0/-2,0/-1", &z, NULL, 0), 0);
+	nc = tz_next_change(&z, t);
+	CHECK(nc == utc(1900, 12, 31, 23, 0));
+	CHECK_EQ_INT(tz_offset(&z, nc - 1, NULL), tz_offset(&z, t, NULL));
+	CHECK(tz_offset(&z, nc, NULL) != tz_offset(&z, t, NULL));
+	for (int64_t y = 1970; y < 2100; y += 7) {      /* any year */
+		t = utc(y, 12, 31, 23, 30);
+		nc = tz_next_change(&z, t);
+		CHECK(nc > t && nc - t < 400 * 86400);
+	}
 }
 
 TEST(civil_dates)
@@ -220,6 +254,6 @@ TEST(window_edges_across_midnight_and_dst)
 }
 
 TEST_SUITE(tz, parses_what_posix_allows, refuses_with_a_reason,
-	   offsets_change_at_the_real_instants, civil_dates,
-	   gmtime_matches_the_c_library, window_grammar,
+	   offsets_change_at_the_real_instants, next_change_late_in_the_year,
+	   civil_dates, gmtime_matches_the_c_library, window_grammar,
 	   window_edges_across_midnight_and_dst)
