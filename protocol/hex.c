@@ -14,3 +14,15 @@ int hex_digit(char c)
 		return c - 'A' + 10;
 	return -1;
 }
+
+/* see hex.h */
+void hex_encode(const uint8_t *p, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+
+	for (size_t i = 0; i < n; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * n] = '\0';
+}

@@ -27,6 +27,7 @@
 
 #include "backupd.h"
 #include "backupd_s3.h"
+#include "hex.h"
 #include "log.h"
 #include "mbedtls/sha256.h"
 
@@ -354,7 +355,7 @@ static int bd_blob_up_start(struct bd_blob_up *up)
 	if (bd_random(r, sizeof r) != 0)
 		return -EIO;
 	memcpy(up->key, "upload/", 7);
-	bd_s3_hex(r, sizeof r, up->key + 7);
+	hex_encode(r, sizeof r, up->key + 7);
 	up->sent = 0;
 	up->parts = 0;
 	cksum_init(&up->ck);

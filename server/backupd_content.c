@@ -34,6 +34,7 @@
 #include <unistd.h>
 
 #include "hal/clock.h"
+#include "hex.h"
 #include "log.h"
 
 #define MOD "store"
@@ -43,18 +44,6 @@
 
 static int bd_batch_open;
 static unsigned bd_batch_rows;
-
-static void bd_hex(const uint8_t *p, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
 
 /* SHA-256 of the file at path.  @retval 0  @retval -EIO */
 static int bd_hash_file(const char *path, uint8_t out[32])
@@ -90,7 +79,7 @@ int bd_content_digest(struct bd_file *f, char hex[BD_SHA_HEX])
 	} else if (bd_hash_file(f->tmp, d) != 0) {
 		return -EIO;
 	}
-	bd_hex(d, sizeof d, hex);
+	hex_encode(d, sizeof d, hex);
 	return 0;
 }
 
@@ -290,7 +279,7 @@ int bd_content_have(struct bd_conn *c, const struct v3x_msg *m,
 	struct stat st;
 	int ret;
 
-	bd_hex(m->sha256, sizeof m->sha256, hex);
+	hex_encode(m->sha256, sizeof m->sha256, hex);
 	if (bd_batch_begin() != 0 ||
 	    bd_db_exec(bd_store_db(), "SAVEPOINT have") != BD_DB_OK)
 		return -EIO;

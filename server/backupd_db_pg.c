@@ -34,6 +34,7 @@
 
 #include <postgresql/libpq-fe.h>   /* no -I: its own includes are quoted */
 
+#include "hex.h"
 #include "log.h"
 
 #define MOD "store"
@@ -455,17 +456,6 @@ const char *bd_pg_column_text(struct bd_pg_stmt *s, int i)
 	return bd_pg_has(s, i) ? PQgetvalue(s->res, s->row, i) : NULL;
 }
 
-static int bd_pg_hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Decodes the hex form (\x...) of BYTEA text v into s->blob.
  * @retval 0  @retval -EIO */
 static int bd_pg_unhex(struct bd_pg_stmt *s, const char *v, size_t len)
@@ -484,7 +474,7 @@ static int bd_pg_unhex(struct bd_pg_stmt *s, const char *v, size_t len)
 		s->blob_cap = n + 1;
 	}
 	for (k = 0; k < n; k++) {
-		int hi = bd_pg_hexval(v[2 + 2 * k]), lo = bd_pg_hexval(v[3 + 2 * k]);
+		int hi = hex_digit(v[2 + 2 * k]), lo = hex_digit(v[3 + 2 * k]);
 
 		if (hi < 0 || lo < 0)
 			return -EIO;

@@ -25,6 +25,7 @@
 #include "mbedtls/platform_util.h"
 #include "mbedtls/sha256.h"
 
+#include "hex.h"
 #include "log.h"
 
 #define MOD "s3"
@@ -388,26 +389,13 @@ int bd_s3_put_fd(const char *key, int fd, uint64_t off, uint64_t len,
 }
 
 /* see backupd_s3.h */
-void bd_s3_hex(const uint8_t *p, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-/* see backupd_s3.h */
 void bd_s3_sha_hex(struct mbedtls_sha256_context *ctx, char hex[65])
 {
 	uint8_t d[32];
 
 	mbedtls_sha256_finish(ctx, d);
 	mbedtls_sha256_free(ctx);
-	bd_s3_hex(d, sizeof d, hex);
+	hex_encode(d, sizeof d, hex);
 }
 
 /* SHA-256 hex of fd's [off, off + len).  @retval 0  @retval -EIO */

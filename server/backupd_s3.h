@@ -96,8 +96,6 @@ typedef int (*bd_s3_list_cb)(void *arg, const char *key, uint64_t size,
  * @retval count  @retval <0 */
 int bd_s3_list(const char *prefix, bd_s3_list_cb cb, void *arg);
 
-/* p[0..n) as lowercase hex into out (2n + 1 bytes with the NUL). */
-void bd_s3_hex(const uint8_t *p, size_t n, char *out);
 /* Ends the SHA-256 ctx (freed) with its digest as hex (65 bytes). */
 struct mbedtls_sha256_context;
 void bd_s3_sha_hex(struct mbedtls_sha256_context *ctx, char hex[65]);

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "hal/clock.h"
+#include "hex.h"
 #include "log.h"
 
 #define MOD "store"
@@ -795,12 +796,5 @@ void bd_store_session_end(int64_t row, unsigned files_ok,
 /* see backupd.h */
 void bd_store_uuid_hex(const uint8_t id[V3_ID_SIZE], char out[BD_UUID_HEX])
 {
-	static const char digits[] = "0123456789abcdef";
-	unsigned i;
-
-	for (i = 0; i < V3_ID_SIZE; i++) {
-		out[2 * i] = digits[id[i] >> 4];
-		out[2 * i + 1] = digits[id[i] & 15];
-	}
-	out[32] = '\0';
+	hex_encode(id, V3_ID_SIZE, out);
 }

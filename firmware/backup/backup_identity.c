@@ -13,8 +13,6 @@
 #include "mbedtls/base64.h"
 #include "mbedtls/platform_util.h"
 
-static const char hexdig[] = "0123456789abcdef";
-
 /* see backup_identity.h */
 int backup_identity_format(const struct backup_identity *id, char *out,
 			   size_t cap)
@@ -31,10 +29,8 @@ int backup_identity_format(const struct backup_identity *id, char *out,
 	memcpy(p, id->name, nlen);
 	p += nlen;
 	*p++ = '\n';
-	for (size_t i = 0; i < V3_ID_SIZE; i++) {
-		*p++ = hexdig[id->uuid[i] >> 4];
-		*p++ = hexdig[id->uuid[i] & 15];
-	}
+	hex_encode(id->uuid, V3_ID_SIZE, p);
+	p += 2 * V3_ID_SIZE;
 	*p++ = '\n';
 	/* room checked above: BACKUP_B64_MAX + NUL fits */
 	if (mbedtls_base64_encode((unsigned char *)p, BACKUP_B64_MAX + 1,

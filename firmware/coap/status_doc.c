@@ -21,6 +21,7 @@
 #include "cbor.h"
 #include "hal/storage.h"
 #include "hal/sysinfo.h"
+#include "hex.h"
 #include "metrics.h"
 #include "version.h"
 
@@ -346,11 +347,7 @@ static void enc_conns(struct cbor_enc *e, const struct backup_status *b,
 		cbor_enc_array(e, 0);
 		return;
 	}
-	for (unsigned i = 0; i < V3_ID_SIZE; i++) {
-		id[2 * i] = "0123456789abcdef"[st->client_id[i] >> 4];
-		id[2 * i + 1] = "0123456789abcdef"[st->client_id[i] & 15];
-	}
-	id[2 * V3_ID_SIZE] = '\0';
+	hex_encode(st->client_id, V3_ID_SIZE, id);
 	last = st->last_read_ms > st->last_write_ms ? st->last_read_ms
 						    : st->last_write_ms;
 	last = last ? last : st->connected_ms;
