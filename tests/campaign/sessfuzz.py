@@ -518,7 +518,8 @@ class Fuzzer:
         if top == ".tmp":
             return False            # no connection is open: nothing is received
         if top == ".resume":
-            return len(rel) == 2 and re.fullmatch(r"[0-9a-f]{32}-\d+-\d+\.kept", rel[1]) is not None
+            return len(rel) == 2 and re.fullmatch(
+                r"[0-9a-f]{32}-[A-Za-z0-9_.-]*-\d+-\d+-\d+\.kept", rel[1]) is not None
         if top == ".content":
             return (len(rel) == 2 and re.fullmatch(r"[0-9a-f]{2}", rel[1]) is not None) or \
                 (len(rel) == 3 and HEX64.fullmatch(rel[2]) is not None and
