@@ -135,7 +135,8 @@ int bd_catalog_snapshot(const uint8_t id[V3_ID_SIZE], uint64_t snapshot,
 }
 
 /* The statement sql with client id as ?1 and the integers a, b bound to
- * ?2, ?3, stepped once: its first column (0 for NULL), or -EIO. */
+ * ?2 and ?3 (b ignored where sql has no ?3), stepped once: its first
+ * column (0 for NULL), or -EIO. */
 static int64_t bd_catalog_int(const char *sql, const uint8_t id[V3_ID_SIZE],
 			      int64_t a, int64_t b)
 {

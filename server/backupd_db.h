@@ -66,7 +66,9 @@ int bd_db_rollback(struct bd_db *db);
 
 /* Prepares sql.  @retval 0  @retval BD_DB_ERROR (*out NULL) */
 int bd_db_prepare(struct bd_db *db, const char *sql, struct bd_stmt **out);
-/* Parameters count from 1; an unbound one is NULL.  Values are copied. */
+/* Parameters count from 1; an unbound one is NULL.  Values are copied.
+ * A parameter the statement does not have is ignored, on both backends
+ * (bd_catalog_int binds ?3 to statements that have two). */
 void bd_db_bind_int64(struct bd_stmt *s, int i, int64_t v);
 void bd_db_bind_text(struct bd_stmt *s, int i, const char *v);
 void bd_db_bind_blob(struct bd_stmt *s, int i, const void *p, size_t n);

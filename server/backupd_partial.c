@@ -83,13 +83,7 @@ static void bd_partial_forget(const uint8_t id[V3_ID_SIZE], const char *name)
 		bd_partial_free((const char *)bd_db_column_text(s, 0),
 				(const char *)bd_db_column_text(s, 1));
 	bd_db_finalize(s);
-	s = bd_prep("DELETE FROM partials WHERE client_id=? AND name=?");
-	if (s == NULL)
-		return;
-	bd_db_bind_blob(s, 1, id, V3_ID_SIZE);
-	bd_db_bind_text(s, 2, name);
-	bd_db_step(s);
-	bd_db_finalize(s);
+	bd_partial_done(id, name);
 }
 
 /* The row of c's file: received bytes with their cksum register at rel
