@@ -254,6 +254,19 @@ def pg():
         server.destroy()
 
 
+@pytest.fixture(scope="module")
+def rgw(tmp_path_factory):
+    """A real single-node Ceph RADOS Gateway for the module (radosgw.py),
+    always stopped."""
+    from radosgw import RadosGW
+    g = RadosGW(tmp_path_factory.mktemp("rgw"))
+    g.start()
+    try:
+        yield g
+    finally:
+        g.stop()
+
+
 @pytest.fixture(params=["sqlite", "pg"])
 def backend(request, monkeypatch):
     """vigil-backupd's metadata backend for the test: SQLite in the data

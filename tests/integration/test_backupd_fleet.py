@@ -20,20 +20,11 @@ import pytest
 from backupd import Server, TIMEOUT_MS, tls_args
 from conftest import binary, make_certs, make_leaf
 from holdproxy import HoldProxy
-from radosgw import RadosGW
 from test_restore import config, make_tree, restored_root, run, tree_state
 
 BIG = 12 << 20          # more than one 8 MiB part: a multipart upload
 PART = 8 << 20          # what the store keeps of a cut upload: whole parts
 _buckets = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def rgw(tmp_path_factory):
-    g = RadosGW(tmp_path_factory.mktemp("rgw"))
-    g.start()
-    yield g
-    g.stop()
 
 
 @pytest.fixture(scope="module")

@@ -24,24 +24,16 @@ import pytest
 from conftest import binary, make_certs, make_leaf
 from backupd import Server, TIMEOUT_MS, tls_args
 from netutil import free_port
-from radosgw import RadosGW
+from test_restore import config, restored_root, run, tree_state
 
 sys.path.insert(0, str(pathlib.Path(__file__).resolve().parents[1] / "campaign"))
 from faults import Fault, FaultProxy  # noqa: E402
 
 # 12 MiB: more than one 8 MiB part, so the tree's large file goes as a
-# multipart upload (VIGIL_RESTORE_LARGE_MIB sets make_tree's size).
+# multipart upload.
 BIG = 12 << 20
 PART = 8 << 20      # backupd_blob.h BD_BLOB_PART
 _buckets = itertools.count(1)
-
-
-@pytest.fixture(scope="module")
-def rgw(tmp_path_factory):
-    g = RadosGW(tmp_path_factory.mktemp("rgw"))
-    g.start()
-    yield g
-    g.stop()
 
 
 @pytest.fixture(scope="module")
@@ -103,24 +95,6 @@ def sha(data):
     return hashlib.sha256(data).hexdigest()
 
 
-def run(*args, timeout=300):
-    return subprocess.run([str(binary("vigild"))] + [str(a) for a in args],
-                          capture_output=True, text=True, timeout=timeout)
-
-
-def config(tmp_path, pki, srv, device):
-    """vigild's configuration for device (its certificate's CN) over TLS."""
-    state = tmp_path / f"state-{device}"
-    state.mkdir(exist_ok=True)
-    conf = tmp_path / f"{device}.conf"
-    conf.write_text("\n".join([
-        f"backup.server = tls://127.0.0.1:{srv.tls_port}",
-        f"device.name = {device}", f"data.dir = {state}",
-        f"tls.ca = {pki / 'ca.crt'}", f"tls.cert = {pki / (device + '.crt')}",
-        f"tls.key = {pki / (device + '.key')}"]) + "\n")
-    return conf
-
-
 def make_tree(root):
     """Empty, small, UTF-8-named, deep and multipart-sized files with
     modes and mtimes that differ."""
@@ -139,24 +113,6 @@ def make_tree(root):
         p.chmod(modes[i])
         os.utime(p, ns=(1_600_000_000_123_456_789 + i * 86_400_000_000_000,) * 2)
     return files
-
-
-def tree_state(root):
-    """rel path -> (sha256, mode, mtime_ns) of every regular file."""
-    out = {}
-    for dirpath, _, names in os.walk(root):
-        for n in names:
-            p = os.path.join(dirpath, n)
-            st = os.lstat(p)
-            with open(p, "rb") as f:
-                out[os.path.relpath(p, root)] = (
-                    sha(f.read()), st.st_mode & 0o7777, st.st_mtime_ns)
-    return out
-
-
-def restored_root(dest, src):
-    """Where a backed-up path lands under DEST: DEST + its absolute path."""
-    return dest / str(src).lstrip("/")
 
 
 def test_backup_restore_and_export_from_the_bucket(s3d, pki, tmp_path):

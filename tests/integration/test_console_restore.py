@@ -4,7 +4,6 @@ status`, cancel, and the result in the log; one transfer at a time.
 
 Real processes on 127.0.0.1: vigil-backupd with TLS (client certificates
 whose CN is the device), vigild --console driven on a pty (console.py)."""
-import hashlib
 import os
 import re
 import socket
@@ -17,6 +16,7 @@ import pytest
 from backupd import Server, TIMEOUT_MS, tls_args
 from conftest import binary, make_certs, make_leaf
 from console import Console, wait_job
+from test_restore import restored_root, tree_state
 
 
 @pytest.fixture(scope="module")
@@ -84,23 +84,6 @@ def make_tree(root):
         p.chmod(modes[i % len(modes)])
         os.utime(p, ns=(1_600_000_000_123_456_789 + i * 86_400_000_000_000,) * 2)
     return files
-
-
-def tree_state(root):
-    """rel path -> (sha256, mode, mtime_ns) of every regular file."""
-    out = {}
-    for dirpath, _, names in os.walk(root):
-        for n in names:
-            p = os.path.join(dirpath, n)
-            st = os.lstat(p)
-            with open(p, "rb") as f:
-                h = hashlib.sha256(f.read()).hexdigest()
-            out[os.path.relpath(p, root)] = (h, st.st_mode & 0o7777, st.st_mtime_ns)
-    return out
-
-
-def restored_root(dest, src):
-    return dest / str(src).lstrip("/")
 
 
 def wait_restore(c, rid, states=("done", "failed", "cancelled"), timeout=60):
