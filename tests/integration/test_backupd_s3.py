@@ -452,3 +452,43 @@ def test_gateway_down_mid_stream_refuses_and_the_file_goes_again(s3d, pki, tmp_p
         s3d.srv.wait_for(r"refused \(1649 \d+\): store unavailable")
     finally:
         s3d.rgw.start_rgw()
+
+
+def test_gateway_slower_than_the_timeout_keeps_the_connection(s3d, pki, tmp_path):
+    """Every S3 call blocks the server's loop: a commit whose HEAD + PUT
+    take longer than --timeout-ms (2 s here: 1 s per proxied chunk) must
+    not count that time as the client's silence.  Before the sweep knew
+    about the loop's own stalls it closed the connection it had just
+    answered, and the client saw 'connection closed by the server'."""
+    slow = []
+
+    def fault(_):
+        f = Fault(delay=slow[0] if slow else 0.0)
+        faults.append(f)
+        return f
+
+    faults = []
+    proxy = FaultProxy(("127.0.0.1", s3d.rgw.rgw_port), fault)
+    try:
+        s3d.srv.stop()
+        i = s3d.store.index("--s3-endpoint")
+        s3d.store[i + 1] = f"http://127.0.0.1:{proxy.port}"
+        s3d.srv = s3d.start()
+        slow.append(1.0)
+        for f in faults:     # curl may keep its start-up connection
+            f.delay = 1.0
+        files = [tmp_path / f"f{n}.bin" for n in range(2)]
+        for f in files:
+            f.write_bytes(os.urandom(100_000))
+        conf = board_conf(tmp_path, pki, s3d.tls_port)
+        r = run("backup", "--config", conf, "--timeout", "20000",
+                "--retry-cap", "1", *files, timeout=120)
+        assert r.returncode == 0, r.stderr + "\n".join(s3d.srv.lines)
+        s3d.srv.stop()
+        log = "\n".join(ln for ln in s3d.srv.lines if "DEBUG" not in ln)
+        assert "closed by the server" not in r.stderr, r.stderr + log
+        assert "timeout:" not in log
+    finally:
+        proxy.close()
+    assert s3d.objects() == {f"content/{sha(f.read_bytes())}": 100_000
+                             for f in files}
