@@ -106,10 +106,12 @@ fw_dirs_for = $(if $(filter $(1),$(FW_DIRS)),$(1) $(LAYER_$(1)),\
 fw_inc = $(addprefix -I,$(call fw_dirs_for,$(patsubst %/,%,$(dir $(1)))))
 FW_INCLUDES = $$(call fw_inc,$$<)
 # firmware/agent/libc_vfprintf.c replaces musl's vfprintf (lib/fmt.h),
-# libc_gmtime.c its gmtime_r (lib/tz.h, keeps musl's TZ reader out):
-# only in the static board links of vigild, never under a host libc.
+# libc_gmtime.c its gmtime_r (lib/tz.h, keeps musl's TZ reader out),
+# mbedtls_no_tls13_server.c mbedTLS's TLS 1.3 server (vigild serves only
+# DTLS 1.2): only in the static board links of vigild, never under a
+# host libc nor in vigil-backupd.
 VIGILD_ONLY := firmware/agent/main.c firmware/agent/libc_vfprintf.c \
-	firmware/agent/libc_gmtime.c
+	firmware/agent/libc_gmtime.c firmware/agent/mbedtls_no_tls13_server.c
 FW_LIB := $(filter-out $(VIGILD_ONLY),$(wildcard lib/*.c firmware/*/*.c))
 UNIT_ALL := $(wildcard tests/unit/*_test.c)
 UNIT_LINUX_ONLY := $(wildcard tests/unit/linux_*_test.c)

@@ -15,7 +15,7 @@ import time
 import cbor2
 import pytest
 
-from conftest import binary
+from conftest import TIME_SCALE, binary
 from cddl import CDDL, Cddl
 from netutil import free_port
 
@@ -193,3 +193,63 @@ def test_bad_psk_stops_start_and_is_refused_on_reload(server, agent_factory,
     out = tmp_path / "status.cbor"
     _, err = coaps(f"coaps://127.0.0.1:{dport}/status", "-o", str(out))
     assert cbor2.loads(out.read_bytes())["network"]["coap"]["dtls"], err
+
+
+# ---- TLS 1.3-style ClientHellos (vigild links no TLS 1.3 server:
+# firmware/agent/mbedtls_no_tls13_server.c) ----
+
+SUITES_13 = (0x1301, 0x1302, 0x1303)       # TLS 1.3's own suites only
+
+
+def client_hello(version, suites, supported=None):
+    """One DTLS ClientHello record: record version 0xfefd (DTLS 1.2),
+    the hello's own version field `version`, and a supported_versions
+    extension listing `supported` (DTLS 1.3 is 0xfefc)."""
+    ext = b""
+    if supported:
+        body = bytes([2 * len(supported)]) + b"".join(
+            v.to_bytes(2, "big") for v in supported)
+        ext = (0x002b).to_bytes(2, "big") + len(body).to_bytes(2, "big") + body
+    body = (version.to_bytes(2, "big") + os.urandom(32) +
+            b"\x00\x00" +                   # no session id, no cookie
+            (2 * len(suites)).to_bytes(2, "big") +
+            b"".join(s.to_bytes(2, "big") for s in suites) + b"\x01\x00" +
+            len(ext).to_bytes(2, "big") + ext)
+    n = len(body).to_bytes(3, "big")
+    hs = b"\x01" + n + b"\x00\x00" + b"\x00\x00\x00" + n + body
+    return (b"\x16\xfe\xfd\x00\x00" + bytes(6) +
+            len(hs).to_bytes(2, "big") + hs)
+
+
+def answer(s):
+    """The next record from the server: (content type, payload)."""
+    s.settimeout(10 * TIME_SCALE)
+    data = s.recv(2048)
+    assert len(data) >= 13 and len(data) == 13 + int.from_bytes(
+        data[11:13], "big"), data.hex()
+    return data[0], data[13:]
+
+
+def test_tls13_client_hellos_refused_cleanly(server, tmp_path):
+    """vigild serves only DTLS 1.2: a hello that claims DTLS 1.3 in its
+    version field gets a protocol_version alert, and a DTLS 1.3 client's
+    hello (1.2 in the version field, 1.3 in supported_versions, only
+    TLS 1.3 suites) a handshake_failure alert (no suite in common, found
+    before the cookie is asked for); each failure is logged, and the
+    server keeps serving."""
+    a, _, dport, _ = server()
+    s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    s.connect(("127.0.0.1", dport))
+    try:
+        s.sendall(client_hello(0xfefc, SUITES_13, supported=[0xfefc]))
+        assert answer(s) == (21, bytes([2, 70]))    # fatal protocol_version
+        a.wait_for("dtls: handshake with 127.0.0.1")
+        s.sendall(client_hello(0xfefd, SUITES_13, supported=[0xfefc]))
+        assert answer(s) == (21, bytes([2, 40]))    # fatal handshake_failure
+    finally:
+        s.close()
+    out = tmp_path / "status.cbor"
+    _, err = coaps(f"coaps://127.0.0.1:{dport}/status", "-o", str(out))
+    assert cbor2.loads(out.read_bytes())["network"]["coap"]["dtls"], err
+    assert a.proc.poll() is None
+    assert count(a, "dtls: handshake with 127.0.0.1") == 2
