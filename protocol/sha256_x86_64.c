@@ -27,6 +27,7 @@
  */
 #include <cpuid.h>
 #include <immintrin.h>
+#include <stdatomic.h>
 
 #include "sha256.h"
 #include "sha256_int.h"
@@ -59,24 +60,28 @@ static const uint32_t sha256_k[64] __attribute__((aligned(16))) = {
 };
 
 /* CPUID's answer, asked once (a CPUID traps to the hypervisor in a VM):
- * -1 not asked yet.  Single-threaded programs, so no race. */
-static int cpu_has_sha = -1;
+ * -1 not asked yet.  Atomic (relaxed: a plain load and store on x86)
+ * for programs with threads (vigilctl's exporter); two threads that ask
+ * at once store the same answer. */
+static _Atomic int cpu_has_sha = -1;
 
 /* see sha256_int.h */
 int sha256_hw_cpu(void)
 {
+	int known = atomic_load_explicit(&cpu_has_sha, memory_order_relaxed);
 	unsigned a, b, c, d;
 	int ssse3_sse41 = 0, sha = 0;
 
-	if (cpu_has_sha >= 0)
-		return cpu_has_sha;
+	if (known >= 0)
+		return known;
 	if (__get_cpuid(1, &a, &b, &c, &d))
 		ssse3_sse41 = (c & bit_SSSE3) && (c & bit_SSE4_1);
 	/* leaf 7 subleaf 0, EBX bit 29; 0 when the CPU has no leaf 7 */
 	if (__get_cpuid_count(7, 0, &a, &b, &c, &d))
 		sha = (b & bit_SHA) != 0;
-	cpu_has_sha = ssse3_sse41 && sha;
-	return cpu_has_sha;
+	known = ssse3_sse41 && sha;
+	atomic_store_explicit(&cpu_has_sha, known, memory_order_relaxed);
+	return known;
 }
 
 /* Sixteen bytes of message as four big-endian words, W[t] in dword 0. */
