@@ -10,8 +10,8 @@
 #include "sha256.h"
 #include "sha256_int.h"
 
-/* sha256_hw_allow's switch: the only mutable state of the module, read
- * when a context starts. */
+/* sha256_hw_allow's switch, read when a context starts (with the arch
+ * file's cached CPUID answer, the module's only mutable state). */
 static int hw_allowed = 1;
 
 /* H(0), FIPS 180-4 §5.3.3. */
