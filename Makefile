@@ -87,11 +87,15 @@ HAL_LINUX := $(wildcard hal/linux/*.c)
 # and the CPU feature query (no system calls in them).
 HAL_SIM := $(wildcard hal/sim/*.c) hal/linux/net_addr.c hal/linux/netif_text.c \
 	hal/linux/cpu.c
-# cksum_crc has one implementation per arch (protocol/cksum_<arch>.c, else
-# cksum_generic.c); exactly one is linked, like musl's arch directories.
-PROTO_COMMON := $(filter-out protocol/cksum_generic.c protocol/cksum_x86_64.c \
-	protocol/cksum_aarch64.c,$(wildcard protocol/*.c))
-proto = $(PROTO_COMMON) $(or $(wildcard protocol/cksum_$(1).c),$(wildcard protocol/cksum_generic.c))
+# cksum_crc and the SHA-256 block function have one implementation per
+# arch (protocol/<m>_<arch>.c, else <m>_generic.c); exactly one of each is
+# linked, like musl's arch directories.
+ARCH_MODS := cksum sha256
+PROTO_ARCH := $(foreach m,$(ARCH_MODS),$(wildcard protocol/$(m)_generic.c \
+	protocol/$(m)_x86_64.c protocol/$(m)_aarch64.c))
+PROTO_COMMON := $(filter-out $(PROTO_ARCH),$(wildcard protocol/*.c))
+proto = $(PROTO_COMMON) $(foreach m,$(ARCH_MODS),\
+	$(or $(wildcard protocol/$(m)_$(1).c),$(wildcard protocol/$(m)_generic.c)))
 HOST_ARCH := $(shell uname -m)
 # vigild is lib/ (shared with vigil-backupd) plus firmware/<subsystem>/.
 FW_DIRS := lib $(sort $(dir $(wildcard firmware/*/*.c)))

@@ -15,12 +15,12 @@
 #include <stdint.h>
 
 #include "mbedtls/aes.h"
-#include "mbedtls/sha256.h"
 #include "mbedtls/ssl.h"
 
 #include "backupd_db.h"
 #include "backupd_blob.h"
 #include "cksum.h"
+#include "sha256.h"
 #include "ev.h"
 #include "hal/net.h"
 #include "v3.h"
@@ -138,7 +138,7 @@ struct bd_file {
 	/* SHA-256 of the plaintext as it is written (the content's address);
 	 * not live for a resumed upload, whose kept bytes are hashed from
 	 * the file at the commit */
-	mbedtls_sha256_context sha;
+	struct sha256_ctx sha;
 	uint8_t sha_live;
 	struct bd_blob_up up;         /* S3: the parts sent so far */
 };

@@ -29,7 +29,6 @@
 #include "backupd_s3.h"
 #include "hex.h"
 #include "log.h"
-#include "mbedtls/sha256.h"
 
 #define MOD "store"
 #define BD_BLOB_KEY_FMT "content/%s"
@@ -419,19 +418,18 @@ static int bd_blob_on_part(void *arg, unsigned part, const char *etag,
  * @retval 0  @retval <0 */
 static int bd_blob_hash_object(const char *key, uint64_t size, char hex[65])
 {
-	mbedtls_sha256_context sha;
+	struct sha256_ctx sha;
 	uint64_t off = 0;
 	int ret = 0;
 
-	mbedtls_sha256_init(&sha);
-	mbedtls_sha256_starts(&sha, 0);
+	sha256_init(&sha);
 	while (ret == 0 && off < size) {
 		size_t n = size - off < sizeof bd_blob_buf
 			   ? (size_t)(size - off) : sizeof bd_blob_buf;
 
 		ret = bd_s3_get(key, off, bd_blob_buf, n);
 		if (ret == 0)
-			mbedtls_sha256_update(&sha, bd_blob_buf, n);
+			sha256_update(&sha, bd_blob_buf, n);
 		off += n;
 	}
 	bd_s3_sha_hex(&sha, hex);

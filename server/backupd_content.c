@@ -49,20 +49,18 @@ static unsigned bd_batch_rows;
 static int bd_hash_file(const char *path, uint8_t out[32])
 {
 	static uint8_t buf[BD_RX_CHUNK];
-	mbedtls_sha256_context sha;
+	struct sha256_ctx sha;
 	int fd = open(path, O_RDONLY | O_CLOEXEC), ret = 0;
 	ssize_t n;
 
 	if (fd < 0)
 		return -EIO;
-	mbedtls_sha256_init(&sha);
-	mbedtls_sha256_starts(&sha, 0);
+	sha256_init(&sha);
 	while ((n = read(fd, buf, sizeof buf)) > 0)
-		mbedtls_sha256_update(&sha, buf, (size_t)n);
+		sha256_update(&sha, buf, (size_t)n);
 	if (n < 0)
 		ret = -EIO;
-	mbedtls_sha256_finish(&sha, out);
-	mbedtls_sha256_free(&sha);
+	sha256_finish(&sha, out);
 	close(fd);
 	return ret;
 }
@@ -73,8 +71,7 @@ int bd_content_digest(struct bd_file *f, char hex[BD_SHA_HEX])
 	uint8_t d[32];
 
 	if (f->sha_live && f->base == 0) {
-		mbedtls_sha256_finish(&f->sha, d);
-		mbedtls_sha256_free(&f->sha);
+		sha256_finish(&f->sha, d);
 		f->sha_live = 0;
 	} else if (bd_hash_file(f->tmp, d) != 0) {
 		return -EIO;

@@ -23,7 +23,7 @@
 #include <curl/curl.h>
 
 #include "mbedtls/platform_util.h"
-#include "mbedtls/sha256.h"
+#include "sha256.h"
 
 #include "hex.h"
 #include "log.h"
@@ -389,12 +389,11 @@ int bd_s3_put_fd(const char *key, int fd, uint64_t off, uint64_t len,
 }
 
 /* see backupd_s3.h */
-void bd_s3_sha_hex(struct mbedtls_sha256_context *ctx, char hex[65])
+void bd_s3_sha_hex(struct sha256_ctx *ctx, char hex[65])
 {
 	uint8_t d[32];
 
-	mbedtls_sha256_finish(ctx, d);
-	mbedtls_sha256_free(ctx);
+	sha256_finish(ctx, d);
 	hex_encode(d, sizeof d, hex);
 }
 
@@ -402,11 +401,10 @@ void bd_s3_sha_hex(struct mbedtls_sha256_context *ctx, char hex[65])
 static int bd_s3_hash_fd(int fd, uint64_t off, uint64_t len, char hex[65])
 {
 	static uint8_t buf[256u * 1024u];
-	mbedtls_sha256_context sha;
+	struct sha256_ctx sha;
 	int ret = 0;
 
-	mbedtls_sha256_init(&sha);
-	mbedtls_sha256_starts(&sha, 0);
+	sha256_init(&sha);
 	while (len > 0) {
 		size_t want = len < sizeof buf ? (size_t)len : sizeof buf;
 		ssize_t got = pread(fd, buf, want, (off_t)off);
@@ -415,7 +413,7 @@ static int bd_s3_hash_fd(int fd, uint64_t off, uint64_t len, char hex[65])
 			ret = -EIO;
 			break;
 		}
-		mbedtls_sha256_update(&sha, buf, (size_t)got);
+		sha256_update(&sha, buf, (size_t)got);
 		off += (uint64_t)got;
 		len -= (uint64_t)got;
 	}
@@ -492,7 +490,7 @@ int bd_s3_mpu_complete(const char *key, const char *id,
 	size_t len = 0;
 	unsigned i;
 	struct bd_s3_req r;
-	mbedtls_sha256_context c;
+	struct sha256_ctx c;
 
 	if (n == 0 || n > BD_S3_PARTS_MAX ||
 	    bd_s3_upload_query(q, sizeof q, 0, id) != 0)
@@ -503,9 +501,8 @@ int bd_s3_mpu_complete(const char *key, const char *id,
 				       "</PartNumber><ETag>%s</ETag></Part>",
 				       i + 1, etags[i]);
 	len += (size_t)sprintf(body + len, "</CompleteMultipartUpload>");
-	mbedtls_sha256_init(&c);
-	mbedtls_sha256_starts(&c, 0);
-	mbedtls_sha256_update(&c, (const uint8_t *)body, len);
+	sha256_init(&c);
+	sha256_update(&c, (const uint8_t *)body, len);
 	bd_s3_sha_hex(&c, sha);
 	bd_s3_req_init(&r, "POST", key);
 	r.query = q;

@@ -97,8 +97,8 @@ typedef int (*bd_s3_list_cb)(void *arg, const char *key, uint64_t size,
 int bd_s3_list(const char *prefix, bd_s3_list_cb cb, void *arg);
 
 /* Ends the SHA-256 ctx (freed) with its digest as hex (65 bytes). */
-struct mbedtls_sha256_context;
-void bd_s3_sha_hex(struct mbedtls_sha256_context *ctx, char hex[65]);
+struct sha256_ctx;
+void bd_s3_sha_hex(struct sha256_ctx *ctx, char hex[65]);
 
 /* ---- backupd_s3_xml.c: the answers' XML (no I/O) ---- */
 

@@ -399,8 +399,7 @@ static int bd_file_open(struct bd_conn *c)
 		c->file.base = 0;
 		ret = bd_store_tmp_open(&c->file, c->idx);
 		/* the content's address, hashed as it is written */
-		mbedtls_sha256_init(&c->file.sha);
-		mbedtls_sha256_starts(&c->file.sha, 0);
+		sha256_init(&c->file.sha);
 		c->file.sha_live = 1;
 	} else {
 		ret = 0;
@@ -536,7 +535,7 @@ static int bd_write_plain(struct bd_conn *c, const uint8_t *p, size_t n)
 
 	cksum_update(&c->ck, p, n);
 	if (c->file.sha_live)
-		mbedtls_sha256_update(&c->file.sha, p, n);
+		sha256_update(&c->file.sha, p, n);
 	ret = bd_store_tmp_write(&c->file, p, n);
 	if (ret != 0)
 		return bd_reject(c, "%s: cannot write: %s", c->file.name,

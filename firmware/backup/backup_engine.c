@@ -166,7 +166,7 @@ static int stream_begin(struct bke *e)
 	memcpy(e->req.name, e->name, sizeof e->name);
 	if (e->base == 0) {     /* resumed: ck holds the kept bytes' state */
 		cksum_init(&e->ck);
-		mbedtls_sha256_starts(&e->sha, 0);
+		sha256_init(&e->sha);
 		e->ckpts = 0;
 	}
 	e->loaded = 0;
@@ -278,13 +278,13 @@ static void hash_slice(struct bke *e, const uint8_t *s, uint64_t off,
 	struct bke_ckpt *c = &e->ckpt[e->ckpts % BACKUP_CKPTS];
 
 	cksum_update(&e->ck, s, len);
-	mbedtls_sha256_update(&e->sha, s, len);
+	sha256_update(&e->sha, s, len);
 	off += len;
 	if (e->ckpts > 0 && off < last->off + BACKUP_CKPT_EVERY)
 		return;
 	c->off = off;
 	c->ck = e->ck;
-	mbedtls_sha256_clone(&c->sha, &e->sha);
+	c->sha = e->sha;
 	e->ckpts++;
 }
 
@@ -303,11 +303,11 @@ static void ckpt_restore(struct bke *e)
 	e->prefix_pos = best ? best->off : 0;
 	if (best == NULL) {
 		cksum_init(&e->ck);
-		mbedtls_sha256_starts(&e->sha, 0);
+		sha256_init(&e->sha);
 		return;
 	}
 	e->ck = best->ck;
-	mbedtls_sha256_clone(&e->sha, &best->sha);
+	e->sha = best->sha;
 }
 
 /* The stream, or first the question how much of it the server kept
@@ -764,7 +764,7 @@ static int sent(struct bke *e)
 			break;
 		}
 		e->crc = cksum_final(&e->ck);
-		mbedtls_sha256_finish(&e->sha, e->sha256);
+		sha256_finish(&e->sha, e->sha256);
 		e->st = BKE_CRC;
 		break;
 	case BKE_CRC_RETRY:
@@ -793,7 +793,6 @@ void bke_init(struct bke *e, const struct backup_client_cfg *cfg)
 	mem_clear(e, sizeof *e);
 	e->cfg = cfg;
 	backup_key_init(&e->key);
-	mbedtls_sha256_init(&e->sha);
 	peer_text(e);
 }
 
@@ -822,7 +821,6 @@ void bke_free(struct bke *e)
 {
 	end_file(e);
 	backup_key_free(&e->key);
-	mbedtls_sha256_free(&e->sha);
 	mbedtls_platform_zeroize(e->aes, sizeof e->aes);
 	mbedtls_platform_zeroize(&e->id, sizeof e->id);
 	e->session = 0;

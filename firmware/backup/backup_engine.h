@@ -76,8 +76,8 @@
 #include "cksum.h"
 #include "hal/net.h"
 #include "hal/storage.h"
-#include "mbedtls/sha256.h"
 #include "psk.h"
+#include "sha256.h"
 #include "v3x.h"
 
 /* Ciphertext bytes per 1028 packet: 64 KiB (servers refuse more than
@@ -243,13 +243,13 @@ struct bke {
 	struct bke_ckpt {       /* ck and sha over the file's [0, off) */
 		uint64_t off;
 		struct cksum_ctx ck;
-		mbedtls_sha256_context sha;
+		struct sha256_ctx sha;
 	} ckpt[BACKUP_CKPTS];
 	unsigned ckpts;         /* taken for this stream (newest: ckpts - 1) */
 	int known_set;          /* bke_file_known for this file */
 	uint8_t known_sha[32];
 	int deduped;            /* DONE by a 1646: no byte was sent */
-	mbedtls_sha256_context sha;     /* of the plaintext sent */
+	struct sha256_ctx sha;  /* of the plaintext sent */
 	uint8_t sha256[32];     /* the last DONE file's content hash */
 	/* the run's snapshot (1049): the request in flight (enum
 	 * v3x_snap_op, 0 none), the sessions begun since bke_run_begin, the

@@ -18,8 +18,13 @@
  *   - AES-256-CBC: mbedtls_aes_crypt_cbc in place on 64 KiB slices, the v3
  *     payload encryption vigild runs inside TLS (backup_crypto.c).
  *   - cksum: cksum_update on 64 KiB slices (protocol/cksum.h).
- *   - the agent's per-byte ceiling: cksum, CBC and GCM one after the other
- *     on one core, 1 / (1/cksum + 1/cbc + 1/gcm); computed, not run.
+ *   - SHA-256: sha256_update on 64 KiB slices (protocol/sha256.h), the
+ *     content hash both ends compute, on each of its paths: mbedTLS's C
+ *     code (sha256_hw_allow(0)) and the CPU's SHA instructions (x86_64
+ *     SHA-NI; "n/a" where the build or the CPU has none).
+ *   - the agent's per-byte ceiling: cksum, SHA-256 (the path vigild
+ *     takes here), CBC and GCM one after the other on one core,
+ *     1 / (1/cksum + 1/sha + 1/cbc + 1/gcm); computed, not run.
  *
  * Transfers of the same 1 GiB, BENCH_ROUNDS rounds of openssl then vigild,
  * the median of each figure (time, CPU of each end) kept:
@@ -100,6 +105,7 @@
 #include <mbedtls/gcm.h>
 
 #include "cksum.h"
+#include "sha256.h"
 #include "v3.h"
 
 #define BENCH_DEADLINE_S 400            /* whole program, then kill all */
@@ -126,6 +132,7 @@ enum { P_BACKUPD, P_VIGILD, P_SSERVER, P_SCLIENT, P_RUN, P_N };
 
 struct raw {                            /* MiB per CPU second */
 	double gcm, chacha, cbc, crc, pipeline;
+	double sha_c, sha_hw;           /* sha_hw 0: no instruction path */
 };
 
 struct xfer {                           /* one kind of transfer: medians */
@@ -383,6 +390,25 @@ static double crc_pass(void)
 	return mib_s(BENCH_RAW_BYTES, cpu_ns() - t0);
 }
 
+/* SHA-256 on mbedTLS's path (hw 0) or the instruction path (hw 1).
+ * @retval MiB/s  @retval 0 hw asked for and not there */
+static double sha_pass(int hw)
+{
+	struct sha256_ctx c;
+	uint64_t t0;
+
+	sha256_hw_allow(hw);
+	if (sha256_hw_active() != hw)
+		return 0;
+	t0 = cpu_ns();
+	sha256_init(&c);
+	for (uint64_t done = 0; done < BENCH_RAW_BYTES; done += BENCH_SLICE)
+		sha256_update(&c, raw_buf, BENCH_SLICE);
+	sha256_finish(&c, raw_buf);
+	sha256_hw_allow(1);
+	return mib_s(BENCH_RAW_BYTES, cpu_ns() - t0);
+}
+
 /* ChaCha20-Poly1305 the same way: the TLS suite of boards without AES
  * instructions (the Pi 4's Cortex-A72, the BeagleBone's A8). */
 static double chacha_pass(mbedtls_chachapoly_context *c)
@@ -407,6 +433,7 @@ static int raw_rates(struct raw *r)
 	static const uint8_t key[32] = { 1, 2, 3, 4, 5, 6, 7, 8 };
 	double gcm[BENCH_RAW_RUNS], chacha[BENCH_RAW_RUNS];
 	double cbc[BENCH_RAW_RUNS], crc[BENCH_RAW_RUNS];
+	double sha_c[BENCH_RAW_RUNS], sha_hw[BENCH_RAW_RUNS];
 	mbedtls_chachapoly_context c;
 	mbedtls_gcm_context g;
 	mbedtls_aes_context a;
@@ -426,13 +453,20 @@ static int raw_rates(struct raw *r)
 		chacha[i] = chacha_pass(&c);
 		cbc[i] = cbc_pass(&a);
 		crc[i] = crc_pass();
+		sha_c[i] = sha_pass(0);
+		sha_hw[i] = sha_pass(1);
 	}
 	r->gcm = median(gcm, BENCH_RAW_RUNS);
 	r->chacha = median(chacha, BENCH_RAW_RUNS);
 	r->cbc = median(cbc, BENCH_RAW_RUNS);
 	r->crc = median(crc, BENCH_RAW_RUNS);
-	if (r->gcm > 0 && r->cbc > 0 && r->chacha > 0) {
-		r->pipeline = 1.0 / (1.0 / r->gcm + 1.0 / r->cbc + 1.0 / r->crc);
+	r->sha_c = median(sha_c, BENCH_RAW_RUNS);
+	r->sha_hw = median(sha_hw, BENCH_RAW_RUNS);
+	if (r->gcm > 0 && r->cbc > 0 && r->chacha > 0 && r->sha_c > 0) {
+		double sha = r->sha_hw > 0 ? r->sha_hw : r->sha_c;
+
+		r->pipeline = 1.0 / (1.0 / r->gcm + 1.0 / r->cbc +
+				     1.0 / r->crc + 1.0 / sha);
 		ret = 0;
 	}
 out:
@@ -969,8 +1003,16 @@ static void print_raw(const struct raw *r)
 	       "(mbedtls_aes)", r->cbc);
 	printf("  %-54s %9.1f\n", "cksum, 64 KiB slices (protocol/cksum.h)",
 	       r->crc);
-	printf("  %-54s %9.1f\n", "agent pipeline cksum + CBC + GCM "
-	       "(computed)", r->pipeline);
+	printf("  %-54s %9.1f\n", "SHA-256, 64 KiB slices (mbedTLS's C code)",
+	       r->sha_c);
+	if (r->sha_hw > 0)
+		printf("  %-54s %9.1f\n", "SHA-256, 64 KiB slices (SHA "
+		       "instructions, protocol/sha256.h)", r->sha_hw);
+	else
+		printf("  %-54s %9s\n", "SHA-256, 64 KiB slices (SHA "
+		       "instructions, protocol/sha256.h)", "n/a");
+	printf("  %-54s %9.1f\n", "agent pipeline cksum + SHA-256 + CBC + "
+	       "GCM (computed)", r->pipeline);
 }
 
 static void print_xfer(const char *what, const char *suite,
