@@ -302,6 +302,21 @@ static unsigned dedup_store(struct coap_srv *s, unsigned sock,
 	return i;
 }
 
+/* see coap_server.h */
+void coap_srv_burst_begin(struct coap_srv *s, unsigned sock)
+{
+	if (sock < s->nsocks && !s->socks[sock].secure)
+		s->burst.sock1 = (uint8_t)(sock + 1);
+}
+
+/* see coap_server.h */
+void coap_srv_burst_end(struct coap_srv *s)
+{
+	burst_flush(s);
+	s->burst.sock1 = 0;
+	s->burst.keyed = 0;
+}
+
 /* ---- the datagram path ---- */
 
 static void send_rst(struct coap_srv *s, unsigned sock,
@@ -679,8 +694,7 @@ static void on_readable(struct ev_loop *loop, int fd, unsigned events,
 		sock++;
 	if (sock == s->nsocks)
 		return;
-	if (!s->socks[sock].secure)
-		s->burst.sock1 = (uint8_t)(sock + 1);
+	coap_srv_burst_begin(s, sock);
 	now = hal_clock_mono_ms();
 	for (unsigned i = 0; i < COAP_SRV_RX_BURST; i++) {
 		bool sec = s->socks[sock].secure;
@@ -702,9 +716,7 @@ static void on_readable(struct ev_loop *loop, int fd, unsigned events,
 		now = hal_clock_mono_ms();
 		metric_add(M_COAP_SERVICE_MS, now - t0);
 	}
-	burst_flush(s);
-	s->burst.sock1 = 0;
-	s->burst.keyed = 0;
+	coap_srv_burst_end(s);
 	rearm_tick(s, now);
 	s->pub.requests = s->stats.requests;
 	s->pub.rejected = s->stats.resets + s->stats.ignored;

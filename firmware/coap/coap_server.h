@@ -436,6 +436,14 @@ void coap_srv_configure(struct coap_srv *s, bool open_control,
 bool coap_srv_verified(const struct coap_srv *s, const struct hal_addr *peer,
 		       uint64_t now_ms);
 
+/* A burst on plain socket sock (the readable callback brackets its
+ * reads so; the fuzz target too): the answers of the coap_srv_datagram
+ * calls in between are sent together by _end (hal_net_sendto_many), and
+ * a resource's change key is computed once until a request that is not
+ * a GET.  A secure socket opens no burst (DTLS sends per record). */
+void coap_srv_burst_begin(struct coap_srv *s, unsigned sock);
+void coap_srv_burst_end(struct coap_srv *s);
+
 /* Closes the sockets, forgets the observers, cancels the timer.  Safe
  * on a stopped or zeroed s. */
 void coap_srv_stop(struct coap_srv *s);
@@ -443,8 +451,8 @@ void coap_srv_stop(struct coap_srv *s);
 /*
  * Handles one datagram received on socket index sock from peer (the
  * readable callback's body; tests call it directly too).  Responses go
- * out with hal_net_sendto.  Never fails: what cannot be answered is
- * dropped and counted.
+ * out with hal_net_sendto, or at coap_srv_burst_end inside a burst.
+ * Never fails: what cannot be answered is dropped and counted.
  */
 void coap_srv_datagram(struct coap_srv *s, unsigned sock,
 		       const struct hal_addr *peer, const uint8_t *buf,
