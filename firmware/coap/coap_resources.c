@@ -129,16 +129,15 @@ static int snapshot(struct coap_srv *s, uint8_t res, bool cont,
 {
 	struct coap_snap *sn = &s->snap[res];
 	uint16_t bit = (uint16_t)(s->burst.sock1 ? 1u << res : 0);
-	uint32_t tag, key;
+	uint32_t key = s->burst.keyed & bit ? sn->key
+					    : coap_res_change_key(s, res);
+	uint32_t tag;
 	int n;
 
-	if (sn->valid && cont &&
-	    now_ms - sn->at_ms < COAP_EXCHANGE_LIFETIME_MS)
-		return 0;
-	key = s->burst.keyed & bit ? sn->key : coap_res_change_key(s, res);
-	if (sn->valid && now_ms - sn->at_ms < COAP_SRV_SNAPSHOT_MS &&
-	    sn->key == key) {
-		s->burst.keyed |= bit;
+	if (sn->valid && now_ms - sn->at_ms < (cont
+		? COAP_EXCHANGE_LIFETIME_MS : COAP_SRV_SNAPSHOT_MS) &&
+	    (cont || sn->key == key)) {
+		s->burst.keyed |= cont ? 0 : bit;
 		return 0;
 	}
 	n = status_doc_encode(s->src, part_of(res), now_ms,

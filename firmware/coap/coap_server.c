@@ -246,33 +246,30 @@ static struct coap_dedup *dedup_find(struct coap_srv *s, unsigned sock,
 
 /* ---- the burst's answers (struct coap_srv_burst) ---- */
 
-/* Sends the queued answers in one call. */
+/* Sends the queued answers in one call (one that fails is not retried:
+ * UDP, the client retransmits and gets the dedup copy). */
 static void burst_flush(struct coap_srv *s)
 {
 	struct coap_srv_burst *b = &s->burst;
 	struct hal_dgram dg[COAP_SRV_RX_BURST];
-	int sent;
 
-	if (b->n == 0)
-		return;
 	for (unsigned i = 0; i < b->n; i++) {
 		const struct coap_dedup *d = &s->dedup[b->slot[i]];
 
 		dg[i] = (struct hal_dgram){ d->msg, d->len, &d->peer };
 	}
-	sent = hal_net_sendto_many(s->socks[b->sock1 - 1].fd, dg, b->n);
-	if (sent != (int)b->n)
-		log_debug("coap", "%u answers: %d sent", b->n, sent);
+	if (b->n)
+		(void)hal_net_sendto_many(s->socks[b->sock1 - 1].fd, dg, b->n);
 	b->n = 0;
 }
 
-/* Queues dedup entry i as an answer on sock.  @retval false no burst on
- * sock: send it now */
+/* Queues dedup entry i (an answer: never longer than its copy) as an
+ * answer on sock.  @retval false no burst on sock: send it now */
 static bool burst_queue(struct coap_srv *s, unsigned sock, unsigned i)
 {
 	struct coap_srv_burst *b = &s->burst;
 
-	if (b->sock1 != sock + 1 || s->dedup[i].len == 0)
+	if (b->sock1 != sock + 1)
 		return false;
 	if (b->n == COAP_SRV_RX_BURST)
 		burst_flush(s);

@@ -7,26 +7,35 @@
  * coap.listen; coap-server-notls -A 127.0.0.1) and killed at the end; a
  * watchdog alarm bounds the whole program to BENCH_DEADLINE_S.
  *
- * Load: one UDP socket, BENCH_WINDOW outstanding CON GETs, each with its
- * own message id and token; a response (matched by token and id) records
- * the latency and sends the next request in that slot.  A request without
- * an answer after 1 s is counted lost and its slot reused.  Each
- * measurement runs >= 1 s; rounds alternate vigild and libcoap, 5
- * rounds; each figure is the median of the 5 (req/s, p50, p99), the
- * ratio that of the medians, and each round's own ratio is printed too.
+ * Load: one process, one UDP socket, BENCH_WINDOW outstanding CON GETs,
+ * each with its own message id and token; the answers waiting are read
+ * in one recvmmsg, each records its latency, and the requests that
+ * replace them go out in one sendmmsg (so the generator spends as
+ * little per request as it can: ~4 us against vigild, ~8-10 us against
+ * libcoap, whose one-answer-per-wakeup gives it one datagram per read).
+ * A request without an answer after 1 s is counted lost and its slot
+ * reused.  Each measurement runs >= 1 s; rounds alternate vigild and
+ * libcoap, 5 rounds; each figure is the median of the 5 (req/s, p50,
+ * p99, CPU per request), the ratio that of the medians, and each
+ * round's own ratios are printed too.
  *
- * Why the req/s ratio moved between 1.5 and 3 from run to run: the load
- * generator, the server and everyone else's work share 2 cores.  When
- * both have a core, the faster server (vigild) is held back by the load
- * generator, whose own cost per request is about vigild's; when other
- * work takes a core, generator and server share one and the rate is
- * the scheduler's split.  Either way the rate says more about the
- * machine's load during those 0.5 s than about the server, and the
- * ratio moves with the load of the two servers' turns.  What does not
- * move with load is the CPU a server spends per request (utime + stime
- * of /proc/PID/stat over a round, divided by its requests): that figure,
- * median of 5, is printed beside the rate, and its ratio is the server
- * comparison (lower is better).
+ * CPUs: the generator is pinned to one CPU and both servers to another
+ * (when this process may use two; COAP_BENCH_NOPIN=1 leaves it to the
+ * scheduler), as a client on another machine would be.  Unpinned, the
+ * generator woken by an answer often ran on the server's CPU and
+ * preempted it mid-burst, so the server's CPU per request depended on
+ * where the scheduler put the two (it moved by 20 % between runs).
+ *
+ * Why the req/s ratio moves between runs: the machine has 2 cores and
+ * other work; neither server is ever busy for a whole round (the busy
+ * share is printed), so a round's rate is the round trip through the
+ * generator and the scheduler while others' processes take turns on
+ * both CPUs, and the ratio moves with the load of the two servers'
+ * turns.  What does not move with load is the CPU a server spends per
+ * request (its on-CPU ns from /proc/PID/schedstat over a round, divided
+ * by its requests; /proc/PID/stat's 10 ms ticks were a tenth of a
+ * round's figure): that figure and its ratio are the server comparison
+ * (lower is better).
  *
  * What is fetched, so that both answer a payload of the same size:
  *   vigild:  GET /status with Block2 (0, SZX 6): block 0 of the status
