@@ -122,19 +122,24 @@ uint32_t coap_res_change_key(const struct coap_srv *s, uint8_t res)
 
 /* The snapshot of res: reused for a later block (cont) while an
  * exchange may still run, and for a new transfer while it is young and
- * the state it shows has not changed. */
+ * the state it shows has not changed.  Within a burst the change key is
+ * computed once (struct coap_srv_burst: keyed says sn->key is current). */
 static int snapshot(struct coap_srv *s, uint8_t res, bool cont,
 		    uint64_t now_ms)
 {
 	struct coap_snap *sn = &s->snap[res];
-	uint32_t key = coap_res_change_key(s, res);
+	uint16_t bit = (uint16_t)(s->burst.sock1 ? 1u << res : 0);
+	uint32_t key = s->burst.keyed & bit ? sn->key
+					    : coap_res_change_key(s, res);
 	uint32_t tag;
 	int n;
 
 	if (sn->valid && now_ms - sn->at_ms < (cont
 		? COAP_EXCHANGE_LIFETIME_MS : COAP_SRV_SNAPSHOT_MS) &&
-	    (cont || sn->key == key))
+	    (cont || sn->key == key)) {
+		s->burst.keyed |= cont ? 0 : bit;
 		return 0;
+	}
 	n = status_doc_encode(s->src, part_of(res), now_ms,
 			      hal_clock_wall_ms(), sn->body, sizeof sn->body);
 	if (n < 0) {
@@ -145,6 +150,7 @@ static int snapshot(struct coap_srv *s, uint8_t res, bool cont,
 	sn->len = (size_t)n;
 	sn->key = key;
 	sn->at_ms = now_ms;
+	s->burst.keyed |= bit;
 	tag = etag_of(sn->body, sn->len);
 	memcpy(sn->etag, &tag, sizeof tag);
 	return 0;

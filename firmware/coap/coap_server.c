@@ -244,21 +244,51 @@ static struct coap_dedup *dedup_find(struct coap_srv *s, unsigned sock,
 	return NULL;
 }
 
-/* Keeps msg as the answer to (peer, mid); evicts the oldest entry. */
-static void dedup_store(struct coap_srv *s, unsigned sock,
-			const struct hal_addr *peer, uint16_t mid,
-			const uint8_t *msg, size_t len, uint64_t now_ms)
-{
-	struct coap_dedup *d = &s->dedup[0];
+/* ---- the burst's answers (struct coap_srv_burst) ---- */
 
-	for (unsigned i = 0; i < COAP_SRV_DEDUP_MAX; i++) {
-		if (!s->dedup[i].used) {
-			d = &s->dedup[i];
-			break;
-		}
-		if (s->dedup[i].at_ms < d->at_ms)
-			d = &s->dedup[i];
+/* Sends the queued answers in one call (one that fails is not retried:
+ * UDP, the client retransmits and gets the dedup copy). */
+static void burst_flush(struct coap_srv *s)
+{
+	struct coap_srv_burst *b = &s->burst;
+	struct hal_dgram dg[COAP_SRV_RX_BURST];
+
+	for (unsigned i = 0; i < b->n; i++) {
+		const struct coap_dedup *d = &s->dedup[b->slot[i]];
+
+		dg[i] = (struct hal_dgram){ d->msg, d->len, &d->peer };
 	}
+	if (b->n)
+		(void)hal_net_sendto_many(s->socks[b->sock1 - 1].fd, dg, b->n);
+	b->n = 0;
+}
+
+/* Queues dedup entry i (an answer: never longer than its copy) as an
+ * answer on sock.  @retval false no burst on sock: send it now */
+static bool burst_queue(struct coap_srv *s, unsigned sock, unsigned i)
+{
+	struct coap_srv_burst *b = &s->burst;
+
+	if (b->sock1 != sock + 1)
+		return false;
+	if (b->n == COAP_SRV_RX_BURST)
+		burst_flush(s);
+	b->slot[b->n++] = (uint8_t)i;
+	return true;
+}
+
+/* Keeps msg as the answer to (peer, mid) in the oldest entry (FIFO).
+ * @retval the entry */
+static unsigned dedup_store(struct coap_srv *s, unsigned sock,
+			    const struct hal_addr *peer, uint16_t mid,
+			    const uint8_t *msg, size_t len, uint64_t now_ms)
+{
+	unsigned i = s->burst.dedup_next;
+	struct coap_dedup *d = &s->dedup[i];
+
+	if (s->burst.n && s->burst.slot[0] == i)
+		burst_flush(s);  /* the oldest queued answer is in it */
+	s->burst.dedup_next = (uint8_t)((i + 1) % COAP_SRV_DEDUP_MAX);
 	d->used = 1;
 	d->at_ms = now_ms;
 	d->peer = *peer;
@@ -266,6 +296,22 @@ static void dedup_store(struct coap_srv *s, unsigned sock,
 	d->sock = (uint8_t)sock;
 	d->len = (uint16_t)(len <= sizeof d->msg ? len : 0);
 	memcpy(d->msg, msg, d->len);
+	return i;
+}
+
+/* see coap_server.h */
+void coap_srv_burst_begin(struct coap_srv *s, unsigned sock)
+{
+	if (sock < s->nsocks && !s->socks[sock].secure)
+		s->burst.sock1 = (uint8_t)(sock + 1);
+}
+
+/* see coap_server.h */
+void coap_srv_burst_end(struct coap_srv *s)
+{
+	burst_flush(s);
+	s->burst.sock1 = 0;
+	s->burst.keyed = 0;
 }
 
 /* ---- the datagram path ---- */
@@ -331,14 +377,16 @@ static void error_rep(struct coap_rep *rep, uint8_t code, const char *diag)
 	rep->len = strlen(diag);
 }
 
-/* Sends the answer and keeps it for duplicates. */
+/* Keeps the answer for duplicates and sends it (with the burst's). */
 static void answer(struct coap_srv *s, unsigned sock,
 		   const struct hal_addr *peer, const struct coap_msg *m,
 		   const uint8_t *msg, size_t len, uint64_t now_ms)
 {
-	(void)coap_srv_send(s, sock, peer, msg, len); /* counted inside;
-		* the client retransmits and gets the cached copy */
-	dedup_store(s, sock, peer, m->mid, msg, len, now_ms);
+	unsigned i = dedup_store(s, sock, peer, m->mid, msg, len, now_ms);
+
+	if (!burst_queue(s, sock, i))
+		(void)coap_srv_send(s, sock, peer, msg, len); /* a failure is
+			* logged; the client retransmits and gets the copy */
 }
 
 /* Keeps the exchange of a deferred answer (POST /probe). */
@@ -385,8 +433,8 @@ void coap_srv_answer_probe(struct coap_srv *s, const struct coap_rep *rep,
 	log_info("coap", "probe answered: %u.%02u", COAP_CODE_CLASS(rep->code),
 		 COAP_CODE_DETAIL(rep->code));
 	(void)coap_srv_send(s, pr->sock, &pr->peer, s->tx, (size_t)n);
-	dedup_store(s, pr->sock, &pr->peer, pr->req_mid, s->tx, (size_t)n,
-		    now_ms);
+	(void)dedup_store(s, pr->sock, &pr->peer, pr->req_mid, s->tx,
+			  (size_t)n, now_ms);
 }
 
 /* Whether the answer to GET m would exceed the limited budget of o. */
@@ -510,6 +558,8 @@ static void serve(struct coap_srv *s, unsigned sock,
 			return;
 	}
 	s->stats.requests++;
+	if (m->code != COAP_GET)
+		s->burst.keyed = 0;  /* it may have changed the state */
 	if (m->code == COAP_POST) /* refusals at debug: anyone can send */
 		log_msg(auth ? LOG_INFO : LOG_DEBUG, "coap",
 			"control request from %s: %u.%02u",
@@ -626,22 +676,29 @@ static void rearm_tick(struct coap_srv *s, uint64_t now_ms)
 				     (int64_t)coap_srv_tick(s, now_ms));
 }
 
+/* Up to COAP_SRV_RX_BURST datagrams of socket sock; the answers on a
+ * plain socket go out together at the end (struct coap_srv_burst). */
 static void on_readable(struct ev_loop *loop, int fd, unsigned events,
 			void *arg)
 {
 	struct coap_srv *s = arg;
 	struct hal_addr from;
 	unsigned sock = 0;
+	uint64_t now;
 
 	(void)loop; (void)events; /* errors show up as recvfrom failures */
 	while (sock < s->nsocks && s->socks[sock].fd != fd)
 		sock++;
-	for (unsigned i = 0; i < COAP_SRV_RX_BURST && sock < s->nsocks; i++) {
+	if (sock == s->nsocks)
+		return;
+	coap_srv_burst_begin(s, sock);
+	now = hal_clock_mono_ms();
+	for (unsigned i = 0; i < COAP_SRV_RX_BURST; i++) {
 		bool sec = s->socks[sock].secure;
 		uint8_t *buf = sec ? s->dtls.rx : s->rx;
 		size_t max = sec ? COAP_DTLS_DGRAM_MAX : COAP_MAX_MSG;
 		int n = hal_net_recvfrom(fd, buf, max + 1, &from);
-		uint64_t t0 = hal_clock_mono_ms();
+		uint64_t t0 = now;
 
 		if (n == -EAGAIN)
 			break;
@@ -650,14 +707,14 @@ static void on_readable(struct ev_loop *loop, int fd, unsigned events,
 			continue;
 		}
 		if (sec)
-			coap_dtls_datagram(s, sock, &from, buf, (size_t)n,
-					   hal_clock_mono_ms());
+			coap_dtls_datagram(s, sock, &from, buf, (size_t)n, now);
 		else
-			coap_srv_datagram(s, sock, &from, buf, (size_t)n,
-					  hal_clock_mono_ms());
-		metric_add(M_COAP_SERVICE_MS, hal_clock_mono_ms() - t0);
+			coap_srv_datagram(s, sock, &from, buf, (size_t)n, now);
+		now = hal_clock_mono_ms();
+		metric_add(M_COAP_SERVICE_MS, now - t0);
 	}
-	rearm_tick(s, hal_clock_mono_ms());
+	coap_srv_burst_end(s);
+	rearm_tick(s, now);
 	s->pub.requests = s->stats.requests;
 	s->pub.rejected = s->stats.resets + s->stats.ignored;
 	s->pub.observers = coap_srv_observers(s);

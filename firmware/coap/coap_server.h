@@ -123,7 +123,9 @@
  * /health.  Each keeps a copy of its CON notification (COAP_MAX_MSG). */
 #define COAP_SRV_OBS_MAX 8
 /* Datagrams read per readable callback, so one flood cannot starve the
- * rest of the loop (the socket buffer keeps the others). */
+ * rest of the loop (the socket buffer keeps the others).  Their answers
+ * on a plain socket go out together when the burst ends (one sendmmsg:
+ * struct coap_srv_burst). */
 #define COAP_SRV_RX_BURST 16
 /* Response size limit to an unverified address (see the top). */
 #define COAP_SRV_AMP_FACTOR 3
@@ -339,6 +341,19 @@ struct coap_snap {
 	uint8_t body[COAP_SRV_BODY_MAX];
 };
 
+/* One readable burst on a plain socket (on_readable).  Its answers are
+ * sent together when it ends, each from its dedup entry (the entry being
+ * overwritten or the queue full sends what is queued first).  Within it
+ * only the burst's own requests run, so a resource's change key, once
+ * computed, holds until a request that is not a GET (keyed). */
+struct coap_srv_burst {
+	uint8_t sock1;          /* the burst's socket + 1; 0: none open */
+	uint8_t n;
+	uint8_t slot[COAP_SRV_RX_BURST];  /* dedup entries to send, in order */
+	uint8_t dedup_next;     /* the dedup entry to overwrite next (FIFO) */
+	uint16_t keyed;         /* 1 << res: snap[res].key is current */
+};
+
 struct coap_srv_stats {
 	uint32_t received;      /* datagrams */
 	uint32_t requests;      /* requests answered (not duplicates) */
@@ -365,6 +380,7 @@ struct coap_srv {
 	struct coap_srv_stats stats;
 	struct status_coap pub;          /* what status shows (network) */
 	struct coap_dedup dedup[COAP_SRV_DEDUP_MAX];
+	struct coap_srv_burst burst;
 	struct coap_obs obs[COAP_SRV_OBS_MAX];
 	struct coap_snap snap[COAP_RES_COUNT];
 	uint8_t rx[COAP_MAX_MSG + 1];    /* +1: a longer datagram is seen */
@@ -420,6 +436,14 @@ void coap_srv_configure(struct coap_srv *s, bool open_control,
 bool coap_srv_verified(const struct coap_srv *s, const struct hal_addr *peer,
 		       uint64_t now_ms);
 
+/* A burst on plain socket sock (the readable callback brackets its
+ * reads so; the fuzz target too): the answers of the coap_srv_datagram
+ * calls in between are sent together by _end (hal_net_sendto_many), and
+ * a resource's change key is computed once until a request that is not
+ * a GET.  A secure socket opens no burst (DTLS sends per record). */
+void coap_srv_burst_begin(struct coap_srv *s, unsigned sock);
+void coap_srv_burst_end(struct coap_srv *s);
+
 /* Closes the sockets, forgets the observers, cancels the timer.  Safe
  * on a stopped or zeroed s. */
 void coap_srv_stop(struct coap_srv *s);
@@ -427,8 +451,8 @@ void coap_srv_stop(struct coap_srv *s);
 /*
  * Handles one datagram received on socket index sock from peer (the
  * readable callback's body; tests call it directly too).  Responses go
- * out with hal_net_sendto.  Never fails: what cannot be answered is
- * dropped and counted.
+ * out with hal_net_sendto, or at coap_srv_burst_end inside a burst.
+ * Never fails: what cannot be answered is dropped and counted.
  */
 void coap_srv_datagram(struct coap_srv *s, unsigned sock,
 		       const struct hal_addr *peer, const uint8_t *buf,

@@ -8,8 +8,12 @@
  *   - fcntl() always with three arguments (lwIP's macro takes three);
  *   - datagram truncation seen through recvmsg's MSG_TRUNC flag;
  *   - getaddrinfo only in hal_net_resolve (it allocates in musl).
- * Errors are -errno; EWOULDBLOCK is folded into EAGAIN.
+ * Errors are -errno; EWOULDBLOCK is folded into EAGAIN.  One call lwIP
+ * lacks, sendmmsg (hal_net_sendto_many), is a loop of sendto there.
  */
+#ifndef HAL_NET_LWIP_CHECK
+#define _GNU_SOURCE /* sendmmsg */
+#endif
 #include "hal/net.h"
 
 #include <errno.h>
@@ -321,6 +325,74 @@ int hal_net_sendto(int fd, const void *buf, size_t len,
 		   (socklen_t)slen);
 	return r < 0 ? net_errno() : (int)r;
 }
+
+#ifdef HAL_NET_LWIP_CHECK
+/* see hal/net.h: lwIP has no sendmmsg */
+int hal_net_sendto_many(int fd, const struct hal_dgram *d, unsigned n)
+{
+	int sent = 0;
+
+	if (n > HAL_NET_SEND_MANY_MAX || (n > 0 && !d))
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++)
+		if (!d[i].to || (d[i].len > 0 && !d[i].buf))
+			return -EINVAL;  /* none sent, as on Linux */
+	for (unsigned i = 0; i < n; i++)
+		sent += hal_net_sendto(fd, d[i].buf, d[i].len, d[i].to) >= 0;
+	return sent;
+}
+#else
+/* musl's sendmmsg on 64-bit targets is a loop of sendmsg: its struct
+ * msghdr has int msg_iovlen and msg_controllen plus padding where the
+ * kernel has size_t.  With the padding zeroed (hal_net_sendto_many
+ * clears the headers) and no control data the two layouts agree on a
+ * little-endian machine, so the system call is made directly there. */
+static int net_sendmmsg(int fd, struct mmsghdr *mm, unsigned n)
+{
+#if defined(SYS_sendmmsg) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	return (int)syscall(SYS_sendmmsg, fd, mm, n, MSG_NOSIGNAL);
+#else
+	return sendmmsg(fd, mm, n, MSG_NOSIGNAL);
+#endif
+}
+
+/* see hal/net.h: one sendmmsg for the lot; it stops at a datagram that
+ * fails, which is skipped (UDP: its peer retransmits). */
+int hal_net_sendto_many(int fd, const struct hal_dgram *d, unsigned n)
+{
+	struct sockaddr_storage ss[HAL_NET_SEND_MANY_MAX];
+	struct iovec iov[HAL_NET_SEND_MANY_MAX];
+	struct mmsghdr mm[HAL_NET_SEND_MANY_MAX];
+	unsigned i = 0;
+	int sent = 0, len;
+
+	if (n > HAL_NET_SEND_MANY_MAX || (n > 0 && !d))
+		return -EINVAL;
+	memset(mm, 0, n * sizeof mm[0]);
+	for (unsigned k = 0; k < n; k++) {
+		if (!d[k].to || (d[k].len > 0 && !d[k].buf) ||
+		    (len = net_to_sockaddr(d[k].to, &ss[k])) < 0)
+			return -EINVAL;
+		iov[k].iov_base = (void *)(uintptr_t)d[k].buf; /* not written */
+		iov[k].iov_len = d[k].len;
+		mm[k].msg_hdr.msg_name = &ss[k];
+		mm[k].msg_hdr.msg_namelen = (socklen_t)len;
+		mm[k].msg_hdr.msg_iov = &iov[k];
+		mm[k].msg_hdr.msg_iovlen = 1;
+	}
+	while (i < n) {
+		int r = net_sendmmsg(fd, mm + i, n - i);
+
+		if (r > 0) {
+			sent += r;
+			i += (unsigned)r;
+		} else if (r == 0 || errno != EINTR) {
+			i++;  /* this one failed: the rest still go */
+		}
+	}
+	return sent;
+}
+#endif
 
 /* see hal/net.h */
 int hal_net_recvfrom(int fd, void *buf, size_t cap, struct hal_addr *from)

@@ -369,6 +369,21 @@ int hal_net_sendto(int fd, const void *buf, size_t len,
 	return (int)len;
 }
 
+/* see hal/net.h: one sendto each (the sim counts datagrams, not calls) */
+int hal_net_sendto_many(int fd, const struct hal_dgram *d, unsigned n)
+{
+	int sent = 0;
+
+	if (n > HAL_NET_SEND_MANY_MAX || (n > 0 && !d))
+		return -EINVAL;
+	for (unsigned i = 0; i < n; i++)
+		if (!d[i].to || (d[i].len > 0 && !d[i].buf))
+			return -EINVAL;  /* none sent, as on Linux */
+	for (unsigned i = 0; i < n; i++)
+		sent += hal_net_sendto(fd, d[i].buf, d[i].len, d[i].to) >= 0;
+	return sent;
+}
+
 /* see hal/net.h */
 int hal_net_recvfrom(int fd, void *buf, size_t cap, struct hal_addr *from)
 {

@@ -7,26 +7,35 @@
  * coap.listen; coap-server-notls -A 127.0.0.1) and killed at the end; a
  * watchdog alarm bounds the whole program to BENCH_DEADLINE_S.
  *
- * Load: one UDP socket, BENCH_WINDOW outstanding CON GETs, each with its
- * own message id and token; a response (matched by token and id) records
- * the latency and sends the next request in that slot.  A request without
- * an answer after 1 s is counted lost and its slot reused.  Each
- * measurement runs >= 1 s; rounds alternate vigild and libcoap, 5
- * rounds; each figure is the median of the 5 (req/s, p50, p99), the
- * ratio that of the medians, and each round's own ratio is printed too.
+ * Load: one process, one UDP socket, BENCH_WINDOW outstanding CON GETs,
+ * each with its own message id and token; the answers waiting are read
+ * in one recvmmsg, each records its latency, and the requests that
+ * replace them go out in one sendmmsg (so the generator spends as
+ * little per request as it can: ~4 us against vigild, ~8-10 us against
+ * libcoap, whose one-answer-per-wakeup gives it one datagram per read).
+ * A request without an answer after 1 s is counted lost and its slot
+ * reused.  Each measurement runs >= 1 s; rounds alternate vigild and
+ * libcoap, 5 rounds; each figure is the median of the 5 (req/s, p50,
+ * p99, CPU per request), the ratio that of the medians, and each
+ * round's own ratios are printed too.
  *
- * Why the req/s ratio moved between 1.5 and 3 from run to run: the load
- * generator, the server and everyone else's work share 2 cores.  When
- * both have a core, the faster server (vigild) is held back by the load
- * generator, whose own cost per request is about vigild's; when other
- * work takes a core, generator and server share one and the rate is
- * the scheduler's split.  Either way the rate says more about the
- * machine's load during those 0.5 s than about the server, and the
- * ratio moves with the load of the two servers' turns.  What does not
- * move with load is the CPU a server spends per request (utime + stime
- * of /proc/PID/stat over a round, divided by its requests): that figure,
- * median of 5, is printed beside the rate, and its ratio is the server
- * comparison (lower is better).
+ * CPUs: the generator is pinned to one CPU and both servers to another
+ * (when this process may use two; COAP_BENCH_NOPIN=1 leaves it to the
+ * scheduler), as a client on another machine would be.  Unpinned, the
+ * generator woken by an answer often ran on the server's CPU and
+ * preempted it mid-burst, so the server's CPU per request depended on
+ * where the scheduler put the two (it moved by 20 % between runs).
+ *
+ * Why the req/s ratio moves between runs: the machine has 2 cores and
+ * other work; neither server is ever busy for a whole round (the busy
+ * share is printed), so a round's rate is the round trip through the
+ * generator and the scheduler while others' processes take turns on
+ * both CPUs, and the ratio moves with the load of the two servers'
+ * turns.  What does not move with load is the CPU a server spends per
+ * request (its on-CPU ns from /proc/PID/schedstat over a round, divided
+ * by its requests; /proc/PID/stat's 10 ms ticks were a tenth of a
+ * round's figure): that figure and its ratio are the server comparison
+ * (lower is better).
  *
  * What is fetched, so that both answer a payload of the same size:
  *   vigild:  GET /status with Block2 (0, SZX 6): block 0 of the status
@@ -53,9 +62,11 @@
  * The program exits 1 when VmData grew or a call was seen; without strace
  * (or where ptrace is refused) the second line says "not measured".
  */
+#define _GNU_SOURCE /* recvmmsg, sendmmsg */
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -89,6 +100,8 @@ struct target {
 	double rate[BENCH_RUNS];        /* each round's */
 	double p50[BENCH_RUNS], p99[BENCH_RUNS];
 	double cpu_us[BENCH_RUNS];      /* server CPU per request */
+	double gen_us[BENCH_RUNS];      /* load generator CPU per request */
+	double busy[BENCH_RUNS];        /* server CPU / wall time */
 	unsigned lost[BENCH_RUNS];
 	size_t payload;                 /* bytes in one answer */
 };
@@ -156,11 +169,53 @@ static uint16_t free_port(void)
 	return port;
 }
 
+/* The CPUs: the load generator on one, the servers on another, when
+ * this process may use two or more (-1: not pinned). */
+static int cpu_gen = -1, cpu_srv = -1;
+
+static void pin_setup(void)
+{
+	cpu_set_t set;
+	int first = -1;
+
+	if (getenv("COAP_BENCH_NOPIN") ||
+	    sched_getaffinity(0, sizeof set, &set) < 0)
+		return;
+	for (int c = 0; c < CPU_SETSIZE; c++) {
+		if (!CPU_ISSET((size_t)c, &set))
+			continue;
+		if (first < 0) {
+			first = c;
+		} else {
+			cpu_gen = first;
+			cpu_srv = c;
+			break;
+		}
+	}
+	if (cpu_gen >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET((size_t)cpu_gen, &set);
+		sched_setaffinity(0, sizeof set, &set);
+	}
+}
+
+static void pin_server(void)
+{
+	cpu_set_t set;
+
+	if (cpu_srv < 0)
+		return;
+	CPU_ZERO(&set);
+	CPU_SET((size_t)cpu_srv, &set);
+	sched_setaffinity(0, sizeof set, &set);
+}
+
 static pid_t spawn(char *const argv[], const char *log)
 {
 	pid_t pid = fork();
 
 	if (pid == 0) {
+		pin_server();
 		int fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 
 		if (fd >= 0) {
@@ -271,28 +326,63 @@ struct run {
 	size_t nsamples;
 };
 
+/* Requests to send, collected while a batch of answers is read and sent
+ * in one sendmmsg (the socket is connected: no addresses). */
+struct txq {
+	uint8_t msg[BENCH_WINDOW][128];
+	struct iovec iov[BENCH_WINDOW];
+	struct mmsghdr mm[BENCH_WINDOW];
+	unsigned n;
+};
+
 static uint16_t next_mid = 0x1000;
 static uint32_t next_gen = 1;          /* unique across runs: old answers
 					* never match a new slot */
 
-static int send_slot(int fd, const struct target *t, struct slot *s,
+/* Queues slot i's next request.  @retval 0 / -1 not buildable */
+static int send_slot(struct txq *q, const struct target *t, struct slot *s,
 		     unsigned i)
 {
-	uint8_t msg[128];
 	int n;
 
 	s->mid = next_mid++;
 	s->gen = next_gen++ & 0xffffffu;
-	n = build(t, COAP_GET, s->mid, i, s->gen, NULL, 0, msg, sizeof msg);
+	n = build(t, COAP_GET, s->mid, i, s->gen, NULL, 0, q->msg[q->n],
+		  sizeof q->msg[0]);
+	if (n < 0)
+		return -1;
 	s->sent_ns = now_ns();
-	if (n < 0 || send(fd, msg, (size_t)n, 0) != n)
-		return errno == EAGAIN || errno == ECONNREFUSED ? 0 : -1;
+	q->iov[q->n] = (struct iovec){ q->msg[q->n], (size_t)n };
+	q->mm[q->n] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &q->iov[q->n],
+						      .msg_iovlen = 1 } };
+	q->n++;
+	return 0;
+}
+
+/* Sends the queued requests; one the socket refuses (buffer full, an
+ * ICMP error of an earlier one) is skipped: its slot is lost and
+ * re-sent after BENCH_LOST_NS.  @retval 0 / -1 socket error */
+static int flush(int fd, struct txq *q)
+{
+	unsigned i = 0;
+
+	while (i < q->n) {
+		int r = sendmmsg(fd, q->mm + i, q->n - i, 0);
+
+		if (r > 0)
+			i += (unsigned)r;
+		else if (errno == EAGAIN || errno == ECONNREFUSED)
+			i++;
+		else if (errno != EINTR)
+			return -1;
+	}
+	q->n = 0;
 	return 0;
 }
 
 /* Re-sends the slots that waited longer than BENCH_LOST_NS. */
-static int reap_lost(int fd, const struct target *t, struct slot *s,
-		     struct run *r)
+static int reap_lost(int fd, struct txq *q, const struct target *t,
+		     struct slot *s, struct run *r)
 {
 	uint64_t now = now_ns();
 
@@ -300,15 +390,16 @@ static int reap_lost(int fd, const struct target *t, struct slot *s,
 		if (now - s[i].sent_ns < BENCH_LOST_NS)
 			continue;
 		r->lost++;
-		if (send_slot(fd, t, &s[i], i) < 0)
+		if (send_slot(q, t, &s[i], i) < 0)
 			return -1;
 	}
-	return 0;
+	return flush(fd, q);
 }
 
 /* A response: the slot's latency, then its next request. */
-static int on_response(int fd, const struct target *t, struct slot *s,
-		       const uint8_t *rx, size_t n, struct run *r)
+static int on_response(struct txq *q, const struct target *t,
+		       struct slot *s, const uint8_t *rx, size_t n,
+		       uint64_t now, struct run *r)
 {
 	struct coap_msg m;
 	unsigned i;
@@ -323,40 +414,63 @@ static int on_response(int fd, const struct target *t, struct slot *s,
 	    COAP_CODE_CLASS(m.code) != 2)
 		return 0;
 	if (r->nsamples < BENCH_MAX_SAMPLES)
-		samples[r->nsamples++] = (uint32_t)((now_ns() - s[i].sent_ns) / 1000u);
+		samples[r->nsamples++] = (uint32_t)((now - s[i].sent_ns) / 1000u);
 	r->done++;
-	return send_slot(fd, t, &s[i], i);
+	return send_slot(q, t, &s[i], i);
 }
 
 /* Keeps BENCH_WINDOW requests in flight for min_ns, or for max_reqs
- * answers.  @retval 0 / -1 socket error */
+ * answers: the answers waiting are read in one recvmmsg and their
+ * successors sent in one sendmmsg, so the generator spends as little
+ * as it can per request (both servers get the same generator).
+ * @retval 0 / -1 socket error */
 static int load(int fd, const struct target *t, uint64_t min_ns,
 		uint64_t max_reqs, struct run *r)
 {
+	static uint8_t rx[BENCH_WINDOW][2048];
+	static struct txq q;
+	struct iovec iov[BENCH_WINDOW];
+	struct mmsghdr mm[BENCH_WINDOW];
 	struct slot s[BENCH_WINDOW];
-	uint8_t rx[2048];
 	uint64_t t0 = now_ns();
 
 	memset(r, 0, sizeof *r);
+	q.n = 0;
 	for (unsigned i = 0; i < BENCH_WINDOW; i++)
-		if (send_slot(fd, t, &s[i], i) < 0)
+		if (send_slot(&q, t, &s[i], i) < 0)
 			return -1;
+	if (flush(fd, &q) < 0)
+		return -1;
 	for (;;) {
-		ssize_t n;
+		uint64_t now = now_ns();
+		int n;
 
-		if ((min_ns && now_ns() - t0 >= min_ns) ||
+		if ((min_ns && now - t0 >= min_ns) ||
 		    (max_reqs && r->done >= max_reqs))
 			break;
-		n = recv(fd, rx, sizeof rx, 0);
-		if (n < 0 && (errno == EAGAIN || errno == ECONNREFUSED)) {
+		for (unsigned i = 0; i < BENCH_WINDOW; i++) {
+			iov[i] = (struct iovec){ rx[i], sizeof rx[i] };
+			mm[i] = (struct mmsghdr){ .msg_hdr = {
+				.msg_iov = &iov[i], .msg_iovlen = 1 } };
+		}
+		n = recvmmsg(fd, mm, BENCH_WINDOW, MSG_DONTWAIT, NULL);
+		if (n < 0 && (errno == EAGAIN || errno == ECONNREFUSED ||
+			      errno == EINTR)) {
 			struct pollfd p = { .fd = fd, .events = POLLIN };
 
 			poll(&p, 1, 10);
-			if (reap_lost(fd, t, s, r) < 0)
+			if (reap_lost(fd, &q, t, s, r) < 0)
 				return -1;
 			continue;
 		}
-		if (n < 0 || on_response(fd, t, s, rx, (size_t)n, r) < 0)
+		if (n < 0)
+			return -1;
+		now = now_ns();
+		for (int k = 0; k < n; k++)
+			if (on_response(&q, t, s, rx[k], mm[k].msg_len, now,
+					r) < 0)
+				return -1;
+		if (flush(fd, &q) < 0)
 			return -1;
 	}
 	r->ns = now_ns() - t0;
@@ -398,31 +512,40 @@ static int cmp_u32(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* CPU ticks (user + system) of pid so far; -1 unreadable. */
-static long cpu_ticks(pid_t pid)
+/* CPU time (ns) pid has run so far, from /proc/PID/schedstat (the
+ * scheduler's own count, exact; /proc/PID/stat's utime + stime are
+ * 10 ms ticks, a tenth of a round's figure); 0: pid itself.
+ * @retval -1 unreadable */
+static int64_t cpu_ns(pid_t pid)
 {
 	char path[64];
-	unsigned long ut, st;
+	unsigned long long ns;
 	FILE *f;
 	int n;
 
-	snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+	if (pid)
+		snprintf(path, sizeof path, "/proc/%d/schedstat", (int)pid);
+	else
+		snprintf(path, sizeof path, "/proc/self/schedstat");
 	if (!(f = fopen(path, "r")))
 		return -1;
-	/* fields 14 and 15 after "pid (comm) state" and ten more */
-	n = fscanf(f, "%*d %*s %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u "
-		   "%lu %lu", &ut, &st);
+	n = fscanf(f, "%llu", &ns);
 	fclose(f);
-	return n == 2 ? (long)(ut + st) : -1;
+	return n == 1 ? (int64_t)ns : -1;
 }
 
-/* Keeps round k's figures; cpu: the server's ticks during it. */
-static void record(struct target *t, int k, const struct run *r, long cpu)
+/* Keeps round k's figures; cpu, gen: the server's and the generator's
+ * CPU ns during it (-1: not measured). */
+static void record(struct target *t, int k, const struct run *r,
+		   int64_t cpu, int64_t gen)
 {
 	t->rate[k] = (double)r->done * 1e9 / (double)r->ns;
 	t->lost[k] = r->lost;
-	t->cpu_us[k] = r->done && cpu >= 0 ? (double)cpu * 1e6 /
-		(double)sysconf(_SC_CLK_TCK) / (double)r->done : 0;
+	t->cpu_us[k] = r->done && cpu >= 0 ? (double)cpu / 1e3 /
+		(double)r->done : 0;
+	t->gen_us[k] = r->done && gen >= 0 ? (double)gen / 1e3 /
+		(double)r->done : 0;
+	t->busy[k] = cpu >= 0 ? (double)cpu / (double)r->ns : 0;
 	if (r->nsamples == 0)
 		return;
 	qsort(samples, r->nsamples, sizeof samples[0], cmp_u32);
@@ -652,8 +775,22 @@ static void report(void)
 		printf(" %.2f", v->rate[k] / l->rate[k]);
 	printf(" (the spread is the machine's load, see coap_bench.c)\n");
 	printf("bench coap server CPU per request: %.2f us (reference %.2f us,"
-	       " ratio %.2f; lower is better, the figure load does not move)\n",
+	       " ratio %.2f; lower is better: the server comparison)\n",
 	       vc, lc, lc > 0 ? vc / lc : 0);
+	printf("  each round's CPU per request ratio:");
+	for (int k = 0; k < BENCH_RUNS; k++)
+		printf(" %.2f", l->cpu_us[k] > 0 ? v->cpu_us[k] / l->cpu_us[k]
+						 : 0);
+	printf("\n  per CPU-second: vigild %.0f req, libcoap %.0f req (ratio "
+	       "%.2f)\n", vc > 0 ? 1e6 / vc : 0, lc > 0 ? 1e6 / lc : 0,
+	       vc > 0 ? lc / vc : 0);
+	printf("bench coap what bounds the rate: server busy %.0f %% of its "
+	       "rounds (reference %.0f %%); load generator %.2f us per request "
+	       "(in the reference's rounds %.2f us)%s\n",
+	       100 * median(v->busy), 100 * median(l->busy),
+	       median(v->gen_us), median(l->gen_us),
+	       median(v->busy) < 0.9 ? ": vigild waits for requests, so its "
+	       "req/s is the generator's and the machine's, not vigild's" : "");
 	printf("bench coap p50 latency: %.0f us (reference %.0f us, ratio %.2f)"
 	       "\n", median(v->p50), median(l->p50),
 	       median(v->p50) / median(l->p50));
@@ -678,6 +815,7 @@ int main(void)
 
 	signal(SIGALRM, on_alarm);
 	alarm(BENCH_DEADLINE_S);
+	pin_setup();
 	if (prepare(fd) < 0)
 		goto out;
 	for (int i = 0; i < 2; i++)            /* warm-up */
@@ -685,12 +823,14 @@ int main(void)
 			goto out;
 	for (int k = 0; k < BENCH_RUNS; k++) {
 		for (int i = 0; i < 2; i++) {
-			long c0 = cpu_ticks(tgts[i].pid);
+			int64_t c0 = cpu_ns(tgts[i].pid), g0 = cpu_ns(0), c1, g1;
 
 			if (load(fd[i], &tgts[i], BENCH_MIN_NS, 0, &r) < 0)
 				goto out;
-			record(&tgts[i], k, &r, c0 < 0 ? -1 :
-			       cpu_ticks(tgts[i].pid) - c0);
+			c1 = cpu_ns(tgts[i].pid);
+			g1 = cpu_ns(0);
+			record(&tgts[i], k, &r, c0 < 0 || c1 < 0 ? -1 : c1 - c0,
+			       g0 < 0 || g1 < 0 ? -1 : g1 - g0);
 		}
 	}
 	report();

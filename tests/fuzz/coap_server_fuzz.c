@@ -5,6 +5,10 @@
  * length and that many bytes; a length with the top bit set instead
  * advances the clock by its low 15 bits x 100 ms and runs the tick.
  *
+ * A datagram whose length has bit 2 set is handled as a one-datagram
+ * burst (coap_srv_burst_begin/_end, as the readable callback does: the
+ * answer is queued and sent at the end), the others directly.
+ *
  * Properties checked (__builtin_trap on violation):
  *   - every datagram the server sends is at most COAP_MAX_MSG bytes and
  *     parses as a well-formed CoAP message (coap_parse == 0);
@@ -144,8 +148,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		peer.port = (uint16_t)(40000 + (len & 3));
 		verified = coap_srv_verified(&srv, &peer, hal_clock_mono_ms());
+		if (len & 4)  /* the readable callback's path: a burst */
+			coap_srv_burst_begin(&srv, 0);
 		coap_srv_datagram(&srv, 0, &peer, data + i, len,
 				  hal_clock_mono_ms());
+		coap_srv_burst_end(&srv);  /* a no-op outside one */
 		drain(data + i, len, srv.stats.duplicates != dups,
 		      verified || srv.vfy.verified != 0);
 		require(coap_srv_observers(&srv) <= COAP_SRV_OBS_MAX);

@@ -496,6 +496,78 @@ TEST(dedup_replays_cached_answer)
 	coap_srv_stop(&srv);
 }
 
+/* Queues a request from client without running the loop. */
+static void queue_req(const struct req *r)
+{
+	int n = mkreq(r);
+
+	REQUIRE(n > 0);
+	CHECK_EQ_INT(hal_sim_net_inject_datagram(&srv.socks[0].addr, &client,
+						 rq, (size_t)n), 0);
+}
+
+/* More datagrams than one readable burst takes: every one answered, in
+ * the order asked (the answers of a burst go out together at its end). */
+TEST(burst_answers_all_in_order)
+{
+	struct req g = *GET("/status");
+	const unsigned n = COAP_SRV_RX_BURST + 5;
+
+	REQUIRE(setup() == 1);
+	coap_srv_configure(&srv, false, COAP_AMP_OFF);
+	g.block = 0;
+	g.szx = 6;
+	for (unsigned i = 0; i < n; i++) {
+		g.mid = (uint16_t)(0x700 + i);
+		queue_req(&g);
+	}
+	pump();
+	for (unsigned i = 0; i < n; i++) {
+		CHECK(take() > 0);
+		CHECK_EQ_INT(rm.mid, 0x700 + i);
+		CHECK_EQ_INT(rm.code, COAP_CODE_CONTENT);
+	}
+	CHECK_EQ_INT(take(), -EAGAIN);
+	CHECK_EQ_INT(srv.stats.requests, n);
+	coap_srv_stop(&srv);
+}
+
+/* GET, POST /reload, GET in one burst: the burst keeps the change key
+ * only until a request that is not a GET, so the second GET is rendered
+ * from the reloaded state (a new ETag). */
+TEST(burst_get_after_post_is_fresh)
+{
+	struct req g = *GET("/status");
+	struct req post = { COAP_CON, COAP_POST, 0x801, "/reload", -1, -1, 0,
+			    NULL, NULL, 0, 0 };
+	const uint8_t *tag;
+	uint8_t tag0[8];
+	size_t tl, tl0 = 0;
+
+	REQUIRE(setup() == 1);
+	coap_srv_configure(&srv, true, COAP_AMP_OFF);
+	g.block = 0;
+	g.szx = 6;
+	g.mid = 0x800;
+	queue_req(&g);
+	queue_req(&post);
+	g.mid = 0x802;
+	queue_req(&g);
+	pump();
+	CHECK(take() > 0 && rm.mid == 0x800 && rm.code == COAP_CODE_CONTENT);
+	if (coap_get_etag(&rm, &tag, &tl) == 1 && tl <= sizeof tag0) {
+		memcpy(tag0, tag, tl);
+		tl0 = tl;
+	}
+	CHECK(tl0 > 0);
+	CHECK(take() > 0 && rm.mid == 0x801 && rm.code == COAP_CODE_CHANGED);
+	CHECK_EQ_INT(reload_calls, 1);
+	CHECK(take() > 0 && rm.mid == 0x802 && rm.code == COAP_CODE_CONTENT);
+	CHECK(coap_get_etag(&rm, &tag, &tl) == 1);
+	CHECK(tl != tl0 || memcmp(tag, tag0, tl) != 0);
+	coap_srv_stop(&srv);
+}
+
 TEST(malformed_get_rst_or_silence)
 {
 	static const uint8_t ping[] = { 0x40, 0x00, 0x12, 0x34 };
@@ -1225,7 +1297,8 @@ TEST_SUITE(coap_server, parse_listen, status_doc_encodes_every_part,
 	   change_key_follows_state_not_clocks,
 	   change_key_counts_job_bytes_in_steps, get_status_block2_sequence,
 	   amplification_limit_without_block2, well_known_core_lists_resources,
-	   dedup_replays_cached_answer, malformed_get_rst_or_silence,
+	   dedup_replays_cached_answer, burst_answers_all_in_order,
+	   burst_get_after_post_is_fresh, malformed_get_rst_or_silence,
 	   error_codes, observe_register_notify_deregister,
 	   observe_notifies_in_the_pass_of_the_change,
 	   observe_dropped_on_rst_and_failed_con, observe_refresh_and_capacity,

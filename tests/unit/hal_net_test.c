@@ -208,6 +208,26 @@ TEST(datagram_codes_without_peer)
 	hal_net_close(u);
 }
 
+TEST(sendto_many_codes)
+{
+	struct hal_addr a = addr("127.0.0.1", 0), to = addr("127.0.0.1", 9);
+	struct hal_dgram d[HAL_NET_SEND_MANY_MAX + 1];
+	int u = hal_net_socket(HAL_AF_INET, HAL_SOCK_DGRAM);
+
+	REQUIRE(u >= 0);
+	CHECK_EQ_INT(hal_net_bind(u, &a, 0), 0);
+	for (unsigned i = 0; i <= HAL_NET_SEND_MANY_MAX; i++)
+		d[i] = (struct hal_dgram){ "abc", 1 + i % 3, &to };
+	CHECK_EQ_INT(hal_net_sendto_many(u, d, 0), 0);
+	CHECK_EQ_INT(hal_net_sendto_many(u, d, 3), 3);
+	CHECK_EQ_INT(hal_net_sendto_many(u, d, HAL_NET_SEND_MANY_MAX + 1),
+		     -EINVAL);
+	CHECK_EQ_INT(hal_net_sendto_many(u, NULL, 1), -EINVAL);
+	d[1].to = NULL;
+	CHECK_EQ_INT(hal_net_sendto_many(u, d, 3), -EINVAL);
+	hal_net_close(u);
+}
+
 TEST(options)
 {
 	int u = hal_net_socket(HAL_AF_INET, HAL_SOCK_DGRAM);
@@ -245,5 +265,5 @@ TEST_SUITE(hal_net, parse_v4, parse_v6_and_scope, parse_rejects_non_numeric,
 	   format_enospc_at_exact_boundary, resolve_numeric_and_localhost,
 	   socket_bad_arguments, bind_cases, bind_v6_v6only,
 	   listen_and_accept_misuse, unconnected_stream_codes,
-	   datagram_codes_without_peer, options,
+	   datagram_codes_without_peer, sendto_many_codes, options,
 	   close_twice_and_bad_descriptors)

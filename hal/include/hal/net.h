@@ -137,6 +137,24 @@ int hal_net_recv(int fd, void *buf, size_t cap);
 int hal_net_sendto(int fd, const void *buf, size_t len,
 		   const struct hal_addr *a);
 
+/* One datagram of hal_net_sendto_many. */
+struct hal_dgram {
+	const void *buf;
+	size_t len;
+	const struct hal_addr *to;
+};
+
+/* Most datagrams one hal_net_sendto_many call takes. */
+#define HAL_NET_SEND_MANY_MAX 16
+
+/*
+ * Sends d[0..n) in order, in as few system calls as the platform allows
+ * (Linux: sendmmsg); a datagram that fails is skipped, the rest still go.
+ * @retval >=0 how many were sent
+ * @retval -EINVAL n above HAL_NET_SEND_MANY_MAX, or a bad datagram
+ */
+int hal_net_sendto_many(int fd, const struct hal_dgram *d, unsigned n);
+
 /*
  * Receives one datagram; from may be NULL.  A datagram longer than cap is
  * truncated to cap and reported as -EMSGSIZE (its bytes are gone).
