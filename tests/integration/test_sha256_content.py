@@ -13,29 +13,13 @@ import struct
 import pytest
 
 import metadb
-from conftest import make_certs
-from backupd import Server, TIMEOUT_MS, tls_args
-from test_restore import config, make_leaf, run
+# the fixtures pki (board-a, board-b) and srv (tls and plain listeners)
+from test_restore import config, pki, run, srv  # noqa: F401
 
 # struct bk_mf_entry (firmware/backup/backup_manifest.h), host order
 MF_HEAD = struct.Struct("=II")
 MF_ENTRY = struct.Struct("=16s32sQqII")
 MF_MAGIC = 0x3146474D
-
-
-@pytest.fixture(scope="module")
-def pki(tmp_path_factory):
-    d = make_certs(tmp_path_factory.mktemp("pki"))
-    make_leaf(d, "board-a")
-    return d
-
-
-@pytest.fixture
-def srv(pki, tmp_path, backend):
-    s = Server(["--data", str(tmp_path / "data"), "--timeout-ms", str(TIMEOUT_MS),
-                "--plain", "127.0.0.1:0"] + tls_args(pki)).start()
-    yield s
-    s.stop()
 
 
 def make_files(root, seed):
