@@ -278,7 +278,8 @@ $(foreach n,$(BENCH_NAMES),$(eval $(call link_rule,build/bench/$(n),\
 	tests/bench/$(n).c $(call proto,$(HOST_ARCH)),build/hosttools,gcc,\
 	-lcbor $(call mbed_libs,host))))
 $(foreach n,$(INTEROP_NAMES),$(eval $(call link_rule,build/interop/$(n),\
-	tests/interop/$(n).c $(call proto,$(HOST_ARCH)),build/hosttools,gcc,-lcbor)))
+	tests/interop/$(n).c $(call proto,$(HOST_ARCH)),build/hosttools,gcc,\
+	-lcbor $(call mbed_libs,host))))
 
 # ---- generated version header (rewritten only when it changes) ----
 GIT_REV := $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
