@@ -19,7 +19,8 @@
  *   - the amplification rule (coap.amplification = echo, the default):
  *     to an unverified address every datagram is at most 3 x the request
  *     or COAP_SRV_AMP_FLOOR; a ping (Empty CON) is 4 bytes; held
- *     requests are answered on an RST or the tick (the RST that
+ *     requests are answered on an RST or the tick, bounded by their own
+ *     size (the RST that
  *     verifies needs the ping's random id, which the input can only
  *     guess, so the ping/Echo paths and the limited replay are covered);
  *   - observers never exceed COAP_SRV_OBS_MAX.
@@ -81,6 +82,37 @@ static void setup(void)
 			       &hooks) == 1);
 }
 
+/* The requests of this run by token: a held request is answered later
+ * (on an RST or the tick), and that answer's amplification bound is its
+ * own request's size, not the size of the datagram that released it. */
+#define SEEN_MAX 64
+static struct seen_req {
+	uint8_t tkl, token[8];
+	size_t len;
+} seen[SEEN_MAX];
+static unsigned nseen;
+
+static void seen_add(const struct coap_msg *q, size_t len)
+{
+	struct seen_req *r = &seen[nseen++ % SEEN_MAX];
+
+	r->tkl = q->tkl;
+	memcpy(r->token, q->token, q->tkl);
+	r->len = len;
+}
+
+/* The largest request seen with a's token (0: none). */
+static size_t seen_len(const struct coap_msg *a)
+{
+	size_t best = 0;
+
+	for (unsigned i = 0; i < nseen && i < SEEN_MAX; i++)
+		if (seen[i].tkl == a->tkl && seen[i].len > best &&
+		    memcmp(seen[i].token, a->token, a->tkl) == 0)
+			best = seen[i].len;
+	return best;
+}
+
 /* Checks every datagram the server sent in answer to req (NULL: a
  * tick) from an address that is verified or not. */
 static void drain(const uint8_t *req, size_t rlen, bool replay,
@@ -90,6 +122,9 @@ static void drain(const uint8_t *req, size_t rlen, bool replay,
 	int n;
 	bool is_req = req && coap_parse(&q, req, rlen) == 0 &&
 		      COAP_CODE_CLASS(q.code) == 0 && q.code != 0;
+
+	if (is_req)
+		seen_add(&q, rlen);
 
 	while ((n = hal_sim_net_sent_datagram(srv.socks[0].fd, out,
 					      sizeof out, NULL)) >= 0) {
@@ -101,10 +136,11 @@ static void drain(const uint8_t *req, size_t rlen, bool replay,
 			require(n == 4);  /* a ping */
 			continue;
 		}
-		/* the amplification limit holds per request.  A notification
-		 * to an earlier registration that this pass sent (processing
-		 * even a 4-byte RST runs the observers' tick) is not an
-		 * answer to this datagram: its size was bounded by that
+		/* the amplification limit holds per request: an answer is
+		 * bounded by the size of its request, which may be an earlier
+		 * one that was held (seen_len).  A notification to an earlier
+		 * registration that this pass sent (processing even a 4-byte
+		 * RST runs the observers' tick) was bounded by that
 		 * registration's own limit when it was answered. */
 		bool answers = is_req && a.tkl == q.tkl &&
 			       memcmp(a.token, q.token, q.tkl) == 0;
@@ -112,7 +148,7 @@ static void drain(const uint8_t *req, size_t rlen, bool replay,
 				    coap_opt_get(&a, COAP_OPT_OBSERVE) != NULL;
 		if (!verified && !notification)
 			require((size_t)n <= COAP_SRV_AMP_FLOOR ||
-				(size_t)n <= COAP_SRV_AMP_FACTOR * rlen);
+				(size_t)n <= COAP_SRV_AMP_FACTOR * seen_len(&a));
 		if (!is_req || a.type == COAP_RST)
 			continue;
 		if (a.type == COAP_ACK && a.mid != q.mid)
@@ -130,6 +166,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t i = 0;
 
 	setup();
+	nseen = 0;
 	hal_net_addr_parse("127.0.0.2", 40000, &peer);
 	while (size - i >= 2) {
 		size_t len = (size_t)data[i] << 8 | data[i + 1];
