@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "hal/clock.h"
+#include "hal/mem.h"
 #include "hal/rng.h"
 #include "log.h"
 #include "mem.h"
@@ -349,6 +350,9 @@ void bka_job_finished(struct backup_agent *ba)
 	}
 	ba->cur = -1;
 	bka_publish(ba);
+	/* what only this job ran (a first registration's key generation, an
+	 * error path) stops counting in the resident set */
+	hal_mem_drop_code();
 	start_next(ba);
 }
 

@@ -1,5 +1,6 @@
 /*
- * hal/mem.h — giving back pages of static memory that hold only zeros.
+ * hal/mem.h — giving back pages of static memory that hold only zeros,
+ * and the program's code pages between two uses.
  *
  * A page of .bss counts in the resident set (VmRSS, VmHWM) from its first
  * write on, even when that write was a zero (mbedTLS's arena set-up clears
@@ -19,5 +20,17 @@
  * left alone.  Best effort: a kernel that refuses changes nothing.
  */
 void hal_mem_discard(void *p, size_t n);
+
+/*
+ * The program's code pages stop counting in the resident set; each comes
+ * back from the page cache at its next use, with the 64 KiB window
+ * around it that the kernel maps on a code fault (fault_around_bytes).
+ * For the end of a phase whose code will not run again soon (start-up, a
+ * backup job): vigild's link puts the code of a backup first and
+ * together (firmware/agent/hot.ld), so only those windows come back.
+ * Costs a few page faults (no I/O: the pages stay cached).  Best effort;
+ * the sim does nothing.
+ */
+void hal_mem_drop_code(void);
 
 #endif
