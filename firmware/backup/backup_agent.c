@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "crypto_platform.h"
 #include "hal/clock.h"
 #include "hal/mem.h"
 #include "hal/rng.h"
@@ -348,6 +349,8 @@ void bka_job_finished(struct backup_agent *ba)
 			"job %u failed: %s", (unsigned)j->id,
 			j->error);
 	}
+	log_debug("backup", "crypto arena: %zu bytes held at most so far",
+		  crypto_arena_peak());
 	ba->cur = -1;
 	bka_publish(ba);
 	/* what only this job ran (a first registration's key generation, an

@@ -15,9 +15,12 @@
 
 /*
  * The whole pages inside [p, p+n) read as zero and stop counting in the
- * resident set.  Only for zero-initialized static memory (.bss) that
- * holds zeros: p..p+n must not be in use.  Parts of pages at the ends are
- * left alone.  Best effort: a kernel that refuses changes nothing.
+ * resident set.  Only for zero-initialized static memory (.bss) whose
+ * content is no longer needed: p..p+n must not be in use.  Parts of pages
+ * at the ends are left alone.  Best effort: a kernel that refuses changes
+ * nothing (and a page of .bss that shares the file's last page of .data
+ * reads back from the file), so a caller that needs zeros checks
+ * (mem_clear), as lib/arena.c does.
  */
 void hal_mem_discard(void *p, size_t n);
 
