@@ -2,7 +2,10 @@
  * linux_mem_test.c — hal/linux/mem.c's hal_mem_drop_code really gives
  * the program's code pages back (the file-backed resident set of this
  * test program falls) and the code runs on afterwards (a called function
- * gives its answer: its page came back from the page cache).
+ * gives its answer: its page came back from the page cache).  Under
+ * qemu-user (make check runs the aarch64 and armv7 builds so) the guest's
+ * code is qemu's private copy, not a file mapping, and qemu ignores the
+ * call: there only the second half is checked.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,8 +13,9 @@
 #include "hal/mem.h"
 #include "test.h"
 
-/* RssFile of this process in kB (/proc/self/status), or -1. */
-static long rss_file_kb(void)
+/* RssFile of this process in kB (/proc/self/status), or -1; *qemu: the
+ * process is qemu-user's (its Name). */
+static long rss_file_kb(int *qemu)
 {
 	char line[128];
 	long kb = -1;
@@ -19,9 +23,12 @@ static long rss_file_kb(void)
 
 	if (!f)
 		return -1;
-	while (fgets(line, sizeof line, f))
+	while (fgets(line, sizeof line, f)) {
+		if (!strncmp(line, "Name:", 5))
+			*qemu = strstr(line, "qemu-") != NULL;
 		if (sscanf(line, "RssFile: %ld", &kb) == 1)
 			break;
+	}
 	fclose(f);
 	return kb;
 }
@@ -34,15 +41,17 @@ __attribute__((noinline)) static unsigned mix(unsigned x)
 
 TEST(drop_code_gives_the_code_pages_back)
 {
-	long before = rss_file_kb();
+	int qemu = 0;
+	long before = rss_file_kb(&qemu);
 	long after;
 
 	CHECK(before > 0);
 	hal_mem_drop_code();
-	after = rss_file_kb();
+	after = rss_file_kb(&qemu);
 	/* the runner and every suite before this one mapped far more code
 	 * than reading one status file needs again */
-	CHECK(after >= 0 && after < before);
+	if (!qemu)
+		CHECK(after >= 0 && after < before);
 	CHECK_EQ_INT(mix(12345u), 12345u * 2654435761u ^ (12345u >> 7));
 }
 
