@@ -9,22 +9,22 @@ Why: the kernel maps a program's code in 64 KiB windows around each page
 fault (fault_around_bytes), so a function that runs maps the 64 KiB around
 it.  With the code in link order, the few functions a backup runs are
 spread over every window and all of vigild's text stays resident (344 KiB
-on x86_64, of which ~94 KiB run).  hot.ld puts them first and together;
+on x86_64, of which ~186 KiB run in a backup).  hot.ld puts them first and together;
 vigild drops its code mapping after start-up and after each job
 (hal_mem_drop_code), so only the windows of that hot block come back.
 
-How: build/host/bin/vigild (the LTO build and its link map) runs under
-valgrind --tool=callgrind with instrumentation off until it is running and
-has registered; then, per transport (tls://, tcp://): a job with a fresh
-connection (full handshake), one after the server closed the idle
-connection (resumption), one with the manifest (the unchanged files are
-not sent), five CoAP observers of /status all along, and a health tick.
+How: per transport (tls://, tcp://), build/host/bin/vigild (the LTO
+build and its link map) registers, stops, and starts again under
+valgrind --tool=callgrind; what runs until it is running (a first dump)
+is start-up; after it: a job with a fresh connection (full handshake),
+one after the server closed the idle connection (resumption), one with
+the manifest (the unchanged files are not sent), five CoAP observers of /status all along, the health checks'
+first state changes (the end of their start period) and a tick after.
 Every function with an executed instruction is hot (the link map names
 the section each address is in).  Missing a function costs one 64 KiB
 window when it runs, never correctness: the list only orders code.
 """
 import bisect
-import glob
 import os
 import re
 import shutil
@@ -98,60 +98,80 @@ def patterns(hot):
 
 
 class Profile(ab.Bench):
-    """agent_bench's set-up with vigild under callgrind."""
+    """agent_bench's set-up; vigild under callgrind once it has registered."""
+    profiled = False
 
     def spawn(self, argv, log):
-        if os.path.basename(argv[0]) == "vigild":
+        if os.path.basename(argv[0]) == "vigild" and self.profiled:
             argv = ["valgrind", "--tool=callgrind", "--dump-instr=yes",
-                    "--instr-atstart=no",
                     f"--callgrind-out-file={self.tmp}/cg.out.%p"] + argv
         if os.path.basename(argv[0]) == "vigil-backupd":
             argv = argv + ["--timeout-ms", str(IDLE_CLOSE_MS)]
         return super().spawn(argv, log)
 
     def start_agent(self, url):
-        os.makedirs(f"{self.tmp}/tree/sub", exist_ok=True)
+        """Bench.start_agent with a directory tree beside the big file (a
+        walk of directories, and the manifest's skips)."""
+        tree = f"{self.tmp}/tree/sub"
+        os.makedirs(tree, exist_ok=True)
         for i in range(20):
-            with open(f"{self.tmp}/tree/sub/f{i}", "w", encoding="utf-8") as f:
+            with open(f"{tree}/f{i}", "w", encoding="utf-8") as f:
                 f.write("x" * (100 * i + 1))
-        super().start_agent(url)
-        # the tree too: a walk of directories, and the manifest's skips
-        conf = f"{self.tmp}/vigil.conf"
-        with open(conf, encoding="utf-8") as f:
-            text = f.read()
-        with open(conf, "w", encoding="utf-8") as f:
-            f.write(text.replace("backup.paths = ", f"backup.paths = {self.tmp}/tree,"))
-        os.kill(self.agent.pid, 1)      # SIGHUP: reload (not profiled)
-        ab.wait_for(lambda: "reloaded" in ab.read(self.log), "reload", 120)
 
-    def vigild_pid(self):
-        return self.agent.pid
+        def spawn(argv, log):
+            if os.path.basename(argv[0]) == "vigild":
+                conf = argv[-1]
+                with open(conf, encoding="utf-8") as f:
+                    text = f.read()
+                with open(conf, "w", encoding="utf-8") as f:
+                    f.write(text.replace("backup.paths = ",
+                                         f"backup.paths = {self.tmp}/tree,"))
+            return Profile.spawn(self, argv, log)
+        self.spawn = spawn              # what Bench.start_agent calls
+        try:
+            super().start_agent(url)
+        finally:
+            del self.spawn
 
-    def instrument(self, on):
-        subprocess.run(["callgrind_control", "-i", "on" if on else "off",
-                        str(self.vigild_pid())], check=True, capture_output=True)
+    def dump(self, n):
+        """Callgrind's dump n (1, 2, ...) of the running vigild."""
+        pid = self.agent.pid
+        subprocess.run(["callgrind_control", "-d", str(pid)], check=True,
+                       capture_output=True)
+        path = f"{self.tmp}/cg.out.{pid}.{n}"
+        ab.wait_for(lambda: os.path.exists(path), "callgrind's dump", 60)
+        return path
+
+    def stop_agent(self):
+        for p in self.procs[-ab.OBSERVERS - 1:]:
+            p.kill()
+            p.wait()
 
     def run_mode(self, url):
+        """The path of the dump that holds the steady state."""
         self.start_agent(url)
         self.job(False)                     # registration: cold, not profiled
-        self.instrument(True)
+        self.stop_agent()
+        self.profiled = True                # a new process: full handshake
+        self.start_agent(url)
+        self.dump(1)                        # start-up: cold
         self.job(False)
         time.sleep(IDLE_CLOSE_MS / 1000 * 2)   # the server closes the idle link
-        self.job(False)
+        self.job(False)                     # resumption
         self.jobs += 1                      # with the manifest job() deletes
         subprocess.run([f"{ab.BIN}/vigilctl", "backup",
                         f"coap://127.0.0.1:{self.cport}", "now"],
                        check=True, capture_output=True, timeout=30)
         ab.wait_for(lambda: re.search(rf"job {self.jobs} (done|failed)",
                                       ab.read(self.log)), "the manifest job", 600)
-        time.sleep(35)                      # a health tick and notifications
-        subprocess.run(["callgrind_control", "-d", str(self.vigild_pid())],
-                       check=True, capture_output=True)
-        ab.wait_for(lambda: glob.glob(f"{self.tmp}/cg.out.{self.vigild_pid()}.*"),
-                    "callgrind's dump", 60)
-        for p in self.procs[-ab.OBSERVERS - 1:]:
-            p.kill()
-            p.wait()
+        # the health checks' start period ends: their first state changes
+        # (log, status, notifications), then a tick of each
+        ab.wait_for(lambda: re.search(r"health: \w+: starting ->", ab.read(self.log)),
+                    "the health checks' first results", 180)
+        time.sleep(35)
+        path = self.dump(2)
+        self.stop_agent()
+        return path
 
 
 def write_ld(out, hot, total):
@@ -187,10 +207,8 @@ def main(argv):
         p = Profile(tmp, 0)
         try:
             p.setup()
-            p.run_mode(f"tls://127.0.0.1:{p.tport}" if mode == "tls"
-                       else f"tcp://127.0.0.1:{p.pport}")
-            for path in glob.glob(f"{tmp}/cg.out.*.*"):
-                addrs |= executed(path)
+            addrs |= executed(p.run_mode(f"tls://127.0.0.1:{p.tport}" if mode == "tls"
+                                         else f"tcp://127.0.0.1:{p.pport}"))
         finally:
             p.stop()
             shutil.rmtree(tmp, ignore_errors=True)
