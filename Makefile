@@ -8,6 +8,7 @@
 #   make fuzz-long      every fuzz target for 10 million executions
 #   make bench          benchmarks against reference implementations
 #   make size           vigild's size per board, by part (vigil, mbedTLS, musl)
+#   make hot-order      firmware/agent/hot.ld: the functions a backup runs
 #   make soak           long forms of tests (the exporter with 500 agents,
 #                       the full reliability campaign: docs/reliability.md)
 #   make campaign       the reliability campaign alone (VIGIL_CAMPAIGN=short|full)
@@ -77,6 +78,11 @@ TARGET_LTO := -flto -flto-partition=one
 # padding on aarch64 when this was set).
 TARGET_LDFLAGS := -static -Wl,--gc-sections -Wl,-z,norelro \
 	-Wl,-z,common-page-size=64 -s -Wl,-Map=$$@.map
+# vigild's link puts the functions a backup runs first and together
+# (firmware/agent/hot.ld, written by make hot-order): the kernel maps code
+# in 64 KiB windows around each fault, so this keeps the code resident
+# during a backup to those windows (hal_mem_drop_code; docs/architecture.md).
+VIGILD_LDFLAGS := -Wl,-T,firmware/agent/hot.ld
 TEST_CFLAGS := -O1 -g -Itests/unit
 ASAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
@@ -160,12 +166,13 @@ $(1)/obj/%.o: %.c build/gen/version.h | $(TC_STAMP)
 	$$(Q)$(2) $(3) -MMD -MP -c $$< -o $$@
 endef
 
-# link_rule OUT SRCS DIR CC LDFLAGS
+# link_rule OUT SRCS DIR CC LDFLAGS (a linker script OUT depends on,
+# such as vigild's hot.ld, is a prerequisite but goes in LDFLAGS as -T)
 define link_rule
 $(1): $(call objs,$(3),$(2))
 	@mkdir -p $$(@D)
 	@echo "  LD      $$@"
-	$$(Q)$(4) $$^ $(5) -o $$@
+	$$(Q)$(4) $$(filter-out %.ld,$$^) $(5) -o $$@
 endef
 
 # Boards: the product binaries, static and stripped.
@@ -173,7 +180,7 @@ define board_rules
 $(call compile_rules,build/$(1),$(call musl_cc,$($(1)_ARCH)),\
 	$(CSTD) $(WARN) $(TARGET_CFLAGS) $(TARGET_LTO) $($(1)_CFLAGS) $(call INCLUDES,$(1),$($(1)_ARCH)))
 $(call link_rule,build/$(1)/bin/vigild,$(call vigild_srcs,$($(1)_ARCH)),build/$(1),\
-	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS) $(TARGET_LTO) $(TARGET_CFLAGS) $($(1)_CFLAGS) $($(1)_LDFLAGS) $(call mbed_libs,$($(1)_ARCH)))
+	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS) $(VIGILD_LDFLAGS) $(TARGET_LTO) $(TARGET_CFLAGS) $($(1)_CFLAGS) $($(1)_LDFLAGS) $(call mbed_libs,$($(1)_ARCH)))
 $(foreach t,$(TOOL_NAMES),$(call link_rule,build/$(1)/bin/$(t),\
 	tests/tools/$(t).c $(FW_LIB) $(call proto,$($(1)_ARCH)) $(HAL_LINUX),build/$(1),\
 	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS) $(TARGET_LTO) -Os $($(1)_CFLAGS) $(call mbed_libs,$($(1)_ARCH)))$(nl))
@@ -182,9 +189,11 @@ $(foreach t,$(TOOL_NAMES),$(call link_rule,build/$(1)/bin/$(t),\
 $(call compile_rules,build/$(1)/nolto,$(call musl_cc,$($(1)_ARCH)),\
 	$(CSTD) $(WARN) $(TARGET_CFLAGS) $($(1)_CFLAGS) $(call INCLUDES,$(1),$($(1)_ARCH)))
 $(call link_rule,build/$(1)/nolto/vigild,$(call vigild_srcs,$($(1)_ARCH)),build/$(1)/nolto,\
-	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS) -fno-lto $($(1)_LDFLAGS) $(call mbed_libs,$($(1)_ARCH)))
+	$(call musl_cc,$($(1)_ARCH)),$(TARGET_LDFLAGS) $(VIGILD_LDFLAGS) -fno-lto $($(1)_LDFLAGS) $(call mbed_libs,$($(1)_ARCH)))
 endef
 $(foreach b,$(BOARDS),$(eval $(call board_rules,$(b))))
+$(foreach b,$(BOARDS),build/$(b)/bin/vigild build/$(b)/nolto/vigild): \
+	firmware/agent/hot.ld
 
 # Unit tests on the host with sanitizers (glibc gcc) ...
 $(eval $(call compile_rules,build/test-asan,gcc,\
@@ -237,7 +246,7 @@ TOOL_SRCS_vigilctl := $(addprefix firmware/backup/,restore_cli.c \
 	restore_client.c restore_engine.c restore_files.c backup_cli.c backup_client.c \
 	backup_engine.c backup_conn.c backup_tls.c backup_crypto.c \
 	backup_identity.c backup_retry.c backup_walk.c backup_manifest.c) \
-	$(wildcard firmware/config/*.c firmware/crypto/*.c) lib/log.c lib/log_json.c lib/mem.c lib/metrics.c \
+	$(wildcard firmware/config/*.c firmware/crypto/*.c) lib/arena.c lib/log.c lib/log_json.c lib/mem.c lib/metrics.c \
 	lib/num.c lib/pattern.c lib/psk.c lib/tz.c lib/daywin.c $(HAL_LINUX)
 TOOL_PROGS := $(basename $(notdir $(wildcard tools/*.c)))
 TOOL_PROGS := $(filter-out $(foreach t,$(TOOL_PROGS),$(t)_%),$(TOOL_PROGS))
@@ -348,6 +357,14 @@ bench: $(addprefix build/bench/,$(BENCH_NAMES)) build/host/bin/vigild \
 	$(Q)VIGIL_BIN_DIR="$(CURDIR)/build/host/bin" python3 tests/bench/report.py \
 		docs/benchmarks.md $(addprefix build/bench/,$(BENCH_NAMES))
 	$(Q)echo "=== images" && tests/bench/image_bench.sh
+
+# firmware/agent/hot.ld: the functions vigild runs in a backup with CoAP
+# observers, measured under callgrind (tests/bench/hot_order.py); run it
+# again when those paths change much (a function missing from the list
+# still runs, from the rest of .text: it only costs resident pages).
+.PHONY: hot-order
+hot-order: build/host/bin/vigild $(addprefix build/host/bin/,$(TOOL_PROGS)) $(SERVER_BIN)
+	$(Q)VIGIL_BIN_DIR="$(CURDIR)/build/host/bin" python3 tests/bench/hot_order.py
 
 # Each board's vigild by part, from its link map (tests/size.py); make
 # check holds every board to tests/size-budget.txt.

@@ -24,7 +24,10 @@ void mem_clear(void *p, size_t n)
 	unsigned char *b = p;
 
 	while (n > 0) {
-		size_t k = n < MEM_PIECE ? n : MEM_PIECE;
+		/* pieces end on page boundaries: a piece that straddled two
+		 * pages wrote both for a byte in one of them */
+		size_t to_page = MEM_PIECE - (size_t)((uintptr_t)b % MEM_PIECE);
+		size_t k = n < to_page ? n : to_page;
 
 		if (!all_zero(b, k))
 			memset(b, 0, k);

@@ -12,7 +12,8 @@
 
 #include <stddef.h>
 
-/* Sets p[0..n) to zero, writing only the 4 KiB pieces not zero already. */
+/* Sets p[0..n) to zero, writing only the 4 KiB pieces not zero already
+ * (pieces aligned to 4 KiB addresses, so each lies in one page). */
 void mem_clear(void *p, size_t n);
 
 #endif

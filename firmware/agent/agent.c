@@ -14,6 +14,7 @@
 
 #include "board.h"
 #include "hal/clock.h"
+#include "hal/mem.h"
 #include "hal/signal.h"
 #include "hal/storage.h"
 #include "log.h"
@@ -521,6 +522,9 @@ int agent_run(void)
 		 BOARD_NAME, agent.config_path, agent.cfg.data_dir);
 	/* up: the service manager may start what depends on us */
 	(void)watchdog_notify(&agent.health, "READY=1"); /* counted inside */
+	/* start-up's code (configuration, set-up) runs no more: only the
+	 * code the loop runs comes back (hal/mem.h, firmware/agent/hot.ld) */
+	hal_mem_drop_code();
 	ret = ev_run(&agent.loop);
 	if (ret < 0)
 		log_err("main", "event loop failed: %s", strerror(-ret));

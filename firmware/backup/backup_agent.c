@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "crypto_platform.h"
 #include "hal/clock.h"
+#include "hal/mem.h"
 #include "hal/rng.h"
 #include "log.h"
 #include "mem.h"
@@ -347,8 +349,13 @@ void bka_job_finished(struct backup_agent *ba)
 			"job %u failed: %s", (unsigned)j->id,
 			j->error);
 	}
+	log_debug("backup", "crypto arena: %zu bytes held at most so far",
+		  crypto_arena_peak());
 	ba->cur = -1;
 	bka_publish(ba);
+	/* what only this job ran (a first registration's key generation, an
+	 * error path) stops counting in the resident set */
+	hal_mem_drop_code();
 	start_next(ba);
 }
 

@@ -8,16 +8,28 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arena.h"
 #include "hal/cpu.h"
-#include "hal/mem.h"
 #include "hal/rng.h"
 #include "mbedtls/error.h"
-#include "mbedtls/memory_buffer_alloc.h"
+#include "mbedtls/platform.h"
 #include "psa/crypto.h"
 
-static unsigned char crypto_arena[CRYPTO_ARENA_SIZE];
+static unsigned char crypto_arena[CRYPTO_ARENA_SIZE]
+	__attribute__((aligned(ARENA_ALIGN)));
+static struct arena crypto_heap;
 static bool crypto_done;
 static int crypto_ret;
+
+static void *crypto_calloc(size_t n, size_t size)
+{
+	return arena_calloc(&crypto_heap, n, size);
+}
+
+static void crypto_free(void *p)
+{
+	arena_free(&crypto_heap, p);
+}
 
 /* see crypto_platform.h */
 int crypto_init(void)
@@ -25,13 +37,20 @@ int crypto_init(void)
 	if (crypto_done)
 		return crypto_ret;
 	crypto_done = true;
-	mbedtls_memory_buffer_alloc_init(crypto_arena, sizeof crypto_arena);
-	/* The set-up wrote zeros over the whole arena: give the pages past
-	 * its first block header back, so that only what is allocated counts
-	 * in the resident set (256 KiB less at idle). */
-	hal_mem_discard(crypto_arena + 64, sizeof crypto_arena - 64);
+	/* lib/arena.h, not mbedtls_memory_buffer_alloc: that one writes the
+	 * whole arena at set-up and every block it hands out, so each page
+	 * counted in the resident set (the set-up's 256 KiB were the
+	 * start-up's peak); here a page counts once something is in it */
+	(void)arena_init(&crypto_heap, crypto_arena, sizeof crypto_arena);
+	mbedtls_platform_set_calloc_free(crypto_calloc, crypto_free);
 	crypto_ret = psa_crypto_init() == PSA_SUCCESS ? 0 : -EIO;
 	return crypto_ret;
+}
+
+/* see crypto_platform.h */
+size_t crypto_arena_peak(void)
+{
+	return crypto_heap.peak;
 }
 
 /* see crypto_platform.h */

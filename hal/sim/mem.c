@@ -1,6 +1,7 @@
 /*
  * hal/sim/mem.c — hal_mem_discard on the sim: the whole pages read as
- * zero afterwards, as on Linux (there is no resident set to give back).
+ * zero afterwards, as on Linux (there is no resident set to give back);
+ * hal_mem_drop_code does nothing (no code pages to give back).
  */
 #include "hal/mem.h"
 
@@ -17,4 +18,9 @@ void hal_mem_discard(void *p, size_t n)
 
 	if (end > start)
 		memset((void *)start, 0, end - start);
+}
+
+/* see hal/mem.h */
+void hal_mem_drop_code(void)
+{
 }

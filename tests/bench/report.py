@@ -140,8 +140,11 @@ def agent_rows(text):
         rows.append((f"backup CPU per GiB, {m.group(2)}, {m.group(1)}, 5 observers (median of 5)",
                      f"{m.group(3)} s", f"{m.group(4)} s raw AES-128-GCM", m.group(5)))
     for m in re.finditer(r"^bench agent (\w+) vigild VmHWM: (\d+) KiB", text, re.M):
-        rows.append((f"vigild VmHWM, 1 GiB {m.group(1)} backup, 5 observers", f"{m.group(2)} KiB",
+        rows.append((f"vigild VmHWM, 1 GiB {m.group(1)} backup, 5 observers (since start)", f"{m.group(2)} KiB",
                      "512 KiB target", ratio(int(m.group(2)), 512)))
+    for m in re.finditer(r"^bench agent (\w+) vigild peak of the timed jobs: (\d+) KiB", text, re.M):
+        rows.append((f"vigild peak RSS of the timed 1 GiB {m.group(1)} backups, 5 observers",
+                     f"{m.group(2)} KiB", "512 KiB target", ratio(int(m.group(2)), 512)))
     for m in re.finditer(r"^bench agent (\w+): .*median of \d+: ([0-9.]+) s, ([0-9.]+) MiB/s", text, re.M):
         rows.append((f"backup throughput, {m.group(1)}, 5 observers (median of 5)",
                      f"{m.group(3)} MiB/s", "-", "-"))
