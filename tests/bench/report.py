@@ -231,7 +231,10 @@ def main(argv):
 
     # vigil-backupd's S3 content store against its local one (radosgw)
     print("=== s3_bench", flush=True)
-    r = subprocess.run([sys.executable, os.path.join(ROOT, "tests", "bench", "s3_bench.py")],
+    # Debian's python3: s3_bench uses the integration tests' helpers,
+    # which import pytest (python3-pytest); python3 on PATH may be a
+    # separate build without Debian's packages
+    r = subprocess.run(["/usr/bin/python3", os.path.join(ROOT, "tests", "bench", "s3_bench.py")],
                        cwd=ROOT, text=True, capture_output=True,
                        env=dict(os.environ, VIGIL_BIN_DIR=BIN))
     print(r.stdout, end="", flush=True)
