@@ -6,27 +6,7 @@
  */
 #include "cksum.h"
 #include "test.h"
-
-/* xorshift32: deterministic test data. */
-static uint32_t rng_state;
-
-static uint32_t rng(void)
-{
-	uint32_t x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	rng_state = x;
-	return x;
-}
-
-static void fill_random(uint8_t *buf, size_t len, uint32_t seed)
-{
-	rng_state = seed;
-	for (size_t i = 0; i < len; i++)
-		buf[i] = (uint8_t)(rng() >> 24);
-}
+#include "test_util.h"
 
 /* The pattern the known answers were taken with:
  * byte i = (i * 31 + 7) & 0xff. */
@@ -73,17 +53,18 @@ TEST(streaming_random_splits)
 	static uint8_t buf[200000];
 	uint32_t whole;
 
-	fill_random(buf, sizeof buf, 0x1234567u);
+	test_fill_random(buf, sizeof buf, 0x1234567u);
 	whole = cksum_buf(buf, sizeof buf);
 	for (uint32_t round = 0; round < 50; round++) {
 		struct cksum_ctx c;
 		size_t off = 0;
 
-		rng_state = 0xabcdefu + round;
+		test_rand_seed(0xabcdefu + round);
 		cksum_init(&c);
 		while (off < sizeof buf) {
 			/* mostly short pieces, sometimes long ones */
-			size_t n = (rng() & 1) ? rng() % 64 : rng() % 20000;
+			size_t n = (test_rand() & 1) ? test_rand() % 64
+						  : test_rand() % 20000;
 
 			if (n > sizeof buf - off)
 				n = sizeof buf - off;
@@ -99,7 +80,7 @@ TEST(accelerated_equals_table_every_length)
 	static uint8_t buf[4096 + 16];
 	unsigned bad = 0;
 
-	fill_random(buf, sizeof buf, 0x5eed);
+	test_fill_random(buf, sizeof buf, 0x5eed);
 	for (size_t off = 0; off < 16; off++) {
 		for (size_t len = 0; len + off <= sizeof buf && len <= 4096;
 		     len++) {
@@ -118,12 +99,12 @@ TEST(accelerated_equals_table_large)
 	static uint8_t buf[(1u << 20) + 64];
 	unsigned bad = 0;
 
-	fill_random(buf, sizeof buf, 0xfeed);
-	rng_state = 77;
+	test_fill_random(buf, sizeof buf, 0xfeed);
+	test_rand_seed(77);
 	for (int i = 0; i < 40; i++) {
-		size_t off = rng() % 64;
-		size_t len = rng() % ((1u << 20) + 1);
-		uint32_t seed = rng();
+		size_t off = test_rand() % 64;
+		size_t len = test_rand() % ((1u << 20) + 1);
+		uint32_t seed = test_rand();
 
 		if (cksum_crc(seed, buf + off, len) !=
 		    cksum_crc_sw(seed, buf + off, len))

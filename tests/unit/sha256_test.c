@@ -13,30 +13,12 @@
 #include "mbedtls/sha256.h"
 #include "sha256.h"
 #include "test.h"
+#include "test_util.h"
 
 /* The paths to run: 1 = whatever sha256_hw_active() gives by default,
  * 0 = mbedTLS's forced. */
 static const int allow_modes[2] = { 1, 0 };
 
-static uint32_t rng_state;
-
-static uint32_t rng(void)
-{
-	uint32_t x = rng_state;
-
-	x ^= x << 13;
-	x ^= x >> 17;
-	x ^= x << 5;
-	rng_state = x;
-	return x;
-}
-
-static void fill_random(uint8_t *buf, size_t len, uint32_t seed)
-{
-	rng_state = seed;
-	for (size_t i = 0; i < len; i++)
-		buf[i] = (uint8_t)(rng() >> 24);
-}
 
 static void hex_of(const uint8_t d[SHA256_SIZE], char hex[2 * SHA256_SIZE + 1])
 {
@@ -128,19 +110,20 @@ TEST(random_splits_equal_mbedtls)
 	static uint8_t buf[8192 + 64];
 	unsigned bad = 0, runs = 0;
 
-	fill_random(buf, sizeof buf, 0x5eed);
+	test_fill_random(buf, sizeof buf, 0x5eed);
 	for (int m = 0; m < 2; m++) {
 		sha256_hw_allow(allow_modes[m]);
-		rng_state = 1234u + (uint32_t)m;
+		test_rand_seed(1234u + (uint32_t)m);
 		for (int i = 0; i < 400; i++) {
-			size_t off = rng() % 64, len = rng() % 8193, pos = 0;
+			size_t off = test_rand() % 64;
+			size_t len = test_rand() % 8193, pos = 0;
 			uint8_t want[SHA256_SIZE], got[SHA256_SIZE];
 			struct sha256_ctx c;
 
 			REQUIRE(mbedtls_sha256(buf + off, len, want, 0) == 0);
 			sha256_init(&c);
 			while (pos < len) {
-				size_t n = rng() % 301;
+				size_t n = test_rand() % 301;
 
 				n = n > len - pos ? len - pos : n;
 				sha256_update(&c, buf + off + pos, n);
@@ -165,7 +148,7 @@ TEST(every_length_across_padding)
 	static uint8_t buf[320];
 	unsigned bad = 0;
 
-	fill_random(buf, sizeof buf, 99);
+	test_fill_random(buf, sizeof buf, 99);
 	for (int m = 0; m < 2; m++) {
 		sha256_hw_allow(allow_modes[m]);
 		for (size_t len = 0; len <= sizeof buf; len++) {
@@ -191,7 +174,7 @@ TEST(checkpoint_copy_round_trips)
 	static uint8_t buf[5000];
 	uint8_t whole[SHA256_SIZE], prefix[SHA256_SIZE], d[SHA256_SIZE];
 
-	fill_random(buf, sizeof buf, 7);
+	test_fill_random(buf, sizeof buf, 7);
 	REQUIRE(mbedtls_sha256(buf, sizeof buf, whole, 0) == 0);
 	REQUIRE(mbedtls_sha256(buf, 1237, prefix, 0) == 0);
 	for (int m = 0; m < 2; m++) {

@@ -85,3 +85,33 @@ void test_pump(struct ev_loop *loop)
 	for (int i = 0; i < 1000 && ev_run_once(loop, 0) > 0; i++)
 		;
 }
+
+/* ---- deterministic test data ---- */
+
+static uint32_t test_rand_state = 1;
+
+/* see test_util.h */
+void test_rand_seed(uint32_t seed)
+{
+	test_rand_state = seed;
+}
+
+/* see test_util.h */
+uint32_t test_rand(void)
+{
+	uint32_t x = test_rand_state;
+
+	x ^= x << 13;
+	x ^= x >> 17;
+	x ^= x << 5;
+	test_rand_state = x;
+	return x;
+}
+
+/* see test_util.h */
+void test_fill_random(uint8_t *buf, size_t len, uint32_t seed)
+{
+	test_rand_seed(seed);
+	for (size_t i = 0; i < len; i++)
+		buf[i] = (uint8_t)(test_rand() >> 24);
+}

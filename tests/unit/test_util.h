@@ -1,7 +1,7 @@
 /*
  * test_util.h — helpers that several unit tests share (tests/unit/
  * test_util.c, linked into unit-sim): hex input, hand-built CyberBackup v3
- * requests, and running the simulated event loop until it is idle.
+ * requests, deterministic random data, and running the simulated event loop until it is idle.
  *
  * Tests build their inputs by hand, independently of the encoders under
  * test; these helpers are that hand, written once.
@@ -63,6 +63,17 @@ struct test_v3_file {
  * with the header's id.  @retval the bytes written */
 size_t test_v3_file_req(uint8_t *msg, const uint8_t *id,
 			const struct test_v3_file *f);
+
+/* ---- deterministic test data (xorshift32) ---- */
+
+/* Starts the sequence test_rand() gives at seed (not 0). */
+void test_rand_seed(uint32_t seed);
+
+/* The next number of the sequence. */
+uint32_t test_rand(void);
+
+/* buf[0..len) from the sequence started at seed. */
+void test_fill_random(uint8_t *buf, size_t len, uint32_t seed);
 
 /* ---- event loop ---- */
 
