@@ -279,6 +279,15 @@ $(if $(SERVER_SRCS),$(eval $(call link_rule,build/asan/bin/vigil-backupd,\
 .PHONY: asan-bins
 asan-bins: build/asan/bin/vigild $(if $(SERVER_SRCS),build/asan/bin/vigil-backupd)
 
+# vigild for valgrind's memcheck (`make suite-valgrind`): glibc gcc like
+# the ASan build, and lib/arena.c tells memcheck its blocks
+# (-DARENA_VALGRIND; needs valgrind's headers), so that mbedTLS's heap in
+# the static arena is checked like malloc's.
+$(eval $(call compile_rules,build/test-valgrind,gcc,\
+	$(CSTD) $(WARN) $(TEST_CFLAGS) -DARENA_VALGRIND $(call INCLUDES,host,host)))
+$(eval $(call link_rule,build/valgrind/bin/vigild,$(call vigild_srcs,$(HOST_ARCH)),\
+	build/test-valgrind,gcc,$(call mbed_libs,host)))
+
 # Benchmarks (tests/bench/<name>_bench.c) and interop helpers
 # (tests/interop/<name>.c): -O2 like a release build, libcbor as reference.
 BENCH_NAMES := $(basename $(notdir $(wildcard tests/bench/*_bench.c)))
@@ -437,7 +446,7 @@ sessfuzz: $(SERVER_BIN) asan-bins
 		exit $$rc
 suite-asan: all asan-bins $(addprefix build/interop/,$(INTEROP_NAMES))
 	$(Q)tests/campaign/suite_under.sh asan
-suite-valgrind: all $(addprefix build/interop/,$(INTEROP_NAMES))
+suite-valgrind: all build/valgrind/bin/vigild $(addprefix build/interop/,$(INTEROP_NAMES))
 	$(Q)tests/campaign/suite_under.sh valgrind
 
 # The reliability campaign alone (VIGIL_CAMPAIGN=short is what make check

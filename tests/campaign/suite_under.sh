@@ -2,8 +2,9 @@
 # tests/campaign/suite_under.sh asan|valgrind [PYTEST ARGS...] — the whole
 # integration suite (tests/integration, or the tests the arguments name) with vigild and vigil-backupd
 # built with ASan + UBSan (build/asan/bin, `make asan-bins`) or run under
-# valgrind's memcheck (the host build), every other program the host
-# build's.  The tests find programs through VIGIL_BIN_DIR, so this makes
+# valgrind's memcheck (vigil-backupd the host build, vigild
+# build/valgrind/bin's, whose mbedTLS arena memcheck sees), every other
+# program the host build's.  The tests find programs through VIGIL_BIN_DIR, so this makes
 # build/suite-MODE/bin: links to build/host/bin, and for the two servers
 # the sanitized binaries or scripts that exec valgrind; waits for events
 # are stretched 10x under valgrind (VIGIL_TEST_TIME_SCALE).  Every sanitizer
@@ -28,10 +29,16 @@ for prog in vigild vigil-backupd; do
 	asan)
 		ln -s "$PWD/build/asan/bin/$prog" "$out/bin/$prog" ;;
 	valgrind)
+		command -v valgrind >/dev/null ||
+			{ echo "$0: valgrind is not installed (apt-get install valgrind)" >&2; exit 2; }
+		# vigild: the build whose arena tells memcheck its blocks
+		# (build/valgrind/bin, lib/arena.c); vigil-backupd: the host's
+		bin=$PWD/build/host/bin/$prog
+		[[ $prog == vigild ]] && bin=$PWD/build/valgrind/bin/vigild
 		# memcheck's own exit status stays out of the way (the tests
 		# check the program's); definite leaks count, reachable do not
 		printf '#!/bin/sh\nexec valgrind -q --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite --log-file=%s/%s.%%p.log %s "$@"\n' \
-			"$reports" "$prog" "$PWD/build/host/bin/$prog" >"$out/bin/$prog"
+			"$reports" "$prog" "$bin" >"$out/bin/$prog"
 		chmod +x "$out/bin/$prog" ;;
 	*)
 		echo "usage: $0 asan|valgrind [pytest args]" >&2

@@ -3,6 +3,7 @@
  * freed neighbours merge so the whole arena can be taken again; a block
  * is refused when nothing fits, when n * size overflows, and a foreign or
  * second free changes nothing; the peak counts what was held at most.
+ * Under ASan: only used payloads are addressable.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -91,5 +92,42 @@ TEST(refusals_and_foreign_frees)
 	CHECK(arena_calloc(&a, 1, a.size - ARENA_ALIGN) != NULL);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+
+/* What ASan may see of the arena: a payload's bytes, and nothing of its
+ * padding, the headers, free space or a freed block. */
+TEST(asan_sees_only_used_payloads)
+{
+	struct arena a;
+	unsigned char *p, *q;
+
+	CHECK_EQ_INT(arena_init(&a, buf, sizeof buf), 0);
+	CHECK(__asan_region_is_poisoned(a.base, a.size) == a.base);
+	p = arena_calloc(&a, 1, 100);
+	q = arena_calloc(&a, 3, 10);
+	CHECK(p && q);
+	CHECK(__asan_region_is_poisoned(p, 100) == NULL);
+	CHECK(__asan_region_is_poisoned(q, 30) == NULL);
+	CHECK(__asan_address_is_poisoned(p + 100));     /* padding */
+	CHECK(__asan_address_is_poisoned(p - 1));       /* its header */
+	CHECK(__asan_address_is_poisoned(q - 1));       /* the next header */
+	CHECK(__asan_address_is_poisoned(q + 30));
+	CHECK(__asan_address_is_poisoned(q + 4096));    /* free space */
+	arena_free(&a, p);
+	CHECK(__asan_address_is_poisoned(p));           /* freed */
+	CHECK(__asan_region_is_poisoned(q, 30) == NULL);
+	arena_free(&a, q);
+	CHECK(__asan_region_is_poisoned(a.base, a.size) == a.base);
+	p = arena_calloc(&a, 1, 5000);                  /* over freed ground */
+	CHECK(p != NULL);
+	CHECK(__asan_region_is_poisoned(p, 5000) == NULL);
+	CHECK(__asan_address_is_poisoned(p + 5000));
+}
+
+TEST_SUITE(arena, blocks_are_aligned_zeroed_and_disjoint, freed_neighbours_merge,
+	   refusals_and_foreign_frees, asan_sees_only_used_payloads)
+#else
 TEST_SUITE(arena, blocks_are_aligned_zeroed_and_disjoint, freed_neighbours_merge,
 	   refusals_and_foreign_frees)
+#endif
