@@ -287,6 +287,11 @@ $(eval $(call compile_rules,build/test-valgrind,gcc,\
 	$(CSTD) $(WARN) $(TEST_CFLAGS) -DARENA_VALGRIND $(call INCLUDES,host,host)))
 $(eval $(call link_rule,build/valgrind/bin/vigild,$(call vigild_srcs,$(HOST_ARCH)),\
 	build/test-valgrind,gcc,$(call mbed_libs,host)))
+# build/valgrind/bin as a VIGIL_BIN_DIR (make campaign VIGIL_BIN=valgrind):
+# that vigild beside the host's vigil-backupd
+.PHONY: valgrind-bins
+valgrind-bins: build/valgrind/bin/vigild $(SERVER_BIN)
+	$(Q)$(if $(SERVER_BIN),ln -sfn "$(CURDIR)/$(SERVER_BIN)" build/valgrind/bin/)
 
 # Benchmarks (tests/bench/<name>_bench.c) and interop helpers
 # (tests/interop/<name>.c): -O2 like a release build, libcbor as reference.
@@ -446,7 +451,7 @@ sessfuzz: $(SERVER_BIN) asan-bins
 		exit $$rc
 suite-asan: all asan-bins $(addprefix build/interop/,$(INTEROP_NAMES))
 	$(Q)tests/campaign/suite_under.sh asan
-suite-valgrind: all build/valgrind/bin/vigild $(addprefix build/interop/,$(INTEROP_NAMES))
+suite-valgrind: all valgrind-bins $(addprefix build/interop/,$(INTEROP_NAMES))
 	$(Q)tests/campaign/suite_under.sh valgrind
 
 # The reliability campaign alone (VIGIL_CAMPAIGN=short is what make check
@@ -459,11 +464,12 @@ suite-valgrind: all build/valgrind/bin/vigild $(addprefix build/interop/,$(INTER
 VIGIL_CAMPAIGN ?= short
 VIGIL_BIN ?= host
 CAMPAIGN_LOG := build/campaign/runs$(if $(filter-out host,$(VIGIL_BIN)),-$(VIGIL_BIN)).jsonl
-campaign: $(if $(filter asan,$(VIGIL_BIN)),asan-bins,build/host/bin/vigild $(SERVER_BIN))
+campaign: $(if $(filter asan,$(VIGIL_BIN)),asan-bins,\
+		$(if $(filter valgrind,$(VIGIL_BIN)),valgrind-bins,build/host/bin/vigild $(SERVER_BIN)))
 	$(Q)rm -f $(CAMPAIGN_LOG); t0=$$(date +%s); \
 		VIGIL_CAMPAIGN=$(VIGIL_CAMPAIGN) VIGIL_CAMPAIGN_LOG=$(CAMPAIGN_LOG) \
 		VIGIL_CAMPAIGN_VALGRIND=$(if $(filter valgrind,$(VIGIL_BIN)),both) \
-		VIGIL_BIN_DIR="$(CURDIR)/build/$(if $(filter asan,$(VIGIL_BIN)),asan,host)/bin" \
+		VIGIL_BIN_DIR="$(CURDIR)/build/$(VIGIL_BIN)/bin" \
 		/usr/bin/python3 -m pytest -q -p no:cacheprovider -n $$(nproc) \
 		tests/integration/test_campaign.py; rc=$$?; t=$$(( $$(date +%s) - t0 )); \
 		python3 tests/campaign/report.py --ledger $(CAMPAIGN_LOG) \
