@@ -177,34 +177,22 @@ static int tls_parse_file(struct backup_tls *t, const char *what,
 }
 
 #ifdef BOARD_TEST_CLOCK
-/* One of crt's dates (at offset off), copied out bytewise: mbedTLS's
- * arena aligns its blocks to 4 (MBEDTLS_MEMORY_ALIGN_MULTIPLE), so on a
- * 64-bit host a parsed certificate may sit misaligned for its struct,
- * and a read through crt-> is undefined (UBSan stops the ASan build). */
-static void crt_date(const mbedtls_x509_crt *crt, size_t off,
-		     mbedtls_x509_time *out)
-{
-	memcpy(out, (const unsigned char *)crt + off, sizeof *out);
-}
-
 /* mbedTLS judged the certificate's dates by time(); the HAL's wall clock
  * carries the test clock offset (hal/linux/clock.c), so the dates are
  * judged again by it: one clock for the agent, in tests too.  On a device
  * the two are the same clock and this is not built. */
 static void tls_redate(const mbedtls_x509_crt *crt, uint32_t *flags)
 {
-	mbedtls_x509_time now, from, to;
+	mbedtls_x509_time now;
 
 	if (mbedtls_x509_time_gmtime((mbedtls_time_t)(hal_clock_wall_ms() /
 						     1000), &now) != 0)
 		return;
-	crt_date(crt, offsetof(mbedtls_x509_crt, valid_from), &from);
-	crt_date(crt, offsetof(mbedtls_x509_crt, valid_to), &to);
 	*flags &= ~(uint32_t)(MBEDTLS_X509_BADCERT_EXPIRED |
 			      MBEDTLS_X509_BADCERT_FUTURE);
-	if (mbedtls_x509_time_cmp(&to, &now) < 0)
+	if (mbedtls_x509_time_cmp(&crt->valid_to, &now) < 0)
 		*flags |= MBEDTLS_X509_BADCERT_EXPIRED;
-	if (mbedtls_x509_time_cmp(&from, &now) > 0)
+	if (mbedtls_x509_time_cmp(&crt->valid_from, &now) > 0)
 		*flags |= MBEDTLS_X509_BADCERT_FUTURE;
 }
 #else
