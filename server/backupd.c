@@ -383,12 +383,18 @@ static void bd_accept_cb(struct ev_loop *loop, int fd, unsigned ev, void *arg)
  * by the delay (never past now).  Without this a commit that waited 6 s
  * on a slow gateway closed, as "silent", the connection it had just
  * answered (test_gateway_slower_than_the_timeout_keeps_the_connection). */
+/* When the next sweep is due and its period: set where the timer is
+ * armed, so a stall before the first sweep is excused too (a client can
+ * connect and commit within the first 50 ms). */
+#define BD_SWEEP_FIRST_MS 50
+static uint64_t bd_sweep_due, bd_sweep_period;
+
 static void bd_sweep_excuse_stall(uint64_t now, uint64_t due, uint64_t period)
 {
 	uint64_t late = now > due ? now - due : 0;
 	unsigned i;
 
-	if (due == 0 || late <= period)
+	if (late <= period)
 		return;
 	log_debug(MOD, "loop stalled %llu ms: not counted as the peers' silence",
 		  (unsigned long long)late);
@@ -409,13 +415,12 @@ static void bd_sweep_excuse_stall(uint64_t now, uint64_t due, uint64_t period)
  * the handshake is done (bd_tls_step). */
 static int64_t bd_sweep_cb(struct ev_loop *loop, void *arg)
 {
-	static uint64_t due, period;
-	uint64_t now = ev_now(loop), t = bd_opt->timeout_ms;
+	uint64_t now = ev_now(loop), t = bd_opt->timeout_ms, period;
 	struct log_kv ctx[3];
 	unsigned i;
 
 	(void)arg;
-	bd_sweep_excuse_stall(now, due, period);
+	bd_sweep_excuse_stall(now, bd_sweep_due, bd_sweep_period);
 	for (i = 0; i < BD_CONNS_MAX; i++) {
 		struct bd_conn *c = &bd_conns[i];
 		int mid = bd_mid_request(c);
@@ -456,7 +461,8 @@ static int64_t bd_sweep_cb(struct ev_loop *loop, void *arg)
 	if (bd_opt->partial_expiry_s > 0)
 		bd_partial_expire(now);
 	period = t / 4 < 50 ? 50 : (t / 4 > 1000 ? 1000 : t / 4);
-	due = now + period;
+	bd_sweep_due = now + period;
+	bd_sweep_period = period;
 	return (int64_t)period;
 }
 
@@ -584,10 +590,12 @@ static int bd_start(void)
 	bd_totals.started_ms = ev_now(&bd_loop);
 	sfd = hal_signal_open();
 	if (sfd < 0 || ev_add(&bd_loop, sfd, EV_READ, bd_signal_cb, NULL) != 0 ||
-	    ev_timer_add(&bd_loop, 50, bd_sweep_cb, NULL) < 0) {
+	    ev_timer_add(&bd_loop, BD_SWEEP_FIRST_MS, bd_sweep_cb, NULL) < 0) {
 		log_err(MOD, "cannot register signals or the timer");
 		return -1;
 	}
+	bd_sweep_due = ev_now(&bd_loop) + BD_SWEEP_FIRST_MS;
+	bd_sweep_period = BD_SWEEP_FIRST_MS;
 	return 0;
 }
 
