@@ -377,24 +377,24 @@ static void bd_accept_cb(struct ev_loop *loop, int fd, unsigned ev, void *arg)
 	}
 }
 
+/* When the next sweep is due and its period: set where the timer is
+ * armed too, so a stall before the first sweep is excused (a client can
+ * connect and commit within the first 50 ms). */
+#define BD_SWEEP_FIRST_MS 50
+static uint64_t bd_sweep_due, bd_sweep_period;
+
 /* The loop itself blocks in an S3 or PostgreSQL call or an fsync; that
  * time is not the peers' silence.  When the sweep runs later than it was
  * due by more than its period, every connection's rx clocks move forward
  * by the delay (never past now).  Without this a commit that waited 6 s
  * on a slow gateway closed, as "silent", the connection it had just
  * answered (test_gateway_slower_than_the_timeout_keeps_the_connection). */
-/* When the next sweep is due and its period: set where the timer is
- * armed, so a stall before the first sweep is excused too (a client can
- * connect and commit within the first 50 ms). */
-#define BD_SWEEP_FIRST_MS 50
-static uint64_t bd_sweep_due, bd_sweep_period;
-
-static void bd_sweep_excuse_stall(uint64_t now, uint64_t due, uint64_t period)
+static void bd_sweep_excuse_stall(uint64_t now)
 {
-	uint64_t late = now > due ? now - due : 0;
+	uint64_t late = now > bd_sweep_due ? now - bd_sweep_due : 0;
 	unsigned i;
 
-	if (late <= period)
+	if (late <= bd_sweep_period)
 		return;
 	log_debug(MOD, "loop stalled %llu ms: not counted as the peers' silence",
 		  (unsigned long long)late);
@@ -420,7 +420,7 @@ static int64_t bd_sweep_cb(struct ev_loop *loop, void *arg)
 	unsigned i;
 
 	(void)arg;
-	bd_sweep_excuse_stall(now, bd_sweep_due, bd_sweep_period);
+	bd_sweep_excuse_stall(now);
 	for (i = 0; i < BD_CONNS_MAX; i++) {
 		struct bd_conn *c = &bd_conns[i];
 		int mid = bd_mid_request(c);

@@ -18,6 +18,10 @@ mode=$1
 shift
 [[ " $* " == *" tests/"* ]] || set -- "$@" tests/integration
 out=build/suite-$mode
+if [[ $mode == valgrind ]] && ! command -v valgrind >/dev/null; then
+	echo "$0: valgrind is not installed (apt-get install valgrind)" >&2
+	exit 2
+fi
 rm -rf "$out" && mkdir -p "$out/bin" "$out/reports"
 reports=$PWD/$out/reports
 for p in build/host/bin/*; do
@@ -29,8 +33,6 @@ for prog in vigild vigil-backupd; do
 	asan)
 		ln -s "$PWD/build/asan/bin/$prog" "$out/bin/$prog" ;;
 	valgrind)
-		command -v valgrind >/dev/null ||
-			{ echo "$0: valgrind is not installed (apt-get install valgrind)" >&2; exit 2; }
 		# vigild: the build whose arena tells memcheck its blocks
 		# (build/valgrind/bin, lib/arena.c); vigil-backupd: the host's
 		bin=$PWD/build/host/bin/$prog

@@ -125,6 +125,8 @@ TEST(asan_sees_only_used_payloads)
 	CHECK(__asan_address_is_poisoned(p + 5000));
 }
 
+/* two lists: TEST_SUITE names the tests by stringizing its arguments,
+ * so a macro inside the list would not expand */
 TEST_SUITE(arena, blocks_are_aligned_zeroed_and_disjoint, freed_neighbours_merge,
 	   refusals_and_foreign_frees, asan_sees_only_used_payloads)
 #else

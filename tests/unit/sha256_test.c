@@ -19,7 +19,6 @@
  * 0 = mbedTLS's forced. */
 static const int allow_modes[2] = { 1, 0 };
 
-
 static void hex_of(const uint8_t d[SHA256_SIZE], char hex[2 * SHA256_SIZE + 1])
 {
 	hex_encode(d, SHA256_SIZE, hex);

@@ -1,7 +1,8 @@
 /*
  * test_util.h — helpers that several unit tests share (tests/unit/
  * test_util.c, linked into unit-sim): hex input, hand-built CyberBackup v3
- * requests, deterministic random data, and running the simulated event loop until it is idle.
+ * requests, deterministic random data, and running the simulated event
+ * loop until it is idle.
  *
  * Tests build their inputs by hand, independently of the encoders under
  * test; these helpers are that hand, written once.
